@@ -1,0 +1,1 @@
+//! The drill engine (being built).

@@ -1,0 +1,6 @@
+//! drlint: lints Terraform for disaster-recovery anti-patterns.
+//!
+//! A library first: the `drlint` binary is a thin CLI over it, and `terraform-provider-dr`
+//! uses [`model`] to validate `dr_policy` with the same tier model the rules use.
+
+pub mod model;
