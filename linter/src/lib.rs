@@ -3,4 +3,9 @@
 //! A library first: the `drlint` binary is a thin CLI over it, and `terraform-provider-dr`
 //! uses [`model`] to validate `dr_policy` with the same tier model the rules use.
 
+pub mod finding;
 pub mod model;
+pub mod options;
+
+pub use finding::{Applicability, Edit, FileError, Finding, Fix, Location, Report, Severity};
+pub use options::LintOptions;

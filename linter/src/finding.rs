@@ -1,0 +1,136 @@
+//! What linting produces: findings, file errors and the report that carries both.
+//! The engine fills these; renderers, suppressions and the severity gate only read them.
+
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+/// How bad a finding is; ordered so that `--fail-on` compares with `>=`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// Informational; never fails a gate set to warning or error.
+    Note,
+    /// Worth fixing.
+    Warning,
+    /// Breaks recovery.
+    Error,
+}
+
+impl Severity {
+    /// The lowercase name used in config, JSON and SARIF mapping.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Note => "note",
+            Severity::Warning => "warning",
+            Severity::Error => "error",
+        }
+    }
+}
+
+impl std::str::FromStr for Severity {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "note" | "info" => Ok(Severity::Note),
+            "warning" | "warn" => Ok(Severity::Warning),
+            "error" => Ok(Severity::Error),
+            other => Err(format!(
+                "unknown severity {other:?}: use \"note\", \"warning\" or \"error\""
+            )),
+        }
+    }
+}
+
+/// A 1-based line and column (columns count characters, not bytes) plus the byte range.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Location {
+    /// 1-based line.
+    pub line: u32,
+    /// 1-based column, in characters.
+    pub column: u32,
+    /// Byte offset of the start in the file.
+    pub start: usize,
+    /// Byte offset of the end in the file (exclusive).
+    pub end: usize,
+}
+
+/// One text replacement in one file; a fix is a list of them, applied back to front.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Edit {
+    /// Byte range to replace.
+    pub start: usize,
+    /// End of the byte range (exclusive).
+    pub end: usize,
+    /// Replacement text.
+    pub text: String,
+}
+
+/// Whether `--fix` may apply a fix without asking (ruff's applicability).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Applicability {
+    /// Keeps the meaning the user wanted; `--fix` applies it.
+    Safe,
+    /// Changes behaviour (e.g. may recreate a resource); shown, never applied.
+    Unsafe,
+}
+
+/// A suggested change: a description always, edits when the change is mechanical.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Fix {
+    /// What to do, for humans: `set deletion_protection = true`.
+    pub description: String,
+    /// Mechanical edits to the finding's file; empty when the fix needs judgement.
+    pub edits: Vec<Edit>,
+    /// Whether `--fix` may apply it.
+    pub applicability: Applicability,
+}
+
+/// One rule violation at one Terraform address.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Finding {
+    /// Rule code, e.g. `DR003`.
+    pub rule: &'static str,
+    /// Rule name, e.g. `missing-deletion-protection`.
+    pub name: &'static str,
+    /// Effective severity (after configuration).
+    pub severity: Severity,
+    /// Terraform address without count/for_each index, with `module.NAME.` prefixes.
+    pub resource: String,
+    /// File, as given or found (relative to the linted path when it was relative).
+    pub file: PathBuf,
+    /// Where to point: the offending attribute, or the block header when it is missing.
+    pub location: Location,
+    /// 1-based line of the enclosing block's header; `# drlint:ignore` above the block
+    /// suppresses every finding inside it.
+    pub block_line: u32,
+    /// What is wrong, in one sentence.
+    pub message: String,
+    /// How to fix it.
+    pub fix: Option<Fix>,
+}
+
+/// A file that could not be read or parsed; linting goes on with the others.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileError {
+    /// The file.
+    pub file: PathBuf,
+    /// 1-based line where known.
+    pub line: Option<u32>,
+    /// 1-based column where known.
+    pub column: Option<u32>,
+    /// What went wrong and, where it helps, what to do.
+    pub message: String,
+}
+
+/// Everything one lint run found.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Report {
+    /// Findings, sorted by file, line, column, rule.
+    pub findings: Vec<Finding>,
+    /// Files that could not be linted.
+    pub errors: Vec<FileError>,
+    /// How many `.tf` files were read.
+    pub files: usize,
+}
