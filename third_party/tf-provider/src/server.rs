@@ -217,7 +217,7 @@ pub async fn serve_dynamic(name: String, provider: Box<dyn DynamicProvider>) -> 
     // Upstream serves TCP without TCP_NODELAY, so every RPC waited ~40 ms on delayed ACKs.
     #[cfg(unix)]
     {
-        let socket = UnixSocket::bind()?;
+        let mut socket = UnixSocket::bind()?;
         let handshake = format!(
             "{}|6|unix|{}|grpc|{}",
             CORE_PROTOCOL_VERSION,
