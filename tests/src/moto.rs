@@ -1,0 +1,186 @@
+//! A moto server standing in for AWS, on a free loopback port, killed when dropped.
+
+use std::fs::File;
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context, Result};
+use tempfile::TempDir;
+
+use crate::tools;
+
+/// Credentials moto accepts; they are fake and never leave the machine.
+const ACCESS_KEY: &str = "testing";
+const SECRET_KEY: &str = "testing";
+
+/// A running moto server. Every test gets its own, so AWS state never leaks between tests.
+pub struct Moto {
+    child: Child,
+    port: u16,
+    endpoint: String,
+    log: PathBuf,
+    _dir: TempDir,
+}
+
+impl Moto {
+    /// Starts `moto_server` on 127.0.0.1 and waits until it answers HTTP.
+    pub fn start() -> Result<Moto> {
+        let server = tools::moto_server()?;
+        // A port can be taken between the probe and moto's bind: try a few times. A failed
+        // attempt's guard drops at the end of its iteration, killing the process.
+        let mut attempt = 1;
+        loop {
+            match Moto::spawn(&server) {
+                Ok(moto) => return Ok(moto),
+                Err(e) if attempt >= 3 => return Err(e),
+                Err(_) => attempt += 1,
+            }
+        }
+    }
+
+    fn spawn(server: &std::path::Path) -> Result<Moto> {
+        let dir = tempfile::Builder::new().prefix("drkit-moto-").tempdir()?;
+        let log = dir.path().join("moto.log");
+        let port = tools::free_port()?;
+        let out = File::create(&log)?;
+        let child = Command::new(server)
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .stdin(Stdio::null())
+            .stdout(out.try_clone()?)
+            .stderr(out)
+            .spawn()
+            .with_context(|| format!("starting {}", server.display()))?;
+        let mut moto = Moto {
+            child,
+            port,
+            endpoint: format!("http://127.0.0.1:{port}"),
+            log,
+            _dir: dir,
+        };
+        moto.wait_ready(Duration::from_secs(30))?;
+        Ok(moto)
+    }
+
+    fn wait_ready(&mut self, timeout: Duration) -> Result<()> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Some(status) = self.child.try_wait()? {
+                bail!(
+                    "moto_server exited with {status} before answering:\n{}",
+                    self.log_text()
+                );
+            }
+            if http_get(self.port, "/moto-api/").is_ok() {
+                return Ok(());
+            }
+            if Instant::now() > deadline {
+                bail!(
+                    "moto_server did not answer on port {} within {timeout:?}:\n{}",
+                    self.port,
+                    self.log_text()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// `http://127.0.0.1:PORT`, for the provider's `endpoints` and the SDK.
+    pub fn endpoint(&self) -> &str {
+        &self.endpoint
+    }
+
+    /// The port moto listens on.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// The process id, so tests can check the server is gone after drop.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Environment for a subprocess (Terraform, the provider) that talks to this moto:
+    /// fake credentials, no instance metadata lookups, no shared config surprises.
+    pub fn env(&self) -> Vec<(String, String)> {
+        [
+            ("AWS_ACCESS_KEY_ID", ACCESS_KEY),
+            ("AWS_SECRET_ACCESS_KEY", SECRET_KEY),
+            ("AWS_EC2_METADATA_DISABLED", "true"),
+            ("AWS_CONFIG_FILE", "/dev/null"),
+            ("AWS_SHARED_CREDENTIALS_FILE", "/dev/null"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .chain([(
+            "DRKIT_TEST_MOTO_ENDPOINT".to_string(),
+            self.endpoint.clone(),
+        )])
+        .collect()
+    }
+
+    /// Everything moto logged, one line per request: the way to count AWS calls.
+    pub fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// An SDK configuration for `region` against this moto.
+    pub async fn sdk_config(&self, region: &str) -> aws_config::SdkConfig {
+        let http = aws_smithy_http_client::Builder::new()
+            .tls_provider(aws_smithy_http_client::tls::Provider::Rustls(
+                aws_smithy_http_client::tls::rustls_provider::CryptoMode::Ring,
+            ))
+            .build_https();
+        aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .region(aws_config::Region::new(region.to_string()))
+            .endpoint_url(&self.endpoint)
+            .credentials_provider(aws_sdk_s3::config::Credentials::new(
+                ACCESS_KEY,
+                SECRET_KEY,
+                None,
+                None,
+                "drkit-testkit",
+            ))
+            .http_client(http)
+            .load()
+            .await
+    }
+
+    /// An RDS client for `region` against this moto.
+    pub async fn rds(&self, region: &str) -> aws_sdk_rds::Client {
+        aws_sdk_rds::Client::new(&self.sdk_config(region).await)
+    }
+
+    /// An S3 client for `region` against this moto (path-style addressing).
+    pub async fn s3(&self, region: &str) -> aws_sdk_s3::Client {
+        let config = aws_sdk_s3::config::Builder::from(&self.sdk_config(region).await)
+            .force_path_style(true)
+            .build();
+        aws_sdk_s3::Client::from_conf(config)
+    }
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A minimal HTTP GET, enough to see that the server answers.
+fn http_get(port: u16, path: &str) -> Result<String> {
+    let mut stream = TcpStream::connect(("127.0.0.1", port))?;
+    stream.set_read_timeout(Some(Duration::from_secs(2)))?;
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+    )?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response)?;
+    if !response.starts_with("HTTP/1.") {
+        bail!("not an HTTP answer");
+    }
+    Ok(response)
+}
