@@ -1,0 +1,242 @@
+//! The README's main job: the quickstart applied against a local AWS (moto) and a real
+//! PostgreSQL, a drill that restores a real dump and measures RTO/RPO, checks of the applied
+//! settings through the AWS API, and drlint on the examples. Everything it starts is
+//! stopped at the end, on failure and on Ctrl-C.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+
+use anyhow::{bail, Context, Result};
+use drkit_testkit::{tools, Moto, Postgres, Terraform};
+
+const PRIMARY: &str = "us-east-1";
+const DR: &str = "us-west-2";
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> ExitCode {
+    // Ctrl-C ends the demo future; the guards inside it drop and stop moto and PostgreSQL.
+    let outcome = tokio::select! {
+        result = demo() => result,
+        _ = tokio::signal::ctrl_c() => Err(anyhow::anyhow!("interrupted; everything started was stopped")),
+    };
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("demo: error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn say(text: &str) {
+    eprintln!("\n==> {text}");
+}
+
+async fn demo() -> Result<()> {
+    let bin_dir = std::env::current_exe()?
+        .parent()
+        .context("the demo binary has no directory")?
+        .to_path_buf();
+    let provider = bin_dir.join("terraform-provider-dr");
+    let drlint = bin_dir.join("drlint");
+    for binary in [&provider, &drlint] {
+        if !binary.is_file() {
+            bail!("{} is missing: build with `cargo build --workspace --bins` (scripts/demo does)", binary.display());
+        }
+    }
+    let examples = tools::repo_root().join("examples");
+
+    say("starting moto (local AWS) and a scratch PostgreSQL 15");
+    let moto = Moto::start()?;
+    let pg = Postgres::start()?;
+    eprintln!("    moto at {}, PostgreSQL at {}:{}", moto.endpoint(), pg.host(), pg.port());
+
+    say("seeding: the production database, its nightly pg_dump in S3, the RDS instance and buckets");
+    seed(&moto, &pg).await?;
+
+    say("terraform apply examples/quickstart (dr_policy + dr_drill)");
+    let mut tf = Terraform::new(&provider)?;
+    tf.envs(moto.env());
+    tf.env("DRILL_PG_PASSWORD", pg.password());
+    copy_tf_files(&examples.join("quickstart"), tf.dir())?;
+    tf.write(
+        "terraform.tfvars",
+        &format!(
+            "aws_endpoint = \"{}\"\ndrill_host   = \"{}\"\ndrill_port   = {}\n",
+            moto.endpoint(),
+            pg.host(),
+            pg.port()
+        ),
+    )?;
+    let applied = tf.apply()?;
+    print_tail(&applied.stdout, 12);
+
+    say("what the policy and the drill report (terraform output)");
+    let outputs = tf.run_ok(&["output", "-json"])?;
+    let outputs: serde_json::Value = serde_json::from_str(&outputs.stdout)?;
+    print_outputs(&outputs);
+
+    say("checked through the AWS API, not through what the provider claims");
+    verify_through_aws(&moto).await?;
+
+    say("a second plan is empty");
+    tf.assert_plan_empty()?;
+    eprintln!("    no changes");
+
+    say("drlint on examples/ (examples/drlint/bad is meant to trip every rule)");
+    let lint = Command::new(&drlint)
+        .arg("--no-color")
+        .arg(&examples)
+        .current_dir(tools::repo_root())
+        .output()
+        .context("running drlint")?;
+    let text = String::from_utf8_lossy(&lint.stdout);
+    print_tail(&text, 25);
+    match lint.status.code() {
+        Some(0) | Some(1) => {}
+        other => bail!("drlint failed ({other:?}):\n{}", String::from_utf8_lossy(&lint.stderr)),
+    }
+
+    say("terraform destroy (drkit never deletes data: the database, replica and buckets stay)");
+    tf.destroy()?;
+    let rds = moto.rds(PRIMARY).await;
+    let left = rds.describe_db_instances().send().await?;
+    eprintln!(
+        "    still there after destroy: {}",
+        left.db_instances()
+            .iter()
+            .filter_map(|i| i.db_instance_identifier())
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    say("done: moto and PostgreSQL are stopped as the demo exits");
+    Ok(())
+}
+
+async fn seed(moto: &Moto, pg: &Postgres) -> Result<()> {
+    pg.psql("postgres", "CREATE DATABASE orders")?;
+    pg.psql(
+        "orders",
+        "CREATE TABLE orders (id bigserial PRIMARY KEY, created_at timestamptz NOT NULL DEFAULT now(), amount_cents bigint NOT NULL);
+         INSERT INTO orders (amount_cents) SELECT (random() * 10000)::bigint FROM generate_series(1, 5000);",
+    )?;
+    let dump_dir = tempfile::tempdir()?;
+    let dump = dump_dir.path().join("orders.dump");
+    let out = pg
+        .client("pg_dump")
+        .args(["-Fc", "-d", "orders", "-f"])
+        .arg(&dump)
+        .output()?;
+    if !out.status.success() {
+        bail!("pg_dump failed: {}", String::from_utf8_lossy(&out.stderr));
+    }
+
+    let s3 = moto.s3(PRIMARY).await;
+    s3.create_bucket().bucket("orders-backups").send().await?;
+    let s3_dr = moto.s3(DR).await;
+    s3_dr
+        .create_bucket()
+        .bucket("orders-backups-dr")
+        .create_bucket_configuration(
+            aws_sdk_s3::types::CreateBucketConfiguration::builder()
+                .location_constraint(aws_sdk_s3::types::BucketLocationConstraint::from(DR))
+                .build(),
+        )
+        .send()
+        .await?;
+    let key = "daily/orders-latest.dump";
+    s3.put_object()
+        .bucket("orders-backups")
+        .key(key)
+        .body(aws_sdk_s3::primitives::ByteStream::from_path(&dump).await?)
+        .send()
+        .await?;
+    eprintln!("    orders: 5000 rows; s3://orders-backups/{key} ({} bytes)", std::fs::metadata(&dump)?.len());
+
+    let rds = moto.rds(PRIMARY).await;
+    rds.create_db_instance()
+        .db_instance_identifier("orders-db")
+        .engine("postgres")
+        .db_instance_class("db.t3.micro")
+        .allocated_storage(20)
+        .master_username("app")
+        .master_user_password("not-a-real-secret")
+        .backup_retention_period(1)
+        .send()
+        .await?;
+    eprintln!("    RDS orders-db in {PRIMARY}: backup retention 1 day, no deletion protection, no replica");
+    Ok(())
+}
+
+async fn verify_through_aws(moto: &Moto) -> Result<()> {
+    let rds = moto.rds(PRIMARY).await;
+    let db = rds
+        .describe_db_instances()
+        .db_instance_identifier("orders-db")
+        .send()
+        .await?;
+    let db = db.db_instances().first().context("orders-db is gone")?;
+    eprintln!(
+        "    orders-db: backup retention {} days, deletion protection {}",
+        db.backup_retention_period().unwrap_or_default(),
+        db.deletion_protection().unwrap_or_default()
+    );
+    let replicas = moto.rds(DR).await.describe_db_instances().send().await?;
+    for replica in replicas.db_instances() {
+        eprintln!(
+            "    replica in {DR}: {} (source {})",
+            replica.db_instance_identifier().unwrap_or_default(),
+            replica.read_replica_source_db_instance_identifier().unwrap_or_default()
+        );
+    }
+    let s3 = moto.s3(PRIMARY).await;
+    let versioning = s3.get_bucket_versioning().bucket("orders-backups").send().await?;
+    eprintln!(
+        "    s3://orders-backups: versioning {}",
+        versioning.status().map(|s| s.as_str()).unwrap_or("off")
+    );
+    if let Ok(rules) = s3.get_bucket_lifecycle_configuration().bucket("orders-backups").send().await {
+        let ids: Vec<_> = rules.rules().iter().filter_map(|r| r.id()).collect();
+        eprintln!("    s3://orders-backups: lifecycle rules {}", ids.join(", "));
+    }
+    if let Ok(rep) = s3.get_bucket_replication().bucket("orders-backups").send().await {
+        if let Some(config) = rep.replication_configuration() {
+            for rule in config.rules() {
+                eprintln!(
+                    "    s3://orders-backups: replicates to {}",
+                    rule.destination().map(|d| d.bucket()).unwrap_or_default()
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+fn print_outputs(outputs: &serde_json::Value) {
+    let Some(map) = outputs.as_object() else { return };
+    for (name, output) in map {
+        let value = &output["value"];
+        let shown = match value {
+            serde_json::Value::String(s) => s.clone(),
+            other => other.to_string(),
+        };
+        eprintln!("    {name:<22} {shown}");
+    }
+}
+
+fn print_tail(text: &str, lines: usize) {
+    let all: Vec<&str> = text.lines().collect();
+    for line in &all[all.len().saturating_sub(lines)..] {
+        eprintln!("    {line}");
+    }
+}
+
+fn copy_tf_files(from: &Path, to: &Path) -> Result<()> {
+    for entry in std::fs::read_dir(from).with_context(|| format!("reading {}", from.display()))? {
+        let path: PathBuf = entry?.path();
+        if path.extension().is_some_and(|e| e == "tf") {
+            std::fs::copy(&path, to.join(path.file_name().unwrap_or_default()))?;
+        }
+    }
+    Ok(())
+}
