@@ -2,5 +2,11 @@
 //!
 //! `dr_policy` declares RPO/RTO and applies the settings that meet them, `dr_drill` restores
 //! a backup and measures the real RTO/RPO, `dr_runbook` renders the failover runbook.
+//!
+//! Layout: [`provider`] (the provider block, registration), [`aws`] (the client cache),
+//! [`diagnostics`] (shared error wording), [`resources`] (one module per resource).
 
+pub mod aws;
+pub mod diagnostics;
 pub mod provider;
+pub mod resources;

@@ -2,5 +2,5 @@ use terraform_provider_dr::provider::DrProvider;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    tf_provider::serve("dr", DrProvider).await
+    tf_provider::serve("dr", DrProvider::new()).await
 }

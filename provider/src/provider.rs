@@ -1,27 +1,178 @@
 //! The `provider "dr"` block, and the one place resources and data sources are registered.
 
 use std::collections::HashMap;
+use std::sync::{Arc, OnceLock};
 
 use serde::{Deserialize, Serialize};
-use tf_provider::schema::{Attribute, AttributeConstraint, AttributeType, Block, Description, Schema};
-use tf_provider::value::{Value, ValueEmpty};
-use tf_provider::{map, Diagnostics, DynamicDataSource, DynamicResource, Provider};
+use tf_provider::schema::{
+    Attribute, AttributeConstraint, AttributeType, Block, Description, NestedBlock, Schema,
+};
+use tf_provider::value::{self, Value, ValueEmpty};
+use tf_provider::{map, AttributePath, Diagnostics, DynamicDataSource, DynamicResource, Provider};
+
+use crate::aws::{AwsClients, AwsSettings, Endpoints, DEFAULT_MAX_RETRIES};
+use crate::diagnostics;
+use crate::resources;
+
+/// The AWS clients, shared by the provider and every resource. `get_resources` runs before
+/// `configure`, so resources receive this empty cell and `configure` fills it.
+pub type SharedClients = Arc<OnceLock<AwsClients>>;
+
+/// The configured clients, or a "provider not configured" error in `diags`.
+pub fn clients<'a>(shared: &'a SharedClients, diags: &mut Diagnostics) -> Option<&'a AwsClients> {
+    let clients = shared.get();
+    if clients.is_none() {
+        diags.add_error(diagnostics::not_configured());
+    }
+    clients
+}
 
 /// The provider: AWS clients per region, shared by every resource once configured.
 #[derive(Debug, Default)]
-pub struct DrProvider;
+pub struct DrProvider {
+    clients: SharedClients,
+}
+
+impl DrProvider {
+    /// A provider whose clients are filled in `configure`.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The cell resources read their AWS clients from.
+    pub fn shared_clients(&self) -> SharedClients {
+        self.clients.clone()
+    }
+}
+
+/// The `endpoints` block of the provider.
+#[derive(Debug, Default, Clone, Serialize, Deserialize)]
+pub struct EndpointsConfig {
+    /// Custom RDS endpoint URL.
+    #[serde(default)]
+    pub rds: Value<String>,
+    /// Custom S3 endpoint URL.
+    #[serde(default)]
+    pub s3: Value<String>,
+}
 
 /// The `provider "dr"` block.
 #[derive(Debug, Default, Clone, Serialize, Deserialize)]
 pub struct ProviderConfig {
+    /// Primary region.
     #[serde(default)]
     pub region: Value<String>,
+    /// Default DR region.
     #[serde(default)]
     pub dr_region: Value<String>,
+    /// Shared-config profile.
     #[serde(default)]
     pub profile: Value<String>,
+    /// Retries per API call.
     #[serde(default)]
     pub max_retries: Value<i64>,
+    /// Custom endpoints.
+    #[serde(default, with = "value::serde_as_vec")]
+    pub endpoints: Value<EndpointsConfig>,
+}
+
+fn known(v: &Value<String>) -> Option<String> {
+    v.as_ref_option().filter(|s| !s.is_empty()).cloned()
+}
+
+impl ProviderConfig {
+    /// Checks shapes and reports each problem on its attribute.
+    fn check(&self, diags: &mut Diagnostics) {
+        if let Value::Value(n) = self.max_retries {
+            if !(0..=100).contains(&n) {
+                diags.add_error(diagnostics::error(
+                    "Invalid max_retries",
+                    format!("max_retries = {n}: use a number from 0 to 100 (default {DEFAULT_MAX_RETRIES})."),
+                    AttributePath::new("max_retries"),
+                ));
+            }
+        }
+        for (name, v) in [("region", &self.region), ("dr_region", &self.dr_region)] {
+            if let Value::Value(r) = v {
+                if !is_region_name(r) {
+                    diags.add_error(diagnostics::error(
+                        format!("Invalid {name}"),
+                        format!("{r:?} is not an AWS region name such as \"us-east-1\"."),
+                        AttributePath::new(name),
+                    ));
+                }
+            }
+        }
+        if let (Value::Value(a), Value::Value(b)) = (&self.region, &self.dr_region) {
+            if a == b {
+                diags.add_error(diagnostics::error(
+                    "dr_region equals region",
+                    format!(
+                        "The DR region must differ from the primary region ({a}): copies in the \
+                         primary's own region die with it."
+                    ),
+                    AttributePath::new("dr_region"),
+                ));
+            }
+        }
+        if let Value::Value(ep) = &self.endpoints {
+            for (name, v) in [("rds", &ep.rds), ("s3", &ep.s3)] {
+                if let Value::Value(url) = v {
+                    if !(url.starts_with("http://") || url.starts_with("https://")) {
+                        diags.add_error(diagnostics::error(
+                            "Invalid endpoint URL",
+                            format!("{url:?} must be an http:// or https:// URL."),
+                            AttributePath::new("endpoints").index(0).attribute(name),
+                        ));
+                    }
+                }
+            }
+        }
+    }
+
+    /// The settings for [`AwsClients::load`].
+    pub fn settings(&self) -> AwsSettings {
+        let endpoints = match &self.endpoints {
+            Value::Value(ep) => Endpoints {
+                rds: known(&ep.rds),
+                s3: known(&ep.s3),
+            },
+            _ => Endpoints::default(),
+        };
+        AwsSettings {
+            region: known(&self.region),
+            dr_region: known(&self.dr_region),
+            profile: known(&self.profile),
+            endpoints,
+            max_retries: self
+                .max_retries
+                .as_ref_option()
+                .map(|n| (*n).clamp(0, 100) as u32),
+        }
+    }
+}
+
+/// True for names shaped like AWS regions (`us-east-1`, `eu-central-2`, `us-gov-west-1`).
+pub fn is_region_name(name: &str) -> bool {
+    let parts: Vec<&str> = name.split('-').collect();
+    parts.len() >= 3
+        && parts.iter().all(|p| {
+            !p.is_empty()
+                && p.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+        })
+        && parts
+            .last()
+            .is_some_and(|p| p.bytes().all(|b| b.is_ascii_digit()))
+}
+
+fn optional(attr_type: AttributeType, text: &str) -> Attribute {
+    Attribute {
+        attr_type,
+        description: Description::markdown(text),
+        constraint: AttributeConstraint::Optional,
+        ..Default::default()
+    }
 }
 
 #[async_trait::async_trait]
@@ -30,31 +181,102 @@ impl Provider for DrProvider {
     type MetaState<'a> = ValueEmpty;
 
     fn schema(&self, _diags: &mut Diagnostics) -> Option<Schema> {
-        let optional_string = |text: &str| Attribute {
-            attr_type: AttributeType::String,
-            description: Description::plain(text),
-            constraint: AttributeConstraint::Optional,
-            ..Default::default()
-        };
         Some(Schema {
             version: 1,
             block: Block {
-                description: Description::plain("drkit: disaster recovery as code."),
+                description: Description::markdown(
+                    "drkit: disaster recovery as code. Declares RPO/RTO per data store \
+                     (`dr_policy`), applies the AWS settings that meet them, and drills \
+                     restores (`dr_drill`). Credentials come from the standard AWS chain \
+                     and are never stored in state.",
+                ),
                 attributes: map! {
-                    "region" => optional_string("Primary AWS region."),
-                    "dr_region" => optional_string("Default disaster-recovery region."),
-                    "profile" => optional_string("AWS shared-config profile."),
+                    "region" => optional(AttributeType::String,
+                        "Primary AWS region, where the instances and buckets a policy names live. \
+                         Defaults to the AWS environment (`AWS_REGION`, `AWS_DEFAULT_REGION`, \
+                         or the profile's region)."),
+                    "dr_region" => optional(AttributeType::String,
+                        "Default disaster-recovery region for copies (replicas, replicated \
+                         backups, replication destinations) whose block names no region. \
+                         Must differ from `region`."),
+                    "profile" => optional(AttributeType::String,
+                        "AWS shared-config profile to take credentials and region from \
+                         (`~/.aws/config`, `~/.aws/credentials`). Defaults to `AWS_PROFILE` \
+                         or `default`."),
+                    "max_retries" => optional(AttributeType::Number,
+                        "How many times one API call is retried on throttling, 5xx and network \
+                         errors, with exponential backoff and jitter. Default 25, as in the \
+                         Terraform AWS provider.")
+                },
+                blocks: map! {
+                    "endpoints" => NestedBlock::Optional(Block {
+                        description: Description::markdown(
+                            "Custom service endpoints, for LocalStack, moto or a proxy. S3 uses \
+                             path-style addressing when its endpoint is set."),
+                        attributes: map! {
+                            "rds" => optional(AttributeType::String, "RDS endpoint URL, e.g. `http://127.0.0.1:5000`."),
+                            "s3" => optional(AttributeType::String, "S3 endpoint URL, e.g. `http://127.0.0.1:5000`.")
+                        },
+                        ..Default::default()
+                    })
                 },
                 ..Default::default()
             },
         })
     }
 
+    async fn validate<'a>(&self, diags: &mut Diagnostics, config: Self::Config<'a>) -> Option<()> {
+        config.check(diags);
+        Some(())
+    }
+
+    async fn configure<'a>(
+        &self,
+        diags: &mut Diagnostics,
+        _terraform_version: String,
+        config: Self::Config<'a>,
+    ) -> Option<()> {
+        config.check(diags);
+        if !diags.errors.is_empty() {
+            return None;
+        }
+        if config.region.is_unknown()
+            || config.dr_region.is_unknown()
+            || config.profile.is_unknown()
+        {
+            diags.add_error(diagnostics::error(
+                "Provider configuration depends on unknown values",
+                "region, dr_region and profile must be known at plan time: set them from \
+                 variables or locals, not from attributes of resources created in the same apply.",
+                AttributePath::root(),
+            ));
+            return None;
+        }
+        match AwsClients::load(config.settings()).await {
+            Ok(clients) => {
+                tracing::info!(?clients, "dr provider configured");
+                // A second configure (never done by Terraform) keeps the first clients.
+                let _ = self.clients.set(clients);
+                Some(())
+            }
+            Err(err) => {
+                diags.add_error(diagnostics::error(
+                    "No AWS region",
+                    err.to_string(),
+                    AttributePath::new("region"),
+                ));
+                None
+            }
+        }
+    }
+
     fn get_resources(
         &self,
         _diags: &mut Diagnostics,
     ) -> Option<HashMap<String, Box<dyn DynamicResource>>> {
-        Some(HashMap::new())
+        Some(map! {
+            "policy" => resources::dr_policy::DrPolicy::new(self.shared_clients())
+        })
     }
 
     fn get_data_sources(
@@ -62,5 +284,46 @@ impl Provider for DrProvider {
         _diags: &mut Diagnostics,
     ) -> Option<HashMap<String, Box<dyn DynamicDataSource>>> {
         Some(HashMap::new())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn region_names() {
+        for ok in [
+            "us-east-1",
+            "eu-central-2",
+            "us-gov-west-1",
+            "ap-southeast-4",
+        ] {
+            assert!(is_region_name(ok), "{ok}");
+        }
+        for bad in ["", "us-east", "US-EAST-1", "us_east_1", "us--1"] {
+            assert!(!is_region_name(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn same_primary_and_dr_region_is_an_error_on_dr_region() {
+        let config = ProviderConfig {
+            region: Value::Value("us-east-1".into()),
+            dr_region: Value::Value("us-east-1".into()),
+            ..Default::default()
+        };
+        let mut diags = Diagnostics::default();
+        config.check(&mut diags);
+        assert_eq!(diags.errors.len(), 1);
+        assert_eq!(diags.errors[0].attribute, AttributePath::new("dr_region"));
+    }
+
+    #[test]
+    fn unconfigured_clients_give_a_clear_error() {
+        let shared = SharedClients::default();
+        let mut diags = Diagnostics::default();
+        assert!(clients(&shared, &mut diags).is_none());
+        assert!(diags.errors[0].summary.contains("not configured"));
     }
 }

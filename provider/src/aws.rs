@@ -1,0 +1,236 @@
+//! The AWS client cache: one SDK configuration per provider, one client per service and
+//! region, built on first use and reused by every resource and data source.
+//!
+//! Why one place: credentials resolution (profile, SSO, process, IMDS) is slow, and HTTP
+//! connection pools only help when clients are reused. The provider configures this once
+//! in `configure`; resources ask for `rds(region)` / `s3(region)` as they need them.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use aws_config::retry::RetryConfig;
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+
+/// Default number of retries of one API call on throttling, 5xx and network errors; the
+/// Terraform AWS provider uses the same default.
+pub const DEFAULT_MAX_RETRIES: u32 = 25;
+
+/// Custom service endpoints, for LocalStack, moto or a proxy.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Endpoints {
+    /// RDS endpoint URL, e.g. `http://127.0.0.1:5000`.
+    pub rds: Option<String>,
+    /// S3 endpoint URL; path-style addressing is used when set.
+    pub s3: Option<String>,
+}
+
+/// What the `provider "dr"` block asks for, resolved into plain values.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AwsSettings {
+    /// Primary region; `None` falls back to the AWS environment (`AWS_REGION`, profile).
+    pub region: Option<String>,
+    /// Default disaster-recovery region.
+    pub dr_region: Option<String>,
+    /// Shared-config profile name.
+    pub profile: Option<String>,
+    /// Custom endpoints.
+    pub endpoints: Endpoints,
+    /// Retries per API call; `None` means [`DEFAULT_MAX_RETRIES`].
+    pub max_retries: Option<u32>,
+}
+
+/// Why the AWS configuration could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// Neither the provider block nor the environment names a region.
+    #[error(
+        "no AWS region: set `region` in the provider \"dr\" block, or AWS_REGION / \
+         AWS_DEFAULT_REGION, or a region in the selected AWS profile"
+    )]
+    NoRegion,
+}
+
+/// AWS SDK clients per region, shared by every resource of the provider.
+///
+/// Credentials come from the standard AWS chain (environment, shared config and
+/// credentials files with `profile`, SSO, `credential_process`, container and instance
+/// metadata); they are never written to Terraform state.
+pub struct AwsClients {
+    base: SdkConfig,
+    primary_region: String,
+    dr_region: Option<String>,
+    endpoints: Endpoints,
+    rds: Mutex<HashMap<String, aws_sdk_rds::Client>>,
+    s3: Mutex<HashMap<String, aws_sdk_s3::Client>>,
+}
+
+impl std::fmt::Debug for AwsClients {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AwsClients")
+            .field("primary_region", &self.primary_region)
+            .field("dr_region", &self.dr_region)
+            .field("endpoints", &self.endpoints)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Standard retry mode: exponential backoff with full jitter, retrying throttling errors,
+/// 5xx responses and transient network failures, `max_retries` times after the first try.
+pub fn retry_config(max_retries: u32) -> RetryConfig {
+    RetryConfig::standard()
+        .with_max_attempts(max_retries.saturating_add(1))
+        .with_initial_backoff(Duration::from_millis(200))
+        .with_max_backoff(Duration::from_secs(20))
+}
+
+impl AwsClients {
+    /// Loads credentials and region from the AWS environment, applying the provider
+    /// block's overrides. No network call is made here; credentials are resolved lazily.
+    pub async fn load(settings: AwsSettings) -> Result<Self, ConfigError> {
+        // hyper with rustls on the `ring` crypto provider: the gRPC server already compiles
+        // ring, and aws-lc would double the build.
+        let https = aws_smithy_http_client::Builder::new()
+            .tls_provider(aws_smithy_http_client::tls::Provider::Rustls(
+                aws_smithy_http_client::tls::rustls_provider::CryptoMode::Ring,
+            ))
+            .build_https();
+        let mut loader = aws_config::defaults(BehaviorVersion::latest())
+            .http_client(https)
+            .retry_config(retry_config(
+                settings.max_retries.unwrap_or(DEFAULT_MAX_RETRIES),
+            ));
+        if let Some(profile) = &settings.profile {
+            loader = loader.profile_name(profile);
+        }
+        if let Some(region) = &settings.region {
+            loader = loader.region(Region::new(region.clone()));
+        }
+        let base = loader.load().await;
+        let primary_region = base
+            .region()
+            .map(|r| r.to_string())
+            .ok_or(ConfigError::NoRegion)?;
+        Ok(Self::from_parts(
+            base,
+            primary_region,
+            settings.dr_region,
+            settings.endpoints,
+        ))
+    }
+
+    /// Builds the cache around an already loaded SDK configuration (tests use this).
+    pub fn from_parts(
+        base: SdkConfig,
+        primary_region: String,
+        dr_region: Option<String>,
+        endpoints: Endpoints,
+    ) -> Self {
+        AwsClients {
+            base,
+            primary_region,
+            dr_region,
+            endpoints,
+            rds: Mutex::new(HashMap::new()),
+            s3: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The primary region: where the instances and buckets a policy names live.
+    pub fn primary_region(&self) -> &str {
+        &self.primary_region
+    }
+
+    /// The provider's default DR region, if configured.
+    pub fn dr_region(&self) -> Option<&str> {
+        self.dr_region.as_deref()
+    }
+
+    /// The custom endpoints in use.
+    pub fn endpoints(&self) -> &Endpoints {
+        &self.endpoints
+    }
+
+    /// The RDS client for `region`, built on first use.
+    pub async fn rds(&self, region: &str) -> aws_sdk_rds::Client {
+        let mut cache = self.rds.lock().unwrap_or_else(|e| e.into_inner());
+        cache
+            .entry(region.to_string())
+            .or_insert_with(|| {
+                let mut conf = aws_sdk_rds::config::Builder::from(&self.base)
+                    .region(Region::new(region.to_string()));
+                if let Some(url) = &self.endpoints.rds {
+                    conf = conf.endpoint_url(url);
+                }
+                aws_sdk_rds::Client::from_conf(conf.build())
+            })
+            .clone()
+    }
+
+    /// The S3 client for `region`, built on first use. Path-style addressing when a custom
+    /// endpoint is set, since emulators rarely resolve `bucket.host` names.
+    pub async fn s3(&self, region: &str) -> aws_sdk_s3::Client {
+        let mut cache = self.s3.lock().unwrap_or_else(|e| e.into_inner());
+        cache
+            .entry(region.to_string())
+            .or_insert_with(|| {
+                let mut conf = aws_sdk_s3::config::Builder::from(&self.base)
+                    .region(Region::new(region.to_string()));
+                if let Some(url) = &self.endpoints.s3 {
+                    conf = conf.endpoint_url(url).force_path_style(true);
+                }
+                aws_sdk_s3::Client::from_conf(conf.build())
+            })
+            .clone()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn clients() -> AwsClients {
+        let base = SdkConfig::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new("us-east-1"))
+            .build();
+        AwsClients::from_parts(
+            base,
+            "us-east-1".into(),
+            Some("us-west-2".into()),
+            Endpoints {
+                rds: Some("http://127.0.0.1:1".into()),
+                s3: Some("http://127.0.0.1:1".into()),
+            },
+        )
+    }
+
+    #[tokio::test]
+    async fn clients_are_cached_per_region() {
+        let c = clients();
+        let _ = c.rds("us-west-2").await;
+        let _ = c.rds("us-west-2").await;
+        let _ = c.rds("eu-west-1").await;
+        let _ = c.s3("us-east-1").await;
+        assert_eq!(c.rds.lock().unwrap().len(), 2);
+        assert_eq!(c.s3.lock().unwrap().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn region_and_endpoint_overrides_reach_the_client() {
+        let c = clients();
+        let s3 = c.s3("eu-central-1").await;
+        assert_eq!(
+            s3.config().region().map(|r| r.as_ref()),
+            Some("eu-central-1")
+        );
+        assert_eq!(c.primary_region(), "us-east-1");
+        assert_eq!(c.dr_region(), Some("us-west-2"));
+    }
+
+    #[test]
+    fn retries_count_after_the_first_attempt() {
+        assert_eq!(retry_config(3).max_attempts(), 4);
+        assert_eq!(retry_config(u32::MAX).max_attempts(), u32::MAX);
+    }
+}

@@ -1,0 +1,3 @@
+//! Resources of the `dr` provider, one module each; registered in `provider.rs`.
+
+pub mod dr_policy;
