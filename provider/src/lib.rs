@@ -8,5 +8,6 @@
 
 pub mod aws;
 pub mod diagnostics;
+pub mod policy;
 pub mod provider;
 pub mod resources;

@@ -1,118 +1,584 @@
-//! `resource "dr_policy"` (work in progress: schema and CRUD land in the next commits).
+//! `resource "dr_policy"`: declares RPO/RTO for a set of RDS instances and S3 buckets,
+//! validates them against drlint's tier model at plan time, and applies the AWS settings
+//! that meet them.
+//!
+//! Order, as in the framework scaffolding: state, schema, validate, plan, create, read,
+//! update, destroy, import. The pure logic lives in [`crate::policy`]; the AWS calls in
+//! [`crate::policy::rds`] and [`crate::policy::s3`].
 
-use tf_provider::schema::{Block, Description, Schema};
-use tf_provider::value::ValueEmpty;
-use tf_provider::{Diagnostics, Resource};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
-use crate::provider::SharedClients;
+use serde::{Deserialize, Serialize};
+use tf_provider::schema::{
+    Attribute, AttributeConstraint, AttributeType, Block, Description, NestedBlock, Schema,
+};
+use tf_provider::value::{self, Value, ValueEmpty};
+use tf_provider::{map, AttributePath, Diagnostics, Resource};
 
-/// `resource "dr_policy"`: declares RPO/RTO for a set of RDS instances and S3 buckets and
-/// applies the settings that meet them.
+use crate::policy::{self, claims::Claims, Desired};
+use crate::provider::{self as dr_provider, SharedClients};
+
+// ---------------------------------------------------------------------------------------
+// State
+// ---------------------------------------------------------------------------------------
+
+/// The `dr_policy` resource as Terraform stores it. Every field is a [`Value`]: known,
+/// null or unknown (a value computed by another resource during plan).
+#[derive(Debug, Default, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PolicyState {
+    /// Same as `name`.
+    #[serde(default)]
+    pub id: Value<String>,
+    /// Policy name, unique per account; marks the resources it owns.
+    #[serde(default)]
+    pub name: Value<String>,
+    /// Declared recovery point objective.
+    #[serde(default)]
+    pub rpo: Value<String>,
+    /// Declared recovery time objective.
+    #[serde(default)]
+    pub rto: Value<String>,
+    /// People who can run the recovery.
+    #[serde(default)]
+    pub owners: Value<Vec<Value<String>>>,
+    /// Under a retention mandate.
+    #[serde(default)]
+    pub compliance: Value<bool>,
+    /// Link to the runbook.
+    #[serde(default)]
+    pub runbook_url: Value<String>,
+    /// Destroy deletes the replicas this policy created.
+    #[serde(default)]
+    pub delete_replicas_on_destroy: Value<bool>,
+    /// RDS instances.
+    #[serde(default)]
+    pub rds: Value<Vec<RdsBlock>>,
+    /// S3 buckets.
+    #[serde(default)]
+    pub s3: Value<Vec<S3Block>>,
+    /// Wait limits.
+    #[serde(default, with = "value::serde_as_vec")]
+    pub timeouts: Value<TimeoutsBlock>,
+    /// Computed: tier name.
+    #[serde(default)]
+    pub tier: Value<String>,
+    /// Computed: live resources meet the policy.
+    #[serde(default)]
+    pub compliant: Value<bool>,
+    /// Computed: what the live resources miss.
+    #[serde(default)]
+    pub findings: Value<Vec<Value<String>>>,
+    /// Computed: RPO the settings achieve on a region loss.
+    #[serde(default)]
+    pub estimated_rpo: Value<String>,
+    /// Computed: RTO the settings achieve on a region loss.
+    #[serde(default)]
+    pub estimated_rto: Value<String>,
+}
+
+/// An `rds` block.
+#[derive(Debug, Default, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RdsBlock {
+    /// Source instance identifier, in the provider's region.
+    #[serde(default)]
+    pub instance_identifier: Value<String>,
+    /// Automated backup retention, 1–35 days.
+    #[serde(default)]
+    pub backup_retention_days: Value<i64>,
+    /// Daily backup window, `hh24:mi-hh24:mi` UTC.
+    #[serde(default)]
+    pub backup_window: Value<String>,
+    /// Deletion protection.
+    #[serde(default)]
+    pub deletion_protection: Value<bool>,
+    /// Copy tags to snapshots.
+    #[serde(default)]
+    pub copy_tags_to_snapshot: Value<bool>,
+    /// Cross-region read replica.
+    #[serde(default, with = "value::serde_as_vec")]
+    pub cross_region_replica: Value<ReplicaBlock>,
+    /// Cross-region automated-backup replication.
+    #[serde(default, with = "value::serde_as_vec")]
+    pub cross_region_backups: Value<BackupsBlock>,
+}
+
+/// A `cross_region_replica` block.
+#[derive(Debug, Default, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReplicaBlock {
+    /// DR region.
+    #[serde(default)]
+    pub region: Value<String>,
+    /// Replica identifier.
+    #[serde(default)]
+    pub identifier: Value<String>,
+    /// Replica instance class.
+    #[serde(default)]
+    pub instance_class: Value<String>,
+    /// KMS key in the DR region.
+    #[serde(default)]
+    pub kms_key_id: Value<String>,
+    /// The replica's own automated backup retention.
+    #[serde(default)]
+    pub backup_retention_days: Value<i64>,
+}
+
+/// A `cross_region_backups` block.
+#[derive(Debug, Default, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BackupsBlock {
+    /// DR region.
+    #[serde(default)]
+    pub region: Value<String>,
+    /// Retention of the replicated backups.
+    #[serde(default)]
+    pub retention_days: Value<i64>,
+    /// KMS key in the DR region.
+    #[serde(default)]
+    pub kms_key_id: Value<String>,
+}
+
+/// An `s3` block.
+#[derive(Debug, Default, Clone, PartialEq, Serialize, Deserialize)]
+pub struct S3Block {
+    /// Bucket name.
+    #[serde(default)]
+    pub bucket: Value<String>,
+    /// Versioning enabled.
+    #[serde(default)]
+    pub versioning: Value<bool>,
+    /// Default encryption.
+    #[serde(default, with = "value::serde_as_vec")]
+    pub encryption: Value<EncryptionBlock>,
+    /// Cross-region replication.
+    #[serde(default, with = "value::serde_as_vec")]
+    pub replication: Value<ReplicationBlock>,
+    /// Lifecycle retention.
+    #[serde(default)]
+    pub retention: Value<Vec<RetentionBlock>>,
+}
+
+/// An `encryption` block.
+#[derive(Debug, Default, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EncryptionBlock {
+    /// KMS key; null for SSE-S3 (AES256).
+    #[serde(default)]
+    pub kms_key_id: Value<String>,
+}
+
+/// A `replication` block.
+#[derive(Debug, Default, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReplicationBlock {
+    /// Destination bucket name.
+    #[serde(default)]
+    pub destination_bucket: Value<String>,
+    /// Destination region.
+    #[serde(default)]
+    pub destination_region: Value<String>,
+    /// IAM role S3 assumes to replicate.
+    #[serde(default)]
+    pub role_arn: Value<String>,
+    /// Storage class of the replicas.
+    #[serde(default)]
+    pub storage_class: Value<String>,
+    /// Replication Time Control.
+    #[serde(default)]
+    pub replication_time_control: Value<bool>,
+    /// Replicate delete markers.
+    #[serde(default)]
+    pub delete_marker_replication: Value<bool>,
+}
+
+/// A `retention` block, explicit or grandfather-father-son.
+#[derive(Debug, Default, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RetentionBlock {
+    /// Key prefix (explicit form).
+    #[serde(default)]
+    pub prefix: Value<String>,
+    /// Days before the archive transition.
+    #[serde(default)]
+    pub archive_after_days: Value<i64>,
+    /// Archive storage class.
+    #[serde(default)]
+    pub archive_storage_class: Value<String>,
+    /// Days before expiry (explicit form).
+    #[serde(default)]
+    pub expire_days: Value<i64>,
+    /// Days before noncurrent versions expire.
+    #[serde(default)]
+    pub noncurrent_expire_days: Value<i64>,
+    /// Days of `daily/`.
+    #[serde(default)]
+    pub daily: Value<i64>,
+    /// Weeks of `weekly/`.
+    #[serde(default)]
+    pub weekly: Value<i64>,
+    /// Months of `monthly/`.
+    #[serde(default)]
+    pub monthly: Value<i64>,
+    /// Years of `yearly/`.
+    #[serde(default)]
+    pub yearly: Value<i64>,
+}
+
+/// The `timeouts` block.
+#[derive(Debug, Default, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TimeoutsBlock {
+    /// Limit for create.
+    #[serde(default)]
+    pub create: Value<String>,
+    /// Limit for update.
+    #[serde(default)]
+    pub update: Value<String>,
+}
+
+// ---------------------------------------------------------------------------------------
+// Schema
+// ---------------------------------------------------------------------------------------
+
+fn attr(attr_type: AttributeType, constraint: AttributeConstraint, text: &str) -> Attribute {
+    Attribute {
+        attr_type,
+        description: Description::markdown(text),
+        constraint,
+        ..Default::default()
+    }
+}
+
+fn block(text: &str, attributes: HashMap<String, Attribute>) -> Block {
+    Block {
+        description: Description::markdown(text),
+        attributes,
+        ..Default::default()
+    }
+}
+
+/// The `dr_policy` schema; every attribute and block is described (the docs are built
+/// from these descriptions).
+pub fn schema() -> Schema {
+    use AttributeConstraint::{Computed, Optional, OptionalComputed, Required};
+    use AttributeType::{Bool, List, Number, String as Str};
+
+    let replica = block(
+        "A cross-region read replica of the instance, created in the DR region from the \
+         source ARN (or adopted when an instance with this identifier already replicates \
+         the source). RPO: replica lag (seconds); RTO: a promotion (minutes).",
+        map! {
+            "region" => attr(Str, OptionalComputed, "DR region of the replica. Defaults to the provider's `dr_region`; must differ from the provider's `region`."),
+            "identifier" => attr(Str, OptionalComputed, "Identifier of the replica. Defaults to `<instance_identifier>-dr`."),
+            "instance_class" => attr(Str, OptionalComputed, "Instance class of the replica. Defaults to the source's class."),
+            "kms_key_id" => attr(Str, Optional, "KMS key (ARN) **in the DR region** to encrypt the replica with. Required when the source is encrypted: KMS keys are regional."),
+            "backup_retention_days" => attr(Number, OptionalComputed, "Automated backup retention of the replica itself (replicas start with backups off). Defaults to the source block's `backup_retention_days`.")
+        },
+    );
+    let backups = block(
+        "Cross-region automated-backup replication: RDS copies snapshots and transaction \
+         logs to the DR region, for point-in-time restore there. RPO: minutes; RTO: a \
+         restore.",
+        map! {
+            "region" => attr(Str, OptionalComputed, "Region the backups are replicated to. Defaults to the provider's `dr_region`."),
+            "retention_days" => attr(Number, OptionalComputed, "Retention of the replicated backups, 1–35 days. Defaults to `backup_retention_days`."),
+            "kms_key_id" => attr(Str, Optional, "KMS key (ARN) in the destination region; required when the source is encrypted.")
+        },
+    );
+    let mut rds = block(
+        "An RDS DB instance the policy covers (0..n). Its settings are applied with \
+         `ModifyDBInstance`.",
+        map! {
+            "instance_identifier" => attr(Str, Required, "Identifier of the source DB instance, in the provider's `region`."),
+            "backup_retention_days" => attr(Number, OptionalComputed, "Automated backup retention in days, 1–35. Default 7."),
+            "backup_window" => attr(Str, OptionalComputed, "Daily backup window `hh24:mi-hh24:mi` in UTC, at least 30 minutes, not overlapping the instance's maintenance window. Defaults to the instance's current window."),
+            "deletion_protection" => attr(Bool, OptionalComputed, "Deletion protection on the source instance. Default `true`."),
+            "copy_tags_to_snapshot" => attr(Bool, OptionalComputed, "Copy the instance's tags to its snapshots. Default `true`.")
+        },
+    );
+    rds.blocks = map! {
+        "cross_region_replica" => NestedBlock::Optional(replica),
+        "cross_region_backups" => NestedBlock::Optional(backups)
+    };
+
+    let encryption = block(
+        "Default encryption of the bucket (`PutBucketEncryption`).",
+        map! {
+            "kms_key_id" => attr(Str, Optional, "KMS key for SSE-KMS (with an S3 Bucket Key). Omit for SSE-S3 (AES256).")
+        },
+    );
+    let replication = block(
+        "Cross-region replication of the whole bucket (`PutBucketReplication`). The policy \
+         owns the bucket's replication configuration. Versioning is enabled first, as S3 \
+         requires.",
+        map! {
+            "destination_bucket" => attr(Str, Required, "Name of the destination bucket (versioning enabled), in another region."),
+            "destination_region" => attr(Str, OptionalComputed, "Region of the destination bucket. Defaults to the provider's `dr_region`."),
+            "role_arn" => attr(Str, Required, "IAM role S3 assumes to replicate objects."),
+            "storage_class" => attr(Str, OptionalComputed, "Storage class of the replicas, e.g. `STANDARD_IA`. Default `STANDARD`."),
+            "replication_time_control" => attr(Bool, OptionalComputed, "S3 Replication Time Control (99.99% of objects within 15 minutes), configured with the replication metrics it requires. Default `false`; required for an `rpo` between 15m and 1h."),
+            "delete_marker_replication" => attr(Bool, OptionalComputed, "Replicate delete markers. Default `false`, so a delete in the source leaves the DR copy readable.")
+        },
+    );
+    let retention = block(
+        "Lifecycle retention (0..n blocks; `PutBucketLifecycleConfiguration`). Either the \
+         explicit form (`prefix`, `expire_days`, ...) or the grandfather-father-son form \
+         (`daily`, `weekly`, `monthly`, `yearly`: one rule per prefix `daily/`, `weekly/`, \
+         `monthly/`, `yearly/`; a month counts 31 days, a year 365). Rules are compared by \
+         ID, never by order; rules whose ID does not start with `drkit:` are kept.",
+        map! {
+            "prefix" => attr(Str, Optional, "Explicit form: key prefix the rule applies to. Default: the whole bucket."),
+            "archive_after_days" => attr(Number, Optional, "Days after creation before objects move to `archive_storage_class`. In the GFS form, applied to the periods that keep objects longer."),
+            "archive_storage_class" => attr(Str, Optional, "Archive storage class, e.g. `GLACIER`, `DEEP_ARCHIVE`. Default `GLACIER` when `archive_after_days` is set."),
+            "expire_days" => attr(Number, Optional, "Explicit form: days after creation before objects expire."),
+            "noncurrent_expire_days" => attr(Number, Optional, "Days before noncurrent (overwritten or deleted) versions expire."),
+            "daily" => attr(Number, Optional, "GFS form: days to keep objects under `daily/`."),
+            "weekly" => attr(Number, Optional, "GFS form: weeks to keep objects under `weekly/`."),
+            "monthly" => attr(Number, Optional, "GFS form: months to keep objects under `monthly/`."),
+            "yearly" => attr(Number, Optional, "GFS form: years to keep objects under `yearly/`.")
+        },
+    );
+    let mut s3 = block(
+        "An S3 bucket the policy covers (0..n), in the provider's `region`.",
+        map! {
+            "bucket" => attr(Str, Required, "Bucket name. A bucket belongs to one policy: a second policy naming it is a plan-time error."),
+            "versioning" => attr(Bool, OptionalComputed, "Versioning enabled. Default `true`; replication requires it.")
+        },
+    );
+    s3.blocks = map! {
+        "encryption" => NestedBlock::Optional(encryption),
+        "replication" => NestedBlock::Optional(replication),
+        "retention" => NestedBlock::List(retention)
+    };
+    let timeouts = block(
+        "How long create and update wait for instances to become `available`.",
+        map! {
+            "create" => attr(Str, Optional, "Limit for create, a duration such as `60m` or `1h30m`. Default `60m`."),
+            "update" => attr(Str, Optional, "Limit for update. Default `60m`.")
+        },
+    );
+
+    let mut root = block(
+        "A disaster-recovery policy: RPO/RTO declared once for a set of RDS instances and \
+         S3 buckets, validated against the tier model at plan time, and the settings that \
+         meet them applied. Destroy never deletes data unless `delete_replicas_on_destroy` \
+         is set.",
+        map! {
+            "id" => attr(Str, Computed, "The policy name."),
+            "name" => attr(Str, Required, "Policy name. Marks the instances and buckets it owns (tag `drkit:policy`), so it must be unique per account."),
+            "rpo" => attr(Str, Required, "Recovery point objective: data you may lose, e.g. `5m`, `1h`, `1d` (`0` is rejected: it needs synchronous multi-region)."),
+            "rto" => attr(Str, Required, "Recovery time objective: time to recover, e.g. `30m`, `4h`."),
+            "owners" => attr(List(Box::new(Str)), Optional, "People or teams who can run the recovery; fewer than two is a warning."),
+            "compliance" => attr(Bool, OptionalComputed, "Under a retention mandate: every bucket needs expiry of at least 2555 days (7 years) and an archive transition. Default `false`."),
+            "runbook_url" => attr(Str, Optional, "Link to the failover runbook."),
+            "delete_replicas_on_destroy" => attr(Bool, OptionalComputed, "Destroy deletes the read replicas this policy created (never sources, buckets, snapshots or objects). Default `false`: destroy keeps every replica."),
+            "tier" => attr(Str, Computed, "Weakest mechanism across the resources: `none`, `in-region-backups`, `cross-region-backups`, `cross-region-replication`, `replication-time-control` or `cross-region-replica`."),
+            "compliant" => attr(Bool, Computed, "True when the live resources have every setting of the policy (no `findings`)."),
+            "findings" => attr(List(Box::new(Str)), Computed, "What the live resources miss, one sentence each, as of the last read."),
+            "estimated_rpo" => attr(Str, Computed, "Data a region loss would lose with these settings; empty when nothing survives it."),
+            "estimated_rto" => attr(Str, Computed, "Time to recover from a region loss with these settings; empty when it cannot be recovered.")
+        },
+    );
+    root.blocks = map! {
+        "rds" => NestedBlock::List(rds),
+        "s3" => NestedBlock::List(s3),
+        "timeouts" => NestedBlock::Optional(timeouts)
+    };
+    Schema {
+        version: 1,
+        block: root,
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// The resource
+// ---------------------------------------------------------------------------------------
+
+/// `resource "dr_policy"`.
 #[derive(Debug, Clone)]
 pub struct DrPolicy {
     clients: SharedClients,
+    claims: Arc<Mutex<Claims>>,
 }
 
 impl DrPolicy {
     /// A resource reading its AWS clients from `clients` once the provider is configured.
     pub fn new(clients: SharedClients) -> Self {
-        DrPolicy { clients }
+        DrPolicy {
+            clients,
+            claims: Arc::default(),
+        }
     }
 }
 
 #[async_trait::async_trait]
 impl Resource for DrPolicy {
-    type State<'a> = ValueEmpty;
+    type State<'a> = PolicyState;
     type PrivateState<'a> = ValueEmpty;
     type ProviderMetaState<'a> = ValueEmpty;
 
     fn schema(&self, _diags: &mut Diagnostics) -> Option<Schema> {
-        Some(Schema {
-            version: 1,
-            block: Block {
-                description: Description::plain("A disaster-recovery policy (in progress)."),
-                ..Default::default()
-            },
-        })
+        Some(schema())
     }
 
-    async fn read<'a>(
-        &self,
-        diags: &mut Diagnostics,
-        state: Self::State<'a>,
-        private_state: Self::PrivateState<'a>,
-        _meta: Self::ProviderMetaState<'a>,
-    ) -> Option<(Self::State<'a>, Self::PrivateState<'a>)> {
-        crate::provider::clients(&self.clients, diags)?;
-        Some((state, private_state))
+    async fn validate<'a>(&self, diags: &mut Diagnostics, config: Self::State<'a>) -> Option<()> {
+        // No provider configuration yet: shapes and the tier model, regions unknown.
+        policy::validate(diags, &config, None);
+        Some(())
     }
 
     async fn plan_create<'a>(
         &self,
-        _diags: &mut Diagnostics,
+        diags: &mut Diagnostics,
         proposed: Self::State<'a>,
-        _config: Self::State<'a>,
+        config: Self::State<'a>,
         _meta: Self::ProviderMetaState<'a>,
     ) -> Option<(Self::State<'a>, Self::PrivateState<'a>)> {
-        Some((proposed, Default::default()))
+        let clients = dr_provider::clients(&self.clients, diags)?;
+        let planned = policy::plan(diags, clients, &self.claims, None, proposed, &config).await;
+        Some((planned, ValueEmpty::Null))
     }
 
     async fn plan_update<'a>(
         &self,
-        _diags: &mut Diagnostics,
-        _prior: Self::State<'a>,
+        diags: &mut Diagnostics,
+        prior: Self::State<'a>,
         proposed: Self::State<'a>,
-        _config: Self::State<'a>,
-        private: Self::PrivateState<'a>,
+        config: Self::State<'a>,
+        _private: Self::PrivateState<'a>,
         _meta: Self::ProviderMetaState<'a>,
-    ) -> Option<(
-        Self::State<'a>,
-        Self::PrivateState<'a>,
-        Vec<tf_provider::AttributePath>,
-    )> {
-        Some((proposed, private, vec![]))
+    ) -> Option<(Self::State<'a>, Self::PrivateState<'a>, Vec<AttributePath>)> {
+        let clients = dr_provider::clients(&self.clients, diags)?;
+        let planned = policy::plan(
+            diags,
+            clients,
+            &self.claims,
+            Some(&prior),
+            proposed,
+            &config,
+        )
+        .await;
+        // Nothing forces replacement: a renamed policy moves its markers in place.
+        Some((planned, ValueEmpty::Null, vec![]))
     }
 
     async fn plan_destroy<'a>(
         &self,
         _diags: &mut Diagnostics,
         _prior: Self::State<'a>,
-        private: Self::PrivateState<'a>,
+        _private: Self::PrivateState<'a>,
         _meta: Self::ProviderMetaState<'a>,
     ) -> Option<Self::PrivateState<'a>> {
-        Some(private)
+        Some(ValueEmpty::Null)
     }
 
     async fn create<'a>(
         &self,
-        _diags: &mut Diagnostics,
+        diags: &mut Diagnostics,
         planned: Self::State<'a>,
         _config: Self::State<'a>,
-        private: Self::PrivateState<'a>,
+        _private: Self::PrivateState<'a>,
         _meta: Self::ProviderMetaState<'a>,
     ) -> Option<(Self::State<'a>, Self::PrivateState<'a>)> {
-        Some((planned, private))
+        let clients = dr_provider::clients(&self.clients, diags)?;
+        let desired = Desired::from_state(diags, &planned)?;
+        let timeout = policy::timeout(&planned, true);
+        let ok = policy::apply(diags, clients, &desired, None, timeout).await;
+        if !ok {
+            // Nothing is stored: the next apply plans a create again, and create starts
+            // from the live state (adopting what this attempt already did).
+            return None;
+        }
+        let state = policy::refresh_computed(diags, clients, planned, &desired).await;
+        Some((state, ValueEmpty::Null))
+    }
+
+    async fn read<'a>(
+        &self,
+        diags: &mut Diagnostics,
+        state: Self::State<'a>,
+        _private: Self::PrivateState<'a>,
+        _meta: Self::ProviderMetaState<'a>,
+    ) -> Option<(Self::State<'a>, Self::PrivateState<'a>)> {
+        let clients = dr_provider::clients(&self.clients, diags)?;
+        let state = policy::read(diags, clients, state).await;
+        Some((state, ValueEmpty::Null))
     }
 
     async fn update<'a>(
         &self,
-        _diags: &mut Diagnostics,
-        _prior: Self::State<'a>,
+        diags: &mut Diagnostics,
+        prior: Self::State<'a>,
         planned: Self::State<'a>,
         _config: Self::State<'a>,
-        private: Self::PrivateState<'a>,
+        _private: Self::PrivateState<'a>,
         _meta: Self::ProviderMetaState<'a>,
     ) -> Option<(Self::State<'a>, Self::PrivateState<'a>)> {
-        Some((planned, private))
+        let clients = dr_provider::clients(&self.clients, diags)?;
+        let Some(desired) = Desired::from_state(diags, &planned) else {
+            return Some((prior, ValueEmpty::Null));
+        };
+        let previous = Desired::from_state(&mut Diagnostics::default(), &prior);
+        let timeout = policy::timeout(&planned, false);
+        let ok = policy::apply(diags, clients, &desired, previous.as_ref(), timeout).await;
+        if !ok {
+            // Keep the prior state: the next plan shows the remaining difference and the
+            // next apply converges from what is live.
+            return Some((prior, ValueEmpty::Null));
+        }
+        let state = policy::refresh_computed(diags, clients, planned, &desired).await;
+        Some((state, ValueEmpty::Null))
     }
 
     async fn destroy<'a>(
         &self,
-        _diags: &mut Diagnostics,
-        _prior: Self::State<'a>,
+        diags: &mut Diagnostics,
+        prior: Self::State<'a>,
         _private: Self::PrivateState<'a>,
         _meta: Self::ProviderMetaState<'a>,
     ) -> Option<()> {
+        let clients = dr_provider::clients(&self.clients, diags)?;
+        let desired = Desired::from_state(diags, &prior)?;
+        let delete_replicas = prior.delete_replicas_on_destroy == Value::Value(true);
+        policy::destroy(diags, clients, &desired, delete_replicas).await;
         Some(())
+    }
+
+    async fn import<'a>(
+        &self,
+        diags: &mut Diagnostics,
+        id: String,
+    ) -> Option<(Self::State<'a>, Self::PrivateState<'a>)> {
+        let state = policy::import_state(diags, &id)?;
+        Some((state, ValueEmpty::Null))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn descriptions_missing(block: &Block, path: &str, out: &mut Vec<String>) {
+        if block.description.content.is_empty() || block.description.content == "empty" {
+            out.push(path.to_string());
+        }
+        for (name, a) in &block.attributes {
+            if a.description.content.is_empty() || a.description.content == "empty" {
+                out.push(format!("{path}.{name}"));
+            }
+        }
+        for (name, b) in &block.blocks {
+            let inner = match b {
+                NestedBlock::Single(b)
+                | NestedBlock::List(b)
+                | NestedBlock::Set(b)
+                | NestedBlock::Map(b)
+                | NestedBlock::Group(b)
+                | NestedBlock::Optional(b) => b,
+            };
+            descriptions_missing(inner, &format!("{path}.{name}"), out);
+        }
+    }
+
+    #[test]
+    fn every_attribute_and_block_is_described() {
+        let mut missing = Vec::new();
+        descriptions_missing(&schema().block, "dr_policy", &mut missing);
+        assert!(missing.is_empty(), "{missing:?}");
     }
 }

@@ -1,0 +1,360 @@
+//! RDS calls of `dr_policy`: read an instance, wait for `available`, modify, tag, create a
+//! cross-region read replica, replicate automated backups.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use aws_sdk_rds::types::Tag;
+use aws_sdk_rds::Client;
+
+use crate::diagnostics::{aws, AwsError};
+
+/// What the provider needs to know about a live DB instance.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LiveInstance {
+    /// Identifier.
+    pub identifier: String,
+    /// ARN.
+    pub arn: String,
+    /// `available`, `modifying`, `creating`, ...
+    pub status: String,
+    /// Automated backup retention in days.
+    pub retention: i32,
+    /// Daily backup window.
+    pub backup_window: Option<String>,
+    /// Weekly maintenance window.
+    pub maintenance_window: Option<String>,
+    /// Deletion protection.
+    pub deletion_protection: bool,
+    /// Copy tags to snapshots.
+    pub copy_tags: bool,
+    /// Storage encrypted.
+    pub encrypted: bool,
+    /// KMS key of the storage.
+    pub kms_key_id: Option<String>,
+    /// Instance class.
+    pub instance_class: Option<String>,
+    /// For a read replica: the source identifier or ARN.
+    pub source: Option<String>,
+    /// Read replicas of this instance (identifiers or ARNs).
+    pub replicas: Vec<String>,
+    /// ARNs of the cross-region automated-backup replications of this instance.
+    pub backup_replications: Vec<String>,
+    /// Tags.
+    pub tags: HashMap<String, String>,
+}
+
+/// The region in an ARN (`arn:aws:rds:REGION:...`).
+pub fn arn_region(arn: &str) -> Option<&str> {
+    let mut parts = arn.split(':');
+    (parts.next()? == "arn").then_some(())?;
+    parts.next()?;
+    parts.next()?;
+    parts.next().filter(|r| !r.is_empty())
+}
+
+/// The last part of an RDS ARN (`...:db:NAME`), or the input when it is not an ARN.
+pub fn arn_name(arn: &str) -> &str {
+    arn.rsplit(':').next().unwrap_or(arn)
+}
+
+/// True when `source` (an identifier or ARN, as RDS reports a replica's source) names the
+/// instance `primary`.
+pub fn same_instance(source: &str, primary: &LiveInstance) -> bool {
+    source == primary.arn || source == primary.identifier
+}
+
+/// Reads an instance and its tags; `None` when it does not exist.
+pub async fn describe(client: &Client, identifier: &str) -> Result<Option<LiveInstance>, AwsError> {
+    let out = match client
+        .describe_db_instances()
+        .db_instance_identifier(identifier)
+        .send()
+        .await
+        .map_err(aws("DescribeDBInstances"))
+    {
+        Ok(out) => out,
+        Err(e) if e.is_not_found() => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    let Some(db) = out.db_instances().first() else {
+        return Ok(None);
+    };
+    let mut live = LiveInstance {
+        identifier: db
+            .db_instance_identifier()
+            .unwrap_or(identifier)
+            .to_string(),
+        arn: db.db_instance_arn().unwrap_or_default().to_string(),
+        status: db.db_instance_status().unwrap_or_default().to_string(),
+        retention: db.backup_retention_period().unwrap_or(0),
+        backup_window: db.preferred_backup_window().map(str::to_string),
+        maintenance_window: db.preferred_maintenance_window().map(str::to_string),
+        deletion_protection: db.deletion_protection().unwrap_or(false),
+        copy_tags: db.copy_tags_to_snapshot().unwrap_or(false),
+        encrypted: db.storage_encrypted().unwrap_or(false),
+        kms_key_id: db.kms_key_id().map(str::to_string),
+        instance_class: db.db_instance_class().map(str::to_string),
+        source: db
+            .read_replica_source_db_instance_identifier()
+            .map(str::to_string),
+        replicas: db.read_replica_db_instance_identifiers().to_vec(),
+        backup_replications: db
+            .db_instance_automated_backups_replications()
+            .iter()
+            .filter_map(|r| r.db_instance_automated_backups_arn().map(str::to_string))
+            .collect(),
+        tags: HashMap::new(),
+    };
+    if !live.arn.is_empty() {
+        let tags = client
+            .list_tags_for_resource()
+            .resource_name(&live.arn)
+            .send()
+            .await
+            .map_err(aws("ListTagsForResource"))?;
+        live.tags = tags
+            .tag_list()
+            .iter()
+            .filter_map(|t| {
+                Some((
+                    t.key()?.to_string(),
+                    t.value().unwrap_or_default().to_string(),
+                ))
+            })
+            .collect();
+    }
+    Ok(Some(live))
+}
+
+/// Statuses from which an instance does not become `available` by waiting.
+const STUCK: &[&str] = &[
+    "failed",
+    "incompatible-parameters",
+    "incompatible-restore",
+    "incompatible-network",
+    "inaccessible-encryption-credentials",
+    "storage-full",
+    "stopped",
+    "deleting",
+];
+
+/// Polls until the instance is `available`, with a growing interval (1 s up to 15 s).
+pub async fn wait_available(
+    client: &Client,
+    identifier: &str,
+    deadline: Instant,
+) -> Result<LiveInstance, AwsError> {
+    let mut interval = Duration::from_secs(1);
+    loop {
+        let live = describe(client, identifier).await?.ok_or_else(|| {
+            AwsError::new(
+                "DescribeDBInstances",
+                "DBInstanceNotFound",
+                format!("DB instance {identifier} disappeared while waiting for it"),
+            )
+        })?;
+        if live.status == "available" {
+            return Ok(live);
+        }
+        if STUCK.contains(&live.status.as_str()) {
+            return Err(AwsError::new(
+                "DescribeDBInstances",
+                "InvalidDBInstanceState",
+                format!(
+                    "DB instance {identifier} is {:?}; it will not become available by waiting",
+                    live.status
+                ),
+            ));
+        }
+        if Instant::now() + interval > deadline {
+            return Err(AwsError {
+                operation: format!("Waiting for DB instance {identifier} to be available"),
+                code: Some("Timeout".into()),
+                message: Some(format!(
+                    "still {:?} when the timeout ran out; raise `timeouts` or apply again later",
+                    live.status
+                )),
+                kind: crate::diagnostics::ErrorKind::InvalidState,
+            });
+        }
+        tokio::time::sleep(interval).await;
+        interval = (interval * 2).min(Duration::from_secs(15));
+    }
+}
+
+/// Settings of `ModifyDBInstance`; `None` leaves a setting alone.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Modify {
+    /// Backup retention.
+    pub retention: Option<i32>,
+    /// Backup window.
+    pub backup_window: Option<String>,
+    /// Deletion protection.
+    pub deletion_protection: Option<bool>,
+    /// Copy tags to snapshots.
+    pub copy_tags: Option<bool>,
+    /// Instance class.
+    pub instance_class: Option<String>,
+}
+
+impl Modify {
+    /// True when nothing changes.
+    pub fn is_empty(&self) -> bool {
+        *self == Modify::default()
+    }
+}
+
+/// `ModifyDBInstance` with `ApplyImmediately`.
+pub async fn modify(client: &Client, identifier: &str, m: &Modify) -> Result<(), AwsError> {
+    client
+        .modify_db_instance()
+        .db_instance_identifier(identifier)
+        .apply_immediately(true)
+        .set_backup_retention_period(m.retention)
+        .set_preferred_backup_window(m.backup_window.clone())
+        .set_deletion_protection(m.deletion_protection)
+        .set_copy_tags_to_snapshot(m.copy_tags)
+        .set_db_instance_class(m.instance_class.clone())
+        .send()
+        .await
+        .map_err(aws("ModifyDBInstance"))?;
+    Ok(())
+}
+
+fn tag(key: &str, value: &str) -> Tag {
+    Tag::builder().key(key).value(value).build()
+}
+
+/// Adds or overwrites tags.
+pub async fn add_tags(client: &Client, arn: &str, tags: &[(&str, &str)]) -> Result<(), AwsError> {
+    client
+        .add_tags_to_resource()
+        .resource_name(arn)
+        .set_tags(Some(tags.iter().map(|(k, v)| tag(k, v)).collect()))
+        .send()
+        .await
+        .map_err(aws("AddTagsToResource"))?;
+    Ok(())
+}
+
+/// Removes tags.
+pub async fn remove_tags(client: &Client, arn: &str, keys: &[&str]) -> Result<(), AwsError> {
+    client
+        .remove_tags_from_resource()
+        .resource_name(arn)
+        .set_tag_keys(Some(keys.iter().map(|k| k.to_string()).collect()))
+        .send()
+        .await
+        .map_err(aws("RemoveTagsFromResource"))?;
+    Ok(())
+}
+
+/// What a new replica is created with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewReplica {
+    /// Replica identifier.
+    pub identifier: String,
+    /// Source ARN (cross-region replicas are created from the ARN).
+    pub source_arn: String,
+    /// Instance class.
+    pub instance_class: Option<String>,
+    /// KMS key in the DR region.
+    pub kms_key_id: Option<String>,
+    /// Deletion protection.
+    pub deletion_protection: bool,
+    /// Copy tags to snapshots.
+    pub copy_tags: bool,
+    /// Tags.
+    pub tags: Vec<(String, String)>,
+}
+
+/// `CreateDBInstanceReadReplica`, called in the DR region with the source's ARN.
+pub async fn create_replica(client: &Client, r: &NewReplica) -> Result<(), AwsError> {
+    client
+        .create_db_instance_read_replica()
+        .db_instance_identifier(&r.identifier)
+        .source_db_instance_identifier(&r.source_arn)
+        .set_db_instance_class(r.instance_class.clone())
+        .set_kms_key_id(r.kms_key_id.clone())
+        .deletion_protection(r.deletion_protection)
+        .copy_tags_to_snapshot(r.copy_tags)
+        .set_tags(Some(r.tags.iter().map(|(k, v)| tag(k, v)).collect()))
+        .send()
+        .await
+        .map_err(aws("CreateDBInstanceReadReplica"))?;
+    Ok(())
+}
+
+/// `StartDBInstanceAutomatedBackupsReplication`, called in the destination region.
+pub async fn start_backup_replication(
+    client: &Client,
+    source_arn: &str,
+    retention: i32,
+    kms_key_id: Option<String>,
+) -> Result<(), AwsError> {
+    client
+        .start_db_instance_automated_backups_replication()
+        .source_db_instance_arn(source_arn)
+        .backup_retention_period(retention)
+        .set_kms_key_id(kms_key_id)
+        .send()
+        .await
+        .map_err(aws("StartDBInstanceAutomatedBackupsReplication"))?;
+    Ok(())
+}
+
+/// Retention of replicated automated backups, read in the destination region.
+pub async fn replicated_backup_retention(
+    client: &Client,
+    backups_arn: &str,
+) -> Result<Option<i32>, AwsError> {
+    let out = client
+        .describe_db_instance_automated_backups()
+        .db_instance_automated_backups_arn(backups_arn)
+        .send()
+        .await
+        .map_err(aws("DescribeDBInstanceAutomatedBackups"))?;
+    Ok(out
+        .db_instance_automated_backups()
+        .first()
+        .and_then(|b| b.backup_retention_period()))
+}
+
+/// Deletes a read replica (a copy: no final snapshot), turning deletion protection off
+/// first when needed.
+pub async fn delete_replica(client: &Client, live: &LiveInstance) -> Result<(), AwsError> {
+    if live.deletion_protection {
+        modify(
+            client,
+            &live.identifier,
+            &Modify {
+                deletion_protection: Some(false),
+                ..Default::default()
+            },
+        )
+        .await?;
+    }
+    client
+        .delete_db_instance()
+        .db_instance_identifier(&live.identifier)
+        .skip_final_snapshot(true)
+        .send()
+        .await
+        .map_err(aws("DeleteDBInstance"))?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn arn_parts() {
+        let arn = "arn:aws:rds:us-west-2:123456789012:db:db1-dr";
+        assert_eq!(arn_region(arn), Some("us-west-2"));
+        assert_eq!(arn_name(arn), "db1-dr");
+        assert_eq!(arn_region("db1"), None);
+        assert_eq!(arn_name("db1"), "db1");
+    }
+}
