@@ -1,0 +1,247 @@
+//! `dr_policy` create and update against moto, checked through the AWS SDK (not through
+//! what the provider claims in state).
+
+mod policy_support;
+
+use drkit_testkit::Moto;
+use policy_support::*;
+
+#[tokio::test(flavor = "multi_thread")]
+async fn apply_configures_rds_and_s3_and_the_second_plan_is_empty() {
+    let moto = Moto::start().unwrap();
+    let source = seed_db(&moto, "orders-db", false).await;
+    seed_bucket(&moto, "orders-backups", PRIMARY, false).await;
+    seed_bucket(&moto, "orders-backups-dr", DR, true).await;
+    let tf = terraform(
+        &moto,
+        &full_policy("orders", "orders-db", "orders-backups", "orders-backups-dr"),
+    );
+
+    tf.apply().unwrap();
+
+    // RDS source: retention, window, deletion protection, copy tags, ownership tag.
+    let db = db(&moto, PRIMARY, "orders-db").await.unwrap();
+    assert_eq!(db.backup_retention_period, Some(14));
+    assert_eq!(db.preferred_backup_window.as_deref(), Some("03:00-04:00"));
+    assert_eq!(db.deletion_protection, Some(true));
+    assert_eq!(db.copy_tags_to_snapshot, Some(true));
+    let tags = moto
+        .rds(PRIMARY)
+        .await
+        .list_tags_for_resource()
+        .resource_name(db.db_instance_arn().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert!(tags
+        .tag_list()
+        .iter()
+        .any(|t| t.key() == Some("drkit:policy") && t.value() == Some("orders")));
+
+    // The replica: in the DR region, replicating the source ARN, with its own retention.
+    let replica = policy_support::db(&moto, DR, "orders-db-dr")
+        .await
+        .expect("replica in the DR region");
+    assert_eq!(
+        replica.read_replica_source_db_instance_identifier(),
+        source.db_instance_arn()
+    );
+    assert_eq!(replica.backup_retention_period, Some(14));
+    assert_eq!(replica.db_instance_class.as_deref(), Some("db.t3.micro"));
+
+    // S3: versioning, replication with RTC and its metrics, lifecycle rules, encryption.
+    let s3 = moto.s3(PRIMARY).await;
+    assert_eq!(
+        versioning(&moto, "orders-backups").await.as_deref(),
+        Some("Enabled")
+    );
+    let rep = s3
+        .get_bucket_replication()
+        .bucket("orders-backups")
+        .send()
+        .await
+        .unwrap();
+    let rep = rep.replication_configuration().unwrap();
+    assert_eq!(rep.role(), ROLE);
+    let rule = &rep.rules()[0];
+    let dest = rule.destination().unwrap();
+    assert_eq!(dest.bucket(), "arn:aws:s3:::orders-backups-dr");
+    assert_eq!(
+        dest.storage_class().map(|s| s.as_str()),
+        Some("STANDARD_IA")
+    );
+    let rtc = dest.replication_time().expect("RTC");
+    assert_eq!(rtc.status().as_str(), "Enabled");
+    assert_eq!(rtc.time().and_then(|t| t.minutes()), Some(15));
+    let metrics = dest.metrics().expect("RTC requires metrics");
+    assert_eq!(metrics.status().as_str(), "Enabled");
+    assert_eq!(
+        metrics.event_threshold().and_then(|t| t.minutes()),
+        Some(15)
+    );
+
+    let lc = s3
+        .get_bucket_lifecycle_configuration()
+        .bucket("orders-backups")
+        .send()
+        .await
+        .unwrap();
+    let mut rules: Vec<(String, String, Option<i32>, Option<i32>, Option<i32>)> = lc
+        .rules()
+        .iter()
+        .map(|r| {
+            (
+                r.id().unwrap().to_string(),
+                r.filter()
+                    .and_then(|f| f.prefix())
+                    .unwrap_or_default()
+                    .to_string(),
+                r.expiration().and_then(|e| e.days()),
+                r.transitions().first().and_then(|t| t.days()),
+                r.noncurrent_version_expiration()
+                    .and_then(|e| e.noncurrent_days()),
+            )
+        })
+        .collect();
+    rules.sort();
+    assert_eq!(
+        rules,
+        vec![
+            (
+                "drkit:gfs:daily".into(),
+                "daily/".into(),
+                Some(30),
+                None,
+                None
+            ),
+            (
+                "drkit:gfs:monthly".into(),
+                "monthly/".into(),
+                Some(372),
+                None,
+                None
+            ),
+            (
+                "drkit:gfs:weekly".into(),
+                "weekly/".into(),
+                Some(84),
+                None,
+                None
+            ),
+            (
+                "drkit:gfs:yearly".into(),
+                "yearly/".into(),
+                Some(2555),
+                None,
+                None
+            ),
+            (
+                "drkit:prefix:wal/".into(),
+                "wal/".into(),
+                Some(90),
+                Some(30),
+                Some(7)
+            ),
+        ]
+    );
+    let enc = s3
+        .get_bucket_encryption()
+        .bucket("orders-backups")
+        .send()
+        .await
+        .unwrap();
+    let by_default = enc.server_side_encryption_configuration().unwrap().rules()[0]
+        .apply_server_side_encryption_by_default()
+        .unwrap()
+        .clone();
+    assert_eq!(by_default.sse_algorithm().as_str(), "aws:kms");
+    assert_eq!(
+        by_default.kms_master_key_id(),
+        Some("arn:aws:kms:us-east-1:123456789012:key/s3-key")
+    );
+
+    // Computed attributes.
+    let state = tf.resource("dr_policy.orders").unwrap();
+    assert_eq!(state["tier"], "replication-time-control");
+    assert_eq!(state["estimated_rpo"], "15m");
+    assert_eq!(state["estimated_rto"], "15m");
+    assert_eq!(state["compliant"], true, "{state}");
+    assert_eq!(state["findings"], serde_json::json!([]));
+
+    tf.assert_plan_empty().unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_update_changes_only_what_differs_and_adopts_an_existing_replica() {
+    let moto = Moto::start().unwrap();
+    let source = seed_db(&moto, "billing-db", false).await;
+    // A replica made by hand before the policy existed: adopted, not duplicated.
+    moto.rds(DR)
+        .await
+        .create_db_instance_read_replica()
+        .db_instance_identifier("billing-replica")
+        .source_db_instance_identifier(source.db_instance_arn().unwrap())
+        .db_instance_class("db.t3.micro")
+        .send()
+        .await
+        .unwrap();
+    let config = |retention: u32| {
+        format!(
+            r#"resource "dr_policy" "billing" {{
+  name   = "billing"
+  rpo    = "1h"
+  rto    = "1h"
+  owners = ["alice", "bob"]
+  rds {{
+    instance_identifier   = "billing-db"
+    backup_retention_days = {retention}
+    cross_region_replica {{
+      identifier = "billing-replica"
+    }}
+  }}
+}}
+"#
+        )
+    };
+    let tf = terraform(&moto, &config(7));
+    tf.apply().unwrap();
+    tf.assert_plan_empty().unwrap();
+    let replicas = moto
+        .rds(DR)
+        .await
+        .describe_db_instances()
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        replicas.db_instances().len(),
+        1,
+        "the replica is adopted, not duplicated"
+    );
+    let replica = db(&moto, DR, "billing-replica").await.unwrap();
+    assert_eq!(replica.backup_retention_period, Some(7));
+
+    rewrite(&tf, &moto, &config(21));
+    let plan = tf.run(&["plan"]).unwrap();
+    assert!(
+        plan.stdout.contains("backup_retention_days = 7 -> 21"),
+        "{plan}"
+    );
+    tf.apply().unwrap();
+    assert_eq!(
+        db(&moto, PRIMARY, "billing-db")
+            .await
+            .unwrap()
+            .backup_retention_period,
+        Some(21)
+    );
+    // The replica's retention follows the source's while it is not set on its own.
+    assert_eq!(
+        db(&moto, DR, "billing-replica")
+            .await
+            .unwrap()
+            .backup_retention_period,
+        Some(21)
+    );
+    tf.assert_plan_empty().unwrap();
+}

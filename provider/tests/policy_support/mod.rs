@@ -1,0 +1,184 @@
+//! Shared setup of the `dr_policy` acceptance tests: a moto server seeded through the AWS
+//! SDK, and a Terraform directory whose provider block points at it.
+#![allow(dead_code)]
+
+use drkit_testkit::{Moto, Terraform};
+
+/// The provider binary under test.
+pub const PROVIDER: &str = env!("CARGO_BIN_EXE_terraform-provider-dr");
+/// Primary and DR regions of every test.
+pub const PRIMARY: &str = "us-east-1";
+pub const DR: &str = "us-west-2";
+/// An IAM role ARN for replication (moto does not check it).
+pub const ROLE: &str = "arn:aws:iam::123456789012:role/replication";
+/// A KMS key of the DR region (moto does not check it).
+pub const DR_KEY: &str = "arn:aws:kms:us-west-2:123456789012:key/dr-key";
+
+/// `terraform {}` and `provider "dr"` blocks for `moto`; few retries, so that moto's
+/// unimplemented calls fail fast.
+pub fn provider_block(moto: &Moto) -> String {
+    format!(
+        r#"terraform {{
+  required_providers {{
+    dr = {{ source = "drkit/dr" }}
+  }}
+}}
+
+provider "dr" {{
+  region      = "{PRIMARY}"
+  dr_region   = "{DR}"
+  max_retries = 1
+  endpoints {{
+    rds = "{ep}"
+    s3  = "{ep}"
+  }}
+}}
+"#,
+        ep = moto.endpoint()
+    )
+}
+
+/// A Terraform directory against `moto` with `resources` as the rest of `main.tf`.
+pub fn terraform(moto: &Moto, resources: &str) -> Terraform {
+    let mut tf = Terraform::new(PROVIDER).expect("terraform directory");
+    tf.envs(moto.env());
+    tf.write("main.tf", &format!("{}\n{resources}", provider_block(moto)))
+        .expect("write main.tf");
+    tf
+}
+
+/// Rewrites `main.tf` with new resources.
+pub fn rewrite(tf: &Terraform, moto: &Moto, resources: &str) {
+    tf.write("main.tf", &format!("{}\n{resources}", provider_block(moto)))
+        .expect("write main.tf");
+}
+
+/// Creates a PostgreSQL instance in the primary region with 1 day of backups.
+pub async fn seed_db(moto: &Moto, id: &str, encrypted: bool) -> aws_sdk_rds::types::DbInstance {
+    let rds = moto.rds(PRIMARY).await;
+    let mut req = rds
+        .create_db_instance()
+        .db_instance_identifier(id)
+        .engine("postgres")
+        .db_instance_class("db.t3.micro")
+        .allocated_storage(20)
+        .master_username("dr")
+        .master_user_password("password1")
+        .backup_retention_period(1);
+    if encrypted {
+        req = req
+            .storage_encrypted(true)
+            .kms_key_id("arn:aws:kms:us-east-1:123456789012:key/primary-key");
+    }
+    req.send()
+        .await
+        .expect("create db")
+        .db_instance
+        .expect("db")
+}
+
+/// Creates a bucket in `region`, optionally versioned.
+pub async fn seed_bucket(moto: &Moto, name: &str, region: &str, versioned: bool) {
+    let s3 = moto.s3(region).await;
+    let mut req = s3.create_bucket().bucket(name);
+    if region != "us-east-1" {
+        req = req.create_bucket_configuration(
+            aws_sdk_s3::types::CreateBucketConfiguration::builder()
+                .location_constraint(aws_sdk_s3::types::BucketLocationConstraint::from(region))
+                .build(),
+        );
+    }
+    req.send().await.expect("create bucket");
+    if versioned {
+        s3.put_bucket_versioning()
+            .bucket(name)
+            .versioning_configuration(
+                aws_sdk_s3::types::VersioningConfiguration::builder()
+                    .status(aws_sdk_s3::types::BucketVersioningStatus::Enabled)
+                    .build(),
+            )
+            .send()
+            .await
+            .expect("versioning");
+    }
+}
+
+/// Reads an instance through the SDK.
+pub async fn db(moto: &Moto, region: &str, id: &str) -> Option<aws_sdk_rds::types::DbInstance> {
+    moto.rds(region)
+        .await
+        .describe_db_instances()
+        .db_instance_identifier(id)
+        .send()
+        .await
+        .ok()
+        .and_then(|o| o.db_instances.and_then(|d| d.into_iter().next()))
+}
+
+/// Bucket versioning status through the SDK (with the provider's workaround for moto's
+/// response root name).
+pub async fn versioning(moto: &Moto, bucket: &str) -> Option<String> {
+    terraform_provider_dr::policy::s3::versioning_status(&moto.s3(PRIMARY).await, bucket)
+        .await
+        .expect("versioning status")
+}
+
+/// The errors of a failed terraform run, from the first `Error:` on (no paths, no
+/// dev_overrides warning): what snapshots record.
+pub fn errors_of(output: &str) -> String {
+    let start = output.find("Error: ").unwrap_or(0);
+    output[start..]
+        .lines()
+        .map(|l| l.trim_start_matches(['│', '╷', '╵']).trim_end())
+        .collect::<Vec<_>>()
+        .join("\n")
+        .trim()
+        .to_string()
+}
+
+/// The standard policy of the tests: one database with a replica, one bucket with
+/// replication (RTC), KMS encryption and both retention forms.
+pub fn full_policy(name: &str, db: &str, bucket: &str, dest: &str) -> String {
+    format!(
+        r#"resource "dr_policy" "{name}" {{
+  name   = "{name}"
+  rpo    = "15m"
+  rto    = "1h"
+  owners = ["alice", "bob"]
+
+  rds {{
+    instance_identifier   = "{db}"
+    backup_retention_days = 14
+    backup_window         = "03:00-04:00"
+    cross_region_replica {{}}
+  }}
+
+  s3 {{
+    bucket = "{bucket}"
+    encryption {{
+      kms_key_id = "arn:aws:kms:us-east-1:123456789012:key/s3-key"
+    }}
+    replication {{
+      destination_bucket       = "{dest}"
+      role_arn                 = "{ROLE}"
+      storage_class            = "STANDARD_IA"
+      replication_time_control = true
+    }}
+    retention {{
+      prefix                 = "wal/"
+      archive_after_days     = 30
+      archive_storage_class  = "GLACIER"
+      expire_days            = 90
+      noncurrent_expire_days = 7
+    }}
+    retention {{
+      daily   = 30
+      weekly  = 12
+      monthly = 12
+      yearly  = 7
+    }}
+  }}
+}}
+"#
+    )
+}
