@@ -335,14 +335,18 @@ pub async fn delete_replica(client: &Client, live: &LiveInstance) -> Result<(), 
         )
         .await?;
     }
-    client
+    match client
         .delete_db_instance()
         .db_instance_identifier(&live.identifier)
         .skip_final_snapshot(true)
         .send()
         .await
-        .map_err(aws("DeleteDBInstance"))?;
-    Ok(())
+        .map_err(aws("DeleteDBInstance"))
+    {
+        // Already gone: a retried call whose first attempt went through.
+        Err(e) if e.is_not_found() => Ok(()),
+        other => other.map(|_| ()),
+    }
 }
 
 #[cfg(test)]
