@@ -91,6 +91,21 @@ pub fn model_path(steps: &[Step]) -> AttributePath {
             }
         }
     }
+    // Terraform shows the source of attributes, not of blocks: a finding about a whole
+    // `rds` or `s3` block points at the attribute naming the resource, one about the
+    // retention blocks at the first of them.
+    match steps {
+        [Step::Attr("rds"), Step::Index(_)] => {
+            path.add_attribute("instance_identifier");
+        }
+        [Step::Attr("s3"), Step::Index(_)] => {
+            path.add_attribute("bucket");
+        }
+        [Step::Attr("s3"), Step::Index(_), Step::Attr("retention")] => {
+            path.add_index(0);
+        }
+        _ => {}
+    }
     path
 }
 
