@@ -26,6 +26,8 @@ pub enum ErrorKind {
     Network,
     /// The request was rejected as invalid.
     InvalidRequest,
+    /// The service kept answering with a server error (5xx) after every retry.
+    ServerError,
     /// Anything else.
     Other,
 }
@@ -114,6 +116,11 @@ impl ErrorKind {
                 "AWS rejected the settings. Check the attribute named in this message \
                  against what the service accepts (engine, instance class, KMS key region)."
             }
+            ErrorKind::ServerError => {
+                "The service kept answering with a server error after every retry (see \
+                 `max_retries`). Apply again later; with an emulator such as LocalStack or \
+                 moto, the operation may not be implemented there."
+            }
             ErrorKind::Other => "Check the AWS error below; apply again once it is resolved.",
         }
     }
@@ -134,20 +141,30 @@ pub struct AwsError {
 
 impl AwsError {
     /// Captures an SDK error (service error, dispatch failure or timeout).
-    pub fn from_sdk<E, R>(operation: &str, err: aws_sdk_rds::error::SdkError<E, R>) -> Self
+    pub fn from_sdk<E>(operation: &str, err: aws_sdk_rds::error::SdkError<E>) -> Self
     where
         E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
-        R: fmt::Debug + Send + Sync + 'static,
     {
         use aws_sdk_rds::error::SdkError;
         let (kind, code, message) = match &err {
             SdkError::ServiceError(service) => {
                 let e = service.err();
                 let code = e.code().map(str::to_string);
-                let kind = code
-                    .as_deref()
-                    .map_or(ErrorKind::Other, ErrorKind::from_code);
-                (kind, code, e.message().map(str::to_string))
+                let status = service.raw().status().as_u16();
+                let kind = match code.as_deref() {
+                    Some(code) => ErrorKind::from_code(code),
+                    None if status >= 500 => ErrorKind::ServerError,
+                    None if status == 403 => ErrorKind::AccessDenied,
+                    None if status == 404 => ErrorKind::NotFound,
+                    None => ErrorKind::Other,
+                };
+                let message = match (e.message(), &code) {
+                    (Some(m), _) => Some(m.to_string()),
+                    (None, Some(_)) => None,
+                    // No AWS error document (an HTML page, an empty body): say what came back.
+                    (None, None) => Some(format!("HTTP {status} without an AWS error document")),
+                };
+                (kind, code, message)
             }
             SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) => (
                 ErrorKind::Network,
@@ -204,12 +221,9 @@ impl fmt::Display for AwsError {
 impl std::error::Error for AwsError {}
 
 /// `?` on any SDK call: `client.op().send().await.map_err(aws("Op"))?`.
-pub fn aws<E, R>(
-    operation: &'static str,
-) -> impl FnOnce(aws_sdk_rds::error::SdkError<E, R>) -> AwsError
+pub fn aws<E>(operation: &'static str) -> impl FnOnce(aws_sdk_rds::error::SdkError<E>) -> AwsError
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
-    R: fmt::Debug + Send + Sync + 'static,
 {
     move |err| AwsError::from_sdk(operation, err)
 }
