@@ -8,6 +8,7 @@
 
 pub mod aws;
 pub mod diagnostics;
+pub mod docs;
 pub mod policy;
 pub mod provider;
 pub mod resources;

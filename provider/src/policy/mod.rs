@@ -1501,9 +1501,27 @@ async fn apply_rds(
             ensure_replica(clients, d, &p, r, rep, &live, deadline).await?;
         }
         if let Some(b) = &r.backups {
-            let replicating = live.backup_replications.iter().any(|arn| rds::arn_region(arn) == Some(b.region.as_str()));
-            if !replicating {
-                let client = clients.rds(&b.region).await;
+            let replication = live.backup_replications.iter().find(|arn| rds::arn_region(arn) == Some(b.region.as_str()));
+            let client = clients.rds(&b.region).await;
+            if let Some(arn) = replication {
+                let current = rds::replicated_backup_retention(&client, arn).await.ok().flatten();
+                if current.is_some_and(|days| days != b.retention) {
+                    return Err(error(
+                        "Retention of replicated backups cannot change in place",
+                        format!(
+                            "The automated backups of {what} are replicated to {} with {} days of retention. RDS \
+                             changes that only by stopping the replication, which deletes the replicated \
+                             backups, so the provider will not do it. Set retention_days back to {}, or stop \
+                             the replication yourself (aws rds stop-db-instance-automated-backups-replication) \
+                             and apply again.",
+                            b.region,
+                            current.unwrap_or_default(),
+                            current.unwrap_or_default()
+                        ),
+                        p.clone().attribute("cross_region_backups").index(0).attribute("retention_days"),
+                    ));
+                }
+            } else {
                 tracing::info!(instance = %r.identifier, region = %b.region, "starting automated backup replication");
                 rds::start_backup_replication(&client, &live.arn, b.retention, b.kms_key_id.clone())
                     .await

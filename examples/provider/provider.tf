@@ -1,0 +1,21 @@
+terraform {
+  required_providers {
+    dr = {
+      source = "drkit/dr"
+    }
+  }
+}
+
+# Credentials come from the standard AWS chain (environment, profile, SSO, instance role).
+provider "dr" {
+  region    = "us-east-1" # where the instances and buckets live
+  dr_region = "us-west-2" # where their copies go
+
+  # Optional:
+  # profile     = "prod"
+  # max_retries = 25
+  # endpoints {
+  #   rds = "http://localhost:5000" # LocalStack, moto or a proxy
+  #   s3  = "http://localhost:5000"
+  # }
+}

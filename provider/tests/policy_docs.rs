@@ -1,0 +1,88 @@
+//! The provider and dr_policy examples are `terraform fmt`-clean and validate with the
+//! built provider; the Registry docs are rendered from the schema and up to date
+//! (`DRKIT_BLESS=1 cargo test -p terraform-provider-dr --test policy_docs` rewrites them).
+
+use std::path::{Path, PathBuf};
+
+use drkit_testkit::Terraform;
+use terraform_provider_dr::docs;
+use terraform_provider_dr::provider::DrProvider;
+use tf_provider::{Diagnostics, Provider};
+
+const PROVIDER: &str = env!("CARGO_BIN_EXE_terraform-provider-dr");
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
+}
+
+fn read(path: &str) -> String {
+    std::fs::read_to_string(repo().join(path)).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+#[test]
+fn examples_are_fmt_clean_and_validate_with_the_provider() {
+    let tf = Terraform::new(PROVIDER).unwrap();
+    for dir in ["examples/provider", "examples/resources/dr_policy"] {
+        let path = repo().join(dir);
+        let out = tf
+            .run(&["fmt", "-check", "-diff", path.to_str().unwrap()])
+            .unwrap();
+        assert!(out.success(), "{dir} is not terraform fmt-clean:\n{out}");
+    }
+    tf.write("provider.tf", &read("examples/provider/provider.tf"))
+        .unwrap();
+    tf.write(
+        "resource.tf",
+        &read("examples/resources/dr_policy/resource.tf"),
+    )
+    .unwrap();
+    let out = tf.run(&["validate"]).unwrap();
+    assert!(out.success(), "{out}");
+    assert!(out.stdout.contains("The configuration is valid"), "{out}");
+    let import = read("examples/resources/dr_policy/import.sh");
+    assert!(import
+        .contains("terraform import dr_policy.orders 'orders:rds=orders-db:s3=orders-backups'"));
+}
+
+fn check(path: &str, rendered: String) {
+    let full = repo().join(path);
+    if std::env::var_os("DRKIT_BLESS").is_some() {
+        std::fs::create_dir_all(full.parent().unwrap()).unwrap();
+        std::fs::write(&full, &rendered).unwrap();
+        return;
+    }
+    let committed = std::fs::read_to_string(&full).unwrap_or_default();
+    assert!(
+        committed == rendered,
+        "{path} is out of date with the schema or its template: run \
+         DRKIT_BLESS=1 cargo test -p terraform-provider-dr --test policy_docs"
+    );
+}
+
+#[test]
+fn registry_docs_are_rendered_from_the_schema() {
+    let provider = DrProvider::new()
+        .schema(&mut Diagnostics::default())
+        .unwrap();
+    check(
+        "docs/index.md",
+        docs::render(
+            &read("provider/templates/index.md.tmpl"),
+            &provider.block,
+            &read("examples/provider/provider.tf"),
+            "",
+        ),
+    );
+    check(
+        "docs/resources/dr_policy.md",
+        docs::render(
+            &read("provider/templates/resources/dr_policy.md.tmpl"),
+            &terraform_provider_dr::resources::dr_policy::schema().block,
+            &read("examples/resources/dr_policy/resource.tf"),
+            &read("examples/resources/dr_policy/import.sh"),
+        ),
+    );
+}
