@@ -6,6 +6,9 @@ mod policy_support;
 use drkit_testkit::Moto;
 use policy_support::*;
 
+/// A lifecycle rule as (id, prefix, expire days, archive days, noncurrent expire days).
+type RuleRow = (String, String, Option<i32>, Option<i32>, Option<i32>);
+
 #[tokio::test(flavor = "multi_thread")]
 async fn apply_configures_rds_and_s3_and_the_second_plan_is_empty() {
     let moto = Moto::start().unwrap();
@@ -86,7 +89,7 @@ async fn apply_configures_rds_and_s3_and_the_second_plan_is_empty() {
         .send()
         .await
         .unwrap();
-    let mut rules: Vec<(String, String, Option<i32>, Option<i32>, Option<i32>)> = lc
+    let mut rules: Vec<RuleRow> = lc
         .rules()
         .iter()
         .map(|r| {
