@@ -71,6 +71,13 @@ terraform {
 provider "dr" {
   regoin = "us-east-1"
 }
+
+# Terraform validates a provider block only when a resource uses the provider.
+resource "dr_policy" "p" {
+  name = "p"
+  rpo  = "1h"
+  rto  = "4h"
+}
 "#,
     )
     .unwrap();
