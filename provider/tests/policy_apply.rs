@@ -248,3 +248,36 @@ async fn an_update_changes_only_what_differs_and_adopts_an_existing_replica() {
     );
     tf.assert_plan_empty().unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn renaming_a_policy_moves_its_ownership_tags_in_place() {
+    let moto = Moto::start().unwrap();
+    seed_db(&moto, "orders-db", false).await;
+    seed_bucket(&moto, "orders-backups", PRIMARY, false).await;
+    seed_bucket(&moto, "orders-backups-dr", DR, true).await;
+    let config = full_policy("orders", "orders-db", "orders-backups", "orders-backups-dr");
+    let tf = terraform(&moto, &config);
+    tf.apply().unwrap();
+
+    rewrite(
+        &tf,
+        &moto,
+        &config.replace("name   = \"orders\"", "name   = \"orders-v2\""),
+    );
+    let plan = tf.run(&["plan"]).unwrap();
+    assert!(plan.stdout.contains("1 to change, 0 to destroy"), "{plan}");
+    tf.apply().unwrap();
+    let tags = moto
+        .s3(PRIMARY)
+        .await
+        .get_bucket_tagging()
+        .bucket("orders-backups")
+        .send()
+        .await
+        .unwrap();
+    assert!(tags
+        .tag_set()
+        .iter()
+        .any(|t| t.key() == "drkit:policy" && t.value() == "orders-v2"));
+    tf.assert_plan_empty().unwrap();
+}

@@ -1447,6 +1447,7 @@ fn rds_block_of(d: &DesiredRds) -> RdsBlock {
 async fn apply_rds(
     clients: &AwsClients,
     d: &Desired,
+    prev: Option<&str>,
     i: usize,
     r: &DesiredRds,
     deadline: Instant,
@@ -1471,7 +1472,7 @@ async fn apply_rds(
         &rds_block_of(r),
         &live,
         &d.name,
-        &|o| o == d.name,
+        &|o| o == d.name || Some(o) == prev,
         &p,
     );
     if !diags.errors.is_empty() {
@@ -1551,6 +1552,16 @@ async fn ensure_replica(
         .map_err(aws_err(format!("Could not read {what}"), rp.clone()))?;
     let live = match existing {
         None => {
+            if source.status != "available" {
+                // A replica is created only from an available source (not `backing-up`).
+                let primary = clients.rds(clients.primary_region()).await;
+                rds::wait_available(&primary, &r.identifier, deadline)
+                    .await
+                    .map_err(aws_err(
+                        format!("RDS instance {:?} did not become available", r.identifier),
+                        p.clone(),
+                    ))?;
+            }
             tracing::info!(replica = %rep.identifier, region = %rep.region, source = %source.arn, "creating read replica");
             rds::create_replica(
                 &client,
@@ -1651,7 +1662,13 @@ fn bucket_tags(
     tags
 }
 
-async fn apply_s3(clients: &AwsClients, d: &Desired, j: usize, b: &DesiredS3) -> Vec<Diagnostic> {
+async fn apply_s3(
+    clients: &AwsClients,
+    d: &Desired,
+    prev: Option<&str>,
+    j: usize,
+    b: &DesiredS3,
+) -> Vec<Diagnostic> {
     let p = s3_path(j);
     let region = clients.primary_region().to_string();
     let client = clients.s3(&region).await;
@@ -1662,7 +1679,7 @@ async fn apply_s3(clients: &AwsClients, d: &Desired, j: usize, b: &DesiredS3) ->
             .map_err(aws_err(format!("Could not read {what}"), p.clone().attribute("bucket")))?
             .ok_or_else(|| error("Bucket not found", format!("Bucket {:?} does not exist. Create it first, or fix bucket.", b.bucket), p.clone().attribute("bucket")))?;
         if let Some(owner) = live.tag(OWNER_TAG) {
-            if owner != d.name {
+            if owner != d.name && Some(owner) != prev {
                 return Err(owner_conflict("Bucket owned by another policy", &format!("Bucket {}", b.bucket), owner, &d.name, p.clone().attribute("bucket")));
             }
         }
@@ -1745,20 +1762,22 @@ pub async fn apply(
     timeout: Duration,
 ) -> bool {
     let deadline = Instant::now() + timeout;
+    // A renamed policy still owns what its previous name tagged.
+    let prev = previous.map(|p| p.name.as_str());
     let (rds_results, s3_results) = tokio::join!(
         join_all(
             desired
                 .rds
                 .iter()
                 .enumerate()
-                .map(|(i, r)| apply_rds(clients, desired, i, r, deadline))
+                .map(|(i, r)| apply_rds(clients, desired, prev, i, r, deadline))
         ),
         join_all(
             desired
                 .s3
                 .iter()
                 .enumerate()
-                .map(|(j, b)| apply_s3(clients, desired, j, b))
+                .map(|(j, b)| apply_s3(clients, desired, prev, j, b))
         ),
     );
     for e in rds_results.into_iter().chain(s3_results).flatten() {
