@@ -1,0 +1,817 @@
+//! The command line: parse arguments, merge them with `.drlint.toml`, lint, apply inline
+//! suppressions, fix, render, and choose the exit status.
+//!
+//! Exit status: 0 clean, 1 findings at or above `--fail-on`, 2 usage, configuration or file
+//! errors (after reporting everything that could be linted).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fs;
+use std::io::{self, IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{anyhow, Context, Result};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use drlint::config::{self, Config, Exclude, FailOn};
+use drlint::render::{self, catalog, display_path, find_rule, Format, Output, Sources};
+use drlint::suppress::{self, Suppressed};
+use drlint::{Applicability, FileError, Finding, LintOptions, Report, Severity};
+
+const AFTER_HELP: &str = "\
+Exit status: 0 no findings at or above --fail-on, 1 findings at or above it,
+2 usage, configuration or file errors (everything else is still reported).
+
+Inline: `# drlint:ignore DR003 reason` on the line above a block or attribute.
+Docs: drlint explain DR003, and docs/drlint.md.";
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "drlint",
+    version,
+    about = "Lint Terraform for disaster-recovery anti-patterns.",
+    after_help = AFTER_HELP,
+    args_conflicts_with_subcommands = true
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    #[command(flatten)]
+    check: CheckArgs,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// List every rule: code, name, default severity, whether --fix fixes it, summary.
+    Rules {
+        /// `text` (a table) or `json`.
+        #[arg(long, value_enum, default_value_t = RulesFormat::Text)]
+        format: RulesFormat,
+    },
+    /// Print a rule's documentation: what it finds, why it matters, an example, the fix.
+    Explain {
+        /// Rule code (`DR003`) or name (`missing-deletion-protection`).
+        rule: String,
+    },
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum RulesFormat {
+    Text,
+    Json,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq, Default)]
+enum FormatArg {
+    #[default]
+    Text,
+    Json,
+    Sarif,
+    Junit,
+    Github,
+}
+
+impl From<FormatArg> for Format {
+    fn from(f: FormatArg) -> Self {
+        match f {
+            FormatArg::Text => Format::Text,
+            FormatArg::Json => Format::Json,
+            FormatArg::Sarif => Format::Sarif,
+            FormatArg::Junit => Format::Junit,
+            FormatArg::Github => Format::Github,
+        }
+    }
+}
+
+#[derive(Args, Debug)]
+struct CheckArgs {
+    /// Files or directories to lint (directories are searched for `*.tf`). Default: `.`
+    #[arg(value_name = "PATHS")]
+    paths: Vec<PathBuf>,
+
+    /// Lint `terraform show -json` output instead of source files.
+    #[arg(long, value_name = "PLAN_JSON", conflicts_with_all = ["paths", "fix"])]
+    plan: Option<PathBuf>,
+
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value_t = FormatArg::Text)]
+    format: FormatArg,
+
+    /// Apply safe fixes in place, then report what remains.
+    #[arg(long)]
+    fix: bool,
+
+    /// With --fix: print a unified diff of the fixes and write nothing.
+    #[arg(long, requires = "fix")]
+    diff: bool,
+
+    /// Configuration file (default: the nearest `.drlint.toml` up to the repository root).
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+
+    /// Ignore every `.drlint.toml`.
+    #[arg(long, conflicts_with = "config")]
+    no_config: bool,
+
+    /// A `*.tfvars` file whose values override variable defaults (repeatable, in order).
+    #[arg(long = "var-file", value_name = "FILE")]
+    var_files: Vec<PathBuf>,
+
+    /// Rules to run: codes, prefixes (`DR01`) or `ALL`, comma-separated. Replaces the
+    /// configuration's `select`.
+    #[arg(long, value_delimiter = ',', value_name = "CODES")]
+    select: Option<Vec<String>>,
+
+    /// Rules to skip, comma-separated; added to the configuration's `ignore`.
+    #[arg(long, value_delimiter = ',', value_name = "CODES")]
+    ignore: Vec<String>,
+
+    /// Override a rule's severity, e.g. `--severity DR010=error` (repeatable).
+    #[arg(long, value_name = "CODE=LEVEL")]
+    severity: Vec<String>,
+
+    /// Exit 1 when a finding is at or above this level: note, warning, error or never.
+    #[arg(long, value_name = "LEVEL", value_parser = parse_fail_on)]
+    fail_on: Option<FailOn>,
+
+    /// Minimum `backup_retention_period` in days for DR004 (default 7).
+    #[arg(long, value_name = "DAYS", value_parser = clap::value_parser!(u32).range(1..=35))]
+    min_retention_days: Option<u32>,
+
+    /// A region that counts as a DR region for DR010 (repeatable).
+    #[arg(long = "dr-region", value_name = "REGION")]
+    dr_regions: Vec<String>,
+
+    /// Leave matching files out of the report (glob, repeatable).
+    #[arg(long, value_name = "GLOB")]
+    exclude: Vec<String>,
+
+    /// Write the report to FILE instead of standard output.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    output: Option<PathBuf>,
+
+    /// No colours (also when NO_COLOR is set or output is not a terminal).
+    #[arg(long)]
+    no_color: bool,
+}
+
+fn parse_fail_on(s: &str) -> Result<FailOn, String> {
+    s.parse()
+}
+
+/// Runs drlint with the process's arguments and returns its exit status.
+pub fn run() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            // Help and version go to stdout with status 0; usage errors to stderr with 2.
+            let _ = e.print();
+            return ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(2));
+        }
+    };
+    let result = match cli.command {
+        Some(Command::Rules { format }) => list_rules(format),
+        Some(Command::Explain { rule }) => explain(&rule),
+        None => check(cli.check),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("drlint: error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<io::Error>()
+            .is_some_and(|io| io.kind() == io::ErrorKind::BrokenPipe)
+    })
+}
+
+/// A usage problem found after parsing (bad rule code, missing var file): exit 2.
+#[derive(Debug)]
+struct UsageError(String);
+
+impl std::fmt::Display for UsageError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for UsageError {}
+
+fn list_rules(format: RulesFormat) -> Result<ExitCode> {
+    let mut out = String::new();
+    match format {
+        RulesFormat::Json => {
+            let rules: Vec<serde_json::Value> = catalog()
+                .iter()
+                .map(|r| {
+                    serde_json::json!({
+                        "code": r.code,
+                        "name": r.name,
+                        "severity": r.severity.as_str(),
+                        "fixable": r.fixable,
+                        "summary": r.summary,
+                    })
+                })
+                .collect();
+            out = serde_json::to_string_pretty(&rules)?;
+            out.push('\n');
+        }
+        RulesFormat::Text => {
+            let name_width = catalog().iter().map(|r| r.name.len()).max().unwrap_or(4);
+            out.push_str(&format!(
+                "{:<6} {:<name_width$} {:<8} {:<7} {}\n",
+                "CODE", "NAME", "SEVERITY", "FIXABLE", "SUMMARY"
+            ));
+            for r in catalog() {
+                out.push_str(&format!(
+                    "{:<6} {:<name_width$} {:<8} {:<7} {}\n",
+                    r.code,
+                    r.name,
+                    r.severity.as_str(),
+                    if r.fixable { "yes" } else { "no" },
+                    r.summary
+                ));
+            }
+        }
+    }
+    io::stdout().lock().write_all(out.as_bytes())?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn explain(code: &str) -> Result<ExitCode> {
+    let Some(rule) = find_rule(code) else {
+        eprintln!("drlint: error: {}", config::unknown_code_message(code));
+        return Ok(ExitCode::from(2));
+    };
+    let mut doc = rule.doc.to_string();
+    if !doc.ends_with('\n') {
+        doc.push('\n');
+    }
+    io::stdout().lock().write_all(doc.as_bytes())?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Everything a lint run needs, after merging flags and configuration.
+struct Settings {
+    options: LintOptions,
+    /// Codes that run (select minus ignore), DR000 included when it runs.
+    active: Vec<&'static str>,
+    fail_on: FailOn,
+    exclude: Vec<Exclude>,
+    /// DR000's severity, or None when it does not run.
+    dr000: Option<Severity>,
+}
+
+fn check(args: CheckArgs) -> Result<ExitCode> {
+    let settings = match settings(&args) {
+        Ok(s) => s,
+        Err(e) if e.downcast_ref::<UsageError>().is_some() => {
+            eprintln!("drlint: error: {e}");
+            return Ok(ExitCode::from(2));
+        }
+        Err(e) if e.downcast_ref::<config::ConfigError>().is_some() => {
+            eprintln!("error: {e}");
+            return Ok(ExitCode::from(2));
+        }
+        Err(e) => return Err(e),
+    };
+    let format: Format = args.format.into();
+    let root = std::env::current_dir().context("cannot read the working directory")?;
+
+    let (result, fixed, diffs) = if args.fix {
+        fix(&args, &settings)?
+    } else {
+        (lint_once(&args, &settings), 0, Vec::new())
+    };
+
+    if args.diff {
+        return print_diffs(&args, &result, &diffs, fixed);
+    }
+
+    let color = args.output.is_none()
+        && !args.no_color
+        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+        && std::env::var_os("TERM").is_none_or(|t| t != "dumb")
+        && io::stdout().is_terminal();
+    let output = Output {
+        report: &result.report,
+        suppressed: &result.suppressed,
+        sources: &result.sources,
+        active_rules: &settings.active,
+        color,
+        fixed,
+        root: &root,
+    };
+    let mut buf = Vec::new();
+    render::render(format, &output, &mut buf)?;
+    if fixed > 0 && format != Format::Text {
+        eprintln!(
+            "drlint: fixed {fixed} finding{}",
+            if fixed == 1 { "" } else { "s" }
+        );
+    }
+    write_output(args.output.as_deref(), &buf)?;
+
+    Ok(exit_code(&result.report, settings.fail_on))
+}
+
+fn exit_code(report: &Report, fail_on: FailOn) -> ExitCode {
+    if !report.errors.is_empty() {
+        ExitCode::from(2)
+    } else if report.findings.iter().any(|f| fail_on.trips(f.severity)) {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+fn write_output(path: Option<&Path>, bytes: &[u8]) -> Result<()> {
+    match path {
+        Some(path) => fs::write(path, bytes)
+            .with_context(|| format!("cannot write the report to {}", path.display())),
+        None => {
+            let mut out = io::stdout().lock();
+            out.write_all(bytes)?;
+            out.flush()?;
+            Ok(())
+        }
+    }
+}
+
+/// Merges `.drlint.toml` and flags: flags win, then the file, then defaults.
+fn settings(args: &CheckArgs) -> Result<Settings> {
+    let start = match (&args.plan, args.paths.first()) {
+        (Some(plan), _) => plan.parent().map(Path::to_path_buf).unwrap_or_default(),
+        (None, Some(p)) => p.clone(),
+        (None, None) => PathBuf::from("."),
+    };
+    let config = if args.no_config {
+        Config::default()
+    } else if let Some(path) = &args.config {
+        if !path.is_file() {
+            return Err(UsageError(format!("--config {}: no such file", path.display())).into());
+        }
+        config::load(path)?
+    } else if let Some(path) = config::discover(&start) {
+        config::load(&path)?
+    } else {
+        Config::default()
+    };
+
+    let expand = |flag: &str, items: &[String]| -> Result<Vec<String>> {
+        let mut codes = Vec::new();
+        for item in items.iter().filter(|i| !i.trim().is_empty()) {
+            for code in
+                config::expand_selector(item).map_err(|m| UsageError(format!("--{flag}: {m}")))?
+            {
+                if !codes.contains(&code) {
+                    codes.push(code);
+                }
+            }
+        }
+        Ok(codes)
+    };
+    let cli_select = args
+        .select
+        .as_deref()
+        .map(|s| expand("select", s))
+        .transpose()?;
+    let cli_ignore = expand("ignore", &args.ignore)?;
+
+    let select = cli_select
+        .clone()
+        .or(config.select.clone())
+        .unwrap_or_default();
+    // An explicit --select of a code overrides the file's ignore of it.
+    let mut ignore: Vec<String> = config
+        .ignore
+        .iter()
+        .filter(|c| !cli_select.as_ref().is_some_and(|s| s.contains(c)))
+        .cloned()
+        .collect();
+    ignore.extend(cli_ignore);
+
+    let mut severity: BTreeMap<String, Severity> = config.severity.clone();
+    for item in &args.severity {
+        let (code, level) = item.split_once('=').ok_or_else(|| {
+            UsageError(format!(
+                "--severity {item:?}: write CODE=LEVEL, e.g. DR010=error"
+            ))
+        })?;
+        let rule = find_rule(code).ok_or_else(|| {
+            UsageError(format!(
+                "--severity: {}",
+                config::unknown_code_message(code)
+            ))
+        })?;
+        let level: Severity = level
+            .trim()
+            .parse()
+            .map_err(|m| UsageError(format!("--severity {item}: {m}")))?;
+        severity.insert(rule.code.to_string(), level);
+    }
+
+    for region in &args.dr_regions {
+        config::check_region(region).map_err(|m| UsageError(format!("--dr-region: {m}")))?;
+    }
+    let dr_regions = if args.dr_regions.is_empty() {
+        config.dr_regions.clone().unwrap_or_default()
+    } else {
+        args.dr_regions.clone()
+    };
+
+    let mut var_files = config.var_files.clone();
+    var_files.extend(args.var_files.iter().cloned());
+    for file in &var_files {
+        if !file.is_file() {
+            return Err(UsageError(format!("var file {}: no such file", file.display())).into());
+        }
+    }
+
+    let cwd = std::env::current_dir().unwrap_or_default();
+    let mut exclude = config.exclude.clone();
+    for pattern in &args.exclude {
+        exclude
+            .push(Exclude::new(pattern, &cwd).map_err(|m| UsageError(format!("--exclude: {m}")))?);
+    }
+
+    let runs = |code: &str| {
+        (select.is_empty() || select.iter().any(|c| c == code)) && !ignore.iter().any(|c| c == code)
+    };
+    let active: Vec<&'static str> = catalog()
+        .iter()
+        .map(|r| r.code)
+        .filter(|c| runs(c))
+        .collect();
+    let dr000 = runs(suppress::CODE).then(|| {
+        severity
+            .get(suppress::CODE)
+            .copied()
+            .unwrap_or(suppress::RULE.severity)
+    });
+
+    let defaults = LintOptions::default();
+    let options = LintOptions {
+        paths: if args.paths.is_empty() {
+            defaults.paths.clone()
+        } else {
+            args.paths.clone()
+        },
+        var_files,
+        select,
+        ignore,
+        severity,
+        min_retention_days: args
+            .min_retention_days
+            .or(config.min_retention_days)
+            .unwrap_or(defaults.min_retention_days),
+        dr_regions,
+    };
+    Ok(Settings {
+        options,
+        active,
+        fail_on: args
+            .fail_on
+            .or(config.fail_on)
+            .unwrap_or(FailOn::At(Severity::Warning)),
+        exclude,
+        dr000,
+    })
+}
+
+/// A lint run after configuration filters and inline suppressions.
+struct LintResult {
+    report: Report,
+    suppressed: Vec<Suppressed>,
+    sources: Sources,
+}
+
+fn lint_once(args: &CheckArgs, settings: &Settings) -> LintResult {
+    let mut options = settings.options.clone();
+    let mut missing = Vec::new();
+    if args.plan.is_none() {
+        // A path that does not exist is a file error; the others are still linted.
+        options.paths.retain(|p| {
+            let exists = p.exists();
+            if !exists {
+                missing.push(FileError {
+                    file: p.clone(),
+                    line: None,
+                    column: None,
+                    message: "no such file or directory".into(),
+                });
+            }
+            exists
+        });
+    }
+    let mut report = match &args.plan {
+        Some(plan) if !plan.is_file() => Report {
+            errors: vec![FileError {
+                file: plan.clone(),
+                line: None,
+                column: None,
+                message:
+                    "no such plan file: create it with `terraform show -json tfplan > plan.json`"
+                        .into(),
+            }],
+            ..Report::default()
+        },
+        Some(plan) => drlint::lint_plan(plan, &options),
+        None if options.paths.is_empty() => Report::default(),
+        None => drlint::lint(&options),
+    };
+    report.errors.splice(0..0, missing);
+    postprocess(report, settings)
+}
+
+/// Applies what the engine may not know about: paths made openable from the working
+/// directory, `exclude`, rule selection and severities (idempotent if the engine did it),
+/// then suppressions.
+fn postprocess(mut report: Report, settings: &Settings) -> LintResult {
+    let opts = &settings.options;
+    for f in &mut report.findings {
+        f.file = openable(&f.file, &opts.paths);
+    }
+    for e in &mut report.errors {
+        e.file = openable(&e.file, &opts.paths);
+    }
+    // Named files (the pre-commit use) are linted with their module for context, but
+    // only findings in the named files and directories are reported.
+    if opts.paths.iter().any(|p| p.is_file()) {
+        let named: Vec<PathBuf> = opts
+            .paths
+            .iter()
+            .filter_map(|p| fs::canonicalize(p).ok())
+            .collect();
+        report.findings.retain(|f| {
+            fs::canonicalize(&f.file).map_or(true, |file| {
+                named.iter().any(|n| {
+                    if n.is_dir() {
+                        file.starts_with(n)
+                    } else {
+                        &file == n
+                    }
+                })
+            })
+        });
+    }
+    let excluded = |file: &Path| settings.exclude.iter().any(|g| g.matches(file));
+    report.findings.retain(|f| !excluded(&f.file));
+    report.errors.retain(|e| !excluded(&e.file));
+    report
+        .findings
+        .retain(|f| settings.active.contains(&f.rule));
+    for f in &mut report.findings {
+        if let Some(&severity) = opts.severity.get(f.rule) {
+            f.severity = severity;
+        }
+    }
+
+    let mut sources = Sources::default();
+    for f in &report.findings {
+        sources.insert(&f.file);
+    }
+    for e in &report.errors {
+        if e.line.is_some() {
+            sources.insert(&e.file);
+        }
+    }
+    let outcome = suppress::apply(
+        std::mem::take(&mut report.findings),
+        &sources,
+        settings.dr000,
+    );
+    report.findings = outcome.kept;
+    report
+        .errors
+        .sort_by(|a, b| (&a.file, a.line).cmp(&(&b.file, b.line)));
+    LintResult {
+        report,
+        suppressed: outcome.suppressed,
+        sources,
+    }
+}
+
+/// The engine may report files relative to the linted directory; make them relative to
+/// the working directory (what terminals, editors and CI annotations open).
+fn openable(file: &Path, paths: &[PathBuf]) -> PathBuf {
+    let cleaned: PathBuf = file
+        .components()
+        .filter(|c| !matches!(c, std::path::Component::CurDir))
+        .collect();
+    if file.is_absolute() || cleaned.exists() {
+        return cleaned;
+    }
+    for base in paths {
+        let dir = if base.is_dir() {
+            base.as_path()
+        } else {
+            base.parent().unwrap_or(Path::new(""))
+        };
+        let candidate: PathBuf = dir
+            .join(&cleaned)
+            .components()
+            .filter(|c| !matches!(c, std::path::Component::CurDir))
+            .collect();
+        if candidate.exists() {
+            return candidate;
+        }
+    }
+    cleaned
+}
+
+/// A fix that `--fix` may apply.
+fn applicable(f: &Finding) -> bool {
+    f.fix
+        .as_ref()
+        .is_some_and(|x| x.applicability == Applicability::Safe && !x.edits.is_empty())
+}
+
+type Diff = (PathBuf, String, String);
+
+/// `--fix`: apply safe fixes (several passes while they keep changing files), re-lint and
+/// return the remaining report, the number of findings fixed, and for `--diff` the changes.
+fn fix(args: &CheckArgs, settings: &Settings) -> Result<(LintResult, usize, Vec<Diff>)> {
+    let first = lint_once(args, settings);
+    let key = |f: &Finding| (f.rule, f.resource.clone(), f.file.clone());
+    let fixable_at_start: BTreeSet<_> = first
+        .report
+        .findings
+        .iter()
+        .filter(|f| applicable(f))
+        .map(key)
+        .collect();
+
+    let mut current = first;
+    let mut write_errors = Vec::new();
+    let mut diffs = Vec::new();
+    const PASSES: usize = 4;
+    for _ in 0..PASSES {
+        let mut by_file: BTreeMap<PathBuf, Vec<Finding>> = BTreeMap::new();
+        for f in current.report.findings.iter().filter(|f| applicable(f)) {
+            by_file.entry(f.file.clone()).or_default().push(f.clone());
+        }
+        let mut changed = false;
+        for (file, findings) in by_file {
+            let Some(before) = current.sources.get(&file) else {
+                continue;
+            };
+            let after = drlint::fix::apply(before, &findings);
+            if after == before {
+                continue;
+            }
+            if args.diff {
+                diffs.push((file, before.to_string(), after));
+                continue;
+            }
+            match write_atomic(&file, after.as_bytes()) {
+                Ok(()) => changed = true,
+                Err(e) => write_errors.push(FileError {
+                    file: file.clone(),
+                    line: None,
+                    column: None,
+                    message: format!("cannot write the fixes: {e:#}"),
+                }),
+            }
+        }
+        if args.diff || !changed {
+            break;
+        }
+        current = lint_once(args, settings);
+    }
+    if args.diff {
+        let fixed = current
+            .report
+            .findings
+            .iter()
+            .filter(|f| applicable(f))
+            .filter(|f| diffs.iter().any(|d| d.0 == f.file))
+            .count();
+        return Ok((current, fixed, diffs));
+    }
+    let remaining: BTreeSet<_> = current.report.findings.iter().map(key).collect();
+    let fixed = fixable_at_start.difference(&remaining).count();
+    current.report.errors.extend(write_errors);
+    Ok((current, fixed, diffs))
+}
+
+/// Replaces `path` with `bytes` atomically: a temporary file beside the real one (after
+/// following symlinks), the original permissions, then a rename.
+fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let real =
+        fs::canonicalize(path).with_context(|| format!("cannot resolve {}", path.display()))?;
+    let dir = real
+        .parent()
+        .ok_or_else(|| anyhow!("{} has no directory", real.display()))?;
+    let name = real
+        .file_name()
+        .ok_or_else(|| anyhow!("{} has no file name", real.display()))?
+        .to_string_lossy();
+    let permissions = fs::metadata(&real)?.permissions();
+    let tmp = dir.join(format!(".{name}.drlint-{}.tmp", std::process::id()));
+    let write = || -> Result<()> {
+        let mut file = fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&tmp)?;
+        file.write_all(bytes)?;
+        file.sync_all()?;
+        fs::set_permissions(&tmp, permissions.clone())?;
+        fs::rename(&tmp, &real)?;
+        Ok(())
+    };
+    write().inspect_err(|_| {
+        let _ = fs::remove_file(&tmp);
+    })
+}
+
+/// `--fix --diff`: unified diffs on the output, a summary on stderr. Exit 1 when there is
+/// something to fix, 2 on file errors, else 0.
+fn print_diffs(
+    args: &CheckArgs,
+    result: &LintResult,
+    diffs: &[Diff],
+    fixable: usize,
+) -> Result<ExitCode> {
+    let color = args.output.is_none()
+        && !args.no_color
+        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+        && io::stdout().is_terminal();
+    let mut out = String::new();
+    for (file, before, after) in diffs {
+        let name = display_path(file);
+        let diff = similar::TextDiff::from_lines(before.as_str(), after.as_str());
+        let text = diff
+            .unified_diff()
+            .context_radius(3)
+            .header(&format!("a/{name}"), &format!("b/{name}"))
+            .to_string();
+        for line in text.split_inclusive('\n') {
+            let paint = match line.as_bytes().first() {
+                _ if !color => None,
+                Some(b'+') if !line.starts_with("+++") => Some("32"),
+                Some(b'-') if !line.starts_with("---") => Some("31"),
+                Some(b'@') => Some("36"),
+                _ => None,
+            };
+            match paint {
+                Some(code) => out.push_str(&format!(
+                    "\x1b[{code}m{}\x1b[0m\n",
+                    line.trim_end_matches('\n')
+                )),
+                None => out.push_str(line),
+            }
+        }
+    }
+    write_output(args.output.as_deref(), out.as_bytes())?;
+    for e in &result.report.errors {
+        let pos = e.line.map(|l| format!(":{l}")).unwrap_or_default();
+        eprintln!("error: {}{pos}: {}", display_path(&e.file), e.message);
+    }
+    if diffs.is_empty() {
+        eprintln!("drlint: no safe fixes to apply");
+    } else {
+        eprintln!(
+            "drlint: would fix {fixable} finding{} in {} file{} (run `drlint --fix` to apply)",
+            if fixable == 1 { "" } else { "s" },
+            diffs.len(),
+            if diffs.len() == 1 { "" } else { "s" }
+        );
+    }
+    Ok(if !result.report.errors.is_empty() {
+        ExitCode::from(2)
+    } else if diffs.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn broken_pipe_is_recognised_through_context() {
+        let e = anyhow::Error::new(io::Error::from(io::ErrorKind::BrokenPipe)).context("writing");
+        assert!(is_broken_pipe(&e));
+    }
+
+    #[test]
+    fn bail_is_not_a_broken_pipe() {
+        let e: anyhow::Error = (|| -> Result<()> { anyhow::bail!("x") })().unwrap_err();
+        assert!(!is_broken_pipe(&e));
+    }
+}

@@ -1,0 +1,351 @@
+//! Turning a [`Report`] into what people and CI systems read.
+//!
+//! Every format gets the same [`Output`]: the report after suppressions, the inline
+//! suppressions themselves (SARIF records them), and the source text of the files concerned
+//! (for snippets and end positions). Renderers only write; they never lint or decide exit
+//! codes.
+
+pub mod github;
+pub mod json;
+pub mod junit;
+pub mod sarif;
+pub mod text;
+
+use std::collections::BTreeMap;
+use std::io::{self, Write};
+use std::path::{Component, Path, PathBuf};
+use std::sync::OnceLock;
+
+use crate::finding::{Report, Severity};
+use crate::suppress::{self, Suppressed};
+
+/// Output formats of `--format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Format {
+    /// rustc-style diagnostics with a source snippet.
+    #[default]
+    Text,
+    /// One JSON object (the shape in DESIGN.md).
+    Json,
+    /// SARIF 2.1.0, for code scanning.
+    Sarif,
+    /// JUnit XML, for CI test reports.
+    Junit,
+    /// GitHub Actions workflow commands (annotations).
+    Github,
+}
+
+impl Format {
+    /// Every format, in `--help` order.
+    pub const ALL: [Format; 5] = [
+        Format::Text,
+        Format::Json,
+        Format::Sarif,
+        Format::Junit,
+        Format::Github,
+    ];
+
+    /// The name used on the command line.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Format::Text => "text",
+            Format::Json => "json",
+            Format::Sarif => "sarif",
+            Format::Junit => "junit",
+            Format::Github => "github",
+        }
+    }
+}
+
+/// A rule as the user-facing layer sees it: the engine's rules plus DR000, which the
+/// suppression layer itself reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RuleInfo {
+    /// `DR003`.
+    pub code: &'static str,
+    /// `missing-deletion-protection`.
+    pub name: &'static str,
+    /// Severity unless configured otherwise.
+    pub severity: Severity,
+    /// One line.
+    pub summary: &'static str,
+    /// The markdown doc page.
+    pub doc: &'static str,
+    /// Whether `--fix` can fix it.
+    pub fixable: bool,
+}
+
+impl RuleInfo {
+    /// Where the rule's doc page lives on the web.
+    pub fn help_uri(&self) -> String {
+        if self.code == suppress::CODE {
+            format!("{REPO_URL}/blob/main/docs/drlint.md#suppressions")
+        } else {
+            format!("{REPO_URL}/blob/main/docs/rules/{}.md", self.code)
+        }
+    }
+}
+
+/// The project's repository, for links in SARIF and docs.
+pub const REPO_URL: &str = "https://github.com/drkit/drkit";
+
+/// Every rule code drlint can report, sorted by code: DR000 and the engine's DR001–DR015.
+pub fn catalog() -> &'static [RuleInfo] {
+    static CATALOG: OnceLock<Vec<RuleInfo>> = OnceLock::new();
+    CATALOG.get_or_init(|| {
+        let mut rules = vec![suppress::RULE];
+        rules.extend(crate::rules::RULES.iter().map(|m| RuleInfo {
+            code: m.code,
+            name: m.name,
+            severity: m.severity,
+            summary: m.summary,
+            doc: m.doc,
+            fixable: m.fixable,
+        }));
+        rules.sort_by_key(|r| r.code);
+        rules.dedup_by_key(|r| r.code);
+        rules
+    })
+}
+
+/// Looks a rule up by code (any case) or by name.
+pub fn find_rule(code_or_name: &str) -> Option<&'static RuleInfo> {
+    let code = code_or_name.trim();
+    catalog()
+        .iter()
+        .find(|r| r.code.eq_ignore_ascii_case(code) || r.name == code)
+}
+
+/// Source text of the files findings point into, read once.
+#[derive(Debug, Default, Clone)]
+pub struct Sources {
+    files: BTreeMap<PathBuf, Option<String>>,
+}
+
+impl Sources {
+    /// Files larger than this are not read back for snippets and suppressions.
+    const MAX_BYTES: u64 = 8 * 1024 * 1024;
+
+    /// Reads each file once; unreadable, huge or non-UTF-8 files are remembered as absent.
+    pub fn load<'a>(files: impl IntoIterator<Item = &'a Path>) -> Self {
+        let mut sources = Sources::default();
+        for file in files {
+            sources.insert(file);
+        }
+        sources
+    }
+
+    /// Reads one more file unless already known.
+    pub fn insert(&mut self, file: &Path) {
+        if self.files.contains_key(file) {
+            return;
+        }
+        let text = std::fs::metadata(file)
+            .ok()
+            .filter(|m| m.is_file() && m.len() <= Self::MAX_BYTES)
+            .and_then(|_| std::fs::read_to_string(file).ok());
+        self.files.insert(file.to_path_buf(), text);
+    }
+
+    /// Adds text for a file without reading it (tests, and text already in memory).
+    pub fn insert_text(&mut self, file: &Path, text: String) {
+        self.files.insert(file.to_path_buf(), Some(text));
+    }
+
+    /// The file's text, when it could be read.
+    pub fn get(&self, file: &Path) -> Option<&str> {
+        self.files.get(file).and_then(|t| t.as_deref())
+    }
+}
+
+/// What every renderer gets.
+#[derive(Debug, Clone, Copy)]
+pub struct Output<'a> {
+    /// Findings and errors left after configuration and suppressions.
+    pub report: &'a Report,
+    /// Findings silenced by `# drlint:ignore`, with their reasons.
+    pub suppressed: &'a [Suppressed],
+    /// File contents for snippets and end positions.
+    pub sources: &'a Sources,
+    /// Codes of the rules that ran (JUnit lists passing rules too).
+    pub active_rules: &'a [&'static str],
+    /// Whether to use ANSI colours (text only).
+    pub color: bool,
+    /// Findings `--fix` fixed before this report was made.
+    pub fixed: usize,
+    /// The directory relative paths are relative to (SARIF's `%SRCROOT%`).
+    pub root: &'a Path,
+}
+
+/// Writes `output` in `format`.
+pub fn render(format: Format, output: &Output<'_>, w: &mut dyn Write) -> io::Result<()> {
+    match format {
+        Format::Text => text::render(output, w),
+        Format::Json => json::render(output, w),
+        Format::Sarif => sarif::render(output, w),
+        Format::Junit => junit::render(output, w),
+        Format::Github => github::render(output, w),
+    }
+}
+
+/// A path as shown to users: `/` separators, no leading `./`.
+pub fn display_path(path: &Path) -> String {
+    let parts: Vec<String> = path
+        .components()
+        .filter(|c| !matches!(c, Component::CurDir))
+        .map(|c| match c {
+            Component::RootDir => String::new(),
+            other => other.as_os_str().to_string_lossy().into_owned(),
+        })
+        .collect();
+    let joined = parts.join("/");
+    if path.has_root() && !joined.starts_with('/') {
+        format!("/{joined}")
+    } else if joined.is_empty() {
+        ".".to_string()
+    } else {
+        joined.replace("//", "/")
+    }
+}
+
+/// The 1-based line and character column of a byte offset, when it lies in `text`.
+pub fn line_col(text: &str, offset: usize) -> Option<(u32, u32)> {
+    if offset > text.len() || !text.is_char_boundary(offset) {
+        return None;
+    }
+    let before = &text[..offset];
+    let line = before.matches('\n').count() + 1;
+    let col = before.rsplit('\n').next().unwrap_or("").chars().count() + 1;
+    Some((
+        u32::try_from(line).unwrap_or(u32::MAX),
+        u32::try_from(col).unwrap_or(u32::MAX),
+    ))
+}
+
+/// The text of 1-based line `line`, without its line ending.
+pub fn source_line(text: &str, line: u32) -> Option<&str> {
+    let index = usize::try_from(line).ok()?.checked_sub(1)?;
+    text.split('\n')
+        .nth(index)
+        .map(|l| l.strip_suffix('\r').unwrap_or(l))
+}
+
+/// "1 finding" / "2 findings".
+pub(crate) fn plural(n: usize, word: &str) -> String {
+    if n == 1 {
+        format!("{n} {word}")
+    } else {
+        format!("{n} {word}s")
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod testing {
+    //! Hand-made reports for renderer tests.
+    use super::*;
+    use crate::finding::{Applicability, Edit, FileError, Finding, Fix, Location};
+
+    pub const DB_TF: &str = "resource \"aws_db_instance\" \"main\" {\n  engine              = \"postgres\"\n  deletion_protection = false\n}\n";
+
+    pub fn report() -> (Report, Sources) {
+        let file = PathBuf::from("db/main.tf");
+        let start = DB_TF.find("deletion_protection").unwrap();
+        let findings = vec![
+            Finding {
+                rule: "DR003",
+                name: "missing-deletion-protection",
+                severity: Severity::Error,
+                resource: "aws_db_instance.main".into(),
+                file: file.clone(),
+                location: Location {
+                    line: 3,
+                    column: 3,
+                    start,
+                    end: start + 27,
+                },
+                block_line: 1,
+                message: "aws_db_instance.main can be deleted by `terraform destroy`, \"with\" <all> its backups".into(),
+                fix: Some(Fix {
+                    description: "set deletion_protection = true".into(),
+                    edits: vec![Edit {
+                        start: start + 22,
+                        end: start + 27,
+                        text: "true".into(),
+                    }],
+                    applicability: Applicability::Safe,
+                }),
+            },
+            Finding {
+                rule: "DR010",
+                name: "no-cross-region-copy",
+                severity: Severity::Warning,
+                resource: "aws_db_instance.main".into(),
+                file: file.clone(),
+                location: Location {
+                    line: 1,
+                    column: 1,
+                    start: 0,
+                    end: 34,
+                },
+                block_line: 1,
+                message: "aws_db_instance.main has no copy outside us-east-1, line:1, 100%".into(),
+                fix: None,
+            },
+        ];
+        let report = Report {
+            findings,
+            errors: vec![FileError {
+                file: PathBuf::from("broken, really.tf"),
+                line: Some(2),
+                column: Some(5),
+                message: "expected `=` or `{`\nfound end of input".into(),
+            }],
+            files: 3,
+        };
+        let mut sources = Sources::default();
+        sources.insert_text(&file, DB_TF.to_string());
+        (report, sources)
+    }
+
+    pub fn render_to_string(format: Format, report: &Report, sources: &Sources) -> String {
+        let output = Output {
+            report,
+            suppressed: &[],
+            sources,
+            active_rules: &["DR003", "DR010"],
+            color: false,
+            fixed: 0,
+            root: Path::new("/repo"),
+        };
+        let mut buf = Vec::new();
+        render(format, &output, &mut buf).unwrap();
+        String::from_utf8(buf).unwrap()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn display_path_drops_dot_and_uses_slashes() {
+        assert_eq!(display_path(Path::new("./db/main.tf")), "db/main.tf");
+        assert_eq!(display_path(Path::new("/tmp/x.tf")), "/tmp/x.tf");
+        assert_eq!(display_path(Path::new(".")), ".");
+    }
+
+    #[test]
+    fn line_col_counts_characters() {
+        assert_eq!(line_col("ab\ncé d", 6), Some((2, 3)));
+        assert_eq!(line_col("ab", 9), None);
+    }
+
+    #[test]
+    fn catalog_has_dr000_and_is_sorted() {
+        let codes: Vec<_> = catalog().iter().map(|r| r.code).collect();
+        assert_eq!(codes.first(), Some(&"DR000"));
+        let mut sorted = codes.clone();
+        sorted.sort();
+        assert_eq!(codes, sorted);
+    }
+}
