@@ -110,6 +110,7 @@ impl AwsClients {
         let primary_region = base
             .region()
             .map(|r| r.to_string())
+            .filter(|r| !r.is_empty())
             .ok_or(ConfigError::NoRegion)?;
         Ok(Self::from_parts(
             base,

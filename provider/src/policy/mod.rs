@@ -1128,18 +1128,6 @@ fn fill_defaults(proposed: &mut PolicyState, config: &PolicyState, regions: &Reg
     }
 }
 
-fn arguments_only(s: &PolicyState) -> PolicyState {
-    PolicyState {
-        id: Value::Null,
-        tier: Value::Null,
-        compliant: Value::Null,
-        findings: Value::Null,
-        estimated_rpo: Value::Null,
-        estimated_rto: Value::Null,
-        ..s.clone()
-    }
-}
-
 /// Sets `tier`, `estimated_rpo` and `estimated_rto` from the tier model.
 fn set_model_outputs(s: &mut PolicyState, regions: &Regions) {
     if Desired::from_state(&mut Diagnostics::default(), s).is_none() {
@@ -1325,8 +1313,16 @@ pub async fn plan(
     }
 
     set_model_outputs(&mut proposed, &regions);
+    // No change at all: keep what the last read found. Any change (even of a computed
+    // attribute) runs apply, which reads the live resources again.
+    let unchanged = prior.is_some_and(|prior| {
+        let mut same = proposed.clone();
+        same.compliant = prior.compliant;
+        same.findings = prior.findings.clone();
+        &same == prior
+    });
     match prior {
-        Some(prior) if arguments_only(prior) == arguments_only(&proposed) => {
+        Some(prior) if unchanged => {
             proposed.compliant = prior.compliant;
             proposed.findings = prior.findings.clone();
         }

@@ -1,0 +1,85 @@
+//! The `provider "dr"` block: region resolution and its own validation, through terraform.
+
+use drkit_testkit::Terraform;
+
+const PROVIDER: &str = env!("CARGO_BIN_EXE_terraform-provider-dr");
+
+const POLICY: &str = r#"
+resource "dr_policy" "p" {
+  name   = "p"
+  rpo    = "1h"
+  rto    = "4h"
+  owners = ["alice", "bob"]
+}
+"#;
+
+fn terraform(provider: &str) -> Terraform {
+    let mut tf = Terraform::new(PROVIDER).unwrap();
+    tf.envs(
+        [
+            ("AWS_ACCESS_KEY_ID", "test"),
+            ("AWS_SECRET_ACCESS_KEY", "test"),
+            ("AWS_EC2_METADATA_DISABLED", "true"),
+            ("AWS_CONFIG_FILE", "/dev/null"),
+            ("AWS_SHARED_CREDENTIALS_FILE", "/dev/null"),
+        ]
+        .map(|(k, v)| (k.to_string(), v.to_string())),
+    );
+    tf.write(
+        "main.tf",
+        &format!(
+            "terraform {{\n  required_providers {{\n    dr = {{ source = \"drkit/dr\" }}\n  }}\n}}\n\n{provider}\n{POLICY}"
+        ),
+    )
+    .unwrap();
+    tf
+}
+
+#[test]
+fn without_any_region_plan_says_where_to_set_one() {
+    let mut tf = terraform("provider \"dr\" {}\n");
+    tf.env("AWS_REGION", "").env("AWS_DEFAULT_REGION", "");
+    let out = tf.plan_expect_error("No AWS region").unwrap();
+    assert!(
+        out.contains("set `region` in the provider \"dr\" block"),
+        "{out}"
+    );
+}
+
+#[test]
+fn the_region_comes_from_the_environment_when_the_block_has_none() {
+    let mut tf = terraform("provider \"dr\" {\n  dr_region = \"us-west-2\"\n}\n");
+    tf.env("AWS_REGION", "eu-west-1");
+    let out = tf.run(&["plan"]).unwrap();
+    assert!(out.success(), "{out}");
+}
+
+#[test]
+fn provider_settings_are_validated_on_their_attribute() {
+    for (block, message, line) in [
+        (
+            "provider \"dr\" {\n  region    = \"us-east-1\"\n  dr_region = \"us-east-1\"\n}\n",
+            "dr_region equals region",
+            "dr_region = \"us-east-1\"",
+        ),
+        (
+            "provider \"dr\" {\n  region      = \"us-east-1\"\n  max_retries = -1\n}\n",
+            "Invalid max_retries",
+            "max_retries = -1",
+        ),
+        (
+            "provider \"dr\" {\n  region = \"US East\"\n}\n",
+            "Invalid region",
+            "region = \"US East\"",
+        ),
+        (
+            "provider \"dr\" {\n  region = \"us-east-1\"\n  endpoints {\n    s3 = \"localhost:4566\"\n  }\n}\n",
+            "Invalid endpoint URL",
+            "s3 = \"localhost:4566\"",
+        ),
+    ] {
+        let tf = terraform(block);
+        let out = tf.plan_expect_error(message).unwrap();
+        assert!(out.contains(line), "{message}: points at {line:?}:\n{out}");
+    }
+}
