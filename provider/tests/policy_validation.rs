@@ -220,3 +220,19 @@ resource "dr_policy" "p" {
     assert_eq!(state["tier"], "cross-region-replica");
     tf.assert_plan_empty().unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_bucket_in_another_region_fails_at_plan() {
+    let moto = Moto::start().unwrap();
+    seed_bucket(&moto, "far-bucket", "eu-west-1", true).await;
+    let config = policy(&format!(
+        "  rpo = \"1h\"\n  rto = \"1h\"\n  s3 {{\n    bucket = \"far-bucket\"\n    replication {{\n      destination_bucket = \"far-bucket-dr\"\n      role_arn           = \"{ROLE}\"\n    }}\n  }}\n"
+    ));
+    let errors = plan_errors(
+        &moto,
+        &config,
+        "Bucket outside the provider's region",
+        "bucket = \"far-bucket\"",
+    );
+    assert!(errors.contains("is in eu-west-1"), "{errors}");
+}

@@ -1277,6 +1277,23 @@ pub async fn plan(
             let Value::Value(bucket) = &b.bucket else {
                 continue;
             };
+            // The policy's S3 calls go to the primary region: a bucket elsewhere would
+            // answer with redirects at apply.
+            if let Ok(Some(location)) = s3::location(&s3_client, bucket).await {
+                if location != regions.primary {
+                    diags.add_error(error(
+                        "Bucket outside the provider's region",
+                        format!(
+                            "Bucket {bucket} is in {location}, but this provider manages {}. Use a \
+                             provider \"dr\" configuration (an alias) with region = \"{location}\" \
+                             for this policy.",
+                            regions.primary
+                        ),
+                        s3_path(j).attribute("bucket"),
+                    ));
+                    continue;
+                }
+            }
             match s3_client
                 .get_bucket_tagging()
                 .bucket(bucket)
