@@ -1,0 +1,595 @@
+//! Configuration checks: shapes of every attribute, then drlint's tier model.
+
+use super::*;
+
+/// The provider's regions, once configured.
+#[derive(Debug, Clone, Copy)]
+pub struct Regions<'a> {
+    /// Primary region.
+    pub primary: &'a str,
+    /// Default DR region.
+    pub dr: Option<&'a str>,
+}
+
+impl<'a> Regions<'a> {
+    /// The regions of a configured provider.
+    pub fn of(clients: &'a AwsClients) -> Self {
+        Regions {
+            primary: clients.primary_region(),
+            dr: clients.dr_region(),
+        }
+    }
+}
+
+pub(super) fn is_rds_identifier(s: &str) -> bool {
+    let b = s.as_bytes();
+    !b.is_empty()
+        && b.len() <= 63
+        && b[0].is_ascii_alphabetic()
+        && b.iter().all(|c| c.is_ascii_alphanumeric() || *c == b'-')
+        && !s.ends_with('-')
+        && !s.contains("--")
+}
+
+pub(super) fn is_bucket_name(s: &str) -> bool {
+    let b = s.as_bytes();
+    (3..=63).contains(&b.len())
+        && b.iter()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-' || *c == b'.')
+        && b[0].is_ascii_alphanumeric()
+        && b[b.len() - 1].is_ascii_alphanumeric()
+}
+
+/// Policy names go into tags and the import ID: letters, digits, `_`, `.`, `-`.
+pub(super) fn is_policy_name(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 128
+        && s.bytes()
+            .all(|c| c.is_ascii_alphanumeric() || b"_.-".contains(&c))
+}
+
+pub(super) struct Check<'d> {
+    diags: &'d mut Diagnostics,
+}
+
+impl Check<'_> {
+    fn err(&mut self, summary: &str, detail: String, path: AttributePath) {
+        self.diags.add_error(error(summary, detail, path));
+    }
+
+    fn days(&mut self, v: &Value<i64>, path: AttributePath, what: &str, min: i64, max: i64) {
+        if let Value::Value(n) = v {
+            if *n < min || *n > max {
+                self.err(
+                    &format!("Invalid {what}"),
+                    format!("{what} = {n}: use a whole number of days from {min} to {max}."),
+                    path,
+                );
+            }
+        }
+    }
+
+    fn class(&mut self, v: &Value<String>, allowed: &[&str], path: AttributePath, what: &str) {
+        if let Value::Value(c) = v {
+            if !allowed.contains(&c.as_str()) {
+                self.err(
+                    &format!("Invalid {what}"),
+                    format!("{c:?} is not one of {}.", allowed.join(", ")),
+                    path,
+                );
+            }
+        }
+    }
+
+    fn kms_region(&mut self, key: &Value<String>, region: Option<&str>, path: AttributePath) {
+        if let (Value::Value(key), Some(region)) = (key, region) {
+            if let Some(key_region) = rds::arn_region(key) {
+                if key_region != region {
+                    self.err(
+                        "KMS key in the wrong region",
+                        format!(
+                            "{key} is a key of {key_region}, but the copy is in {region}: KMS \
+                             keys are regional, so use a key of {region}."
+                        ),
+                        path,
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// The region a copy goes to: the block's own, else the provider's `dr_region`.
+/// `Some(None)`: unknown yet.
+pub(super) fn copy_region(
+    block_region: &Value<String>,
+    regions: Option<&Regions>,
+) -> Option<String> {
+    match block_region {
+        Value::Value(r) => Some(r.clone()),
+        Value::Null => regions.and_then(|r| r.dr.map(str::to_string)),
+        Value::Unknown => None,
+    }
+}
+
+/// Converts a `retention` block whose values are all known.
+pub(super) fn retention_of(b: &RetentionBlock) -> Option<Retention> {
+    fn opt<T: Clone>(v: &Value<T>) -> Option<Option<T>> {
+        match v {
+            Value::Value(x) => Some(Some(x.clone())),
+            Value::Null => Some(None),
+            Value::Unknown => None,
+        }
+    }
+    let days = |v: &Value<i64>| opt(v).map(|d| d.map(|d| d.max(0) as u32));
+    Some(Retention {
+        prefix: opt(&b.prefix)?,
+        archive_after_days: days(&b.archive_after_days)?,
+        archive_storage_class: opt(&b.archive_storage_class)?,
+        expire_days: days(&b.expire_days)?,
+        noncurrent_expire_days: days(&b.noncurrent_expire_days)?,
+        daily: days(&b.daily)?,
+        weekly: days(&b.weekly)?,
+        monthly: days(&b.monthly)?,
+        yearly: days(&b.yearly)?,
+    })
+}
+
+pub(super) fn retention_block(r: &Retention) -> RetentionBlock {
+    let s = |v: &Option<String>| Value::from(v.clone());
+    let n = |v: Option<u32>| Value::from(v.map(i64::from));
+    RetentionBlock {
+        prefix: s(&r.prefix),
+        archive_after_days: n(r.archive_after_days),
+        archive_storage_class: s(&r.archive_storage_class),
+        expire_days: n(r.expire_days),
+        noncurrent_expire_days: n(r.noncurrent_expire_days),
+        daily: n(r.daily),
+        weekly: n(r.weekly),
+        monthly: n(r.monthly),
+        yearly: n(r.yearly),
+    }
+}
+
+/// The policy as drlint's tier model sees it; unknown values stay `None`.
+pub fn model_spec(s: &PolicyState, regions: Option<&Regions>) -> PolicySpec {
+    let primary = regions.map(|r| r.primary.to_string());
+    let duration = |v: &Value<String>| v.as_ref_option().and_then(|d| d.parse::<DrDuration>().ok());
+    let mut compliance = match s.compliance {
+        Value::Value(c) => Some(c),
+        Value::Null => Some(false),
+        Value::Unknown => None,
+    };
+    let rds = s
+        .rds
+        .as_ref_option()
+        .map(|blocks| {
+            blocks
+                .iter()
+                .map(|b| RdsSpec {
+                    backup_retention_days: match b.backup_retention_days {
+                        Value::Value(d) => u32::try_from(d).ok(),
+                        Value::Null => Some(DEFAULT_RETENTION_DAYS as u32),
+                        Value::Unknown => None,
+                    },
+                    region: primary.clone(),
+                    replica_region: match &b.cross_region_replica {
+                        Value::Value(r) => Some(copy_region(&r.region, regions)),
+                        Value::Null => None,
+                        Value::Unknown => Some(None),
+                    },
+                    backups_region: match &b.cross_region_backups {
+                        Value::Value(r) => Some(copy_region(&r.region, regions)),
+                        Value::Null => None,
+                        Value::Unknown => Some(None),
+                    },
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let s3 =
+        s.s3.as_ref_option()
+            .map(|blocks| {
+                blocks
+                    .iter()
+                    .map(|b| {
+                        let retention = match &b.retention {
+                            Value::Value(list) if list.is_empty() => None,
+                            Value::Value(list) => {
+                                match list.iter().map(retention_of).collect::<Option<Vec<_>>>() {
+                                    Some(blocks) => {
+                                        let (expire, archives) =
+                                            retention::summary(&retention::rules_of(&blocks));
+                                        Some(RetentionSpec {
+                                            expire_days: expire,
+                                            archives: Some(archives),
+                                        })
+                                    }
+                                    None => {
+                                        // Judged once the values are known.
+                                        compliance = None;
+                                        Some(RetentionSpec::default())
+                                    }
+                                }
+                            }
+                            Value::Null => None,
+                            Value::Unknown => {
+                                compliance = None;
+                                None
+                            }
+                        };
+                        S3Spec {
+                            versioning: match b.versioning {
+                                Value::Value(v) => Some(v),
+                                Value::Null => Some(true),
+                                Value::Unknown => None,
+                            },
+                            region: primary.clone(),
+                            replication: match &b.replication {
+                                Value::Value(r) => Some(ReplicationSpec {
+                                    destination_region: copy_region(&r.destination_region, regions),
+                                    replication_time_control: match r.replication_time_control {
+                                        Value::Value(v) => Some(v),
+                                        Value::Null => Some(false),
+                                        Value::Unknown => None,
+                                    },
+                                }),
+                                Value::Null => None,
+                                Value::Unknown => Some(ReplicationSpec::default()),
+                            },
+                            retention,
+                        }
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+    PolicySpec {
+        rpo: duration(&s.rpo),
+        rto: duration(&s.rto),
+        owners: s.owners.as_ref_option().map(Vec::len).or(match s.owners {
+            Value::Null => Some(0),
+            _ => None,
+        }),
+        compliance,
+        rds,
+        s3,
+    }
+}
+
+pub(super) fn model_diagnostic(f: &ModelFinding) -> Diagnostic {
+    let summary = match f.severity {
+        Severity::Error => "DR policy cannot meet its targets",
+        Severity::Warning => "DR policy weakness",
+    };
+    error(summary, f.message.clone(), model_path(&f.path))
+}
+
+/// Checks a configuration: shapes of every attribute, then drlint's tier model. Without
+/// `regions` (ValidateResourceConfig runs before the provider is configured) the region
+/// comparisons wait for the plan; with them (at plan time) only errors are reported, as
+/// the warnings were already shown.
+pub fn validate(diags: &mut Diagnostics, s: &PolicyState, regions: Option<&Regions>) {
+    let mut c = Check { diags };
+    if let Value::Value(name) = &s.name {
+        if !is_policy_name(name) {
+            c.err(
+                "Invalid policy name",
+                format!(
+                    "{name:?}: use letters, digits, '_', '.' and '-' (at most 128): the name \
+                     is written into tags and the import ID."
+                ),
+                AttributePath::new("name"),
+            );
+        }
+    }
+    let mut durations_ok = true;
+    for (attr, v) in [("rpo", &s.rpo), ("rto", &s.rto)] {
+        if let Value::Value(text) = v {
+            if let Err(e) = text.parse::<DrDuration>() {
+                durations_ok = false;
+                c.err(
+                    &format!("Invalid {attr}"),
+                    e.to_string(),
+                    AttributePath::new(attr),
+                );
+            }
+        }
+    }
+    if let Value::Value(url) = &s.runbook_url {
+        if !(url.starts_with("https://") || url.starts_with("http://")) {
+            c.err(
+                "Invalid runbook_url",
+                format!("{url:?} must be an http:// or https:// URL."),
+                AttributePath::new("runbook_url"),
+            );
+        }
+    }
+    if let Value::Value(t) = &s.timeouts {
+        for (attr, v) in [("create", &t.create), ("update", &t.update)] {
+            if let Value::Value(text) = v {
+                if let Err(e) = text.parse::<DrDuration>() {
+                    c.err(
+                        "Invalid timeout",
+                        e.to_string(),
+                        AttributePath::new("timeouts").index(0).attribute(attr),
+                    );
+                }
+            }
+        }
+    }
+
+    let mut seen = HashMap::new();
+    for (i, b) in s.rds.as_ref_option().into_iter().flatten().enumerate() {
+        let p = rds_path(i);
+        if let Value::Value(id) = &b.instance_identifier {
+            if !is_rds_identifier(id) {
+                c.err(
+                    "Invalid instance_identifier",
+                    format!("{id:?} is not an RDS identifier: 1–63 letters, digits or hyphens, starting with a letter."),
+                    p.clone().attribute("instance_identifier"),
+                );
+            }
+            if let Some(first) = seen.insert(id.clone(), i) {
+                c.err(
+                    "Instance named twice",
+                    format!("{id} is already covered by rds[{first}]; name each instance once."),
+                    p.clone().attribute("instance_identifier"),
+                );
+            }
+        }
+        // 0 and above 35 are the tier model's findings; negative numbers are shapes.
+        c.days(
+            &b.backup_retention_days,
+            p.clone().attribute("backup_retention_days"),
+            "backup_retention_days",
+            0,
+            i64::MAX,
+        );
+        if let Value::Value(w) = &b.backup_window {
+            if let Err(msg) = windows::parse_backup_window(w) {
+                c.err(
+                    "Invalid backup_window",
+                    msg,
+                    p.clone().attribute("backup_window"),
+                );
+            }
+        }
+        if let Value::Value(r) = &b.cross_region_replica {
+            let rp = p.clone().attribute("cross_region_replica").index(0);
+            if let Value::Value(id) = &r.identifier {
+                if !is_rds_identifier(id) {
+                    c.err(
+                        "Invalid replica identifier",
+                        format!("{id:?} is not an RDS identifier: 1–63 letters, digits or hyphens, starting with a letter."),
+                        rp.clone().attribute("identifier"),
+                    );
+                }
+            }
+            c.days(
+                &r.backup_retention_days,
+                rp.clone().attribute("backup_retention_days"),
+                "backup_retention_days",
+                1,
+                35,
+            );
+            let region = copy_region(&r.region, regions);
+            c.kms_region(
+                &r.kms_key_id,
+                region.as_deref(),
+                rp.clone().attribute("kms_key_id"),
+            );
+            if r.region.is_null() && regions.is_some_and(|r| r.dr.is_none()) {
+                c.err(
+                    "No DR region for the replica",
+                    "Set region in this block, or dr_region in the provider \"dr\" block.".into(),
+                    rp.attribute("region"),
+                );
+            }
+        }
+        if let Value::Value(r) = &b.cross_region_backups {
+            let bp = p.clone().attribute("cross_region_backups").index(0);
+            c.days(
+                &r.retention_days,
+                bp.clone().attribute("retention_days"),
+                "retention_days",
+                1,
+                35,
+            );
+            let region = copy_region(&r.region, regions);
+            c.kms_region(
+                &r.kms_key_id,
+                region.as_deref(),
+                bp.clone().attribute("kms_key_id"),
+            );
+            if r.region.is_null() && regions.is_some_and(|r| r.dr.is_none()) {
+                c.err(
+                    "No DR region for the backups",
+                    "Set region in this block, or dr_region in the provider \"dr\" block.".into(),
+                    bp.attribute("region"),
+                );
+            }
+        }
+    }
+
+    let mut seen = HashMap::new();
+    for (j, b) in s.s3.as_ref_option().into_iter().flatten().enumerate() {
+        let p = s3_path(j);
+        if let Value::Value(bucket) = &b.bucket {
+            if !is_bucket_name(bucket) {
+                c.err(
+                    "Invalid bucket name",
+                    format!("{bucket:?} is not an S3 bucket name: 3–63 lowercase letters, digits, '.' or '-'."),
+                    p.clone().attribute("bucket"),
+                );
+            }
+            if let Some(first) = seen.insert(bucket.clone(), j) {
+                c.err(
+                    "Bucket named twice",
+                    format!("{bucket} is already covered by s3[{first}]; name each bucket once."),
+                    p.clone().attribute("bucket"),
+                );
+            }
+        }
+        if let Value::Value(r) = &b.replication {
+            let rp = p.clone().attribute("replication").index(0);
+            if let Value::Value(dest) = &r.destination_bucket {
+                if !is_bucket_name(dest) {
+                    c.err(
+                        "Invalid destination_bucket",
+                        format!("{dest:?} is not an S3 bucket name."),
+                        rp.clone().attribute("destination_bucket"),
+                    );
+                }
+                if b.bucket.as_ref_option() == Some(dest) {
+                    c.err(
+                        "Bucket replicates to itself",
+                        "destination_bucket must be another bucket, in another region.".into(),
+                        rp.clone().attribute("destination_bucket"),
+                    );
+                }
+            }
+            if let Value::Value(role) = &r.role_arn {
+                if !(role.starts_with("arn:") && role.contains(":role/")) {
+                    c.err(
+                        "Invalid role_arn",
+                        format!(
+                            "{role:?} is not an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME)."
+                        ),
+                        rp.clone().attribute("role_arn"),
+                    );
+                }
+            }
+            c.class(
+                &r.storage_class,
+                STORAGE_CLASSES,
+                rp.clone().attribute("storage_class"),
+                "storage_class",
+            );
+            if r.destination_region.is_null() && regions.is_some_and(|r| r.dr.is_none()) {
+                c.err(
+                    "No destination region",
+                    "Set destination_region, or dr_region in the provider \"dr\" block.".into(),
+                    rp.attribute("destination_region"),
+                );
+            }
+        }
+        let mut prefixes = HashMap::new();
+        let mut gfs_seen = false;
+        for (k, r) in b
+            .retention
+            .as_ref_option()
+            .into_iter()
+            .flatten()
+            .enumerate()
+        {
+            let rp = p.clone().attribute("retention").index(k as i64);
+            let gfs = [&r.daily, &r.weekly, &r.monthly, &r.yearly];
+            let explicit = [&r.expire_days];
+            let is_gfs = gfs.iter().any(|v| !v.is_null());
+            if is_gfs && (!r.prefix.is_null() || explicit.iter().any(|v| !v.is_null())) {
+                c.err(
+                    "Mixed retention forms",
+                    "A retention block is either explicit (prefix, expire_days) or \
+                     grandfather-father-son (daily, weekly, monthly, yearly); split it in two."
+                        .into(),
+                    rp.clone(),
+                );
+            }
+            if is_gfs {
+                if gfs_seen {
+                    c.err(
+                        "Two GFS retention blocks",
+                        "The daily/weekly/monthly/yearly form writes the prefixes daily/, \
+                         weekly/, monthly/ and yearly/; declare it once per bucket."
+                            .into(),
+                        rp.clone(),
+                    );
+                }
+                gfs_seen = true;
+            } else if let Some(prefix) = match &r.prefix {
+                Value::Value(p) => Some(p.clone()),
+                Value::Null => Some(String::new()),
+                Value::Unknown => None,
+            } {
+                if let Some(first) = prefixes.insert(prefix.clone(), k) {
+                    c.err(
+                        "Prefix retained twice",
+                        format!(
+                            "prefix {prefix:?} already has retention[{first}]; merge the blocks."
+                        ),
+                        rp.clone().attribute("prefix"),
+                    );
+                }
+            }
+            for (attr, v) in [
+                ("archive_after_days", &r.archive_after_days),
+                ("expire_days", &r.expire_days),
+                ("noncurrent_expire_days", &r.noncurrent_expire_days),
+                ("daily", &r.daily),
+                ("weekly", &r.weekly),
+                ("monthly", &r.monthly),
+                ("yearly", &r.yearly),
+            ] {
+                c.days(
+                    v,
+                    rp.clone().attribute(attr),
+                    attr,
+                    if attr == "archive_after_days" { 0 } else { 1 },
+                    36_500,
+                );
+            }
+            c.class(
+                &r.archive_storage_class,
+                ARCHIVE_CLASSES,
+                rp.clone().attribute("archive_storage_class"),
+                "archive_storage_class",
+            );
+            if let (Value::Value(a), Value::Value(e)) = (&r.archive_after_days, &r.expire_days) {
+                if a >= e {
+                    c.err(
+                        "Archive after expiry",
+                        format!("archive_after_days = {a} is not before expire_days = {e}: objects would expire before they are archived."),
+                        rp.clone().attribute("archive_after_days"),
+                    );
+                }
+            }
+            if r.archive_after_days.is_null() && !r.archive_storage_class.is_null() {
+                c.err(
+                    "Archive class without a transition",
+                    "archive_storage_class needs archive_after_days.".into(),
+                    rp.clone().attribute("archive_after_days"),
+                );
+            }
+            let actions = [
+                &r.archive_after_days,
+                &r.expire_days,
+                &r.noncurrent_expire_days,
+                &r.daily,
+                &r.weekly,
+                &r.monthly,
+                &r.yearly,
+            ];
+            if actions.iter().all(|v| v.is_null()) {
+                c.err(
+                    "Empty retention block",
+                    "Set expire_days, archive_after_days or noncurrent_expire_days, or the \
+                     daily/weekly/monthly/yearly form."
+                        .into(),
+                    rp,
+                );
+            }
+        }
+    }
+
+    if !durations_ok {
+        return;
+    }
+    let assessment = assess(&model_spec(s, regions));
+    for f in &assessment.findings {
+        match f.severity {
+            Severity::Error => c.diags.add_error(model_diagnostic(f)),
+            Severity::Warning if regions.is_none() => c.diags.add_warning(model_diagnostic(f)),
+            Severity::Warning => {}
+        }
+    }
+}
