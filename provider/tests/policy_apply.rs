@@ -281,3 +281,30 @@ async fn renaming_a_policy_moves_its_ownership_tags_in_place() {
         .any(|t| t.key() == "drkit:policy" && t.value() == "orders-v2"));
     tf.assert_plan_empty().unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn removing_retention_blocks_removes_only_drkit_rules() {
+    let moto = Moto::start().unwrap();
+    seed_db(&moto, "orders-db", false).await;
+    seed_bucket(&moto, "orders-backups", PRIMARY, false).await;
+    seed_bucket(&moto, "orders-backups-dr", DR, true).await;
+    let config = full_policy("orders", "orders-db", "orders-backups", "orders-backups-dr");
+    let tf = terraform(&moto, &config);
+    tf.apply().unwrap();
+
+    let start = config.find("    retention {").unwrap();
+    let end = config.rfind("    }\n").unwrap() + "    }\n".len();
+    let without = format!("{}{}", &config[..start], &config[end..]);
+    assert!(!without.contains("retention {"), "{without}");
+    rewrite(&tf, &moto, &without);
+    tf.apply().unwrap();
+    let lc = moto
+        .s3(PRIMARY)
+        .await
+        .get_bucket_lifecycle_configuration()
+        .bucket("orders-backups")
+        .send()
+        .await;
+    assert!(lc.is_err(), "no lifecycle rules left: {lc:?}");
+    tf.assert_plan_empty().unwrap();
+}
