@@ -145,3 +145,44 @@ async fn cross_region_backups_fail_clearly_where_the_api_is_missing() {
         Some(7)
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_instance_that_is_not_available_gets_advice_instead_of_a_hang() {
+    let moto = Moto::start().unwrap();
+    seed_db(&moto, "app-db", false).await;
+    moto.rds(PRIMARY)
+        .await
+        .stop_db_instance()
+        .db_instance_identifier("app-db")
+        .send()
+        .await
+        .unwrap();
+    let tf = terraform(
+        &moto,
+        r#"resource "dr_policy" "p" {
+  name   = "p"
+  rpo    = "1h"
+  rto    = "1h"
+  owners = ["alice", "bob"]
+  rds {
+    instance_identifier   = "app-db"
+    backup_retention_days = 12
+    cross_region_replica {}
+  }
+}
+"#,
+    );
+    let out = tf.run(&["apply", "-auto-approve"]).unwrap();
+    assert!(!out.success());
+    let errors = errors_of(&out.combined());
+    let flat = errors.split_whitespace().collect::<Vec<_>>().join(" ");
+    for part in [
+        "RDS instance \"app-db\" did not become available",
+        "\"stopped\"; it will not become available by waiting",
+        "Wait until it is `available` and apply again",
+        "instance_identifier = \"app-db\"",
+    ] {
+        assert!(flat.contains(part), "{part:?} missing:\n{errors}");
+    }
+    insta::assert_snapshot!("stopped_instance", errors);
+}

@@ -76,14 +76,14 @@ pub(super) async fn apply_rds(
         let what = format!("RDS instance {:?}", r.identifier);
         if !m.is_empty() {
             if live.status != "available" {
-                live = rds::wait_available(&primary, &r.identifier, deadline).await.map_err(aws_err(format!("{what} did not become available"), p.clone()))?;
+                live = rds::wait_available(&primary, &r.identifier, deadline).await.map_err(aws_err(format!("{what} did not become available"), p.clone().attribute("instance_identifier")))?;
             }
             tracing::info!(instance = %r.identifier, ?m, "modifying");
-            rds::modify(&primary, &r.identifier, &m).await.map_err(aws_err(format!("Could not modify {what}"), p.clone()))?;
-            live = rds::wait_available(&primary, &r.identifier, deadline).await.map_err(aws_err(format!("{what} did not become available after the change"), p.clone()))?;
+            rds::modify(&primary, &r.identifier, &m).await.map_err(aws_err(format!("Could not modify {what}"), p.clone().attribute("instance_identifier")))?;
+            live = rds::wait_available(&primary, &r.identifier, deadline).await.map_err(aws_err(format!("{what} did not become available after the change"), p.clone().attribute("instance_identifier")))?;
         }
         if live.tags.get(OWNER_TAG) != Some(&d.name) || live.tags.get(TARGETS_TAG) != Some(&d.targets) {
-            rds::add_tags(&primary, &live.arn, &[(OWNER_TAG, &d.name), (TARGETS_TAG, &d.targets)]).await.map_err(aws_err(format!("Could not tag {what}"), p.clone()))?;
+            rds::add_tags(&primary, &live.arn, &[(OWNER_TAG, &d.name), (TARGETS_TAG, &d.targets)]).await.map_err(aws_err(format!("Could not tag {what}"), p.clone().attribute("instance_identifier")))?;
         }
         if let Some(rep) = &r.replica {
             ensure_replica(clients, d, &p, r, rep, &live, deadline).await?;
@@ -113,7 +113,7 @@ pub(super) async fn apply_rds(
                 tracing::info!(instance = %r.identifier, region = %b.region, "starting automated backup replication");
                 rds::start_backup_replication(&client, &live.arn, b.retention, b.kms_key_id.clone())
                     .await
-                    .map_err(aws_err(format!("Could not replicate the automated backups of {what} to {}", b.region), p.clone().attribute("cross_region_backups")))?;
+                    .map_err(aws_err(format!("Could not replicate the automated backups of {what} to {}", b.region), p.clone().attribute("cross_region_backups").index(0).attribute("region")))?;
             }
         }
         Ok(())
@@ -136,7 +136,10 @@ pub(super) async fn ensure_replica(
     let what = format!("replica {:?} in {}", rep.identifier, rep.region);
     let existing = rds::describe(&client, &rep.identifier)
         .await
-        .map_err(aws_err(format!("Could not read {what}"), rp.clone()))?;
+        .map_err(aws_err(
+            format!("Could not read {what}"),
+            rp.clone().attribute("identifier"),
+        ))?;
     let live = match existing {
         None => {
             if source.status != "available" {
@@ -146,7 +149,7 @@ pub(super) async fn ensure_replica(
                     .await
                     .map_err(aws_err(
                         format!("RDS instance {:?} did not become available", r.identifier),
-                        p.clone(),
+                        p.clone().attribute("instance_identifier"),
                     ))?;
             }
             tracing::info!(replica = %rep.identifier, region = %rep.region, source = %source.arn, "creating read replica");
@@ -166,12 +169,15 @@ pub(super) async fn ensure_replica(
                 },
             )
             .await
-            .map_err(aws_err(format!("Could not create {what}"), rp.clone()))?;
+            .map_err(aws_err(
+                format!("Could not create {what}"),
+                rp.clone().attribute("identifier"),
+            ))?;
             rds::wait_available(&client, &rep.identifier, deadline)
                 .await
                 .map_err(aws_err(
                     format!("{what} did not become available"),
-                    rp.clone(),
+                    rp.clone().attribute("identifier"),
                 ))?
         }
         Some(live) => {
@@ -213,23 +219,29 @@ pub(super) async fn ensure_replica(
                 .await
                 .map_err(aws_err(
                     format!("{what} did not become available"),
-                    rp.clone(),
+                    rp.clone().attribute("identifier"),
                 ))?;
         }
         rds::modify(&client, &rep.identifier, &m)
             .await
-            .map_err(aws_err(format!("Could not modify {what}"), rp.clone()))?;
+            .map_err(aws_err(
+                format!("Could not modify {what}"),
+                rp.clone().attribute("identifier"),
+            ))?;
         rds::wait_available(&client, &rep.identifier, deadline)
             .await
             .map_err(aws_err(
                 format!("{what} did not become available after the change"),
-                rp.clone(),
+                rp.clone().attribute("identifier"),
             ))?;
     }
     if live.tags.get(OWNER_TAG) != Some(&d.name) {
         rds::add_tags(&client, &live.arn, &[(OWNER_TAG, &d.name)])
             .await
-            .map_err(aws_err(format!("Could not tag {what}"), rp))?;
+            .map_err(aws_err(
+                format!("Could not tag {what}"),
+                rp.attribute("identifier"),
+            ))?;
     }
     Ok(())
 }
@@ -307,17 +319,17 @@ pub(super) async fn apply_s3(
                 }
                 if !live.replication.as_ref().is_some_and(|l| want.matches(l)) {
                     tracing::info!(bucket = %b.bucket, ?want, "putting replication");
-                    s3::put_replication(&client, &b.bucket, want).await.map_err(aws_err(format!("Could not configure replication of {what}"), rp.clone()))?;
+                    s3::put_replication(&client, &b.bucket, want).await.map_err(aws_err(format!("Could not configure replication of {what}"), rp.clone().attribute("destination_bucket")))?;
                 }
             }
             None => {
                 if live.replication.as_ref().is_some_and(|l| l.rule_id.as_deref() == Some(s3::REPLICATION_RULE_ID)) {
-                    s3::delete_replication(&client, &b.bucket).await.map_err(aws_err(format!("Could not remove drkit's replication of {what}"), p.clone()))?;
+                    s3::delete_replication(&client, &b.bucket).await.map_err(aws_err(format!("Could not remove drkit's replication of {what}"), p.clone().attribute("bucket")))?;
                 }
             }
         }
         if live.drkit_rules() != b.rules {
-            s3::put_lifecycle(&client, &b.bucket, &live, &b.rules).await.map_err(aws_err(format!("Could not write the lifecycle rules of {what}"), p.clone().attribute("retention")))?;
+            s3::put_lifecycle(&client, &b.bucket, &live, &b.rules).await.map_err(aws_err(format!("Could not write the lifecycle rules of {what}"), p.clone().attribute("retention").index(0)))?;
         }
         if let Some(kms) = &b.encryption {
             let ok = live.encryption.as_ref().is_some_and(|e| match kms {
@@ -325,7 +337,7 @@ pub(super) async fn apply_s3(
                 None => e.algorithm == "AES256",
             });
             if !ok {
-                s3::put_encryption(&client, &b.bucket, kms.as_deref()).await.map_err(aws_err(format!("Could not set the encryption of {what}"), p.clone().attribute("encryption")))?;
+                s3::put_encryption(&client, &b.bucket, kms.as_deref()).await.map_err(aws_err(format!("Could not set the encryption of {what}"), p.clone().attribute("encryption").index(0).attribute("kms_key_id")))?;
             }
         }
         if live.tag(OWNER_TAG) != Some(&d.name) || live.tag(TARGETS_TAG) != Some(&d.targets) {

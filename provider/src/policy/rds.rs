@@ -158,14 +158,16 @@ pub async fn wait_available(
             return Ok(live);
         }
         if STUCK.contains(&live.status.as_str()) {
-            return Err(AwsError::new(
-                "DescribeDBInstances",
+            let mut err = AwsError::new(
+                "InvalidDBInstanceState",
                 "InvalidDBInstanceState",
                 format!(
                     "DB instance {identifier} is {:?}; it will not become available by waiting",
                     live.status
                 ),
-            ));
+            );
+            err.operation = format!("Waiting for DB instance {identifier}");
+            return Err(err);
         }
         if Instant::now() + interval > deadline {
             return Err(AwsError {
