@@ -236,3 +236,37 @@ async fn a_bucket_in_another_region_fails_at_plan() {
     );
     assert!(errors.contains("is in eu-west-1"), "{errors}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_dynamic_block_unknown_at_plan_is_planned_then_applied() {
+    let moto = Moto::start().unwrap();
+    seed_db(&moto, "dyn-db", false).await;
+    let tf = terraform(
+        &moto,
+        r#"resource "terraform_data" "regions" {
+  input = ["us-west-2"]
+}
+
+resource "dr_policy" "p" {
+  name   = "p"
+  rpo    = "1h"
+  rto    = "1h"
+  owners = ["alice", "bob"]
+  rds {
+    instance_identifier = "dyn-db"
+    dynamic "cross_region_replica" {
+      for_each = terraform_data.regions.output
+      content {
+        region = cross_region_replica.value
+      }
+    }
+  }
+}
+"#,
+    );
+    let plan = tf.run(&["plan"]).unwrap();
+    assert!(plan.success(), "{plan}");
+    tf.apply().unwrap();
+    assert!(db(&moto, DR, "dyn-db-dr").await.is_some());
+    tf.assert_plan_empty().unwrap();
+}

@@ -23,6 +23,38 @@ use crate::provider::{self as dr_provider, SharedClients};
 // State
 // ---------------------------------------------------------------------------------------
 
+/// Serde codec of a block that appears at most once. Terraform sends it as a list of zero
+/// or one element, or as unknown while a `dynamic` block's `for_each` is not known yet
+/// (tf-provider's `serde_as_vec` cannot decode that case).
+pub mod single_block {
+    use serde::de::Error;
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+    use tf_provider::value::Value;
+
+    /// `[block]`, `[]`, or unknown.
+    pub fn serialize<T: Serialize, S: Serializer>(v: &Value<T>, s: S) -> Result<S::Ok, S::Error> {
+        match v {
+            Value::Value(block) => [block].serialize(s),
+            Value::Null => <[&T; 0]>::default().serialize(s),
+            Value::Unknown => Value::<()>::Unknown.serialize(s),
+        }
+    }
+
+    /// The block, null for an empty (or null) list, unknown for an unknown one.
+    pub fn deserialize<'de, T: Deserialize<'de>, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<Value<T>, D::Error> {
+        match Value::<Vec<Value<T>>>::deserialize(d)? {
+            Value::Unknown => Ok(Value::Unknown),
+            Value::Null => Ok(Value::Null),
+            Value::Value(list) if list.len() > 1 => Err(D::Error::custom(
+                "a block declared at most once appears more than once",
+            )),
+            Value::Value(list) => Ok(list.into_iter().next().unwrap_or(Value::Null)),
+        }
+    }
+}
+
 /// The `dr_policy` resource as Terraform stores it. Every field is a [`Value`]: known,
 /// null or unknown (a value computed by another resource during plan).
 #[derive(Debug, Default, Clone, PartialEq, Serialize, Deserialize)]
@@ -58,7 +90,7 @@ pub struct PolicyState {
     #[serde(default)]
     pub s3: Value<Vec<S3Block>>,
     /// Wait limits.
-    #[serde(default, with = "value::serde_as_vec")]
+    #[serde(default, with = "single_block")]
     pub timeouts: Value<TimeoutsBlock>,
     /// Computed: tier name.
     #[serde(default)]
@@ -96,10 +128,10 @@ pub struct RdsBlock {
     #[serde(default)]
     pub copy_tags_to_snapshot: Value<bool>,
     /// Cross-region read replica.
-    #[serde(default, with = "value::serde_as_vec")]
+    #[serde(default, with = "single_block")]
     pub cross_region_replica: Value<ReplicaBlock>,
     /// Cross-region automated-backup replication.
-    #[serde(default, with = "value::serde_as_vec")]
+    #[serde(default, with = "single_block")]
     pub cross_region_backups: Value<BackupsBlock>,
 }
 
@@ -147,10 +179,10 @@ pub struct S3Block {
     #[serde(default)]
     pub versioning: Value<bool>,
     /// Default encryption.
-    #[serde(default, with = "value::serde_as_vec")]
+    #[serde(default, with = "single_block")]
     pub encryption: Value<EncryptionBlock>,
     /// Cross-region replication.
-    #[serde(default, with = "value::serde_as_vec")]
+    #[serde(default, with = "single_block")]
     pub replication: Value<ReplicationBlock>,
     /// Lifecycle retention.
     #[serde(default)]
