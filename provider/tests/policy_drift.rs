@@ -51,6 +51,26 @@ async fn drift_made_outside_terraform_shows_in_plan_and_apply_converges() {
         .send()
         .await
         .unwrap();
+    s3.put_bucket_encryption()
+        .bucket("orders-backups")
+        .server_side_encryption_configuration(
+            aws_sdk_s3::types::ServerSideEncryptionConfiguration::builder()
+                .rules(
+                    aws_sdk_s3::types::ServerSideEncryptionRule::builder()
+                        .apply_server_side_encryption_by_default(
+                            aws_sdk_s3::types::ServerSideEncryptionByDefault::builder()
+                                .sse_algorithm(aws_sdk_s3::types::ServerSideEncryption::Aes256)
+                                .build()
+                                .unwrap(),
+                        )
+                        .build(),
+                )
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
 
     let plan = tf.run(&["plan", "-detailed-exitcode"]).unwrap();
     assert_eq!(plan.status.code(), Some(2), "{plan}");
@@ -59,6 +79,7 @@ async fn drift_made_outside_terraform_shows_in_plan_and_apply_converges() {
         "versioning = false -> true",
         "+ replication {",
         "+ retention {",
+        "+ kms_key_id = \"arn:aws:kms:us-east-1:123456789012:key/s3-key\"",
     ] {
         assert!(
             plan.stdout.contains(change),
@@ -97,6 +118,17 @@ async fn drift_made_outside_terraform_shows_in_plan_and_apply_converges() {
         .await
         .unwrap();
     assert_eq!(rules.rules().len(), 5);
+    let enc = s3
+        .get_bucket_encryption()
+        .bucket("orders-backups")
+        .send()
+        .await
+        .unwrap();
+    let by_default = enc.server_side_encryption_configuration().unwrap().rules()[0]
+        .apply_server_side_encryption_by_default()
+        .unwrap()
+        .clone();
+    assert_eq!(by_default.sse_algorithm().as_str(), "aws:kms");
     tf.assert_plan_empty().unwrap();
 }
 
