@@ -308,3 +308,42 @@ async fn removing_retention_blocks_removes_only_drkit_rules() {
     assert!(lc.is_err(), "no lifecycle rules left: {lc:?}");
     tf.assert_plan_empty().unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_instance_created_between_plan_and_apply_is_configured() {
+    // As when aws_db_instance creates it in the same run: the plan cannot read its
+    // window or class yet, and shows them as known after apply.
+    let moto = Moto::start().unwrap();
+    let tf = terraform(
+        &moto,
+        r#"resource "dr_policy" "p" {
+  name   = "p"
+  rpo    = "1h"
+  rto    = "1h"
+  owners = ["alice", "bob"]
+  rds {
+    instance_identifier = "new-db"
+    cross_region_replica {}
+  }
+}
+"#,
+    );
+    let plan = tf.run_ok(&["plan", "-out=tfplan"]).unwrap();
+    assert!(
+        plan.stdout
+            .contains("backup_window         = (known after apply)"),
+        "{}",
+        plan.stdout
+    );
+    seed_db(&moto, "new-db", false).await;
+    tf.run_ok(&["apply", "tfplan"]).unwrap();
+    let replica = db(&moto, DR, "new-db-dr").await.expect("replica");
+    assert_eq!(replica.db_instance_class.as_deref(), Some("db.t3.micro"));
+    let state = tf.resource("dr_policy.p").unwrap();
+    let window = db(&moto, PRIMARY, "new-db")
+        .await
+        .unwrap()
+        .preferred_backup_window;
+    assert_eq!(state["rds"][0]["backup_window"].as_str(), window.as_deref());
+    tf.assert_plan_empty().unwrap();
+}

@@ -141,7 +141,9 @@ impl Desired {
                     || p().attribute("backup_retention_days"),
                 )
                 .unwrap_or(DEFAULT_RETENTION_DAYS) as i32;
-            let backup_window = n.get(&b.backup_window, None, || p().attribute("backup_window"));
+            // Read from the live instance at plan time; unknown when it did not exist yet,
+            // and then left as AWS sets it.
+            let backup_window = b.backup_window.as_ref_option().cloned();
             let deletion_protection = n
                 .get(&b.deletion_protection, Some(true), || {
                     p().attribute("deletion_protection")
@@ -166,8 +168,7 @@ impl Desired {
                                 rp().attribute("identifier")
                             })
                             .unwrap_or_default(),
-                        instance_class: n
-                            .get(&r.instance_class, None, || rp().attribute("instance_class")),
+                        instance_class: r.instance_class.as_ref_option().cloned(),
                         kms_key_id: n.get(&r.kms_key_id, None, || rp().attribute("kms_key_id")),
                         retention: n
                             .get(&r.backup_retention_days, Some(retention as i64), || {
