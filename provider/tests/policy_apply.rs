@@ -347,3 +347,43 @@ async fn an_instance_created_between_plan_and_apply_is_configured() {
     assert_eq!(state["rds"][0]["backup_window"].as_str(), window.as_deref());
     tf.assert_plan_empty().unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_new_replica_gets_its_own_backup_retention_in_the_same_apply() {
+    let moto = Moto::start().unwrap();
+    seed_db(&moto, "pay-db", false).await;
+    let tf = terraform(
+        &moto,
+        r#"resource "dr_policy" "pay" {
+  name   = "pay"
+  rpo    = "1h"
+  rto    = "1h"
+  owners = ["alice", "bob"]
+  rds {
+    instance_identifier   = "pay-db"
+    backup_retention_days = 14
+    cross_region_replica {
+      identifier            = "pay-db-west"
+      backup_retention_days = 3
+    }
+  }
+}
+"#,
+    );
+    tf.apply().unwrap();
+    assert_eq!(
+        db(&moto, PRIMARY, "pay-db")
+            .await
+            .unwrap()
+            .backup_retention_period,
+        Some(14)
+    );
+    assert_eq!(
+        db(&moto, DR, "pay-db-west")
+            .await
+            .unwrap()
+            .backup_retention_period,
+        Some(3)
+    );
+    tf.assert_plan_empty().unwrap();
+}
