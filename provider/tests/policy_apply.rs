@@ -76,6 +76,12 @@ async fn apply_configures_rds_and_s3_and_the_second_plan_is_empty() {
     let rtc = dest.replication_time().expect("RTC");
     assert_eq!(rtc.status().as_str(), "Enabled");
     assert_eq!(rtc.time().and_then(|t| t.minutes()), Some(15));
+    assert_eq!(
+        dest.encryption_configuration()
+            .and_then(|e| e.replica_kms_key_id()),
+        Some(DR_KEY),
+        "replicas of SSE-KMS objects use the DR region's key"
+    );
     let metrics = dest.metrics().expect("RTC requires metrics");
     assert_eq!(metrics.status().as_str(), "Enabled");
     assert_eq!(

@@ -95,6 +95,14 @@ fn configuration_errors_fail_at_plan_on_their_attribute() {
             "retention {",
         ),
         (
+            "sse_kms_without_replica_key",
+            policy(&format!(
+                "  rpo = \"1h\"\n  rto = \"1h\"\n  s3 {{\n    bucket = \"bkt1\"\n    encryption {{\n      kms_key_id = \"arn:aws:kms:us-east-1:123456789012:key/k\"\n    }}\n    replication {{\n      destination_bucket = \"bkt1-dr\"\n      role_arn           = \"{ROLE}\"\n    }}\n  }}\n"
+            )),
+            "SSE-KMS objects need a replica key",
+            "replication {",
+        ),
+        (
             "mixed_retention_forms",
             policy(&format!(
                 "  rpo = \"1h\"\n  rto = \"1h\"\n  s3 {{\n    bucket = \"bkt1\"\n    replication {{\n      destination_bucket = \"bkt1-dr\"\n      role_arn           = \"{ROLE}\"\n    }}\n    retention {{\n      expire_days = 30\n      daily       = 7\n    }}\n  }}\n"

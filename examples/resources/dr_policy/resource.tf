@@ -31,6 +31,8 @@ resource "dr_policy" "orders" {
       role_arn                 = "arn:aws:iam::123456789012:role/s3-replication"
       storage_class            = "STANDARD_IA"
       replication_time_control = true
+      # Objects encrypted with a KMS key replicate only with a key of the DR region.
+      replica_kms_key_id = "arn:aws:kms:us-west-2:123456789012:key/4b3a2c1d-dr"
     }
 
     # WAL segments: archived after 30 days, gone after 90.

@@ -256,6 +256,9 @@ impl Desired {
                                 rp().attribute("delete_marker_replication")
                             })
                             .unwrap_or(false),
+                        replica_kms_key_id: n.get(&r.replica_kms_key_id, None, || {
+                            rp().attribute("replica_kms_key_id")
+                        }),
                     };
                     let region = n
                         .get(&r.destination_region, None, || {

@@ -359,6 +359,18 @@ pub(super) async fn observe(
                             l.delete_marker,
                             || at("delete marker replication"),
                         );
+                        let want_key = rep.replica_kms_key_id.as_ref_option().cloned();
+                        if rep.replica_kms_key_id.is_unknown() || (import && want_key.is_none()) {
+                            rep.replica_kms_key_id = Value::from(l.replica_kms_key_id.clone());
+                        } else if want_key != l.replica_kms_key_id {
+                            findings.push(format!(
+                                "s3[{j}] {bucket} replica KMS key: is {:?}, the policy sets {want_key:?}",
+                                l.replica_kms_key_id
+                            ));
+                            if write {
+                                rep.replica_kms_key_id = Value::from(l.replica_kms_key_id.clone());
+                            }
+                        }
                     }
                     _ => {
                         findings.push(format!("s3[{j}] {bucket}: replication is not configured"));

@@ -37,6 +37,8 @@ pub struct LiveReplication {
     pub rtc: bool,
     /// Delete markers replicated.
     pub delete_marker: bool,
+    /// KMS key replicas are encrypted with.
+    pub replica_kms_key_id: Option<String>,
     /// Rule enabled.
     pub enabled: bool,
 }
@@ -218,6 +220,10 @@ fn replication_from_sdk(c: &ReplicationConfiguration) -> LiveReplication {
             .and_then(|r| r.delete_marker_replication())
             .and_then(|d| d.status())
             .is_some_and(|s| s == &DeleteMarkerReplicationStatus::Enabled),
+        replica_kms_key_id: dest
+            .and_then(|d| d.encryption_configuration())
+            .and_then(|e| e.replica_kms_key_id())
+            .map(str::to_string),
         enabled: rule.is_some_and(|r| r.status() == &ReplicationRuleStatus::Enabled),
     }
 }
@@ -306,6 +312,8 @@ pub struct WantReplication {
     pub rtc: bool,
     /// Delete markers.
     pub delete_marker: bool,
+    /// KMS key of the destination region for replicas of SSE-KMS objects.
+    pub replica_kms_key_id: Option<String>,
 }
 
 impl WantReplication {
@@ -317,6 +325,7 @@ impl WantReplication {
             && live.storage_class == self.storage_class
             && live.rtc == self.rtc
             && live.delete_marker == self.delete_marker
+            && live.replica_kms_key_id == self.replica_kms_key_id
     }
 }
 
@@ -348,12 +357,33 @@ pub async fn put_replication(
                     .map_err(build_err)?,
             );
     }
+    if let Some(key) = &want.replica_kms_key_id {
+        dest = dest.encryption_configuration(
+            aws_sdk_s3::types::EncryptionConfiguration::builder()
+                .replica_kms_key_id(key)
+                .build(),
+        );
+    }
     let marker = if want.delete_marker {
         DeleteMarkerReplicationStatus::Enabled
     } else {
         DeleteMarkerReplicationStatus::Disabled
     };
-    let rule = ReplicationRule::builder()
+    let mut rule = ReplicationRule::builder();
+    if want.replica_kms_key_id.is_some() {
+        // SSE-KMS objects are skipped unless the rule selects them.
+        rule = rule.source_selection_criteria(
+            aws_sdk_s3::types::SourceSelectionCriteria::builder()
+                .sse_kms_encrypted_objects(
+                    aws_sdk_s3::types::SseKmsEncryptedObjects::builder()
+                        .status(aws_sdk_s3::types::SseKmsEncryptedObjectsStatus::Enabled)
+                        .build()
+                        .map_err(build_err)?,
+                )
+                .build(),
+        );
+    }
+    let rule = rule
         .id(REPLICATION_RULE_ID)
         .priority(1)
         .status(ReplicationRuleStatus::Enabled)

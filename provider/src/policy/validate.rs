@@ -465,6 +465,26 @@ pub fn validate(diags: &mut Diagnostics, s: &PolicyState, regions: Option<&Regio
                 rp.clone().attribute("storage_class"),
                 "storage_class",
             );
+            let dest_region = copy_region(&r.destination_region, regions);
+            c.kms_region(
+                &r.replica_kms_key_id,
+                dest_region.as_deref(),
+                rp.clone().attribute("replica_kms_key_id"),
+            );
+            let kms_encrypted = b
+                .encryption
+                .as_ref_option()
+                .is_some_and(|e| e.kms_key_id.is_value());
+            if kms_encrypted && r.replica_kms_key_id.is_null() {
+                c.err(
+                    "SSE-KMS objects need a replica key",
+                    "The bucket's encryption uses a KMS key, and S3 replicates SSE-KMS objects \
+                     only with a KMS key of the destination region: set replica_kms_key_id to \
+                     the ARN of a key there (or nothing would reach the DR copy)."
+                        .into(),
+                    rp.clone().attribute("replica_kms_key_id"),
+                );
+            }
             if r.destination_region.is_null() && regions.is_some_and(|r| r.dr.is_none()) {
                 c.err(
                     "No destination region",

@@ -218,6 +218,9 @@ pub struct ReplicationBlock {
     /// Replicate delete markers.
     #[serde(default)]
     pub delete_marker_replication: Value<bool>,
+    /// KMS key of the destination region for replicas of SSE-KMS objects.
+    #[serde(default)]
+    pub replica_kms_key_id: Value<String>,
 }
 
 /// A `retention` block, explicit or grandfather-father-son.
@@ -344,7 +347,8 @@ pub fn schema() -> Schema {
             "role_arn" => attr(Str, Required, "IAM role S3 assumes to replicate objects."),
             "storage_class" => attr(Str, OptionalComputed, "Storage class of the replicas, e.g. `STANDARD_IA`. Default `STANDARD`."),
             "replication_time_control" => attr(Bool, OptionalComputed, "S3 Replication Time Control (99.99% of objects within 15 minutes), configured with the replication metrics it requires. Default `false`; required for an `rpo` between 15m and 1h."),
-            "delete_marker_replication" => attr(Bool, OptionalComputed, "Replicate delete markers. Default `false`, so a delete in the source leaves the DR copy readable.")
+            "delete_marker_replication" => attr(Bool, OptionalComputed, "Replicate delete markers. Default `false`, so a delete in the source leaves the DR copy readable."),
+            "replica_kms_key_id" => attr(Str, Optional, "KMS key (ARN) of the destination region to encrypt replicas with. Required when the bucket's `encryption` uses a KMS key: S3 replicates SSE-KMS objects only when told to, with a key of the destination region (the provider then also enables replication of SSE-KMS objects).")
         },
     );
     let retention = block(

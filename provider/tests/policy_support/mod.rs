@@ -163,6 +163,7 @@ pub fn full_policy(name: &str, db: &str, bucket: &str, dest: &str) -> String {
       role_arn                 = "{ROLE}"
       storage_class            = "STANDARD_IA"
       replication_time_control = true
+      replica_kms_key_id       = "{DR_KEY}"
     }}
     retention {{
       prefix                 = "wal/"
