@@ -1,6 +1,34 @@
 use terraform_provider_dr::provider::DrProvider;
 
+/// Terraform passes `TF_LOG` / `TF_LOG_PROVIDER` to plugins and copies their stderr into its
+/// own log, so with `TF_LOG=DEBUG` the provider's AWS calls show there, as with the AWS
+/// provider. `PLUGIN_LOG_FILE` (tf-provider's trace file) takes precedence.
+fn init_logging() {
+    use tracing::Level;
+    if std::env::var_os("PLUGIN_LOG_FILE").is_some() {
+        return;
+    }
+    let wanted = std::env::var("TF_LOG_PROVIDER")
+        .or_else(|_| std::env::var("TF_LOG"))
+        .unwrap_or_default()
+        .to_ascii_uppercase();
+    let level = match wanted.as_str() {
+        "TRACE" | "JSON" => Level::TRACE,
+        "DEBUG" => Level::DEBUG,
+        "INFO" => Level::INFO,
+        "WARN" => Level::WARN,
+        "ERROR" => Level::ERROR,
+        _ => return,
+    };
+    let _ = tracing_subscriber::fmt()
+        .with_max_level(level)
+        .with_ansi(false)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
+    init_logging();
     tf_provider::serve("dr", DrProvider::new()).await
 }

@@ -83,3 +83,23 @@ fn provider_settings_are_validated_on_their_attribute() {
         assert!(out.contains(line), "{message}: points at {line:?}:\n{out}");
     }
 }
+
+#[test]
+fn tf_log_shows_the_providers_own_log() {
+    let mut tf = terraform(
+        "provider \"dr\" {\n  region    = \"us-east-1\"\n  dr_region = \"us-west-2\"\n}\n",
+    );
+    tf.env("TF_LOG", "DEBUG");
+    let out = tf.run(&["plan"]).unwrap();
+    assert!(out.success(), "{out}");
+    assert!(
+        out.stderr.contains("dr provider configured"),
+        "the provider's tracing output reaches Terraform's log:\n{}",
+        out.stderr
+            .lines()
+            .filter(|l| l.contains("terraform-provider-dr"))
+            .take(20)
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+}
