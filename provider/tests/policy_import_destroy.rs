@@ -6,23 +6,17 @@ mod policy_support;
 use drkit_testkit::Moto;
 use policy_support::*;
 
-fn without_owners(policy: &str) -> String {
-    policy.replace("  owners = [\"alice\", \"bob\"]\n", "")
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn import_round_trips_the_applied_state() {
     let moto = Moto::start().unwrap();
     seed_db(&moto, "orders-db", false).await;
     seed_bucket(&moto, "orders-backups", PRIMARY, false).await;
     seed_bucket(&moto, "orders-backups-dr", DR, true).await;
-    // `owners` and `runbook_url` live only in the configuration: import cannot read them.
-    let config = without_owners(&full_policy(
-        "orders",
-        "orders-db",
-        "orders-backups",
-        "orders-backups-dr",
-    ));
+    // Everything comes back: settings from AWS, the declaration from the targets tag.
+    let config = full_policy("orders", "orders-db", "orders-backups", "orders-backups-dr").replace(
+        "  owners = [",
+        "  runbook_url = \"https://wiki.example.com/runbooks/orders?v=2\"\n  owners = [",
+    );
     let tf = terraform(&moto, &config);
     tf.apply().unwrap();
     let applied = tf.resource("dr_policy.orders").unwrap();

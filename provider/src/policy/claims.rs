@@ -13,7 +13,10 @@ use std::collections::HashMap;
 
 /// Tag naming the policy that owns an instance or bucket.
 pub const OWNER_TAG: &str = "drkit:policy";
-/// Tag recording the policy's targets on its resources (`rpo=15m rto=1h`), read by import.
+/// Tag recording the policy's declaration on its resources, read by import:
+/// `rpo=15m rto=1h [compliance=true] [meta=BASE64]`, where `meta` is the base64 of a JSON
+/// object with `owners` and `runbook_url` (left out when the tag would exceed the 256
+/// characters tags allow; tag values cannot hold commas or `?`, hence base64).
 pub const TARGETS_TAG: &str = "drkit:targets";
 /// Tag on a read replica the policy created (as opposed to adopted): only those are deleted
 /// by `delete_replicas_on_destroy`.
@@ -49,29 +52,70 @@ pub fn s3_key(bucket: &str) -> String {
     format!("s3:{bucket}")
 }
 
+/// Longest tag value RDS and S3 accept.
+const MAX_TAG_VALUE: usize = 256;
+
+/// What a policy declares beyond its resources' settings, as the targets tag keeps it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Targets {
+    /// `rpo`.
+    pub rpo: Option<String>,
+    /// `rto`.
+    pub rto: Option<String>,
+    /// `compliance`.
+    pub compliance: bool,
+    /// `owners`, when recorded.
+    pub owners: Option<Vec<String>>,
+    /// `runbook_url`, when recorded.
+    pub runbook_url: Option<String>,
+}
+
 /// The `drkit:targets` tag value.
-pub fn targets_tag(rpo: &str, rto: &str, compliance: bool) -> String {
-    let mut v = format!("rpo={rpo} rto={rto}");
-    if compliance {
+pub fn targets_tag(t: &Targets) -> String {
+    let mut v = format!(
+        "rpo={} rto={}",
+        t.rpo.as_deref().unwrap_or_default(),
+        t.rto.as_deref().unwrap_or_default()
+    );
+    if t.compliance {
         v.push_str(" compliance=true");
+    }
+    if t.owners.is_some() || t.runbook_url.is_some() {
+        let meta = serde_json::json!({ "owners": t.owners, "runbook_url": t.runbook_url });
+        let meta = aws_smithy_types::base64::encode(meta.to_string());
+        if v.len() + " meta=".len() + meta.len() <= MAX_TAG_VALUE {
+            v.push_str(" meta=");
+            v.push_str(&meta);
+        }
     }
     v
 }
 
-/// Parses a `drkit:targets` tag value into (rpo, rto, compliance).
-pub fn parse_targets_tag(value: &str) -> (Option<String>, Option<String>, bool) {
-    let mut rpo = None;
-    let mut rto = None;
-    let mut compliance = false;
+/// Parses a `drkit:targets` tag value.
+pub fn parse_targets_tag(value: &str) -> Targets {
+    let mut t = Targets::default();
     for part in value.split_whitespace() {
         match part.split_once('=') {
-            Some(("rpo", v)) => rpo = Some(v.to_string()),
-            Some(("rto", v)) => rto = Some(v.to_string()),
-            Some(("compliance", v)) => compliance = v == "true",
+            Some(("rpo", v)) => t.rpo = Some(v.to_string()),
+            Some(("rto", v)) => t.rto = Some(v.to_string()),
+            Some(("compliance", v)) => t.compliance = v == "true",
+            Some(("meta", v)) => {
+                let meta: Option<serde_json::Value> = aws_smithy_types::base64::decode(v)
+                    .ok()
+                    .and_then(|bytes| serde_json::from_slice(&bytes).ok());
+                if let Some(meta) = meta {
+                    t.owners = meta["owners"].as_array().map(|list| {
+                        list.iter()
+                            .filter_map(|o| o.as_str().map(str::to_string))
+                            .collect()
+                    });
+                    t.runbook_url = meta["runbook_url"].as_str().map(str::to_string);
+                }
+            }
             _ => {}
         }
     }
-    (rpo, rto, compliance)
+    t
 }
 
 #[cfg(test)]
@@ -91,10 +135,32 @@ mod tests {
 
     #[test]
     fn targets_round_trip() {
-        let tag = targets_tag("15m", "1h", true);
-        assert_eq!(
-            parse_targets_tag(&tag),
-            (Some("15m".into()), Some("1h".into()), true)
+        let t = Targets {
+            rpo: Some("15m".into()),
+            rto: Some("1h".into()),
+            compliance: true,
+            owners: Some(vec!["alice@example.com".into(), "Team Payments".into()]),
+            runbook_url: Some("https://wiki.example.com/runbook?id=1,2".into()),
+        };
+        let tag = targets_tag(&t);
+        assert!(
+            tag.starts_with("rpo=15m rto=1h compliance=true meta="),
+            "{tag}"
         );
+        assert!(!tag.contains(',') && !tag.contains('?'), "{tag}");
+        assert_eq!(parse_targets_tag(&tag), t);
+    }
+
+    #[test]
+    fn a_declaration_too_long_for_a_tag_keeps_the_targets() {
+        let t = Targets {
+            rpo: Some("15m".into()),
+            rto: Some("1h".into()),
+            owners: Some(vec!["someone@example.com".into(); 20]),
+            ..Default::default()
+        };
+        let tag = targets_tag(&t);
+        assert_eq!(tag, "rpo=15m rto=1h");
+        assert_eq!(parse_targets_tag(&tag).owners, None);
     }
 }

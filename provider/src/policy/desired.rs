@@ -297,7 +297,17 @@ impl Desired {
             return None;
         }
         Some(Desired {
-            targets: claims::targets_tag(&rpo, &rto, compliance),
+            targets: claims::targets_tag(&claims::Targets {
+                rpo: Some(rpo),
+                rto: Some(rto),
+                compliance,
+                owners: s.owners.as_ref_option().map(|list| {
+                    list.iter()
+                        .filter_map(|o| o.as_ref_option().cloned())
+                        .collect()
+                }),
+                runbook_url: s.runbook_url.as_ref_option().cloned(),
+            }),
             name,
             rds,
             s3: buckets,

@@ -452,13 +452,18 @@ pub(super) async fn observe(
     }
 
     if import {
-        let (rpo, rto, compliance) = targets_tag
+        let t = targets_tag
             .as_deref()
             .map(claims::parse_targets_tag)
-            .unwrap_or((None, None, false));
-        s.rpo = Value::from(rpo);
-        s.rto = Value::from(rto);
-        s.compliance = Value::Value(compliance);
+            .unwrap_or_default();
+        s.rpo = Value::from(t.rpo);
+        s.rto = Value::from(t.rto);
+        s.compliance = Value::Value(t.compliance);
+        s.owners = Value::from(
+            t.owners
+                .map(|list| list.into_iter().map(Value::Value).collect()),
+        );
+        s.runbook_url = Value::from(t.runbook_url);
         s.delete_replicas_on_destroy = Value::Value(false);
         if let Value::Value(blocks) = s.rds.as_mut() {
             for b in blocks {

@@ -248,7 +248,11 @@ fn desired_settings_resolve_defaults() {
         }
     }
     let d = Desired::from_state(&mut Diagnostics::default(), &p).unwrap();
-    assert_eq!(d.targets, "rpo=15m rto=1h");
+    assert!(
+        d.targets.starts_with("rpo=15m rto=1h meta="),
+        "{}",
+        d.targets
+    );
     let replica = d.rds[0].replica.as_ref().unwrap();
     assert_eq!(replica.region, "us-west-2");
     assert_eq!(replica.retention, 7);
