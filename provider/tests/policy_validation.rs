@@ -278,3 +278,30 @@ resource "dr_policy" "p" {
     assert!(db(&moto, DR, "dyn-db-dr").await.is_some());
     tf.assert_plan_empty().unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_replica_name_held_by_another_instance_fails_at_plan() {
+    let moto = Moto::start().unwrap();
+    seed_db(&moto, "src-db", false).await;
+    // A standalone instance in the DR region already has the replica's default name.
+    moto.rds(DR)
+        .await
+        .create_db_instance()
+        .db_instance_identifier("src-db-dr")
+        .engine("postgres")
+        .db_instance_class("db.t3.micro")
+        .allocated_storage(20)
+        .master_username("dr")
+        .master_user_password("password1")
+        .send()
+        .await
+        .unwrap();
+    let config = policy("  rpo = \"1h\"\n  rto = \"1h\"\n  rds {\n    instance_identifier = \"src-db\"\n    cross_region_replica {}\n  }\n");
+    let errors = plan_errors(
+        &moto,
+        &config,
+        "Replica identifier taken",
+        "cross_region_replica {}",
+    );
+    assert!(errors.contains("standalone instance"), "{errors}");
+}

@@ -240,6 +240,37 @@ pub async fn plan(
                     if r.instance_class.is_unknown() {
                         r.instance_class = Value::from(live.instance_class.clone());
                     }
+                    // An instance already holding the replica's name must replicate this
+                    // source (it is then adopted); anything else fails now, not at apply.
+                    if let (Value::Value(region), Value::Value(rid)) = (&r.region, &r.identifier) {
+                        let client = clients.rds(region).await;
+                        if let Ok(Some(existing)) = rds::describe(&client, rid).await {
+                            let replicates = existing
+                                .source
+                                .as_deref()
+                                .is_some_and(|src| rds::same_instance(src, &live));
+                            if !replicates {
+                                diags.add_error(error(
+                                    "Replica identifier taken",
+                                    format!(
+                                        "{rid} exists in {region} but is not a read replica of {} \
+                                         ({}). It may have been promoted during a failover. \
+                                         Choose another identifier, or delete or rename that \
+                                         instance.",
+                                        live.identifier,
+                                        match &existing.source {
+                                            Some(s) => format!("it replicates {s}"),
+                                            None => "it is a standalone instance".to_string(),
+                                        }
+                                    ),
+                                    p.clone()
+                                        .attribute("cross_region_replica")
+                                        .index(0)
+                                        .attribute("identifier"),
+                                ));
+                            }
+                        }
+                    }
                 }
             }
         }
