@@ -42,16 +42,26 @@ pub(super) async fn apply_rds(
     let p = rds_path(i);
     let region = clients.primary_region().to_string();
     let primary = clients.rds(&region).await;
-    let mut live = match rds::describe(&primary, &r.identifier).await {
+    let live = match rds::describe(&primary, &r.identifier).await {
         Ok(Some(live)) => live,
         Ok(None) => {
             return vec![error(
                 "RDS instance not found",
-                format!("RDS instance {:?} does not exist in {region}. Create it first, or fix instance_identifier.", r.identifier),
+                format!(
+                    "RDS instance {:?} does not exist in {region}. Create \
+                    it first, or fix instance_identifier.",
+                    r.identifier
+                ),
                 p.attribute("instance_identifier"),
             )]
         }
-        Err(e) => return vec![aws_diagnostic(format!("Could not read RDS instance {:?}", r.identifier), p.attribute("instance_identifier"), &e)],
+        Err(e) => {
+            return vec![aws_diagnostic(
+                format!("Could not read RDS instance {:?}", r.identifier),
+                p.attribute("instance_identifier"),
+                &e,
+            )]
+        }
     };
     let mut diags = Diagnostics::default();
     check_live_instance(
@@ -65,61 +75,11 @@ pub(super) async fn apply_rds(
     if !diags.errors.is_empty() {
         return diags.errors;
     }
-    let result: Step_ = async {
-        let m = rds::Modify {
-            retention: (live.retention != r.retention).then_some(r.retention),
-            backup_window: r.backup_window.clone().filter(|w| Some(w) != live.backup_window.as_ref()),
-            deletion_protection: (live.deletion_protection != r.deletion_protection).then_some(r.deletion_protection),
-            copy_tags: (live.copy_tags != r.copy_tags).then_some(r.copy_tags),
-            instance_class: None,
-        };
-        let what = format!("RDS instance {:?}", r.identifier);
-        if !m.is_empty() {
-            if live.status != "available" {
-                live = rds::wait_available(&primary, &r.identifier, deadline).await.map_err(aws_err(format!("{what} did not become available"), p.clone().attribute("instance_identifier")))?;
-            }
-            tracing::info!(instance = %r.identifier, ?m, "modifying");
-            rds::modify(&primary, &r.identifier, &m).await.map_err(aws_err(format!("Could not modify {what}"), p.clone().attribute("instance_identifier")))?;
-            live = rds::wait_available(&primary, &r.identifier, deadline).await.map_err(aws_err(format!("{what} did not become available after the change"), p.clone().attribute("instance_identifier")))?;
-        }
-        if live.tags.get(OWNER_TAG) != Some(&d.name) || live.tags.get(TARGETS_TAG) != Some(&d.targets) {
-            rds::add_tags(&primary, &live.arn, &[(OWNER_TAG, &d.name), (TARGETS_TAG, &d.targets)]).await.map_err(aws_err(format!("Could not tag {what}"), p.clone().attribute("instance_identifier")))?;
-        }
-        if let Some(rep) = &r.replica {
-            ensure_replica(clients, d, &p, r, rep, &live, deadline).await?;
-        }
-        if let Some(b) = &r.backups {
-            let replication = live.backup_replications.iter().find(|arn| rds::arn_region(arn) == Some(b.region.as_str()));
-            let client = clients.rds(&b.region).await;
-            if let Some(arn) = replication {
-                let current = rds::replicated_backup_retention(&client, arn).await.ok().flatten();
-                if current.is_some_and(|days| days != b.retention) {
-                    return Err(error(
-                        "Retention of replicated backups cannot change in place",
-                        format!(
-                            "The automated backups of {what} are replicated to {} with {} days of retention. RDS \
-                             changes that only by stopping the replication, which deletes the replicated \
-                             backups, so the provider will not do it. Set retention_days back to {}, or stop \
-                             the replication yourself (aws rds stop-db-instance-automated-backups-replication) \
-                             and apply again.",
-                            b.region,
-                            current.unwrap_or_default(),
-                            current.unwrap_or_default()
-                        ),
-                        p.clone().attribute("cross_region_backups").index(0).attribute("retention_days"),
-                    ));
-                }
-            } else {
-                tracing::info!(instance = %r.identifier, region = %b.region, "starting automated backup replication");
-                rds::start_backup_replication(&client, &live.arn, b.retention, b.kms_key_id.clone())
-                    .await
-                    .map_err(aws_err(format!("Could not replicate the automated backups of {what} to {}", b.region), p.clone().attribute("cross_region_backups").index(0).attribute("region")))?;
-            }
-        }
-        Ok(())
-    }
-    .await;
-    result.err().into_iter().collect()
+    configure_rds(clients, d, &p, r, &primary, live, deadline)
+        .await
+        .err()
+        .into_iter()
+        .collect()
 }
 
 pub(super) async fn ensure_replica(
@@ -272,82 +232,288 @@ pub(super) async fn apply_s3(
     let region = clients.primary_region().to_string();
     let client = clients.s3(&region).await;
     let what = format!("bucket {:?}", b.bucket);
-    let result: Step_ = async {
-        let live = s3::describe(&client, &b.bucket)
+    configure_s3(clients, d, prev, &p, b, &client, &what)
+        .await
+        .err()
+        .into_iter()
+        .collect()
+}
+
+/// The changes to one source instance, its replica and its replicated backups.
+async fn configure_rds(
+    clients: &AwsClients,
+    d: &Desired,
+    p: &AttributePath,
+    r: &DesiredRds,
+    primary: &aws_sdk_rds::Client,
+    mut live: rds::LiveInstance,
+    deadline: Instant,
+) -> Step_ {
+    let m = rds::Modify {
+        retention: (live.retention != r.retention).then_some(r.retention),
+        backup_window: r
+            .backup_window
+            .clone()
+            .filter(|w| Some(w) != live.backup_window.as_ref()),
+        deletion_protection: (live.deletion_protection != r.deletion_protection)
+            .then_some(r.deletion_protection),
+        copy_tags: (live.copy_tags != r.copy_tags).then_some(r.copy_tags),
+        instance_class: None,
+    };
+    let what = format!("RDS instance {:?}", r.identifier);
+    if !m.is_empty() {
+        if live.status != "available" {
+            rds::wait_available(primary, &r.identifier, deadline)
+                .await
+                .map_err(aws_err(
+                    format!("{what} did not become available"),
+                    p.clone().attribute("instance_identifier"),
+                ))?;
+        }
+        tracing::info!(instance = %r.identifier, ?m, "modifying");
+        rds::modify(primary, &r.identifier, &m)
             .await
-            .map_err(aws_err(format!("Could not read {what}"), p.clone().attribute("bucket")))?
-            .ok_or_else(|| error("Bucket not found", format!("Bucket {:?} does not exist. Create it first, or fix bucket.", b.bucket), p.clone().attribute("bucket")))?;
-        if let Some(owner) = live.tag(OWNER_TAG) {
-            if owner != d.name && Some(owner) != prev {
-                return Err(owner_conflict("Bucket owned by another policy", &format!("Bucket {}", b.bucket), owner, &d.name, p.clone().attribute("bucket")));
-            }
-        }
-        // Versioning first: S3 refuses replication on an unversioned bucket.
-        if b.versioning != live.versioning_enabled() && (b.versioning || live.versioning.is_some()) {
-            s3::put_versioning(&client, &b.bucket, b.versioning).await.map_err(aws_err(format!("Could not set versioning on {what}"), p.clone().attribute("versioning")))?;
-        }
-        let rp = p.clone().attribute("replication").index(0);
-        match &b.replication {
-            Some((want, dest_region)) => {
-                let dest_client = clients.s3(dest_region).await;
-                let dest_path = rp.clone().attribute("destination_bucket");
-                let location = s3::location(&dest_client, &want.destination_bucket).await.map_err(aws_err(format!("Could not read destination bucket {:?}", want.destination_bucket), dest_path.clone()))?;
-                match location {
-                    None => {
-                        return Err(error(
-                            "Destination bucket not found",
-                            format!("Bucket {:?} does not exist. Create it (with versioning) in {dest_region} first.", want.destination_bucket),
-                            dest_path,
-                        ))
-                    }
-                    Some(loc) if &loc != dest_region => {
-                        return Err(error(
-                            "Destination bucket in another region",
-                            format!("Bucket {:?} is in {loc}, not in destination_region {dest_region}.", want.destination_bucket),
-                            rp.clone().attribute("destination_region"),
-                        ))
-                    }
-                    Some(_) => {}
-                }
-                let dest_versioning = s3::versioning_status(&dest_client, &want.destination_bucket).await.map_err(aws_err(format!("Could not read destination bucket {:?}", want.destination_bucket), dest_path.clone()))?;
-                if dest_versioning.as_deref() != Some("Enabled") {
-                    return Err(error(
-                        "Destination bucket not versioned",
-                        format!("S3 replicates only into a versioned bucket: enable versioning on {:?}.", want.destination_bucket),
-                        dest_path,
-                    ));
-                }
-                if !live.replication.as_ref().is_some_and(|l| want.matches(l)) {
-                    tracing::info!(bucket = %b.bucket, ?want, "putting replication");
-                    s3::put_replication(&client, &b.bucket, want).await.map_err(aws_err(format!("Could not configure replication of {what}"), rp.clone().attribute("destination_bucket")))?;
-                }
-            }
-            None => {
-                if live.replication.as_ref().is_some_and(|l| l.rule_id.as_deref() == Some(s3::REPLICATION_RULE_ID)) {
-                    s3::delete_replication(&client, &b.bucket).await.map_err(aws_err(format!("Could not remove drkit's replication of {what}"), p.clone().attribute("bucket")))?;
-                }
-            }
-        }
-        if live.drkit_rules() != b.rules {
-            s3::put_lifecycle(&client, &b.bucket, &live, &b.rules).await.map_err(aws_err(format!("Could not write the lifecycle rules of {what}"), p.clone().attribute("retention").index(0)))?;
-        }
-        if let Some(kms) = &b.encryption {
-            let ok = live.encryption.as_ref().is_some_and(|e| match kms {
-                Some(key) => e.algorithm == "aws:kms" && e.kms_key_id.as_deref() == Some(key.as_str()),
-                None => e.algorithm == "AES256",
-            });
-            if !ok {
-                s3::put_encryption(&client, &b.bucket, kms.as_deref()).await.map_err(aws_err(format!("Could not set the encryption of {what}"), p.clone().attribute("encryption").index(0).attribute("kms_key_id")))?;
-            }
-        }
-        if live.tag(OWNER_TAG) != Some(&d.name) || live.tag(TARGETS_TAG) != Some(&d.targets) {
-            let tags = bucket_tags(&live, &[(OWNER_TAG, &d.name), (TARGETS_TAG, &d.targets)], &[]);
-            s3::put_tags(&client, &b.bucket, &tags).await.map_err(aws_err(format!("Could not tag {what}"), p.clone().attribute("bucket")))?;
-        }
-        Ok(())
+            .map_err(aws_err(
+                format!("Could not modify {what}"),
+                p.clone().attribute("instance_identifier"),
+            ))?;
+        live = rds::wait_available(primary, &r.identifier, deadline)
+            .await
+            .map_err(aws_err(
+                format!("{what} did not become available after the change"),
+                p.clone().attribute("instance_identifier"),
+            ))?;
     }
-    .await;
-    result.err().into_iter().collect()
+    if live.tags.get(OWNER_TAG) != Some(&d.name) || live.tags.get(TARGETS_TAG) != Some(&d.targets) {
+        rds::add_tags(
+            primary,
+            &live.arn,
+            &[(OWNER_TAG, &d.name), (TARGETS_TAG, &d.targets)],
+        )
+        .await
+        .map_err(aws_err(
+            format!("Could not tag {what}"),
+            p.clone().attribute("instance_identifier"),
+        ))?;
+    }
+    if let Some(rep) = &r.replica {
+        ensure_replica(clients, d, p, r, rep, &live, deadline).await?;
+    }
+    if let Some(b) = &r.backups {
+        let replication = live
+            .backup_replications
+            .iter()
+            .find(|arn| rds::arn_region(arn) == Some(b.region.as_str()));
+        let client = clients.rds(&b.region).await;
+        if let Some(arn) = replication {
+            let current = rds::replicated_backup_retention(&client, arn)
+                .await
+                .ok()
+                .flatten();
+            if current.is_some_and(|days| days != b.retention) {
+                return Err(error(
+                    "Retention of replicated backups cannot change in place",
+                    format!(
+                        "The automated backups of {what} are replicated to {} with {} days of retention. RDS \
+                         changes that only by stopping the replication, which deletes the replicated \
+                         backups, so the provider will not do it. Set retention_days back to {}, or stop \
+                         the replication yourself (aws rds stop-db-instance-automated-backups-replication) \
+                         and apply again.",
+                        b.region,
+                        current.unwrap_or_default(),
+                        current.unwrap_or_default()
+                    ),
+                    p.clone().attribute("cross_region_backups").index(0).attribute("retention_days"),
+                ));
+            }
+        } else {
+            tracing::info!(instance = %r.identifier, region = %b.region, "starting automated backup replication");
+            rds::start_backup_replication(&client, &live.arn, b.retention, b.kms_key_id.clone())
+                .await
+                .map_err(aws_err(
+                    format!(
+                        "Could not replicate the automated backups of {what} to {}",
+                        b.region
+                    ),
+                    p.clone()
+                        .attribute("cross_region_backups")
+                        .index(0)
+                        .attribute("region"),
+                ))?;
+        }
+    }
+    Ok(())
+}
+
+/// The changes to one bucket: versioning first, then replication, lifecycle, encryption, tags.
+async fn configure_s3(
+    clients: &AwsClients,
+    d: &Desired,
+    prev: Option<&str>,
+    p: &AttributePath,
+    b: &DesiredS3,
+    client: &aws_sdk_s3::Client,
+    what: &str,
+) -> Step_ {
+    let live = s3::describe(client, &b.bucket)
+        .await
+        .map_err(aws_err(
+            format!("Could not read {what}"),
+            p.clone().attribute("bucket"),
+        ))?
+        .ok_or_else(|| {
+            error(
+                "Bucket not found",
+                format!(
+                    "Bucket {:?} does not exist. Create it first, or fix bucket.",
+                    b.bucket
+                ),
+                p.clone().attribute("bucket"),
+            )
+        })?;
+    if let Some(owner) = live.tag(OWNER_TAG) {
+        if owner != d.name && Some(owner) != prev {
+            return Err(owner_conflict(
+                "Bucket owned by another policy",
+                &format!("Bucket {}", b.bucket),
+                owner,
+                &d.name,
+                p.clone().attribute("bucket"),
+            ));
+        }
+    }
+    // Versioning first: S3 refuses replication on an unversioned bucket.
+    if b.versioning != live.versioning_enabled() && (b.versioning || live.versioning.is_some()) {
+        s3::put_versioning(client, &b.bucket, b.versioning)
+            .await
+            .map_err(aws_err(
+                format!("Could not set versioning on {what}"),
+                p.clone().attribute("versioning"),
+            ))?;
+    }
+    let rp = p.clone().attribute("replication").index(0);
+    match &b.replication {
+        Some((want, dest_region)) => {
+            let dest_client = clients.s3(dest_region).await;
+            let dest_path = rp.clone().attribute("destination_bucket");
+            let location = s3::location(&dest_client, &want.destination_bucket)
+                .await
+                .map_err(aws_err(
+                    format!(
+                        "Could not read destination bucket {:?}",
+                        want.destination_bucket
+                    ),
+                    dest_path.clone(),
+                ))?;
+            match location {
+                None => {
+                    return Err(error(
+                        "Destination bucket not found",
+                        format!(
+                            "Bucket {:?} does not exist. Create it (with \
+                            versioning) in {dest_region} first.",
+                            want.destination_bucket
+                        ),
+                        dest_path,
+                    ))
+                }
+                Some(loc) if &loc != dest_region => {
+                    return Err(error(
+                        "Destination bucket in another region",
+                        format!(
+                            "Bucket {:?} is in {loc}, not in destination_region \
+                            {dest_region}.",
+                            want.destination_bucket
+                        ),
+                        rp.clone().attribute("destination_region"),
+                    ))
+                }
+                Some(_) => {}
+            }
+            let dest_versioning = s3::versioning_status(&dest_client, &want.destination_bucket)
+                .await
+                .map_err(aws_err(
+                    format!(
+                        "Could not read destination bucket {:?}",
+                        want.destination_bucket
+                    ),
+                    dest_path.clone(),
+                ))?;
+            if dest_versioning.as_deref() != Some("Enabled") {
+                return Err(error(
+                    "Destination bucket not versioned",
+                    format!(
+                        "S3 replicates only into a versioned bucket: enable \
+                        versioning on {:?}.",
+                        want.destination_bucket
+                    ),
+                    dest_path,
+                ));
+            }
+            if !live.replication.as_ref().is_some_and(|l| want.matches(l)) {
+                tracing::info!(bucket = %b.bucket, ?want, "putting replication");
+                s3::put_replication(client, &b.bucket, want)
+                    .await
+                    .map_err(aws_err(
+                        format!("Could not configure replication of {what}"),
+                        rp.clone().attribute("destination_bucket"),
+                    ))?;
+            }
+        }
+        None => {
+            if live
+                .replication
+                .as_ref()
+                .is_some_and(|l| l.rule_id.as_deref() == Some(s3::REPLICATION_RULE_ID))
+            {
+                s3::delete_replication(client, &b.bucket)
+                    .await
+                    .map_err(aws_err(
+                        format!("Could not remove drkit's replication of {what}"),
+                        p.clone().attribute("bucket"),
+                    ))?;
+            }
+        }
+    }
+    if live.drkit_rules() != b.rules {
+        s3::put_lifecycle(client, &b.bucket, &live, &b.rules)
+            .await
+            .map_err(aws_err(
+                format!("Could not write the lifecycle rules of {what}"),
+                p.clone().attribute("retention").index(0),
+            ))?;
+    }
+    if let Some(kms) = &b.encryption {
+        let ok = live.encryption.as_ref().is_some_and(|e| match kms {
+            Some(key) => e.algorithm == "aws:kms" && e.kms_key_id.as_deref() == Some(key.as_str()),
+            None => e.algorithm == "AES256",
+        });
+        if !ok {
+            s3::put_encryption(client, &b.bucket, kms.as_deref())
+                .await
+                .map_err(aws_err(
+                    format!("Could not set the encryption of {what}"),
+                    p.clone()
+                        .attribute("encryption")
+                        .index(0)
+                        .attribute("kms_key_id"),
+                ))?;
+        }
+    }
+    if live.tag(OWNER_TAG) != Some(&d.name) || live.tag(TARGETS_TAG) != Some(&d.targets) {
+        let tags = bucket_tags(
+            &live,
+            &[(OWNER_TAG, &d.name), (TARGETS_TAG, &d.targets)],
+            &[],
+        );
+        s3::put_tags(client, &b.bucket, &tags)
+            .await
+            .map_err(aws_err(
+                format!("Could not tag {what}"),
+                p.clone().attribute("bucket"),
+            ))?;
+    }
+    Ok(())
 }
 
 /// Applies `desired`: only what differs from the live resources, every instance and bucket
