@@ -317,8 +317,28 @@ fn check(args: CheckArgs) -> Result<ExitCode> {
         );
     }
     write_output(args.output.as_deref(), &buf)?;
+    if format == Format::Github {
+        append_step_summary(&output);
+    }
 
     Ok(exit_code(&result.report, settings.fail_on))
+}
+
+/// Inside GitHub Actions, lists every finding in the job summary too (the runner shows
+/// only the first annotations of a step). Best effort: a failure here changes nothing.
+fn append_step_summary(output: &Output<'_>) {
+    let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty()) else {
+        return;
+    };
+    let text = render::github::step_summary(output);
+    let written = fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&path)
+        .and_then(|mut f| f.write_all(text.as_bytes()));
+    if let Err(e) = written {
+        eprintln!("drlint: warning: cannot write the job summary: {e}");
+    }
 }
 
 fn exit_code(report: &Report, fail_on: FailOn) -> ExitCode {
@@ -659,6 +679,9 @@ fn fix(args: &CheckArgs, settings: &Settings) -> Result<(LintResult, usize, Vec<
         }
         let mut changed = false;
         for (file, findings) in by_file {
+            if write_errors.iter().any(|e: &FileError| e.file == file) {
+                continue;
+            }
             let Some(before) = current.sources.get(&file) else {
                 continue;
             };

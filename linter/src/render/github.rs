@@ -70,6 +70,60 @@ pub fn render(output: &Output<'_>, w: &mut dyn Write) -> io::Result<()> {
     w.write_all(out.as_bytes())
 }
 
+/// A markdown summary for `$GITHUB_STEP_SUMMARY`: the runner shows only the first few
+/// annotations of a step, the job summary lists them all.
+pub fn step_summary(output: &Output<'_>) -> String {
+    let report = output.report;
+    let mut out = String::from("### drlint\n\n");
+    if report.findings.is_empty() && report.errors.is_empty() {
+        out.push_str(&format!(
+            "No findings in {}.\n",
+            super::plural(report.files, "file")
+        ));
+        return out;
+    }
+    if !report.findings.is_empty() {
+        out.push_str("| severity | rule | resource | location | message |\n");
+        out.push_str("|---|---|---|---|---|\n");
+        for f in &report.findings {
+            out.push_str(&format!(
+                "| {} | [{}]({}/blob/main/docs/rules/{}.md) {} | `{}` | `{}:{}` | {} |\n",
+                f.severity.as_str(),
+                f.rule,
+                super::REPO_URL,
+                f.rule,
+                f.name,
+                cell(&f.resource),
+                cell(&display_path(&f.file)),
+                f.location.line,
+                cell(&f.message)
+            ));
+        }
+        out.push('\n');
+    }
+    for e in &report.errors {
+        let line = e.line.map(|l| format!(":{l}")).unwrap_or_default();
+        out.push_str(&format!(
+            "- **could not lint** `{}{line}`: {}\n",
+            cell(&display_path(&e.file)),
+            cell(&e.message)
+        ));
+    }
+    out.push_str(&format!(
+        "\n{} in {}.\n",
+        super::plural(report.findings.len(), "finding"),
+        super::plural(report.files, "file")
+    ));
+    out
+}
+
+/// Keeps a value inside one markdown table cell.
+fn cell(s: &str) -> String {
+    s.replace('|', "\\|")
+        .replace(['\r', '\n'], " ")
+        .replace('`', "'")
+}
+
 /// Escapes a command's message.
 fn data(s: &str) -> String {
     s.replace('%', "%25")
@@ -92,6 +146,24 @@ mod tests {
     fn escapes_data_and_properties() {
         assert_eq!(data("50% a\r\nb"), "50%25 a%0D%0Ab");
         assert_eq!(property("a:b,c%"), "a%3Ab%2Cc%25");
+    }
+
+    #[test]
+    fn step_summary_is_a_markdown_table() {
+        let (report, sources) = report();
+        let output = crate::render::Output {
+            report: &report,
+            suppressed: &[],
+            sources: &sources,
+            active_rules: &[],
+            color: false,
+            fixed: 0,
+            root: std::path::Path::new("/repo"),
+        };
+        let md = step_summary(&output);
+        assert!(md.contains("| error | [DR003]("), "{md}");
+        assert!(md.contains("could not lint"), "{md}");
+        assert_eq!(cell("a|b\nc`d"), "a\\|b c'd");
     }
 
     #[test]
