@@ -188,7 +188,7 @@ pub(super) async fn ensure_replica(
                 format!("Could not modify {what}"),
                 rp.clone().attribute("identifier"),
             ))?;
-        rds::wait_available(&client, &rep.identifier, deadline)
+        rds::wait_settled(&client, &rep.identifier, deadline)
             .await
             .map_err(aws_err(
                 format!("{what} did not become available after the change"),
@@ -277,7 +277,7 @@ async fn configure_rds(
                 format!("Could not modify {what}"),
                 p.clone().attribute("instance_identifier"),
             ))?;
-        live = rds::wait_available(primary, &r.identifier, deadline)
+        live = rds::wait_settled(primary, &r.identifier, deadline)
             .await
             .map_err(aws_err(
                 format!("{what} did not become available after the change"),

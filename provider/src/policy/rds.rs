@@ -40,6 +40,8 @@ pub struct LiveInstance {
     pub replicas: Vec<String>,
     /// ARNs of the cross-region automated-backup replications of this instance.
     pub backup_replications: Vec<String>,
+    /// Modifications RDS has accepted but not applied yet (`PendingModifiedValues`).
+    pub pending_changes: bool,
     /// Tags.
     pub tags: HashMap<String, String>,
 }
@@ -104,6 +106,9 @@ pub async fn describe(client: &Client, identifier: &str) -> Result<Option<LiveIn
             .iter()
             .filter_map(|r| r.db_instance_automated_backups_arn().map(str::to_string))
             .collect(),
+        pending_changes: db
+            .pending_modified_values()
+            .is_some_and(|p| *p != aws_sdk_rds::types::PendingModifiedValues::builder().build()),
         tags: HashMap::new(),
     };
     if !live.arn.is_empty() {
@@ -145,6 +150,26 @@ pub async fn wait_available(
     identifier: &str,
     deadline: Instant,
 ) -> Result<LiveInstance, AwsError> {
+    wait(client, identifier, deadline, false).await
+}
+
+/// After `ModifyDBInstance` with `ApplyImmediately`: polls until the instance is
+/// `available` with no modification pending, since RDS may still report `available` for
+/// a moment before the change starts.
+pub async fn wait_settled(
+    client: &Client,
+    identifier: &str,
+    deadline: Instant,
+) -> Result<LiveInstance, AwsError> {
+    wait(client, identifier, deadline, true).await
+}
+
+async fn wait(
+    client: &Client,
+    identifier: &str,
+    deadline: Instant,
+    settled: bool,
+) -> Result<LiveInstance, AwsError> {
     let mut interval = Duration::from_secs(1);
     loop {
         let live = describe(client, identifier).await?.ok_or_else(|| {
@@ -154,7 +179,7 @@ pub async fn wait_available(
                 format!("DB instance {identifier} disappeared while waiting for it"),
             )
         })?;
-        if live.status == "available" {
+        if live.status == "available" && !(settled && live.pending_changes) {
             return Ok(live);
         }
         if STUCK.contains(&live.status.as_str()) {
