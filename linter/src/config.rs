@@ -449,4 +449,35 @@ mod tests {
         assert!(check_region("us-gov-west-1").is_ok());
         assert!(check_region("Europe").is_err());
     }
+
+    #[test]
+    fn arbitrary_config_text_never_panics() {
+        let pieces = [
+            "select",
+            "ignore",
+            "[severity]",
+            "DR010",
+            "=",
+            "\"",
+            "[",
+            "]",
+            ",",
+            "\n",
+            " ",
+            "min_retention_days",
+            "99",
+            "-1",
+            "é",
+            "exclude",
+            "**",
+            "fail_on",
+            "{",
+            "}",
+            "#",
+        ];
+        for seed in 0..2000 {
+            let text = crate::suppress::tests::noise(seed, &pieces, (seed % 30) as usize);
+            let _ = parse(Path::new(".drlint.toml"), &text);
+        }
+    }
 }

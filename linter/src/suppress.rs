@@ -343,7 +343,7 @@ fn reasonless_finding(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     #[test]
@@ -379,5 +379,73 @@ mod tests {
         assert_eq!(s.by_line.get(&3), Some(&vec![0]));
         // A blank line breaks the link.
         assert_eq!(s.by_line.len(), 1);
+    }
+
+    /// Deterministic pseudo-random text built from the pieces that matter to the parser.
+    pub(crate) fn noise(seed: u64, pieces: &[&str], len: usize) -> String {
+        let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+        let mut out = String::new();
+        for _ in 0..len {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            out.push_str(pieces[(x % pieces.len() as u64) as usize]);
+        }
+        out
+    }
+
+    #[test]
+    fn arbitrary_text_never_panics() {
+        let pieces = [
+            "#",
+            "//",
+            "/*",
+            "*/",
+            "\"",
+            "\\",
+            " ",
+            "\n",
+            "\r\n",
+            "drlint:ignore",
+            "DR003",
+            "dr0",
+            ",",
+            ":",
+            "-",
+            "é",
+            "☃",
+            "\t",
+            "x",
+            "{",
+            "}",
+            "=",
+        ];
+        for seed in 0..2000 {
+            let text = noise(seed, &pieces, (seed % 60) as usize);
+            let parsed = parse(&text);
+            let mut sources = Sources::default();
+            sources.insert_text(Path::new("f.tf"), text.clone());
+            let finding = Finding {
+                rule: "DR003",
+                name: "n",
+                severity: Severity::Error,
+                resource: String::new(),
+                file: PathBuf::from("f.tf"),
+                location: Location {
+                    line: (seed % 7) as u32,
+                    column: 0,
+                    start: seed as usize,
+                    end: 0,
+                },
+                block_line: (seed % 5) as u32,
+                message: String::new(),
+                fix: None,
+            };
+            let out = apply(vec![finding], &sources, Some(Severity::Warning));
+            assert!(
+                out.kept.len() + out.suppressed.len() >= 1,
+                "{text:?} {parsed:?}"
+            );
+        }
     }
 }

@@ -348,4 +348,48 @@ mod tests {
         sorted.sort();
         assert_eq!(codes, sorted);
     }
+
+    #[test]
+    fn renderers_never_panic_on_odd_locations() {
+        use crate::finding::{Applicability, Edit, Finding, Fix, Location};
+        let pieces = ["a", "é", "\t", "\n", "\r\n", "☃", " ", "\"", "{"];
+        for seed in 0..300u64 {
+            let text = crate::suppress::tests::noise(seed, &pieces, (seed % 40) as usize);
+            let mut sources = Sources::default();
+            sources.insert_text(Path::new("f.tf"), text);
+            let n = seed as usize;
+            let finding = Finding {
+                rule: "DR003",
+                name: "missing-deletion-protection",
+                severity: Severity::Error,
+                resource: "a.b".into(),
+                file: PathBuf::from("f.tf"),
+                location: Location {
+                    line: (seed % 9) as u32,
+                    column: (seed % 13) as u32,
+                    start: n % 50,
+                    end: (n * 7) % 60,
+                },
+                block_line: 0,
+                message: "m\n%,:".into(),
+                fix: Some(Fix {
+                    description: "d".into(),
+                    edits: vec![Edit {
+                        start: n % 30,
+                        end: n % 20,
+                        text: "t".into(),
+                    }],
+                    applicability: Applicability::Safe,
+                }),
+            };
+            let report = Report {
+                findings: vec![finding],
+                errors: vec![],
+                files: 1,
+            };
+            for format in Format::ALL {
+                testing::render_to_string(format, &report, &sources);
+            }
+        }
+    }
 }
