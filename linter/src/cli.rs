@@ -18,6 +18,13 @@ use drlint::render::{self, catalog, display_path, find_rule, Format, Output, Sou
 use drlint::suppress::{self, Suppressed};
 use drlint::{Applicability, FileError, Finding, LintOptions, Report, Severity};
 
+/// `eprintln!` without the panic when standard error is a closed pipe.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        let _ = writeln!(io::stderr(), $($arg)*);
+    }};
+}
+
 const AFTER_HELP: &str = "\
 Exit status: 0 no findings at or above --fail-on, 1 findings at or above it,
 2 usage, configuration or file errors (everything else is still reported).
@@ -178,7 +185,7 @@ pub fn run() -> ExitCode {
         Ok(code) => code,
         Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("drlint: error: {e:#}");
+            say!("drlint: error: {e:#}");
             ExitCode::from(2)
         }
     }
@@ -246,7 +253,7 @@ fn list_rules(format: RulesFormat) -> Result<ExitCode> {
 
 fn explain(code: &str) -> Result<ExitCode> {
     let Some(rule) = find_rule(code) else {
-        eprintln!("drlint: error: {}", config::unknown_code_message(code));
+        say!("drlint: error: {}", config::unknown_code_message(code));
         return Ok(ExitCode::from(2));
     };
     let mut doc = rule.doc.to_string();
@@ -272,11 +279,11 @@ fn check(args: CheckArgs) -> Result<ExitCode> {
     let settings = match settings(&args) {
         Ok(s) => s,
         Err(e) if e.downcast_ref::<UsageError>().is_some() => {
-            eprintln!("drlint: error: {e}");
+            say!("drlint: error: {e}");
             return Ok(ExitCode::from(2));
         }
         Err(e) if e.downcast_ref::<config::ConfigError>().is_some() => {
-            eprintln!("error: {e}");
+            say!("error: {e}");
             return Ok(ExitCode::from(2));
         }
         Err(e) => return Err(e),
@@ -311,7 +318,7 @@ fn check(args: CheckArgs) -> Result<ExitCode> {
     let mut buf = Vec::new();
     render::render(format, &output, &mut buf)?;
     if fixed > 0 && format != Format::Text {
-        eprintln!(
+        say!(
             "drlint: fixed {fixed} finding{}",
             if fixed == 1 { "" } else { "s" }
         );
@@ -337,7 +344,7 @@ fn append_step_summary(output: &Output<'_>) {
         .open(&path)
         .and_then(|mut f| f.write_all(text.as_bytes()));
     if let Err(e) = written {
-        eprintln!("drlint: warning: cannot write the job summary: {e}");
+        say!("drlint: warning: cannot write the job summary: {e}");
     }
 }
 
@@ -795,12 +802,12 @@ fn print_diffs(
     write_output(args.output.as_deref(), out.as_bytes())?;
     for e in &result.report.errors {
         let pos = e.line.map(|l| format!(":{l}")).unwrap_or_default();
-        eprintln!("error: {}{pos}: {}", display_path(&e.file), e.message);
+        say!("error: {}{pos}: {}", display_path(&e.file), e.message);
     }
     if diffs.is_empty() {
-        eprintln!("drlint: no safe fixes to apply");
+        say!("drlint: no safe fixes to apply");
     } else {
-        eprintln!(
+        say!(
             "drlint: would fix {fixable} finding{} in {} file{} (run `drlint --fix` to apply)",
             if fixable == 1 { "" } else { "s" },
             diffs.len(),
