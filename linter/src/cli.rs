@@ -14,7 +14,7 @@ use anyhow::{anyhow, Context, Result};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use drlint::config::{self, Config, Exclude, FailOn};
-use drlint::render::{self, catalog, display_path, find_rule, Format, Output, Sources};
+use drlint::render::{self, display_path, Format, Output, RuleInfo, Sources};
 use drlint::suppress::{self, Suppressed};
 use drlint::{Applicability, FileError, Finding, LintOptions, Report, Severity};
 
@@ -191,6 +191,25 @@ pub fn run() -> ExitCode {
     }
 }
 
+/// Every rule: the engine's registry plus DR000.
+fn catalog() -> &'static [RuleInfo] {
+    static CATALOG: std::sync::OnceLock<Vec<RuleInfo>> = std::sync::OnceLock::new();
+    CATALOG.get_or_init(|| {
+        render::catalog_with(drlint::rules::RULES.iter().map(|m| RuleInfo {
+            code: m.code,
+            name: m.name,
+            severity: m.severity,
+            summary: m.summary,
+            doc: m.doc,
+            fixable: m.fixable,
+        }))
+    })
+}
+
+fn find_rule(code_or_name: &str) -> Option<&'static RuleInfo> {
+    render::find_rule(catalog(), code_or_name)
+}
+
 fn is_broken_pipe(e: &anyhow::Error) -> bool {
     e.chain().any(|c| {
         c.downcast_ref::<io::Error>()
@@ -253,7 +272,10 @@ fn list_rules(format: RulesFormat) -> Result<ExitCode> {
 
 fn explain(code: &str) -> Result<ExitCode> {
     let Some(rule) = find_rule(code) else {
-        say!("drlint: error: {}", config::unknown_code_message(code));
+        say!(
+            "drlint: error: {}",
+            config::unknown_code_message(code, catalog())
+        );
         return Ok(ExitCode::from(2));
     };
     let mut doc = rule.doc.to_string();
@@ -307,6 +329,7 @@ fn check(args: CheckArgs) -> Result<ExitCode> {
         && std::env::var_os("TERM").is_none_or(|t| t != "dumb")
         && io::stdout().is_terminal();
     let output = Output {
+        rules: catalog(),
         report: &result.report,
         suppressed: &result.suppressed,
         sources: &result.sources,
@@ -384,9 +407,9 @@ fn settings(args: &CheckArgs) -> Result<Settings> {
         if !path.is_file() {
             return Err(UsageError(format!("--config {}: no such file", path.display())).into());
         }
-        config::load(path)?
+        config::load(path, catalog())?
     } else if let Some(path) = config::discover(&start) {
-        config::load(&path)?
+        config::load(&path, catalog())?
     } else {
         Config::default()
     };
@@ -394,8 +417,8 @@ fn settings(args: &CheckArgs) -> Result<Settings> {
     let expand = |flag: &str, items: &[String]| -> Result<Vec<String>> {
         let mut codes = Vec::new();
         for item in items.iter().filter(|i| !i.trim().is_empty()) {
-            for code in
-                config::expand_selector(item).map_err(|m| UsageError(format!("--{flag}: {m}")))?
+            for code in config::expand_selector(item, catalog())
+                .map_err(|m| UsageError(format!("--{flag}: {m}")))?
             {
                 if !codes.contains(&code) {
                     codes.push(code);
@@ -434,7 +457,7 @@ fn settings(args: &CheckArgs) -> Result<Settings> {
         let rule = find_rule(code).ok_or_else(|| {
             UsageError(format!(
                 "--severity: {}",
-                config::unknown_code_message(code)
+                config::unknown_code_message(code, catalog())
             ))
         })?;
         let level: Severity = level

@@ -27,7 +27,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use crate::finding::Severity;
-use crate::render::catalog;
+use crate::render::RuleInfo;
 
 /// The file name searched for when no `--config` is given.
 pub const FILE_NAME: &str = ".drlint.toml";
@@ -151,18 +151,19 @@ pub fn discover(start: &Path) -> Option<PathBuf> {
     }
 }
 
-/// Reads and checks a configuration file.
-pub fn load(path: &Path) -> Result<Config, ConfigError> {
+/// Reads and checks a configuration file; `rules` is the catalog rule codes are checked
+/// against.
+pub fn load(path: &Path, rules: &[RuleInfo]) -> Result<Config, ConfigError> {
     let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
         path: path.to_path_buf(),
         position: None,
         message: format!("cannot read the configuration: {e}"),
     })?;
-    parse(path, &text)
+    parse(path, &text, rules)
 }
 
 /// Checks configuration text that was read from `path`.
-pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
+pub fn parse(path: &Path, text: &str, rules: &[RuleInfo]) -> Result<Config, ConfigError> {
     let err = |span: Option<Range<usize>>, message: String| ConfigError {
         path: path.to_path_buf(),
         position: span.map(|s| line_col(text, s.start)),
@@ -190,7 +191,7 @@ pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
         let mut codes = Vec::new();
         for item in items {
             let span = item.span();
-            let found = expand_selector(item.get_ref()).map_err(|m| err(Some(span), m))?;
+            let found = expand_selector(item.get_ref(), rules).map_err(|m| err(Some(span), m))?;
             for code in found {
                 if !codes.contains(&code) {
                     codes.push(code);
@@ -208,8 +209,8 @@ pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
     for (code, level) in raw.severity.unwrap_or_default() {
         let code_span = code.span();
         let key = code.into_inner().to_ascii_uppercase();
-        if catalog().iter().all(|r| r.code != key) {
-            return Err(err(Some(code_span), unknown_code_message(&key)));
+        if rules.iter().all(|r| r.code != key) {
+            return Err(err(Some(code_span), unknown_code_message(&key, rules)));
         }
         let level_span = level.span();
         let severity = level
@@ -263,9 +264,8 @@ pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
 
 /// Expands a rule selector into rule codes: `ALL`, an exact code (`DR003`, any case) or a
 /// code prefix (`DR01` = DR010–DR015). A selector matching nothing is an error.
-pub fn expand_selector(selector: &str) -> Result<Vec<String>, String> {
+pub fn expand_selector(selector: &str, rules: &[RuleInfo]) -> Result<Vec<String>, String> {
     let wanted = selector.trim().to_ascii_uppercase();
-    let rules = catalog();
     if wanted == "ALL" {
         return Ok(rules.iter().map(|r| r.code.to_string()).collect());
     }
@@ -285,15 +285,15 @@ pub fn expand_selector(selector: &str) -> Result<Vec<String>, String> {
         Vec::new()
     };
     if by_prefix.is_empty() {
-        Err(unknown_code_message(selector.trim()))
+        Err(unknown_code_message(selector.trim(), rules))
     } else {
         Ok(by_prefix)
     }
 }
 
 /// "unknown rule code X; valid codes: ..." — shared by the config, the CLI and `explain`.
-pub fn unknown_code_message(code: &str) -> String {
-    let valid: Vec<&str> = catalog().iter().map(|r| r.code).collect();
+pub fn unknown_code_message(code: &str, rules: &[RuleInfo]) -> String {
+    let valid: Vec<&str> = rules.iter().map(|r| r.code).collect();
     format!(
         "unknown rule code {code:?}; valid codes are {} (or ALL)",
         valid.join(", ")
@@ -438,7 +438,13 @@ mod tests {
 
     #[test]
     fn unknown_key_reports_its_line() {
-        let e = parse(Path::new(".drlint.toml"), "select = []\nbogus = 1\n").unwrap_err();
+        let rules = crate::render::testing::rules();
+        let e = parse(
+            Path::new(".drlint.toml"),
+            "select = []\nbogus = 1\n",
+            &rules,
+        )
+        .unwrap_err();
         assert_eq!(e.position.map(|p| p.0), Some(2), "{e}");
         assert!(e.message.contains("bogus"), "{e}");
     }
@@ -475,9 +481,70 @@ mod tests {
             "}",
             "#",
         ];
+        let rules = crate::render::testing::rules();
         for seed in 0..2000 {
             let text = crate::suppress::tests::noise(seed, &pieces, (seed % 30) as usize);
-            let _ = parse(Path::new(".drlint.toml"), &text);
+            let _ = parse(Path::new(".drlint.toml"), &text, &rules);
         }
+    }
+
+    #[test]
+    fn selectors_expand_to_codes() {
+        let rules = crate::render::testing::rules();
+        assert_eq!(
+            expand_selector("ALL", &rules).unwrap(),
+            ["DR000", "DR003", "DR010"]
+        );
+        assert_eq!(expand_selector("dr003", &rules).unwrap(), ["DR003"]);
+        assert_eq!(expand_selector("DR0", &rules).unwrap().len(), 3);
+        assert_eq!(expand_selector("DR01", &rules).unwrap(), ["DR010"]);
+        assert_eq!(
+            expand_selector("no-cross-region-copy", &rules).unwrap(),
+            ["DR010"]
+        );
+        let e = expand_selector("DR999", &rules).unwrap_err();
+        assert!(e.contains("DR000, DR003, DR010"), "{e}");
+    }
+
+    #[test]
+    fn every_key_is_read_and_paths_are_relative_to_the_file() {
+        let rules = crate::render::testing::rules();
+        let text = "select = [\"ALL\"]\nignore = [\"dr010\"]\nmin_retention_days = 14\ndr_regions = [\"eu-central-1\"]\nvar_files = [\"prod.tfvars\"]\nexclude = [\"examples/**\"]\nfail_on = \"error\"\n\n[severity]\ndr010 = \"note\"\n";
+        let c = parse(Path::new("/repo/infra/.drlint.toml"), text, &rules).unwrap();
+        assert_eq!(c.select.as_deref().map(<[String]>::len), Some(3));
+        assert_eq!(c.ignore, ["DR010"]);
+        assert_eq!(c.min_retention_days, Some(14));
+        assert_eq!(c.dr_regions, Some(vec!["eu-central-1".to_string()]));
+        assert_eq!(c.var_files, [PathBuf::from("/repo/infra/prod.tfvars")]);
+        assert!(c.exclude[0].matches(Path::new("/repo/infra/examples/a/main.tf")));
+        assert!(!c.exclude[0].matches(Path::new("/repo/examples/a/main.tf")));
+        assert_eq!(c.fail_on, Some(FailOn::At(Severity::Error)));
+        assert_eq!(c.severity.get("DR010"), Some(&Severity::Note));
+    }
+
+    #[test]
+    fn errors_point_at_the_value() {
+        let rules = crate::render::testing::rules();
+        let cases = [
+            ("select = [\"DR003\", \"DR123\"]\n", (1, 20), "DR123"),
+            ("[severity]\nDR010 = \"fatal\"\n", (2, 9), "fatal"),
+            ("[severity]\nDR999 = \"error\"\n", (2, 1), "DR999"),
+            ("min_retention_days = 90\n", (1, 22), "1 to 35"),
+            ("min_retention_days = \"7d\"\n", (1, 22), "integer"),
+            ("dr_regions = [\"eu-west-1\", \"moon\"]\n", (1, 28), "moon"),
+            ("fail_on = \"sometimes\"\n", (1, 11), "never"),
+            ("select = \"DR003\"\n", (1, 10), "array"),
+            ("exclude = [\"\"]\n", (1, 12), "empty"),
+        ];
+        for (text, position, words) in cases {
+            let e = parse(Path::new(".drlint.toml"), text, &rules).unwrap_err();
+            assert_eq!(e.position, Some(position), "{text}: {e}");
+            assert!(e.message.contains(words), "{text}: {e}");
+            assert!(e
+                .to_string()
+                .starts_with(&format!(".drlint.toml:{}:{}: ", position.0, position.1)));
+        }
+        let e = parse(Path::new(".drlint.toml"), "select = [\n", &rules).unwrap_err();
+        assert!(e.position.is_some(), "{e}");
     }
 }

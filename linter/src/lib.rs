@@ -7,5 +7,10 @@ pub mod finding;
 pub mod model;
 pub mod options;
 
+// The user-facing layer: configuration, inline suppressions, output formats.
+pub mod config;
+pub mod render;
+pub mod suppress;
+
 pub use finding::{Applicability, Edit, FileError, Finding, Fix, Location, Report, Severity};
 pub use options::LintOptions;

@@ -151,7 +151,9 @@ mod tests {
     #[test]
     fn step_summary_is_a_markdown_table() {
         let (report, sources) = report();
+        let rules = crate::render::testing::rules();
         let output = crate::render::Output {
+            rules: &rules,
             report: &report,
             suppressed: &[],
             sources: &sources,

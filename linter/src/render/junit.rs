@@ -11,7 +11,7 @@
 use std::collections::BTreeMap;
 use std::io::{self, Write};
 
-use super::{catalog, display_path, plural, Output};
+use super::{display_path, plural, Output};
 use crate::finding::Finding;
 
 /// Writes the JUnit report.
@@ -34,7 +34,7 @@ pub fn render(output: &Output<'_>, w: &mut dyn Write) -> io::Result<()> {
         "<testsuites name=\"drlint\" tests=\"{tests}\" failures=\"{failures}\" errors=\"{errors}\">\n"
     ));
     for (code, findings) in &by_rule {
-        let title = match catalog().iter().find(|r| r.code == *code) {
+        let title = match output.rules.iter().find(|r| r.code == *code) {
             Some(rule) => format!("{} {}", rule.code, rule.name),
             None => code.to_string(),
         };

@@ -14,7 +14,6 @@ pub mod text;
 use std::collections::BTreeMap;
 use std::io::{self, Write};
 use std::path::{Component, Path, PathBuf};
-use std::sync::OnceLock;
 
 use crate::finding::{Report, Severity};
 use crate::suppress::{self, Suppressed};
@@ -89,29 +88,20 @@ impl RuleInfo {
 /// The project's repository, for links in SARIF and docs.
 pub const REPO_URL: &str = "https://github.com/drkit/drkit";
 
-/// Every rule code drlint can report, sorted by code: DR000 and the engine's DR001–DR015.
-pub fn catalog() -> &'static [RuleInfo] {
-    static CATALOG: OnceLock<Vec<RuleInfo>> = OnceLock::new();
-    CATALOG.get_or_init(|| {
-        let mut rules = vec![suppress::RULE];
-        rules.extend(crate::rules::RULES.iter().map(|m| RuleInfo {
-            code: m.code,
-            name: m.name,
-            severity: m.severity,
-            summary: m.summary,
-            doc: m.doc,
-            fixable: m.fixable,
-        }));
-        rules.sort_by_key(|r| r.code);
-        rules.dedup_by_key(|r| r.code);
-        rules
-    })
+/// The full catalog from the engine's rules: DR000 (reported by [`suppress`]) added, sorted
+/// by code, duplicates dropped.
+pub fn catalog_with(rules: impl IntoIterator<Item = RuleInfo>) -> Vec<RuleInfo> {
+    let mut all = vec![suppress::RULE];
+    all.extend(rules);
+    all.sort_by_key(|r| r.code);
+    all.dedup_by_key(|r| r.code);
+    all
 }
 
 /// Looks a rule up by code (any case) or by name.
-pub fn find_rule(code_or_name: &str) -> Option<&'static RuleInfo> {
+pub fn find_rule<'r>(rules: &'r [RuleInfo], code_or_name: &str) -> Option<&'r RuleInfo> {
     let code = code_or_name.trim();
-    catalog()
+    rules
         .iter()
         .find(|r| r.code.eq_ignore_ascii_case(code) || r.name == code)
 }
@@ -167,6 +157,8 @@ pub struct Output<'a> {
     pub suppressed: &'a [Suppressed],
     /// File contents for snippets and end positions.
     pub sources: &'a Sources,
+    /// Every rule drlint knows (SARIF's `tool.driver.rules`, names for JUnit suites).
+    pub rules: &'a [RuleInfo],
     /// Codes of the rules that ran (JUnit lists passing rules too).
     pub active_rules: &'a [&'static str],
     /// Whether to use ANSI colours (text only).
@@ -307,8 +299,32 @@ pub(crate) mod testing {
         (report, sources)
     }
 
+    /// DR000 and two rules, as the engine would describe them.
+    pub fn rules() -> Vec<RuleInfo> {
+        catalog_with([
+            RuleInfo {
+                code: "DR003",
+                name: "missing-deletion-protection",
+                severity: Severity::Error,
+                summary: "A database without deletion protection.",
+                doc: "# DR003 missing-deletion-protection\n\n## What it does\nFinds databases that `terraform destroy` can delete.\n",
+                fixable: true,
+            },
+            RuleInfo {
+                code: "DR010",
+                name: "no-cross-region-copy",
+                severity: Severity::Warning,
+                summary: "A database or bucket with no copy outside its region.",
+                doc: "# DR010 no-cross-region-copy\n",
+                fixable: false,
+            },
+        ])
+    }
+
     pub fn render_to_string(format: Format, report: &Report, sources: &Sources) -> String {
+        let rules = rules();
         let output = Output {
+            rules: &rules,
             report,
             suppressed: &[],
             sources,
@@ -342,8 +358,14 @@ mod tests {
 
     #[test]
     fn catalog_has_dr000_and_is_sorted() {
-        let codes: Vec<_> = catalog().iter().map(|r| r.code).collect();
+        let rules = testing::rules();
+        let codes: Vec<_> = rules.iter().map(|r| r.code).collect();
         assert_eq!(codes.first(), Some(&"DR000"));
+        assert_eq!(find_rule(&rules, "dr003").map(|r| r.code), Some("DR003"));
+        assert_eq!(
+            find_rule(&rules, "no-cross-region-copy").map(|r| r.code),
+            Some("DR010")
+        );
         let mut sorted = codes.clone();
         sorted.sort();
         assert_eq!(codes, sorted);

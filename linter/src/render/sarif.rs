@@ -12,7 +12,7 @@ use std::path::Path;
 
 use serde_json::{json, Map, Value};
 
-use super::{catalog, display_path, line_col, Output};
+use super::{display_path, line_col, Output};
 use crate::finding::{Applicability, Finding, Severity};
 
 /// The `$schema` URI code scanning documents for SARIF 2.1.0.
@@ -20,7 +20,7 @@ pub const SCHEMA_URI: &str = "https://json.schemastore.org/sarif-2.1.0.json";
 
 /// Writes the SARIF log.
 pub fn render(output: &Output<'_>, w: &mut dyn Write) -> io::Result<()> {
-    let rules = catalog();
+    let rules = output.rules;
     let descriptors: Vec<Value> = rules
         .iter()
         .map(|r| {
@@ -130,7 +130,7 @@ fn result(output: &Output<'_>, f: &Finding, suppression: Option<Option<&str>>) -
     }
     let mut result = Map::new();
     result.insert("ruleId".into(), json!(f.rule));
-    if let Some(index) = catalog().iter().position(|r| r.code == f.rule) {
+    if let Some(index) = output.rules.iter().position(|r| r.code == f.rule) {
         result.insert("ruleIndex".into(), json!(index));
     }
     result.insert("level".into(), json!(level(f.severity)));
