@@ -448,4 +448,87 @@ pub(crate) mod tests {
             );
         }
     }
+
+    fn finding(rule: &'static str, line: u32, block_line: u32) -> Finding {
+        Finding {
+            rule,
+            name: "name",
+            severity: Severity::Error,
+            resource: "aws_db_instance.main".into(),
+            file: PathBuf::from("db.tf"),
+            location: Location {
+                line,
+                column: 3,
+                start: 0,
+                end: 0,
+            },
+            block_line,
+            message: "m".into(),
+            fix: None,
+        }
+    }
+
+    fn run(source: &str, findings: Vec<Finding>, dr000: Option<Severity>) -> Outcome {
+        let mut sources = Sources::default();
+        sources.insert_text(Path::new("db.tf"), source.to_string());
+        apply(findings, &sources, dr000)
+    }
+
+    const DB: &str = "# drlint:ignore DR003 protected by an SCP\nresource \"aws_db_instance\" \"main\" {\n  # drlint:ignore DR004\n  backup_retention_period = 1\n  deletion_protection = false\n}\n";
+
+    #[test]
+    fn block_suppression_covers_findings_inside_the_block() {
+        let out = run(
+            DB,
+            vec![finding("DR003", 5, 2), finding("DR010", 2, 2)],
+            None,
+        );
+        assert_eq!(out.suppressed.len(), 1);
+        assert_eq!(out.suppressed[0].finding.rule, "DR003");
+        assert_eq!(
+            out.suppressed[0].reason.as_deref(),
+            Some("protected by an SCP")
+        );
+        assert_eq!(
+            out.kept.iter().map(|f| f.rule).collect::<Vec<_>>(),
+            ["DR010"]
+        );
+    }
+
+    #[test]
+    fn attribute_suppression_without_reason_adds_dr000() {
+        let out = run(DB, vec![finding("DR004", 4, 2)], Some(Severity::Warning));
+        assert_eq!(out.suppressed.len(), 1);
+        let dr000 = &out.kept[0];
+        assert_eq!((dr000.rule, dr000.severity), (CODE, Severity::Warning));
+        assert_eq!((dr000.location.line, dr000.location.column), (3, 3));
+        assert_eq!(dr000.resource, "aws_db_instance.main");
+        assert!(dr000.message.contains("DR004"), "{}", dr000.message);
+    }
+
+    #[test]
+    fn dr000_can_be_turned_off() {
+        let out = run(DB, vec![finding("DR004", 4, 2)], None);
+        assert!(out.kept.is_empty());
+        assert_eq!(out.suppressed.len(), 1);
+    }
+
+    #[test]
+    fn reasonless_suppression_that_matches_nothing_is_not_reported() {
+        let out = run(DB, vec![finding("DR005", 4, 2)], Some(Severity::Warning));
+        assert_eq!(
+            out.kept.iter().map(|f| f.rule).collect::<Vec<_>>(),
+            ["DR005"]
+        );
+    }
+
+    #[test]
+    fn files_without_source_keep_their_findings() {
+        let out = apply(
+            vec![finding("DR003", 5, 2)],
+            &Sources::default(),
+            Some(Severity::Warning),
+        );
+        assert_eq!(out.kept.len(), 1);
+    }
 }
