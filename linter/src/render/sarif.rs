@@ -318,4 +318,78 @@ mod tests {
         );
         assert_eq!(full_description("# T\n", "s"), "s");
     }
+
+    /// Validates against the vendored schema (see tests/schemas/README.md for the one
+    /// keyword dropped before compiling).
+    fn assert_valid(log: &Value) {
+        fn drop_broken(v: &mut Value) {
+            match v {
+                Value::Object(map) => {
+                    if map.get("pattern").and_then(Value::as_str)
+                        == Some("^[a-zA-Z]{2}|^[a-zA-Z]{2}-[a-zA-Z]{2}]?$")
+                    {
+                        map.remove("pattern");
+                    }
+                    map.values_mut().for_each(drop_broken);
+                }
+                Value::Array(items) => items.iter_mut().for_each(drop_broken),
+                _ => {}
+            }
+        }
+        let mut schema: Value =
+            serde_json::from_str(include_str!("../../tests/schemas/sarif-2.1.0.json")).unwrap();
+        drop_broken(&mut schema);
+        let validator = jsonschema::options()
+            .should_validate_formats(true)
+            .build(&schema)
+            .unwrap();
+        let errors: Vec<String> = validator
+            .iter_errors(log)
+            .map(|e| format!("{e} at {}", e.instance_path()))
+            .collect();
+        assert!(errors.is_empty(), "{}", errors.join("\n"));
+    }
+
+    #[test]
+    fn hand_made_report_is_valid_sarif() {
+        use crate::render::testing;
+        use crate::suppress::Suppressed;
+        let (mut report, sources) = testing::report();
+        let suppressed = vec![Suppressed {
+            finding: report.findings.remove(1),
+            reason: Some("single-region by design".into()),
+        }];
+        let rules = testing::rules();
+        let output = Output {
+            rules: &rules,
+            report: &report,
+            suppressed: &suppressed,
+            sources: &sources,
+            active_rules: &["DR003", "DR010"],
+            color: false,
+            fixed: 0,
+            root: Path::new("/repo dir"),
+        };
+        let mut buf = Vec::new();
+        render(&output, &mut buf).unwrap();
+        let log: Value = serde_json::from_slice(&buf).unwrap();
+        assert_valid(&log);
+        let run = &log["runs"][0];
+        assert_eq!(
+            run["originalUriBaseIds"]["%SRCROOT%"]["uri"],
+            "file:///repo%20dir/"
+        );
+        assert_eq!(run["results"][0]["ruleIndex"], 1);
+        assert_eq!(
+            run["results"][0]["fixes"][0]["artifactChanges"][0]["replacements"][0]
+                ["insertedContent"]["text"],
+            "true"
+        );
+        assert_eq!(
+            run["results"][1]["suppressions"][0]["justification"],
+            "single-region by design"
+        );
+        assert_eq!(run["invocations"][0]["executionSuccessful"], false);
+        insta::assert_snapshot!(String::from_utf8(buf).unwrap());
+    }
 }
