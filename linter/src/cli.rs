@@ -506,6 +506,26 @@ fn settings(args: &CheckArgs) -> Result<Settings> {
             .unwrap_or(suppress::RULE.severity)
     });
 
+    // DR000 belongs to this layer; the engine only sees its own codes. When DR000 alone is
+    // selected the engine gets it anyway, which selects none of its rules.
+    let is_engine_code = |c: &String| c != suppress::CODE;
+    let engine_select: Vec<String> = if select.iter().all(|c| !is_engine_code(c)) {
+        select.clone()
+    } else {
+        select
+            .iter()
+            .filter(|c| is_engine_code(c))
+            .cloned()
+            .collect()
+    };
+    let engine_ignore: Vec<String> = ignore
+        .iter()
+        .filter(|c| is_engine_code(c))
+        .cloned()
+        .collect();
+    let mut engine_severity = severity.clone();
+    engine_severity.remove(suppress::CODE);
+
     let defaults = LintOptions::default();
     let options = LintOptions {
         paths: if args.paths.is_empty() {
@@ -514,9 +534,9 @@ fn settings(args: &CheckArgs) -> Result<Settings> {
             args.paths.clone()
         },
         var_files,
-        select,
-        ignore,
-        severity,
+        select: engine_select,
+        ignore: engine_ignore,
+        severity: engine_severity,
         min_retention_days: args
             .min_retention_days
             .or(config.min_retention_days)
