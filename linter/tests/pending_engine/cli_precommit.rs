@@ -1,0 +1,95 @@
+//! The pre-commit use: `drlint a.tf b.tf` lints just those files, with their module
+//! context, and the hook definition matches the CLI.
+
+mod cli_support;
+
+use cli_support::{Project, DB_TF};
+
+fn files_in(stdout: &str) -> Vec<String> {
+    let v: serde_json::Value = serde_json::from_str(stdout).expect("json");
+    let mut files: Vec<String> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["file"].as_str().unwrap().to_string())
+        .collect();
+    files.dedup();
+    files
+}
+
+#[test]
+fn named_files_are_the_only_ones_reported() {
+    let p = Project::new();
+    for name in ["a", "b", "c"] {
+        p.file(
+            &format!("{name}.tf"),
+            &DB_TF.replace("\"main\"", &format!("\"{name}\"")),
+        );
+    }
+    p.file("other/d.tf", DB_TF);
+    let run = p.run(&["a.tf", "b.tf", "--select", "DR003", "--format", "json"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert_eq!(files_in(&run.stdout), ["a.tf", "b.tf"]);
+}
+
+#[test]
+fn named_files_keep_their_module_context() {
+    // b.tf holds the cross-region backup replication of the database in a.tf: linting only
+    // a.tf must still see it, and must not report b.tf.
+    let p = Project::new();
+    p.file(
+        "a.tf",
+        "resource \"aws_db_instance\" \"main\" {\n  identifier          = \"orders\"\n  deletion_protection = false\n}\n",
+    );
+    p.file(
+        "b.tf",
+        "provider \"aws\" {\n  alias  = \"dr\"\n  region = \"eu-central-1\"\n}\n\nresource \"aws_db_instance_automated_backups_replication\" \"main\" {\n  provider               = aws.dr\n  source_db_instance_arn = aws_db_instance.main.arn\n  retention_period       = 14\n}\n\nresource \"aws_db_instance\" \"unrelated\" {\n  deletion_protection = false\n}\n",
+    );
+    p.file(
+        "providers.tf",
+        "provider \"aws\" {\n  region = \"eu-west-1\"\n}\n",
+    );
+    let run = p.run(&["a.tf", "--select", "DR003,DR010", "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let found: Vec<String> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            format!(
+                "{} {} {}",
+                f["rule"].as_str().unwrap(),
+                f["resource"].as_str().unwrap(),
+                f["file"].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert_eq!(found, ["DR003 aws_db_instance.main a.tf"], "{run:?}");
+}
+
+#[test]
+fn files_in_a_local_module_are_reported_at_their_module_address() {
+    let p = Project::new();
+    p.file(
+        "main.tf",
+        "module \"orders\" {\n  source = \"./modules/db\"\n}\n",
+    );
+    p.file("modules/db/main.tf", DB_TF);
+    let run = p.run(&["--select", "DR003", "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let resources: Vec<&str> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["resource"].as_str().unwrap())
+        .collect();
+    assert_eq!(resources, ["module.orders.aws_db_instance.main"], "{run:?}");
+}
+
+#[test]
+fn the_hook_definition_runs_drlint_on_tf_files() {
+    let hooks = include_str!("../../.pre-commit-hooks.yaml");
+    assert!(hooks.contains("- id: drlint\n"), "{hooks}");
+    assert!(hooks.contains("entry: drlint"), "{hooks}");
+    assert!(hooks.contains("files: \\.tf$"), "{hooks}");
+}
