@@ -13,10 +13,10 @@ use std::process::ExitCode;
 use anyhow::{anyhow, Context, Result};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use drlint::config::{self, Config, Exclude, FailOn};
-use drlint::render::{self, display_path, Format, Output, RuleInfo, Sources};
-use drlint::suppress::{self, Suppressed};
-use drlint::{Applicability, FileError, Finding, LintOptions, Report, Severity};
+use crate::config::{self, Config, Exclude, FailOn};
+use crate::render::{self, display_path, Format, Output, RuleInfo, Sources};
+use crate::suppress::{self, Suppressed};
+use crate::{Applicability, FileError, Finding, LintOptions, Report, Severity};
 
 /// `eprintln!` without the panic when standard error is a closed pipe.
 macro_rules! say {
@@ -166,8 +166,34 @@ fn parse_fail_on(s: &str) -> Result<FailOn, String> {
     s.parse()
 }
 
+/// What the command line needs from the engine. `main` fills it from the library's API
+/// (`drlint::lint`, `drlint::lint_plan`, `drlint::rules::RULES`, `drlint::fix::apply`); tests
+/// can pass a stand-in.
+pub struct Engine {
+    /// Lints `.tf` files and directories.
+    pub lint: fn(&LintOptions) -> Report,
+    /// Lints `terraform show -json` output.
+    pub lint_plan: fn(&Path, &LintOptions) -> Report,
+    /// The engine's rules; DR000 is added here.
+    pub rules: Vec<RuleInfo>,
+    /// Applies the safe edits of `findings` to `source`.
+    pub fix: fn(&str, &[Finding]) -> String,
+}
+
+static ENGINE: std::sync::OnceLock<Engine> = std::sync::OnceLock::new();
+
+fn engine() -> &'static Engine {
+    ENGINE
+        .get()
+        .expect("cli::run installs the engine before anything else")
+}
+
 /// Runs drlint with the process's arguments and returns its exit status.
-pub fn run() -> ExitCode {
+pub fn run(engine: Engine) -> ExitCode {
+    let _ = ENGINE.set(Engine {
+        rules: render::catalog_with(engine.rules),
+        ..engine
+    });
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
@@ -191,19 +217,9 @@ pub fn run() -> ExitCode {
     }
 }
 
-/// Every rule: the engine's registry plus DR000.
+/// Every rule: the engine's plus DR000, sorted by code.
 fn catalog() -> &'static [RuleInfo] {
-    static CATALOG: std::sync::OnceLock<Vec<RuleInfo>> = std::sync::OnceLock::new();
-    CATALOG.get_or_init(|| {
-        render::catalog_with(drlint::rules::RULES.iter().map(|m| RuleInfo {
-            code: m.code,
-            name: m.name,
-            severity: m.severity,
-            summary: m.summary,
-            doc: m.doc,
-            fixable: m.fixable,
-        }))
-    })
+    &engine().rules
 }
 
 fn find_rule(code_or_name: &str) -> Option<&'static RuleInfo> {
@@ -592,9 +608,9 @@ fn lint_once(args: &CheckArgs, settings: &Settings) -> LintResult {
             }],
             ..Report::default()
         },
-        Some(plan) => drlint::lint_plan(plan, &options),
+        Some(plan) => (engine().lint_plan)(plan, &options),
         None if options.paths.is_empty() => Report::default(),
-        None => drlint::lint(&options),
+        None => (engine().lint)(&options),
     };
     report.errors.splice(0..0, missing);
     postprocess(report, settings)
@@ -735,7 +751,7 @@ fn fix(args: &CheckArgs, settings: &Settings) -> Result<(LintResult, usize, Vec<
             let Some(before) = current.sources.get(&file) else {
                 continue;
             };
-            let after = drlint::fix::apply(before, &findings);
+            let after = (engine().fix)(before, &findings);
             if after == before {
                 continue;
             }

@@ -8,6 +8,7 @@ pub mod model;
 pub mod options;
 
 // The user-facing layer: configuration, inline suppressions, output formats.
+pub mod cli;
 pub mod config;
 pub mod render;
 pub mod suppress;
