@@ -1096,4 +1096,44 @@ mod tests {
         });
         assert_eq!(exit_code(&report, FailOn::Never), ExitCode::from(2));
     }
+
+    #[cfg(unix)]
+    #[test]
+    fn atomic_writes_keep_permissions_and_symlinks() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let real = dir.path().join("db.tf");
+        fs::write(&real, "old\n").unwrap();
+        fs::set_permissions(&real, fs::Permissions::from_mode(0o640)).unwrap();
+        let link = dir.path().join("link.tf");
+        std::os::unix::fs::symlink(&real, &link).unwrap();
+        write_atomic(&link, b"new\n").unwrap();
+        assert!(fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink());
+        assert_eq!(fs::read_to_string(&real).unwrap(), "new\n");
+        assert_eq!(
+            fs::metadata(&real).unwrap().permissions().mode() & 0o777,
+            0o640
+        );
+        let names: Vec<_> = fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names.len(), 2, "no temporary file left: {names:?}");
+        assert!(write_atomic(&dir.path().join("missing.tf"), b"x").is_err());
+    }
+
+    #[test]
+    fn openable_paths_are_relative_to_the_working_directory() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::create_dir(dir.path().join("db")).unwrap();
+        fs::write(dir.path().join("db/main.tf"), "").unwrap();
+        // The engine reported the file relative to the linted directory.
+        let found = openable(Path::new("./db/main.tf"), &[dir.path().to_path_buf()]);
+        assert_eq!(found, dir.path().join("db/main.tf"));
+        let unknown = openable(Path::new("./nowhere.tf"), &[dir.path().to_path_buf()]);
+        assert_eq!(unknown, PathBuf::from("nowhere.tf"));
+    }
 }
