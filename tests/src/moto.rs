@@ -160,6 +160,35 @@ impl Moto {
             .build();
         aws_sdk_s3::Client::from_conf(config)
     }
+
+    /// A bucket's versioning status (`Enabled`, `Suspended`), `None` when never enabled.
+    ///
+    /// moto 5 names the response root `GetBucketVersioningResponse`, which the SDK's strict
+    /// XML decoder rejects, so the status is read from the raw body in that one case.
+    pub async fn versioning_status(&self, region: &str, bucket: &str) -> Result<Option<String>> {
+        match self
+            .s3(region)
+            .await
+            .get_bucket_versioning()
+            .bucket(bucket)
+            .send()
+            .await
+        {
+            Ok(v) => Ok(v.status().map(|s| s.as_str().to_string())),
+            Err(aws_sdk_s3::error::SdkError::ServiceError(ctx))
+                if ctx.raw().body().bytes().is_some_and(|b| {
+                    String::from_utf8_lossy(b).contains("<GetBucketVersioningResponse")
+                }) =>
+            {
+                let body = String::from_utf8_lossy(ctx.raw().body().bytes().unwrap_or_default());
+                Ok(body
+                    .split_once("<Status>")
+                    .and_then(|(_, rest)| rest.split_once("</Status>"))
+                    .map(|(status, _)| status.to_string()))
+            }
+            Err(e) => Err(anyhow::anyhow!("GetBucketVersioning {bucket}: {e:?}")),
+        }
+    }
 }
 
 impl Drop for Moto {

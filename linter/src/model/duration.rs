@@ -135,7 +135,17 @@ mod tests {
 
     #[test]
     fn rejects_malformed_forms_with_a_hint() {
-        for bad in ["", "5", "m", "5x", "1m1h", "1h1h", "-5m", "5 m", "99999999999999999999d"] {
+        for bad in [
+            "",
+            "5",
+            "m",
+            "5x",
+            "1m1h",
+            "1h1h",
+            "-5m",
+            "5 m",
+            "99999999999999999999d",
+        ] {
             let err = bad.parse::<Duration>().unwrap_err().to_string();
             assert!(err.contains("\"15m\""), "{bad:?}: {err}");
         }

@@ -271,9 +271,8 @@ pub fn assess(policy: &PolicySpec) -> Assessment {
             )),
             _ => {}
         }
-        let same_region = |other: &Option<String>| {
-            matches!((&rds.region, other), (Some(a), Some(b)) if a == b)
-        };
+        let same_region =
+            |other: &Option<String>| matches!((&rds.region, other), (Some(a), Some(b)) if a == b);
         if let Some(region) = &rds.replica_region {
             if same_region(region) {
                 findings.push(finding(
@@ -589,10 +588,7 @@ mod tests {
         let mut r = rds(true, false);
         r.replica_region = Some(Some("us-east-1".into()));
         p.rds.push(r);
-        assert_eq!(
-            paths(&assess(&p)),
-            ["rds[0].cross_region_replica.region"]
-        );
+        assert_eq!(paths(&assess(&p)), ["rds[0].cross_region_replica.region"]);
     }
 
     #[test]
@@ -623,7 +619,10 @@ mod tests {
 
         let mut p = policy("30m", "4h");
         p.s3.push(bucket(false));
-        assert_eq!(paths(&assess(&p)), ["s3[0].replication.replication_time_control"]);
+        assert_eq!(
+            paths(&assess(&p)),
+            ["s3[0].replication.replication_time_control"]
+        );
         p.s3[0] = bucket(true);
         let a = assess(&p);
         assert!(a.reachable(), "{:?}", a.findings);

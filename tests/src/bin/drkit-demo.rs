@@ -41,7 +41,10 @@ async fn demo() -> Result<()> {
     let drlint = bin_dir.join("drlint");
     for binary in [&provider, &drlint] {
         if !binary.is_file() {
-            bail!("{} is missing: build with `cargo build --workspace --bins` (scripts/demo does)", binary.display());
+            bail!(
+                "{} is missing: build with `cargo build --workspace --bins` (scripts/demo does)",
+                binary.display()
+            );
         }
     }
     let examples = tools::repo_root().join("examples");
@@ -49,9 +52,16 @@ async fn demo() -> Result<()> {
     say("starting moto (local AWS) and a scratch PostgreSQL 15");
     let moto = Moto::start()?;
     let pg = Postgres::start()?;
-    eprintln!("    moto at {}, PostgreSQL at {}:{}", moto.endpoint(), pg.host(), pg.port());
+    eprintln!(
+        "    moto at {}, PostgreSQL at {}:{}",
+        moto.endpoint(),
+        pg.host(),
+        pg.port()
+    );
 
-    say("seeding: the production database, its nightly pg_dump in S3, the RDS instance and buckets");
+    say(
+        "seeding: the production database, its nightly pg_dump in S3, the RDS instance and buckets",
+    );
     seed(&moto, &pg).await?;
 
     say("terraform apply examples/quickstart (dr_policy + dr_drill)");
@@ -94,7 +104,10 @@ async fn demo() -> Result<()> {
     print_tail(&text, 25);
     match lint.status.code() {
         Some(0) | Some(1) => {}
-        other => bail!("drlint failed ({other:?}):\n{}", String::from_utf8_lossy(&lint.stderr)),
+        other => bail!(
+            "drlint failed ({other:?}):\n{}",
+            String::from_utf8_lossy(&lint.stderr)
+        ),
     }
 
     say("terraform destroy (drkit never deletes data: the database, replica and buckets stay)");
@@ -151,7 +164,10 @@ async fn seed(moto: &Moto, pg: &Postgres) -> Result<()> {
         .body(aws_sdk_s3::primitives::ByteStream::from_path(&dump).await?)
         .send()
         .await?;
-    eprintln!("    orders: 5000 rows; s3://orders-backups/{key} ({} bytes)", std::fs::metadata(&dump)?.len());
+    eprintln!(
+        "    orders: 5000 rows; s3://orders-backups/{key} ({} bytes)",
+        std::fs::metadata(&dump)?.len()
+    );
 
     let rds = moto.rds(PRIMARY).await;
     rds.create_db_instance()
@@ -186,20 +202,35 @@ async fn verify_through_aws(moto: &Moto) -> Result<()> {
         eprintln!(
             "    replica in {DR}: {} (source {})",
             replica.db_instance_identifier().unwrap_or_default(),
-            replica.read_replica_source_db_instance_identifier().unwrap_or_default()
+            replica
+                .read_replica_source_db_instance_identifier()
+                .unwrap_or_default()
         );
     }
     let s3 = moto.s3(PRIMARY).await;
-    let versioning = s3.get_bucket_versioning().bucket("orders-backups").send().await?;
+    let versioning = moto.versioning_status(PRIMARY, "orders-backups").await?;
     eprintln!(
         "    s3://orders-backups: versioning {}",
-        versioning.status().map(|s| s.as_str()).unwrap_or("off")
+        versioning.as_deref().unwrap_or("off")
     );
-    if let Ok(rules) = s3.get_bucket_lifecycle_configuration().bucket("orders-backups").send().await {
+    if let Ok(rules) = s3
+        .get_bucket_lifecycle_configuration()
+        .bucket("orders-backups")
+        .send()
+        .await
+    {
         let ids: Vec<_> = rules.rules().iter().filter_map(|r| r.id()).collect();
-        eprintln!("    s3://orders-backups: lifecycle rules {}", ids.join(", "));
+        eprintln!(
+            "    s3://orders-backups: lifecycle rules {}",
+            ids.join(", ")
+        );
     }
-    if let Ok(rep) = s3.get_bucket_replication().bucket("orders-backups").send().await {
+    if let Ok(rep) = s3
+        .get_bucket_replication()
+        .bucket("orders-backups")
+        .send()
+        .await
+    {
         if let Some(config) = rep.replication_configuration() {
             for rule in config.rules() {
                 eprintln!(
@@ -213,7 +244,9 @@ async fn verify_through_aws(moto: &Moto) -> Result<()> {
 }
 
 fn print_outputs(outputs: &serde_json::Value) {
-    let Some(map) = outputs.as_object() else { return };
+    let Some(map) = outputs.as_object() else {
+        return;
+    };
     for (name, output) in map {
         let value = &output["value"];
         let shown = match value {
