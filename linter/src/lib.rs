@@ -7,6 +7,18 @@ pub mod finding;
 pub mod model;
 pub mod options;
 
+// The engine: files -> parse -> module instances and values -> rules -> findings.
+pub mod context;
+pub mod eval;
+pub mod fix;
+mod lint;
+pub mod load;
+pub mod plan;
+pub mod rules;
+pub mod source;
+
+pub use lint::{lint, lint_plan, run_rules};
+
 // The user-facing layer: configuration, inline suppressions, output formats.
 pub mod cli;
 pub mod config;

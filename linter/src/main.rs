@@ -1,6 +1,25 @@
+//! The `drlint` command: a thin shell over the `drlint` library (see `drlint::cli`).
+
 use std::process::ExitCode;
 
+use drlint::cli::{self, Engine};
+use drlint::render::RuleInfo;
+
 fn main() -> ExitCode {
-    eprintln!("drlint: not built yet");
-    ExitCode::from(2)
+    cli::run(Engine {
+        lint: drlint::lint,
+        lint_plan: drlint::lint_plan,
+        rules: drlint::rules::RULES
+            .iter()
+            .map(|m| RuleInfo {
+                code: m.code,
+                name: m.name,
+                severity: m.severity,
+                summary: m.summary,
+                doc: m.doc,
+                fixable: m.fixable,
+            })
+            .collect(),
+        fix: drlint::fix::apply,
+    })
 }

@@ -26,7 +26,7 @@ pub const RULE: RuleInfo = RuleInfo {
     code: CODE,
     name: NAME,
     severity: Severity::Warning,
-    summary: "A `# drlint:ignore` comment that does not say why the finding does not apply.",
+    summary: "a `# drlint:ignore` comment that does not say why the finding does not apply",
     doc: DOC,
     fixable: false,
 };

@@ -1,0 +1,346 @@
+//! The evaluated configuration rules query: every resource and data source of every module
+//! instance, at its Terraform address, with attribute values evaluated (variables, locals,
+//! tfvars, module arguments), its region resolved through provider aliases, and the exact
+//! location of each attribute for diagnostics and fixes.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use crate::eval::Value;
+use crate::finding::{Finding, Fix, Location};
+use crate::options::LintOptions;
+use crate::rules::RuleMeta;
+
+/// Managed resource or data source.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// `resource "type" "name"`.
+    Managed,
+    /// `data "type" "name"`.
+    Data,
+}
+
+/// One attribute: its value and where it is written.
+#[derive(Debug, Clone)]
+pub struct Attr {
+    /// The evaluated value.
+    pub value: Value,
+    /// `key = value`, the whole attribute.
+    pub loc: Location,
+    /// Just the value expression.
+    pub value_loc: Location,
+}
+
+/// A block body: a resource's, or a nested block's.
+#[derive(Debug, Clone, Default)]
+pub struct Node {
+    /// Attributes in source order.
+    pub attrs: Vec<(String, Attr)>,
+    /// Nested blocks in source order, with their type name.
+    pub blocks: Vec<(String, Node)>,
+    /// The block, from its type name to its closing brace.
+    pub loc: Location,
+    /// A `dynamic` block: present, but how many and with which values is unknown.
+    pub dynamic: bool,
+}
+
+impl Node {
+    /// The attribute `name`, if written.
+    pub fn attr(&self, name: &str) -> Option<&Attr> {
+        self.attrs.iter().find(|(k, _)| k == name).map(|(_, a)| a)
+    }
+
+    /// The value of `name`; `None` when the attribute is not written.
+    pub fn value(&self, name: &str) -> Option<&Value> {
+        self.attr(name).map(|a| &a.value)
+    }
+
+    /// The known boolean value of `name`: `Some(None)` when written but unknown.
+    pub fn bool(&self, name: &str) -> Option<Option<bool>> {
+        self.value(name).map(Value::as_bool)
+    }
+
+    /// Nested blocks of type `name` (dynamic ones included, flagged).
+    pub fn blocks<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a Node> + 'a {
+        self.blocks
+            .iter()
+            .filter(move |(k, _)| k == name)
+            .map(|(_, n)| n)
+    }
+
+    /// The first nested block of type `name`.
+    pub fn block<'a>(&'a self, name: &'a str) -> Option<&'a Node> {
+        self.blocks(name).next()
+    }
+
+    /// True when some nested block of any depth is dynamic: its content is unknown.
+    pub fn has_dynamic(&self) -> bool {
+        self.blocks
+            .iter()
+            .any(|(_, n)| n.dynamic || n.has_dynamic())
+    }
+}
+
+/// Which attribute changes Terraform is told to ignore (`lifecycle { ignore_changes }`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum IgnoreChanges {
+    /// None ignored.
+    #[default]
+    None,
+    /// `ignore_changes = all`.
+    All,
+    /// These top-level attributes.
+    Some(Vec<String>),
+    /// Written but not readable statically.
+    Unknown,
+}
+
+impl IgnoreChanges {
+    /// Whether a change to `attr` is ignored (unknown counts as ignored: no false positive).
+    pub fn covers(&self, attr: &str) -> bool {
+        match self {
+            IgnoreChanges::None => false,
+            IgnoreChanges::All | IgnoreChanges::Unknown => true,
+            IgnoreChanges::Some(list) => list.iter().any(|a| a == attr),
+        }
+    }
+}
+
+/// A resource or data source of one module instance.
+#[derive(Debug, Clone)]
+pub struct Resource {
+    /// Managed or data.
+    pub mode: Mode,
+    /// Resource type, e.g. `aws_db_instance`.
+    pub kind: String,
+    /// Local name, e.g. `main`.
+    pub name: String,
+    /// Address without index: `module.db.aws_db_instance.main`, `data.dr_runbook.x`.
+    pub address: String,
+    /// The module prefix of the address (`""` for the root module).
+    pub module: String,
+    /// The file it is written in.
+    pub file: PathBuf,
+    /// The block header (type name) position.
+    pub header: Location,
+    /// The evaluated body.
+    pub body: Node,
+    /// The region it lives in, when known (provider alias resolved).
+    pub region: Option<String>,
+    /// Has `count` or `for_each`: one block, possibly many instances.
+    pub expanded: bool,
+    /// `lifecycle { ignore_changes }`.
+    pub ignore_changes: IgnoreChanges,
+}
+
+impl Resource {
+    /// The value of a top-level attribute; `None` when not written.
+    pub fn value(&self, name: &str) -> Option<&Value> {
+        self.body.value(name)
+    }
+
+    /// The known string value of a top-level attribute.
+    pub fn str(&self, name: &str) -> Option<&str> {
+        self.value(name).and_then(Value::as_str)
+    }
+
+    /// The name AWS knows it by, when written as a known string: `identifier`,
+    /// `cluster_identifier` or `bucket` (for buckets), or the `dr_policy` name.
+    pub fn identity(&self) -> Option<&str> {
+        match self.kind.as_str() {
+            "aws_db_instance" => self.str("identifier"),
+            "aws_rds_cluster" => self.str("cluster_identifier"),
+            "aws_s3_bucket" => self.str("bucket"),
+            "dr_policy" => self.str("name"),
+            _ => None,
+        }
+    }
+}
+
+/// Options the rules read.
+#[derive(Debug, Clone)]
+pub struct RuleOptions {
+    /// DR004's minimum retention in days.
+    pub min_retention_days: u32,
+    /// Regions that count as DR regions (empty: any other region).
+    pub dr_regions: Vec<String>,
+}
+
+impl From<&LintOptions> for RuleOptions {
+    fn from(o: &LintOptions) -> Self {
+        RuleOptions {
+            min_retention_days: o.min_retention_days,
+            dr_regions: o.dr_regions.clone(),
+        }
+    }
+}
+
+/// Everything the rules see.
+#[derive(Debug)]
+pub struct Context {
+    /// Every resource and data source of every module instance.
+    pub resources: Vec<Resource>,
+    /// Rule options.
+    pub options: RuleOptions,
+    index: HashMap<String, usize>,
+    sources: HashMap<PathBuf, Arc<str>>,
+}
+
+impl Context {
+    /// Builds the context; `sources` are the file texts fixes are computed against.
+    pub fn new(
+        resources: Vec<Resource>,
+        options: RuleOptions,
+        sources: HashMap<PathBuf, Arc<str>>,
+    ) -> Self {
+        let index = resources
+            .iter()
+            .enumerate()
+            .map(|(i, r)| (r.address.clone(), i))
+            .collect();
+        Context {
+            resources,
+            options,
+            index,
+            sources,
+        }
+    }
+
+    /// Managed resources of the given types.
+    pub fn managed<'a>(&'a self, kinds: &'a [&'a str]) -> impl Iterator<Item = &'a Resource> + 'a {
+        self.resources
+            .iter()
+            .filter(move |r| r.mode == Mode::Managed && kinds.contains(&r.kind.as_str()))
+    }
+
+    /// Managed resources of one type.
+    pub fn managed_of<'a>(&'a self, kind: &'a str) -> impl Iterator<Item = &'a Resource> + 'a {
+        self.resources
+            .iter()
+            .filter(move |r| r.mode == Mode::Managed && r.kind == kind)
+    }
+
+    /// Data sources of the given type.
+    pub fn data<'a>(&'a self, kind: &'a str) -> impl Iterator<Item = &'a Resource> + 'a {
+        self.resources
+            .iter()
+            .filter(move |r| r.mode == Mode::Data && r.kind == kind)
+    }
+
+    /// The resource at `address`.
+    pub fn get(&self, address: &str) -> Option<&Resource> {
+        self.index.get(address).map(|&i| &self.resources[i])
+    }
+
+    /// The resource a value references (`aws_db_instance.main.arn`), if it is one.
+    pub fn target(&self, value: &Value) -> Option<&Resource> {
+        value.as_ref().and_then(|r| self.get(&r.address))
+    }
+
+    /// Whether `value` names `res`: a reference to it, its identity, or its ARN.
+    /// `None` when that cannot be known (unknown value).
+    pub fn names(&self, value: &Value, res: &Resource) -> Option<bool> {
+        match value {
+            Value::Ref(r) => Some(r.address == res.address),
+            Value::String(s) => {
+                let id = res.identity()?;
+                Some(s == id || arn_resource_name(s) == Some(id))
+            }
+            _ => None,
+        }
+    }
+
+    /// The region a value points at: the referenced resource's region, or the region in
+    /// an ARN. `None` when unknown.
+    pub fn region_of(&self, value: &Value) -> Option<String> {
+        match value {
+            Value::Ref(_) => self.target(value).and_then(|r| r.region.clone()),
+            Value::String(s) => arn_region(s).map(str::to_string),
+            _ => None,
+        }
+    }
+
+    /// The file text a finding's fix edits.
+    pub fn source(&self, file: &Path) -> Option<&str> {
+        self.sources.get(file).map(|s| &**s)
+    }
+
+    /// Whether `region` is acceptable as a DR region for a primary in `primary`.
+    pub fn is_dr_region(&self, primary: &str, region: &str) -> bool {
+        region != primary
+            && (self.options.dr_regions.is_empty()
+                || self.options.dr_regions.iter().any(|r| r == region))
+    }
+
+    /// A finding of rule `meta` on `res`, pointing at `at`.
+    pub fn finding(
+        &self,
+        meta: &RuleMeta,
+        res: &Resource,
+        at: Location,
+        message: String,
+        fix: Option<Fix>,
+    ) -> Finding {
+        Finding {
+            rule: meta.code,
+            name: meta.name,
+            severity: meta.severity,
+            resource: res.address.clone(),
+            file: res.file.clone(),
+            location: at,
+            block_line: res.header.line,
+            message,
+            fix,
+        }
+    }
+}
+
+/// The region part of an ARN (`arn:aws:rds:eu-west-1:123:db:x` → `eu-west-1`).
+pub fn arn_region(s: &str) -> Option<&str> {
+    let mut parts = s.splitn(6, ':');
+    if parts.next()? != "arn" {
+        return None;
+    }
+    let _partition = parts.next()?;
+    let _service = parts.next()?;
+    let region = parts.next()?;
+    (!region.is_empty()).then_some(region)
+}
+
+/// The name at the end of an ARN (`...:db:orders` → `orders`, `arn:aws:s3:::b` → `b`).
+pub fn arn_resource_name(s: &str) -> Option<&str> {
+    if !s.starts_with("arn:") {
+        return None;
+    }
+    s.rsplit([':', '/']).next().filter(|n| !n.is_empty())
+}
+
+/// True when a bucket is a backup bucket by its name or tags: backup, dump, snapshot,
+/// wal or archive.
+pub fn looks_like_backup(text: &str) -> bool {
+    let t = text.to_ascii_lowercase();
+    ["backup", "dump", "snapshot", "wal", "archive"]
+        .iter()
+        .any(|w| t.contains(w))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn arns_give_region_and_name() {
+        assert_eq!(
+            arn_region("arn:aws:rds:eu-west-1:1:db:orders"),
+            Some("eu-west-1")
+        );
+        assert_eq!(arn_region("arn:aws:s3:::bucket"), None);
+        assert_eq!(arn_region("orders"), None);
+        assert_eq!(
+            arn_resource_name("arn:aws:rds:eu-west-1:1:db:orders"),
+            Some("orders")
+        );
+        assert_eq!(arn_resource_name("arn:aws:s3:::bucket"), Some("bucket"));
+    }
+}

@@ -1,0 +1,571 @@
+//! From parsed files to resources: module instances (root and local modules, with their
+//! arguments), variables (defaults, tfvars), locals, provider aliases and regions.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use hcl_edit::expr::{Expression, ObjectKey, TraversalOperator};
+use hcl_edit::structure::{Block, Body};
+use hcl_edit::Span;
+
+use crate::context::{Attr, IgnoreChanges, Mode, Node, Resource};
+use crate::eval::{eval, Scope, Value};
+use crate::finding::{FileError, Location};
+use crate::source::{self, SourceFile};
+
+/// Module calls nested deeper than this are not followed (cycles, runaway recursion).
+const MAX_MODULE_DEPTH: usize = 16;
+
+/// Loads modules and instantiates them into resources.
+pub struct Loader {
+    files: HashMap<PathBuf, Option<Arc<SourceFile>>>,
+    dir_files: HashMap<PathBuf, Vec<PathBuf>>,
+    /// Errors of files that could not be read or parsed.
+    pub errors: Vec<FileError>,
+    /// Every resource found.
+    pub resources: Vec<Resource>,
+    var_files: Vec<PathBuf>,
+    seen_files: HashSet<PathBuf>,
+}
+
+impl Loader {
+    /// A loader over already discovered module directories, whose files are parsed now
+    /// (in parallel).
+    pub fn new(modules: &BTreeMap<PathBuf, source::ModuleDir>, var_files: &[PathBuf]) -> Self {
+        let all: Vec<PathBuf> = modules.values().flat_map(|m| m.files.clone()).collect();
+        let parsed = source::parse_all(&all);
+        let mut loader = Loader {
+            files: HashMap::new(),
+            dir_files: modules
+                .iter()
+                .map(|(d, m)| (d.clone(), m.files.clone()))
+                .collect(),
+            errors: Vec::new(),
+            resources: Vec::new(),
+            var_files: var_files.to_vec(),
+            seen_files: HashSet::new(),
+        };
+        for (path, result) in all.into_iter().zip(parsed) {
+            loader.store(path, result);
+        }
+        loader
+    }
+
+    fn store(&mut self, path: PathBuf, result: Result<SourceFile, FileError>) {
+        self.seen_files.insert(path.clone());
+        match result {
+            Ok(f) => {
+                self.files.insert(path, Some(Arc::new(f)));
+            }
+            Err(e) => {
+                self.errors.push(e);
+                self.files.insert(path, None);
+            }
+        }
+    }
+
+    /// How many `.tf` files were read.
+    pub fn file_count(&self) -> usize {
+        self.seen_files.len()
+    }
+
+    /// File texts by path, for fixes.
+    pub fn sources(&self) -> HashMap<PathBuf, Arc<str>> {
+        self.files
+            .iter()
+            .filter_map(|(p, f)| f.as_ref().map(|f| (p.clone(), f.text.clone())))
+            .collect()
+    }
+
+    fn module_files(&mut self, dir: &Path) -> Vec<Arc<SourceFile>> {
+        let paths = match self.dir_files.get(dir) {
+            Some(p) => p.clone(),
+            None => {
+                // A module outside the linted paths (`source = "../../modules/db"`).
+                let paths = source::tf_files(dir, &mut self.errors);
+                for p in &paths {
+                    if !self.files.contains_key(p) {
+                        let r = source::read_and_parse(p);
+                        self.store(p.clone(), r);
+                    }
+                }
+                self.dir_files.insert(dir.to_path_buf(), paths.clone());
+                paths
+            }
+        };
+        paths
+            .iter()
+            .filter_map(|p| self.files.get(p).cloned().flatten())
+            .collect()
+    }
+
+    /// Directories (canonical) called as local modules by any of `dirs`.
+    pub fn called_dirs(&mut self, dirs: &[PathBuf]) -> HashSet<PathBuf> {
+        let mut called = HashSet::new();
+        for dir in dirs {
+            for file in self.module_files(dir) {
+                for block in file.body.get_blocks("module") {
+                    if let Some(src) = local_source(&block.body) {
+                        if let Ok(c) = fs::canonicalize(dir.join(src)) {
+                            called.insert(c);
+                        }
+                    }
+                }
+            }
+        }
+        called
+    }
+
+    /// Instantiates a root module: variables from tfvars and defaults.
+    pub fn root(&mut self, dir: &Path) {
+        let mut inputs = HashMap::new();
+        let mut tfvars: Vec<PathBuf> = Vec::new();
+        let auto = dir.join("terraform.tfvars");
+        if auto.is_file() {
+            tfvars.push(auto);
+        }
+        if let Ok(entries) = fs::read_dir(dir) {
+            let mut autos: Vec<PathBuf> = entries
+                .flatten()
+                .map(|e| e.path())
+                .filter(|p| {
+                    p.file_name()
+                        .and_then(|n| n.to_str())
+                        .is_some_and(|n| n.ends_with(".auto.tfvars"))
+                })
+                .collect();
+            autos.sort();
+            tfvars.extend(autos);
+        }
+        tfvars.extend(self.var_files.iter().cloned());
+        for path in tfvars {
+            match read_tfvars(&path) {
+                Ok(vars) => inputs.extend(vars),
+                Err(e) => self.errors.push(e),
+            }
+        }
+        let providers = HashMap::new();
+        self.instantiate(dir, "", Inputs::Root(inputs), &providers, 0);
+    }
+
+    fn instantiate(
+        &mut self,
+        dir: &Path,
+        prefix: &str,
+        inputs: Inputs,
+        inherited: &HashMap<String, Option<String>>,
+        depth: usize,
+    ) {
+        if depth > MAX_MODULE_DEPTH {
+            return;
+        }
+        let files = self.module_files(dir);
+        // Variables.
+        let mut vars = HashMap::new();
+        for file in &files {
+            for block in file.body.get_blocks("variable") {
+                let Some(name) = block.labels.first().map(|l| l.as_str().to_string()) else {
+                    continue;
+                };
+                let given = match &inputs {
+                    Inputs::Root(m) | Inputs::Call(m) => m.get(&name).cloned(),
+                };
+                let value = given.unwrap_or_else(|| match block.body.get_attribute("default") {
+                    Some(d) => eval(&d.value, &Scope::default()),
+                    None => Value::Unknown,
+                });
+                vars.insert(name, value);
+            }
+        }
+        // Locals, in passes so that locals may use each other in any order.
+        let local_exprs: Vec<(String, &Expression)> = files
+            .iter()
+            .flat_map(|f| f.body.get_blocks("locals"))
+            .flat_map(|b| b.body.attributes())
+            .map(|a| (a.key.value().as_str().to_string(), &a.value))
+            .collect();
+        let mut locals: HashMap<String, Value> = local_exprs
+            .iter()
+            .map(|(k, _)| (k.clone(), Value::Unknown))
+            .collect();
+        for _ in 0..8 {
+            let mut changed = false;
+            for (k, e) in &local_exprs {
+                let v = eval(
+                    e,
+                    &Scope {
+                        vars: Some(&vars),
+                        locals: Some(&locals),
+                        prefix,
+                        unknown_roots: &[],
+                    },
+                );
+                if locals.get(k) != Some(&v) {
+                    locals.insert(k.clone(), v);
+                    changed = true;
+                }
+            }
+            if !changed {
+                break;
+            }
+        }
+        let scope = Scope {
+            vars: Some(&vars),
+            locals: Some(&locals),
+            prefix,
+            unknown_roots: &[],
+        };
+        // Providers: inherited, then this module's own blocks.
+        let mut providers = inherited.clone();
+        for file in &files {
+            for block in file.body.get_blocks("provider") {
+                let Some(name) = block.labels.first().map(|l| l.as_str()) else {
+                    continue;
+                };
+                let key = match block
+                    .body
+                    .get_attribute("alias")
+                    .map(|a| eval(&a.value, &scope))
+                {
+                    Some(Value::String(alias)) => format!("{name}.{alias}"),
+                    Some(_) => continue,
+                    None => name.to_string(),
+                };
+                let region = block
+                    .body
+                    .get_attribute("region")
+                    .and_then(|a| eval(&a.value, &scope).as_str().map(str::to_string));
+                providers.insert(key, region);
+            }
+        }
+        // Resources and data sources.
+        for file in &files {
+            for block in file.body.blocks() {
+                let mode = match block.ident.value().as_str() {
+                    "resource" => Mode::Managed,
+                    "data" => Mode::Data,
+                    _ => continue,
+                };
+                let (Some(kind), Some(name)) = (block.labels.first(), block.labels.get(1)) else {
+                    continue;
+                };
+                let res = self.resource(
+                    file,
+                    block,
+                    mode,
+                    kind.as_str(),
+                    name.as_str(),
+                    prefix,
+                    &scope,
+                    &providers,
+                );
+                self.resources.push(res);
+            }
+        }
+        // Local module calls.
+        let mut calls = Vec::new();
+        for file in &files {
+            for block in file.body.get_blocks("module") {
+                let Some(name) = block.labels.first().map(|l| l.as_str().to_string()) else {
+                    continue;
+                };
+                let Some(src) = local_source(&block.body) else {
+                    continue;
+                };
+                let child_dir = normalize(&dir.join(src));
+                let mut args = HashMap::new();
+                for attr in block.body.attributes() {
+                    let key = attr.key.value().as_str();
+                    if matches!(
+                        key,
+                        "source" | "version" | "providers" | "count" | "for_each" | "depends_on"
+                    ) {
+                        continue;
+                    }
+                    args.insert(key.to_string(), eval(&attr.value, &scope));
+                }
+                // Unaliased providers pass down implicitly; `providers = {}` maps explicitly.
+                let mut child_providers: HashMap<String, Option<String>> = providers
+                    .iter()
+                    .filter(|(k, _)| !k.contains('.'))
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect();
+                if let Some(map) = block.body.get_attribute("providers") {
+                    if let Expression::Object(o) = &map.value {
+                        for (k, v) in o.iter() {
+                            let child_key = match k {
+                                ObjectKey::Ident(id) => Some(id.value().as_str().to_string()),
+                                ObjectKey::Expression(e) => provider_ref(e),
+                            };
+                            if let (Some(ck), Some(pk)) = (child_key, provider_ref(v.expr())) {
+                                child_providers.insert(ck, providers.get(&pk).cloned().flatten());
+                            }
+                        }
+                    }
+                }
+                calls.push((
+                    child_dir,
+                    format!("{prefix}module.{name}."),
+                    args,
+                    child_providers,
+                ));
+            }
+        }
+        for (child_dir, child_prefix, args, child_providers) in calls {
+            self.instantiate(
+                &child_dir,
+                &child_prefix,
+                Inputs::Call(args),
+                &child_providers,
+                depth + 1,
+            );
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn resource(
+        &self,
+        file: &SourceFile,
+        block: &Block,
+        mode: Mode,
+        kind: &str,
+        name: &str,
+        prefix: &str,
+        scope: &Scope<'_>,
+        providers: &HashMap<String, Option<String>>,
+    ) -> Resource {
+        let span = block.span().unwrap_or(0..0);
+        let header = file.location(span.start, span.end);
+        let body = node(file, &block.body, span.clone(), scope, 0);
+        let provider_key = block
+            .body
+            .get_attribute("provider")
+            .and_then(|a| provider_ref(&a.value))
+            .unwrap_or_else(|| kind.split('_').next().unwrap_or(kind).to_string());
+        // The AWS provider 6 takes `region` per resource.
+        let region = match body.value("region") {
+            Some(Value::String(r)) if kind.starts_with("aws_") => Some(r.clone()),
+            Some(_) if kind.starts_with("aws_") => None,
+            _ => providers.get(&provider_key).cloned().flatten(),
+        };
+        let ignore_changes = block
+            .body
+            .get_blocks("lifecycle")
+            .next()
+            .and_then(|l| l.body.get_attribute("ignore_changes"))
+            .map_or(IgnoreChanges::None, |a| ignore_changes(&a.value));
+        let expanded = block.body.get_attribute("count").is_some()
+            || block.body.get_attribute("for_each").is_some();
+        let data = if mode == Mode::Data { "data." } else { "" };
+        Resource {
+            mode,
+            kind: kind.to_string(),
+            name: name.to_string(),
+            address: format!("{prefix}{data}{kind}.{name}"),
+            module: prefix.to_string(),
+            file: file.path.clone(),
+            header,
+            body,
+            region,
+            expanded,
+            ignore_changes,
+        }
+    }
+}
+
+enum Inputs {
+    Root(HashMap<String, Value>),
+    Call(HashMap<String, Value>),
+}
+
+fn node(
+    file: &SourceFile,
+    body: &Body,
+    span: std::ops::Range<usize>,
+    scope: &Scope<'_>,
+    depth: usize,
+) -> Node {
+    let mut n = Node {
+        loc: file.location(span.start, span.end),
+        ..Node::default()
+    };
+    if depth > 32 {
+        return n;
+    }
+    for attr in body.attributes() {
+        let aspan = attr.span().unwrap_or(span.clone());
+        let vspan = attr.value.span().unwrap_or(aspan.clone());
+        n.attrs.push((
+            attr.key.value().as_str().to_string(),
+            Attr {
+                value: eval(&attr.value, scope),
+                loc: file.location(aspan.start, aspan.end),
+                value_loc: file.location(vspan.start, vspan.end),
+            },
+        ));
+    }
+    for block in body.blocks() {
+        let bspan = block.span().unwrap_or(span.clone());
+        let ident = block.ident.value().as_str();
+        if ident == "dynamic" {
+            let Some(label) = block.labels.first().map(|l| l.as_str().to_string()) else {
+                continue;
+            };
+            let iterator = block
+                .body
+                .get_attribute("iterator")
+                .and_then(|a| match &a.value {
+                    Expression::Variable(v) => Some(v.value().as_str().to_string()),
+                    _ => None,
+                })
+                .unwrap_or_else(|| label.clone());
+            let roots = [iterator];
+            let inner = Scope {
+                vars: scope.vars,
+                locals: scope.locals,
+                prefix: scope.prefix,
+                unknown_roots: &roots,
+            };
+            let content = block.body.get_blocks("content").next();
+            let mut child = match content {
+                Some(c) => node(file, &c.body, bspan.clone(), &inner, depth + 1),
+                None => Node {
+                    loc: file.location(bspan.start, bspan.end),
+                    ..Node::default()
+                },
+            };
+            child.dynamic = true;
+            n.blocks.push((label, child));
+        } else {
+            n.blocks.push((
+                ident.to_string(),
+                node(file, &block.body, bspan, scope, depth + 1),
+            ));
+        }
+    }
+    n
+}
+
+/// `aws.dr` or `aws` as a provider key.
+fn provider_ref(expr: &Expression) -> Option<String> {
+    match expr {
+        Expression::Variable(v) => Some(v.value().as_str().to_string()),
+        Expression::Traversal(t) => {
+            let Expression::Variable(root) = &t.expr else {
+                return None;
+            };
+            match t.operators.as_slice() {
+                [op] => match op.value() {
+                    TraversalOperator::GetAttr(alias) => Some(format!(
+                        "{}.{}",
+                        root.value().as_str(),
+                        alias.value().as_str()
+                    )),
+                    _ => None,
+                },
+                _ => None,
+            }
+        }
+        _ => None,
+    }
+}
+
+fn ignore_changes(expr: &Expression) -> IgnoreChanges {
+    match expr {
+        Expression::Variable(v) if v.value().as_str() == "all" => IgnoreChanges::All,
+        Expression::Array(a) => {
+            let mut names = Vec::new();
+            for e in a.iter() {
+                match e {
+                    Expression::Variable(v) => names.push(v.value().as_str().to_string()),
+                    Expression::Traversal(t) => match &t.expr {
+                        Expression::Variable(v) => names.push(v.value().as_str().to_string()),
+                        _ => return IgnoreChanges::Unknown,
+                    },
+                    Expression::String(s) => names.push(s.value().to_string()),
+                    _ => return IgnoreChanges::Unknown,
+                }
+            }
+            IgnoreChanges::Some(names)
+        }
+        _ => IgnoreChanges::Unknown,
+    }
+}
+
+/// The `source` of a module call when it is a local path.
+fn local_source(body: &Body) -> Option<String> {
+    let src = body.get_attribute("source")?;
+    let s = src.value.as_str()?;
+    (s.starts_with("./") || s.starts_with("../")).then(|| s.to_string())
+}
+
+/// `a/./b/../c` → `a/c`, keeping the path relative so findings stay openable.
+fn normalize(path: &Path) -> PathBuf {
+    let mut out: Vec<std::path::Component> = Vec::new();
+    for c in path.components() {
+        match c {
+            std::path::Component::CurDir => {}
+            std::path::Component::ParentDir
+                if matches!(out.last(), Some(std::path::Component::Normal(_))) =>
+            {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    if out.is_empty() {
+        PathBuf::from(".")
+    } else {
+        out.iter().collect()
+    }
+}
+
+/// Reads a `.tfvars` (HCL) or `.tfvars.json` file.
+pub fn read_tfvars(path: &Path) -> Result<HashMap<String, Value>, FileError> {
+    let err = |line: Option<u32>, column: Option<u32>, message: String| FileError {
+        file: path.to_path_buf(),
+        line,
+        column,
+        message,
+    };
+    let bytes = fs::read(path).map_err(|e| err(None, None, format!("cannot read: {e}")))?;
+    if path.extension().is_some_and(|e| e == "json") {
+        let v: serde_json::Value = serde_json::from_slice(&bytes).map_err(|e| {
+            err(
+                Some(e.line() as u32),
+                Some(e.column() as u32),
+                e.to_string(),
+            )
+        })?;
+        let obj = v
+            .as_object()
+            .ok_or_else(|| err(None, None, "a .tfvars.json file holds one object".into()))?;
+        return Ok(obj
+            .iter()
+            .map(|(k, v)| (k.clone(), Value::from_json(v)))
+            .collect());
+    }
+    let file = source::parse_bytes(path, &bytes)?;
+    Ok(file
+        .body
+        .attributes()
+        .map(|a| {
+            (
+                a.key.value().as_str().to_string(),
+                eval(&a.value, &Scope::default()),
+            )
+        })
+        .collect())
+}
+
+/// The location of a whole file's start, for findings that have no better place.
+pub fn file_start() -> Location {
+    Location {
+        line: 1,
+        column: 1,
+        start: 0,
+        end: 0,
+    }
+}

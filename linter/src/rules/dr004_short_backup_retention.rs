@@ -1,0 +1,76 @@
+//! DR004 short-backup-retention.
+
+use crate::context::Context;
+use crate::finding::{Applicability, Finding, Fix, Severity};
+use crate::rules::{facts, RuleMeta};
+
+/// Rule metadata.
+pub const META: RuleMeta = RuleMeta {
+    code: "DR004",
+    name: "short-backup-retention",
+    severity: Severity::Error,
+    summary: "backup_retention_period missing, 0, or under the minimum",
+    doc: DOC,
+    fixable: false,
+};
+
+/// The rule's documentation page.
+pub const DOC: &str = r#"## What it does
+Finds `aws_db_instance` and `aws_rds_cluster` resources whose `backup_retention_period`
+is missing, 0 (automated backups off) or below the minimum (7 days by default;
+`min_retention_days` in `.drlint.toml`). Read replicas are skipped: their source's
+backups are what counts.
+
+## Why is this bad?
+Retention is how far back you can restore. Corruption and bad migrations are usually
+found days later; with one day of retention, the last clean restore point is already
+gone. With 0 there is no point-in-time restore at all.
+
+## Example
+```hcl
+resource "aws_db_instance" "main" {
+  backup_retention_period = 1
+}
+```
+
+Use instead:
+```hcl
+resource "aws_db_instance" "main" {
+  backup_retention_period = 14
+}
+```
+
+## Fix safety
+Not fixed automatically: the right retention is a cost and compliance decision. The
+finding suggests the configured minimum.
+
+## References
+- [Backup retention period](https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_WorkingWithAutomatedBackups.html#USER_WorkingWithAutomatedBackups.BackupRetention)
+"#;
+
+/// Pushes DR004 findings.
+pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
+    let min = ctx.options.min_retention_days;
+    for db in ctx.managed(facts::DATABASES) {
+        if facts::is_db_replica(db) {
+            continue;
+        }
+        let (at, message) = match db.body.attr("backup_retention_period") {
+            Some(a) => match a.value.as_f64() {
+                Some(d) if d < 1.0 => (a.loc, "backup_retention_period = 0 turns automated backups off: there is nothing to restore".to_string()),
+                Some(d) if d < f64::from(min) => (a.loc, format!("backups are kept {d} days, under the minimum of {min}: corruption found later cannot be undone")),
+                _ => continue,
+            },
+            None if db.kind == "aws_db_instance" || db.kind == "aws_rds_cluster" => (db.header, format!(
+                "no backup_retention_period: the default keeps 1 day at most; set at least {min}"
+            )),
+            None => continue,
+        };
+        let fix = Fix {
+            description: format!("set backup_retention_period = {min} or more (up to 35)"),
+            edits: Vec::new(),
+            applicability: Applicability::Unsafe,
+        };
+        out.push(ctx.finding(&META, db, at, message, Some(fix)));
+    }
+}

@@ -1,0 +1,74 @@
+//! DR005 automated-backups-deleted.
+
+use crate::context::Context;
+use crate::finding::{Finding, Severity};
+use crate::fix;
+use crate::rules::{facts, RuleMeta};
+
+/// Rule metadata.
+pub const META: RuleMeta = RuleMeta {
+    code: "DR005",
+    name: "automated-backups-deleted",
+    severity: Severity::Error,
+    summary: "delete_automated_backups not set to false",
+    doc: DOC,
+    fixable: true,
+};
+
+/// The rule's documentation page.
+pub const DOC: &str = r#"## What it does
+Finds `aws_db_instance` resources that do not set `delete_automated_backups = false`.
+The provider's default is `true`. Read replicas are skipped.
+
+## Why is this bad?
+With the default, deleting the instance deletes its automated backups with it: the one
+event you need backups for is the one that destroys them. Retained automated backups
+stay restorable for their retention period after the instance is gone.
+
+## Example
+```hcl
+resource "aws_db_instance" "main" {
+  identifier = "orders"
+}
+```
+
+Use instead:
+```hcl
+resource "aws_db_instance" "main" {
+  identifier = "orders"
+
+  delete_automated_backups = false
+}
+```
+
+## Fix safety
+Safe: `--fix` sets `delete_automated_backups = false`, an in-place change.
+
+## References
+- [Retaining automated backups](https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_WorkingWithAutomatedBackups.html#USER_WorkingWithAutomatedBackups.Retaining)
+"#;
+
+/// Pushes DR005 findings.
+pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
+    for db in ctx.managed(&["aws_db_instance"]) {
+        if facts::is_db_replica(db) {
+            continue;
+        }
+        let (at, message) = match db.body.attr("delete_automated_backups") {
+            Some(a) => match a.value.as_bool() {
+                Some(true) => (a.loc, "delete_automated_backups = true: deleting the instance deletes its backups too".to_string()),
+                _ => continue,
+            },
+            None => (db.header, "delete_automated_backups is not set to false: by default deleting the instance deletes its backups too".to_string()),
+        };
+        let fix = fix::set_attribute(
+            ctx,
+            db,
+            &db.body,
+            "delete_automated_backups",
+            "false",
+            "set delete_automated_backups = false".into(),
+        );
+        out.push(ctx.finding(&META, db, at, message, fix));
+    }
+}

@@ -1,0 +1,172 @@
+//! DR008 unversioned-bucket.
+
+use crate::context::{Context, Resource};
+use crate::finding::{Applicability, Edit, Finding, Fix, Severity};
+use crate::fix;
+use crate::rules::{facts, RuleMeta};
+
+/// Rule metadata.
+pub const META: RuleMeta = RuleMeta {
+    code: "DR008",
+    name: "unversioned-bucket",
+    severity: Severity::Error,
+    summary: "an S3 bucket without versioning enabled",
+    doc: DOC,
+    fixable: true,
+};
+
+/// The rule's documentation page.
+pub const DOC: &str = r#"## What it does
+Finds `aws_s3_bucket` resources without versioning enabled: no
+`aws_s3_bucket_versioning` with `status = "Enabled"` for the bucket, no legacy inline
+`versioning { enabled = true }`, and no `dr_policy` `s3` block managing it (a policy
+turns versioning on unless it says `versioning = false`). Replication destinations are
+checked too: S3 replication requires versioning on both sides.
+
+## Why is this bad?
+Without versioning, an overwrite or a delete, by a bug, a script or ransomware, is
+final. Versioning is the RPO-zero protection against mistakes, and the prerequisite for
+replication and object lock.
+
+## Example
+```hcl
+resource "aws_s3_bucket" "backups" {
+  bucket = "orders-backups"
+}
+```
+
+Use instead:
+```hcl
+resource "aws_s3_bucket" "backups" {
+  bucket = "orders-backups"
+}
+
+resource "aws_s3_bucket_versioning" "backups" {
+  bucket = aws_s3_bucket.backups.id
+
+  versioning_configuration {
+    status = "Enabled"
+  }
+}
+```
+
+## Fix safety
+Safe: `--fix` adds an `aws_s3_bucket_versioning` resource after the bucket, or sets
+`status = "Enabled"` / `enabled = true` where versioning is written as off. Enabling
+versioning is an in-place change; storage grows with noncurrent versions, which a
+lifecycle rule (DR009) expires. Buckets with `count`/`for_each` get no automatic fix.
+
+## References
+- [Using versioning in S3 buckets](https://docs.aws.amazon.com/AmazonS3/latest/userguide/Versioning.html)
+"#;
+
+/// Pushes DR008 findings.
+pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
+    const KIND: &str = "aws_s3_bucket_versioning";
+    for b in ctx.managed(&["aws_s3_bucket"]) {
+        if let Some(v) = b.body.block("versioning") {
+            match v.bool("enabled") {
+                Some(Some(true)) | Some(None) => continue,
+                _ if v.dynamic => continue,
+                _ => {
+                    let at = v.attr("enabled").map_or(v.loc, |a| a.loc);
+                    let fix = fix::set_attribute(
+                        ctx,
+                        b,
+                        v,
+                        "enabled",
+                        "true",
+                        "set enabled = true".into(),
+                    );
+                    out.push(ctx.finding(
+                        &META,
+                        b,
+                        at,
+                        "versioning is off: an overwrite or delete is final".into(),
+                        fix,
+                    ));
+                    continue;
+                }
+            }
+        }
+        let configs: Vec<&Resource> = facts::bucket_configs(ctx, KIND, b).collect();
+        if let Some(cfg) = configs.first() {
+            let Some(vc) = cfg.body.block("versioning_configuration") else {
+                continue;
+            };
+            if let Some(status) = vc.attr("status") {
+                if matches!(status.value.as_str(), Some("Suspended") | Some("Disabled")) {
+                    let fix = Fix {
+                        description: "set status = \"Enabled\"".into(),
+                        edits: vec![fix::replace_value(status, "\"Enabled\"")],
+                        applicability: Applicability::Safe,
+                    };
+                    out.push(ctx.finding(
+                        &META,
+                        cfg,
+                        status.loc,
+                        format!(
+                            "versioning of {} is {}: an overwrite or delete is final",
+                            b.address,
+                            status.value.as_str().unwrap_or_default()
+                        ),
+                        Some(fix),
+                    ));
+                }
+            }
+            continue;
+        }
+        let managed = facts::policy_blocks(ctx, "s3", "bucket", b)
+            .any(|(_, s)| s.bool("versioning").is_none_or(|v| v != Some(false)));
+        if managed
+            || facts::bucket_config_unknown(ctx, KIND, b)
+            || facts::policy_identifier_unknown(ctx, "s3", "bucket")
+        {
+            continue;
+        }
+        let fix = add_versioning(ctx, b);
+        out.push(ctx.finding(
+            &META,
+            b,
+            b.header,
+            "versioning is not enabled: an overwrite or delete is final".into(),
+            fix,
+        ));
+    }
+}
+
+/// A new `aws_s3_bucket_versioning` resource right after the bucket's block.
+fn add_versioning(ctx: &Context, b: &Resource) -> Option<Fix> {
+    if b.expanded
+        || ctx
+            .get(&format!("{}aws_s3_bucket_versioning.{}", b.module, b.name))
+            .is_some()
+    {
+        return None;
+    }
+    let src = ctx.source(&b.file)?;
+    let end = b.body.loc.end;
+    if src.as_bytes().get(end.checked_sub(1)?) != Some(&b'}') {
+        return None;
+    }
+    let line_start = src[..b.body.loc.start].rfind('\n').map_or(0, |i| i + 1);
+    let indent: String = src[line_start..]
+        .chars()
+        .take_while(|c| *c == ' ')
+        .collect();
+    let name = &b.name;
+    let text = format!(
+        "\n\n{indent}resource \"aws_s3_bucket_versioning\" \"{name}\" {{\n{indent}  bucket = aws_s3_bucket.{name}.id\n\n{indent}  versioning_configuration {{\n{indent}    status = \"Enabled\"\n{indent}  }}\n{indent}}}"
+    );
+    Some(Fix {
+        description: format!(
+            "add resource \"aws_s3_bucket_versioning\" \"{name}\" with status = \"Enabled\""
+        ),
+        edits: vec![Edit {
+            start: end,
+            end,
+            text,
+        }],
+        applicability: Applicability::Safe,
+    })
+}

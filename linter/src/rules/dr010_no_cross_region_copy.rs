@@ -1,0 +1,216 @@
+//! DR010 no-cross-region-copy.
+
+use crate::context::{Context, Resource};
+use crate::finding::{Finding, Severity};
+use crate::rules::{facts, RuleMeta};
+
+/// Rule metadata.
+pub const META: RuleMeta = RuleMeta {
+    code: "DR010",
+    name: "no-cross-region-copy",
+    severity: Severity::Warning,
+    summary: "a database or bucket with no copy outside its region",
+    doc: DOC,
+    fixable: false,
+};
+
+/// The rule's documentation page.
+pub const DOC: &str = r#"## What it does
+Finds databases (`aws_db_instance`, `aws_rds_cluster`) and backup buckets with no copy in
+another region. A copy is any of: a read replica in another region, an
+`aws_db_instance_automated_backups_replication` in another region, an Aurora global
+cluster, an `aws_backup_plan` `copy_action` to another region, S3 replication to a bucket
+in another region, or a `dr_policy` that declares a `cross_region_replica`,
+`cross_region_backups` or `replication` for it. With `required_dr_regions` in
+`.drlint.toml`, the copy must be in one of those regions. Replicas and replication
+destinations are themselves the copy and are not asked for another.
+
+## Why is this bad?
+Everything in one region is lost with the region: backups, snapshots and the database
+share its fate. Region outages are rare, but they are exactly the disaster DR exists for.
+
+## Example
+```hcl
+resource "aws_db_instance" "main" {
+  identifier              = "orders"
+  backup_retention_period = 14
+}
+```
+
+Use instead:
+```hcl
+resource "aws_db_instance_automated_backups_replication" "main" {
+  provider               = aws.dr
+  source_db_instance_arn = aws_db_instance.main.arn
+  retention_period       = 14
+}
+```
+
+## Fix safety
+No automatic fix: a copy needs a DR region, a provider for it and often a KMS key there.
+
+## References
+- [Replicating automated backups to another AWS Region](https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_ReplicateBackups.html)
+- [Replicating objects within and across Regions](https://docs.aws.amazon.com/AmazonS3/latest/userguide/replication.html)
+"#;
+
+/// Outcome of looking for a copy: found, not found, or not knowable statically.
+#[derive(PartialEq)]
+enum Copy {
+    Yes,
+    No,
+    Unknown,
+}
+
+fn merge(a: Copy, b: Copy) -> Copy {
+    match (a, b) {
+        (Copy::Yes, _) | (_, Copy::Yes) => Copy::Yes,
+        (Copy::Unknown, _) | (_, Copy::Unknown) => Copy::Unknown,
+        _ => Copy::No,
+    }
+}
+
+fn in_dr_region(ctx: &Context, primary: &Resource, region: Option<&str>) -> Copy {
+    match (primary.region.as_deref(), region) {
+        (Some(p), Some(r)) if ctx.is_dr_region(p, r) => Copy::Yes,
+        (Some(_), Some(_)) => Copy::No,
+        _ => Copy::Unknown,
+    }
+}
+
+fn database_copy(ctx: &Context, db: &Resource) -> Copy {
+    if facts::is_global_member(db) {
+        return Copy::Yes;
+    }
+    let mut found = Copy::No;
+    for r in ctx.managed(facts::DATABASES) {
+        let key = if r.kind == "aws_db_instance" {
+            "replicate_source_db"
+        } else {
+            "replication_source_identifier"
+        };
+        if let Some(v) = r.value(key) {
+            match ctx.names(v, db) {
+                Some(true) => found = merge(found, in_dr_region(ctx, db, r.region.as_deref())),
+                None if !v.is_known() && v.as_ref().is_none() => {
+                    found = merge(found, Copy::Unknown)
+                }
+                _ => {}
+            }
+        }
+    }
+    for r in ctx.managed(&["aws_db_instance_automated_backups_replication"]) {
+        match r.value("source_db_instance_arn").map(|v| ctx.names(v, db)) {
+            Some(Some(true)) => found = merge(found, in_dr_region(ctx, db, r.region.as_deref())),
+            Some(None) | None => found = merge(found, Copy::Unknown),
+            _ => {}
+        }
+    }
+    for (_, block) in facts::policy_blocks(ctx, "rds", "instance_identifier", db) {
+        for key in ["cross_region_replica", "cross_region_backups"] {
+            if let Some(c) = block.block(key) {
+                found = merge(
+                    found,
+                    match c.value("region") {
+                        Some(v) => in_dr_region(ctx, db, v.as_str()),
+                        None => Copy::Yes, // the provider's dr_region
+                    },
+                );
+            }
+        }
+    }
+    if facts::policy_identifier_unknown(ctx, "rds", "instance_identifier") {
+        found = merge(found, Copy::Unknown);
+    }
+    // AWS Backup: a plan with a copy to another region, when some selection may pick the
+    // database (selections by tag or unknown resources count).
+    let copies_elsewhere = ctx.managed(&["aws_backup_plan"]).any(|p| {
+        p.body.blocks("rule").any(|r| {
+            r.blocks("copy_action").any(|c| {
+                c.value("destination_vault_arn").is_some_and(|v| {
+                    let region = ctx.region_of(v);
+                    region.is_none() || in_dr_region(ctx, db, region.as_deref()) != Copy::No
+                })
+            })
+        })
+    });
+    if copies_elsewhere {
+        let selected = ctx.managed(&["aws_backup_selection"]).any(|s| {
+            match s.value("resources").and_then(|v| v.as_list()) {
+                Some(list) => list.iter().any(|v| ctx.names(v, db) != Some(false)),
+                None => true,
+            }
+        });
+        if selected {
+            found = merge(found, Copy::Yes);
+        }
+    }
+    found
+}
+
+fn bucket_copy(ctx: &Context, b: &Resource) -> Copy {
+    let mut found = Copy::No;
+    for rep in facts::replications(ctx) {
+        let from_here = match rep.source {
+            Some(s) => s.address == b.address,
+            None => {
+                found = merge(found, Copy::Unknown);
+                continue;
+            }
+        };
+        if from_here {
+            found = merge(
+                found,
+                match facts::by_name(ctx, rep.destination) {
+                    Some(d) => in_dr_region(ctx, b, d.region.as_deref()),
+                    None => Copy::Unknown,
+                },
+            );
+        }
+    }
+    for (_, s) in facts::policy_blocks(ctx, "s3", "bucket", b) {
+        for rep in s.blocks("replication") {
+            found = merge(
+                found,
+                match rep.value("destination_region") {
+                    Some(v) => in_dr_region(ctx, b, v.as_str()),
+                    None => Copy::Unknown,
+                },
+            );
+        }
+    }
+    if facts::policy_identifier_unknown(ctx, "s3", "bucket") {
+        found = merge(found, Copy::Unknown);
+    }
+    found
+}
+
+/// Pushes DR010 findings.
+pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
+    for db in ctx.managed(facts::DATABASES) {
+        if facts::is_db_replica(db) {
+            continue;
+        }
+        if database_copy(ctx, db) == Copy::No {
+            out.push(ctx.finding(&META, db, db.header, format!(
+                "no copy of this database outside {}: a cross-region replica or backup replication is missing",
+                region_name(db)
+            ), None));
+        }
+    }
+    for b in ctx.managed(&["aws_s3_bucket"]) {
+        if !facts::is_backup_bucket(ctx, b) || facts::is_replication_destination(ctx, b) {
+            continue;
+        }
+        if bucket_copy(ctx, b) == Copy::No {
+            out.push(ctx.finding(&META, b, b.header, format!(
+                "no copy of this backup bucket outside {}: replicate it to a bucket in another region",
+                region_name(b)
+            ), None));
+        }
+    }
+}
+
+fn region_name(r: &Resource) -> &str {
+    r.region.as_deref().unwrap_or("its region")
+}

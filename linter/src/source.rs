@@ -1,0 +1,400 @@
+//! Finding, reading and parsing `.tf` files: directories are walked (symlink loops,
+//! unreadable, binary, huge and non-UTF-8 files become [`FileError`]s, never panics), and
+//! files are parsed in parallel with hcl-edit, which keeps spans and comments.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use hcl_edit::structure::Body;
+
+use crate::finding::{FileError, Location};
+
+/// Files larger than this are refused: no real Terraform file comes close, and a linter in a
+/// pre-commit hook must answer in bounded time and memory.
+pub const MAX_FILE_BYTES: u64 = 50 * 1024 * 1024;
+/// Deeper bracket nesting than this is refused before parsing (the parser recurses).
+pub const MAX_NESTING: usize = 256;
+
+/// One parsed `.tf` file.
+#[derive(Debug)]
+pub struct SourceFile {
+    /// Path as found (joined to the path the user gave).
+    pub path: PathBuf,
+    /// The text, without a byte-order mark.
+    pub text: Arc<str>,
+    /// Parsed body.
+    pub body: Body,
+    /// Byte offset of each line start, for line:column.
+    line_starts: Vec<usize>,
+}
+
+impl SourceFile {
+    /// 1-based line and column (in characters) of a byte offset, with the byte range.
+    pub fn location(&self, start: usize, end: usize) -> Location {
+        let (line, column) = line_col(&self.text, &self.line_starts, start);
+        Location {
+            line,
+            column,
+            start,
+            end,
+        }
+    }
+}
+
+fn line_starts(text: &str) -> Vec<usize> {
+    let mut starts = vec![0];
+    starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
+    starts
+}
+
+fn line_col(text: &str, starts: &[usize], offset: usize) -> (u32, u32) {
+    let offset = offset.min(text.len());
+    let line = starts.partition_point(|&s| s <= offset).max(1);
+    let start = starts[line - 1];
+    let column = text
+        .get(start..offset)
+        .map_or(1, |s| s.trim_end_matches('\r').chars().count() + 1);
+    (line as u32, column as u32)
+}
+
+/// A directory's `.tf` files: one Terraform module.
+#[derive(Debug, Default)]
+pub struct ModuleDir {
+    /// The module's files, sorted by name.
+    pub files: Vec<PathBuf>,
+}
+
+/// Walks `paths`: each directory holding `.tf` files is a module; a named file brings its
+/// whole directory (its module context). Also returns `*.tfvars` found beside root files.
+pub fn discover(paths: &[PathBuf]) -> (BTreeMap<PathBuf, ModuleDir>, Vec<FileError>) {
+    let mut modules: BTreeMap<PathBuf, ModuleDir> = BTreeMap::new();
+    let mut errors = Vec::new();
+    let mut visited = BTreeSet::new();
+    for path in paths {
+        match fs::metadata(path) {
+            Ok(meta) if meta.is_dir() => walk(path, &mut modules, &mut errors, &mut visited, 0),
+            Ok(_) => {
+                let dir = path
+                    .parent()
+                    .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+                let dir = if dir.as_os_str().is_empty() {
+                    PathBuf::from(".")
+                } else {
+                    dir
+                };
+                if let std::collections::btree_map::Entry::Vacant(slot) = modules.entry(dir) {
+                    let mut files = tf_files(slot.key(), &mut errors);
+                    if !files.contains(path) && !files.iter().any(|f| same_file(f, path)) {
+                        files.push(path.clone());
+                    }
+                    slot.insert(ModuleDir { files });
+                }
+            }
+            Err(e) => errors.push(FileError {
+                file: path.clone(),
+                line: None,
+                column: None,
+                message: format!("cannot read: {e}"),
+            }),
+        }
+    }
+    (modules, errors)
+}
+
+fn same_file(a: &Path, b: &Path) -> bool {
+    match (fs::canonicalize(a), fs::canonicalize(b)) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    }
+}
+
+/// The `.tf` files directly in `dir`, sorted.
+pub fn tf_files(dir: &Path, errors: &mut Vec<FileError>) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    match fs::read_dir(dir) {
+        Ok(entries) => {
+            for entry in entries.flatten() {
+                let path = entry.path();
+                if path.extension().is_some_and(|e| e == "tf")
+                    && fs::metadata(&path).is_ok_and(|m| m.is_file())
+                {
+                    files.push(clean(&path));
+                }
+            }
+        }
+        Err(e) => errors.push(FileError {
+            file: dir.to_path_buf(),
+            line: None,
+            column: None,
+            message: format!("cannot read the directory: {e}"),
+        }),
+    }
+    files.sort();
+    files
+}
+
+fn clean(path: &Path) -> PathBuf {
+    let s = path.to_string_lossy();
+    match s.strip_prefix("./") {
+        Some(rest) if !rest.is_empty() => PathBuf::from(rest),
+        _ => path.to_path_buf(),
+    }
+}
+
+fn walk(
+    dir: &Path,
+    modules: &mut BTreeMap<PathBuf, ModuleDir>,
+    errors: &mut Vec<FileError>,
+    visited: &mut BTreeSet<PathBuf>,
+    depth: usize,
+) {
+    // Symlink loops: every real directory is walked once.
+    let Ok(real) = fs::canonicalize(dir) else {
+        errors.push(FileError {
+            file: dir.to_path_buf(),
+            line: None,
+            column: None,
+            message: "cannot resolve the directory (a broken symlink or a symlink loop)".into(),
+        });
+        return;
+    };
+    if !visited.insert(real) || depth > 64 {
+        return;
+    }
+    let entries = match fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) => {
+            errors.push(FileError {
+                file: dir.to_path_buf(),
+                line: None,
+                column: None,
+                message: format!("cannot read the directory: {e}"),
+            });
+            return;
+        }
+    };
+    let mut files = Vec::new();
+    let mut subdirs = Vec::new();
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        match fs::metadata(&path) {
+            Ok(m) if m.is_dir() => {
+                // Terraform's own caches and VCS metadata are not the user's code.
+                if !name.starts_with('.') && name != "node_modules" {
+                    subdirs.push(path);
+                }
+            }
+            Ok(m) if m.is_file() && name.ends_with(".tf") => files.push(clean(&path)),
+            Ok(_) => {}
+            Err(e) if name.ends_with(".tf") => errors.push(FileError {
+                file: clean(&path),
+                line: None,
+                column: None,
+                message: format!("cannot read: {e} (a broken symlink or a symlink loop?)"),
+            }),
+            Err(_) => {}
+        }
+    }
+    if !files.is_empty() {
+        files.sort();
+        modules.insert(clean(dir), ModuleDir { files });
+    }
+    subdirs.sort();
+    for sub in subdirs {
+        walk(&sub, modules, errors, visited, depth + 1);
+    }
+}
+
+/// Reads and parses `paths` on all cores. Results keep the order of `paths`.
+pub fn parse_all(paths: &[PathBuf]) -> Vec<Result<SourceFile, FileError>> {
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(paths.len().max(1));
+    if threads <= 1 || paths.len() < 8 {
+        return paths.iter().map(|p| read_and_parse(p)).collect();
+    }
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let mut slots: Vec<Option<Result<SourceFile, FileError>>> = Vec::new();
+    slots.resize_with(paths.len(), || None);
+    let slots = std::sync::Mutex::new(slots);
+    std::thread::scope(|s| {
+        for _ in 0..threads {
+            s.spawn(|| loop {
+                // Small batches: files differ a lot in size.
+                let start = next.fetch_add(4, std::sync::atomic::Ordering::Relaxed);
+                if start >= paths.len() {
+                    break;
+                }
+                let end = (start + 4).min(paths.len());
+                let parsed: Vec<_> = paths[start..end]
+                    .iter()
+                    .map(|p| read_and_parse(p))
+                    .collect();
+                let mut slots = slots.lock().unwrap_or_else(|e| e.into_inner());
+                for (i, r) in parsed.into_iter().enumerate() {
+                    slots[start + i] = Some(r);
+                }
+            });
+        }
+    });
+    slots
+        .into_inner()
+        .unwrap_or_else(|e| e.into_inner())
+        .into_iter()
+        .map(|r| r.expect("every slot is filled"))
+        .collect()
+}
+
+/// Reads one file and parses it.
+pub fn read_and_parse(path: &Path) -> Result<SourceFile, FileError> {
+    let err = |line: Option<u32>, column: Option<u32>, message: String| FileError {
+        file: path.to_path_buf(),
+        line,
+        column,
+        message,
+    };
+    let meta = fs::metadata(path).map_err(|e| err(None, None, format!("cannot read: {e}")))?;
+    if meta.len() > MAX_FILE_BYTES {
+        return Err(err(
+            None,
+            None,
+            format!(
+                "file is {} MB, over the {} MB limit: not a hand-written Terraform file",
+                meta.len() / (1024 * 1024),
+                MAX_FILE_BYTES / (1024 * 1024)
+            ),
+        ));
+    }
+    let bytes = fs::read(path).map_err(|e| err(None, None, format!("cannot read: {e}")))?;
+    parse_bytes(path, &bytes)
+}
+
+/// Parses file content; errors carry line:column when known.
+pub fn parse_bytes(path: &Path, bytes: &[u8]) -> Result<SourceFile, FileError> {
+    let err = |line: Option<u32>, column: Option<u32>, message: String| FileError {
+        file: path.to_path_buf(),
+        line,
+        column,
+        message,
+    };
+    // A byte-order mark becomes spaces, so byte offsets still match the file on disk
+    // (fixes are applied to the original bytes).
+    let unbommed;
+    let bytes = match bytes.strip_prefix(b"\xEF\xBB\xBF") {
+        Some(rest) => {
+            unbommed = [b"   ".as_slice(), rest].concat();
+            unbommed.as_slice()
+        }
+        None => bytes,
+    };
+    if let Some(nul) = bytes.iter().position(|&b| b == 0) {
+        let line = bytes[..nul].iter().filter(|&&b| b == b'\n').count() as u32 + 1;
+        return Err(err(
+            Some(line),
+            None,
+            "binary file (contains NUL bytes): not Terraform".into(),
+        ));
+    }
+    let text = match std::str::from_utf8(bytes) {
+        Ok(t) => t,
+        Err(e) => {
+            let at = e.valid_up_to();
+            let starts = line_starts(std::str::from_utf8(&bytes[..at]).unwrap_or(""));
+            let (line, column) =
+                line_col(std::str::from_utf8(&bytes[..at]).unwrap_or(""), &starts, at);
+            return Err(err(
+                Some(line),
+                Some(column),
+                "not valid UTF-8: Terraform files must be UTF-8".into(),
+            ));
+        }
+    };
+    if let Some(offset) = too_deep(text) {
+        let starts = line_starts(text);
+        let (line, column) = line_col(text, &starts, offset);
+        return Err(err(
+            Some(line),
+            Some(column),
+            format!("nesting deeper than {MAX_NESTING} levels: refused"),
+        ));
+    }
+    let body = hcl_edit::parser::parse_body(text).map_err(|e| {
+        let loc = e.location();
+        err(
+            Some(loc.line() as u32),
+            Some(loc.column() as u32),
+            format!("cannot parse HCL: {}", e.message()),
+        )
+    })?;
+    let text: Arc<str> = Arc::from(text);
+    Ok(SourceFile {
+        path: path.to_path_buf(),
+        line_starts: line_starts(&text),
+        text,
+        body,
+    })
+}
+
+/// Offset where bracket nesting first exceeds [`MAX_NESTING`] (strings are not skipped:
+/// a conservative over-count only refuses absurd files).
+fn too_deep(text: &str) -> Option<usize> {
+    let mut depth = 0usize;
+    for (i, b) in text.bytes().enumerate() {
+        match b {
+            b'{' | b'[' | b'(' => {
+                depth += 1;
+                if depth > MAX_NESTING {
+                    return Some(i);
+                }
+            }
+            b'}' | b']' | b')' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn locations_count_characters_and_lines() {
+        let f = parse_bytes(Path::new("a.tf"), "a = \"é\"\nb = 2\n".as_bytes()).unwrap();
+        let b = f.text.find('b').unwrap();
+        assert_eq!(f.location(b, b + 1).line, 2);
+        assert_eq!(f.location(b, b + 1).column, 1);
+        let q = f.text.rfind('"').unwrap();
+        assert_eq!(f.location(q, q + 1).column, 7);
+    }
+
+    #[test]
+    fn bad_input_is_an_error_with_a_position() {
+        let e = parse_bytes(Path::new("x.tf"), b"a = 1\nb = \xff\n").unwrap_err();
+        assert_eq!((e.line, e.column), (Some(2), Some(5)));
+        let e = parse_bytes(Path::new("x.tf"), b"a = 1\n\0").unwrap_err();
+        assert!(e.message.contains("binary"), "{e:?}");
+        let e = parse_bytes(Path::new("x.tf"), b"resource \"a\" \"b\" {\n  x = \n}\n").unwrap_err();
+        assert_eq!(e.line, Some(2), "{e:?}");
+        let deep = format!("a = {}1{}", "[".repeat(1000), "]".repeat(1000));
+        let e = parse_bytes(Path::new("x.tf"), deep.as_bytes()).unwrap_err();
+        assert!(e.message.contains("nesting"), "{e:?}");
+    }
+
+    #[test]
+    fn bom_and_crlf_parse() {
+        let f = parse_bytes(Path::new("a.tf"), b"\xEF\xBB\xBFa = 1\r\nb = 2\r\n").unwrap();
+        assert!(f.body.get_attribute("b").is_some());
+        let b = f.text.find('b').unwrap();
+        assert_eq!((f.location(b, b).line, f.location(b, b).column), (2, 1));
+        assert_eq!(
+            b,
+            "\u{feff}a = 1\r\n".len(),
+            "offsets match the bytes on disk"
+        );
+    }
+}
