@@ -40,7 +40,7 @@ impl Loader {
             files: HashMap::new(),
             dir_files: modules
                 .iter()
-                .map(|(d, m)| (d.clone(), m.files.clone()))
+                .map(|(d, m)| (canonical(d), m.files.clone()))
                 .collect(),
             errors: Vec::new(),
             resources: Vec::new(),
@@ -80,7 +80,8 @@ impl Loader {
     }
 
     fn module_files(&mut self, dir: &Path) -> Vec<Arc<SourceFile>> {
-        let paths = match self.dir_files.get(dir) {
+        let key = canonical(dir);
+        let paths = match self.dir_files.get(&key) {
             Some(p) => p.clone(),
             None => {
                 // A module outside the linted paths (`source = "../../modules/db"`).
@@ -91,7 +92,7 @@ impl Loader {
                         self.store(p.clone(), r);
                     }
                 }
-                self.dir_files.insert(dir.to_path_buf(), paths.clone());
+                self.dir_files.insert(key, paths.clone());
                 paths
             }
         };
@@ -499,6 +500,12 @@ fn local_source(body: &Body) -> Option<String> {
     let src = body.get_attribute("source")?;
     let s = src.value.as_str()?;
     (s.starts_with("./") || s.starts_with("../")).then(|| s.to_string())
+}
+
+/// The key a module directory is known by: its real path, so `./modules/db` reached from
+/// the root and `modules/db` found by the walk are one module.
+fn canonical(dir: &Path) -> PathBuf {
+    fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf())
 }
 
 /// `a/./b/../c` → `a/c`, keeping the path relative so findings stay openable.

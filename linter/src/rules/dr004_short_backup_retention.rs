@@ -58,7 +58,10 @@ pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
         let (at, message) = match db.body.attr("backup_retention_period") {
             Some(a) => match a.value.as_f64() {
                 Some(d) if d < 1.0 => (a.loc, "backup_retention_period = 0 turns automated backups off: there is nothing to restore".to_string()),
-                Some(d) if d < f64::from(min) => (a.loc, format!("backups are kept {d} days, under the minimum of {min}: corruption found later cannot be undone")),
+                Some(d) if d < f64::from(min) => (a.loc, format!(
+                    "backups are kept {d} day{}, under the minimum of {min}: corruption found later cannot be undone",
+                    if d == 1.0 { "" } else { "s" }
+                )),
                 _ => continue,
             },
             None if db.kind == "aws_db_instance" || db.kind == "aws_rds_cluster" => (db.header, format!(

@@ -1,0 +1,45 @@
+module "orders_db" {
+  source = "./modules/db"
+  providers = {
+    aws    = aws
+    aws.dr = aws.dr
+  }
+
+  identifier     = "orders"
+  retention_days = 1
+}
+
+resource "aws_s3_bucket" "backups" {
+  bucket = "orders-backups"
+}
+
+resource "aws_s3_bucket" "backups_copy" {
+  provider = aws.dr
+  bucket   = "orders-backups-copy"
+}
+
+resource "aws_s3_bucket_replication_configuration" "backups" {
+  bucket = aws_s3_bucket.backups.id
+  role   = "arn:aws:iam::123456789012:role/s3-replication"
+
+  rule {
+    id     = "all"
+    status = "Enabled"
+
+    destination {
+      bucket = aws_s3_bucket.backups_copy.arn
+    }
+  }
+}
+
+resource "dr_policy" "orders" {
+  name   = "orders"
+  rpo    = "5m"
+  rto    = "30m"
+  owners = ["alice@example.com"]
+
+  rds {
+    instance_identifier   = "orders"
+    backup_retention_days = 14
+  }
+}

@@ -1,0 +1,123 @@
+module "orders_db" {
+  source = "./modules/db"
+  providers = {
+    aws    = aws
+    aws.dr = aws.dr
+  }
+
+  identifier     = "orders"
+  retention_days = 14
+}
+
+# The primary backup bucket: dr_policy.orders owns its versioning, encryption,
+# replication and retention, so no aws_s3_bucket_* resource sets them too (DR015).
+resource "aws_s3_bucket" "backups" {
+  bucket = "orders-backups"
+}
+
+# The replication destination in the DR region.
+resource "aws_s3_bucket" "backups_dr" {
+  provider = aws.dr
+  bucket   = "orders-backups-dr"
+}
+
+resource "aws_s3_bucket_versioning" "backups_dr" {
+  provider = aws.dr
+  bucket   = aws_s3_bucket.backups_dr.id
+
+  versioning_configuration {
+    status = "Enabled"
+  }
+}
+
+resource "aws_s3_bucket_server_side_encryption_configuration" "backups_dr" {
+  provider = aws.dr
+  bucket   = aws_s3_bucket.backups_dr.id
+
+  rule {
+    apply_server_side_encryption_by_default {
+      sse_algorithm     = "aws:kms"
+      kms_master_key_id = "alias/backups-dr"
+    }
+  }
+}
+
+resource "aws_s3_bucket_lifecycle_configuration" "backups_dr" {
+  provider = aws.dr
+  bucket   = aws_s3_bucket.backups_dr.id
+
+  rule {
+    id     = "expire"
+    status = "Enabled"
+    filter {}
+
+    expiration {
+      days = 35
+    }
+
+    noncurrent_version_expiration {
+      noncurrent_days = 7
+    }
+  }
+}
+
+resource "dr_policy" "orders" {
+  name        = "orders"
+  rpo         = "15m"
+  rto         = "1h"
+  owners      = ["alice@example.com", "team-orders-oncall@example.com"]
+  runbook_url = "https://wiki.example.com/runbooks/orders"
+
+  rds {
+    instance_identifier   = module.orders_db.identifier
+    backup_retention_days = 14
+
+    cross_region_replica {
+      region = "us-west-2"
+    }
+  }
+
+  s3 {
+    bucket = aws_s3_bucket.backups.bucket
+
+    encryption {
+      kms_key_id = "alias/backups"
+    }
+
+    replication {
+      destination_bucket       = aws_s3_bucket.backups_dr.bucket
+      destination_region       = "us-west-2"
+      role_arn                 = "arn:aws:iam::123456789012:role/s3-replication"
+      replication_time_control = true
+    }
+
+    retention {
+      daily   = 30
+      weekly  = 12
+      monthly = 12
+    }
+  }
+}
+
+resource "dr_drill" "orders" {
+  policy_id = dr_policy.orders.id
+  interval  = "90d"
+  rpo       = "15m"
+  rto       = "1h"
+
+  postgres_dump {
+    s3_uri = "s3://orders-backups/daily/"
+  }
+
+  target {
+    host         = "restore-test.internal"
+    username     = "drill"
+    password_env = "DRILL_PG_PASSWORD"
+  }
+
+  verify {
+    name   = "orders present"
+    sql    = "SELECT count(*) FROM orders"
+    expect = "> 0"
+  }
+}

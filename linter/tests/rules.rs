@@ -1,0 +1,299 @@
+//! Every rule against its fixtures: `tests/fixtures/DRxxx/<case>/` is a small Terraform
+//! configuration (with modules, tfvars, aliases where the case needs them). Cases named
+//! `bad_*` must produce findings of that rule, `ok_*` none; the findings of every case are
+//! snapshotted so a change of message or position shows as a diff.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use drlint::{fix, lint, LintOptions, Report};
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
+}
+
+fn cases() -> Vec<(String, PathBuf)> {
+    let mut out = Vec::new();
+    for rule in std::fs::read_dir(fixtures()).expect("fixtures") {
+        let rule = rule.unwrap().path();
+        let code = rule.file_name().unwrap().to_string_lossy().to_string();
+        for case in std::fs::read_dir(&rule).unwrap() {
+            out.push((code.clone(), case.unwrap().path()));
+        }
+    }
+    out.sort();
+    out
+}
+
+fn lint_case(code: &str, dir: &Path) -> Report {
+    lint(&LintOptions {
+        paths: vec![dir.to_path_buf()],
+        select: vec![code.to_string()],
+        ..LintOptions::default()
+    })
+}
+
+fn listing(report: &Report, base: &Path) -> String {
+    let mut out = String::new();
+    for f in &report.findings {
+        let file = f.file.strip_prefix(base).unwrap_or(&f.file);
+        writeln!(
+            out,
+            "{}:{}:{} {} {} {}\n    {}{}",
+            file.display(),
+            f.location.line,
+            f.location.column,
+            f.rule,
+            f.severity.as_str(),
+            f.resource,
+            f.message,
+            f.fix
+                .as_ref()
+                .map(|x| format!("\n    fix: {}", x.description))
+                .unwrap_or_default()
+        )
+        .unwrap();
+    }
+    for e in &report.errors {
+        writeln!(out, "error {}: {}", e.file.display(), e.message).unwrap();
+    }
+    out
+}
+
+#[test]
+fn every_rule_has_bad_and_ok_fixtures() {
+    for meta in drlint::rules::RULES {
+        let dir = fixtures().join(meta.code);
+        let names: Vec<String> = std::fs::read_dir(&dir)
+            .unwrap_or_else(|_| panic!("{} has no fixtures in {}", meta.code, dir.display()))
+            .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+            .collect();
+        assert!(
+            names.iter().any(|n| n.starts_with("bad_")),
+            "{}: no bad_ case",
+            meta.code
+        );
+        assert!(
+            names.iter().any(|n| n.starts_with("ok_")),
+            "{}: no ok_ case",
+            meta.code
+        );
+    }
+}
+
+#[test]
+fn fixtures_find_what_their_names_say() {
+    let mut failures = Vec::new();
+    for (code, dir) in cases() {
+        let name = dir.file_name().unwrap().to_string_lossy().to_string();
+        let report = lint_case(&code, &dir);
+        assert!(
+            report.errors.is_empty(),
+            "{code}/{name}: {:?}",
+            report.errors
+        );
+        let found = report.findings.iter().filter(|f| f.rule == code).count();
+        if name.starts_with("bad_") && found == 0 {
+            failures.push(format!("{code}/{name}: expected findings, got none"));
+        }
+        if name.starts_with("ok_") && found != 0 {
+            failures.push(format!(
+                "{code}/{name}: expected none, got\n{}",
+                listing(&report, &dir)
+            ));
+        }
+        insta::assert_snapshot!(format!("{code}__{name}"), listing(&report, &dir));
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+fn terraform() -> PathBuf {
+    let path = std::env::var_os("TERRAFORM")
+        .map_or_else(|| PathBuf::from("/usr/local/bin/terraform"), PathBuf::from);
+    assert!(
+        path.is_file(),
+        "terraform is needed for the fmt round-trip tests: install it at {} or set TERRAFORM",
+        path.display()
+    );
+    path
+}
+
+fn fmt_clean(dir: &Path) -> bool {
+    Command::new(terraform())
+        .args(["fmt", "-check", "-recursive"])
+        .current_dir(dir)
+        .status()
+        .expect("run terraform fmt")
+        .success()
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.path().is_dir() {
+            std::fs::create_dir_all(&target).unwrap();
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+/// Applies fixes until none applies, like `drlint --fix` does.
+fn fix_dir(code: &str, dir: &Path) {
+    for _ in 0..4 {
+        let report = lint_case(code, dir);
+        let mut changed = false;
+        let mut files: Vec<PathBuf> = report.findings.iter().map(|f| f.file.clone()).collect();
+        files.dedup();
+        for file in files {
+            let findings: Vec<_> = report
+                .findings
+                .iter()
+                .filter(|f| f.file == file)
+                .cloned()
+                .collect();
+            let before = std::fs::read_to_string(&file).unwrap();
+            let after = fix::apply(&before, &findings);
+            if after != before {
+                std::fs::write(&file, after).unwrap();
+                changed = true;
+            }
+        }
+        if !changed {
+            break;
+        }
+    }
+}
+
+#[test]
+fn fixes_remove_the_finding_keep_the_file_valid_and_fmt_clean() {
+    let mut checked = 0;
+    for (code, dir) in cases() {
+        let fixable = drlint::rules::lookup(&code).unwrap().fixable;
+        let name = dir.file_name().unwrap().to_string_lossy().to_string();
+        if !fixable || !name.starts_with("bad_") {
+            continue;
+        }
+        let before = lint_case(&code, &dir);
+        if !before.findings.iter().any(|f| {
+            f.fix
+                .as_ref()
+                .is_some_and(|x| x.applicability == drlint::Applicability::Safe)
+        }) {
+            continue;
+        }
+        let tmp = tempfile::tempdir().unwrap();
+        copy_dir(&dir, tmp.path());
+        let was_clean = fmt_clean(tmp.path());
+        fix_dir(&code, tmp.path());
+        let after = lint_case(&code, tmp.path());
+        assert!(
+            after.errors.is_empty(),
+            "{code}/{name}: fixed files must parse: {:?}",
+            after.errors
+        );
+        let left: Vec<_> = after
+            .findings
+            .iter()
+            .filter(|f| {
+                f.fix
+                    .as_ref()
+                    .is_some_and(|x| x.applicability == drlint::Applicability::Safe)
+            })
+            .collect();
+        assert!(
+            left.is_empty(),
+            "{code}/{name}: still fixable after --fix: {left:?}"
+        );
+        assert!(
+            after.findings.len() < before.findings.len(),
+            "{code}/{name}: the fix removed nothing"
+        );
+        if was_clean {
+            assert!(
+                fmt_clean(tmp.path()),
+                "{code}/{name}: terraform fmt -check fails after the fix"
+            );
+        }
+        checked += 1;
+    }
+    assert!(checked >= 5, "only {checked} fixable cases were exercised");
+}
+
+#[test]
+fn a_plan_json_is_judged_with_its_resolved_values_and_regions() {
+    let plan = serde_json::json!({
+        "format_version": "1.2",
+        "planned_values": {"root_module": {
+            "resources": [
+                {"address": "aws_db_instance.main", "mode": "managed", "type": "aws_db_instance", "name": "main",
+                 "values": {"identifier": "orders", "deletion_protection": false, "backup_retention_period": 14,
+                            "delete_automated_backups": false, "storage_encrypted": true}},
+                {"address": "aws_db_instance.replica", "mode": "managed", "type": "aws_db_instance", "name": "replica",
+                 "values": {"replicate_source_db": null, "deletion_protection": true, "storage_encrypted": true}}
+            ],
+            "child_modules": [{"address": "module.logs", "resources": [
+                {"address": "module.logs.aws_db_instance.db[0]", "mode": "managed", "type": "aws_db_instance", "name": "db", "index": 0,
+                 "values": {"deletion_protection": true, "backup_retention_period": 0}},
+                {"address": "module.logs.aws_db_instance.db[1]", "mode": "managed", "type": "aws_db_instance", "name": "db", "index": 1,
+                 "values": {"deletion_protection": true, "backup_retention_period": 0}}
+            ]}]
+        }},
+        "configuration": {
+            "provider_config": {
+                "aws": {"name": "aws", "expressions": {"region": {"constant_value": "us-east-1"}}},
+                "aws.dr": {"name": "aws", "alias": "dr", "expressions": {"region": {"constant_value": "us-east-1"}}}
+            },
+            "root_module": {"resources": [
+                {"address": "aws_db_instance.main", "provider_config_key": "aws", "expressions": {}},
+                {"address": "aws_db_instance.replica", "provider_config_key": "aws.dr",
+                 "expressions": {"replicate_source_db": {"references": ["aws_db_instance.main.arn", "aws_db_instance.main"]}}}
+            ]}
+        }
+    });
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("plan.json");
+    std::fs::write(&path, serde_json::to_vec(&plan).unwrap()).unwrap();
+    let report = drlint::lint_plan(&path, &LintOptions::default());
+    let found: Vec<String> = report
+        .findings
+        .iter()
+        .map(|f| format!("{} {}", f.rule, f.resource))
+        .collect();
+    assert!(
+        found.contains(&"DR003 aws_db_instance.main".to_string()),
+        "{found:?}"
+    );
+    assert!(
+        found.contains(&"DR001 aws_db_instance.replica".to_string()),
+        "{found:?}"
+    );
+    assert!(
+        found.contains(&"DR004 module.logs.aws_db_instance.db".to_string()),
+        "{found:?}"
+    );
+    assert_eq!(
+        found
+            .iter()
+            .filter(|f| *f == "DR004 module.logs.aws_db_instance.db")
+            .count(),
+        1,
+        "one finding per address, not per instance"
+    );
+    // Its only replica is in its own region: that is no copy.
+    assert!(
+        found.contains(&"DR010 aws_db_instance.main".to_string()),
+        "{found:?}"
+    );
+
+    std::fs::write(&path, "{not json").unwrap();
+    let report = drlint::lint_plan(&path, &LintOptions::default());
+    assert!(
+        report.errors[0].message.contains("terraform show -json"),
+        "{:?}",
+        report.errors
+    );
+}
