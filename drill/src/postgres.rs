@@ -1,0 +1,290 @@
+//! The PostgreSQL side of a drill: scratch databases, `pg_restore`/`psql`, verification
+//! queries and the freshness query. The password goes to clients through their API and to
+//! the tools through `PGPASSWORD` in the child's environment, never on a command line.
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+
+use tokio_postgres::{NoTls, SimpleQueryMessage};
+
+use crate::report::now_rfc3339;
+use crate::{DrillReport, Target, Verify, VerifyResult};
+
+/// Prefix of scratch databases.
+pub const SCRATCH_PREFIX: &str = "drkit_drill_";
+
+/// The scratch database name of a run (lowercase, safe as an identifier).
+pub fn scratch_name(run_id: &str) -> String {
+    let clean: String = run_id
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    format!("{SCRATCH_PREFIX}{clean}")
+}
+
+/// Connects to `database` on `target`.
+pub async fn connect(target: &Target, database: &str) -> Result<tokio_postgres::Client, String> {
+    let mut config = tokio_postgres::Config::new();
+    config
+        .host(&target.host)
+        .port(target.port)
+        .user(&target.username)
+        .dbname(database)
+        .application_name("drkit-drill")
+        .connect_timeout(std::time::Duration::from_secs(10));
+    if let Some(p) = &target.password {
+        config.password(p.expose());
+    }
+    let (client, connection) = config.connect(NoTls).await.map_err(|e| {
+        format!(
+            "cannot connect to {}@{}:{}/{database}: {}",
+            target.username,
+            target.host,
+            target.port,
+            pg_error(&e)
+        )
+    })?;
+    tokio::spawn(async move {
+        let _ = connection.await;
+    });
+    Ok(client)
+}
+
+fn pg_error(e: &tokio_postgres::Error) -> String {
+    match e.as_db_error() {
+        Some(db) => db.message().to_string(),
+        None => e.to_string(),
+    }
+}
+
+fn quote_ident(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+/// Creates the scratch database.
+pub async fn create_scratch(target: &Target, name: &str) -> Result<(), String> {
+    let client = connect(target, &target.database).await?;
+    client
+        .batch_execute(&format!("CREATE DATABASE {}", quote_ident(name)))
+        .await
+        .map_err(|e| {
+            format!(
+                "cannot create the scratch database {name}: {}",
+                pg_error(&e)
+            )
+        })
+}
+
+/// Drops the scratch database, disconnecting whoever is still in it.
+pub async fn drop_scratch(target: &Target, name: &str) -> Result<(), String> {
+    let client = connect(target, &target.database).await?;
+    client
+        .batch_execute(&format!(
+            "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+            quote_ident(name)
+        ))
+        .await
+        .map_err(|e| format!("cannot drop the scratch database {name}: {}", pg_error(&e)))
+}
+
+/// Drops scratch databases left by interrupted drills.
+pub async fn sweep(target: &Target) -> Vec<String> {
+    let Ok(client) = connect(target, &target.database).await else {
+        return Vec::new();
+    };
+    let Ok(rows) = client
+        .query(
+            "SELECT datname FROM pg_database WHERE datname LIKE 'drkit\\_drill\\_%'",
+            &[],
+        )
+        .await
+    else {
+        return Vec::new();
+    };
+    let mut removed = Vec::new();
+    for row in rows {
+        let name: String = row.get(0);
+        if drop_scratch(target, &name).await.is_ok() {
+            removed.push(format!(
+                "scratch database {name} on {}:{}",
+                target.host, target.port
+            ));
+        }
+    }
+    removed
+}
+
+/// Where `tool` (`pg_restore`, `psql`) is.
+pub fn tool(target: &Target, name: &str) -> PathBuf {
+    if let Some(dir) = &target.pg_bin_dir {
+        return dir.join(name);
+    }
+    if let Some(path) = std::env::var_os("PATH") {
+        for dir in std::env::split_paths(&path) {
+            let candidate = dir.join(name);
+            if candidate.is_file() {
+                return candidate;
+            }
+        }
+    }
+    // Debian keeps the server tools out of PATH; take the newest major version.
+    let mut versions: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path().join("bin").join(name))
+        .filter(|p| p.is_file())
+        .collect();
+    versions.sort_by_key(|p| {
+        p.components()
+            .nth(4)
+            .and_then(|c| c.as_os_str().to_str()?.parse::<u32>().ok())
+            .unwrap_or(0)
+    });
+    versions.pop().unwrap_or_else(|| PathBuf::from(name))
+}
+
+/// Dump formats a drill restores.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DumpFormat {
+    /// `pg_dump -Fc`: restored with `pg_restore --jobs`.
+    Custom,
+    /// Plain SQL: run with `psql`.
+    Plain,
+}
+
+/// Restores `file` into `database` with the right tool.
+pub async fn restore(
+    target: &Target,
+    database: &str,
+    file: &Path,
+    format: DumpFormat,
+) -> Result<(), String> {
+    let mut cmd = match format {
+        DumpFormat::Custom => {
+            let jobs = std::thread::available_parallelism()
+                .map_or(2, |n| n.get())
+                .clamp(1, 8);
+            let mut c = tokio::process::Command::new(tool(target, "pg_restore"));
+            c.args(["--no-owner", "--no-privileges", "--exit-on-error"])
+                .arg(format!("--jobs={jobs}"))
+                .arg("--dbname")
+                .arg(database)
+                .arg(file);
+            c
+        }
+        DumpFormat::Plain => {
+            let mut c = tokio::process::Command::new(tool(target, "psql"));
+            c.args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "--dbname"])
+                .arg(database)
+                .arg("-f")
+                .arg(file);
+            c
+        }
+    };
+    cmd.env("PGHOST", &target.host)
+        .env("PGPORT", target.port.to_string())
+        .env("PGUSER", &target.username)
+        .env("PGAPPNAME", "drkit-drill")
+        .env_remove("PGPASSWORD")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true);
+    if let Some(p) = &target.password {
+        cmd.env("PGPASSWORD", p.expose());
+    }
+    let tool_name = if format == DumpFormat::Custom {
+        "pg_restore"
+    } else {
+        "psql"
+    };
+    let out = cmd.output().await.map_err(|e| {
+        format!("cannot run {tool_name}: {e} (set target.pg_bin_dir or put it on PATH)")
+    })?;
+    if out.status.success() {
+        Ok(())
+    } else {
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let tail: Vec<&str> = stderr.lines().rev().take(5).collect();
+        Err(format!(
+            "{tool_name} failed ({}): {}",
+            out.status,
+            tail.into_iter().rev().collect::<Vec<_>>().join(" | ")
+        ))
+    }
+}
+
+/// Runs the verification queries, recording each result; stops at the first failure.
+pub async fn verify(
+    target: &Target,
+    database: &str,
+    checks: &[Verify],
+    report: &mut DrillReport,
+) -> Result<(), String> {
+    if checks.is_empty() {
+        report.verified();
+        return Ok(());
+    }
+    let client = connect(target, database).await?;
+    for check in checks {
+        let at = now_rfc3339();
+        let (value, rows, error) = match client.simple_query(&check.sql).await {
+            Ok(messages) => {
+                let rows: Vec<_> = messages
+                    .iter()
+                    .filter_map(|m| match m {
+                        SimpleQueryMessage::Row(r) => Some(r),
+                        _ => None,
+                    })
+                    .collect();
+                let first = rows.first().and_then(|r| r.get(0)).map(str::to_string);
+                (first, rows.len(), None)
+            }
+            Err(e) => (None, 0, Some(pg_error(&e))),
+        };
+        let passed = error.is_none() && check.expect.check(value.as_deref(), rows);
+        let shown = if check.expect.rows {
+            Some(rows.to_string())
+        } else {
+            value
+        };
+        report.verify_results.push(VerifyResult {
+            name: check.name.clone(),
+            sql: check.sql.clone(),
+            expect: check.expect.to_string(),
+            value: shown,
+            passed,
+            at,
+            error,
+        });
+        if passed {
+            report.verified();
+        } else {
+            return Ok(()); // the caller turns a failed check into a failed drill
+        }
+    }
+    Ok(())
+}
+
+/// Age in seconds of the timestamp `sql` returns (`SELECT max(created_at) FROM orders`).
+pub async fn freshness(target: &Target, database: &str, sql: &str) -> Result<f64, String> {
+    let client = connect(target, database).await?;
+    let wrapped = format!(
+        "SELECT EXTRACT(EPOCH FROM (now() - ({})::timestamptz))::float8",
+        sql.trim().trim_end_matches(';')
+    );
+    let row = client
+        .query_one(&wrapped, &[])
+        .await
+        .map_err(|e| format!("freshness_sql failed: {}", pg_error(&e)))?;
+    row.try_get::<_, Option<f64>>(0)
+        .map_err(|e| format!("freshness_sql: {e}"))?
+        .ok_or_else(|| "freshness_sql returned NULL: no data to date the restore by".to_string())
+}

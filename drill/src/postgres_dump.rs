@@ -1,0 +1,301 @@
+//! `postgres_dump` drills: the newest object under an S3 prefix (custom format or plain SQL,
+//! gzipped or not) is restored into a scratch database, verified, and dropped.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use time::OffsetDateTime;
+use tokio::io::AsyncWriteExt;
+
+use crate::postgres::{self, DumpFormat};
+use crate::report::rfc3339;
+use crate::{
+    guarded, CancellationToken, Clients, DrillReport, DrillSpec, DumpSource, Target, TeardownStep,
+};
+
+/// `s3://bucket/prefix` → (bucket, prefix).
+pub fn parse_s3_uri(uri: &str) -> Result<(String, String), String> {
+    let rest = uri
+        .strip_prefix("s3://")
+        .ok_or_else(|| format!("s3_uri {uri:?} must start with s3://"))?;
+    let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+    if bucket.is_empty() {
+        return Err(format!("s3_uri {uri:?} names no bucket"));
+    }
+    Ok((bucket.to_string(), prefix.to_string()))
+}
+
+pub(crate) async fn run(
+    spec: &DrillSpec,
+    dump: &DumpSource,
+    clients: &dyn Clients,
+    cancel: &CancellationToken,
+    report: &mut DrillReport,
+) -> Result<(), String> {
+    let Some(target) = &spec.target else {
+        return Err(
+            "a postgres_dump drill needs a target block: the server to restore onto".into(),
+        );
+    };
+    let deadline = tokio::time::Instant::now() + spec.timeout;
+    let scratch = postgres::scratch_name(&spec.run_id);
+    let workdir = tempfile::Builder::new()
+        .prefix("drkit-drill-")
+        .tempdir()
+        .map_err(|e| format!("cannot create a temporary directory: {e}"))?;
+    let mut created = false;
+    let result = body(
+        spec,
+        dump,
+        clients,
+        cancel,
+        report,
+        target,
+        &scratch,
+        workdir.path(),
+        deadline,
+        &mut created,
+    )
+    .await;
+
+    // Teardown, whatever happened above (cancellation included: this runs after it).
+    report.phase("teardown");
+    if created {
+        let dropped = postgres::drop_scratch(target, &scratch).await;
+        report.teardown.push(TeardownStep {
+            what: format!(
+                "scratch database {scratch} on {}:{}",
+                target.host, target.port
+            ),
+            ok: dropped.is_ok(),
+            error: dropped.err(),
+        });
+    }
+    let dir = workdir.path().display().to_string();
+    let removed = workdir.close();
+    report.teardown.push(TeardownStep {
+        what: format!("downloaded dump in {dir}"),
+        ok: removed.is_ok(),
+        error: removed.err().map(|e| e.to_string()),
+    });
+    report.end_phase();
+    result
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn body(
+    spec: &DrillSpec,
+    dump: &DumpSource,
+    clients: &dyn Clients,
+    cancel: &CancellationToken,
+    report: &mut DrillReport,
+    target: &Target,
+    scratch: &str,
+    workdir: &Path,
+    deadline: tokio::time::Instant,
+    created: &mut bool,
+) -> Result<(), String> {
+    report.phase("fetch");
+    let (bucket, prefix) = parse_s3_uri(&dump.s3_uri)?;
+    let s3 = clients.s3(&dump.region);
+    let (key, modified) = guarded(
+        cancel,
+        deadline,
+        "the fetch",
+        newest_object(&s3, &bucket, &prefix),
+    )
+    .await?;
+    let age = (OffsetDateTime::now_utc() - modified).as_seconds_f64();
+    report.restored_from = Some(format!("s3://{bucket}/{key}"));
+    report.restore_point = Some(rfc3339(modified));
+    report.set_rpo(age);
+    let downloaded = workdir.join("dump");
+    guarded(
+        cancel,
+        deadline,
+        "the download",
+        download(&s3, &bucket, &key, &downloaded),
+    )
+    .await?;
+    let (file, format) = tokio::task::spawn_blocking(move || prepare(&downloaded))
+        .await
+        .map_err(|e| format!("inspecting the dump: {e}"))??;
+
+    report.phase("restore");
+    guarded(
+        cancel,
+        deadline,
+        "creating the scratch database",
+        postgres::create_scratch(target, scratch),
+    )
+    .await?;
+    *created = true;
+    guarded(
+        cancel,
+        deadline,
+        "the restore",
+        postgres::restore(target, scratch, &file, format),
+    )
+    .await?;
+
+    report.phase("verify");
+    guarded(
+        cancel,
+        deadline,
+        "verification",
+        postgres::verify(target, scratch, &spec.verify, report),
+    )
+    .await?;
+    if let Some(sql) = &spec.freshness_sql {
+        if report.verify_results.iter().all(|v| v.passed) {
+            let age = guarded(
+                cancel,
+                deadline,
+                "the freshness query",
+                postgres::freshness(target, scratch, sql),
+            )
+            .await?;
+            report.set_rpo(age);
+            report
+                .notes
+                .push(format!("RPO measured by freshness_sql: {sql}"));
+        }
+    }
+    Ok(())
+}
+
+async fn newest_object(
+    s3: &aws_sdk_s3::Client,
+    bucket: &str,
+    prefix: &str,
+) -> Result<(String, OffsetDateTime), String> {
+    let mut newest: Option<(String, i64, u32)> = None;
+    let mut pages = s3
+        .list_objects_v2()
+        .bucket(bucket)
+        .prefix(prefix)
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| {
+            format!(
+                "cannot list s3://{bucket}/{prefix}: {}",
+                aws_sdk_s3::error::DisplayErrorContext(&e)
+            )
+        })?;
+        for obj in page.contents() {
+            let (Some(key), Some(at)) = (obj.key(), obj.last_modified()) else {
+                continue;
+            };
+            if key.ends_with('/') || obj.size() == Some(0) {
+                continue;
+            }
+            let stamp = (at.secs(), at.subsec_nanos());
+            if newest.as_ref().is_none_or(|(_, s, n)| (*s, *n) < stamp) {
+                newest = Some((key.to_string(), stamp.0, stamp.1));
+            }
+        }
+    }
+    let (key, secs, nanos) = newest
+        .ok_or_else(|| format!("no backup under s3://{bucket}/{prefix}: nothing to restore"))?;
+    let t = OffsetDateTime::from_unix_timestamp(secs).map_err(|e| e.to_string())?
+        + time::Duration::nanoseconds(nanos.into());
+    Ok((key, t))
+}
+
+async fn download(
+    s3: &aws_sdk_s3::Client,
+    bucket: &str,
+    key: &str,
+    to: &Path,
+) -> Result<(), String> {
+    let obj = s3
+        .get_object()
+        .bucket(bucket)
+        .key(key)
+        .send()
+        .await
+        .map_err(|e| {
+            format!(
+                "cannot download s3://{bucket}/{key}: {}",
+                aws_sdk_s3::error::DisplayErrorContext(&e)
+            )
+        })?;
+    let mut body = obj.body;
+    let mut file = tokio::fs::File::create(to)
+        .await
+        .map_err(|e| e.to_string())?;
+    while let Some(chunk) = body
+        .try_next()
+        .await
+        .map_err(|e| format!("downloading s3://{bucket}/{key}: {e}"))?
+    {
+        file.write_all(&chunk).await.map_err(|e| e.to_string())?;
+    }
+    file.flush().await.map_err(|e| e.to_string())
+}
+
+/// Unzips a gzipped dump and tells custom format (`PGDMP` header) from plain SQL.
+fn prepare(path: &Path) -> Result<(PathBuf, DumpFormat), String> {
+    let mut head = [0u8; 5];
+    let n = std::fs::File::open(path)
+        .and_then(|mut f| f.read(&mut head))
+        .map_err(|e| format!("cannot read the dump: {e}"))?;
+    let path = if n >= 2 && head[..2] == [0x1f, 0x8b] {
+        let out = path.with_extension("unzipped");
+        let input = std::fs::File::open(path).map_err(|e| e.to_string())?;
+        let mut decoder = flate2::read::MultiGzDecoder::new(std::io::BufReader::new(input));
+        let mut output = std::fs::File::create(&out).map_err(|e| e.to_string())?;
+        std::io::copy(&mut decoder, &mut output)
+            .map_err(|e| format!("the dump is not valid gzip: {e}"))?;
+        std::fs::remove_file(path).ok();
+        out
+    } else {
+        path.to_path_buf()
+    };
+    let mut head = [0u8; 5];
+    let n = std::fs::File::open(&path)
+        .and_then(|mut f| f.read(&mut head))
+        .map_err(|e| e.to_string())?;
+    let format = if n == 5 && &head == b"PGDMP" {
+        DumpFormat::Custom
+    } else {
+        DumpFormat::Plain
+    };
+    Ok((path, format))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn s3_uris_split_into_bucket_and_prefix() {
+        assert_eq!(
+            parse_s3_uri("s3://b/daily/").unwrap(),
+            ("b".into(), "daily/".into())
+        );
+        assert_eq!(parse_s3_uri("s3://b").unwrap(), ("b".into(), "".into()));
+        assert!(parse_s3_uri("https://b/x").is_err());
+        assert!(parse_s3_uri("s3:///x").is_err());
+    }
+
+    #[test]
+    fn gzip_and_custom_format_are_recognised() {
+        use std::io::Write;
+        let dir = tempfile::tempdir().unwrap();
+        let plain = dir.path().join("a.sql");
+        std::fs::write(&plain, "SELECT 1;").unwrap();
+        assert_eq!(prepare(&plain).unwrap().1, DumpFormat::Plain);
+        let gz = dir.path().join("b");
+        let mut enc = flate2::write::GzEncoder::new(
+            std::fs::File::create(&gz).unwrap(),
+            flate2::Compression::fast(),
+        );
+        enc.write_all(b"PGDMP\x01\x0e").unwrap();
+        enc.finish().unwrap();
+        let (path, format) = prepare(&gz).unwrap();
+        assert_eq!(format, DumpFormat::Custom);
+        assert_eq!(std::fs::read(path).unwrap()[..5], *b"PGDMP");
+    }
+}

@@ -1,0 +1,344 @@
+//! `rds` drills: restore the source instance to a point in time (or its newest snapshot)
+//! into a temporary instance, in the DR region when asked, wait until it is available,
+//! verify, and delete it without a final snapshot.
+
+use std::time::Duration;
+
+use aws_sdk_rds::types::Tag;
+use time::OffsetDateTime;
+
+use crate::report::rfc3339;
+use crate::{
+    guarded, postgres, CancellationToken, Clients, DrillReport, DrillSpec, RdsSource, RestoreTime,
+    TeardownStep, NAME_PREFIX, TAG_KEY,
+};
+
+fn err(op: &str, e: impl std::error::Error) -> String {
+    format!("{op}: {}", aws_sdk_rds::error::DisplayErrorContext(e))
+}
+
+/// The temporary instance's identifier for a run (RDS: letters, digits, hyphens; 63 max).
+pub fn temp_identifier(run_id: &str) -> String {
+    let clean: String = run_id
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    let mut id = format!("{NAME_PREFIX}{clean}");
+    id.truncate(63);
+    id.trim_end_matches('-').to_string()
+}
+
+pub(crate) async fn run(
+    spec: &DrillSpec,
+    src: &RdsSource,
+    clients: &dyn Clients,
+    cancel: &CancellationToken,
+    report: &mut DrillReport,
+) -> Result<(), String> {
+    let region = src
+        .restore_region
+        .clone()
+        .unwrap_or_else(|| src.source_region.clone());
+    let rds = clients.rds(&region);
+    let temp = temp_identifier(&spec.run_id);
+    let deadline = tokio::time::Instant::now() + spec.timeout;
+    let mut created = false;
+    let result = body(
+        spec,
+        src,
+        clients,
+        &rds,
+        &temp,
+        cancel,
+        report,
+        deadline,
+        &mut created,
+    )
+    .await;
+
+    report.phase("teardown");
+    if created {
+        let deleted = delete(&rds, &temp).await;
+        report.teardown.push(TeardownStep {
+            what: format!("temporary instance {temp} in {region}"),
+            ok: deleted.is_ok(),
+            error: deleted.err(),
+        });
+    }
+    report.end_phase();
+    result
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn body(
+    spec: &DrillSpec,
+    src: &RdsSource,
+    clients: &dyn Clients,
+    rds: &aws_sdk_rds::Client,
+    temp: &str,
+    cancel: &CancellationToken,
+    report: &mut DrillReport,
+    deadline: tokio::time::Instant,
+    created: &mut bool,
+) -> Result<(), String> {
+    report.phase("fetch");
+    let source_rds = clients.rds(&src.source_region);
+    let described = guarded(cancel, deadline, "describing the source", async {
+        source_rds
+            .describe_db_instances()
+            .db_instance_identifier(&src.instance_identifier)
+            .send()
+            .await
+            .map_err(|e| err("DescribeDBInstances", e))
+    })
+    .await?;
+    let source = described
+        .db_instances()
+        .first()
+        .ok_or_else(|| {
+            format!(
+                "no RDS instance {} in {}",
+                src.instance_identifier, src.source_region
+            )
+        })?
+        .clone();
+    let source_arn = source.db_instance_arn().unwrap_or_default().to_string();
+    let class = src
+        .instance_class
+        .clone()
+        .or_else(|| source.db_instance_class().map(str::to_string))
+        .unwrap_or_else(|| "db.t3.micro".into());
+    let tags = vec![
+        Tag::builder().key(TAG_KEY).value(&spec.run_id).build(),
+        Tag::builder()
+            .key("drkit:source")
+            .value(&src.instance_identifier)
+            .build(),
+    ];
+    let now = OffsetDateTime::now_utc();
+    let earliest = source.instance_create_time().map(to_time);
+    if let (Some(promised), Some(earliest)) = (src.promised_retention_days, earliest) {
+        let have = (now - earliest).whole_days();
+        if have < i64::from(promised) {
+            report.notes.push(format!(
+                "the earliest restorable point is {have} days old, less than the {promised} days of retention promised (the instance may be younger than its retention)"
+            ));
+        }
+    }
+
+    report.phase("restore");
+    let point = match &src.restore_time {
+        RestoreTime::Snapshot => {
+            let snaps = guarded(cancel, deadline, "finding the newest snapshot", async {
+                rds.describe_db_snapshots()
+                    .db_instance_identifier(&src.instance_identifier)
+                    .send()
+                    .await
+                    .map_err(|e| err("DescribeDBSnapshots", e))
+            })
+            .await?;
+            let newest = snaps
+                .db_snapshots()
+                .iter()
+                .filter(|s| s.status() == Some("available") || s.status().is_none())
+                .max_by_key(|s| s.snapshot_create_time().map(|t| t.secs()))
+                .ok_or_else(|| format!("no snapshot of {} to restore", src.instance_identifier))?;
+            let snap_id = newest
+                .db_snapshot_identifier()
+                .unwrap_or_default()
+                .to_string();
+            let at = newest.snapshot_create_time().map(to_time).unwrap_or(now);
+            guarded(cancel, deadline, "the snapshot restore", async {
+                rds.restore_db_instance_from_db_snapshot()
+                    .db_instance_identifier(temp)
+                    .db_snapshot_identifier(&snap_id)
+                    .db_instance_class(&class)
+                    .set_tags(Some(tags.clone()))
+                    .deletion_protection(false)
+                    .publicly_accessible(false)
+                    .send()
+                    .await
+                    .map_err(|e| err("RestoreDBInstanceFromDBSnapshot", e))
+            })
+            .await?;
+            report.restored_from = Some(format!("snapshot {snap_id}"));
+            at
+        }
+        time_choice => {
+            let point = match time_choice {
+                RestoreTime::At(t) => Some(*t),
+                RestoreTime::Random => earliest.map(|e| random_between(e, now)),
+                _ => None,
+            };
+            let mut req = rds
+                .restore_db_instance_to_point_in_time()
+                .target_db_instance_identifier(temp)
+                .db_instance_class(&class)
+                .set_tags(Some(tags.clone()))
+                .deletion_protection(false)
+                .publicly_accessible(false);
+            req = if src.from_replicated_backups
+                || src
+                    .restore_region
+                    .as_deref()
+                    .is_some_and(|r| r != src.source_region)
+            {
+                req.source_db_instance_automated_backups_arn(&source_arn)
+            } else {
+                req.source_db_instance_identifier(&src.instance_identifier)
+            };
+            req = match point {
+                Some(t) => req.restore_time(aws_sdk_rds::primitives::DateTime::from_secs(
+                    t.unix_timestamp(),
+                )),
+                None => req.use_latest_restorable_time(true),
+            };
+            guarded(cancel, deadline, "the point-in-time restore", async {
+                req.send()
+                    .await
+                    .map_err(|e| err("RestoreDBInstanceToPointInTime", e))
+            })
+            .await?;
+            let at = point
+                .or_else(|| source.latest_restorable_time().map(to_time))
+                .unwrap_or(now);
+            report.restored_from = Some(format!(
+                "point-in-time restore of {} to {}",
+                src.instance_identifier,
+                rfc3339(at)
+            ));
+            at
+        }
+    };
+    *created = true;
+    report.restore_point = Some(rfc3339(point));
+    report.set_rpo((OffsetDateTime::now_utc() - point).as_seconds_f64());
+    let endpoint = guarded(
+        cancel,
+        deadline,
+        "waiting for the restored instance",
+        wait_available(rds, temp),
+    )
+    .await?;
+
+    report.phase("verify");
+    if !spec.verify.is_empty() {
+        let Some(target) = &spec.target else {
+            return Err(
+                "verify blocks on an rds drill need a target block for the credentials".into(),
+            );
+        };
+        let (host, port) =
+            endpoint.ok_or("the restored instance has no endpoint to verify against")?;
+        let restored = crate::Target {
+            host,
+            port,
+            ..target.clone()
+        };
+        let db = restored.database.clone();
+        guarded(
+            cancel,
+            deadline,
+            "verification",
+            postgres::verify(&restored, &db, &spec.verify, report),
+        )
+        .await?;
+    } else {
+        report.verified();
+        report
+            .notes
+            .push("no verify blocks: the restore was proven, the data was not checked".into());
+    }
+    Ok(())
+}
+
+fn to_time(t: &aws_sdk_rds::primitives::DateTime) -> OffsetDateTime {
+    OffsetDateTime::from_unix_timestamp(t.secs()).unwrap_or(OffsetDateTime::UNIX_EPOCH)
+}
+
+fn random_between(a: OffsetDateTime, b: OffsetDateTime) -> OffsetDateTime {
+    let span = (b - a).whole_seconds().max(0) as u64;
+    if span == 0 {
+        return b;
+    }
+    // Time-seeded: a drill needs spread, not cryptographic randomness.
+    let seed = OffsetDateTime::now_utc().unix_timestamp_nanos() as u64;
+    let x = seed
+        .wrapping_mul(6364136223846793005)
+        .wrapping_add(1442695040888963407);
+    a + time::Duration::seconds((x % span) as i64)
+}
+
+async fn wait_available(
+    rds: &aws_sdk_rds::Client,
+    id: &str,
+) -> Result<Option<(String, u16)>, String> {
+    let mut delay = Duration::from_millis(200);
+    loop {
+        let out = rds
+            .describe_db_instances()
+            .db_instance_identifier(id)
+            .send()
+            .await
+            .map_err(|e| err("DescribeDBInstances", e))?;
+        if let Some(db) = out.db_instances().first() {
+            match db.db_instance_status() {
+                Some("available") => {
+                    return Ok(db.endpoint().and_then(|e| {
+                        Some((e.address()?.to_string(), u16::try_from(e.port()?).ok()?))
+                    }))
+                }
+                Some("failed") | Some("incompatible-restore") | Some("incompatible-parameters") => {
+                    return Err(format!(
+                        "the restored instance {id} is {}",
+                        db.db_instance_status().unwrap_or_default()
+                    ))
+                }
+                _ => {}
+            }
+        }
+        tokio::time::sleep(delay).await;
+        delay = (delay * 2).min(Duration::from_secs(30));
+    }
+}
+
+/// Deletes a temporary instance: no final snapshot, and its own automated backups go too.
+async fn delete(rds: &aws_sdk_rds::Client, id: &str) -> Result<(), String> {
+    match rds
+        .delete_db_instance()
+        .db_instance_identifier(id)
+        .skip_final_snapshot(true)
+        .delete_automated_backups(true)
+        .send()
+        .await
+    {
+        Ok(_) => Ok(()),
+        Err(e) if format!("{:?}", e).contains("DBInstanceNotFound") => Ok(()),
+        Err(e) => Err(err("DeleteDBInstance", e)),
+    }
+}
+
+/// Deletes temporary instances of interrupted drills (tagged [`TAG_KEY`]).
+pub(crate) async fn sweep(clients: &dyn Clients, region: &str) -> Vec<String> {
+    let rds = clients.rds(region);
+    let Ok(out) = rds.describe_db_instances().send().await else {
+        return Vec::new();
+    };
+    let mut removed = Vec::new();
+    for db in out.db_instances() {
+        let Some(id) = db.db_instance_identifier() else {
+            continue;
+        };
+        let tagged = db.tag_list().iter().any(|t| t.key() == Some(TAG_KEY));
+        if tagged && id.starts_with(NAME_PREFIX) && delete(&rds, id).await.is_ok() {
+            removed.push(format!("temporary instance {id} in {region}"));
+        }
+    }
+    removed
+}
