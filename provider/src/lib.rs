@@ -9,6 +9,7 @@
 pub mod aws;
 pub mod diagnostics;
 pub mod docs;
+pub mod drill;
 pub mod policy;
 pub mod provider;
 pub mod resources;

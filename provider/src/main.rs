@@ -30,5 +30,12 @@ fn init_logging() {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     init_logging();
+    // Ctrl-C reaches the whole process group, the plugin included. Like Go plugins, do not
+    // die on it: Terraform sends StopProvider, and a running drill must tear down first.
+    tokio::spawn(async {
+        while tokio::signal::ctrl_c().await.is_ok() {
+            tf_provider::stop_token().cancel();
+        }
+    });
     tf_provider::serve("dr", DrProvider::new()).await
 }

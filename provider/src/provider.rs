@@ -275,7 +275,8 @@ impl Provider for DrProvider {
         _diags: &mut Diagnostics,
     ) -> Option<HashMap<String, Box<dyn DynamicResource>>> {
         Some(map! {
-            "policy" => resources::dr_policy::DrPolicy::new(self.shared_clients())
+            "policy" => resources::dr_policy::DrPolicy::new(self.shared_clients()),
+            "drill" => resources::dr_drill::DrDrill::new(self.shared_clients())
         })
     }
 

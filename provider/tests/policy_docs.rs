@@ -25,7 +25,11 @@ fn read(path: &str) -> String {
 #[test]
 fn examples_are_fmt_clean_and_validate_with_the_provider() {
     let tf = Terraform::new(PROVIDER).unwrap();
-    for dir in ["examples/provider", "examples/resources/dr_policy"] {
+    for dir in [
+        "examples/provider",
+        "examples/resources/dr_policy",
+        "examples/resources/dr_drill",
+    ] {
         let path = repo().join(dir);
         let out = tf
             .run(&["fmt", "-check", "-diff", path.to_str().unwrap()])
@@ -39,6 +43,8 @@ fn examples_are_fmt_clean_and_validate_with_the_provider() {
         &read("examples/resources/dr_policy/resource.tf"),
     )
     .unwrap();
+    tf.write("drill.tf", &read("examples/resources/dr_drill/resource.tf"))
+        .unwrap();
     let out = tf.run(&["validate"]).unwrap();
     assert!(out.success(), "{out}");
     assert!(out.stdout.contains("The configuration is valid"), "{out}");
@@ -83,6 +89,15 @@ fn registry_docs_are_rendered_from_the_schema() {
             &terraform_provider_dr::resources::dr_policy::schema().block,
             &read("examples/resources/dr_policy/resource.tf"),
             &read("examples/resources/dr_policy/import.sh"),
+        ),
+    );
+    check(
+        "docs/resources/dr_drill.md",
+        docs::render(
+            &read("provider/templates/resources/dr_drill.md.tmpl"),
+            &terraform_provider_dr::resources::dr_drill::schema().block,
+            &read("examples/resources/dr_drill/resource.tf"),
+            "",
         ),
     );
 }

@@ -48,6 +48,14 @@ pub use provider::{DynamicProvider, Provider};
 pub use resource::{DynamicResource, Resource};
 pub use server::{serve, serve_dynamic};
 
+/// drkit patch: the token Terraform's StopProvider (Ctrl-C) cancels. Long operations
+/// (a drill) watch it to stop early and still clean up; the server itself stays up until
+/// the in-flight requests have answered.
+pub fn stop_token() -> tokio_util::sync::CancellationToken {
+    static STOP: std::sync::OnceLock<tokio_util::sync::CancellationToken> = std::sync::OnceLock::new();
+    STOP.get_or_init(tokio_util::sync::CancellationToken::new).clone()
+}
+
 #[macro_export]
 /// Build a hash map
 ///

@@ -607,7 +607,9 @@ impl tf::provider_server::Provider for Arc<Server> {
         &self,
         _request: tonic::Request<tf::stop_provider::Request>,
     ) -> Result<tonic::Response<tf::stop_provider::Response>, tonic::Status> {
-        self.cancellation_token.cancel();
+        // drkit patch: stop the work in flight, not the server: a drill still has to tear
+        // down and answer its ApplyResourceChange. Terraform ends the process afterwards.
+        crate::stop_token().cancel();
 
         Ok(tonic::Response::new(tf::stop_provider::Response {
             error: "".to_string(),

@@ -1,0 +1,229 @@
+//! Glue between `dr_drill`'s state and the drill engine: the spec from configuration, AWS
+//! clients per region, report files and history.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use drkit_drill::{
+    DrillReport, DrillSpec, DumpSource, HistoryEntry, RdsSource, RestoreTime, Secret, Source,
+    Target, Targets, Verify,
+};
+use tf_provider::value::Value;
+use tf_provider::{AttributePath, Diagnostics};
+use time::format_description::well_known::Rfc3339;
+use time::OffsetDateTime;
+
+use crate::aws::AwsClients;
+use crate::diagnostics::error;
+use crate::resources::dr_drill::{default_timeout, parse_duration, DrillState};
+
+fn known(v: &Value<String>) -> Option<String> {
+    v.as_ref_option().cloned()
+}
+
+/// The engine's spec from the planned state; errors point at the attribute.
+pub fn spec(diags: &mut Diagnostics, clients: &AwsClients, s: &DrillState) -> Option<DrillSpec> {
+    let primary = clients.primary_region().to_string();
+    let source = if let Value::Value(r) = &s.rds {
+        let restore_time = match r.restore_time.as_ref_option().map(String::as_str) {
+            None | Some("latest") => RestoreTime::Latest,
+            Some("random") => RestoreTime::Random,
+            Some("snapshot") => RestoreTime::Snapshot,
+            Some(t) => RestoreTime::At(OffsetDateTime::parse(t, &Rfc3339).ok()?),
+        };
+        Source::Rds(RdsSource {
+            instance_identifier: known(&r.instance_identifier)?,
+            source_region: primary.clone(),
+            restore_region: known(&r.region),
+            restore_time,
+            instance_class: known(&r.instance_class),
+            from_replicated_backups: r.from_replicated_backups == Value::Value(true),
+            promised_retention_days: None,
+        })
+    } else if let Value::Value(d) = &s.postgres_dump {
+        Source::PostgresDump(DumpSource {
+            s3_uri: known(&d.s3_uri)?,
+            region: known(&d.region).unwrap_or_else(|| primary.clone()),
+        })
+    } else {
+        return None;
+    };
+    let target = match &s.target {
+        Value::Value(t) => {
+            let password = match t.password_env.as_ref_option() {
+                Some(var) => match std::env::var(var) {
+                    Ok(p) => Some(Secret::new(p)),
+                    Err(_) => {
+                        diags.add_error(error(
+                            "Password variable not set",
+                            format!("password_env = {var:?}, but the environment of `terraform apply` has no {var}: export it (the password is never stored in state)."),
+                            AttributePath::new("target").index(0).attribute("password_env"),
+                        ));
+                        return None;
+                    }
+                },
+                None => None,
+            };
+            Some(Target {
+                host: known(&t.host)?,
+                port: t.port.as_ref_option().copied().unwrap_or(5432) as u16,
+                database: known(&t.database).unwrap_or_else(|| "postgres".into()),
+                username: known(&t.username)?,
+                password,
+                pg_bin_dir: known(&t.pg_bin_dir).map(Into::into),
+            })
+        }
+        _ => None,
+    };
+    let verify = match &s.verify {
+        Value::Value(list) => list
+            .iter()
+            .filter_map(|v| v.as_ref_option())
+            .filter_map(|v| {
+                Some(Verify {
+                    name: known(&v.name)?,
+                    sql: known(&v.sql)?,
+                    expect: v.expect.as_ref_option()?.parse().ok()?,
+                })
+            })
+            .collect(),
+        _ => Vec::new(),
+    };
+    let started = OffsetDateTime::now_utc();
+    let run_id = format!(
+        "{}-{}",
+        started.unix_timestamp(),
+        std::process::id() % 10_000
+    );
+    Some(DrillSpec {
+        name: known(&s.policy_id).unwrap_or_else(|| "drill".into()),
+        source,
+        target,
+        verify,
+        freshness_sql: known(&s.freshness_sql),
+        targets: Targets {
+            rpo: parse_duration(&s.rpo),
+            rto: parse_duration(&s.rto),
+        },
+        timeout: parse_duration(&s.timeout).unwrap_or_else(default_timeout),
+        run_id,
+    })
+}
+
+/// The regions a drill touches (for clients and the leftover sweep).
+pub fn regions(spec: &DrillSpec) -> Vec<String> {
+    let mut out = Vec::new();
+    match &spec.source {
+        Source::Rds(r) => {
+            out.push(r.source_region.clone());
+            if let Some(x) = &r.restore_region {
+                out.push(x.clone());
+            }
+        }
+        Source::PostgresDump(d) => out.push(d.region.clone()),
+    }
+    out.dedup();
+    out
+}
+
+/// AWS clients per region, built before the drill (the engine's trait is synchronous).
+pub struct DrillClients {
+    rds: HashMap<String, aws_sdk_rds::Client>,
+    s3: HashMap<String, aws_sdk_s3::Client>,
+    fallback: (aws_sdk_rds::Client, aws_sdk_s3::Client),
+}
+
+impl DrillClients {
+    /// Clients for every region `spec` touches.
+    pub async fn load(clients: &AwsClients, spec: &DrillSpec) -> Self {
+        let mut rds = HashMap::new();
+        let mut s3 = HashMap::new();
+        for region in regions(spec) {
+            rds.insert(region.clone(), clients.rds(&region).await);
+            s3.insert(region.clone(), clients.s3(&region).await);
+        }
+        let primary = clients.primary_region().to_string();
+        let fallback = (clients.rds(&primary).await, clients.s3(&primary).await);
+        DrillClients { rds, s3, fallback }
+    }
+}
+
+impl drkit_drill::Clients for DrillClients {
+    fn rds(&self, region: &str) -> aws_sdk_rds::Client {
+        self.rds
+            .get(region)
+            .cloned()
+            .unwrap_or_else(|| self.fallback.0.clone())
+    }
+    fn s3(&self, region: &str) -> aws_sdk_s3::Client {
+        self.s3
+            .get(region)
+            .cloned()
+            .unwrap_or_else(|| self.fallback.1.clone())
+    }
+}
+
+/// This run first, then the runs recorded in `report_file` (it survives replacement),
+/// at most `size` entries.
+pub fn history(report_file: Option<&Path>, report: &DrillReport, size: usize) -> Vec<HistoryEntry> {
+    let mut out = vec![report.history_entry()];
+    if let Some(previous) = report_file
+        .and_then(|p| std::fs::read(p).ok())
+        .and_then(|b| serde_json::from_slice::<DrillReport>(&b).ok())
+    {
+        out.extend(previous.history);
+    }
+    out.truncate(size);
+    out
+}
+
+/// Writes the JSON report and a markdown summary beside it (`report.json` → `report.md`).
+pub fn write_report(path: &Path, report: &DrillReport) -> Result<(), String> {
+    let json = serde_json::to_string_pretty(&report.to_json()).map_err(|e| e.to_string())?;
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    }
+    std::fs::write(path, json).map_err(|e| format!("{}: {e}", path.display()))?;
+    let md = path.with_extension("md");
+    std::fs::write(&md, report.to_markdown()).map_err(|e| format!("{}: {e}", md.display()))
+}
+
+/// The measured figures against the targets, for diagnostics.
+pub fn figures(r: &DrillReport) -> String {
+    let f = |v: Option<f64>| v.map_or("not measured".to_string(), |s| format!("{s:.1}s"));
+    let mut out = format!(
+        "Measured RTO {} (target {}), measured RPO {} (target {}).",
+        f(r.measured_rto_seconds),
+        f(r.target_rto_seconds),
+        f(r.measured_rpo_seconds),
+        f(r.target_rpo_seconds)
+    );
+    for v in r.verify_results.iter().filter(|v| !v.passed) {
+        out.push_str(&format!(
+            "\nCheck {:?} failed: got {}, expected {}.",
+            v.name,
+            v.value
+                .as_deref()
+                .or(v.error.as_deref())
+                .unwrap_or("no value"),
+            v.expect
+        ));
+    }
+    let torn: Vec<&str> = r
+        .teardown
+        .iter()
+        .filter(|t| t.ok)
+        .map(|t| t.what.as_str())
+        .collect();
+    if !torn.is_empty() {
+        out.push_str(&format!("\nTorn down: {}.", torn.join(", ")));
+    }
+    for t in r.teardown.iter().filter(|t| !t.ok) {
+        out.push_str(&format!(
+            "\nNOT torn down: {} ({}); the next drill removes it.",
+            t.what,
+            t.error.as_deref().unwrap_or("unknown error")
+        ));
+    }
+    out
+}

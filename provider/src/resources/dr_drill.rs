@@ -1,0 +1,907 @@
+//! `resource "dr_drill"`: restores a backup into a temporary copy, verifies it, measures the
+//! real RTO and RPO against the targets, tears everything down, and fails the apply when a
+//! target is missed. The engine is the `drkit-drill` crate; this module maps Terraform's
+//! configuration and state onto it.
+//!
+//! A drill is an event: create runs it, read returns the recorded figures (no AWS call),
+//! destroy forgets them. Any change of what is drilled, or an `interval` coming due, plans a
+//! replacement, so a scheduled `terraform apply` is the drill's cron.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::time::Duration as StdDuration;
+
+use drkit_drill::{DrillReport, HistoryEntry};
+use drlint::model::Duration;
+use serde::{Deserialize, Serialize};
+use tf_provider::schema::{
+    Attribute, AttributeConstraint, AttributeType, Block, Description, NestedBlock, Schema,
+};
+use tf_provider::value::{Value, ValueEmpty};
+use tf_provider::{map, AttributePath, Diagnostics, Resource};
+use time::format_description::well_known::Rfc3339;
+use time::OffsetDateTime;
+
+use crate::diagnostics::error;
+use crate::provider::{self as dr_provider, SharedClients};
+use crate::resources::dr_policy::single_block;
+
+// ---------------------------------------------------------------------------------------
+// State
+// ---------------------------------------------------------------------------------------
+
+/// A number of seconds. Terraform's wire format (cty msgpack) sends a decimal that is not
+/// exactly a float64, such as `0.123` read back from state, as a string: accept both.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Seconds(pub f64);
+
+impl Serialize for Seconds {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_f64(self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for Seconds {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl serde::de::Visitor<'_> for V {
+            type Value = Seconds;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a number")
+            }
+            fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Seconds, E> {
+                Ok(Seconds(v))
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Seconds, E> {
+                Ok(Seconds(v as f64))
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Seconds, E> {
+                Ok(Seconds(v as f64))
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Seconds, E> {
+                v.parse().map(Seconds).map_err(E::custom)
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// The `dr_drill` resource as Terraform stores it.
+#[derive(Debug, Default, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DrillState {
+    /// The run id of the recorded drill.
+    #[serde(default)]
+    pub id: Value<String>,
+    /// The policy this drill exercises.
+    #[serde(default)]
+    pub policy_id: Value<String>,
+    /// Target RPO.
+    #[serde(default)]
+    pub rpo: Value<String>,
+    /// Target RTO.
+    #[serde(default)]
+    pub rto: Value<String>,
+    /// How often the drill must run.
+    #[serde(default)]
+    pub interval: Value<String>,
+    /// Arbitrary values whose change re-runs the drill.
+    #[serde(default)]
+    pub triggers: Value<HashMap<String, Value<String>>>,
+    /// Fail the apply when a target is missed.
+    #[serde(default)]
+    pub fail_on_target_miss: Value<bool>,
+    /// Path of the JSON report (a markdown summary is written beside it).
+    #[serde(default)]
+    pub report_file: Value<String>,
+    /// Slack-style webhook.
+    #[serde(default)]
+    pub webhook_url: Value<String>,
+    /// Query whose timestamp dates the restored data.
+    #[serde(default)]
+    pub freshness_sql: Value<String>,
+    /// Runs kept in `history`.
+    #[serde(default)]
+    pub history_size: Value<i64>,
+    /// Limit for the whole drill.
+    #[serde(default)]
+    pub timeout: Value<String>,
+    /// RDS source.
+    #[serde(default, with = "single_block")]
+    pub rds: Value<RdsBlock>,
+    /// Dump source.
+    #[serde(default, with = "single_block")]
+    pub postgres_dump: Value<DumpBlock>,
+    /// Restore target.
+    #[serde(default, with = "single_block")]
+    pub target: Value<TargetBlock>,
+    /// Verification queries.
+    #[serde(default)]
+    pub verify: Value<Vec<Value<VerifyBlock>>>,
+    /// Start of the recorded run.
+    #[serde(default)]
+    pub started_at: Value<String>,
+    /// End of the recorded run.
+    #[serde(default)]
+    pub finished_at: Value<String>,
+    /// When the next run is due.
+    #[serde(default)]
+    pub next_due: Value<String>,
+    /// Measured RTO in seconds.
+    #[serde(default)]
+    pub measured_rto_seconds: Value<Seconds>,
+    /// Measured RPO in seconds.
+    #[serde(default)]
+    pub measured_rpo_seconds: Value<Seconds>,
+    /// RTO met.
+    #[serde(default)]
+    pub rto_met: Value<bool>,
+    /// RPO met.
+    #[serde(default)]
+    pub rpo_met: Value<bool>,
+    /// Everything passed.
+    #[serde(default)]
+    pub passed: Value<bool>,
+    /// Verification results.
+    #[serde(default)]
+    pub verify_results: Value<Vec<Value<VerifyResultState>>>,
+    /// Earlier runs.
+    #[serde(default)]
+    pub history: Value<Vec<Value<HistoryState>>>,
+    /// The full report, JSON.
+    #[serde(default)]
+    pub report: Value<String>,
+}
+
+/// `rds { }`.
+#[derive(Debug, Default, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RdsBlock {
+    /// Source instance.
+    #[serde(default)]
+    pub instance_identifier: Value<String>,
+    /// Region to restore in.
+    #[serde(default)]
+    pub region: Value<String>,
+    /// `latest`, `random`, `snapshot` or RFC 3339.
+    #[serde(default)]
+    pub restore_time: Value<String>,
+    /// Class of the temporary instance.
+    #[serde(default)]
+    pub instance_class: Value<String>,
+    /// Restore from backups replicated into `region`.
+    #[serde(default)]
+    pub from_replicated_backups: Value<bool>,
+}
+
+/// `postgres_dump { }`.
+#[derive(Debug, Default, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DumpBlock {
+    /// `s3://bucket/prefix/`.
+    #[serde(default)]
+    pub s3_uri: Value<String>,
+    /// Region of the bucket.
+    #[serde(default)]
+    pub region: Value<String>,
+}
+
+/// `target { }`.
+#[derive(Debug, Default, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TargetBlock {
+    /// Host.
+    #[serde(default)]
+    pub host: Value<String>,
+    /// Port.
+    #[serde(default)]
+    pub port: Value<i64>,
+    /// Database to connect to.
+    #[serde(default)]
+    pub database: Value<String>,
+    /// User.
+    #[serde(default)]
+    pub username: Value<String>,
+    /// Name of the environment variable holding the password.
+    #[serde(default)]
+    pub password_env: Value<String>,
+    /// Directory of pg_restore/psql.
+    #[serde(default)]
+    pub pg_bin_dir: Value<String>,
+}
+
+/// `verify { }`.
+#[derive(Debug, Default, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VerifyBlock {
+    /// Name.
+    #[serde(default)]
+    pub name: Value<String>,
+    /// SQL.
+    #[serde(default)]
+    pub sql: Value<String>,
+    /// Expectation.
+    #[serde(default)]
+    pub expect: Value<String>,
+}
+
+/// One entry of `verify_results`.
+#[derive(Debug, Default, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VerifyResultState {
+    /// Name.
+    pub name: Value<String>,
+    /// Expectation.
+    pub expect: Value<String>,
+    /// Value returned.
+    pub value: Value<String>,
+    /// Passed.
+    pub passed: Value<bool>,
+    /// When it ran.
+    pub at: Value<String>,
+}
+
+/// One entry of `history`.
+#[derive(Debug, Default, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HistoryState {
+    /// Start.
+    pub started_at: Value<String>,
+    /// Measured RTO.
+    pub measured_rto_seconds: Value<Seconds>,
+    /// Measured RPO.
+    pub measured_rpo_seconds: Value<Seconds>,
+    /// Passed.
+    pub passed: Value<bool>,
+}
+
+// ---------------------------------------------------------------------------------------
+// Schema
+// ---------------------------------------------------------------------------------------
+
+fn attr(attr_type: AttributeType, constraint: AttributeConstraint, text: &str) -> Attribute {
+    Attribute {
+        attr_type,
+        description: Description::markdown(text),
+        constraint,
+        ..Default::default()
+    }
+}
+
+fn block(text: &str, attributes: HashMap<String, Attribute>) -> Block {
+    Block {
+        description: Description::markdown(text),
+        attributes,
+        ..Default::default()
+    }
+}
+
+/// Default limit for a whole drill.
+const DEFAULT_TIMEOUT: &str = "2h";
+/// Default number of runs kept in `history`.
+const DEFAULT_HISTORY: i64 = 8;
+
+/// The `dr_drill` schema.
+pub fn schema() -> Schema {
+    use AttributeConstraint::{Computed, Optional, OptionalComputed, Required};
+    use AttributeType::{Bool, List, Map, Number, Object, String as Str};
+
+    let rds = block(
+        "Restore an RDS instance into a temporary instance `drkit-drill-<run>` (tagged \
+         `drkit:drill`), wait until it is available, verify, and delete it with no final \
+         snapshot.",
+        map! {
+            "instance_identifier" => attr(Str, Required, "Source DB instance, in the provider's `region`."),
+            "region" => attr(Str, Optional, "Region to restore in: the DR region proves the region-loss path. Default: the source's region."),
+            "restore_time" => attr(Str, Optional, "`latest` (default), `random` (a point inside the retention window), `snapshot` (the newest snapshot) or an RFC 3339 time."),
+            "instance_class" => attr(Str, Optional, "Class of the temporary instance. Default: the source's."),
+            "from_replicated_backups" => attr(Bool, Optional, "Restore from the automated backups replicated into `region` (cross-region backup replication)."),
+        },
+    );
+    let dump = block(
+        "Restore the newest object under an S3 prefix (`pg_dump -Fc`, plain SQL, gzipped or \
+         not) into a scratch database `drkit_drill_<run>` on `target`, verify, and drop it.",
+        map! {
+            "s3_uri" => attr(Str, Required, "`s3://bucket/prefix/`: the newest object below it is restored."),
+            "region" => attr(Str, Optional, "Region of the bucket. Default: the provider's `region`."),
+        },
+    );
+    let target = block(
+        "The PostgreSQL server a dump is restored onto (for `rds`, the credentials to verify \
+         the restored instance with). The password is read from `password_env` at apply time \
+         and never stored.",
+        map! {
+            "host" => attr(Str, Required, "Host name or address."),
+            "port" => attr(Number, Optional, "Port. Default 5432."),
+            "database" => attr(Str, Optional, "Database to connect to; the drill creates and drops its own scratch database next to it. Default `postgres`."),
+            "username" => attr(Str, Required, "User; needs CREATEDB."),
+            "password_env" => attr(Str, Optional, "Name of the environment variable holding the password (never the password itself)."),
+            "pg_bin_dir" => attr(Str, Optional, "Directory of `pg_restore` and `psql`. Default: PATH, then `/usr/lib/postgresql/<newest>/bin`."),
+        },
+    );
+    let verify = block(
+        "A query run against the restored copy; the drill fails unless it meets `expect`.",
+        map! {
+            "name" => attr(Str, Required, "Name shown in reports."),
+            "sql" => attr(Str, Required, "SQL to run, e.g. `SELECT count(*) FROM orders`."),
+            "expect" => attr(Str, Required, "`> 0`, `= 42`, `!= 0`, `>= 1`, `rows >= 1`, `= 'ok'`: compared with the first column of the first row, or with the row count for `rows`."),
+        },
+    );
+    let result_type = Object(map! {
+        "name" => Str, "expect" => Str, "value" => Str, "passed" => Bool, "at" => Str
+    });
+    let history_type = Object(map! {
+        "started_at" => Str, "measured_rto_seconds" => Number, "measured_rpo_seconds" => Number, "passed" => Bool
+    });
+    let mut root = block(
+        "A restore drill: proves that a backup restores, measures the real RTO and RPO, \
+         tears down what it created (also on failure or interrupt) and fails the apply when a \
+         target is missed.",
+        map! {
+            "id" => attr(Str, Computed, "Run id of the recorded drill."),
+            "policy_id" => attr(Str, Required, "The `dr_policy` this drill exercises (`dr_policy.x.id`)."),
+            "rpo" => attr(Str, Optional, "RPO target to measure against, e.g. `15m` (pass `dr_policy.x.rpo`)."),
+            "rto" => attr(Str, Optional, "RTO target to measure against, e.g. `1h` (pass `dr_policy.x.rto`)."),
+            "interval" => attr(Str, Optional, "How often to drill, e.g. `90d` (at least `1h`). When the last run is older, plan shows a replacement, so a scheduled apply re-runs it."),
+            "triggers" => attr(Map(Box::new(Str)), Optional, "Values whose change re-runs the drill (like `terraform_data`'s `triggers_replace`)."),
+            "fail_on_target_miss" => attr(Bool, OptionalComputed, "Fail the apply when a target is missed. Default `true`. The figures are recorded either way."),
+            "report_file" => attr(Str, Optional, "Write the JSON report here, and a markdown summary beside it (`.md`). History survives replacement through this file."),
+            "webhook_url" => attr(Str, Optional, "POST a Slack-style JSON message (`text` plus the `report`) here after each run; `http://` (use a local relay for https)."),
+            "freshness_sql" => attr(Str, Optional, "Query returning the newest timestamp of the restored data, e.g. `SELECT max(created_at) FROM orders`; its age is the measured RPO."),
+            "history_size" => attr(Number, OptionalComputed, "Runs kept in `history`. Default 8."),
+            "timeout" => attr(Str, Optional, "Limit for the whole drill (teardown still runs after it). Default `2h`."),
+            "started_at" => attr(Str, Computed, "Start of the recorded run (RFC 3339)."),
+            "finished_at" => attr(Str, Computed, "End of the recorded run, teardown included."),
+            "next_due" => attr(Str, Computed, "When `interval` makes the next run due (empty without `interval`)."),
+            "measured_rto_seconds" => attr(Number, Computed, "Restore start to the last verification passing, in seconds."),
+            "measured_rpo_seconds" => attr(Number, Computed, "Age of the newest data recovered, in seconds."),
+            "rto_met" => attr(Bool, Computed, "Measured RTO within `rto`."),
+            "rpo_met" => attr(Bool, Computed, "Measured RPO within `rpo`."),
+            "passed" => attr(Bool, Computed, "The restore worked, every check passed, every target was met."),
+            "verify_results" => attr(List(Box::new(result_type)), Computed, "Each verification: name, expect, value, passed, at."),
+            "history" => attr(List(Box::new(history_type)), Computed, "The last runs, newest first, for trends."),
+            "report" => attr(Str, Computed, "The whole report as JSON: phases, figures, checks, teardown, notes."),
+        },
+    );
+    root.blocks = map! {
+        "rds" => NestedBlock::Optional(rds),
+        "postgres_dump" => NestedBlock::Optional(dump),
+        "target" => NestedBlock::Optional(target),
+        "verify" => NestedBlock::List(verify)
+    };
+    Schema {
+        version: 0,
+        block: root,
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Validation
+// ---------------------------------------------------------------------------------------
+
+fn duration(diags: &mut Diagnostics, v: &Value<String>, path: &'static str) -> Option<Duration> {
+    let s = v.as_ref_option()?;
+    match s.parse::<Duration>() {
+        Ok(d) => Some(d),
+        Err(e) => {
+            diags.add_error(error(
+                format!("Invalid {path}"),
+                format!("{path} = {s:?}: {e}"),
+                AttributePath::new(path),
+            ));
+            None
+        }
+    }
+}
+
+/// Checks shapes and values; unknown values are skipped (checked again at apply).
+pub fn validate(diags: &mut Diagnostics, c: &DrillState) {
+    duration(diags, &c.rpo, "rpo");
+    duration(diags, &c.rto, "rto");
+    duration(diags, &c.timeout, "timeout");
+    if let Some(d) = duration(diags, &c.interval, "interval") {
+        if d.as_secs() < 3600 {
+            diags.add_error(error(
+                "Interval too short",
+                format!("interval = {d}: drills restore real data; run them at most hourly (interval >= 1h)."),
+                AttributePath::new("interval"),
+            ));
+        }
+    }
+    let sources = [!c.rds.is_null(), !c.postgres_dump.is_null()];
+    let unknown = c.rds.is_unknown() || c.postgres_dump.is_unknown();
+    if !unknown && sources.iter().filter(|s| **s).count() != 1 {
+        diags.add_error(error(
+            "One source block required",
+            "Write exactly one of `rds { }` or `postgres_dump { }`: what the drill restores.",
+            AttributePath::root(),
+        ));
+    }
+    if let Value::Value(d) = &c.postgres_dump {
+        if let Some(uri) = d.s3_uri.as_ref_option() {
+            if !uri.starts_with("s3://") || uri.len() <= 5 {
+                diags.add_error(error(
+                    "Invalid s3_uri",
+                    format!("s3_uri = {uri:?}: write s3://bucket/prefix/"),
+                    AttributePath::new("postgres_dump")
+                        .index(0)
+                        .attribute("s3_uri"),
+                ));
+            }
+        }
+        if c.target.is_null() {
+            diags.add_error(error(
+                "Missing target",
+                "A postgres_dump drill restores onto a PostgreSQL server: add a `target { host, username, password_env }` block.",
+                AttributePath::new("target"),
+            ));
+        }
+    }
+    if let Value::Value(r) = &c.rds {
+        if let Some(t) = r.restore_time.as_ref_option() {
+            if !matches!(t.as_str(), "latest" | "random" | "snapshot")
+                && OffsetDateTime::parse(t, &Rfc3339).is_err()
+            {
+                diags.add_error(error(
+                    "Invalid restore_time",
+                    format!("restore_time = {t:?}: use \"latest\", \"random\", \"snapshot\" or an RFC 3339 time such as \"2026-11-01T03:00:00Z\"."),
+                    AttributePath::new("rds").index(0).attribute("restore_time"),
+                ));
+            }
+        }
+    }
+    if let Value::Value(t) = &c.target {
+        if let Some(env) = t.password_env.as_ref_option() {
+            let looks_like_name = !env.is_empty()
+                && env
+                    .chars()
+                    .all(|ch| ch.is_ascii_alphanumeric() || ch == '_');
+            if !looks_like_name {
+                diags.add_error(error(
+                    "Invalid password_env",
+                    "password_env names an environment variable (letters, digits, underscores), e.g. DRILL_PG_PASSWORD; never put the password itself in configuration.",
+                    AttributePath::new("target").index(0).attribute("password_env"),
+                ));
+            }
+        }
+        if let Value::Value(port) = t.port {
+            if !(1..=65535).contains(&port) {
+                diags.add_error(error(
+                    "Invalid port",
+                    format!("port = {port}: must be 1-65535"),
+                    AttributePath::new("target").index(0).attribute("port"),
+                ));
+            }
+        }
+    }
+    if let Value::Value(list) = &c.verify {
+        for (i, v) in list.iter().enumerate() {
+            if let Value::Value(v) = v {
+                if let Some(e) = v.expect.as_ref_option() {
+                    if let Err(err) = e.parse::<drkit_drill::Expect>() {
+                        diags.add_error(error(
+                            "Invalid expect",
+                            err.to_string(),
+                            AttributePath::new("verify")
+                                .index(i as i64)
+                                .attribute("expect"),
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    if let Some(url) = c.webhook_url.as_ref_option() {
+        if !url.starts_with("http://") && !url.starts_with("https://") {
+            diags.add_error(error(
+                "Invalid webhook_url",
+                format!("webhook_url = {url:?}: write an http:// URL"),
+                AttributePath::new("webhook_url"),
+            ));
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// The resource
+// ---------------------------------------------------------------------------------------
+
+/// `resource "dr_drill"`.
+#[derive(Debug, Clone)]
+pub struct DrDrill {
+    clients: SharedClients,
+}
+
+impl DrDrill {
+    /// A drill resource over the provider's shared clients.
+    pub fn new(clients: SharedClients) -> Self {
+        DrDrill { clients }
+    }
+}
+
+/// Arguments whose change plans a replacement (a new drill); the others update in place.
+const REPLACING: &[&str] = &[
+    "policy_id",
+    "rpo",
+    "rto",
+    "triggers",
+    "freshness_sql",
+    "timeout",
+    "rds",
+    "postgres_dump",
+    "target",
+    "verify",
+];
+
+fn computed_unknown(s: &mut DrillState) {
+    s.id = Value::Unknown;
+    s.started_at = Value::Unknown;
+    s.finished_at = Value::Unknown;
+    s.next_due = Value::Unknown;
+    s.measured_rto_seconds = Value::Unknown;
+    s.measured_rpo_seconds = Value::Unknown;
+    s.rto_met = Value::Unknown;
+    s.rpo_met = Value::Unknown;
+    s.passed = Value::Unknown;
+    s.verify_results = Value::Unknown;
+    s.history = Value::Unknown;
+    s.report = Value::Unknown;
+}
+
+fn defaults(s: &mut DrillState) {
+    if s.fail_on_target_miss.is_null() {
+        s.fail_on_target_miss = Value::Value(true);
+    }
+    if s.history_size.is_null() {
+        s.history_size = Value::Value(DEFAULT_HISTORY);
+    }
+}
+
+/// Whether `interval` has elapsed since the recorded run.
+fn due(state: &DrillState, now: OffsetDateTime) -> bool {
+    let Some(next) = state.next_due.as_ref_option() else {
+        return false;
+    };
+    OffsetDateTime::parse(next, &Rfc3339).is_ok_and(|n| now >= n)
+}
+
+#[async_trait::async_trait]
+impl Resource for DrDrill {
+    type State<'a> = DrillState;
+    type PrivateState<'a> = ValueEmpty;
+    type ProviderMetaState<'a> = ValueEmpty;
+
+    fn schema(&self, _diags: &mut Diagnostics) -> Option<Schema> {
+        Some(schema())
+    }
+
+    async fn validate<'a>(&self, diags: &mut Diagnostics, config: Self::State<'a>) -> Option<()> {
+        validate(diags, &config);
+        Some(())
+    }
+
+    async fn plan_create<'a>(
+        &self,
+        _diags: &mut Diagnostics,
+        proposed: Self::State<'a>,
+        _config: Self::State<'a>,
+        _meta: Self::ProviderMetaState<'a>,
+    ) -> Option<(Self::State<'a>, Self::PrivateState<'a>)> {
+        let mut planned = proposed;
+        defaults(&mut planned);
+        computed_unknown(&mut planned);
+        Some((planned, ValueEmpty::Null))
+    }
+
+    async fn plan_update<'a>(
+        &self,
+        _diags: &mut Diagnostics,
+        prior: Self::State<'a>,
+        proposed: Self::State<'a>,
+        _config: Self::State<'a>,
+        _private: Self::PrivateState<'a>,
+        _meta: Self::ProviderMetaState<'a>,
+    ) -> Option<(Self::State<'a>, Self::PrivateState<'a>, Vec<AttributePath>)> {
+        let mut planned = proposed;
+        defaults(&mut planned);
+        let mut replace: Vec<AttributePath> = Vec::new();
+        let as_json = |s: &DrillState| serde_json::to_value(s).unwrap_or_default();
+        let (old, new) = (as_json(&prior), as_json(&planned));
+        for key in REPLACING {
+            if old.get(key) != new.get(key) {
+                replace.push(AttributePath::new(*key));
+            }
+        }
+        if due(&prior, OffsetDateTime::now_utc()) {
+            // Like time_rotating: the recorded run is too old, so a new one is planned.
+            replace.push(AttributePath::new("next_due"));
+        }
+        if replace.is_empty() {
+            // Nothing to re-run: keep the recorded figures; only report_file, webhook_url,
+            // fail_on_target_miss, interval or history_size change in place.
+            let mut kept = prior.clone();
+            kept.interval = planned.interval.clone();
+            kept.report_file = planned.report_file.clone();
+            kept.webhook_url = planned.webhook_url.clone();
+            kept.fail_on_target_miss = planned.fail_on_target_miss;
+            kept.history_size = planned.history_size;
+            kept.next_due = next_due(&kept.started_at, &kept.interval);
+            return Some((kept, ValueEmpty::Null, vec![]));
+        }
+        computed_unknown(&mut planned);
+        Some((planned, ValueEmpty::Null, replace))
+    }
+
+    async fn plan_destroy<'a>(
+        &self,
+        _diags: &mut Diagnostics,
+        _prior: Self::State<'a>,
+        _private: Self::PrivateState<'a>,
+        _meta: Self::ProviderMetaState<'a>,
+    ) -> Option<Self::PrivateState<'a>> {
+        Some(ValueEmpty::Null)
+    }
+
+    async fn create<'a>(
+        &self,
+        diags: &mut Diagnostics,
+        planned: Self::State<'a>,
+        _config: Self::State<'a>,
+        _private: Self::PrivateState<'a>,
+        _meta: Self::ProviderMetaState<'a>,
+    ) -> Option<(Self::State<'a>, Self::PrivateState<'a>)> {
+        let clients = dr_provider::clients(&self.clients, diags)?;
+        validate(diags, &planned);
+        if !diags.errors.is_empty() {
+            return None;
+        }
+        let spec = crate::drill::spec(diags, clients, &planned)?;
+        let drill_clients = crate::drill::DrillClients::load(clients, &spec).await;
+        let regions = crate::drill::regions(&spec);
+        let swept =
+            drkit_drill::sweep_leftovers(&drill_clients, &regions, spec.target.as_ref()).await;
+        for s in &swept {
+            tracing::warn!("removed a leftover of an interrupted drill: {s}");
+        }
+        let cancel = tf_provider::stop_token();
+        let (mut report, failure) = match drkit_drill::run(&spec, &drill_clients, &cancel).await {
+            Ok(r) => (r, None),
+            Err(f) => (f.report, Some(f.error)),
+        };
+        if !swept.is_empty() {
+            report.notes.push(format!(
+                "removed leftovers of an interrupted drill: {}",
+                swept.join(", ")
+            ));
+        }
+        let history_size = planned
+            .history_size
+            .as_ref_option()
+            .copied()
+            .unwrap_or(DEFAULT_HISTORY)
+            .max(0) as usize;
+        let report_file = planned.report_file.as_ref_option().map(PathBuf::from);
+        report.history = crate::drill::history(report_file.as_deref(), &report, history_size);
+        if let Some(path) = &report_file {
+            if let Err(e) = crate::drill::write_report(path, &report) {
+                diags.add_warning(error(
+                    "Could not write the drill report",
+                    e,
+                    AttributePath::new("report_file"),
+                ));
+            }
+        }
+        if let Some(url) = planned.webhook_url.as_ref_option() {
+            if let Err(e) = drkit_drill::post_webhook(url, &report).await {
+                diags.add_warning(error(
+                    "Could not post the drill report",
+                    e,
+                    AttributePath::new("webhook_url"),
+                ));
+            }
+        }
+        let state = recorded(planned.clone(), &report);
+        if let Some(e) = failure {
+            diags.add_error(error(
+                "DR drill failed",
+                format!("{e}\n\n{}", crate::drill::figures(&report)),
+                AttributePath::root(),
+            ));
+        } else if report.rto_met == Some(false) || report.rpo_met == Some(false) {
+            let text = format!(
+                "The drill restored and verified, but missed its target.\n\n{}",
+                crate::drill::figures(&report)
+            );
+            if planned.fail_on_target_miss != Value::Value(false) {
+                diags.add_error(error(
+                    "DR drill missed its target",
+                    text,
+                    AttributePath::root(),
+                ));
+            } else {
+                diags.add_warning(error(
+                    "DR drill missed its target",
+                    text,
+                    AttributePath::root(),
+                ));
+            }
+        }
+        // The state is returned even with an error: Terraform keeps the figures (the
+        // resource is tainted, so the next apply drills again).
+        Some((state, ValueEmpty::Null))
+    }
+
+    async fn read<'a>(
+        &self,
+        _diags: &mut Diagnostics,
+        state: Self::State<'a>,
+        _private: Self::PrivateState<'a>,
+        _meta: Self::ProviderMetaState<'a>,
+    ) -> Option<(Self::State<'a>, Self::PrivateState<'a>)> {
+        Some((state, ValueEmpty::Null))
+    }
+
+    async fn update<'a>(
+        &self,
+        _diags: &mut Diagnostics,
+        _prior: Self::State<'a>,
+        planned: Self::State<'a>,
+        _config: Self::State<'a>,
+        _private: Self::PrivateState<'a>,
+        _meta: Self::ProviderMetaState<'a>,
+    ) -> Option<(Self::State<'a>, Self::PrivateState<'a>)> {
+        // Only settings that do not re-run the drill change in place (see plan_update).
+        Some((planned, ValueEmpty::Null))
+    }
+
+    async fn destroy<'a>(
+        &self,
+        _diags: &mut Diagnostics,
+        _prior: Self::State<'a>,
+        _private: Self::PrivateState<'a>,
+        _meta: Self::ProviderMetaState<'a>,
+    ) -> Option<()> {
+        // The drill already tore down what it created; destroy forgets the figures.
+        Some(())
+    }
+}
+
+fn next_due(started_at: &Value<String>, interval: &Value<String>) -> Value<String> {
+    let (Some(start), Some(interval)) = (started_at.as_ref_option(), interval.as_ref_option())
+    else {
+        return Value::Null;
+    };
+    let (Ok(start), Ok(d)) = (
+        OffsetDateTime::parse(start, &Rfc3339),
+        interval.parse::<Duration>(),
+    ) else {
+        return Value::Null;
+    };
+    let next = start + StdDuration::from_secs(d.as_secs());
+    next.format(&Rfc3339).map_or(Value::Null, Value::Value)
+}
+
+/// The planned state with the run's figures filled in.
+fn recorded(mut s: DrillState, report: &DrillReport) -> DrillState {
+    let opt = |v: Option<f64>| v.map_or(Value::Null, |x| Value::Value(Seconds(x)));
+    let optb = |v: Option<bool>| v.map_or(Value::Null, Value::Value);
+    s.id = Value::Value(report.run_id.clone());
+    s.started_at = Value::Value(report.started_at.clone());
+    s.finished_at = report.finished_at.clone().map_or(Value::Null, Value::Value);
+    s.next_due = next_due(&s.started_at, &s.interval);
+    s.measured_rto_seconds = opt(report.measured_rto_seconds);
+    s.measured_rpo_seconds = opt(report.measured_rpo_seconds);
+    s.rto_met = optb(report.rto_met);
+    s.rpo_met = optb(report.rpo_met);
+    s.passed = Value::Value(report.passed());
+    s.verify_results = Value::Value(
+        report
+            .verify_results
+            .iter()
+            .map(|v| {
+                Value::Value(VerifyResultState {
+                    name: Value::Value(v.name.clone()),
+                    expect: Value::Value(v.expect.clone()),
+                    value: v
+                        .value
+                        .clone()
+                        .or(v.error.clone())
+                        .map_or(Value::Null, Value::Value),
+                    passed: Value::Value(v.passed),
+                    at: Value::Value(v.at.clone()),
+                })
+            })
+            .collect(),
+    );
+    s.history = Value::Value(report.history.iter().map(history_state).collect());
+    s.report = Value::Value(report.to_json().to_string());
+    s
+}
+
+fn history_state(h: &HistoryEntry) -> Value<HistoryState> {
+    Value::Value(HistoryState {
+        started_at: Value::Value(h.started_at.clone()),
+        measured_rto_seconds: h
+            .measured_rto_seconds
+            .map_or(Value::Null, |x| Value::Value(Seconds(x))),
+        measured_rpo_seconds: h
+            .measured_rpo_seconds
+            .map_or(Value::Null, |x| Value::Value(Seconds(x))),
+        passed: Value::Value(h.passed),
+    })
+}
+
+/// Used by the spec builder.
+pub(crate) fn parse_duration(v: &Value<String>) -> Option<StdDuration> {
+    v.as_ref_option()
+        .and_then(|s| s.parse::<Duration>().ok())
+        .map(|d| StdDuration::from_secs(d.as_secs()))
+}
+
+/// The default limit for a drill.
+pub(crate) fn default_timeout() -> StdDuration {
+    parse_duration(&Value::Value(DEFAULT_TIMEOUT.into())).unwrap_or(StdDuration::from_secs(7200))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(hcl_like: DrillState) -> Vec<String> {
+        let mut diags = Diagnostics::default();
+        validate(&mut diags, &hcl_like);
+        diags
+            .errors
+            .iter()
+            .map(|d| format!("{}: {}", d.summary, d.detail))
+            .collect()
+    }
+
+    fn dump_drill() -> DrillState {
+        DrillState {
+            policy_id: Value::Value("orders".into()),
+            postgres_dump: Value::Value(DumpBlock {
+                s3_uri: Value::Value("s3://b/daily/".into()),
+                region: Value::Null,
+            }),
+            target: Value::Value(TargetBlock {
+                host: Value::Value("localhost".into()),
+                username: Value::Value("drill".into()),
+                password_env: Value::Value("DRILL_PG_PASSWORD".into()),
+                ..Default::default()
+            }),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn a_valid_drill_has_no_errors() {
+        assert!(config(dump_drill()).is_empty());
+    }
+
+    #[test]
+    fn invalid_values_are_reported_on_their_attribute() {
+        let mut d = dump_drill();
+        d.interval = Value::Value("5m".into());
+        d.verify = Value::Value(vec![Value::Value(VerifyBlock {
+            name: Value::Value("n".into()),
+            sql: Value::Value("SELECT 1".into()),
+            expect: Value::Value("about 5".into()),
+        })]);
+        if let Value::Value(t) = &mut d.target {
+            t.password_env = Value::Value("hunter2 with spaces".into());
+        }
+        let errors = config(d);
+        assert_eq!(errors.len(), 3, "{errors:?}");
+        assert!(errors[0].contains("interval >= 1h"));
+    }
+
+    #[test]
+    fn exactly_one_source() {
+        let mut d = dump_drill();
+        d.postgres_dump = Value::Null;
+        assert!(config(d)[0].contains("exactly one"));
+    }
+
+    #[test]
+    fn next_due_adds_the_interval() {
+        let due = next_due(
+            &Value::Value("2026-01-01T00:00:00Z".into()),
+            &Value::Value("90d".into()),
+        );
+        assert_eq!(due, Value::Value("2026-04-01T00:00:00Z".into()));
+    }
+}

@@ -1,0 +1,334 @@
+//! `dr_drill` through the real terraform CLI: a PostgreSQL 15 scratch cluster, a real
+//! `pg_dump` stored in moto S3, and RDS restores in moto. Checked with psql and the AWS SDK.
+
+mod policy_support;
+
+use drkit_testkit::{Moto, Postgres, Terraform};
+use policy_support::{seed_db, terraform, PRIMARY};
+
+const PASSWORD_ENV: &str = "DRILL_PG_PASSWORD";
+
+async fn seeded(moto: &Moto, pg: &Postgres) {
+    pg.psql("postgres", "CREATE DATABASE shop").unwrap();
+    pg.psql(
+        "shop",
+        "CREATE TABLE orders (id serial PRIMARY KEY, total numeric);
+         INSERT INTO orders (total) SELECT g FROM generate_series(1, 2500) g;",
+    )
+    .unwrap();
+    let out = pg
+        .client("pg_dump")
+        .args(["-Fc", "-d", "shop"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let s3 = moto.s3(PRIMARY).await;
+    s3.create_bucket()
+        .bucket("shop-backups")
+        .send()
+        .await
+        .unwrap();
+    s3.put_object()
+        .bucket("shop-backups")
+        .key("daily/shop.dump")
+        .body(out.stdout.into())
+        .send()
+        .await
+        .unwrap();
+}
+
+fn drill(pg: &Postgres, extra: &str, checks: &str) -> String {
+    format!(
+        r#"
+resource "dr_drill" "shop" {{
+  policy_id = "shop"
+  rpo       = "1h"
+  rto       = "10m"
+  {extra}
+
+  postgres_dump {{
+    s3_uri = "s3://shop-backups/daily/"
+  }}
+
+  target {{
+    host         = "{host}"
+    port         = {port}
+    username     = "{user}"
+    password_env = "{PASSWORD_ENV}"
+    pg_bin_dir   = "{bin}"
+  }}
+  {checks}
+}}
+"#,
+        host = pg.host(),
+        port = pg.port(),
+        user = pg.user(),
+        bin = pg.bin_dir().display(),
+    )
+}
+
+const COUNT_CHECK: &str = r#"
+  verify {
+    name   = "orders restored"
+    sql    = "SELECT count(*) FROM orders"
+    expect = "= 2500"
+  }
+"#;
+
+fn setup(moto: &Moto, pg: &Postgres, resources: &str) -> Terraform {
+    let mut tf = terraform(moto, resources);
+    tf.env(PASSWORD_ENV, pg.password());
+    tf
+}
+
+fn scratch_dbs(pg: &Postgres) -> Vec<String> {
+    pg.databases()
+        .unwrap()
+        .into_iter()
+        .filter(|d| d.starts_with("drkit_drill_"))
+        .collect()
+}
+
+async fn dump_age(moto: &Moto) -> f64 {
+    let head = moto
+        .s3(PRIMARY)
+        .await
+        .head_object()
+        .bucket("shop-backups")
+        .key("daily/shop.dump")
+        .send()
+        .await
+        .unwrap();
+    let at = head.last_modified().unwrap().secs() as f64;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs_f64();
+    now - at
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_dump_drill_records_measured_figures_and_leaves_nothing() {
+    let (moto, pg) = (Moto::start().unwrap(), Postgres::start().unwrap());
+    seeded(&moto, &pg).await;
+    let report = tempfile::tempdir().unwrap();
+    let report_file = report.path().join("shop.json");
+    let mut tf = setup(
+        &moto,
+        &pg,
+        &drill(
+            &pg,
+            &format!("report_file = \"{}\"", report_file.display()),
+            COUNT_CHECK,
+        ),
+    );
+    tf.env("TF_LOG", "trace");
+    let out = tf.apply().unwrap();
+    let state = tf.resource("dr_drill.shop").unwrap();
+    assert_eq!(state["passed"], true, "{state:#}");
+    assert_eq!(state["rto_met"], true);
+    assert_eq!(state["rpo_met"], true);
+    assert_eq!(state["verify_results"][0]["value"], "2500");
+    let rto = state["measured_rto_seconds"].as_f64().unwrap();
+    assert!(rto > 0.0 && rto < 600.0, "{rto}");
+    // The dump's LastModified has second precision in S3 listings.
+    let rpo = state["measured_rpo_seconds"].as_f64().unwrap();
+    let age = dump_age(&moto).await;
+    assert!((rpo - age).abs() < 2.0, "RPO {rpo} vs the dump's age {age}");
+    assert!(
+        scratch_dbs(&pg).is_empty(),
+        "the scratch database was not dropped"
+    );
+    // The report file and its markdown summary.
+    let json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&report_file).unwrap()).unwrap();
+    assert_eq!(json["verify_results"][0]["passed"], true);
+    let md = std::fs::read_to_string(report_file.with_extension("md")).unwrap();
+    assert!(md.contains("| RTO |") && md.contains("passed"), "{md}");
+    // The password is nowhere: state, plan/apply output with TF_LOG=trace, report.
+    let state_file = std::fs::read_to_string(tf.dir().join("terraform.tfstate")).unwrap();
+    for (what, text) in [
+        ("state", state_file.as_str()),
+        ("apply output", &out.combined()),
+        ("report", &md),
+    ] {
+        assert!(
+            !text.contains(pg.password()),
+            "the password leaked into the {what}"
+        );
+    }
+    tf.env("TF_LOG", "");
+    tf.assert_plan_empty().unwrap();
+    tf.destroy().unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_failed_verification_fails_the_apply_keeps_the_figures_and_cleans_up() {
+    let (moto, pg) = (Moto::start().unwrap(), Postgres::start().unwrap());
+    seeded(&moto, &pg).await;
+    let checks = COUNT_CHECK.replace("= 2500", "= 1");
+    let tf = setup(&moto, &pg, &drill(&pg, "", &checks));
+    let out = tf.run(&["apply", "-auto-approve", "-input=false"]).unwrap();
+    assert!(!out.success());
+    let text = out.combined();
+    assert!(text.contains("DR drill failed"), "{text}");
+    assert!(text.contains("got 2500, expected = 1"), "{text}");
+    assert!(text.contains("Torn down: scratch database"), "{text}");
+    let state = tf.resource("dr_drill.shop").unwrap();
+    assert_eq!(state["passed"], false);
+    assert!(
+        state["measured_rpo_seconds"].as_f64().is_some(),
+        "figures kept: {state:#}"
+    );
+    assert!(scratch_dbs(&pg).is_empty());
+    // Tainted: the next plan drills again.
+    assert!(!tf.plan_is_empty().unwrap());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_missed_rto_fails_unless_told_otherwise() {
+    let (moto, pg) = (Moto::start().unwrap(), Postgres::start().unwrap());
+    seeded(&moto, &pg).await;
+    let slow = r#"
+  verify {
+    name   = "slow"
+    sql    = "SELECT pg_sleep(2)"
+    expect = "rows = 1"
+  }
+"#;
+    let config = drill(&pg, "", slow).replace("rto       = \"10m\"", "rto       = \"1s\"");
+    let tf = setup(&moto, &pg, &config);
+    let out = tf.run(&["apply", "-auto-approve", "-input=false"]).unwrap();
+    assert!(!out.success());
+    assert!(
+        out.combined().contains("DR drill missed its target"),
+        "{out}"
+    );
+    assert!(out.combined().contains("target 1.0s"), "{out}");
+    let config = config.replace(
+        "rto       = \"1s\"",
+        "rto                 = \"1s\"\n  fail_on_target_miss = false",
+    );
+    policy_support::rewrite(&tf, &moto, &config);
+    let out = tf.apply().unwrap();
+    assert!(
+        out.combined().contains("missed its target"),
+        "a warning still says so"
+    );
+    let state = tf.resource("dr_drill.shop").unwrap();
+    assert_eq!(state["rto_met"], false);
+    assert!(state["measured_rto_seconds"].as_f64().unwrap() >= 2.0);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_rds_drill_restores_a_temporary_instance_and_deletes_it() {
+    let moto = Moto::start().unwrap();
+    seed_db(&moto, "orders-db", false).await;
+    let tf = terraform(
+        &moto,
+        r#"
+resource "dr_drill" "orders" {
+  policy_id = "orders"
+  rpo       = "1h"
+  rto       = "1h"
+
+  rds {
+    instance_identifier = "orders-db"
+  }
+}
+"#,
+    );
+    tf.apply().unwrap();
+    let state = tf.resource("dr_drill.orders").unwrap();
+    assert_eq!(state["passed"], true, "{state:#}");
+    let report: serde_json::Value =
+        serde_json::from_str(state["report"].as_str().unwrap()).unwrap();
+    assert!(report["teardown"][0]["what"]
+        .as_str()
+        .unwrap()
+        .starts_with("temporary instance drkit-drill-"));
+    let ids: Vec<String> = moto
+        .rds(PRIMARY)
+        .await
+        .describe_db_instances()
+        .send()
+        .await
+        .unwrap()
+        .db_instances()
+        .iter()
+        .filter_map(|d| d.db_instance_identifier().map(str::to_string))
+        .collect();
+    assert_eq!(
+        ids,
+        ["orders-db"],
+        "the temporary instance is gone, the source stays"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_interval_that_comes_due_plans_a_new_drill_and_history_grows() {
+    let (moto, pg) = (Moto::start().unwrap(), Postgres::start().unwrap());
+    seeded(&moto, &pg).await;
+    let dir = tempfile::tempdir().unwrap();
+    let report_file = dir.path().join("shop.json");
+    let extra = format!(
+        "interval    = \"90d\"\n  report_file = \"{}\"",
+        report_file.display()
+    );
+    let tf = setup(&moto, &pg, &drill(&pg, &extra, COUNT_CHECK));
+    tf.apply().unwrap();
+    tf.assert_plan_empty().unwrap();
+    // Ninety days later: move next_due into the past in the real state.
+    let pulled = tf.run_ok(&["state", "pull"]).unwrap().stdout;
+    let mut state: serde_json::Value = serde_json::from_str(&pulled).unwrap();
+    state["serial"] = (state["serial"].as_i64().unwrap() + 1).into();
+    state["resources"][0]["instances"][0]["attributes"]["next_due"] = "2020-01-01T00:00:00Z".into();
+    tf.write("pushed.tfstate", &state.to_string()).unwrap();
+    tf.run_ok(&["state", "push", "pushed.tfstate"]).unwrap();
+    let plan = tf.run(&["plan", "-input=false"]).unwrap();
+    assert!(plan.stdout.contains("must be replaced"), "{plan}");
+    tf.apply().unwrap();
+    let state = tf.resource("dr_drill.shop").unwrap();
+    assert_eq!(state["history"].as_array().unwrap().len(), 2, "{state:#}");
+    tf.assert_plan_empty().unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn invalid_arguments_are_reported_where_they_are_written() {
+    let moto = Moto::start().unwrap();
+    let tf = terraform(
+        &moto,
+        r#"
+resource "dr_drill" "bad" {
+  policy_id = "orders"
+  interval  = "10m"
+
+  postgres_dump {
+    s3_uri = "https://not-s3/"
+  }
+
+  target {
+    host         = "localhost"
+    username     = "drill"
+    password_env = "not a variable name"
+  }
+
+  verify {
+    name   = "count"
+    sql    = "SELECT 1"
+    expect = "about 5"
+  }
+}
+"#,
+    );
+    let text = tf.plan_expect_error("Invalid expect").unwrap();
+    for expected in [
+        "Interval too short",
+        "Invalid s3_uri",
+        "Invalid password_env",
+        "expect = \"about 5\"",
+        "rows >= 1",
+    ] {
+        assert!(text.contains(expected), "missing {expected:?} in:\n{text}");
+    }
+}
