@@ -7,9 +7,11 @@
 //! [`diagnostics`] (shared error wording), [`resources`] (one module per resource).
 
 pub mod aws;
+pub mod data_sources;
 pub mod diagnostics;
 pub mod docs;
 pub mod drill;
 pub mod policy;
 pub mod provider;
 pub mod resources;
+pub mod runbook;

@@ -12,7 +12,7 @@ use tf_provider::{map, AttributePath, Diagnostics, DynamicDataSource, DynamicRes
 
 use crate::aws::{AwsClients, AwsSettings, Endpoints, DEFAULT_MAX_RETRIES};
 use crate::diagnostics;
-use crate::resources;
+use crate::{data_sources, resources};
 
 /// The AWS clients, shared by the provider and every resource. `get_resources` runs before
 /// `configure`, so resources receive this empty cell and `configure` fills it.
@@ -284,7 +284,9 @@ impl Provider for DrProvider {
         &self,
         _diags: &mut Diagnostics,
     ) -> Option<HashMap<String, Box<dyn DynamicDataSource>>> {
-        Some(HashMap::new())
+        Some(map! {
+            "runbook" => data_sources::dr_runbook::DrRunbook::new(self.shared_clients())
+        })
     }
 }
 

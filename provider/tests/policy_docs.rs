@@ -45,6 +45,11 @@ fn examples_are_fmt_clean_and_validate_with_the_provider() {
     .unwrap();
     tf.write("drill.tf", &read("examples/resources/dr_drill/resource.tf"))
         .unwrap();
+    tf.write(
+        "runbook.tf",
+        &read("examples/data-sources/dr_runbook/data-source.tf"),
+    )
+    .unwrap();
     let out = tf.run(&["validate"]).unwrap();
     assert!(out.success(), "{out}");
     assert!(out.stdout.contains("The configuration is valid"), "{out}");
@@ -97,6 +102,15 @@ fn registry_docs_are_rendered_from_the_schema() {
             &read("provider/templates/resources/dr_drill.md.tmpl"),
             &terraform_provider_dr::resources::dr_drill::schema().block,
             &read("examples/resources/dr_drill/resource.tf"),
+            "",
+        ),
+    );
+    check(
+        "docs/data-sources/dr_runbook.md",
+        docs::render(
+            &read("provider/templates/data-sources/dr_runbook.md.tmpl"),
+            &terraform_provider_dr::data_sources::dr_runbook::schema().block,
+            &read("examples/data-sources/dr_runbook/data-source.tf"),
             "",
         ),
     );

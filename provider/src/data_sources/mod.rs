@@ -1,0 +1,3 @@
+//! Data sources of the `dr` provider, one module each; registered in `provider.rs`.
+
+pub mod dr_runbook;

@@ -1,0 +1,100 @@
+//! `data "dr_runbook"` through terraform against moto: the runbook's commands name the
+//! real replica, bucket and regions, read back from moto with the AWS SDK.
+
+mod policy_support;
+
+use drkit_testkit::Moto;
+use policy_support::*;
+
+const POLICY: &str = r##"
+resource "dr_policy" "orders" {
+  name        = "orders"
+  rpo         = "30m"
+  rto         = "1h"
+  owners      = ["alice@example.com", "bob@example.com"]
+  runbook_url = "https://wiki.example.com/orders"
+
+  rds {
+    instance_identifier   = "orders-db"
+    backup_retention_days = 14
+    cross_region_replica {}
+  }
+
+  s3 {
+    bucket = "orders-backups"
+    replication {
+      destination_bucket       = "orders-backups-dr"
+      role_arn                 = "arn:aws:iam::123456789012:role/replication"
+      replication_time_control = true
+    }
+  }
+}
+
+data "dr_runbook" "orders" {
+  policy_id      = dr_policy.orders.id
+  dns_record     = "db.orders.example.com"
+  hosted_zone_id = "Z0123456789"
+  notify         = "#orders-incident"
+}
+
+output "runbook" {
+  value = data.dr_runbook.orders.markdown
+}
+"##;
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_runbook_names_the_live_replica_bucket_and_regions() {
+    let moto = Moto::start().unwrap();
+    seed_db(&moto, "orders-db", false).await;
+    seed_bucket(&moto, "orders-backups", PRIMARY, true).await;
+    seed_bucket(&moto, "orders-backups-dr", DR, true).await;
+    let tf = terraform(&moto, POLICY);
+    tf.apply().unwrap();
+    let out = tf.run_ok(&["output", "-raw", "runbook"]).unwrap().stdout;
+
+    // The replica as moto has it, not as the provider says.
+    let replicas: Vec<String> = moto
+        .rds(DR)
+        .await
+        .describe_db_instances()
+        .send()
+        .await
+        .unwrap()
+        .db_instances()
+        .iter()
+        .filter(|d| d.read_replica_source_db_instance_identifier().is_some())
+        .filter_map(|d| d.db_instance_identifier().map(str::to_string))
+        .collect();
+    assert_eq!(replicas.len(), 1, "{replicas:?}");
+    let replica = &replicas[0];
+    for expected in [
+        format!("aws rds promote-read-replica --db-instance-identifier {replica} --region {DR}"),
+        format!(
+            "aws rds wait db-instance-available --db-instance-identifier {replica} --region {DR}"
+        ),
+        "--hosted-zone-id Z0123456789".to_string(),
+        "\"Name\":\"db.orders.example.com\"".to_string(),
+        format!("`s3://orders-backups` to its replica `s3://orders-backups-dr` in {DR}"),
+        "RPO (data you may lose): **30m**".to_string(),
+        "Owners: alice@example.com, bob@example.com".to_string(),
+        "#orders-incident".to_string(),
+    ] {
+        assert!(out.contains(&expected), "missing {expected:?} in:\n{out}");
+    }
+    tf.assert_plan_empty().unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_bad_drill_report_is_an_error_on_its_attribute() {
+    let moto = Moto::start().unwrap();
+    let tf = terraform(
+        &moto,
+        r#"
+data "dr_runbook" "x" {
+  policy_id    = "orders"
+  drill_report = "not json"
+}
+"#,
+    );
+    tf.plan_expect_error("Invalid drill_report").unwrap();
+}
