@@ -184,7 +184,7 @@ pub struct Context {
     /// Rule options.
     pub options: RuleOptions,
     index: HashMap<String, usize>,
-    sources: HashMap<PathBuf, Arc<str>>,
+    sources: Arc<HashMap<PathBuf, Arc<str>>>,
 }
 
 impl Context {
@@ -192,7 +192,7 @@ impl Context {
     pub fn new(
         resources: Vec<Resource>,
         options: RuleOptions,
-        sources: HashMap<PathBuf, Arc<str>>,
+        sources: Arc<HashMap<PathBuf, Arc<str>>>,
     ) -> Self {
         let index = resources
             .iter()

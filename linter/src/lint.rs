@@ -20,21 +20,20 @@ pub fn lint(options: &LintOptions) -> Report {
     let mut loader = Loader::new(&modules, &options.var_files);
     let dirs: Vec<_> = modules.keys().cloned().collect();
     let called = loader.called_dirs(&dirs);
-    for dir in &dirs {
-        let is_called = fs::canonicalize(dir).is_ok_and(|c| called.contains(&c));
-        if !is_called {
-            loader.root(dir);
-        }
-    }
+    let roots: Vec<_> = dirs
+        .iter()
+        .filter(|dir| !fs::canonicalize(dir).is_ok_and(|c| called.contains(&c)))
+        .map(|dir| loader.root(dir))
+        .collect();
     errors.append(&mut loader.errors);
     let files = loader.file_count();
     let sources = loader.sources();
-    let ctx = Context::new(
-        std::mem::take(&mut loader.resources),
-        RuleOptions::from(options),
-        sources,
-    );
-    finish(run_rules(&ctx, options), errors, files)
+    let mut findings = Vec::new();
+    for resources in roots {
+        let ctx = Context::new(resources, RuleOptions::from(options), sources.clone());
+        findings.extend(run_rules(&ctx, options));
+    }
+    finish(findings, errors, files)
 }
 
 /// Lints `terraform show -json` output: the same rules on Terraform's resolved values.

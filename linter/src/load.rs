@@ -24,8 +24,8 @@ pub struct Loader {
     dir_files: HashMap<PathBuf, Vec<PathBuf>>,
     /// Errors of files that could not be read or parsed.
     pub errors: Vec<FileError>,
-    /// Every resource found.
-    pub resources: Vec<Resource>,
+    /// Resources of the module being instantiated.
+    resources: Vec<Resource>,
     var_files: Vec<PathBuf>,
     seen_files: HashSet<PathBuf>,
 }
@@ -72,11 +72,13 @@ impl Loader {
     }
 
     /// File texts by path, for fixes.
-    pub fn sources(&self) -> HashMap<PathBuf, Arc<str>> {
-        self.files
-            .iter()
-            .filter_map(|(p, f)| f.as_ref().map(|f| (p.clone(), f.text.clone())))
-            .collect()
+    pub fn sources(&self) -> Arc<HashMap<PathBuf, Arc<str>>> {
+        Arc::new(
+            self.files
+                .iter()
+                .filter_map(|(p, f)| f.as_ref().map(|f| (p.clone(), f.text.clone())))
+                .collect(),
+        )
     }
 
     fn module_files(&mut self, dir: &Path) -> Vec<Arc<SourceFile>> {
@@ -119,8 +121,10 @@ impl Loader {
         called
     }
 
-    /// Instantiates a root module: variables from tfvars and defaults.
-    pub fn root(&mut self, dir: &Path) {
+    /// Instantiates a root module (variables from tfvars and defaults) and returns its
+    /// resources, its called modules' included. Root modules are separate configurations:
+    /// rules never link resources across them.
+    pub fn root(&mut self, dir: &Path) -> Vec<Resource> {
         let mut inputs = HashMap::new();
         let mut tfvars: Vec<PathBuf> = Vec::new();
         let auto = dir.join("terraform.tfvars");
@@ -149,6 +153,7 @@ impl Loader {
         }
         let providers = HashMap::new();
         self.instantiate(dir, "", Inputs::Root(inputs), &providers, 0);
+        std::mem::take(&mut self.resources)
     }
 
     fn instantiate(

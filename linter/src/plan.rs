@@ -48,7 +48,7 @@ pub fn load(path: &Path, options: &LintOptions) -> Result<Context, String> {
     Ok(Context::new(
         resources,
         RuleOptions::from(options),
-        HashMap::new(),
+        Default::default(),
     ))
 }
 

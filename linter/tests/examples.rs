@@ -38,3 +38,29 @@ fn the_fixed_example_is_clean() {
     assert!(report.findings.is_empty(), "{:#?}", report.findings);
     assert_eq!(report.files, 3);
 }
+
+#[test]
+fn root_modules_are_judged_separately_and_the_quickstart_is_clean() {
+    // Linting all examples at once must give the same findings as linting each alone: a
+    // dr_policy in one configuration does not cover a database in another.
+    let all = lint(&LintOptions {
+        paths: vec![example("..")],
+        ..LintOptions::default()
+    });
+    let bad = lint(&LintOptions {
+        paths: vec![example("bad")],
+        ..LintOptions::default()
+    });
+    let in_bad = all
+        .findings
+        .iter()
+        .filter(|f| f.file.to_string_lossy().contains("drlint/bad"))
+        .count();
+    assert_eq!(in_bad, bad.findings.len());
+    let quickstart: Vec<_> = all
+        .findings
+        .iter()
+        .filter(|f| f.file.to_string_lossy().contains("quickstart"))
+        .collect();
+    assert!(quickstart.is_empty(), "{quickstart:#?}");
+}

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use tf_provider::schema::{
     Attribute, AttributeConstraint, AttributeType, Block, Description, NestedBlock, Schema,
 };
-use tf_provider::value::{self, Value, ValueEmpty};
+use tf_provider::value::{Value, ValueEmpty};
 use tf_provider::{map, AttributePath, Diagnostics, DynamicDataSource, DynamicResource, Provider};
 
 use crate::aws::{AwsClients, AwsSettings, Endpoints, DEFAULT_MAX_RETRIES};
@@ -71,8 +71,9 @@ pub struct ProviderConfig {
     /// Retries per API call.
     #[serde(default)]
     pub max_retries: Value<i64>,
-    /// Custom endpoints.
-    #[serde(default, with = "value::serde_as_vec")]
+    /// Custom endpoints. (A `dynamic "endpoints"` block is unknown while variables are:
+    /// `single_block` decodes that case, which `serde_as_vec` cannot.)
+    #[serde(default, with = "crate::resources::dr_policy::single_block")]
     pub endpoints: Value<EndpointsConfig>,
 }
 

@@ -94,7 +94,7 @@ pub fn render(i: &Input) -> String {
     }
     match &i.drill {
         Some(d) => {
-            let f = |v: Option<f64>| v.map_or("-".to_string(), |s| format!("{s:.0}s"));
+            let f = |v: Option<f64>| v.map_or("-".to_string(), |s| format!("{s:.1}s"));
             let _ = writeln!(
                 md,
                 "- Last drill: {} ({}): RTO {} (target {}), RPO {} (target {})",

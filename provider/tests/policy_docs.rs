@@ -58,6 +58,25 @@ fn examples_are_fmt_clean_and_validate_with_the_provider() {
         .contains("terraform import dr_policy.orders 'orders:rds=orders-db:s3=orders-backups'"));
 }
 
+#[test]
+fn the_quickstart_is_fmt_clean_and_validates() {
+    let tf = Terraform::new(PROVIDER).unwrap();
+    let dir = repo().join("examples/quickstart");
+    let out = tf
+        .run(&["fmt", "-check", "-diff", dir.to_str().unwrap()])
+        .unwrap();
+    assert!(
+        out.success(),
+        "examples/quickstart is not terraform fmt-clean:\n{out}"
+    );
+    for name in ["main.tf", "variables.tf", "drill.tf", "outputs.tf"] {
+        tf.write(name, &read(&format!("examples/quickstart/{name}")))
+            .unwrap();
+    }
+    let out = tf.run(&["validate"]).unwrap();
+    assert!(out.stdout.contains("The configuration is valid"), "{out}");
+}
+
 fn check(path: &str, rendered: String) {
     let full = repo().join(path);
     if std::env::var_os("DRKIT_BLESS").is_some() {

@@ -64,7 +64,7 @@ async fn demo() -> Result<()> {
     );
     seed(&moto, &pg).await?;
 
-    say("terraform apply examples/quickstart (dr_policy + dr_drill)");
+    say("terraform apply examples/quickstart (dr_policy, dr_drill, dr_runbook)");
     let mut tf = Terraform::new(&provider)?;
     tf.envs(moto.env());
     tf.env("DRILL_PG_PASSWORD", pg.password());
@@ -72,19 +72,43 @@ async fn demo() -> Result<()> {
     tf.write(
         "terraform.tfvars",
         &format!(
-            "aws_endpoint = \"{}\"\ndrill_host   = \"{}\"\ndrill_port   = {}\n",
+            "aws_endpoint = \"{}\"\ndrill_host   = \"{}\"\ndrill_port   = {}\ndrill_user   = \"{}\"\n",
             moto.endpoint(),
             pg.host(),
-            pg.port()
+            pg.port(),
+            pg.user()
         ),
     )?;
     let applied = tf.apply()?;
-    print_tail(&applied.stdout, 12);
+    for line in applied.stdout.lines().filter(|l| {
+        l.contains("Creation complete")
+            || l.contains("Read complete")
+            || l.starts_with("Apply complete")
+    }) {
+        eprintln!("    {line}");
+    }
 
     say("what the policy and the drill report (terraform output)");
     let outputs = tf.run_ok(&["output", "-json"])?;
     let outputs: serde_json::Value = serde_json::from_str(&outputs.stdout)?;
     print_outputs(&outputs);
+
+    say("the drill: measured against the policy's targets");
+    print_drill(&tf, &pg)?;
+
+    say("the failover runbook (dr_runbook)");
+    let runbook = outputs["runbook"]["value"].as_str().unwrap_or_default();
+    let runbook_file = tools::repo_root().join("target/demo/orders-runbook.md");
+    std::fs::create_dir_all(runbook_file.parent().unwrap_or(Path::new(".")))?;
+    std::fs::write(&runbook_file, runbook)?;
+    for line in runbook.lines().filter(|l| {
+        l.contains("aws rds promote-read-replica")
+            || l.starts_with("- R")
+            || l.starts_with("- Last drill")
+    }) {
+        eprintln!("    {}", line.trim());
+    }
+    eprintln!("    (whole runbook: {})", runbook_file.display());
 
     say("checked through the AWS API, not through what the provider claims");
     verify_through_aws(&moto).await?;
@@ -112,15 +136,33 @@ async fn demo() -> Result<()> {
 
     say("terraform destroy (drkit never deletes data: the database, replica and buckets stay)");
     tf.destroy()?;
-    let rds = moto.rds(PRIMARY).await;
-    let left = rds.describe_db_instances().send().await?;
+    for region in [PRIMARY, DR] {
+        let left = moto
+            .rds(region)
+            .await
+            .describe_db_instances()
+            .send()
+            .await?;
+        eprintln!(
+            "    still there after destroy in {region}: {}",
+            left.db_instances()
+                .iter()
+                .filter_map(|i| i.db_instance_identifier())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
+    let dump = moto
+        .s3(PRIMARY)
+        .await
+        .head_object()
+        .bucket("orders-backups")
+        .key("daily/orders-latest.dump")
+        .send()
+        .await;
     eprintln!(
-        "    still there after destroy: {}",
-        left.db_instances()
-            .iter()
-            .filter_map(|i| i.db_instance_identifier())
-            .collect::<Vec<_>>()
-            .join(", ")
+        "    s3://orders-backups/daily/orders-latest.dump still there: {}",
+        dump.is_ok()
     );
     say("done: moto and PostgreSQL are stopped as the demo exits");
     Ok(())
@@ -153,6 +195,17 @@ async fn seed(moto: &Moto, pg: &Postgres) -> Result<()> {
         .create_bucket_configuration(
             aws_sdk_s3::types::CreateBucketConfiguration::builder()
                 .location_constraint(aws_sdk_s3::types::BucketLocationConstraint::from(DR))
+                .build(),
+        )
+        .send()
+        .await?;
+    // The DR bucket belongs to another team's stack; replication needs it versioned.
+    s3_dr
+        .put_bucket_versioning()
+        .bucket("orders-backups-dr")
+        .versioning_configuration(
+            aws_sdk_s3::types::VersioningConfiguration::builder()
+                .status(aws_sdk_s3::types::BucketVersioningStatus::Enabled)
                 .build(),
         )
         .send()
@@ -250,11 +303,74 @@ fn print_outputs(outputs: &serde_json::Value) {
     for (name, output) in map {
         let value = &output["value"];
         let shown = match value {
+            serde_json::Value::String(s) if s.contains('\n') => continue,
             serde_json::Value::String(s) => s.clone(),
             other => other.to_string(),
         };
-        eprintln!("    {name:<22} {shown}");
+        eprintln!("    {name:<28} {shown}");
     }
+}
+
+/// The drill's figures from the state, and the scratch database checked gone with psql.
+fn print_drill(tf: &Terraform, pg: &Postgres) -> Result<()> {
+    let drill = tf.resource("dr_drill.orders")?;
+    let report: serde_json::Value = serde_json::from_str(
+        drill["report"]
+            .as_str()
+            .context("the drill has no report")?,
+    )?;
+    let verdict = |met: &serde_json::Value| match met.as_bool() {
+        Some(true) => "met",
+        Some(false) => "MISSED",
+        None => "no target",
+    };
+    let secs = |v: &serde_json::Value| v.as_f64().map_or("-".to_string(), |s| format!("{s:.1}s"));
+    eprintln!(
+        "    restored from   {}",
+        report["restored_from"].as_str().unwrap_or("-")
+    );
+    eprintln!(
+        "    measured RTO    {:>8}  (target {}: {})",
+        secs(&drill["measured_rto_seconds"]),
+        secs(&report["target_rto_seconds"]),
+        verdict(&drill["rto_met"])
+    );
+    eprintln!(
+        "    measured RPO    {:>8}  (target {}: {})",
+        secs(&drill["measured_rpo_seconds"]),
+        secs(&report["target_rpo_seconds"]),
+        verdict(&drill["rpo_met"])
+    );
+    for phase in report["phases"].as_array().into_iter().flatten() {
+        eprintln!(
+            "      {:<8} {:>7.3}s",
+            phase["name"].as_str().unwrap_or("?"),
+            phase["seconds"].as_f64().unwrap_or_default()
+        );
+    }
+    for check in drill["verify_results"].as_array().into_iter().flatten() {
+        eprintln!(
+            "    check {:?}: {} (expect {}): {}",
+            check["name"].as_str().unwrap_or("?"),
+            check["value"].as_str().unwrap_or("-"),
+            check["expect"].as_str().unwrap_or("?"),
+            if check["passed"] == true {
+                "pass"
+            } else {
+                "FAIL"
+            }
+        );
+    }
+    let left: Vec<String> = pg
+        .databases()?
+        .into_iter()
+        .filter(|d| d.starts_with("drkit_drill_"))
+        .collect();
+    if !left.is_empty() {
+        bail!("the drill left scratch databases behind: {left:?}");
+    }
+    eprintln!("    scratch database dropped (checked with psql: no drkit_drill_* database left)");
+    Ok(())
 }
 
 fn print_tail(text: &str, lines: usize) {
