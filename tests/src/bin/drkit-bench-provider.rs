@@ -1,0 +1,215 @@
+//! The provider against Terraform's built-in resources, in one run on one machine:
+//! `terraform plan -refresh=false` of N `dr_policy` against N `terraform_data`, at
+//! `-parallelism=1` and 10, and a refresh-only plan of N applied policies against moto;
+//! then the AWS API calls one policy's create, refresh and no-op apply make (from moto's
+//! request log). Prints medians and ratios; asserts nothing (noisy machines).
+//!
+//! `drkit-bench-provider [--sizes 10,100,500] [--runs 3]`; `bench/provider` builds and runs it.
+
+use std::time::Instant;
+
+use anyhow::{bail, Context, Result};
+use drkit_testkit::{Moto, Terraform};
+
+fn provider_block(moto: &Moto) -> String {
+    format!(
+        "terraform {{\n  required_providers {{\n    dr = {{ source = \"drkit/dr\" }}\n  }}\n}}\n\nprovider \"dr\" {{\n  region    = \"us-east-1\"\n  dr_region = \"us-west-2\"\n  endpoints {{\n    rds = \"{ep}\"\n    s3  = \"{ep}\"\n  }}\n}}\n",
+        ep = moto.endpoint()
+    )
+}
+
+fn policies(n: usize) -> String {
+    (0..n)
+        .map(|i| {
+            format!(
+                "resource \"dr_policy\" \"p{i}\" {{\n  name   = \"p{i}\"\n  rpo    = \"4h\"\n  rto    = \"4h\"\n  owners = [\"a\", \"b\"]\n  s3 {{\n    bucket = \"bench-{i}\"\n    replication {{\n      destination_bucket = \"bench-{i}-dr\"\n      role_arn           = \"arn:aws:iam::123456789012:role/r\"\n    }}\n    retention {{\n      expire_days = 30\n    }}\n  }}\n}}\n"
+            )
+        })
+        .collect()
+}
+
+fn builtins(n: usize) -> String {
+    (0..n)
+        .map(|i| format!("resource \"terraform_data\" \"d{i}\" {{\n  input = \"bench-{i}\"\n}}\n"))
+        .collect()
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(|a, b| a.total_cmp(b));
+    v[v.len() / 2]
+}
+
+fn time_plan(tf: &Terraform, args: &[&str], runs: usize) -> Result<f64> {
+    let mut times = Vec::new();
+    for _ in 0..runs {
+        let start = Instant::now();
+        let out = tf.run(args)?;
+        if !matches!(out.status.code(), Some(0) | Some(2)) {
+            bail!("terraform {} failed:\n{out}", args.join(" "));
+        }
+        times.push(start.elapsed().as_secs_f64());
+    }
+    Ok(median(times))
+}
+
+fn requests(moto: &Moto) -> usize {
+    moto.log_text()
+        .lines()
+        .filter(|l| l.contains("HTTP/1.1\""))
+        .count()
+}
+
+/// N source buckets, and their versioned replication destinations in the DR region.
+async fn seed_buckets(moto: &Moto, n: usize) -> Result<()> {
+    use aws_sdk_s3::types::{
+        BucketLocationConstraint, BucketVersioningStatus, CreateBucketConfiguration,
+        VersioningConfiguration,
+    };
+    let s3 = moto.s3("us-east-1").await;
+    let dr = moto.s3("us-west-2").await;
+    for i in 0..n {
+        s3.create_bucket()
+            .bucket(format!("bench-{i}"))
+            .send()
+            .await?;
+        let dest = format!("bench-{i}-dr");
+        dr.create_bucket()
+            .bucket(&dest)
+            .create_bucket_configuration(
+                CreateBucketConfiguration::builder()
+                    .location_constraint(BucketLocationConstraint::from("us-west-2"))
+                    .build(),
+            )
+            .send()
+            .await?;
+        dr.put_bucket_versioning()
+            .bucket(&dest)
+            .versioning_configuration(
+                VersioningConfiguration::builder()
+                    .status(BucketVersioningStatus::Enabled)
+                    .build(),
+            )
+            .send()
+            .await?;
+    }
+    Ok(())
+}
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> Result<()> {
+    let mut sizes = vec![10usize, 100, 500];
+    let mut runs = 3usize;
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "--sizes" => {
+                sizes = it
+                    .next()
+                    .context("--sizes N,N")?
+                    .split(',')
+                    .map(|s| s.parse().context("--sizes takes numbers"))
+                    .collect::<Result<_>>()?
+            }
+            "--runs" => runs = it.next().context("--runs N")?.parse()?,
+            "--smoke" => {
+                sizes = vec![10];
+                runs = 1;
+            }
+            other => bail!("unknown argument {other}: use --sizes 10,100 --runs 3 --smoke"),
+        }
+    }
+    let provider = std::env::current_exe()?
+        .parent()
+        .context("no binary dir")?
+        .join("terraform-provider-dr");
+    if !provider.is_file() {
+        bail!(
+            "{} is missing: build it first (bench/provider does)",
+            provider.display()
+        );
+    }
+    println!(
+        "plan -refresh=false, median of {runs} runs (seconds); ratio = dr_policy / terraform_data"
+    );
+    println!(
+        "{:>5} {:>4} {:>12} {:>15} {:>7} {:>16}",
+        "N", "par", "dr_policy", "terraform_data", "ratio", "overhead/res ms"
+    );
+    for &n in &sizes {
+        let moto = Moto::start()?;
+        seed_buckets(&moto, n).await?;
+        let mut dr = Terraform::new(&provider)?;
+        dr.envs(moto.env());
+        dr.write(
+            "main.tf",
+            &format!("{}\n{}", provider_block(&moto), policies(n)),
+        )?;
+        let builtin = Terraform::new(&provider)?;
+        builtin.write("main.tf", &builtins(n))?;
+        for par in [1, 10] {
+            let p = format!("-parallelism={par}");
+            let args = [
+                "plan",
+                "-refresh=false",
+                "-input=false",
+                "-lock=false",
+                p.as_str(),
+            ];
+            let t_dr = time_plan(&dr, &args, runs)?;
+            let t_b = time_plan(&builtin, &args, runs)?;
+            println!(
+                "{n:>5} {par:>4} {t_dr:>12.3} {t_b:>15.3} {:>7.2} {:>16.2}",
+                t_dr / t_b,
+                (t_dr - t_b) * 1000.0 / n as f64
+            );
+        }
+        // Refresh-only plans need applied resources.
+        dr.env("TF_CLI_ARGS_apply", "-parallelism=10");
+        dr.apply()?;
+        builtin.apply()?;
+        let args = [
+            "plan",
+            "-refresh-only",
+            "-input=false",
+            "-lock=false",
+            "-parallelism=10",
+        ];
+        let t_dr = time_plan(&dr, &args, runs)?;
+        let t_b = time_plan(&builtin, &args, runs)?;
+        println!(
+            "{n:>5} {:>4} {t_dr:>12.3} {t_b:>15.3} {:>7.2} {:>16.2}   (refresh-only, against moto)",
+            10,
+            t_dr / t_b,
+            (t_dr - t_b) * 1000.0 / n as f64
+        );
+    }
+
+    // API calls of one policy: create, refresh (plan), no-op apply.
+    let moto = Moto::start()?;
+    seed_buckets(&moto, 1).await?;
+    let mut tf = Terraform::new(&provider)?;
+    tf.envs(moto.env());
+    tf.write(
+        "main.tf",
+        &format!("{}\n{}", provider_block(&moto), policies(1)),
+    )?;
+    let before = requests(&moto);
+    tf.apply()?;
+    let create = requests(&moto) - before;
+    let before = requests(&moto);
+    tf.run_ok(&["plan", "-input=false"])?;
+    let refresh = requests(&moto) - before;
+    let before = requests(&moto);
+    tf.apply()?;
+    let noop = requests(&moto) - before;
+    let before = requests(&moto);
+    tf.run_ok(&["plan", "-refresh=false", "-input=false"])?;
+    let plan_no_refresh = requests(&moto) - before;
+    println!("\nAWS API calls of one dr_policy (one bucket with versioning and retention), from moto's request log:");
+    println!("  create (apply)            {create}");
+    println!("  plan (refresh)            {refresh}");
+    println!("  no-op apply (refresh)     {noop}");
+    println!("  plan -refresh=false       {plan_no_refresh}");
+    Ok(())
+}
