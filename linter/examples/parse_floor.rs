@@ -2,6 +2,9 @@
 //! hcl-edit and nothing else, on `DRKIT_THREADS` threads (default: all cores, like drlint).
 //! `bench/lint` prints drlint's time against this one.
 
+// A benchmark tool: its report is its stdout.
+#![allow(clippy::print_stdout)]
+
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
