@@ -38,12 +38,18 @@ fn main() {
             s.spawn(|| loop {
                 let i = next.fetch_add(1, Ordering::Relaxed);
                 let Some(path) = files.get(i) else { break };
-                let Ok(text) = std::fs::read_to_string(path) else { continue };
+                let Ok(text) = std::fs::read_to_string(path) else {
+                    continue;
+                };
                 if hcl_edit::parser::parse_body(&text).is_ok() {
                     ok.fetch_add(1, Ordering::Relaxed);
                 }
             });
         }
     });
-    println!("{} files, {} parsed", files.len(), ok.load(Ordering::Relaxed));
+    println!(
+        "{} files, {} parsed",
+        files.len(),
+        ok.load(Ordering::Relaxed)
+    );
 }
