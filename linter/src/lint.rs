@@ -1,13 +1,13 @@
 //! The engine's entry points: files → parse → module instances → rules → report.
 
-use std::fs;
-use std::path::Path;
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
 
 use crate::context::{Context, RuleOptions};
 use crate::finding::{FileError, Finding, Report};
 use crate::load::Loader;
 use crate::options::LintOptions;
-use crate::{plan, rules, source};
+use crate::{load, plan, rules, source};
 
 /// Lints the `.tf` files and directories of `options.paths`.
 ///
@@ -17,23 +17,64 @@ use crate::{plan, rules, source};
 /// [`Report::errors`]; every other file is still linted.
 pub fn lint(options: &LintOptions) -> Report {
     let (modules, mut errors) = source::discover(&options.paths);
-    let mut loader = Loader::new(&modules, &options.var_files);
-    let dirs: Vec<_> = modules.keys().cloned().collect();
-    let called = loader.called_dirs(&dirs);
-    let roots: Vec<_> = dirs
+    // Read everything once on all cores; a quick scan proposes the root modules.
+    let (texts, called) = load::read_all(&modules);
+    let dir_files = load::dir_index(&modules);
+    let dirs: Vec<PathBuf> = modules.keys().cloned().collect();
+    let roots: Vec<PathBuf> = dirs
         .iter()
-        .filter(|dir| !fs::canonicalize(dir).is_ok_and(|c| called.contains(&c)))
-        .map(|dir| loader.root(dir))
+        .filter(|d| !called.contains(&load::canonical(d)))
+        .cloned()
         .collect();
-    errors.append(&mut loader.errors);
-    let files = loader.file_count();
-    let sources = loader.sources();
+    let mut outcomes = lint_roots(&roots, &texts, &dir_files, options);
+    // A directory the scan took for a called module that no parsed `module` block reached
+    // is a root after all.
+    let reached: HashSet<PathBuf> = outcomes
+        .iter()
+        .flat_map(|o| o.instantiated.iter().cloned())
+        .collect();
+    let missed: Vec<PathBuf> = dirs
+        .iter()
+        .filter(|d| called.contains(&load::canonical(d)) && !reached.contains(&load::canonical(d)))
+        .cloned()
+        .collect();
+    outcomes.extend(lint_roots(&missed, &texts, &dir_files, options));
+    let mut files = HashSet::new();
     let mut findings = Vec::new();
-    for resources in roots {
-        let ctx = Context::new(resources, RuleOptions::from(options), sources.clone());
-        findings.extend(run_rules(&ctx, options));
+    for o in outcomes {
+        findings.extend(o.findings);
+        errors.extend(o.errors);
+        files.extend(o.files);
     }
-    finish(findings, errors, files)
+    finish(findings, errors, files.len())
+}
+
+/// What linting one root module gave.
+struct RootOutcome {
+    findings: Vec<Finding>,
+    errors: Vec<FileError>,
+    files: HashSet<PathBuf>,
+    instantiated: HashSet<PathBuf>,
+}
+
+/// Lints root modules in parallel, each with its own loader (bounded memory).
+fn lint_roots(
+    roots: &[PathBuf],
+    texts: &load::Texts,
+    dir_files: &HashMap<PathBuf, Vec<PathBuf>>,
+    options: &LintOptions,
+) -> Vec<RootOutcome> {
+    source::parallel_map(roots, |dir| {
+        let mut loader = Loader::new(texts, dir_files, &options.var_files);
+        let resources = loader.root(dir);
+        let ctx = Context::new(resources, RuleOptions::from(options), loader.sources());
+        RootOutcome {
+            findings: run_rules(&ctx, options),
+            errors: std::mem::take(&mut loader.errors),
+            files: std::mem::take(&mut loader.seen_files),
+            instantiated: std::mem::take(&mut loader.instantiated),
+        }
+    })
 }
 
 /// Lints `terraform show -json` output: the same rules on Terraform's resolved values.
@@ -68,6 +109,10 @@ pub fn run_rules(ctx: &Context, options: &LintOptions) -> Vec<Finding> {
                 f.severity = s;
             }
         }
+        // One finding per rule and address within this configuration (the first).
+        out.sort_by(|a, b| (&a.file, a.location.start).cmp(&(&b.file, b.location.start)));
+        let mut seen = std::collections::HashSet::new();
+        out.retain(|f| seen.insert(f.resource.clone()));
         findings.extend(out);
     }
     findings
@@ -90,8 +135,6 @@ fn finish(mut findings: Vec<Finding>, mut errors: Vec<FileError>, files: usize) 
                 &b.resource,
             ))
     });
-    let mut seen = std::collections::HashSet::new();
-    findings.retain(|f| seen.insert((f.rule, f.resource.clone())));
     errors.sort_by(|a, b| (&a.file, a.line).cmp(&(&b.file, b.line)));
     errors.dedup();
     Report {

@@ -18,39 +18,79 @@ use crate::source::{self, SourceFile};
 /// Module calls nested deeper than this are not followed (cycles, runaway recursion).
 const MAX_MODULE_DEPTH: usize = 16;
 
-/// Loads modules and instantiates them into resources.
-pub struct Loader {
+/// The bytes of every discovered `.tf` file, read once (in parallel) by [`read_all`].
+pub type Texts = HashMap<PathBuf, Result<Arc<[u8]>, FileError>>;
+
+/// Reads every file of `modules` on all cores; also returns the module directories their
+/// `module` blocks call (canonical), from a quick scan.
+pub fn read_all(modules: &BTreeMap<PathBuf, source::ModuleDir>) -> (Texts, HashSet<PathBuf>) {
+    let all: Vec<PathBuf> = modules.values().flat_map(|m| m.files.clone()).collect();
+    let read = source::parallel_map(&all, |p| {
+        let bytes = source::read_limited(p).map(Arc::<[u8]>::from);
+        let calls = match &bytes {
+            Ok(b) => std::str::from_utf8(b)
+                .map(source::scan_module_calls)
+                .unwrap_or_default(),
+            Err(_) => Vec::new(),
+        };
+        (bytes, calls)
+    });
+    let mut texts = HashMap::new();
+    let mut called = HashSet::new();
+    for (path, (bytes, calls)) in all.into_iter().zip(read) {
+        let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        for src in calls {
+            called.insert(canonical(&dir.join(src)));
+        }
+        texts.insert(path, bytes);
+    }
+    (texts, called)
+}
+
+/// Loads the modules of one root module and instantiates them into resources. Each root
+/// gets its own loader, so parsed files live only while their root is linted.
+pub struct Loader<'s> {
+    texts: &'s Texts,
+    dir_files: &'s HashMap<PathBuf, Vec<PathBuf>>,
+    extra_dirs: HashMap<PathBuf, Vec<PathBuf>>,
     files: HashMap<PathBuf, Option<Arc<SourceFile>>>,
-    dir_files: HashMap<PathBuf, Vec<PathBuf>>,
     /// Errors of files that could not be read or parsed.
     pub errors: Vec<FileError>,
     /// Resources of the module being instantiated.
     resources: Vec<Resource>,
     var_files: Vec<PathBuf>,
-    seen_files: HashSet<PathBuf>,
+    /// Files read, for the report's count.
+    pub seen_files: HashSet<PathBuf>,
+    /// Module directories (canonical) instantiated through a `module` block.
+    pub instantiated: HashSet<PathBuf>,
 }
 
-impl Loader {
-    /// A loader over already discovered module directories, whose files are parsed now
-    /// (in parallel).
-    pub fn new(modules: &BTreeMap<PathBuf, source::ModuleDir>, var_files: &[PathBuf]) -> Self {
-        let all: Vec<PathBuf> = modules.values().flat_map(|m| m.files.clone()).collect();
-        let parsed = source::parse_all(&all);
-        let mut loader = Loader {
+/// Module directories by their real path, with their files.
+pub fn dir_index(modules: &BTreeMap<PathBuf, source::ModuleDir>) -> HashMap<PathBuf, Vec<PathBuf>> {
+    modules
+        .iter()
+        .map(|(d, m)| (canonical(d), m.files.clone()))
+        .collect()
+}
+
+impl<'s> Loader<'s> {
+    /// A loader over the files read by [`read_all`].
+    pub fn new(
+        texts: &'s Texts,
+        dir_files: &'s HashMap<PathBuf, Vec<PathBuf>>,
+        var_files: &[PathBuf],
+    ) -> Self {
+        Loader {
+            texts,
+            dir_files,
+            extra_dirs: HashMap::new(),
             files: HashMap::new(),
-            dir_files: modules
-                .iter()
-                .map(|(d, m)| (canonical(d), m.files.clone()))
-                .collect(),
             errors: Vec::new(),
             resources: Vec::new(),
             var_files: var_files.to_vec(),
             seen_files: HashSet::new(),
-        };
-        for (path, result) in all.into_iter().zip(parsed) {
-            loader.store(path, result);
+            instantiated: HashSet::new(),
         }
-        loader
     }
 
     fn store(&mut self, path: PathBuf, result: Result<SourceFile, FileError>) {
@@ -66,9 +106,12 @@ impl Loader {
         }
     }
 
-    /// How many `.tf` files were read.
-    pub fn file_count(&self) -> usize {
-        self.seen_files.len()
+    fn parse(texts: &Texts, path: &Path) -> Result<SourceFile, FileError> {
+        match texts.get(path) {
+            Some(Ok(bytes)) => source::parse_bytes(path, bytes),
+            Some(Err(e)) => Err(e.clone()),
+            None => source::read_and_parse(path),
+        }
     }
 
     /// File texts by path, for fixes.
@@ -83,42 +126,38 @@ impl Loader {
 
     fn module_files(&mut self, dir: &Path) -> Vec<Arc<SourceFile>> {
         let key = canonical(dir);
-        let paths = match self.dir_files.get(&key) {
+        let paths = match self
+            .dir_files
+            .get(&key)
+            .or_else(|| self.extra_dirs.get(&key))
+        {
             Some(p) => p.clone(),
             None => {
                 // A module outside the linted paths (`source = "../../modules/db"`).
                 let paths = source::tf_files(dir, &mut self.errors);
-                for p in &paths {
-                    if !self.files.contains_key(p) {
-                        let r = source::read_and_parse(p);
-                        self.store(p.clone(), r);
-                    }
-                }
-                self.dir_files.insert(key, paths.clone());
+                self.extra_dirs.insert(key, paths.clone());
                 paths
             }
         };
+        let missing: Vec<PathBuf> = paths
+            .iter()
+            .filter(|p| !self.files.contains_key(*p))
+            .cloned()
+            .collect();
+        let texts = self.texts;
+        // A big root module parses on all cores; small ones are parsed by their root's thread.
+        let parsed = if missing.len() >= 64 {
+            source::parallel_map(&missing, |p| Self::parse(texts, p))
+        } else {
+            missing.iter().map(|p| Self::parse(texts, p)).collect()
+        };
+        for (p, r) in missing.into_iter().zip(parsed) {
+            self.store(p, r);
+        }
         paths
             .iter()
             .filter_map(|p| self.files.get(p).cloned().flatten())
             .collect()
-    }
-
-    /// Directories (canonical) called as local modules by any of `dirs`.
-    pub fn called_dirs(&mut self, dirs: &[PathBuf]) -> HashSet<PathBuf> {
-        let mut called = HashSet::new();
-        for dir in dirs {
-            for file in self.module_files(dir) {
-                for block in file.body.get_blocks("module") {
-                    if let Some(src) = local_source(&block.body) {
-                        if let Ok(c) = fs::canonicalize(dir.join(src)) {
-                            called.insert(c);
-                        }
-                    }
-                }
-            }
-        }
-        called
     }
 
     /// Instantiates a root module (variables from tfvars and defaults) and returns its
@@ -320,6 +359,7 @@ impl Loader {
             }
         }
         for (child_dir, child_prefix, args, child_providers) in calls {
+            self.instantiated.insert(canonical(&child_dir));
             self.instantiate(
                 &child_dir,
                 &child_prefix,
@@ -509,7 +549,7 @@ fn local_source(body: &Body) -> Option<String> {
 
 /// The key a module directory is known by: its real path, so `./modules/db` reached from
 /// the root and `modules/db` found by the walk are one module.
-fn canonical(dir: &Path) -> PathBuf {
+pub fn canonical(dir: &Path) -> PathBuf {
     fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf())
 }
 

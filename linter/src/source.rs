@@ -209,33 +209,30 @@ fn walk(
     }
 }
 
-/// Reads and parses `paths` on all cores. Results keep the order of `paths`.
-pub fn parse_all(paths: &[PathBuf]) -> Vec<Result<SourceFile, FileError>> {
+/// `f` over `items` on all cores (small batches: files differ a lot in size). Results keep
+/// the order of `items`.
+pub fn parallel_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
     let threads = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
-        .min(paths.len().max(1));
-    if threads <= 1 || paths.len() < 8 {
-        return paths.iter().map(|p| read_and_parse(p)).collect();
+        .min(items.len().max(1));
+    if threads <= 1 || items.len() < 8 {
+        return items.iter().map(f).collect();
     }
     let next = std::sync::atomic::AtomicUsize::new(0);
-    let mut slots: Vec<Option<Result<SourceFile, FileError>>> = Vec::new();
-    slots.resize_with(paths.len(), || None);
+    let mut slots: Vec<Option<R>> = Vec::new();
+    slots.resize_with(items.len(), || None);
     let slots = std::sync::Mutex::new(slots);
     std::thread::scope(|s| {
         for _ in 0..threads {
             s.spawn(|| loop {
-                // Small batches: files differ a lot in size.
                 let start = next.fetch_add(4, std::sync::atomic::Ordering::Relaxed);
-                if start >= paths.len() {
+                if start >= items.len() {
                     break;
                 }
-                let end = (start + 4).min(paths.len());
-                let parsed: Vec<_> = paths[start..end]
-                    .iter()
-                    .map(|p| read_and_parse(p))
-                    .collect();
+                let end = (start + 4).min(items.len());
+                let done: Vec<R> = items[start..end].iter().map(&f).collect();
                 let mut slots = slots.lock().unwrap_or_else(|e| e.into_inner());
-                for (i, r) in parsed.into_iter().enumerate() {
+                for (i, r) in done.into_iter().enumerate() {
                     slots[start + i] = Some(r);
                 }
             });
@@ -249,27 +246,76 @@ pub fn parse_all(paths: &[PathBuf]) -> Vec<Result<SourceFile, FileError>> {
         .collect()
 }
 
-/// Reads one file and parses it.
-pub fn read_and_parse(path: &Path) -> Result<SourceFile, FileError> {
-    let err = |line: Option<u32>, column: Option<u32>, message: String| FileError {
+/// Reads and parses `paths` on all cores. Results keep the order of `paths`.
+pub fn parse_all(paths: &[PathBuf]) -> Vec<Result<SourceFile, FileError>> {
+    parallel_map(paths, |p| read_and_parse(p))
+}
+
+/// Reads a file within the size limit.
+pub fn read_limited(path: &Path) -> Result<Vec<u8>, FileError> {
+    use std::io::Read;
+    let err = |message: String| FileError {
         file: path.to_path_buf(),
-        line,
-        column,
+        line: None,
+        column: None,
         message,
     };
-    let meta = fs::metadata(path).map_err(|e| err(None, None, format!("cannot read: {e}")))?;
-    if meta.len() > MAX_FILE_BYTES {
-        return Err(err(
-            None,
-            None,
-            format!(
-                "file is {} MB, over the {} MB limit: not a hand-written Terraform file",
-                meta.len() / (1024 * 1024),
-                MAX_FILE_BYTES / (1024 * 1024)
-            ),
-        ));
+    let file = fs::File::open(path).map_err(|e| err(format!("cannot read: {e}")))?;
+    let len = file.metadata().map(|m| m.len()).unwrap_or(0);
+    if len > MAX_FILE_BYTES {
+        return Err(err(format!(
+            "file is {} MB, over the {} MB limit: not a hand-written Terraform file",
+            len / (1024 * 1024),
+            MAX_FILE_BYTES / (1024 * 1024)
+        )));
     }
-    let bytes = fs::read(path).map_err(|e| err(None, None, format!("cannot read: {e}")))?;
+    let mut bytes = Vec::with_capacity(len as usize);
+    file.take(MAX_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| err(format!("cannot read: {e}")))?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(err("file grew over the size limit while being read".into()));
+    }
+    Ok(bytes)
+}
+
+/// The local sources (`./x`, `../x`) of the `module` blocks in a file, found by a quick
+/// scan instead of a parse: it only proposes which directories are root modules, and the
+/// engine corrects it with what the parse finds.
+pub fn scan_module_calls(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut depth = 0i32;
+    let mut in_module = false;
+    for line in text.lines() {
+        let t = line.trim();
+        if depth == 0 {
+            in_module = t.starts_with("module ") || t.starts_with("module\t");
+        }
+        if in_module && depth == 1 {
+            let value = t
+                .strip_prefix("source")
+                .and_then(|r| r.trim_start().strip_prefix('='))
+                .and_then(|v| v.trim_start().strip_prefix('"'))
+                .and_then(|q| q.find('"').map(|end| &q[..end]));
+            if let Some(src) = value.filter(|s| s.starts_with("./") || s.starts_with("../")) {
+                out.push(src.to_string());
+            }
+        }
+        for b in t.bytes() {
+            match b {
+                b'{' => depth += 1,
+                b'}' => depth -= 1,
+                _ => {}
+            }
+        }
+        depth = depth.max(0);
+    }
+    out
+}
+
+/// Reads one file and parses it.
+pub fn read_and_parse(path: &Path) -> Result<SourceFile, FileError> {
+    let bytes = read_limited(path)?;
     parse_bytes(path, &bytes)
 }
 
@@ -383,6 +429,12 @@ mod tests {
         let deep = format!("a = {}1{}", "[".repeat(1000), "]".repeat(1000));
         let e = parse_bytes(Path::new("x.tf"), deep.as_bytes()).unwrap_err();
         assert!(e.message.contains("nesting"), "{e:?}");
+    }
+
+    #[test]
+    fn module_calls_are_found_by_the_scan() {
+        let text = "module \"db\" {\n  source = \"./modules/db\"\n  x      = { a = 1 }\n}\n\nmodule \"vpc\" {\n  source  = \"terraform-aws-modules/vpc/aws\"\n}\n\nresource \"a\" \"b\" {\n  source = \"./not-a-module\"\n}\n";
+        assert_eq!(scan_module_calls(text), ["./modules/db"]);
     }
 
     #[test]
