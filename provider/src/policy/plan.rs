@@ -152,6 +152,16 @@ pub async fn plan(
     validate(diags, config, Some(&regions));
     fill_defaults(&mut proposed, config, &regions);
     proposed.id = proposed.name.clone();
+    // A plan that changes nothing needs no AWS call: refresh has already read the live
+    // resources into the prior state, and the live checks below ran when the targets were
+    // last changed.
+    let nothing_to_check = prior.is_some_and(|prior| {
+        let mut probe = proposed.clone();
+        set_model_outputs(&mut probe, &regions);
+        probe.compliant = prior.compliant;
+        probe.findings = prior.findings.clone();
+        &probe == prior
+    });
 
     if let Value::Value(name) = &proposed.name {
         let prior_name = prior.and_then(|p| p.name.as_ref_option().cloned());
@@ -199,6 +209,14 @@ pub async fn plan(
             }
         }
         // Checks against live resources (when they exist already).
+        if nothing_to_check {
+            set_model_outputs(&mut proposed, &regions);
+            if let Some(prior) = prior {
+                proposed.compliant = prior.compliant;
+                proposed.findings = prior.findings.clone();
+            }
+            return proposed;
+        }
         let primary = clients.rds(regions.primary).await;
         if let Value::Value(blocks) = proposed.rds.as_mut() {
             let lives = join_all(blocks.iter().map(|b| {
