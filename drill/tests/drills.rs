@@ -372,3 +372,78 @@ async fn an_rds_drill_restores_a_temporary_instance_and_deletes_it() {
         report.notes
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_webhook_gets_a_chat_line_and_the_report_without_secrets() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let (moto, pg) = (Moto::start().unwrap(), Postgres::start().unwrap());
+    seed(&pg);
+    put(&moto, "backups", "daily/orders.dump", dump(&pg, "-Fc")).await;
+    let clients = MotoClients::new(&moto).await;
+    let spec = spec(
+        &pg,
+        "s3://backups/daily/",
+        &[("orders", "SELECT count(*) FROM orders", "> 0")],
+        "t5",
+    );
+    let report = run(&spec, &clients, &CancellationToken::new())
+        .await
+        .unwrap();
+
+    // A one-shot HTTP server standing in for the chat tool.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hooks/dr", listener.local_addr().unwrap());
+    let server = tokio::spawn(async move {
+        let (mut sock, _) = listener.accept().await.unwrap();
+        let mut buf = Vec::new();
+        let mut chunk = [0u8; 4096];
+        loop {
+            let n = sock.read(&mut chunk).await.unwrap();
+            buf.extend_from_slice(&chunk[..n]);
+            let text = String::from_utf8_lossy(&buf);
+            if let Some((head, body)) = text.split_once("\r\n\r\n") {
+                let len: usize = head
+                    .lines()
+                    .find_map(|l| l.strip_prefix("Content-Length: "))
+                    .unwrap()
+                    .trim()
+                    .parse()
+                    .unwrap();
+                if body.len() >= len {
+                    break;
+                }
+            }
+            if n == 0 {
+                break;
+            }
+        }
+        sock.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
+            .await
+            .unwrap();
+        String::from_utf8(buf).unwrap()
+    });
+    drkit_drill::post_webhook(&url, &report)
+        .await
+        .expect("posted");
+    let request = server.await.unwrap();
+    assert!(request.starts_with("POST /hooks/dr HTTP/1.1"), "{request}");
+    let body: serde_json::Value =
+        serde_json::from_str(request.split_once("\r\n\r\n").unwrap().1).unwrap();
+    assert!(
+        body["text"]
+            .as_str()
+            .unwrap()
+            .contains("DR drill orders: RTO"),
+        "{body}"
+    );
+    assert_eq!(body["report"]["verify_results"][0]["value"], "5000");
+    assert!(
+        !request.contains(pg.password()),
+        "the password leaked into the webhook"
+    );
+
+    let err = drkit_drill::post_webhook("https://hooks.example.com/x", &report)
+        .await
+        .unwrap_err();
+    assert!(err.contains("only http://"), "{err}");
+}

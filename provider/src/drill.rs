@@ -38,7 +38,10 @@ pub fn spec(diags: &mut Diagnostics, clients: &AwsClients, s: &DrillState) -> Op
             restore_time,
             instance_class: known(&r.instance_class),
             from_replicated_backups: r.from_replicated_backups == Value::Value(true),
-            promised_retention_days: None,
+            promised_retention_days: r
+                .expect_retention_days
+                .as_ref_option()
+                .and_then(|d| u32::try_from(*d).ok()),
         })
     } else if let Value::Value(d) = &s.postgres_dump {
         Source::PostgresDump(DumpSource {

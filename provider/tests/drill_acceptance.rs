@@ -233,7 +233,8 @@ resource "dr_drill" "orders" {
   rto       = "1h"
 
   rds {
-    instance_identifier = "orders-db"
+    instance_identifier   = "orders-db"
+    expect_retention_days = 7
   }
 }
 "#,
@@ -247,6 +248,11 @@ resource "dr_drill" "orders" {
         .as_str()
         .unwrap()
         .starts_with("temporary instance drkit-drill-"));
+    // The instance was created seconds ago: its backups cannot reach 7 days back yet.
+    assert!(
+        report["notes"].to_string().contains("less than the 7 days"),
+        "{report:#}"
+    );
     let ids: Vec<String> = moto
         .rds(PRIMARY)
         .await

@@ -170,6 +170,9 @@ pub struct RdsBlock {
     /// Restore from backups replicated into `region`.
     #[serde(default)]
     pub from_replicated_backups: Value<bool>,
+    /// Retention the policy promises; the earliest restorable point must be this old.
+    #[serde(default)]
+    pub expect_retention_days: Value<i64>,
 }
 
 /// `postgres_dump { }`.
@@ -289,6 +292,7 @@ pub fn schema() -> Schema {
             "restore_time" => attr(Str, Optional, "`latest` (default), `random` (a point inside the retention window), `snapshot` (the newest snapshot) or an RFC 3339 time."),
             "instance_class" => attr(Str, Optional, "Class of the temporary instance. Default: the source's."),
             "from_replicated_backups" => attr(Bool, Optional, "Restore from the automated backups replicated into `region` (cross-region backup replication)."),
+            "expect_retention_days" => attr(Number, Optional, "The retention the policy promises (e.g. `dr_policy.x.rds[0].backup_retention_days`): the report notes it when the earliest restorable point is younger."),
         },
     );
     let dump = block(
