@@ -171,6 +171,23 @@ async fn main() -> Result<()> {
         dr.env("TF_CLI_ARGS_apply", "-parallelism=10");
         dr.apply()?;
         builtin.apply()?;
+        for par in [1, 10] {
+            let p = format!("-parallelism={par}");
+            let args = [
+                "plan",
+                "-refresh=false",
+                "-input=false",
+                "-lock=false",
+                p.as_str(),
+            ];
+            let t_dr = time_plan(&dr, &args, runs)?;
+            let t_b = time_plan(&builtin, &args, runs)?;
+            println!(
+                "{n:>5} {par:>4} {t_dr:>12.3} {t_b:>15.3} {:>7.2} {:>16.2}   (no-op plan after apply)",
+                t_dr / t_b,
+                (t_dr - t_b) * 1000.0 / n as f64
+            );
+        }
         let args = [
             "plan",
             "-refresh-only",
