@@ -221,6 +221,21 @@ pub async fn sweep_leftovers(
     removed
 }
 
+/// `run_id` in lowercase letters and digits, anything else replaced by `sep`: safe in RDS
+/// identifiers (`-`) and PostgreSQL database names (`_`).
+pub(crate) fn name_safe(run_id: &str, sep: char) -> String {
+    run_id
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                sep
+            }
+        })
+        .collect()
+}
+
 /// Waits for `fut` unless `cancel` fires or `deadline` passes first.
 pub(crate) async fn guarded<T>(
     cancel: &CancellationToken,

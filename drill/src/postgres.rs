@@ -15,17 +15,7 @@ pub const SCRATCH_PREFIX: &str = "drkit_drill_";
 
 /// The scratch database name of a run (lowercase, safe as an identifier).
 pub fn scratch_name(run_id: &str) -> String {
-    let clean: String = run_id
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() {
-                c.to_ascii_lowercase()
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    format!("{SCRATCH_PREFIX}{clean}")
+    format!("{SCRATCH_PREFIX}{}", crate::name_safe(run_id, '_'))
 }
 
 /// Connects to `database` on `target`.

@@ -19,17 +19,7 @@ fn err(op: &str, e: impl std::error::Error) -> String {
 
 /// The temporary instance's identifier for a run (RDS: letters, digits, hyphens; 63 max).
 pub fn temp_identifier(run_id: &str) -> String {
-    let clean: String = run_id
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() {
-                c.to_ascii_lowercase()
-            } else {
-                '-'
-            }
-        })
-        .collect();
-    let mut id = format!("{NAME_PREFIX}{clean}");
+    let mut id = format!("{NAME_PREFIX}{}", crate::name_safe(run_id, '-'));
     id.truncate(63);
     id.trim_end_matches('-').to_string()
 }

@@ -15,3 +15,4 @@ pub mod policy;
 pub mod provider;
 pub mod resources;
 pub mod runbook;
+pub mod schema_helpers;

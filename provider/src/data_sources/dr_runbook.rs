@@ -7,9 +7,7 @@
 use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
-use tf_provider::schema::{
-    Attribute, AttributeConstraint, AttributeType, Block, Description, Schema,
-};
+use tf_provider::schema::{AttributeConstraint, AttributeType, Block, Description, Schema};
 use tf_provider::value::{Value, ValueEmpty};
 use tf_provider::{map, AttributePath, DataSource, Diagnostics};
 
@@ -55,14 +53,7 @@ pub struct RunbookState {
     pub markdown: Value<String>,
 }
 
-fn attr(attr_type: AttributeType, constraint: AttributeConstraint, text: &str) -> Attribute {
-    Attribute {
-        attr_type,
-        description: Description::markdown(text),
-        constraint,
-        ..Default::default()
-    }
-}
+use crate::schema_helpers::attr;
 
 /// The `dr_runbook` schema.
 pub fn schema() -> Schema {

@@ -14,9 +14,7 @@ use std::time::Duration as StdDuration;
 use drkit_drill::{DrillReport, HistoryEntry};
 use drlint::model::Duration;
 use serde::{Deserialize, Serialize};
-use tf_provider::schema::{
-    Attribute, AttributeConstraint, AttributeType, Block, Description, NestedBlock, Schema,
-};
+use tf_provider::schema::{AttributeConstraint, AttributeType, NestedBlock, Schema};
 use tf_provider::value::{Value, ValueEmpty};
 use tf_provider::{map, AttributePath, Diagnostics, Resource};
 use time::format_description::well_known::Rfc3339;
@@ -255,22 +253,7 @@ pub struct HistoryState {
 // Schema
 // ---------------------------------------------------------------------------------------
 
-fn attr(attr_type: AttributeType, constraint: AttributeConstraint, text: &str) -> Attribute {
-    Attribute {
-        attr_type,
-        description: Description::markdown(text),
-        constraint,
-        ..Default::default()
-    }
-}
-
-fn block(text: &str, attributes: HashMap<String, Attribute>) -> Block {
-    Block {
-        description: Description::markdown(text),
-        attributes,
-        ..Default::default()
-    }
-}
+use crate::schema_helpers::{attr, block};
 
 /// Default limit for a whole drill.
 const DEFAULT_TIMEOUT: &str = "2h";

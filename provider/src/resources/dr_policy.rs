@@ -6,13 +6,10 @@
 //! update, destroy, import. The pure logic lives in [`crate::policy`]; the AWS calls in
 //! [`crate::policy::rds`] and [`crate::policy::s3`].
 
-use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use serde::{Deserialize, Serialize};
-use tf_provider::schema::{
-    Attribute, AttributeConstraint, AttributeType, Block, Description, NestedBlock, Schema,
-};
+use tf_provider::schema::{AttributeConstraint, AttributeType, NestedBlock, Schema};
 use tf_provider::value::{Value, ValueEmpty};
 use tf_provider::{map, AttributePath, Diagnostics, Resource};
 
@@ -270,22 +267,7 @@ pub struct TimeoutsBlock {
 // Schema
 // ---------------------------------------------------------------------------------------
 
-fn attr(attr_type: AttributeType, constraint: AttributeConstraint, text: &str) -> Attribute {
-    Attribute {
-        attr_type,
-        description: Description::markdown(text),
-        constraint,
-        ..Default::default()
-    }
-}
-
-fn block(text: &str, attributes: HashMap<String, Attribute>) -> Block {
-    Block {
-        description: Description::markdown(text),
-        attributes,
-        ..Default::default()
-    }
-}
+use crate::schema_helpers::{attr, block};
 
 /// The `dr_policy` schema; every attribute and block is described (the docs are built
 /// from these descriptions).
@@ -588,6 +570,7 @@ impl Resource for DrPolicy {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use tf_provider::schema::Block;
 
     fn descriptions_missing(block: &Block, path: &str, out: &mut Vec<String>) {
         if block.description.content.is_empty() || block.description.content == "empty" {
