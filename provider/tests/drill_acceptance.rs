@@ -338,3 +338,124 @@ resource "dr_drill" "bad" {
         assert!(text.contains(expected), "missing {expected:?} in:\n{text}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn ctrl_c_during_a_drill_stops_it_and_tears_down() {
+    let (moto, pg) = (Moto::start().unwrap(), Postgres::start().unwrap());
+    seeded(&moto, &pg).await;
+    let slow = r#"
+  verify {
+    name   = "a query that would run for ten minutes"
+    sql    = "SELECT pg_sleep(600)"
+    expect = "rows = 1"
+  }
+"#;
+    let tf = setup(&moto, &pg, &drill(&pg, "", slow));
+    let child = tf
+        .command(&["apply", "-auto-approve", "-input=false"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait for the drill to be verifying: its scratch database exists and is in use.
+    let mut verifying = false;
+    for _ in 0..600 {
+        let busy = pg
+            .psql(
+                "postgres",
+                "SELECT count(*) FROM pg_stat_activity WHERE datname LIKE 'drkit_drill_%' AND query LIKE '%pg_sleep%'",
+            )
+            .unwrap();
+        if busy == "1" {
+            verifying = true;
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert!(verifying, "the drill never reached its verification");
+    // Ctrl-C reaches terraform, which sends StopProvider to the plugin.
+    let signalled = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(signalled.success());
+    let out = child.wait_with_output().unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!out.status.success(), "{text}");
+    assert!(text.contains("interrupted during verification"), "{text}");
+    assert!(
+        scratch_dbs(&pg).is_empty(),
+        "the scratch database survived Ctrl-C"
+    );
+    // The figures of the interrupted run are in the state; the next apply drills again.
+    let state = tf.resource("dr_drill.shop").unwrap();
+    assert_eq!(state["passed"], false, "{state:#}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn after_a_crash_mid_drill_the_next_apply_removes_the_leftovers() {
+    use std::os::unix::process::CommandExt;
+    let (moto, pg) = (Moto::start().unwrap(), Postgres::start().unwrap());
+    seeded(&moto, &pg).await;
+    let slow = r#"
+  verify {
+    name   = "slow"
+    sql    = "SELECT pg_sleep(600)"
+    expect = "rows = 1"
+  }
+"#;
+    let tf = setup(&moto, &pg, &drill(&pg, "", slow));
+    let child = tf
+        .command(&["apply", "-auto-approve", "-input=false"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .process_group(0)
+        .spawn()
+        .unwrap();
+    let pgid = child.id();
+    let mut left = Vec::new();
+    for _ in 0..600 {
+        left = scratch_dbs(&pg);
+        if !left.is_empty() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert!(
+        !left.is_empty(),
+        "the drill never created its scratch database"
+    );
+    // SIGKILL the plugin and terraform: nothing gets to clean up.
+    std::process::Command::new("pkill")
+        .args(["-KILL", "-P", &pgid.to_string()])
+        .status()
+        .unwrap();
+    std::process::Command::new("kill")
+        .args(["-KILL", "--", &format!("-{pgid}")])
+        .status()
+        .unwrap();
+    let mut child = child;
+    let _ = child.wait();
+    assert_eq!(
+        scratch_dbs(&pg),
+        left,
+        "the crash left the scratch database behind"
+    );
+
+    policy_support::rewrite(&tf, &moto, &drill(&pg, "", COUNT_CHECK));
+    tf.apply().unwrap();
+    assert!(scratch_dbs(&pg).is_empty(), "the leftover was not removed");
+    let state = tf.resource("dr_drill.shop").unwrap();
+    let report: serde_json::Value =
+        serde_json::from_str(state["report"].as_str().unwrap()).unwrap();
+    assert!(
+        report["notes"]
+            .to_string()
+            .contains(&format!("scratch database {}", left[0])),
+        "{report:#}"
+    );
+}

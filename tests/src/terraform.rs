@@ -116,18 +116,8 @@ impl Terraform {
 
     /// Runs `terraform ARGS` and returns what it did, whatever the exit status.
     pub fn run(&self, args: &[&str]) -> Result<Output> {
-        let mut cmd = Command::new(&self.terraform);
-        cmd.args(args);
-        if args.first().is_some_and(|sub| TAKES_NO_COLOR.contains(sub)) {
-            cmd.arg("-no-color");
-        }
-        let out = cmd
-            .current_dir(self.dir.path())
-            .env("TF_CLI_CONFIG_FILE", &self.cli_config)
-            .env("TF_IN_AUTOMATION", "1")
-            .env("TF_INPUT", "0")
-            .env("CHECKPOINT_DISABLE", "1")
-            .envs(self.env.iter().map(|(k, v)| (k, v)))
+        let out = self
+            .command(args)
             .output()
             .with_context(|| format!("running {}", self.terraform.display()))?;
         Ok(Output {
@@ -135,6 +125,23 @@ impl Terraform {
             stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
             stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
         })
+    }
+
+    /// `terraform ARGS` ready to run in this directory with the provider override, for tests
+    /// that drive the process themselves (interrupts).
+    pub fn command(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new(&self.terraform);
+        cmd.args(args);
+        if args.first().is_some_and(|sub| TAKES_NO_COLOR.contains(sub)) {
+            cmd.arg("-no-color");
+        }
+        cmd.current_dir(self.dir.path())
+            .env("TF_CLI_CONFIG_FILE", &self.cli_config)
+            .env("TF_IN_AUTOMATION", "1")
+            .env("TF_INPUT", "0")
+            .env("CHECKPOINT_DISABLE", "1")
+            .envs(self.env.iter().map(|(k, v)| (k, v)));
+        cmd
     }
 
     /// Runs `terraform ARGS` and fails with its whole output unless it exits 0.
