@@ -100,14 +100,42 @@ pub async fn sweep(target: &Target) -> Vec<String> {
     let mut removed = Vec::new();
     for row in rows {
         let name: String = row.get(0);
+        // A running drill (here or in another process) holds its database's lock; only
+        // databases whose drill is gone are leftovers.
+        let free = client
+            .query_one("SELECT pg_try_advisory_lock(hashtext($1))", &[&name])
+            .await
+            .is_ok_and(|r| r.get::<_, bool>(0));
+        if !free {
+            continue;
+        }
         if drop_scratch(target, &name).await.is_ok() {
             removed.push(format!(
                 "scratch database {name} on {}:{}",
                 target.host, target.port
             ));
         }
+        let _ = client
+            .query_one("SELECT pg_advisory_unlock(hashtext($1))", &[&name])
+            .await;
     }
     removed
+}
+
+/// Marks the scratch database `name` as in use for as long as the returned connection
+/// lives (a session advisory lock), so that other drills' sweeps leave it alone.
+pub async fn hold(target: &Target, name: &str) -> Result<tokio_postgres::Client, String> {
+    let client = connect(target, &target.database).await?;
+    client
+        .query_one("SELECT pg_advisory_lock(hashtext($1))", &[&name])
+        .await
+        .map_err(|e| {
+            format!(
+                "cannot lock the scratch database name {name}: {}",
+                pg_error(&e)
+            )
+        })?;
+    Ok(client)
 }
 
 /// Where `tool` (`pg_restore`, `psql`) is.

@@ -44,6 +44,8 @@ pub(crate) async fn run(
         .tempdir()
         .map_err(|e| format!("cannot create a temporary directory: {e}"))?;
     let mut created = false;
+    // Held until teardown is done: tells concurrent drills this database is not a leftover.
+    let lock = postgres::hold(target, &scratch).await?;
     let result = body(
         spec,
         dump,
@@ -71,6 +73,7 @@ pub(crate) async fn run(
             error: dropped.err(),
         });
     }
+    drop(lock);
     let dir = workdir.path().display().to_string();
     let removed = workdir.close();
     report.teardown.push(TeardownStep {

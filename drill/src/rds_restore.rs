@@ -17,6 +17,10 @@ fn err(op: &str, e: impl std::error::Error) -> String {
     format!("{op}: {}", aws_sdk_rds::error::DisplayErrorContext(e))
 }
 
+/// Tag with the Unix time after which a temporary instance counts as a leftover (the
+/// drill's time limit): another apply's sweep never deletes a drill still running.
+pub const EXPIRES_TAG: &str = "drkit:drill-expires";
+
 /// The temporary instance's identifier for a run (RDS: letters, digits, hyphens; 63 max).
 pub fn temp_identifier(run_id: &str) -> String {
     let mut id = format!("{NAME_PREFIX}{}", crate::name_safe(run_id, '-'));
@@ -104,8 +108,13 @@ async fn body(
         .clone()
         .or_else(|| source.db_instance_class().map(str::to_string))
         .unwrap_or_else(|| "db.t3.micro".into());
+    let expires = OffsetDateTime::now_utc().unix_timestamp() + spec.timeout.as_secs() as i64;
     let tags = vec![
         Tag::builder().key(TAG_KEY).value(&spec.run_id).build(),
+        Tag::builder()
+            .key(EXPIRES_TAG)
+            .value(expires.to_string())
+            .build(),
         Tag::builder()
             .key("drkit:source")
             .value(&src.instance_identifier)
@@ -326,7 +335,14 @@ pub(crate) async fn sweep(clients: &dyn Clients, region: &str) -> Vec<String> {
             continue;
         };
         let tagged = db.tag_list().iter().any(|t| t.key() == Some(TAG_KEY));
-        if tagged && id.starts_with(NAME_PREFIX) && delete(&rds, id).await.is_ok() {
+        // A drill still within its time limit (here or in another apply) is not a leftover.
+        let expired = db
+            .tag_list()
+            .iter()
+            .find(|t| t.key() == Some(EXPIRES_TAG))
+            .and_then(|t| t.value()?.parse::<i64>().ok())
+            .is_none_or(|at| at < OffsetDateTime::now_utc().unix_timestamp());
+        if tagged && expired && id.starts_with(NAME_PREFIX) && delete(&rds, id).await.is_ok() {
             removed.push(format!("temporary instance {id} in {region}"));
         }
     }

@@ -447,3 +447,44 @@ async fn the_webhook_gets_a_chat_line_and_the_report_without_secrets() {
         .unwrap_err();
     assert!(err.contains("only http://"), "{err}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_sweep_leaves_a_running_drill_alone() {
+    let (moto, pg) = (Moto::start().unwrap(), Postgres::start().unwrap());
+    seed(&pg);
+    put(&moto, "backups", "daily/orders.dump", dump(&pg, "-Fc")).await;
+    let clients = MotoClients::new(&moto).await;
+    let slow = spec(
+        &pg,
+        "s3://backups/daily/",
+        &[("slow", "SELECT pg_sleep(5)", "rows = 1")],
+        "busy",
+    );
+    let running = tokio::spawn(async move {
+        let clients = clients;
+        run(&slow, &clients, &CancellationToken::new()).await
+    });
+    // While it verifies, another drill's sweep runs against the same server.
+    let mut seen = false;
+    for _ in 0..100 {
+        if !scratch_dbs(&pg).is_empty() {
+            seen = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(seen, "the slow drill never created its scratch database");
+    let other = MotoClients::new(&moto).await;
+    let removed =
+        drkit_drill::sweep_leftovers(&other, &["us-east-1".into()], Some(&target(&pg))).await;
+    assert!(
+        removed.is_empty(),
+        "a running drill's database was swept: {removed:?}"
+    );
+    let report = running
+        .await
+        .unwrap()
+        .expect("the running drill still passes");
+    assert!(report.verify_results[0].passed);
+    assert!(scratch_dbs(&pg).is_empty());
+}

@@ -93,10 +93,14 @@ pub fn spec(diags: &mut Diagnostics, clients: &AwsClients, s: &DrillState) -> Op
         _ => Vec::new(),
     };
     let started = OffsetDateTime::now_utc();
+    // Unique per run, also between drills of one apply (they run in parallel) and between
+    // processes: time, process and a counter.
+    static RUNS: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
     let run_id = format!(
-        "{}-{}",
+        "{}-{}-{}",
         started.unix_timestamp(),
-        std::process::id() % 10_000
+        std::process::id() % 100_000,
+        RUNS.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
     );
     Some(DrillSpec {
         name: known(&s.policy_id).unwrap_or_else(|| "drill".into()),
