@@ -13,6 +13,7 @@
 mod expect;
 mod postgres;
 mod postgres_dump;
+pub mod rds_create;
 mod rds_restore;
 mod report;
 mod secret;

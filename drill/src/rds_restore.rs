@@ -7,6 +7,7 @@ use std::time::Duration;
 use aws_sdk_rds::types::Tag;
 use time::OffsetDateTime;
 
+use crate::rds_create::{create_once, no_sdk_retries};
 use crate::report::rfc3339;
 use crate::{
     guarded, postgres, CancellationToken, Clients, DrillReport, DrillSpec, RdsSource, RestoreTime,
@@ -59,11 +60,14 @@ pub(crate) async fn run(
     report.phase("teardown");
     if created {
         let deleted = delete(&rds, &temp).await;
-        report.teardown.push(TeardownStep {
-            what: format!("temporary instance {temp} in {region}"),
-            ok: deleted.is_ok(),
-            error: deleted.err(),
-        });
+        // Not there: the restore was refused before it created anything.
+        if deleted != Ok(false) {
+            report.teardown.push(TeardownStep {
+                what: format!("temporary instance {temp} in {region}"),
+                ok: deleted.is_ok(),
+                error: deleted.err(),
+            });
+        }
     }
     report.end_phase();
     result
@@ -153,17 +157,23 @@ async fn body(
                 .unwrap_or_default()
                 .to_string();
             let at = newest.snapshot_create_time().map(to_time).unwrap_or(now);
+            // Torn down even when the answer to the restore is lost after RDS acted.
+            *created = true;
             guarded(cancel, deadline, "the snapshot restore", async {
-                rds.restore_db_instance_from_db_snapshot()
-                    .db_instance_identifier(temp)
-                    .db_snapshot_identifier(&snap_id)
-                    .db_instance_class(&class)
-                    .set_tags(Some(tags.clone()))
-                    .deletion_protection(false)
-                    .publicly_accessible(false)
-                    .send()
-                    .await
-                    .map_err(|e| err("RestoreDBInstanceFromDBSnapshot", e))
+                create_once(rds, temp, || {
+                    rds.restore_db_instance_from_db_snapshot()
+                        .db_instance_identifier(temp)
+                        .db_snapshot_identifier(&snap_id)
+                        .db_instance_class(&class)
+                        .set_tags(Some(tags.clone()))
+                        .deletion_protection(false)
+                        .publicly_accessible(false)
+                        .customize()
+                        .config_override(no_sdk_retries())
+                        .send()
+                })
+                .await
+                .map_err(|e| err("RestoreDBInstanceFromDBSnapshot", e))
             })
             .await?;
             report.restored_from = Some(format!("snapshot {snap_id}"));
@@ -198,10 +208,16 @@ async fn body(
                 )),
                 None => req.use_latest_restorable_time(true),
             };
+            *created = true;
             guarded(cancel, deadline, "the point-in-time restore", async {
-                req.send()
-                    .await
-                    .map_err(|e| err("RestoreDBInstanceToPointInTime", e))
+                create_once(rds, temp, || {
+                    req.clone()
+                        .customize()
+                        .config_override(no_sdk_retries())
+                        .send()
+                })
+                .await
+                .map_err(|e| err("RestoreDBInstanceToPointInTime", e))
             })
             .await?;
             let at = point
@@ -215,7 +231,6 @@ async fn body(
             at
         }
     };
-    *created = true;
     report.restore_point = Some(rfc3339(point));
     report.set_rpo((OffsetDateTime::now_utc() - point).as_seconds_f64());
     let endpoint = guarded(
@@ -308,7 +323,8 @@ async fn wait_available(
 }
 
 /// Deletes a temporary instance: no final snapshot, and its own automated backups go too.
-async fn delete(rds: &aws_sdk_rds::Client, id: &str) -> Result<(), String> {
+/// `Ok(false)`: there was no such instance.
+async fn delete(rds: &aws_sdk_rds::Client, id: &str) -> Result<bool, String> {
     match rds
         .delete_db_instance()
         .db_instance_identifier(id)
@@ -317,8 +333,8 @@ async fn delete(rds: &aws_sdk_rds::Client, id: &str) -> Result<(), String> {
         .send()
         .await
     {
-        Ok(_) => Ok(()),
-        Err(e) if format!("{:?}", e).contains("DBInstanceNotFound") => Ok(()),
+        Ok(_) => Ok(true),
+        Err(e) if format!("{:?}", e).contains("DBInstanceNotFound") => Ok(false),
         Err(e) => Err(err("DeleteDBInstance", e)),
     }
 }
@@ -342,7 +358,7 @@ pub(crate) async fn sweep(clients: &dyn Clients, region: &str) -> Vec<String> {
             .find(|t| t.key() == Some(EXPIRES_TAG))
             .and_then(|t| t.value()?.parse::<i64>().ok())
             .is_none_or(|at| at < OffsetDateTime::now_utc().unix_timestamp());
-        if tagged && expired && id.starts_with(NAME_PREFIX) && delete(&rds, id).await.is_ok() {
+        if tagged && expired && id.starts_with(NAME_PREFIX) && delete(&rds, id).await == Ok(true) {
             removed.push(format!("temporary instance {id} in {region}"));
         }
     }

@@ -141,30 +141,31 @@ pub(super) async fn ensure_replica(
                 ))?
         }
         Some(live) => {
-            if !live
-                .source
-                .as_deref()
-                .is_some_and(|s| rds::same_instance(s, source))
-            {
-                return Err(error(
-                    "Replica identifier taken",
-                    format!(
-                        "{what} exists but is not a read replica of {} ({}). It may have been \
-                         promoted during a failover. Choose another identifier, or delete or \
-                         rename that instance.",
-                        r.identifier,
-                        match &live.source {
-                            Some(s) => format!("it replicates {s}"),
-                            None => "it is a standalone instance".to_string(),
-                        }
-                    ),
-                    rp.attribute("identifier"),
-                ));
-            }
             tracing::info!(replica = %rep.identifier, "adopting existing read replica");
             live
         }
     };
+    // Also after a create: an instance that took the name meanwhile is not adopted.
+    if !live
+        .source
+        .as_deref()
+        .is_some_and(|s| rds::same_instance(s, source))
+    {
+        return Err(error(
+            "Replica identifier taken",
+            format!(
+                "{what} exists but is not a read replica of {} ({}). It may have been \
+                 promoted during a failover. Choose another identifier, or delete or \
+                 rename that instance.",
+                r.identifier,
+                match &live.source {
+                    Some(s) => format!("it replicates {s}"),
+                    None => "it is a standalone instance".to_string(),
+                }
+            ),
+            rp.attribute("identifier"),
+        ));
+    }
     let m = rds::Modify {
         retention: (live.retention != rep.retention).then_some(rep.retention),
         instance_class: rep

@@ -298,19 +298,22 @@ pub struct NewReplica {
 
 /// `CreateDBInstanceReadReplica`, called in the DR region with the source's ARN.
 pub async fn create_replica(client: &Client, r: &NewReplica) -> Result<(), AwsError> {
-    client
-        .create_db_instance_read_replica()
-        .db_instance_identifier(&r.identifier)
-        .source_db_instance_identifier(&r.source_arn)
-        .set_db_instance_class(r.instance_class.clone())
-        .set_kms_key_id(r.kms_key_id.clone())
-        .deletion_protection(r.deletion_protection)
-        .copy_tags_to_snapshot(r.copy_tags)
-        .set_tags(Some(r.tags.iter().map(|(k, v)| tag(k, v)).collect()))
-        .send()
-        .await
-        .map_err(aws("CreateDBInstanceReadReplica"))?;
-    Ok(())
+    drkit_drill::rds_create::create_once(client, &r.identifier, || {
+        client
+            .create_db_instance_read_replica()
+            .db_instance_identifier(&r.identifier)
+            .source_db_instance_identifier(&r.source_arn)
+            .set_db_instance_class(r.instance_class.clone())
+            .set_kms_key_id(r.kms_key_id.clone())
+            .deletion_protection(r.deletion_protection)
+            .copy_tags_to_snapshot(r.copy_tags)
+            .set_tags(Some(r.tags.iter().map(|(k, v)| tag(k, v)).collect()))
+            .customize()
+            .config_override(drkit_drill::rds_create::no_sdk_retries())
+            .send()
+    })
+    .await
+    .map_err(|e| AwsError::from_sdk("CreateDBInstanceReadReplica", e))
 }
 
 /// `StartDBInstanceAutomatedBackupsReplication`, called in the destination region.
