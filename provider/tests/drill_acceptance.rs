@@ -1,92 +1,17 @@
 //! `dr_drill` through the real terraform CLI: a PostgreSQL 15 scratch cluster, a real
 //! `pg_dump` stored in moto S3, and RDS restores in moto. Checked with psql and the AWS SDK.
 
+mod drill_support;
 mod policy_support;
 
+use drill_support::*;
 use drkit_testkit::{Moto, Postgres, Terraform};
 use policy_support::{seed_db, terraform, PRIMARY};
-
-const PASSWORD_ENV: &str = "DRILL_PG_PASSWORD";
-
-async fn seeded(moto: &Moto, pg: &Postgres) {
-    pg.psql("postgres", "CREATE DATABASE shop").unwrap();
-    pg.psql(
-        "shop",
-        "CREATE TABLE orders (id serial PRIMARY KEY, total numeric);
-         INSERT INTO orders (total) SELECT g FROM generate_series(1, 2500) g;",
-    )
-    .unwrap();
-    let out = pg
-        .client("pg_dump")
-        .args(["-Fc", "-d", "shop"])
-        .output()
-        .unwrap();
-    assert!(out.status.success());
-    let s3 = moto.s3(PRIMARY).await;
-    s3.create_bucket()
-        .bucket("shop-backups")
-        .send()
-        .await
-        .unwrap();
-    s3.put_object()
-        .bucket("shop-backups")
-        .key("daily/shop.dump")
-        .body(out.stdout.into())
-        .send()
-        .await
-        .unwrap();
-}
-
-fn drill(pg: &Postgres, extra: &str, checks: &str) -> String {
-    format!(
-        r#"
-resource "dr_drill" "shop" {{
-  policy_id = "shop"
-  rpo       = "1h"
-  rto       = "10m"
-  {extra}
-
-  postgres_dump {{
-    s3_uri = "s3://shop-backups/daily/"
-  }}
-
-  target {{
-    host         = "{host}"
-    port         = {port}
-    username     = "{user}"
-    password_env = "{PASSWORD_ENV}"
-    pg_bin_dir   = "{bin}"
-  }}
-  {checks}
-}}
-"#,
-        host = pg.host(),
-        port = pg.port(),
-        user = pg.user(),
-        bin = pg.bin_dir().display(),
-    )
-}
-
-const COUNT_CHECK: &str = r#"
-  verify {
-    name   = "orders restored"
-    sql    = "SELECT count(*) FROM orders"
-    expect = "= 2500"
-  }
-"#;
 
 fn setup(moto: &Moto, pg: &Postgres, resources: &str) -> Terraform {
     let mut tf = terraform(moto, resources);
     tf.env(PASSWORD_ENV, pg.password());
     tf
-}
-
-fn scratch_dbs(pg: &Postgres) -> Vec<String> {
-    pg.databases()
-        .unwrap()
-        .into_iter()
-        .filter(|d| d.starts_with("drkit_drill_"))
-        .collect()
 }
 
 async fn dump_age(moto: &Moto) -> f64 {

@@ -17,6 +17,12 @@ pub const DR_KEY: &str = "arn:aws:kms:us-west-2:123456789012:key/dr-key";
 /// `terraform {}` and `provider "dr"` blocks for `moto`; few retries, so that moto's
 /// unimplemented calls fail fast.
 pub fn provider_block(moto: &Moto) -> String {
+    provider_block_at(moto.endpoint(), 1)
+}
+
+/// `terraform {}` and `provider "dr"` blocks for an endpoint (moto, or a proxy in front of
+/// it) with `max_retries`.
+pub fn provider_block_at(endpoint: &str, max_retries: u32) -> String {
     format!(
         r#"terraform {{
   required_providers {{
@@ -27,14 +33,13 @@ pub fn provider_block(moto: &Moto) -> String {
 provider "dr" {{
   region      = "{PRIMARY}"
   dr_region   = "{DR}"
-  max_retries = 1
+  max_retries = {max_retries}
   endpoints {{
-    rds = "{ep}"
-    s3  = "{ep}"
+    rds = "{endpoint}"
+    s3  = "{endpoint}"
   }}
 }}
-"#,
-        ep = moto.endpoint()
+"#
     )
 }
 

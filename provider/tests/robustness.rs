@@ -1,0 +1,321 @@
+//! Under the conditions of a disaster: AWS throttling, failing, stalling and dropping
+//! connections (a fault-injecting proxy between the provider and moto), `terraform apply`
+//! interrupted with SIGINT or SIGKILL at chosen points, and destroys and failures that
+//! must lose nothing. The end state is always read back through the AWS SDK.
+
+mod policy_support;
+
+use std::time::Duration;
+
+use drkit_testkit::{inventory, Fault, FaultConfig, FaultProxy, Moto, Terraform};
+use policy_support::*;
+
+/// Retries per call in these tests. At a 30% fault rate the chance that one call fails 11
+/// times in a row is 0.3^11, about 2 in a million.
+const RETRIES: u32 = 10;
+
+/// A Terraform directory whose provider talks to `endpoint` (moto, or a proxy in front of
+/// it) with the environment of `moto`.
+fn terraform_at(moto: &Moto, endpoint: &str, resources: &str) -> Terraform {
+    let mut tf = Terraform::new(PROVIDER).expect("terraform directory");
+    tf.envs(moto.env());
+    tf.write(
+        "main.tf",
+        &format!("{}\n{resources}", provider_block_at(endpoint, RETRIES)),
+    )
+    .expect("write main.tf");
+    tf
+}
+
+/// One database, one bucket with objects in it, and the bucket's DR destination.
+async fn seed(moto: &Moto) {
+    seed_db(moto, "app-db", false).await;
+    seed_bucket(moto, "app-logs", PRIMARY, false).await;
+    seed_bucket(moto, "app-logs-dr", DR, true).await;
+    let s3 = moto.s3(PRIMARY).await;
+    for key in ["daily/2026-11-30.dump", "wal/000000010000000000000001"] {
+        s3.put_object()
+            .bucket("app-logs")
+            .key(key)
+            .body(key.as_bytes().to_vec().into())
+            .send()
+            .await
+            .unwrap();
+    }
+}
+
+async fn inventory_of(moto: &Moto) -> serde_json::Value {
+    inventory(moto, &[PRIMARY, DR]).await.unwrap()
+}
+
+fn assert_same(clean: &serde_json::Value, faulty: &serde_json::Value, when: &str) {
+    assert_eq!(
+        clean,
+        faulty,
+        "{when}: the AWS state differs from the fault-free run.\nfault-free: {clean:#}\nwith faults: {faulty:#}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn apply_refresh_and_destroy_through_30_percent_faults_end_as_without_faults() {
+    let config = full_policy("app", "app-db", "app-logs", "app-logs-dr");
+    let clean = Moto::start().unwrap();
+    let faulty = Moto::start().unwrap();
+    seed(&clean).await;
+    seed(&faulty).await;
+    let seeded = inventory_of(&clean).await;
+    let proxy = FaultProxy::start(faulty.port(), FaultConfig::all(0.3, 7)).unwrap();
+    let tf_clean = terraform_at(&clean, clean.endpoint(), &config);
+    let tf_faulty = terraform_at(&faulty, proxy.endpoint(), &config);
+
+    tf_clean.apply().unwrap();
+    tf_faulty.apply().unwrap();
+    assert_same(
+        &inventory_of(&clean).await,
+        &inventory_of(&faulty).await,
+        "after apply",
+    );
+
+    // Refresh under faults: the plan stays empty and a refresh-only apply changes nothing.
+    tf_faulty.assert_plan_empty().unwrap();
+    tf_faulty
+        .run_ok(&["apply", "-refresh-only", "-auto-approve", "-input=false"])
+        .unwrap();
+    tf_faulty.assert_plan_empty().unwrap();
+
+    tf_clean.destroy().unwrap();
+    tf_faulty.destroy().unwrap();
+    let after = inventory_of(&faulty).await;
+    assert_same(&inventory_of(&clean).await, &after, "after destroy");
+    // Destroy lost nothing the seed had: every instance, bucket and object is still there.
+    for kind in ["rds", "s3"] {
+        for (name, _) in seeded[kind].as_object().unwrap() {
+            assert!(after[kind].get(name).is_some(), "destroy deleted {name}");
+        }
+    }
+    assert_eq!(
+        after["s3"]["app-logs"]["objects"], seeded["s3"]["app-logs"]["objects"],
+        "objects"
+    );
+
+    let seen = proxy.seen();
+    let counts = proxy.fault_counts();
+    let injected: usize = counts.values().sum();
+    for kind in Fault::ALL {
+        assert!(
+            counts.get(&kind).copied().unwrap_or(0) >= 2,
+            "{kind:?} was injected fewer than twice: {counts:?}"
+        );
+    }
+    assert!(
+        injected * 5 >= seen.len(),
+        "{injected} faults in {} requests",
+        seen.len()
+    );
+    eprintln!(
+        "{} requests, {injected} faults: {counts:?}\n{:#?}",
+        seen.len(),
+        seen
+    );
+}
+
+/// A database with a cross-region replica: the smallest policy whose create is not
+/// idempotent at the API level.
+const REPLICA_POLICY: &str = r#"
+resource "dr_policy" "app" {
+  name   = "app"
+  rpo    = "1h"
+  rto    = "1h"
+  owners = ["alice", "bob"]
+  rds {
+    instance_identifier   = "app-db"
+    backup_retention_days = 7
+    cross_region_replica {}
+  }
+}
+"#;
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_lost_answer_to_a_replica_create_never_makes_a_second_replica() {
+    for fault in [Fault::ServerErrorAfterEffect, Fault::ResetAfterEffect] {
+        let moto = Moto::start().unwrap();
+        seed_db(&moto, "app-db", false).await;
+        let proxy = FaultProxy::start(moto.port(), FaultConfig::none()).unwrap();
+        proxy.inject_once("rds:CreateDBInstanceReadReplica", fault);
+        let tf = terraform_at(&moto, proxy.endpoint(), REPLICA_POLICY);
+        tf.apply().unwrap();
+
+        let creates = proxy
+            .seen()
+            .iter()
+            .filter(|s| s.label == "rds:CreateDBInstanceReadReplica")
+            .count();
+        assert_eq!(creates, 1, "{fault:?}: the create was sent again");
+        assert_eq!(proxy.fault_counts().get(&fault), Some(&1));
+        let inv = inventory_of(&moto).await;
+        let dr: Vec<_> = inv["rds"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .filter(|k| k.starts_with(DR))
+            .collect();
+        assert_eq!(dr, ["us-west-2/app-db-dr"], "{fault:?}");
+        assert_eq!(
+            inv["rds"]["us-east-1/app-db"]["replicas"]
+                .as_array()
+                .unwrap()
+                .len(),
+            1,
+            "{fault:?}: {inv:#}"
+        );
+        tf.assert_plan_empty().unwrap();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn aws_credentials_never_reach_state_plan_output_or_trace_logs() {
+    const SECRET_KEY: &str = "drkitSecretKey/never+logged/0123456789abcdef";
+    const SESSION_TOKEN: &str = "drkitSessionToken-never-logged-FwoGZXIvYXdzEJr";
+    let moto = Moto::start().unwrap();
+    seed(&moto).await;
+    let mut tf = terraform_at(
+        &moto,
+        moto.endpoint(),
+        &full_policy("app", "app-db", "app-logs", "app-logs-dr"),
+    );
+    tf.env("AWS_SECRET_ACCESS_KEY", SECRET_KEY)
+        .env("AWS_SESSION_TOKEN", SESSION_TOKEN)
+        .env("TF_LOG", "trace");
+    let plan = tf.run_ok(&["plan", "-out=tfplan", "-input=false"]).unwrap();
+    let apply = tf
+        .run_ok(&["apply", "-auto-approve", "-input=false", "tfplan"])
+        .unwrap();
+    let refresh = tf
+        .run_ok(&["plan", "-refresh-only", "-input=false"])
+        .unwrap();
+    let show = tf.run_ok(&["show", "-json", "tfplan"]).unwrap();
+    let state = std::fs::read_to_string(tf.dir().join("terraform.tfstate")).unwrap();
+    assert!(
+        plan.combined().contains("dr provider configured"),
+        "TF_LOG=trace shows the plugin's own log lines"
+    );
+    assert!(
+        apply
+            .combined()
+            .contains("aws_sigv4::http_request::sign: signing request"),
+        "the log holds the SDK's request signing, where a credential would show"
+    );
+    for (what, text) in [
+        ("plan output", plan.combined()),
+        ("apply output", apply.combined()),
+        ("refresh output", refresh.combined()),
+        ("saved plan", show.combined()),
+        ("state", state),
+    ] {
+        for secret in [SECRET_KEY, SESSION_TOKEN] {
+            assert!(
+                !text.contains(secret),
+                "a credential leaked into the {what}"
+            );
+        }
+    }
+}
+
+/// Points of a `dr_policy` create at which `terraform apply` is interrupted: the first
+/// request whose label contains each has reached moto (it took effect) and its answer is
+/// held until the process is gone.
+const CREATE_POINTS: &[&str] = &[
+    "rds:ModifyDBInstance",
+    "rds:CreateDBInstanceReadReplica",
+    "s3:PUT /app-logs/?versioning",
+    "s3:PUT /app-logs/?replication",
+    "s3:PUT /app-logs/?lifecycle",
+    "rds:AddTagsToResource",
+];
+
+#[derive(Debug, Clone, Copy)]
+enum Interrupt {
+    /// Ctrl-C: Terraform asks the plugin to stop and waits for it.
+    SigInt,
+    /// Terraform and the plugin die at once; nothing gets to clean up or save state.
+    SigKill,
+}
+
+/// The inventory a fault-free, uninterrupted apply of `config` produces.
+async fn reference_inventory(config: &str) -> serde_json::Value {
+    let moto = Moto::start().unwrap();
+    seed(&moto).await;
+    terraform_at(&moto, moto.endpoint(), config)
+        .apply()
+        .unwrap();
+    inventory_of(&moto).await
+}
+
+/// Interrupts an apply of `config` at each point in turn; the next apply must end exactly
+/// where an uninterrupted one does, with an empty plan after it.
+async fn interrupted_creates_converge(how: Interrupt) {
+    use std::os::unix::process::CommandExt;
+    let config = full_policy("app", "app-db", "app-logs", "app-logs-dr");
+    let reference = reference_inventory(&config).await;
+    for point in CREATE_POINTS {
+        let moto = Moto::start().unwrap();
+        seed(&moto).await;
+        let proxy = FaultProxy::start(moto.port(), FaultConfig::none()).unwrap();
+        let tf = terraform_at(&moto, proxy.endpoint(), &config);
+        proxy.hold_after(point);
+        let mut child = tf
+            .command(&["apply", "-auto-approve", "-input=false"])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .process_group(0)
+            .spawn()
+            .unwrap();
+        let held = proxy.wait_held(Duration::from_secs(120)).unwrap();
+        let pgid = child.id().to_string();
+        match how {
+            Interrupt::SigInt => {
+                // Ctrl-C in a terminal reaches the whole foreground process group.
+                kill(&["-INT", "--", &format!("-{pgid}")]);
+                proxy.release();
+            }
+            Interrupt::SigKill => {
+                kill(&["-KILL", "--", &format!("-{pgid}")]);
+                proxy.release();
+            }
+        }
+        let _ = child.wait();
+
+        let out = tf.run(&["apply", "-auto-approve", "-input=false"]).unwrap();
+        assert!(
+            out.success(),
+            "{how:?} at {held}: the next apply failed:\n{out}"
+        );
+        assert_same(
+            &reference,
+            &inventory_of(&moto).await,
+            &format!("{how:?} at {held}, then apply"),
+        );
+        assert!(
+            tf.plan_is_empty().unwrap(),
+            "{how:?} at {held}: the plan after the converging apply is not empty"
+        );
+    }
+}
+
+fn kill(args: &[&str]) {
+    let status = std::process::Command::new("kill")
+        .args(args)
+        .status()
+        .unwrap();
+    assert!(status.success(), "kill {args:?}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_policy_create_interrupted_by_ctrl_c_at_any_point_converges_on_the_next_apply() {
+    interrupted_creates_converge(Interrupt::SigInt).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_policy_create_killed_at_any_point_converges_on_the_next_apply() {
+    interrupted_creates_converge(Interrupt::SigKill).await;
+}
