@@ -324,7 +324,39 @@ async fn wait_available(
 
 /// Deletes a temporary instance: no final snapshot, and its own automated backups go too.
 /// `Ok(false)`: there was no such instance.
+///
+/// The restore asks for no deletion protection, but a copy can still carry it (an emulator
+/// copying the source's flag, a policy tagging the instance meanwhile): then it is turned
+/// off and the delete tried again, since a temporary copy must never outlive its drill.
 async fn delete(rds: &aws_sdk_rds::Client, id: &str) -> Result<bool, String> {
+    match send_delete(rds, id).await {
+        Err(e) if format!("{e:?}").contains("deletion protection") => {
+            tracing::info!(
+                instance = id,
+                "turning off deletion protection of a drill's copy"
+            );
+            rds.modify_db_instance()
+                .db_instance_identifier(id)
+                .deletion_protection(false)
+                .apply_immediately(true)
+                .send()
+                .await
+                .map_err(|e| err("ModifyDBInstance", e))?;
+            send_delete(rds, id)
+                .await
+                .map_err(|e| err("DeleteDBInstance", e))
+        }
+        other => other.map_err(|e| err("DeleteDBInstance", e)),
+    }
+}
+
+async fn send_delete(
+    rds: &aws_sdk_rds::Client,
+    id: &str,
+) -> Result<
+    bool,
+    aws_sdk_rds::error::SdkError<aws_sdk_rds::operation::delete_db_instance::DeleteDBInstanceError>,
+> {
     match rds
         .delete_db_instance()
         .db_instance_identifier(id)
@@ -335,7 +367,7 @@ async fn delete(rds: &aws_sdk_rds::Client, id: &str) -> Result<bool, String> {
     {
         Ok(_) => Ok(true),
         Err(e) if format!("{:?}", e).contains("DBInstanceNotFound") => Ok(false),
-        Err(e) => Err(err("DeleteDBInstance", e)),
+        Err(e) => Err(e),
     }
 }
 
