@@ -3,11 +3,14 @@
 //! interrupted with SIGINT or SIGKILL at chosen points, and destroys and failures that
 //! must lose nothing. The end state is always read back through the AWS SDK.
 
+mod drill_support;
 mod policy_support;
 
+use std::collections::BTreeSet;
 use std::time::Duration;
 
-use drkit_testkit::{inventory, Fault, FaultConfig, FaultProxy, Moto, Terraform};
+use drill_support::{drill, scratch_dbs, seeded, COUNT_CHECK, PASSWORD_ENV};
+use drkit_testkit::{inventory, Fault, FaultConfig, FaultProxy, Moto, Postgres, Terraform};
 use policy_support::*;
 
 /// Retries per call in these tests. At a 30% fault rate the chance that one call fails 11
@@ -318,4 +321,198 @@ async fn a_policy_create_interrupted_by_ctrl_c_at_any_point_converges_on_the_nex
 #[tokio::test(flavor = "multi_thread")]
 async fn a_policy_create_killed_at_any_point_converges_on_the_next_apply() {
     interrupted_creates_converge(Interrupt::SigKill).await;
+}
+
+/// An `rds` drill of `app-db` in the primary region; `extra` goes inside the resource.
+fn rds_drill(extra: &str) -> String {
+    format!(
+        r#"
+resource "dr_drill" "app" {{
+  policy_id = "app"
+  rpo       = "1h"
+  rto       = "1h"
+  rds {{
+    instance_identifier = "app-db"
+  }}
+  {extra}
+}}
+"#
+    )
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn drills_through_30_percent_faults_pass_and_leave_nothing_behind() {
+    let (moto, pg) = (Moto::start().unwrap(), Postgres::start().unwrap());
+    seeded(&moto, &pg).await;
+    seed_db(&moto, "app-db", false).await;
+    let proxy = FaultProxy::start(moto.port(), FaultConfig::all(0.3, 11)).unwrap();
+    // The worst moment for a lost answer: RDS has started the temporary instance.
+    proxy.inject_once(
+        "rds:RestoreDBInstanceToPointInTime",
+        Fault::ServerErrorAfterEffect,
+    );
+    let config = format!("{}{}", drill(&pg, "", COUNT_CHECK), rds_drill(""));
+    let mut tf = terraform_at(&moto, proxy.endpoint(), &config);
+    tf.env(PASSWORD_ENV, pg.password());
+    tf.apply().unwrap();
+
+    for address in ["dr_drill.shop", "dr_drill.app"] {
+        let state = tf.resource(address).unwrap();
+        assert_eq!(state["passed"], true, "{address}: {state:#}");
+    }
+    let shop = tf.resource("dr_drill.shop").unwrap();
+    assert_eq!(shop["verify_results"][0]["value"], "2500");
+    assert!(scratch_dbs(&pg).is_empty(), "a scratch database is left");
+    let instances: Vec<String> = inventory_of(&moto).await["rds"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .cloned()
+        .collect();
+    assert_eq!(
+        instances,
+        ["us-east-1/app-db"],
+        "a temporary instance is left"
+    );
+    let restores = proxy
+        .seen()
+        .iter()
+        .filter(|s| s.label == "rds:RestoreDBInstanceToPointInTime")
+        .count();
+    assert_eq!(restores, 1, "the restore was sent again");
+    let counts = proxy.fault_counts();
+    assert!(
+        counts.values().sum::<usize>() >= 4,
+        "too few faults to mean anything: {counts:?}"
+    );
+}
+
+/// What must never be lost: every instance, snapshot, bucket and object version.
+fn data_items(inv: &serde_json::Value) -> BTreeSet<String> {
+    let mut items = BTreeSet::new();
+    for id in inv["rds"].as_object().unwrap().keys() {
+        items.insert(format!("instance {id}"));
+    }
+    for snap in inv["snapshots"].as_array().unwrap() {
+        items.insert(format!("snapshot {}", snap.as_str().unwrap()));
+    }
+    for (bucket, b) in inv["s3"].as_object().unwrap() {
+        items.insert(format!("bucket {bucket}"));
+        for (key, o) in b["objects"].as_object().unwrap() {
+            for v in 1..=o["versions"].as_u64().unwrap() {
+                items.insert(format!("object {bucket}/{key} version {v}"));
+            }
+        }
+    }
+    items
+}
+
+/// Fails naming what `step` lost of `before`, apart from `allowed`.
+async fn assert_kept(moto: &Moto, before: &BTreeSet<String>, allowed: &[&str], step: &str) {
+    let after = data_items(&inventory_of(moto).await);
+    let lost: Vec<_> = before
+        .iter()
+        .filter(|i| !after.contains(*i) && !allowed.contains(&i.as_str()))
+        .collect();
+    assert!(lost.is_empty(), "{step} lost {lost:?}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn no_destroy_failure_or_change_loses_data_unless_asked() {
+    let moto = Moto::start().unwrap();
+    seed(&moto).await;
+    moto.rds(PRIMARY)
+        .await
+        .create_db_snapshot()
+        .db_instance_identifier("app-db")
+        .db_snapshot_identifier("app-db-manual")
+        .send()
+        .await
+        .unwrap();
+    let policy = full_policy("app", "app-db", "app-logs", "app-logs-dr");
+    let mut tf = terraform_at(&moto, moto.endpoint(), &policy);
+    tf.env(PASSWORD_ENV, "unused");
+    tf.apply().unwrap();
+    let before = data_items(&inventory_of(&moto).await);
+    assert!(
+        before.contains("instance us-west-2/app-db-dr"),
+        "{before:?}"
+    );
+    assert!(before.contains("snapshot us-east-1/app-db-manual"));
+    let rewrite = |body: &str| {
+        tf.write(
+            "main.tf",
+            &format!("{}\n{body}", provider_block_at(moto.endpoint(), RETRIES)),
+        )
+        .unwrap();
+    };
+
+    // A failed update: a second bucket that does not exist.
+    rewrite(&policy.replace(
+        "  s3 {\n    bucket = \"app-logs\"",
+        "  s3 {\n    bucket = \"app-missing\"\n  }\n  s3 {\n    bucket = \"app-logs\"",
+    ));
+    let out = tf.run(&["apply", "-auto-approve", "-input=false"]).unwrap();
+    assert!(!out.success(), "the missing bucket must fail the apply");
+    assert_kept(&moto, &before, &[], "a failed update").await;
+
+    // The policy stops covering the database: its replica stays.
+    let rds_block = &policy[policy.find("  rds {").unwrap()..policy.find("  s3 {").unwrap()];
+    rewrite(&policy.replace(rds_block, ""));
+    tf.apply().unwrap();
+    assert_kept(&moto, &before, &[], "dropping the database from the policy").await;
+
+    // A failed drill: the restored copy cannot be verified (moto's endpoints are not
+    // databases); the drill fails and tears down its temporary instance only.
+    rewrite(&format!(
+        "{policy}{}",
+        rds_drill(
+            r#"target {
+    host         = "unused"
+    username     = "dr"
+    password_env = "DRILL_PG_PASSWORD"
+  }
+  verify {
+    name   = "orders"
+    sql    = "SELECT count(*) FROM orders"
+    expect = "> 0"
+  }"#
+        )
+    ));
+    let out = tf.run(&["apply", "-auto-approve", "-input=false"]).unwrap();
+    assert!(!out.success(), "the drill must fail:\n{out}");
+    assert!(out.combined().contains("DR drill failed"), "{out}");
+    assert_kept(&moto, &before, &[], "a failed drill").await;
+    let after = data_items(&inventory_of(&moto).await);
+    assert!(
+        !after
+            .iter()
+            .any(|i| i.starts_with("instance") && i.contains("drkit-drill-")),
+        "the drill's temporary instance is left: {after:?}\n{out}"
+    );
+
+    // Destroy keeps everything.
+    rewrite(&policy);
+    tf.destroy().unwrap();
+    assert_kept(&moto, &before, &[], "destroy").await;
+
+    // Only the explicit opt-in deletes, and only the replica the policy created.
+    rewrite(&policy.replace(
+        "  owners = [\"alice\", \"bob\"]\n",
+        "  owners = [\"alice\", \"bob\"]\n  delete_replicas_on_destroy = true\n",
+    ));
+    tf.apply().unwrap();
+    tf.destroy().unwrap();
+    assert_kept(
+        &moto,
+        &before,
+        &["instance us-west-2/app-db-dr"],
+        "destroy with delete_replicas_on_destroy",
+    )
+    .await;
+    let after = data_items(&inventory_of(&moto).await);
+    assert!(
+        !after.contains("instance us-west-2/app-db-dr"),
+        "delete_replicas_on_destroy kept the replica"
+    );
 }
