@@ -516,3 +516,67 @@ async fn no_destroy_failure_or_change_loses_data_unless_asked() {
         "delete_replicas_on_destroy kept the replica"
     );
 }
+
+/// The drill's temporary instances in moto.
+async fn temporary_instances(moto: &Moto) -> Vec<String> {
+    inventory_of(moto).await["rds"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .filter(|k| k.contains("drkit-drill-"))
+        .cloned()
+        .collect()
+}
+
+/// Starts `terraform apply` in its own process group, with the answer to the first request
+/// matching `point` held; returns once that request has taken effect.
+fn apply_until(tf: &Terraform, proxy: &FaultProxy, point: &str) -> std::process::Child {
+    use std::os::unix::process::CommandExt;
+    proxy.hold_after(point);
+    let child = tf
+        .command(&["apply", "-auto-approve", "-input=false"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .process_group(0)
+        .spawn()
+        .unwrap();
+    proxy.wait_held(Duration::from_secs(120)).unwrap();
+    child
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_rds_drill_interrupted_mid_restore_leaves_no_temporary_instance() {
+    const RESTORE: &str = "rds:RestoreDBInstanceToPointInTime";
+    let moto = Moto::start().unwrap();
+    seed_db(&moto, "app-db", false).await;
+    let proxy = FaultProxy::start(moto.port(), FaultConfig::none()).unwrap();
+    let tf = terraform_at(&moto, proxy.endpoint(), &rds_drill("timeout = \"20s\""));
+
+    // Ctrl-C while RDS starts the copy: the drill is cancelled and still deletes it.
+    let mut child = apply_until(&tf, &proxy, RESTORE);
+    kill(&["-INT", "--", &format!("-{}", child.id())]);
+    proxy.release();
+    let status = child.wait().unwrap();
+    assert!(!status.success(), "an interrupted drill fails the apply");
+    assert_eq!(temporary_instances(&moto).await, Vec::<String>::new());
+
+    // SIGKILL at the same point: nothing can clean up, and the copy outlives the process.
+    let mut child = apply_until(&tf, &proxy, RESTORE);
+    let killed_at = std::time::Instant::now();
+    kill(&["-KILL", "--", &format!("-{}", child.id())]);
+    proxy.release();
+    let _ = child.wait();
+    let left = temporary_instances(&moto).await;
+    assert_eq!(left.len(), 1, "{left:?}");
+    // A leftover is swept once its drill's time limit has passed (a drill still running
+    // elsewhere is never touched); then the next apply removes it and says so.
+    std::thread::sleep(Duration::from_secs(21).saturating_sub(killed_at.elapsed()));
+    tf.apply().unwrap();
+    assert_eq!(temporary_instances(&moto).await, Vec::<String>::new());
+    let state = tf.resource("dr_drill.app").unwrap();
+    let leftover = left[0].trim_start_matches("us-east-1/");
+    assert!(
+        state["report"].as_str().unwrap().contains(leftover),
+        "the report names the removed leftover {leftover}: {state:#}"
+    );
+}
