@@ -69,7 +69,7 @@ pub struct ProviderConfig {
     #[serde(default)]
     pub profile: Value<String>,
     /// Retries per API call.
-    #[serde(default)]
+    #[serde(default, with = "crate::schema_helpers::whole_number")]
     pub max_retries: Value<i64>,
     /// Custom endpoints. (A `dynamic "endpoints"` block is unknown while variables are:
     /// `single_block` decodes that case, which `serde_as_vec` cannot.)
@@ -84,7 +84,13 @@ fn known(v: &Value<String>) -> Option<String> {
 impl ProviderConfig {
     /// Checks shapes and reports each problem on its attribute.
     fn check(&self, diags: &mut Diagnostics) {
-        if let Value::Value(n) = self.max_retries {
+        if let Some(d) = crate::schema_helpers::not_whole(
+            &self.max_retries,
+            "max_retries",
+            AttributePath::new("max_retries"),
+        ) {
+            diags.add_error(d);
+        } else if let Value::Value(n) = self.max_retries {
             if !(0..=100).contains(&n) {
                 diags.add_error(diagnostics::error(
                     "Invalid max_retries",
@@ -104,6 +110,14 @@ impl ProviderConfig {
                 }
             }
         }
+        if self.profile == Value::Value(String::new()) {
+            diags.add_error(diagnostics::error(
+                "Invalid profile",
+                "profile = \"\" names no profile: name one of ~/.aws/config, or remove the \
+                 argument to use AWS_PROFILE or `default`.",
+                AttributePath::new("profile"),
+            ));
+        }
         if let (Value::Value(a), Value::Value(b)) = (&self.region, &self.dr_region) {
             if a == b {
                 diags.add_error(diagnostics::error(
@@ -119,10 +133,13 @@ impl ProviderConfig {
         if let Value::Value(ep) = &self.endpoints {
             for (name, v) in [("rds", &ep.rds), ("s3", &ep.s3)] {
                 if let Value::Value(url) = v {
-                    if !(url.starts_with("http://") || url.starts_with("https://")) {
+                    if !is_http_url(url) {
                         diags.add_error(diagnostics::error(
                             "Invalid endpoint URL",
-                            format!("{url:?} must be an http:// or https:// URL."),
+                            format!(
+                                "{url:?} must be an http:// or https:// URL with a host, such as \
+                                 \"http://127.0.0.1:5000\"."
+                            ),
                             AttributePath::new("endpoints").index(0).attribute(name),
                         ));
                     }
@@ -165,6 +182,17 @@ pub fn is_region_name(name: &str) -> bool {
         && parts
             .last()
             .is_some_and(|p| p.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// True for an `http://` or `https://` URL with a host (and no whitespace).
+pub fn is_http_url(s: &str) -> bool {
+    let rest = s
+        .strip_prefix("https://")
+        .or_else(|| s.strip_prefix("http://"));
+    rest.is_some_and(|r| {
+        let host = r.split(['/', '?', '#']).next().unwrap_or("");
+        !host.is_empty() && !r.contains(char::is_whitespace)
+    })
 }
 
 fn optional(attr_type: AttributeType, text: &str) -> Attribute {

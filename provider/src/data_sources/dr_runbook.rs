@@ -108,6 +108,7 @@ impl DataSource for DrRunbook {
     }
 
     async fn validate<'a>(&self, diags: &mut Diagnostics, config: Self::State<'a>) -> Option<()> {
+        validate(diags, &config);
         if let Some(report) = config.drill_report.as_ref_option() {
             if serde_json::from_str::<drkit_drill::DrillReport>(report).is_err() {
                 diags.add_error(error(
@@ -254,6 +255,112 @@ impl DataSource for DrRunbook {
         state.id = Value::Value(policy);
         state.markdown = Value::Value(runbook::render(&input));
         Some(state)
+    }
+}
+
+/// True for a DNS name of two labels or more (`db.orders.example.com`, trailing dot and a
+/// leading `*.` allowed).
+fn is_dns_name(name: &str) -> bool {
+    let name = name.strip_suffix('.').unwrap_or(name);
+    let name = name.strip_prefix("*.").unwrap_or(name);
+    let labels: Vec<&str> = name.split('.').collect();
+    name.len() <= 253
+        && labels.len() >= 2
+        && labels.iter().all(|l| {
+            (1..=63).contains(&l.len())
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+                && l.bytes()
+                    .all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_')
+        })
+}
+
+/// True for a Route 53 hosted zone ID (`Z0123456789ABCDEFGHIJ`, optionally `/hostedzone/...`).
+fn is_hosted_zone_id(id: &str) -> bool {
+    let id = id.strip_prefix("/hostedzone/").unwrap_or(id);
+    (1..=32).contains(&id.len())
+        && id
+            .bytes()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+}
+
+/// Shapes of the arguments; they go into the runbook's commands verbatim.
+fn validate(diags: &mut Diagnostics, c: &RunbookState) {
+    for (attr, v, advice) in [
+        (
+            "policy_id",
+            &c.policy_id,
+            "pass the policy, e.g. dr_policy.orders.id.",
+        ),
+        (
+            "title",
+            &c.title,
+            "write a title, or remove it for the default.",
+        ),
+        (
+            "notify",
+            &c.notify,
+            "name a channel or list, e.g. #orders-incident, or remove it.",
+        ),
+    ] {
+        if v.as_ref_option().is_some_and(|s| s.trim().is_empty()) {
+            diags.add_error(error(
+                format!("Invalid {attr}"),
+                format!("{attr} is empty: {advice}"),
+                AttributePath::new(attr),
+            ));
+        }
+    }
+    type Shape = fn(&str) -> bool;
+    for (attr, list, shape, what) in [
+        (
+            "rds_instances",
+            &c.rds_instances,
+            crate::policy::is_rds_identifier as Shape,
+            "an RDS identifier: 1–63 letters, digits or hyphens, starting with a letter",
+        ),
+        (
+            "buckets",
+            &c.buckets,
+            crate::policy::is_bucket_name as Shape,
+            "an S3 bucket name: 3–63 lowercase letters, digits, '.' or '-'",
+        ),
+    ] {
+        for (i, v) in list.as_ref_option().into_iter().flatten().enumerate() {
+            if let Value::Value(name) = v {
+                if !shape(name) {
+                    diags.add_error(error(
+                        format!("Invalid {attr}"),
+                        format!("{attr}[{i}] = {name:?} is not {what}."),
+                        AttributePath::new(attr).index(i as i64),
+                    ));
+                }
+            }
+        }
+    }
+    if let Some(record) = c.dns_record.as_ref_option() {
+        if !is_dns_name(record) {
+            diags.add_error(error(
+                "Invalid dns_record",
+                format!("dns_record = {record:?} is not a DNS name such as \"db.orders.example.com\"; the runbook repoints it."),
+                AttributePath::new("dns_record"),
+            ));
+        }
+    }
+    if let Some(zone) = c.hosted_zone_id.as_ref_option() {
+        if !is_hosted_zone_id(zone) {
+            diags.add_error(error(
+                "Invalid hosted_zone_id",
+                format!("hosted_zone_id = {zone:?} is not a Route 53 hosted zone ID such as \"Z0123456789ABCDEFGHIJ\" (aws route53 list-hosted-zones)."),
+                AttributePath::new("hosted_zone_id"),
+            ));
+        } else if c.dns_record.is_null() {
+            diags.add_error(error(
+                "hosted_zone_id without dns_record",
+                "hosted_zone_id says where dns_record lives, and the runbook repoints dns_record: set dns_record to the name the applications use, or remove hosted_zone_id.",
+                AttributePath::new("hosted_zone_id"),
+            ));
+        }
     }
 }
 

@@ -71,6 +71,7 @@ pub use desired::{timeout, Desired, DesiredBackups, DesiredRds, DesiredReplica, 
 pub use lifecycle::{destroy, import_state};
 pub use observe::{read, refresh_computed};
 pub use plan::plan;
+pub(crate) use validate::{is_bucket_name, is_instance_class, is_rds_identifier};
 pub use validate::{model_spec, validate};
 
 // ---------------------------------------------------------------------------------------

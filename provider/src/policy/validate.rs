@@ -21,7 +21,7 @@ impl<'a> Regions<'a> {
     }
 }
 
-pub(super) fn is_rds_identifier(s: &str) -> bool {
+pub(crate) fn is_rds_identifier(s: &str) -> bool {
     let b = s.as_bytes();
     !b.is_empty()
         && b.len() <= 63
@@ -31,7 +31,7 @@ pub(super) fn is_rds_identifier(s: &str) -> bool {
         && !s.contains("--")
 }
 
-pub(super) fn is_bucket_name(s: &str) -> bool {
+pub(crate) fn is_bucket_name(s: &str) -> bool {
     let b = s.as_bytes();
     (3..=63).contains(&b.len())
         && b.iter()
@@ -48,6 +48,45 @@ pub(super) fn is_policy_name(s: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || b"_.-".contains(&c))
 }
 
+/// RDS instance classes: `db.<family>.<size>`, e.g. `db.r6g.large`.
+pub(crate) fn is_instance_class(s: &str) -> bool {
+    let parts: Vec<&str> = s.split('.').collect();
+    parts.len() == 3
+        && parts[0] == "db"
+        && parts[1..].iter().all(|p| {
+            !p.is_empty()
+                && p.bytes()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'-')
+        })
+}
+
+/// A KMS key ARN, `arn:PARTITION:kms:REGION:ACCOUNT:key/ID` (or `:alias/NAME`).
+fn is_kms_arn(s: &str) -> bool {
+    let parts: Vec<&str> = s.split(':').collect();
+    parts.len() == 6
+        && parts[0] == "arn"
+        && parts[1].starts_with("aws")
+        && parts[2] == "kms"
+        && !parts[3].is_empty()
+        && parts[4].len() == 12
+        && parts[4].bytes().all(|c| c.is_ascii_digit())
+        && ["key/", "alias/"].iter().any(|p| {
+            parts[5]
+                .strip_prefix(p)
+                .is_some_and(|rest| !rest.is_empty())
+        })
+}
+
+/// A KMS key of the bucket's own region: a key ID, `alias/NAME` or a key ARN.
+fn is_kms_key(s: &str) -> bool {
+    if s.starts_with("arn:") {
+        return is_kms_arn(s);
+    }
+    !s.is_empty()
+        && s.bytes()
+            .all(|c| c.is_ascii_alphanumeric() || b"-_/".contains(&c))
+}
+
 pub(super) struct Check<'d> {
     diags: &'d mut Diagnostics,
 }
@@ -58,11 +97,28 @@ impl Check<'_> {
     }
 
     fn days(&mut self, v: &Value<i64>, path: AttributePath, what: &str, min: i64, max: i64) {
+        self.count(v, path, what, "days", min, max);
+    }
+
+    /// A whole number of `unit` from `min` to `max`.
+    fn count(
+        &mut self,
+        v: &Value<i64>,
+        path: AttributePath,
+        what: &str,
+        unit: &str,
+        min: i64,
+        max: i64,
+    ) {
+        if let Some(d) = crate::schema_helpers::not_whole(v, what, path.clone()) {
+            self.diags.add_error(d);
+            return;
+        }
         if let Value::Value(n) = v {
             if *n < min || *n > max {
                 self.err(
                     &format!("Invalid {what}"),
-                    format!("{what} = {n}: use a whole number of days from {min} to {max}."),
+                    format!("{what} = {n}: use a whole number of {unit} from {min} to {max}."),
                     path,
                 );
             }
@@ -81,9 +137,42 @@ impl Check<'_> {
         }
     }
 
+    /// A copy's KMS key: an ARN (its region is checked by [`Check::kms_region`]).
+    fn kms_arn(&mut self, key: &Value<String>, attr: &str, path: AttributePath) {
+        if let Value::Value(k) = key {
+            if !is_kms_arn(k) {
+                self.err(
+                    &format!("Invalid {attr}"),
+                    format!(
+                        "{k:?} is not a KMS key ARN: a copy in another region needs the full ARN \
+                         of a key there, arn:aws:kms:REGION:ACCOUNT:key/KEY_ID (or \
+                         :alias/NAME)."
+                    ),
+                    path,
+                );
+            }
+        }
+    }
+
+    /// A copy's region: shaped like an AWS region.
+    fn region(&mut self, v: &Value<String>, attr: &str, path: AttributePath) {
+        if let Value::Value(r) = v {
+            if !crate::provider::is_region_name(r) {
+                self.err(
+                    &format!("Invalid {attr}"),
+                    format!(
+                        "{r:?} is not an AWS region name such as \"us-west-2\"; remove it to use \
+                         the provider's dr_region."
+                    ),
+                    path,
+                );
+            }
+        }
+    }
+
     fn kms_region(&mut self, key: &Value<String>, region: Option<&str>, path: AttributePath) {
         if let (Value::Value(key), Some(region)) = (key, region) {
-            if let Some(key_region) = rds::arn_region(key) {
+            if let Some(key_region) = rds::arn_region(key).filter(|_| is_kms_arn(key)) {
                 if key_region != region {
                     self.err(
                         "KMS key in the wrong region",
@@ -282,6 +371,32 @@ pub fn validate(diags: &mut Diagnostics, s: &PolicyState, regions: Option<&Regio
             );
         }
     }
+    let mut owners = HashMap::new();
+    for (i, owner) in s.owners.as_ref_option().into_iter().flatten().enumerate() {
+        if let Value::Value(owner) = owner {
+            let path = AttributePath::new("owners").index(i as i64);
+            if owner.trim().is_empty() {
+                c.err(
+                    "Invalid owner",
+                    format!(
+                        "owners[{i}] is empty: name a person or team who can run the recovery \
+                         (an e-mail address or a handle)."
+                    ),
+                    path,
+                );
+            } else if let Some(first) = owners.insert(owner.clone(), i) {
+                c.err(
+                    "Owner listed twice",
+                    format!(
+                        "{owner:?} is already owners[{first}]: a second entry for the same person \
+                         does not make a second person who can recover. Name someone else, or \
+                         remove it."
+                    ),
+                    path,
+                );
+            }
+        }
+    }
     let mut durations_ok = true;
     for (attr, v) in [("rpo", &s.rpo), ("rto", &s.rto)] {
         if let Value::Value(text) = v {
@@ -296,10 +411,10 @@ pub fn validate(diags: &mut Diagnostics, s: &PolicyState, regions: Option<&Regio
         }
     }
     if let Value::Value(url) = &s.runbook_url {
-        if !(url.starts_with("https://") || url.starts_with("http://")) {
+        if !crate::provider::is_http_url(url) {
             c.err(
                 "Invalid runbook_url",
-                format!("{url:?} must be an http:// or https:// URL."),
+                format!("{url:?} must be an http:// or https:// URL with a host."),
                 AttributePath::new("runbook_url"),
             );
         }
@@ -307,12 +422,18 @@ pub fn validate(diags: &mut Diagnostics, s: &PolicyState, regions: Option<&Regio
     if let Value::Value(t) = &s.timeouts {
         for (attr, v) in [("create", &t.create), ("update", &t.update)] {
             if let Value::Value(text) = v {
-                if let Err(e) = text.parse::<DrDuration>() {
-                    c.err(
+                let path = AttributePath::new("timeouts").index(0).attribute(attr);
+                match text.parse::<DrDuration>() {
+                    Err(e) => c.err("Invalid timeout", e.to_string(), path),
+                    Ok(d) if d.as_secs() == 0 => c.err(
                         "Invalid timeout",
-                        e.to_string(),
-                        AttributePath::new("timeouts").index(0).attribute(attr),
-                    );
+                        format!(
+                            "{attr} = {text:?} would give up before the first AWS call: use a \
+                             duration such as \"60m\", or remove it for the default."
+                        ),
+                        path,
+                    ),
+                    Ok(_) => {}
                 }
             }
         }
@@ -338,13 +459,25 @@ pub fn validate(diags: &mut Diagnostics, s: &PolicyState, regions: Option<&Regio
             }
         }
         // 0 and above 35 are the tier model's findings; negative numbers are shapes.
-        c.days(
+        let retention_path = p.clone().attribute("backup_retention_days");
+        if let Some(d) = crate::schema_helpers::not_whole(
             &b.backup_retention_days,
-            p.clone().attribute("backup_retention_days"),
             "backup_retention_days",
-            0,
-            i64::MAX,
-        );
+            retention_path.clone(),
+        ) {
+            c.diags.add_error(d);
+        } else if let Value::Value(n) = b.backup_retention_days {
+            if n < 0 {
+                c.err(
+                    "Invalid backup_retention_days",
+                    format!(
+                        "backup_retention_days = {n}: a retention cannot be negative; use 1 to \
+                         35 days."
+                    ),
+                    retention_path,
+                );
+            }
+        }
         if let Value::Value(w) = &b.backup_window {
             if let Err(msg) = windows::parse_backup_window(w) {
                 c.err(
@@ -372,6 +505,25 @@ pub fn validate(diags: &mut Diagnostics, s: &PolicyState, regions: Option<&Regio
                 1,
                 35,
             );
+            c.region(&r.region, "region", rp.clone().attribute("region"));
+            if let Value::Value(class) = &r.instance_class {
+                if !is_instance_class(class) {
+                    c.err(
+                        "Invalid instance_class",
+                        format!(
+                            "{class:?} is not an RDS instance class: write it like \
+                             \"db.r6g.large\" (with the \"db.\" prefix), or remove it to use the \
+                             source's class."
+                        ),
+                        rp.clone().attribute("instance_class"),
+                    );
+                }
+            }
+            c.kms_arn(
+                &r.kms_key_id,
+                "kms_key_id",
+                rp.clone().attribute("kms_key_id"),
+            );
             let region = copy_region(&r.region, regions);
             c.kms_region(
                 &r.kms_key_id,
@@ -394,6 +546,12 @@ pub fn validate(diags: &mut Diagnostics, s: &PolicyState, regions: Option<&Regio
                 "retention_days",
                 1,
                 35,
+            );
+            c.region(&r.region, "region", bp.clone().attribute("region"));
+            c.kms_arn(
+                &r.kms_key_id,
+                "kms_key_id",
+                bp.clone().attribute("kms_key_id"),
             );
             let region = copy_region(&r.region, regions);
             c.kms_region(
@@ -430,13 +588,31 @@ pub fn validate(diags: &mut Diagnostics, s: &PolicyState, regions: Option<&Regio
                 );
             }
         }
+        if let Some(Value::Value(key)) = b.encryption.as_ref_option().map(|e| &e.kms_key_id) {
+            if !is_kms_key(key) {
+                c.err(
+                    "Invalid kms_key_id",
+                    format!(
+                        "{key:?} is not a KMS key: use a key ID, alias/NAME or a key ARN \
+                         (arn:aws:kms:REGION:ACCOUNT:key/KEY_ID); remove kms_key_id for SSE-S3."
+                    ),
+                    p.clone()
+                        .attribute("encryption")
+                        .index(0)
+                        .attribute("kms_key_id"),
+                );
+            }
+        }
         if let Value::Value(r) = &b.replication {
             let rp = p.clone().attribute("replication").index(0);
             if let Value::Value(dest) = &r.destination_bucket {
                 if !is_bucket_name(dest) {
                     c.err(
                         "Invalid destination_bucket",
-                        format!("{dest:?} is not an S3 bucket name."),
+                        format!(
+                            "{dest:?} is not an S3 bucket name: 3–63 lowercase letters, digits, \
+                             '.' or '-'."
+                        ),
                         rp.clone().attribute("destination_bucket"),
                     );
                 }
@@ -464,6 +640,16 @@ pub fn validate(diags: &mut Diagnostics, s: &PolicyState, regions: Option<&Regio
                 STORAGE_CLASSES,
                 rp.clone().attribute("storage_class"),
                 "storage_class",
+            );
+            c.region(
+                &r.destination_region,
+                "destination_region",
+                rp.clone().attribute("destination_region"),
+            );
+            c.kms_arn(
+                &r.replica_kms_key_id,
+                "replica_kms_key_id",
+                rp.clone().attribute("replica_kms_key_id"),
             );
             let dest_region = copy_region(&r.destination_region, regions);
             c.kms_region(
@@ -506,13 +692,24 @@ pub fn validate(diags: &mut Diagnostics, s: &PolicyState, regions: Option<&Regio
             let gfs = [&r.daily, &r.weekly, &r.monthly, &r.yearly];
             let explicit = [&r.expire_days];
             let is_gfs = gfs.iter().any(|v| !v.is_null());
+            // Terraform quotes the source of `retention[0]`, but for a later block it shows
+            // the enclosing `s3` block: point at the first GFS argument the block sets.
+            let gfs_path = if k == 0 {
+                rp.clone()
+            } else {
+                ["daily", "weekly", "monthly", "yearly"]
+                    .into_iter()
+                    .zip(gfs)
+                    .find(|(_, v)| !v.is_null())
+                    .map_or(rp.clone(), |(attr, _)| rp.clone().attribute(attr))
+            };
             if is_gfs && (!r.prefix.is_null() || explicit.iter().any(|v| !v.is_null())) {
                 c.err(
                     "Mixed retention forms",
                     "A retention block is either explicit (prefix, expire_days) or \
                      grandfather-father-son (daily, weekly, monthly, yearly); split it in two."
                         .into(),
-                    rp.clone(),
+                    gfs_path.clone(),
                 );
             }
             if is_gfs {
@@ -522,7 +719,7 @@ pub fn validate(diags: &mut Diagnostics, s: &PolicyState, regions: Option<&Regio
                         "The daily/weekly/monthly/yearly form writes the prefixes daily/, \
                          weekly/, monthly/ and yearly/; declare it once per bucket."
                             .into(),
-                        rp.clone(),
+                        gfs_path,
                     );
                 }
                 gfs_seen = true;
@@ -541,22 +738,29 @@ pub fn validate(diags: &mut Diagnostics, s: &PolicyState, regions: Option<&Regio
                     );
                 }
             }
-            for (attr, v) in [
-                ("archive_after_days", &r.archive_after_days),
-                ("expire_days", &r.expire_days),
-                ("noncurrent_expire_days", &r.noncurrent_expire_days),
-                ("daily", &r.daily),
-                ("weekly", &r.weekly),
-                ("monthly", &r.monthly),
-                ("yearly", &r.yearly),
-            ] {
-                c.days(
-                    v,
-                    rp.clone().attribute(attr),
-                    attr,
-                    if attr == "archive_after_days" { 0 } else { 1 },
+            // At most 100 years, in the unit of each argument (a month counts 31 days).
+            for (attr, v, unit, min, max) in [
+                (
+                    "archive_after_days",
+                    &r.archive_after_days,
+                    "days",
+                    0,
                     36_500,
-                );
+                ),
+                ("expire_days", &r.expire_days, "days", 1, 36_500),
+                (
+                    "noncurrent_expire_days",
+                    &r.noncurrent_expire_days,
+                    "days",
+                    1,
+                    36_500,
+                ),
+                ("daily", &r.daily, "days", 1, 36_500),
+                ("weekly", &r.weekly, "weeks", 1, 5_214),
+                ("monthly", &r.monthly, "months", 1, 1_177),
+                ("yearly", &r.yearly, "years", 1, 100),
+            ] {
+                c.count(v, rp.clone().attribute(attr), attr, unit, min, max);
             }
             c.class(
                 &r.archive_storage_class,
@@ -577,7 +781,7 @@ pub fn validate(diags: &mut Diagnostics, s: &PolicyState, regions: Option<&Regio
                 c.err(
                     "Archive class without a transition",
                     "archive_storage_class needs archive_after_days.".into(),
-                    rp.clone().attribute("archive_after_days"),
+                    rp.clone().attribute("archive_storage_class"),
                 );
             }
             let actions = [

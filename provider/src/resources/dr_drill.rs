@@ -98,7 +98,7 @@ pub struct DrillState {
     #[serde(default)]
     pub freshness_sql: Value<String>,
     /// Runs kept in `history`.
-    #[serde(default)]
+    #[serde(default, with = "crate::schema_helpers::whole_number")]
     pub history_size: Value<i64>,
     /// Limit for the whole drill.
     #[serde(default)]
@@ -169,7 +169,7 @@ pub struct RdsBlock {
     #[serde(default)]
     pub from_replicated_backups: Value<bool>,
     /// Retention the policy promises; the earliest restorable point must be this old.
-    #[serde(default)]
+    #[serde(default, with = "crate::schema_helpers::whole_number")]
     pub expect_retention_days: Value<i64>,
 }
 
@@ -191,7 +191,7 @@ pub struct TargetBlock {
     #[serde(default)]
     pub host: Value<String>,
     /// Port.
-    #[serde(default)]
+    #[serde(default, with = "crate::schema_helpers::whole_number")]
     pub port: Value<i64>,
     /// Database to connect to.
     #[serde(default)]
@@ -374,11 +374,100 @@ fn duration(diags: &mut Diagnostics, v: &Value<String>, path: &'static str) -> O
     }
 }
 
+/// An error unless a set string has some text: `advice` says what to write instead.
+fn not_empty(
+    diags: &mut Diagnostics,
+    v: &Value<String>,
+    attr: &str,
+    advice: &str,
+    path: AttributePath,
+) {
+    if v.as_ref_option().is_some_and(|s| s.trim().is_empty()) {
+        diags.add_error(error(
+            format!("Invalid {attr}"),
+            format!("{attr} is empty: {advice}"),
+            path,
+        ));
+    }
+}
+
+/// An error for a region not shaped like an AWS region.
+fn region(diags: &mut Diagnostics, v: &Value<String>, path: AttributePath) {
+    if let Some(r) = v.as_ref_option() {
+        if !crate::provider::is_region_name(r) {
+            diags.add_error(error(
+                "Invalid region",
+                format!("region = {r:?} is not an AWS region name such as \"us-west-2\"."),
+                path,
+            ));
+        }
+    }
+}
+
+/// An error for a whole number outside `min..=max` (or a fraction).
+fn whole(
+    diags: &mut Diagnostics,
+    v: &Value<i64>,
+    attr: &str,
+    min: i64,
+    max: i64,
+    path: AttributePath,
+) {
+    if let Some(d) = crate::schema_helpers::not_whole(v, attr, path.clone()) {
+        diags.add_error(d);
+    } else if let Value::Value(n) = v {
+        if !(min..=max).contains(n) {
+            diags.add_error(error(
+                format!("Invalid {attr}"),
+                format!("{attr} = {n}: must be {min}-{max}"),
+                path,
+            ));
+        }
+    }
+}
+
 /// Checks shapes and values; unknown values are skipped (checked again at apply).
 pub fn validate(diags: &mut Diagnostics, c: &DrillState) {
+    not_empty(
+        diags,
+        &c.policy_id,
+        "policy_id",
+        "pass the policy this drill exercises, e.g. dr_policy.orders.id.",
+        AttributePath::new("policy_id"),
+    );
     duration(diags, &c.rpo, "rpo");
     duration(diags, &c.rto, "rto");
-    duration(diags, &c.timeout, "timeout");
+    if let Some(d) = duration(diags, &c.timeout, "timeout") {
+        if d.as_secs() == 0 {
+            diags.add_error(error(
+                "Invalid timeout",
+                "timeout = \"0\" would stop the drill before it restores anything: use a duration such as \"2h\", or remove it for the default.",
+                AttributePath::new("timeout"),
+            ));
+        }
+    }
+    not_empty(
+        diags,
+        &c.report_file,
+        "report_file",
+        "name a file such as \"drill-reports/orders.json\", or remove it.",
+        AttributePath::new("report_file"),
+    );
+    not_empty(
+        diags,
+        &c.freshness_sql,
+        "freshness_sql",
+        "write a query returning the newest timestamp, e.g. SELECT max(created_at) FROM orders, or remove it to date the data by the backup.",
+        AttributePath::new("freshness_sql"),
+    );
+    whole(
+        diags,
+        &c.history_size,
+        "history_size",
+        1,
+        100,
+        AttributePath::new("history_size"),
+    );
     if let Some(d) = duration(diags, &c.interval, "interval") {
         if d.as_secs() < 3600 {
             diags.add_error(error(
@@ -399,16 +488,32 @@ pub fn validate(diags: &mut Diagnostics, c: &DrillState) {
     }
     if let Value::Value(d) = &c.postgres_dump {
         if let Some(uri) = d.s3_uri.as_ref_option() {
-            if !uri.starts_with("s3://") || uri.len() <= 5 {
+            let bucket = uri
+                .strip_prefix("s3://")
+                .map(|rest| rest.split('/').next().unwrap_or(""));
+            if !bucket.is_some_and(crate::policy::is_bucket_name) {
+                let detail = match bucket {
+                    Some(b) if !b.is_empty() => format!(
+                        "s3_uri = {uri:?}: {b:?} is not an S3 bucket name (3–63 lowercase letters, digits, '.' or '-'); write s3://bucket/prefix/"
+                    ),
+                    _ => format!("s3_uri = {uri:?}: write s3://bucket/prefix/"),
+                };
                 diags.add_error(error(
                     "Invalid s3_uri",
-                    format!("s3_uri = {uri:?}: write s3://bucket/prefix/"),
+                    detail,
                     AttributePath::new("postgres_dump")
                         .index(0)
                         .attribute("s3_uri"),
                 ));
             }
         }
+        region(
+            diags,
+            &d.region,
+            AttributePath::new("postgres_dump")
+                .index(0)
+                .attribute("region"),
+        );
         if c.target.is_null() {
             diags.add_error(error(
                 "Missing target",
@@ -418,6 +523,41 @@ pub fn validate(diags: &mut Diagnostics, c: &DrillState) {
         }
     }
     if let Value::Value(r) = &c.rds {
+        let rp = AttributePath::new("rds").index(0);
+        if let Some(id) = r.instance_identifier.as_ref_option() {
+            if !crate::policy::is_rds_identifier(id) {
+                diags.add_error(error(
+                    "Invalid instance_identifier",
+                    format!("{id:?} is not an RDS identifier: 1–63 letters, digits or hyphens, starting with a letter."),
+                    rp.clone().attribute("instance_identifier"),
+                ));
+            }
+        }
+        region(diags, &r.region, rp.clone().attribute("region"));
+        if let Some(class) = r.instance_class.as_ref_option() {
+            if !crate::policy::is_instance_class(class) {
+                diags.add_error(error(
+                    "Invalid instance_class",
+                    format!("{class:?} is not an RDS instance class: write it like \"db.t3.medium\" (with the \"db.\" prefix), or remove it to use the source's class."),
+                    rp.clone().attribute("instance_class"),
+                ));
+            }
+        }
+        if r.from_replicated_backups == Value::Value(true) && r.region.is_null() {
+            diags.add_error(error(
+                "Replicated backups need a region",
+                "from_replicated_backups restores from the automated backups replicated into another region: set region to that region (the policy's cross_region_backups region).",
+                rp.clone().attribute("from_replicated_backups"),
+            ));
+        }
+        whole(
+            diags,
+            &r.expect_retention_days,
+            "expect_retention_days",
+            1,
+            35,
+            rp.clone().attribute("expect_retention_days"),
+        );
         if let Some(t) = r.restore_time.as_ref_option() {
             if !matches!(t.as_str(), "latest" | "random" | "snapshot")
                 && OffsetDateTime::parse(t, &Rfc3339).is_err()
@@ -431,6 +571,35 @@ pub fn validate(diags: &mut Diagnostics, c: &DrillState) {
         }
     }
     if let Value::Value(t) = &c.target {
+        let tp = AttributePath::new("target").index(0);
+        not_empty(
+            diags,
+            &t.host,
+            "host",
+            "name the PostgreSQL server to restore onto.",
+            tp.clone().attribute("host"),
+        );
+        not_empty(
+            diags,
+            &t.username,
+            "username",
+            "name a user with CREATEDB on the target.",
+            tp.clone().attribute("username"),
+        );
+        not_empty(
+            diags,
+            &t.database,
+            "database",
+            "name the database to connect to, or remove it for `postgres`.",
+            tp.clone().attribute("database"),
+        );
+        not_empty(
+            diags,
+            &t.pg_bin_dir,
+            "pg_bin_dir",
+            "name the directory of pg_restore and psql, or remove it to search PATH.",
+            tp.clone().attribute("pg_bin_dir"),
+        );
         if let Some(env) = t.password_env.as_ref_option() {
             let looks_like_name = !env.is_empty()
                 && env
@@ -444,19 +613,35 @@ pub fn validate(diags: &mut Diagnostics, c: &DrillState) {
                 ));
             }
         }
-        if let Value::Value(port) = t.port {
-            if !(1..=65535).contains(&port) {
-                diags.add_error(error(
-                    "Invalid port",
-                    format!("port = {port}: must be 1-65535"),
-                    AttributePath::new("target").index(0).attribute("port"),
-                ));
-            }
-        }
+        whole(diags, &t.port, "port", 1, 65535, tp.attribute("port"));
     }
     if let Value::Value(list) = &c.verify {
+        let mut names = HashMap::new();
         for (i, v) in list.iter().enumerate() {
             if let Value::Value(v) = v {
+                let vp = AttributePath::new("verify").index(i as i64);
+                if let Some(name) = v.name.as_ref_option() {
+                    if name.trim().is_empty() {
+                        diags.add_error(error(
+                            "Invalid verify name",
+                            "name is empty: say what the check proves, e.g. \"orders restored\"; reports and verify_results show it.",
+                            vp.clone().attribute("name"),
+                        ));
+                    } else if let Some(first) = names.insert(name.clone(), i) {
+                        diags.add_error(error(
+                            "Check named twice",
+                            format!("{name:?} is already the name of verify[{first}]: give each check its own name, so reports and verify_results tell them apart."),
+                            vp.clone().attribute("name"),
+                        ));
+                    }
+                }
+                not_empty(
+                    diags,
+                    &v.sql,
+                    "sql",
+                    "write the query to run against the restored copy, e.g. SELECT count(*) FROM orders.",
+                    vp.clone().attribute("sql"),
+                );
                 if let Some(e) = v.expect.as_ref_option() {
                     if let Err(err) = e.parse::<drkit_drill::Expect>() {
                         diags.add_error(error(
@@ -472,10 +657,17 @@ pub fn validate(diags: &mut Diagnostics, c: &DrillState) {
         }
     }
     if let Some(url) = c.webhook_url.as_ref_option() {
-        if !url.starts_with("http://") && !url.starts_with("https://") {
+        if url.starts_with("https://") {
+            // The drill posts plain HTTP; refused now rather than after a real restore.
             diags.add_error(error(
                 "Invalid webhook_url",
-                format!("webhook_url = {url:?}: write an http:// URL"),
+                format!("webhook_url = {url:?}: only http:// URLs are supported (use a local relay for https)"),
+                AttributePath::new("webhook_url"),
+            ));
+        } else if !url.starts_with("http://") || !crate::provider::is_http_url(url) {
+            diags.add_error(error(
+                "Invalid webhook_url",
+                format!("webhook_url = {url:?}: write an http:// URL with a host, such as \"http://127.0.0.1:8080/hooks/drill\""),
                 AttributePath::new("webhook_url"),
             ));
         }
@@ -841,7 +1033,7 @@ mod tests {
         DrillState {
             policy_id: Value::Value("orders".into()),
             postgres_dump: Value::Value(DumpBlock {
-                s3_uri: Value::Value("s3://b/daily/".into()),
+                s3_uri: Value::Value("s3://backups/daily/".into()),
                 region: Value::Null,
             }),
             target: Value::Value(TargetBlock {

@@ -113,7 +113,7 @@ pub struct RdsBlock {
     #[serde(default)]
     pub instance_identifier: Value<String>,
     /// Automated backup retention, 1–35 days.
-    #[serde(default)]
+    #[serde(default, with = "crate::schema_helpers::whole_number")]
     pub backup_retention_days: Value<i64>,
     /// Daily backup window, `hh24:mi-hh24:mi` UTC.
     #[serde(default)]
@@ -148,7 +148,7 @@ pub struct ReplicaBlock {
     #[serde(default)]
     pub kms_key_id: Value<String>,
     /// The replica's own automated backup retention.
-    #[serde(default)]
+    #[serde(default, with = "crate::schema_helpers::whole_number")]
     pub backup_retention_days: Value<i64>,
 }
 
@@ -159,7 +159,7 @@ pub struct BackupsBlock {
     #[serde(default)]
     pub region: Value<String>,
     /// Retention of the replicated backups.
-    #[serde(default)]
+    #[serde(default, with = "crate::schema_helpers::whole_number")]
     pub retention_days: Value<i64>,
     /// KMS key in the DR region.
     #[serde(default)]
@@ -227,28 +227,28 @@ pub struct RetentionBlock {
     #[serde(default)]
     pub prefix: Value<String>,
     /// Days before the archive transition.
-    #[serde(default)]
+    #[serde(default, with = "crate::schema_helpers::whole_number")]
     pub archive_after_days: Value<i64>,
     /// Archive storage class.
     #[serde(default)]
     pub archive_storage_class: Value<String>,
     /// Days before expiry (explicit form).
-    #[serde(default)]
+    #[serde(default, with = "crate::schema_helpers::whole_number")]
     pub expire_days: Value<i64>,
     /// Days before noncurrent versions expire.
-    #[serde(default)]
+    #[serde(default, with = "crate::schema_helpers::whole_number")]
     pub noncurrent_expire_days: Value<i64>,
     /// Days of `daily/`.
-    #[serde(default)]
+    #[serde(default, with = "crate::schema_helpers::whole_number")]
     pub daily: Value<i64>,
     /// Weeks of `weekly/`.
-    #[serde(default)]
+    #[serde(default, with = "crate::schema_helpers::whole_number")]
     pub weekly: Value<i64>,
     /// Months of `monthly/`.
-    #[serde(default)]
+    #[serde(default, with = "crate::schema_helpers::whole_number")]
     pub monthly: Value<i64>,
     /// Years of `yearly/`.
-    #[serde(default)]
+    #[serde(default, with = "crate::schema_helpers::whole_number")]
     pub yearly: Value<i64>,
 }
 
