@@ -15,7 +15,8 @@ use crate::Moto;
 const VOLATILE_TAGS: &[&str] = &["drkit:drill-expires", "drkit:drill-run"];
 
 /// The account's DR-relevant state in `regions`, as JSON with sorted keys: `rds` maps
-/// `region/identifier` to the instance's settings, `snapshots` lists `region/identifier`,
+/// `region/identifier` to the instance's settings, `snapshots` lists `region/identifier`
+/// (automated ones as `rds:INSTANCE (automated)`),
 /// `s3` maps bucket names to their configuration and objects. Identity that differs
 /// between two equal runs (creation times, version ids, request ids) is left out.
 pub async fn inventory(moto: &Moto, regions: &[&str]) -> Result<Value> {
@@ -62,10 +63,14 @@ pub async fn inventory(moto: &Moto, regions: &[&str]) -> Result<Value> {
             .await
             .map_err(|e| anyhow!("DescribeDBSnapshots in {region}: {e:?}"))?;
         for s in out.db_snapshots() {
-            snapshots.push(format!(
-                "{region}/{}",
-                s.db_snapshot_identifier().unwrap_or_default()
-            ));
+            let id = s.db_snapshot_identifier().unwrap_or_default();
+            // Automated snapshots are named after the minute they were taken
+            // (`rds:db-2026-12-01-08-40`): two equal runs a minute apart differ there.
+            let id = match (s.snapshot_type(), s.db_instance_identifier()) {
+                (Some("automated"), Some(db)) => format!("rds:{db} (automated)"),
+                _ => id.to_string(),
+            };
+            snapshots.push(format!("{region}/{id}"));
         }
     }
     snapshots.sort();
