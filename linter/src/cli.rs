@@ -14,9 +14,10 @@ use anyhow::{anyhow, Context, Result};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::config::{self, Config, Exclude, FailOn};
+use crate::fix::applicable;
 use crate::render::{self, display_path, Format, Output, RuleInfo, Sources};
 use crate::suppress::{self, Suppressed};
-use crate::{Applicability, FileError, Finding, LintOptions, Report, Severity};
+use crate::{FileError, Finding, LintOptions, Report, Severity};
 
 /// `eprintln!` without the panic when standard error is a closed pipe.
 macro_rules! say {
@@ -712,13 +713,6 @@ fn openable(file: &Path, paths: &[PathBuf]) -> PathBuf {
     cleaned
 }
 
-/// A fix that `--fix` may apply.
-fn applicable(f: &Finding) -> bool {
-    f.fix
-        .as_ref()
-        .is_some_and(|x| x.applicability == Applicability::Safe && !x.edits.is_empty())
-}
-
 type Diff = (PathBuf, String, String);
 
 /// `--fix`: apply safe fixes (several passes while they keep changing files), re-lint and
@@ -737,8 +731,7 @@ fn fix(args: &CheckArgs, settings: &Settings) -> Result<(LintResult, usize, Vec<
     let mut current = first;
     let mut write_errors = Vec::new();
     let mut diffs = Vec::new();
-    const PASSES: usize = 4;
-    for _ in 0..PASSES {
+    for _ in 0..crate::fix::PASSES {
         let mut by_file: BTreeMap<PathBuf, Vec<Finding>> = BTreeMap::new();
         for f in current.report.findings.iter().filter(|f| applicable(f)) {
             by_file.entry(f.file.clone()).or_default().push(f.clone());

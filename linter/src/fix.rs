@@ -4,6 +4,18 @@
 use crate::context::{Attr, Context, Node, Resource};
 use crate::finding::{Applicability, Edit, Finding, Fix};
 
+/// How many times `--fix` lints and applies while the files keep changing: a pass skips
+/// edits that overlap an earlier one, and the next pass applies them.
+pub const PASSES: usize = 4;
+
+/// Whether `--fix` applies `finding`'s fix: a safe one with edits.
+pub fn applicable(finding: &Finding) -> bool {
+    finding
+        .fix
+        .as_ref()
+        .is_some_and(|x| x.applicability == Applicability::Safe && !x.edits.is_empty())
+}
+
 /// Applies the safe fixes of `findings` to `source`. Edits that overlap an earlier one are
 /// skipped (the CLI lints again and applies them in a second pass).
 pub fn apply(source: &str, findings: &[Finding]) -> String {

@@ -17,7 +17,7 @@ pub mod plan;
 pub mod rules;
 pub mod source;
 
-pub use lint::{lint, lint_plan, run_rules};
+pub use lint::{lint, lint_in_memory, lint_plan, lint_plan_json, run_rules};
 
 // The user-facing layer: configuration, inline suppressions, output formats.
 pub mod cli;

@@ -2,6 +2,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use crate::context::{Context, RuleOptions};
 use crate::finding::{FileError, Finding, Report};
@@ -16,17 +17,82 @@ use crate::{load, plan, rules, source};
 /// the others as root modules. Unreadable or malformed files are reported in
 /// [`Report::errors`]; every other file is still linted.
 pub fn lint(options: &LintOptions) -> Report {
-    let (modules, mut errors) = source::discover(&options.paths);
+    let (modules, errors) = source::discover(&options.paths);
     // Read everything once on all cores; a quick scan proposes the root modules.
     let (texts, called) = load::read_all(&modules);
     let dir_files = load::dir_index(&modules);
     let dirs: Vec<PathBuf> = modules.keys().cloned().collect();
+    let world = World {
+        texts: &texts,
+        dir_files: &dir_files,
+        reads_disk: true,
+    };
+    lint_world(&world, &dirs, &called, errors, options)
+}
+
+/// Lints files held in memory, by path and content, as [`lint`] lints files on disk: each
+/// directory with `.tf` files is a module, and `.tfvars` (or `.tfvars.json`) files are
+/// variable files (`terraform.tfvars` and `*.auto.tfvars` beside a root module load
+/// themselves; `options.var_files` names others among `files`). Nothing is read from disk:
+/// a module call to a directory without files here finds an empty module.
+/// `options.paths` is not used. For tests, fuzzing and tools that already hold the text.
+pub fn lint_in_memory(files: &[(PathBuf, Vec<u8>)], options: &LintOptions) -> Report {
+    let mut texts = load::Texts::new();
+    let mut dir_files: HashMap<PathBuf, Vec<PathBuf>> = HashMap::new();
+    let mut called = HashSet::new();
+    let mut dirs = Vec::new();
+    for (path, bytes) in files {
+        texts.insert(path.clone(), Ok(Arc::from(bytes.as_slice())));
+        if path.extension().is_none_or(|e| e != "tf") {
+            continue;
+        }
+        let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        if let Ok(text) = std::str::from_utf8(bytes) {
+            for src in source::scan_module_calls(text) {
+                called.insert(load::canonical(&dir.join(src)));
+            }
+        }
+        if !dirs.contains(&dir) {
+            dirs.push(dir.clone());
+        }
+        let listed = dir_files.entry(load::canonical(&dir)).or_default();
+        if !listed.contains(path) {
+            listed.push(path.clone());
+            listed.sort();
+        }
+    }
+    dirs.sort();
+    let world = World {
+        texts: &texts,
+        dir_files: &dir_files,
+        reads_disk: false,
+    };
+    lint_world(&world, &dirs, &called, Vec::new(), options)
+}
+
+/// The files a lint run sees: their bytes, the `.tf` files of each module directory
+/// (canonical), and whether files beyond them may be read from disk.
+struct World<'a> {
+    texts: &'a load::Texts,
+    dir_files: &'a HashMap<PathBuf, Vec<PathBuf>>,
+    reads_disk: bool,
+}
+
+/// Lints the module directories `dirs`; `called` are the directories (canonical) the quick
+/// scan saw called as local modules.
+fn lint_world(
+    world: &World<'_>,
+    dirs: &[PathBuf],
+    called: &HashSet<PathBuf>,
+    mut errors: Vec<FileError>,
+    options: &LintOptions,
+) -> Report {
     let roots: Vec<PathBuf> = dirs
         .iter()
         .filter(|d| !called.contains(&load::canonical(d)))
         .cloned()
         .collect();
-    let mut outcomes = lint_roots(&roots, &texts, &dir_files, options);
+    let mut outcomes = lint_roots(&roots, world, options);
     // A directory the scan took for a called module that no parsed `module` block reached
     // is a root after all.
     let reached: HashSet<PathBuf> = outcomes
@@ -38,7 +104,7 @@ pub fn lint(options: &LintOptions) -> Report {
         .filter(|d| called.contains(&load::canonical(d)) && !reached.contains(&load::canonical(d)))
         .cloned()
         .collect();
-    outcomes.extend(lint_roots(&missed, &texts, &dir_files, options));
+    outcomes.extend(lint_roots(&missed, world, options));
     let mut files = HashSet::new();
     let mut findings = Vec::new();
     for o in outcomes {
@@ -58,14 +124,13 @@ struct RootOutcome {
 }
 
 /// Lints root modules in parallel, each with its own loader (bounded memory).
-fn lint_roots(
-    roots: &[PathBuf],
-    texts: &load::Texts,
-    dir_files: &HashMap<PathBuf, Vec<PathBuf>>,
-    options: &LintOptions,
-) -> Vec<RootOutcome> {
+fn lint_roots(roots: &[PathBuf], world: &World<'_>, options: &LintOptions) -> Vec<RootOutcome> {
     source::parallel_map(roots, |dir| {
-        let mut loader = Loader::new(texts, dir_files, &options.var_files);
+        let mut loader = if world.reads_disk {
+            Loader::new(world.texts, world.dir_files, &options.var_files)
+        } else {
+            Loader::in_memory(world.texts, world.dir_files, &options.var_files)
+        };
         let resources = loader.root(dir);
         let ctx = Context::new(resources, RuleOptions::from(options), loader.sources());
         RootOutcome {
@@ -79,7 +144,16 @@ fn lint_roots(
 
 /// Lints `terraform show -json` output: the same rules on Terraform's resolved values.
 pub fn lint_plan(path: &Path, options: &LintOptions) -> Report {
-    match plan::load(path, options) {
+    plan_report(path, plan::load(path, options), options)
+}
+
+/// Lints `terraform show -json` output held in memory; `path` names it in the report.
+pub fn lint_plan_json(path: &Path, json: &[u8], options: &LintOptions) -> Report {
+    plan_report(path, plan::from_json(path, json, options), options)
+}
+
+fn plan_report(path: &Path, ctx: Result<Context, String>, options: &LintOptions) -> Report {
+    match ctx {
         Ok(ctx) => finish(run_rules(&ctx, options), Vec::new(), 0),
         Err(message) => Report {
             errors: vec![FileError {

@@ -63,6 +63,8 @@ pub struct Loader<'s> {
     pub seen_files: HashSet<PathBuf>,
     /// Module directories (canonical) instantiated through a `module` block.
     pub instantiated: HashSet<PathBuf>,
+    /// False for [`Loader::in_memory`]: `texts` is the whole world, nothing is read from disk.
+    reads_disk: bool,
 }
 
 /// Module directories by their real path, with their files.
@@ -90,6 +92,22 @@ impl<'s> Loader<'s> {
             var_files: var_files.to_vec(),
             seen_files: HashSet::new(),
             instantiated: HashSet::new(),
+            reads_disk: true,
+        }
+    }
+
+    /// A loader that reads nothing from disk: `texts` holds every file there is, `.tf`
+    /// and `.tfvars` alike (`dir_files` lists the `.tf` ones). A module call to a directory
+    /// without files in `texts` finds an empty module; `terraform.tfvars`, `*.auto.tfvars`
+    /// and `var_files` are taken from `texts`.
+    pub fn in_memory(
+        texts: &'s Texts,
+        dir_files: &'s HashMap<PathBuf, Vec<PathBuf>>,
+        var_files: &[PathBuf],
+    ) -> Self {
+        Loader {
+            reads_disk: false,
+            ..Self::new(texts, dir_files, var_files)
         }
     }
 
@@ -132,6 +150,7 @@ impl<'s> Loader<'s> {
             .or_else(|| self.extra_dirs.get(&key))
         {
             Some(p) => p.clone(),
+            None if !self.reads_disk => Vec::new(),
             None => {
                 // A module outside the linted paths (`source = "../../modules/db"`).
                 let paths = source::tf_files(dir, &mut self.errors);
@@ -165,27 +184,21 @@ impl<'s> Loader<'s> {
     /// rules never link resources across them.
     pub fn root(&mut self, dir: &Path) -> Vec<Resource> {
         let mut inputs = HashMap::new();
-        let mut tfvars: Vec<PathBuf> = Vec::new();
-        let auto = dir.join("terraform.tfvars");
-        if auto.is_file() {
-            tfvars.push(auto);
-        }
-        if let Ok(entries) = fs::read_dir(dir) {
-            let mut autos: Vec<PathBuf> = entries
-                .flatten()
-                .map(|e| e.path())
-                .filter(|p| {
-                    p.file_name()
-                        .and_then(|n| n.to_str())
-                        .is_some_and(|n| n.ends_with(".auto.tfvars"))
-                })
-                .collect();
-            autos.sort();
-            tfvars.extend(autos);
-        }
+        let mut tfvars = self.auto_tfvars(dir);
         tfvars.extend(self.var_files.iter().cloned());
         for path in tfvars {
-            match read_tfvars(&path) {
+            let vars = match self.texts.get(&path) {
+                Some(Ok(bytes)) => parse_tfvars(&path, bytes),
+                Some(Err(e)) => Err(e.clone()),
+                None if self.reads_disk => read_tfvars(&path),
+                None => Err(FileError {
+                    file: path.clone(),
+                    line: None,
+                    column: None,
+                    message: "cannot read: no such file".into(),
+                }),
+            };
+            match vars {
                 Ok(vars) => inputs.extend(vars),
                 Err(e) => self.errors.push(e),
             }
@@ -193,6 +206,35 @@ impl<'s> Loader<'s> {
         let providers = HashMap::new();
         self.instantiate(dir, "", Inputs::Root(inputs), &providers, 0);
         std::mem::take(&mut self.resources)
+    }
+
+    /// `terraform.tfvars`, then `*.auto.tfvars` in name order: what Terraform loads itself.
+    fn auto_tfvars(&self, dir: &Path) -> Vec<PathBuf> {
+        let is_auto = |p: &Path| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.ends_with(".auto.tfvars"))
+        };
+        let auto = dir.join("terraform.tfvars");
+        let (has_auto, mut autos): (bool, Vec<PathBuf>) = if self.reads_disk {
+            let autos = fs::read_dir(dir)
+                .map(|entries| entries.flatten().map(|e| e.path()).collect::<Vec<_>>())
+                .unwrap_or_default();
+            (auto.is_file(), autos)
+        } else {
+            let autos = self
+                .texts
+                .keys()
+                .filter(|p| p.parent() == Some(dir))
+                .cloned()
+                .collect();
+            (self.texts.contains_key(&auto), autos)
+        };
+        autos.retain(|p| is_auto(p));
+        let mut tfvars: Vec<PathBuf> = has_auto.then_some(auto).into_iter().collect();
+        autos.sort();
+        tfvars.extend(autos);
+        tfvars
     }
 
     fn instantiate(
@@ -576,15 +618,25 @@ fn normalize(path: &Path) -> PathBuf {
 
 /// Reads a `.tfvars` (HCL) or `.tfvars.json` file.
 pub fn read_tfvars(path: &Path) -> Result<HashMap<String, Value>, FileError> {
+    let bytes = fs::read(path).map_err(|e| FileError {
+        file: path.to_path_buf(),
+        line: None,
+        column: None,
+        message: format!("cannot read: {e}"),
+    })?;
+    parse_tfvars(path, &bytes)
+}
+
+/// Parses the text of a `.tfvars` (HCL) or `.tfvars.json` file named `path`.
+pub fn parse_tfvars(path: &Path, bytes: &[u8]) -> Result<HashMap<String, Value>, FileError> {
     let err = |line: Option<u32>, column: Option<u32>, message: String| FileError {
         file: path.to_path_buf(),
         line,
         column,
         message,
     };
-    let bytes = fs::read(path).map_err(|e| err(None, None, format!("cannot read: {e}")))?;
     if path.extension().is_some_and(|e| e == "json") {
-        let v: serde_json::Value = serde_json::from_slice(&bytes).map_err(|e| {
+        let v: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| {
             err(
                 Some(e.line() as u32),
                 Some(e.column() as u32),
@@ -599,7 +651,7 @@ pub fn read_tfvars(path: &Path) -> Result<HashMap<String, Value>, FileError> {
             .map(|(k, v)| (k.clone(), Value::from_json(v)))
             .collect());
     }
-    let file = source::parse_bytes(path, &bytes)?;
+    let file = source::parse_bytes(path, bytes)?;
     Ok(file
         .body
         .attributes()

@@ -9,17 +9,7 @@ fn main() -> ExitCode {
     cli::run(Engine {
         lint: drlint::lint,
         lint_plan: drlint::lint_plan,
-        rules: drlint::rules::RULES
-            .iter()
-            .map(|m| RuleInfo {
-                code: m.code,
-                name: m.name,
-                severity: m.severity,
-                summary: m.summary,
-                doc: m.doc,
-                fixable: m.fixable,
-            })
-            .collect(),
+        rules: drlint::rules::RULES.iter().map(RuleInfo::from).collect(),
         fix: drlint::fix::apply,
     })
 }

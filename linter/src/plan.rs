@@ -26,7 +26,12 @@ pub fn load(path: &Path, options: &LintOptions) -> Result<Context, String> {
         ));
     }
     let bytes = std::fs::read(path).map_err(|e| format!("cannot read: {e}"))?;
-    let json: Json = serde_json::from_slice(&bytes).map_err(|e| {
+    from_json(path, &bytes, options)
+}
+
+/// A plan (or state) JSON text into a context; its resources point at `path`.
+pub fn from_json(path: &Path, bytes: &[u8], options: &LintOptions) -> Result<Context, String> {
+    let json: Json = serde_json::from_slice(bytes).map_err(|e| {
         format!(
             "not JSON at line {} column {}: {e}; create it with `terraform show -json tfplan > plan.json`",
             e.line(),

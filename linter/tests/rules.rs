@@ -297,3 +297,31 @@ fn a_plan_json_is_judged_with_its_resolved_values_and_regions() {
         report.errors
     );
 }
+
+fn files_of(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            out.extend(files_of(&path));
+        } else {
+            out.push((path.clone(), std::fs::read(&path).unwrap()));
+        }
+    }
+    out
+}
+
+#[test]
+fn linting_in_memory_gives_the_report_linting_on_disk_gives() {
+    for (code, dir) in cases() {
+        let on_disk = lint_case(&code, &dir);
+        let in_memory = drlint::lint_in_memory(
+            &files_of(&dir),
+            &LintOptions {
+                select: vec![code.clone()],
+                ..LintOptions::default()
+            },
+        );
+        assert_eq!(in_memory, on_disk, "{}", dir.display());
+    }
+}

@@ -74,6 +74,19 @@ pub struct RuleInfo {
     pub fixable: bool,
 }
 
+impl From<&crate::rules::RuleMeta> for RuleInfo {
+    fn from(m: &crate::rules::RuleMeta) -> Self {
+        RuleInfo {
+            code: m.code,
+            name: m.name,
+            severity: m.severity,
+            summary: m.summary,
+            doc: m.doc,
+            fixable: m.fixable,
+        }
+    }
+}
+
 impl RuleInfo {
     /// Where the rule's doc page lives on the web.
     pub fn help_uri(&self) -> String {
