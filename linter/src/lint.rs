@@ -92,7 +92,7 @@ fn lint_world(
         .filter(|d| !called.contains(&load::canonical(d)))
         .cloned()
         .collect();
-    let mut outcomes = lint_roots(&roots, world, options);
+    let mut outcomes = without_called(&roots, lint_roots(&roots, world, options));
     // A directory the scan took for a called module that no parsed `module` block reached
     // is a root after all.
     let reached: HashSet<PathBuf> = outcomes
@@ -104,7 +104,7 @@ fn lint_world(
         .filter(|d| called.contains(&load::canonical(d)) && !reached.contains(&load::canonical(d)))
         .cloned()
         .collect();
-    outcomes.extend(lint_roots(&missed, world, options));
+    outcomes.extend(without_called(&missed, lint_roots(&missed, world, options)));
     let mut files = HashSet::new();
     let mut findings = Vec::new();
     for o in outcomes {
@@ -113,6 +113,33 @@ fn lint_world(
         files.extend(o.files);
     }
     finish(findings, errors, files.len())
+}
+
+/// The outcomes of `roots` without those of roots that another root's parsed `module`
+/// block instantiated. The quick scan can miss a call (a brace in a comment or string
+/// before the `module` block, a one-line block), and such a module linted as a root too
+/// would report its resources twice, at two addresses, with fixes that conflict. Roots
+/// that instantiate each other (a module cycle) are kept.
+fn without_called(roots: &[PathBuf], mut outcomes: Vec<RootOutcome>) -> Vec<RootOutcome> {
+    let index: HashMap<PathBuf, usize> = roots
+        .iter()
+        .enumerate()
+        .map(|(i, d)| (load::canonical(d), i))
+        .collect();
+    let mut called = vec![false; roots.len()];
+    for (j, o) in outcomes.iter().enumerate() {
+        for &i in o.instantiated.iter().filter_map(|d| index.get(d)) {
+            let mutual = outcomes[i]
+                .instantiated
+                .contains(&load::canonical(&roots[j]));
+            if i != j && !mutual {
+                called[i] = true;
+            }
+        }
+    }
+    let mut called = called.into_iter();
+    outcomes.retain(|_| !called.next().unwrap_or(false));
+    outcomes
 }
 
 /// What linting one root module gave.

@@ -325,3 +325,33 @@ fn linting_in_memory_gives_the_report_linting_on_disk_gives() {
         assert_eq!(in_memory, on_disk, "{}", dir.display());
     }
 }
+
+fn lint_text(files: &[(&str, &str)]) -> Report {
+    let files: Vec<(PathBuf, Vec<u8>)> = files
+        .iter()
+        .map(|(p, t)| (PathBuf::from(p), t.as_bytes().to_vec()))
+        .collect();
+    drlint::lint_in_memory(&files, &LintOptions::default())
+}
+
+#[test]
+fn a_module_call_the_quick_scan_misses_is_still_linted_once() {
+    // The unbalanced brace in the comment hides the `module` block from the scan.
+    let report = lint_text(&[
+        (
+            "/p/main.tf",
+            "# a note with a brace {\nmodule \"db\" {\n  source = \"./db\"\n}\n",
+        ),
+        (
+            "/p/db/main.tf",
+            "resource \"aws_db_instance\" \"main\" {\n  deletion_protection = false\n}\n",
+        ),
+    ]);
+    let dr003: Vec<&str> = report
+        .findings
+        .iter()
+        .filter(|f| f.rule == "DR003")
+        .map(|f| f.resource.as_str())
+        .collect();
+    assert_eq!(dr003, ["module.db.aws_db_instance.main"]);
+}
