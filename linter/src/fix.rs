@@ -16,33 +16,68 @@ pub fn applicable(finding: &Finding) -> bool {
         .is_some_and(|x| x.applicability == Applicability::Safe && !x.edits.is_empty())
 }
 
-/// Applies the safe fixes of `findings` to `source`. Edits that overlap an earlier one are
-/// skipped (the CLI lints again and applies them in a second pass).
+/// Applies the safe fixes of `findings` to `source`. A fix is applied whole or not at all:
+/// one that overlaps an edit kept earlier is skipped (the CLI lints again and applies it
+/// in the next pass), and so is a second fix of the same rule at the same place (one block
+/// seen through several module instances proposes one fix per instance). Insertions at
+/// the same offset are kept in the order of `findings`.
 pub fn apply(source: &str, findings: &[Finding]) -> String {
-    let mut edits: Vec<&Edit> = findings
-        .iter()
-        .filter_map(|f| f.fix.as_ref())
-        .filter(|fix| fix.applicability == Applicability::Safe)
-        .flat_map(|fix| fix.edits.iter())
-        .filter(|e| e.start <= e.end && e.end <= source.len())
-        .filter(|e| source.is_char_boundary(e.start) && source.is_char_boundary(e.end))
-        .collect();
-    edits.sort_by_key(|e| (e.start, e.end));
+    let valid = |e: &Edit| {
+        e.start <= e.end
+            && e.end <= source.len()
+            && source.is_char_boundary(e.start)
+            && source.is_char_boundary(e.end)
+    };
+    let mut places = std::collections::HashSet::new();
     let mut kept: Vec<&Edit> = Vec::new();
-    for e in edits {
-        if let Some(last) = kept.last() {
-            let overlaps = e.start < last.end || (e.start == last.start && e.end > e.start);
-            if overlaps || (e.start == last.start && e.end == last.end && e.text == last.text) {
-                continue;
+    for f in findings {
+        let Some(fix) = f.fix.as_ref() else {
+            continue;
+        };
+        if fix.applicability != Applicability::Safe || !fix.edits.iter().all(valid) {
+            continue;
+        }
+        if fix
+            .edits
+            .iter()
+            .any(|e| kept.iter().any(|k| k != &e && conflict(e, k)))
+        {
+            continue;
+        }
+        if !places.insert((f.rule, f.location.start, f.location.end)) {
+            continue;
+        }
+        for e in &fix.edits {
+            if !kept.contains(&e) {
+                kept.push(e);
             }
         }
-        kept.push(e);
     }
+    // Stable: insertions at one offset keep their order.
+    kept.sort_by_key(|e| (e.start, e.end));
     let mut out = source.to_string();
     for e in kept.iter().rev() {
         out.replace_range(e.start..e.end, &e.text);
     }
     out
+}
+
+/// Whether two different edits touch the same text: overlapping replacements, or an
+/// insertion at the start of or inside a replaced range. Insertions at one offset do not
+/// conflict (both lines are added).
+fn conflict(a: &Edit, b: &Edit) -> bool {
+    match (a.start == a.end, b.start == b.end) {
+        (true, true) => false,
+        (true, false) => b.start <= a.start && a.start < b.end,
+        (false, true) => a.start <= b.start && b.start < a.end,
+        (false, false) => a.start < b.end && b.start < a.end,
+    }
+}
+
+/// `value` as an HCL quoted string: quotes, backslashes and control characters escaped,
+/// `${` and `%{` doubled so that nothing is interpolated.
+pub fn string_literal(value: &str) -> String {
+    hcl_edit::expr::Expression::from(value).to_string()
 }
 
 /// A safe fix that sets `name = value_text` in `node` of `res`: replaces the value when the
@@ -152,14 +187,21 @@ mod tests {
     use crate::finding::{Location, Severity};
     use std::path::PathBuf;
 
+    /// A finding at a place of its own, with these edits as its fix.
     fn finding(edits: Vec<Edit>) -> Finding {
+        static PLACES: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let place = PLACES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         Finding {
             rule: "DR003",
             name: "x",
             severity: Severity::Error,
             resource: "a.b".into(),
             file: PathBuf::from("a.tf"),
-            location: Location::default(),
+            location: Location {
+                start: place,
+                end: place,
+                ..Location::default()
+            },
             block_line: 1,
             message: String::new(),
             fix: Some(Fix {
@@ -194,6 +236,50 @@ mod tests {
             ],
         );
         assert_eq!(out, "XbcdYZW");
+    }
+
+    #[test]
+    fn a_fix_is_applied_whole_or_not_at_all() {
+        let edit = |start, end, text: &str| Edit {
+            start,
+            end,
+            text: text.into(),
+        };
+        let out = apply(
+            "abcdef",
+            &[
+                finding(vec![edit(1, 3, "X")]),
+                // Its second edit overlaps the first fix: none of it is applied.
+                finding(vec![edit(5, 5, "Y"), edit(2, 2, "Z")]),
+                // Insertions at one offset are both kept, in order.
+                finding(vec![edit(6, 6, "1")]),
+                finding(vec![edit(6, 6, "2")]),
+            ],
+        );
+        assert_eq!(out, "aXdef12");
+    }
+
+    #[test]
+    fn one_fix_per_rule_and_place() {
+        // One block through two module instances: two fixes with different values.
+        let mut a = finding(vec![Edit {
+            start: 2,
+            end: 2,
+            text: "\"a-final\"".into(),
+        }]);
+        let mut b = a.clone();
+        b.fix.as_mut().unwrap().edits[0].text = "\"b-final\"".into();
+        a.location.start = 1;
+        b.location.start = 1;
+        assert_eq!(apply("{}", &[a, b]), "{}\"a-final\"");
+    }
+
+    #[test]
+    fn string_literals_escape_quotes_and_templates() {
+        assert_eq!(
+            string_literal("a\"b\\c${d}%{e}\n"),
+            r#""a\"b\\c$${d}%%{e}\n""#
+        );
     }
 
     #[test]

@@ -113,3 +113,31 @@ fn fix_with_plan_is_a_usage_error() {
     p.file("plan.json", "{}");
     assert_eq!(p.run(&["--plan", "plan.json", "--fix"]).code, 2);
 }
+
+/// One module block through two instances: each instance's DR006 fix inserts its own
+/// `final_snapshot_identifier` before the same brace; only one may be written.
+#[test]
+fn a_module_called_twice_is_fixed_once() {
+    let p = Project::new();
+    p.file(
+        "main.tf",
+        "module \"orders\" {\n  source     = \"./db\"\n  identifier = \"orders\"\n}\n\nmodule \"users\" {\n  source     = \"./db\"\n  identifier = \"users\"\n}\n",
+    );
+    p.file(
+        "db/main.tf",
+        "variable \"identifier\" {}\n\nresource \"aws_db_instance\" \"main\" {\n  identifier          = var.identifier\n  skip_final_snapshot = true\n}\n",
+    );
+    let run = p.run(&["--fix", "--select", "DR006"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let fixed = p.read("db/main.tf");
+    assert_eq!(
+        fixed.matches("final_snapshot_identifier").count(),
+        1,
+        "{fixed}"
+    );
+    let again = p.run(&["--select", "DR006"]);
+    assert_eq!(
+        again.code, 0,
+        "the fixed module parses and is clean: {again:?}"
+    );
+}

@@ -355,3 +355,37 @@ fn a_module_call_the_quick_scan_misses_is_still_linted_once() {
         .collect();
     assert_eq!(dr003, ["module.db.aws_db_instance.main"]);
 }
+
+/// Applies the safe fixes of `file` in `files` once and lints again.
+fn fixed(files: &[(&str, &str)], file: &str) -> (String, Report) {
+    let report = lint_text(files);
+    let mine: Vec<_> = report
+        .findings
+        .iter()
+        .filter(|f| f.file == Path::new(file))
+        .cloned()
+        .collect();
+    let text = files.iter().find(|(p, _)| *p == file).unwrap().1;
+    let after = fix::apply(text, &mine);
+    let rest: Vec<(&str, &str)> = files
+        .iter()
+        .map(|&(p, t)| {
+            if p == file {
+                (p, after.as_str())
+            } else {
+                (p, t)
+            }
+        })
+        .collect();
+    let again = lint_text(&rest);
+    (after, again)
+}
+
+#[test]
+fn a_final_snapshot_name_from_an_odd_identifier_is_a_valid_string() {
+    let src = "resource \"aws_db_instance\" \"main\" {\n  identifier          = \"o\\\"${\\\"x\\\"}\\\\\"\n  skip_final_snapshot = true\n}\n";
+    let src = src.replace("${", "$${");
+    let (after, again) = fixed(&[("/p/main.tf", &src)], "/p/main.tf");
+    assert!(again.errors.is_empty(), "{after}\n{:?}", again.errors);
+    assert!(!again.findings.iter().any(|f| f.rule == "DR006"), "{after}");
+}

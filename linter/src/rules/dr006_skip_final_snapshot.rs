@@ -74,7 +74,7 @@ pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
                     src,
                     &db.body,
                     "final_snapshot_identifier",
-                    &format!("\"{base}-final\""),
+                    &fix::string_literal(&format!("{base}-final")),
                 )
             }) else {
                 out.push(ctx.finding(&META, db, attr.loc, message(), None));
