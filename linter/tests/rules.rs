@@ -389,3 +389,13 @@ fn a_final_snapshot_name_from_an_odd_identifier_is_a_valid_string() {
     assert!(again.errors.is_empty(), "{after}\n{:?}", again.errors);
     assert!(!again.findings.iter().any(|f| f.rule == "DR006"), "{after}");
 }
+
+#[test]
+fn a_bucket_whose_name_is_not_an_identifier_gets_no_versioning_fix() {
+    let report = lint_text(&[(
+        "/p/main.tf",
+        "resource \"aws_s3_bucket\" \"not an identifier\" {\n  bucket = \"orders-assets\"\n}\n",
+    )]);
+    let dr008 = report.findings.iter().find(|f| f.rule == "DR008").unwrap();
+    assert!(dr008.fix.is_none(), "{dr008:?}");
+}

@@ -135,9 +135,12 @@ pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
     }
 }
 
-/// A new `aws_s3_bucket_versioning` resource right after the bucket's block.
+/// A new `aws_s3_bucket_versioning` resource right after the bucket's block. None when
+/// the bucket's name is not an identifier: `aws_s3_bucket.<name>.id` would not parse (and
+/// Terraform rejects such a name anyway).
 fn add_versioning(ctx: &Context, b: &Resource) -> Option<Fix> {
     if b.expanded
+        || hcl_edit::Ident::try_new(b.name.as_str()).is_err()
         || ctx
             .get(&format!("{}aws_s3_bucket_versioning.{}", b.module, b.name))
             .is_some()
