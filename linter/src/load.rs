@@ -618,13 +618,7 @@ fn normalize(path: &Path) -> PathBuf {
 
 /// Reads a `.tfvars` (HCL) or `.tfvars.json` file.
 pub fn read_tfvars(path: &Path) -> Result<HashMap<String, Value>, FileError> {
-    let bytes = fs::read(path).map_err(|e| FileError {
-        file: path.to_path_buf(),
-        line: None,
-        column: None,
-        message: format!("cannot read: {e}"),
-    })?;
-    parse_tfvars(path, &bytes)
+    parse_tfvars(path, &source::read_limited(path)?)
 }
 
 /// Parses the text of a `.tfvars` (HCL) or `.tfvars.json` file named `path`.

@@ -75,6 +75,12 @@ pub fn discover(paths: &[PathBuf]) -> (BTreeMap<PathBuf, ModuleDir>, Vec<FileErr
     for path in paths {
         match fs::metadata(path) {
             Ok(meta) if meta.is_dir() => walk(path, &mut modules, &mut errors, &mut visited, 0),
+            Ok(meta) if !meta.is_file() => errors.push(FileError {
+                file: path.clone(),
+                line: None,
+                column: None,
+                message: not_a_file(&meta),
+            }),
             Ok(_) => {
                 let dir = path
                     .parent()
@@ -189,6 +195,12 @@ fn walk(
                 }
             }
             Ok(m) if m.is_file() && name.ends_with(".tf") => files.push(clean(&path)),
+            Ok(m) if name.ends_with(".tf") => errors.push(FileError {
+                file: clean(&path),
+                line: None,
+                column: None,
+                message: not_a_file(&m),
+            }),
             Ok(_) => {}
             Err(e) if name.ends_with(".tf") => errors.push(FileError {
                 file: clean(&path),
@@ -251,7 +263,33 @@ pub fn parse_all(paths: &[PathBuf]) -> Vec<Result<SourceFile, FileError>> {
     parallel_map(paths, |p| read_and_parse(p))
 }
 
-/// Reads a file within the size limit.
+/// Why a path that is not a regular file is not read: opening a FIFO with no writer
+/// blocks forever, and a device never ends.
+fn not_a_file(meta: &fs::Metadata) -> String {
+    #[cfg(unix)]
+    let kind = {
+        use std::os::unix::fs::FileTypeExt;
+        let t = meta.file_type();
+        if t.is_fifo() {
+            "a FIFO"
+        } else if t.is_socket() {
+            "a socket"
+        } else if t.is_char_device() || t.is_block_device() {
+            "a device"
+        } else {
+            "not a regular file"
+        }
+    };
+    #[cfg(not(unix))]
+    let kind = {
+        let _ = meta;
+        "not a regular file"
+    };
+    format!("cannot read: {kind}, not a file (not opened)")
+}
+
+/// Reads a regular file within the size limit; anything else (a FIFO, a socket, a device)
+/// is refused before it is opened.
 pub fn read_limited(path: &Path) -> Result<Vec<u8>, FileError> {
     use std::io::Read;
     let err = |message: String| FileError {
@@ -260,6 +298,10 @@ pub fn read_limited(path: &Path) -> Result<Vec<u8>, FileError> {
         column: None,
         message,
     };
+    let meta = fs::metadata(path).map_err(|e| err(format!("cannot read: {e}")))?;
+    if !meta.is_file() {
+        return Err(err(not_a_file(&meta)));
+    }
     let file = fs::File::open(path).map_err(|e| err(format!("cannot read: {e}")))?;
     let len = file.metadata().map(|m| m.len()).unwrap_or(0);
     if len > MAX_FILE_BYTES {

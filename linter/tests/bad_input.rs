@@ -8,8 +8,13 @@ use std::process::Command;
 const GOOD: &str = "resource \"aws_db_instance\" \"ok\" {\n  deletion_protection = false\n}\n";
 
 fn drlint(dir: &Path) -> (i32, serde_json::Value) {
+    drlint_on(dir, &["."])
+}
+
+fn drlint_on(dir: &Path, paths: &[&str]) -> (i32, serde_json::Value) {
     let out = Command::new(env!("CARGO_BIN_EXE_drlint"))
-        .args(["--format", "json", "--select", "DR003", "--no-config", "."])
+        .args(["--format", "json", "--select", "DR003", "--no-config"])
+        .args(paths)
         .current_dir(dir)
         .output()
         .expect("run drlint");
@@ -144,4 +149,62 @@ fn many_resources_in_one_file_stay_bounded() {
         10_001,
         "half of them, plus good/"
     );
+}
+
+#[test]
+fn a_hundred_thousand_resources_in_one_file_are_linted() {
+    let mut text = String::new();
+    for i in 0..100_000 {
+        text.push_str(&format!(
+            "resource \"aws_db_instance\" \"db{i}\" {{\n  deletion_protection = {}\n}}\n",
+            i % 2 == 0
+        ));
+    }
+    let dir = project("many.tf", text.as_bytes());
+    let (code, json) = drlint(dir.path());
+    assert_eq!(code, 1);
+    let findings = json["findings"].as_array().unwrap();
+    assert_eq!(findings.len(), 50_001, "half of them, plus good/");
+    assert!(findings
+        .iter()
+        .any(|f| f["resource"] == "aws_db_instance.db99999" && f["line"] == 299_999));
+    assert_eq!(json["files"], 2);
+}
+
+fn mkfifo(path: &Path) {
+    let status = Command::new("mkfifo").arg(path).status().expect("mkfifo");
+    assert!(status.success());
+}
+
+/// A FIFO with no writer blocks whoever opens it, and /dev/zero never ends: neither is
+/// opened, whether found by the walk or named on the command line.
+#[test]
+fn fifos_and_devices_named_tf_are_errors_not_hangs() {
+    let dir = project("ok.tf", b"");
+    mkfifo(&dir.path().join("bad/pipe.tf"));
+    mkfifo(&dir.path().join("bad/pipe.auto.tfvars"));
+    std::os::unix::fs::symlink("/dev/zero", dir.path().join("bad/zero.tf")).unwrap();
+    for paths in [&["."][..], &["bad/pipe.tf", "bad/zero.tf", "bad", "good"]] {
+        let (code, json) = drlint_on(dir.path(), paths);
+        assert_eq!(code, 2, "{paths:?}: {json:#}");
+        let errors = json["errors"].to_string();
+        for what in [
+            "bad/pipe.tf\",\"line\":null,\"message\":\"cannot read: a FIFO",
+            "bad/zero.tf\",\"line\":null,\"message\":\"cannot read: a device",
+            "bad/pipe.auto.tfvars\",\"line\":null,\"message\":\"cannot read: a FIFO",
+        ] {
+            assert!(errors.contains(what), "{paths:?}: no {what:?} in {json:#}");
+        }
+        assert_eq!(json["findings"][0]["file"], "good/main.tf", "{json:#}");
+    }
+}
+
+/// Tests run as root, so permissions cannot make a file unreadable; /proc/self/mem can:
+/// reading it from offset 0 fails with EIO.
+#[test]
+fn a_file_whose_read_fails_is_an_error() {
+    let dir = project("ok.tf", b"");
+    std::os::unix::fs::symlink("/proc/self/mem", dir.path().join("bad/mem.tf")).unwrap();
+    let json = assert_reported(dir.path(), "cannot read: Input/output error");
+    assert_eq!(json["errors"][0]["file"], "bad/mem.tf", "{json:#}");
 }
