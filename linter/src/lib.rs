@@ -11,6 +11,8 @@ pub mod options;
 pub mod context;
 pub mod eval;
 pub mod fix;
+#[doc(hidden)]
+pub mod fuzz;
 mod lint;
 pub mod load;
 pub mod plan;
