@@ -293,19 +293,34 @@ pub async fn plan(
             }
         }
         let s3_client = clients.s3(regions.primary).await;
-        for (j, b) in proposed
+        let buckets: Vec<(usize, String)> = proposed
             .s3
             .as_ref_option()
             .into_iter()
             .flatten()
             .enumerate()
-        {
-            let Value::Value(bucket) = &b.bucket else {
-                continue;
-            };
+            .filter_map(|(j, b)| b.bucket.as_ref_option().map(|n| (j, n.clone())))
+            .collect();
+        // Both reads of every bucket at once: a plan waits for one round trip, not 2N.
+        let lives = join_all(buckets.iter().map(|(_, bucket)| {
+            let client = s3_client.clone();
+            async move {
+                let tags = async {
+                    client
+                        .get_bucket_tagging()
+                        .bucket(bucket)
+                        .send()
+                        .await
+                        .map_err(crate::diagnostics::aws("GetBucketTagging"))
+                };
+                futures::join!(s3::location(&client, bucket), tags)
+            }
+        }))
+        .await;
+        for ((j, bucket), (location, tags)) in buckets.into_iter().zip(lives) {
             // The policy's S3 calls go to the primary region: a bucket elsewhere would
             // answer with redirects at apply.
-            if let Ok(Some(location)) = s3::location(&s3_client, bucket).await {
+            if let Ok(Some(location)) = location {
                 if location != regions.primary {
                     diags.add_error(error(
                         "Bucket outside the provider's region",
@@ -320,13 +335,7 @@ pub async fn plan(
                     continue;
                 }
             }
-            match s3_client
-                .get_bucket_tagging()
-                .bucket(bucket)
-                .send()
-                .await
-                .map_err(crate::diagnostics::aws("GetBucketTagging"))
-            {
+            match tags {
                 Ok(out) => {
                     if let Some(owner) = out
                         .tag_set()
