@@ -37,22 +37,125 @@ fn builtins(n: usize) -> String {
         .collect()
 }
 
+/// The plugin behind a shell wrapper that appends its CPU time (`times`) to a file on exit:
+/// the plugin's own share of a plan, apart from Terraform's.
+struct PluginCpu {
+    dir: tempfile::TempDir,
+}
+
+impl PluginCpu {
+    fn wrap(provider: &std::path::Path) -> Result<PluginCpu> {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir()?;
+        let script = dir.path().join("terraform-provider-dr");
+        std::fs::write(
+            &script,
+            format!(
+                "#!/usr/bin/env bash\n\"{}\" \"$@\"\nrc=$?\ntimes >> \"{}\"\nexit $rc\n",
+                provider.display(),
+                dir.path().join("cpu.txt").display()
+            ),
+        )?;
+        std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755))?;
+        Ok(PluginCpu { dir })
+    }
+
+    fn binary(&self) -> std::path::PathBuf {
+        self.dir.path().join("terraform-provider-dr")
+    }
+
+    /// CPU seconds of every plugin run since the last call: the children line of each
+    /// `times` output (`0m0.038s 0m0.008s`), user plus system.
+    fn take(&self) -> f64 {
+        let file = self.dir.path().join("cpu.txt");
+        let text = std::fs::read_to_string(&file).unwrap_or_default();
+        let _ = std::fs::remove_file(&file);
+        let secs = |t: &str| -> f64 {
+            let (m, s) = t
+                .trim_end_matches('s')
+                .split_once('m')
+                .unwrap_or(("0", "0"));
+            m.parse::<f64>().unwrap_or(0.0) * 60.0 + s.parse::<f64>().unwrap_or(0.0)
+        };
+        text.lines()
+            .skip(1)
+            .step_by(2)
+            .flat_map(|l| l.split_whitespace().map(secs).collect::<Vec<_>>())
+            .sum()
+    }
+}
+
+/// CPU seconds of this process's waited-for children (Terraform and its plugins), from
+/// /proc/self/stat (clock ticks of 1/100 s).
+fn children_cpu() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .map(|(_, rest)| rest.split_whitespace().collect())
+        .unwrap_or_default();
+    // After the command name: cutime and cstime are fields 14 and 15 (0-based 13, 14).
+    let tick = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|f| f.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    (tick(13) + tick(14)) / 100.0
+}
+
+/// One timed configuration: wall time, CPU of Terraform and plugin together, and of the
+/// plugin alone (when wrapped), each the median over the runs.
+struct Timing {
+    wall: f64,
+    cpu: f64,
+    plugin_cpu: f64,
+}
+
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(|a, b| a.total_cmp(b));
     v[v.len() / 2]
 }
 
-fn time_plan(tf: &Terraform, args: &[&str], runs: usize) -> Result<f64> {
-    let mut times = Vec::new();
+fn time_plan(
+    tf: &Terraform,
+    args: &[&str],
+    runs: usize,
+    plugin: Option<&PluginCpu>,
+) -> Result<Timing> {
+    let (mut walls, mut cpus, mut plugins) = (Vec::new(), Vec::new(), Vec::new());
     for _ in 0..runs {
+        if let Some(p) = plugin {
+            p.take();
+        }
+        let cpu_before = children_cpu();
         let start = Instant::now();
         let out = tf.run(args)?;
         if !matches!(out.status.code(), Some(0) | Some(2)) {
             bail!("terraform {} failed:\n{out}", args.join(" "));
         }
-        times.push(start.elapsed().as_secs_f64());
+        walls.push(start.elapsed().as_secs_f64());
+        cpus.push(children_cpu() - cpu_before);
+        plugins.push(plugin.map_or(0.0, PluginCpu::take));
     }
-    Ok(median(times))
+    Ok(Timing {
+        wall: median(walls),
+        cpu: median(cpus),
+        plugin_cpu: median(plugins),
+    })
+}
+
+/// One row: both timings, their ratio, the wall overhead and the plugin's own CPU per
+/// resource, and how busy the CPU was (1.0 per core in use: no stall).
+fn row(n: usize, par: usize, dr: &Timing, builtin: &Timing, what: &str) {
+    println!(
+        "{n:>5} {par:>4} {:>10.3} {:>15.3} {:>6.2} {:>11.2} {:>13.2} {:>8.2}   {what}",
+        dr.wall,
+        builtin.wall,
+        dr.wall / builtin.wall,
+        (dr.wall - builtin.wall) * 1000.0 / n as f64,
+        dr.plugin_cpu * 1000.0 / n as f64,
+        dr.cpu / dr.wall,
+    );
 }
 
 fn requests(moto: &Moto) -> usize {
@@ -133,16 +236,19 @@ async fn main() -> Result<()> {
         );
     }
     println!(
-        "plan -refresh=false, median of {runs} runs (seconds); ratio = dr_policy / terraform_data"
+        "median of {runs} runs; seconds; ratio = dr_policy / terraform_data; overhead = the \
+         wall-time difference per resource; plugin CPU = the dr plugin's own CPU per resource; \
+         busy = CPU of terraform and plugin / wall (1.00 = one core always busy: no stall)"
     );
     println!(
-        "{:>5} {:>4} {:>12} {:>15} {:>7} {:>16}",
-        "N", "par", "dr_policy", "terraform_data", "ratio", "overhead/res ms"
+        "{:>5} {:>4} {:>10} {:>15} {:>6} {:>11} {:>13} {:>8}   plan",
+        "N", "par", "dr_policy", "terraform_data", "ratio", "overhead ms", "plugin CPU ms", "busy"
     );
+    let plugin = PluginCpu::wrap(&provider)?;
     for &n in &sizes {
         let moto = Moto::start()?;
         seed_buckets(&moto, n).await?;
-        let mut dr = Terraform::new(&provider)?;
+        let mut dr = Terraform::new(plugin.binary())?;
         dr.envs(moto.env());
         dr.write(
             "main.tf",
@@ -159,13 +265,9 @@ async fn main() -> Result<()> {
                 "-lock=false",
                 p.as_str(),
             ];
-            let t_dr = time_plan(&dr, &args, runs)?;
-            let t_b = time_plan(&builtin, &args, runs)?;
-            println!(
-                "{n:>5} {par:>4} {t_dr:>12.3} {t_b:>15.3} {:>7.2} {:>16.2}",
-                t_dr / t_b,
-                (t_dr - t_b) * 1000.0 / n as f64
-            );
+            let t_dr = time_plan(&dr, &args, runs, Some(&plugin))?;
+            let t_b = time_plan(&builtin, &args, runs, None)?;
+            row(n, par, &t_dr, &t_b, "new configuration");
         }
         // Refresh-only plans need applied resources.
         dr.env("TF_CLI_ARGS_apply", "-parallelism=10");
@@ -180,13 +282,9 @@ async fn main() -> Result<()> {
                 "-lock=false",
                 p.as_str(),
             ];
-            let t_dr = time_plan(&dr, &args, runs)?;
-            let t_b = time_plan(&builtin, &args, runs)?;
-            println!(
-                "{n:>5} {par:>4} {t_dr:>12.3} {t_b:>15.3} {:>7.2} {:>16.2}   (no-op plan after apply)",
-                t_dr / t_b,
-                (t_dr - t_b) * 1000.0 / n as f64
-            );
+            let t_dr = time_plan(&dr, &args, runs, Some(&plugin))?;
+            let t_b = time_plan(&builtin, &args, runs, None)?;
+            row(n, par, &t_dr, &t_b, "no-op after apply");
         }
         let args = [
             "plan",
@@ -195,14 +293,9 @@ async fn main() -> Result<()> {
             "-lock=false",
             "-parallelism=10",
         ];
-        let t_dr = time_plan(&dr, &args, runs)?;
-        let t_b = time_plan(&builtin, &args, runs)?;
-        println!(
-            "{n:>5} {:>4} {t_dr:>12.3} {t_b:>15.3} {:>7.2} {:>16.2}   (refresh-only, against moto)",
-            10,
-            t_dr / t_b,
-            (t_dr - t_b) * 1000.0 / n as f64
-        );
+        let t_dr = time_plan(&dr, &args, runs, Some(&plugin))?;
+        let t_b = time_plan(&builtin, &args, runs, None)?;
+        row(n, 10, &t_dr, &t_b, "refresh-only (moto)");
     }
 
     // API calls of one policy: create, refresh (plan), no-op apply.
