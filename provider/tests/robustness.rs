@@ -60,7 +60,7 @@ fn assert_same(clean: &serde_json::Value, faulty: &serde_json::Value, when: &str
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn apply_refresh_and_destroy_through_30_percent_faults_end_as_without_faults() {
+async fn apply_refresh_update_and_destroy_through_30_percent_faults_end_as_without_faults() {
     let config = full_policy("app", "app-db", "app-logs", "app-logs-dr");
     let clean = Moto::start().unwrap();
     let faulty = Moto::start().unwrap();
@@ -84,6 +84,34 @@ async fn apply_refresh_and_destroy_through_30_percent_faults_end_as_without_faul
     tf_faulty
         .run_ok(&["apply", "-refresh-only", "-auto-approve", "-input=false"])
         .unwrap();
+    tf_faulty.assert_plan_empty().unwrap();
+
+    // An update through faults: longer retention, another lifecycle rule, no RTC.
+    let updated = config
+        .replace("backup_retention_days = 14", "backup_retention_days = 21")
+        .replace("replication_time_control = true", "replication_time_control = false")
+        .replace("rpo    = \"15m\"", "rpo    = \"1h\"")
+        .replace(
+            "    retention {\n      daily",
+            "    retention {\n      prefix      = \"tmp/\"\n      expire_days = 3\n    }\n    retention {\n      daily",
+        );
+    assert_ne!(updated, config);
+    for (tf, endpoint) in [
+        (&tf_clean, clean.endpoint()),
+        (&tf_faulty, proxy.endpoint()),
+    ] {
+        tf.write(
+            "main.tf",
+            &format!("{}\n{updated}", provider_block_at(endpoint, RETRIES)),
+        )
+        .unwrap();
+        tf.apply().unwrap();
+    }
+    assert_same(
+        &inventory_of(&clean).await,
+        &inventory_of(&faulty).await,
+        "after an update",
+    );
     tf_faulty.assert_plan_empty().unwrap();
 
     tf_clean.destroy().unwrap();
@@ -115,11 +143,7 @@ async fn apply_refresh_and_destroy_through_30_percent_faults_end_as_without_faul
         "{injected} faults in {} requests",
         seen.len()
     );
-    eprintln!(
-        "{} requests, {injected} faults: {counts:?}\n{:#?}",
-        seen.len(),
-        seen
-    );
+    eprintln!("{} requests, {injected} faults: {counts:?}", seen.len());
 }
 
 /// A database with a cross-region replica: the smallest policy whose create is not
