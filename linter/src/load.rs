@@ -327,7 +327,10 @@ impl<'s> Loader<'s> {
                 providers.insert(key, region);
             }
         }
-        // Resources and data sources.
+        // Resources and data sources. Terraform refuses a second declaration of an address;
+        // it is an error here too, and only the first is linted (so that one finding per
+        // address means one block, and `--fix` fixes it in one pass).
+        let mut declared: HashMap<String, (PathBuf, u32)> = HashMap::new();
         for file in &files {
             for block in file.body.blocks() {
                 let mode = match block.ident.value().as_str() {
@@ -338,16 +341,34 @@ impl<'s> Loader<'s> {
                 let (Some(kind), Some(name)) = (block.labels.first(), block.labels.get(1)) else {
                     continue;
                 };
-                let res = self.resource(
-                    file,
-                    block,
-                    mode,
-                    kind.as_str(),
-                    name.as_str(),
-                    prefix,
-                    &scope,
-                    &providers,
-                );
+                let (kind, name) = (kind.as_str(), name.as_str());
+                let span = block.span().unwrap_or(0..0);
+                let at = file.location(span.start, span.end);
+                match declared.entry(address(prefix, mode, kind, name)) {
+                    std::collections::hash_map::Entry::Occupied(first) => {
+                        let (first_file, first_line) = first.get();
+                        let what = if mode == Mode::Data {
+                            "data"
+                        } else {
+                            "resource"
+                        };
+                        self.errors.push(FileError {
+                            file: file.path.clone(),
+                            line: Some(at.line),
+                            column: Some(at.column),
+                            message: format!(
+                                "duplicate {what} {kind:?} {name:?}: already declared at {}:{first_line} \
+                                 (Terraform refuses this; only the first is linted)",
+                                first_file.display()
+                            ),
+                        });
+                        continue;
+                    }
+                    std::collections::hash_map::Entry::Vacant(slot) => {
+                        slot.insert((file.path.clone(), at.line));
+                    }
+                }
+                let res = self.resource(file, block, mode, kind, name, prefix, &scope, &providers);
                 self.resources.push(res);
             }
         }
@@ -446,12 +467,11 @@ impl<'s> Loader<'s> {
             .map_or(IgnoreChanges::None, |a| ignore_changes(&a.value));
         let expanded = block.body.get_attribute("count").is_some()
             || block.body.get_attribute("for_each").is_some();
-        let data = if mode == Mode::Data { "data." } else { "" };
         Resource {
             mode,
             kind: kind.to_string(),
             name: name.to_string(),
-            address: format!("{prefix}{data}{kind}.{name}"),
+            address: address(prefix, mode, kind, name),
             module: prefix.to_string(),
             file: file.path.clone(),
             header,
@@ -461,6 +481,12 @@ impl<'s> Loader<'s> {
             ignore_changes,
         }
     }
+}
+
+/// A resource's address without index: `module.db.aws_db_instance.main`, `data.x.y`.
+fn address(prefix: &str, mode: Mode, kind: &str, name: &str) -> String {
+    let data = if mode == Mode::Data { "data." } else { "" };
+    format!("{prefix}{data}{kind}.{name}")
 }
 
 enum Inputs {

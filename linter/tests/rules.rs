@@ -399,3 +399,26 @@ fn a_bucket_whose_name_is_not_an_identifier_gets_no_versioning_fix() {
     let dr008 = report.findings.iter().find(|f| f.rule == "DR008").unwrap();
     assert!(dr008.fix.is_none(), "{dr008:?}");
 }
+
+#[test]
+fn a_second_declaration_of_an_address_is_an_error_and_not_linted() {
+    let db = "resource \"aws_db_instance\" \"main\" {\n  deletion_protection = false\n}\n";
+    let report = lint_text(&[("/p/a.tf", db), ("/p/b.tf", &format!("\n{db}"))]);
+    let dr003: Vec<_> = report
+        .findings
+        .iter()
+        .filter(|f| f.rule == "DR003")
+        .map(|f| (f.file.to_string_lossy().to_string(), f.location.line))
+        .collect();
+    assert_eq!(dr003, [("/p/a.tf".to_string(), 2)]);
+    assert_eq!(report.errors.len(), 1, "{:?}", report.errors);
+    let e = &report.errors[0];
+    assert_eq!((e.file.as_path(), e.line), (Path::new("/p/b.tf"), Some(2)));
+    assert!(
+        e.message.contains(
+            "duplicate resource \"aws_db_instance\" \"main\": already declared at /p/a.tf:1"
+        ),
+        "{}",
+        e.message
+    );
+}
