@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 
 use crate::render::{self, Format, Output, RuleInfo, Sources};
 use crate::suppress::{self, Suppressed};
-use crate::{fix, rules, Finding, LintOptions, Report};
+use crate::{fix, rules, source, Finding, LintOptions, Report};
 
 /// Where the in-memory files live (a path that does not exist).
 const ROOT: &str = "/drlint-fuzz";
@@ -65,7 +65,21 @@ pub fn fix_roundtrip(data: &[u8]) {
     }
     let texts = || describe(&original, &files);
 
-    let broken_before: BTreeSet<&Path> = before
+    for ((path, before_bytes), (_, after_bytes)) in original.iter().zip(&files) {
+        if source::parse_bytes(path, before_bytes).is_ok() {
+            if let Err(e) = source::parse_bytes(path, after_bytes) {
+                panic!(
+                    "the fixed {} does not parse: {:?}:{:?}: {}\n{}",
+                    path.display(),
+                    e.line,
+                    e.column,
+                    e.message,
+                    texts()
+                );
+            }
+        }
+    }
+    let erring_before: BTreeSet<&Path> = before
         .report
         .errors
         .iter()
@@ -73,9 +87,8 @@ pub fn fix_roundtrip(data: &[u8]) {
         .collect();
     for e in &current.report.errors {
         assert!(
-            broken_before.contains(e.file.as_path()),
-            "the fixed {} does not parse: {}:{:?}: {}\n{}",
-            e.file.display(),
+            erring_before.contains(e.file.as_path()),
+            "--fix made an error in {}: {:?}: {}\n{}",
             e.file.display(),
             e.line,
             e.message,
