@@ -206,36 +206,64 @@ async fn newest_object(
     Ok((key, t))
 }
 
+/// Downloads an object to `to`. A connection lost midway (the SDK retries a request, not a
+/// body it has started to hand over) resumes where it stopped, with a `Range` request
+/// pinned to the same object by its ETag, as often as the client's retry configuration
+/// allows: a multi-gigabyte dump should not need a perfect connection.
 async fn download(
     s3: &aws_sdk_s3::Client,
     bucket: &str,
     key: &str,
     to: &Path,
 ) -> Result<(), String> {
-    let obj = s3
-        .get_object()
-        .bucket(bucket)
-        .key(key)
-        .send()
+    let attempts = s3
+        .config()
+        .retry_config()
+        .map_or(1, |r| r.max_attempts())
+        .max(1);
+    let mut file = tokio::fs::File::create(to)
         .await
-        .map_err(|e| {
+        .map_err(|e| e.to_string())?;
+    let (mut written, mut etag, mut attempt) = (0u64, None::<String>, 1);
+    loop {
+        let mut req = s3.get_object().bucket(bucket).key(key);
+        if written > 0 {
+            req = req
+                .range(format!("bytes={written}-"))
+                .set_if_match(etag.clone());
+        }
+        let obj = req.send().await.map_err(|e| {
             format!(
                 "cannot download s3://{bucket}/{key}: {}",
                 aws_sdk_s3::error::DisplayErrorContext(&e)
             )
         })?;
-    let mut body = obj.body;
-    let mut file = tokio::fs::File::create(to)
-        .await
-        .map_err(|e| e.to_string())?;
-    while let Some(chunk) = body
-        .try_next()
-        .await
-        .map_err(|e| format!("downloading s3://{bucket}/{key}: {e}"))?
-    {
-        file.write_all(&chunk).await.map_err(|e| e.to_string())?;
+        if etag.is_none() {
+            etag = obj.e_tag().map(str::to_string);
+        }
+        let mut body = obj.body;
+        let cut = loop {
+            match body.try_next().await {
+                Ok(Some(chunk)) => {
+                    file.write_all(&chunk).await.map_err(|e| e.to_string())?;
+                    written += chunk.len() as u64;
+                }
+                Ok(None) => break None,
+                Err(e) => break Some(e),
+            }
+        };
+        match cut {
+            None => return file.flush().await.map_err(|e| e.to_string()),
+            Some(e) if attempt < attempts => {
+                tracing::warn!(bucket, key, written, attempt, error = %e, "download cut off; resuming");
+                attempt += 1;
+                tokio::time::sleep(std::time::Duration::from_millis(200 * attempt as u64)).await;
+            }
+            Some(e) => return Err(format!(
+                "downloading s3://{bucket}/{key}: {e} (after {written} bytes, {attempt} attempts)"
+            )),
+        }
     }
-    file.flush().await.map_err(|e| e.to_string())
 }
 
 /// Unzips a gzipped dump and tells custom format (`PGDMP` header) from plain SQL.
