@@ -604,3 +604,35 @@ async fn an_rds_drill_interrupted_mid_restore_leaves_no_temporary_instance() {
         "the report names the removed leftover {leftover}: {state:#}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_dump_download_cut_off_midway_resumes_and_the_drill_passes() {
+    let (moto, pg) = (Moto::start().unwrap(), Postgres::start().unwrap());
+    seeded(&moto, &pg).await;
+    let proxy = FaultProxy::start(moto.port(), FaultConfig::none()).unwrap();
+    proxy.inject_once("s3:GET /shop-backups/daily/shop.dump", Fault::CutBody);
+    let mut tf = terraform_at(&moto, proxy.endpoint(), &drill(&pg, "", COUNT_CHECK));
+    tf.env(PASSWORD_ENV, pg.password());
+    tf.apply().unwrap();
+
+    let state = tf.resource("dr_drill.shop").unwrap();
+    assert_eq!(state["passed"], true, "{state:#}");
+    assert_eq!(state["verify_results"][0]["value"], "2500");
+    let gets: Vec<_> = proxy
+        .seen()
+        .into_iter()
+        .filter(|s| s.label.starts_with("s3:GET /shop-backups/daily/shop.dump"))
+        .collect();
+    assert_eq!(gets.len(), 2, "one cut download and one resumed: {gets:?}");
+    assert_eq!(gets[0].fault, Some(Fault::CutBody));
+    let resumed_at = gets[1]
+        .range
+        .as_deref()
+        .and_then(|r| r.strip_prefix("bytes="))
+        .and_then(|r| r.trim_end_matches('-').parse::<u64>().ok());
+    assert!(
+        resumed_at.is_some_and(|at| at > 0),
+        "the second request resumes where the first stopped: {gets:?}"
+    );
+    assert!(scratch_dbs(&pg).is_empty());
+}

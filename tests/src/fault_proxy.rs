@@ -35,6 +35,10 @@ pub enum Fault {
     Reset,
     /// Forwards, then resets the connection instead of answering.
     ResetAfterEffect,
+    /// Forwards, sends the answer's head and half of its body, then resets: a download cut
+    /// off midway. Not among [`Fault::ALL`] (an SDK does not retry a body it has handed
+    /// over); inject it with [`FaultProxy::inject_once`].
+    CutBody,
 }
 
 impl Fault {
@@ -92,6 +96,8 @@ pub struct Seen {
     pub label: String,
     /// The fault injected, if any.
     pub fault: Option<Fault>,
+    /// The request's `Range` header, if any (a resumed download).
+    pub range: Option<String>,
 }
 
 struct Hold {
@@ -414,6 +420,7 @@ fn serve(shared: &Shared, client: TcpStream) -> Result<()> {
         lock(&shared.log).push(Seen {
             label: label.clone(),
             fault,
+            range: head.header("range").map(str::to_string),
         });
         let answer = match fault {
             Some(Fault::Throttle) => error_response(&label, is_head, true),
@@ -429,6 +436,18 @@ fn serve(shared: &Shared, client: TcpStream) -> Result<()> {
             }
             Some(Fault::ResetAfterEffect) => {
                 forward(shared, &head, &body, is_head)?;
+                return reset(client);
+            }
+            Some(Fault::CutBody) => {
+                let answer = forward(shared, &head, &body, is_head)?;
+                let head_len = answer
+                    .windows(4)
+                    .position(|w| w == b"\r\n\r\n")
+                    .map_or(answer.len(), |i| i + 4);
+                client.write_all(&answer[..head_len + (answer.len() - head_len) / 2])?;
+                client.flush()?;
+                // Let the client read that half before the reset discards what it has not.
+                std::thread::sleep(Duration::from_millis(200));
                 return reset(client);
             }
             None => forward(shared, &head, &body, is_head)?,

@@ -67,6 +67,7 @@ fn each_fault_reaches_the_sdk_and_after_effect_faults_still_act() {
                     "a reset is a dispatch failure: {result:?}"
                 ),
                 Fault::Slow => assert!(result.is_ok(), "{result:?}"),
+                Fault::CutBody => unreachable!("not among Fault::ALL"),
             }
             let acted = matches!(
                 kind,
@@ -159,4 +160,27 @@ fn a_held_request_has_acted_and_waits_for_release() {
     assert!(!call.is_finished(), "the client is still waiting");
     proxy.release();
     assert!(call.join().unwrap(), "the answer arrives after release");
+}
+
+#[test]
+fn a_cut_body_arrives_in_part_and_then_fails() {
+    let moto = Moto::start().unwrap();
+    let proxy = FaultProxy::start(moto.port(), FaultConfig::none()).unwrap();
+    runtime().block_on(async {
+        let s3 = s3_without_retries(&moto, &proxy).await;
+        s3.create_bucket().bucket("cut").send().await.unwrap();
+        s3.put_object()
+            .bucket("cut")
+            .key("dump")
+            .body(vec![1u8; 200_000].into())
+            .send()
+            .await
+            .unwrap();
+        proxy.inject_once("s3:GET /cut/dump", Fault::CutBody);
+        let got = s3.get_object().bucket("cut").key("dump").send().await;
+        let got = got.expect("the head arrives whole");
+        assert_eq!(got.content_length(), Some(200_000));
+        assert!(got.body.collect().await.is_err(), "the body is cut off");
+    });
+    assert_eq!(proxy.fault_counts().get(&Fault::CutBody), Some(&1));
 }
