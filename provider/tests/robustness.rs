@@ -59,6 +59,15 @@ fn assert_same(clean: &serde_json::Value, faulty: &serde_json::Value, when: &str
     );
 }
 
+/// Fails unless the fault-free and the faulty account hold the same state.
+async fn assert_alike(clean: &Moto, faulty: &Moto, when: &str) {
+    assert_same(
+        &inventory_of(clean).await,
+        &inventory_of(faulty).await,
+        when,
+    );
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn apply_refresh_update_and_destroy_through_30_percent_faults_end_as_without_faults() {
     let config = full_policy("app", "app-db", "app-logs", "app-logs-dr");
@@ -73,11 +82,7 @@ async fn apply_refresh_update_and_destroy_through_30_percent_faults_end_as_witho
 
     tf_clean.apply().unwrap();
     tf_faulty.apply().unwrap();
-    assert_same(
-        &inventory_of(&clean).await,
-        &inventory_of(&faulty).await,
-        "after apply",
-    );
+    assert_alike(&clean, &faulty, "after apply").await;
 
     // Refresh under faults: the plan stays empty and a refresh-only apply changes nothing.
     tf_faulty.assert_plan_empty().unwrap();
@@ -107,11 +112,7 @@ async fn apply_refresh_update_and_destroy_through_30_percent_faults_end_as_witho
         .unwrap();
         tf.apply().unwrap();
     }
-    assert_same(
-        &inventory_of(&clean).await,
-        &inventory_of(&faulty).await,
-        "after an update",
-    );
+    assert_alike(&clean, &faulty, "after an update").await;
     tf_faulty.assert_plan_empty().unwrap();
 
     tf_clean.destroy().unwrap();
@@ -281,7 +282,6 @@ async fn reference_inventory(config: &str) -> serde_json::Value {
 /// Interrupts an apply of `config` at each point in turn; the next apply must end exactly
 /// where an uninterrupted one does, with an empty plan after it.
 async fn interrupted_creates_converge(how: Interrupt) {
-    use std::os::unix::process::CommandExt;
     let config = full_policy("app", "app-db", "app-logs", "app-logs-dr");
     let reference = reference_inventory(&config).await;
     for point in CREATE_POINTS {
@@ -289,15 +289,7 @@ async fn interrupted_creates_converge(how: Interrupt) {
         seed(&moto).await;
         let proxy = FaultProxy::start(moto.port(), FaultConfig::none()).unwrap();
         let tf = terraform_at(&moto, proxy.endpoint(), &config);
-        proxy.hold_after(point);
-        let mut child = tf
-            .command(&["apply", "-auto-approve", "-input=false"])
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .process_group(0)
-            .spawn()
-            .unwrap();
-        let held = proxy.wait_held(Duration::from_secs(120)).unwrap();
+        let mut child = apply_until(&tf, &proxy, point);
         let pgid = child.id().to_string();
         match how {
             Interrupt::SigInt => {
@@ -315,16 +307,16 @@ async fn interrupted_creates_converge(how: Interrupt) {
         let out = tf.run(&["apply", "-auto-approve", "-input=false"]).unwrap();
         assert!(
             out.success(),
-            "{how:?} at {held}: the next apply failed:\n{out}"
+            "{how:?} at {point}: the next apply failed:\n{out}"
         );
         assert_same(
             &reference,
             &inventory_of(&moto).await,
-            &format!("{how:?} at {held}, then apply"),
+            &format!("{how:?} at {point}, then apply"),
         );
         assert!(
             tf.plan_is_empty().unwrap(),
-            "{how:?} at {held}: the plan after the converging apply is not empty"
+            "{how:?} at {point}: the plan after the converging apply is not empty"
         );
     }
 }
