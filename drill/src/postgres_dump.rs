@@ -259,9 +259,10 @@ async fn download(
                 attempt += 1;
                 tokio::time::sleep(std::time::Duration::from_millis(200 * attempt as u64)).await;
             }
-            Some(e) => return Err(format!(
-                "downloading s3://{bucket}/{key}: {e} (after {written} bytes, {attempt} attempts)"
-            )),
+            Some(e) => {
+                let at = format!("after {written} bytes, {attempt} attempts");
+                return Err(format!("downloading s3://{bucket}/{key}: {e} ({at})"));
+            }
         }
     }
 }
