@@ -81,6 +81,16 @@ fn deep_nesting_is_an_error_not_a_stack_overflow() {
     assert_reported(dir.path(), "nesting");
 }
 
+/// hcl-edit parsed a failing term after a chain of binary operators twice, at every level:
+/// 40 levels were 2^40 parses (third_party/hcl-edit/README.md).
+#[test]
+fn nested_operator_chains_that_do_not_parse_fail_at_once() {
+    let text = format!("x {{\n{}", "  s = a + b + {\n".repeat(40));
+    let dir = project("chains.tf", text.as_bytes());
+    let json = assert_reported(dir.path(), "cannot parse HCL");
+    assert_eq!(json["errors"][0]["line"], 2, "{json:#}");
+}
+
 #[test]
 fn malformed_hcl_points_at_the_line() {
     let dir = project("broken.tf", b"resource \"a\" \"b\" {\n  x = \n}\n");
