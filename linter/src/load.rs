@@ -23,7 +23,10 @@ pub type Texts = HashMap<PathBuf, Result<Arc<[u8]>, FileError>>;
 
 /// Reads every file of `modules` on all cores; also returns the module directories their
 /// `module` blocks call (canonical), from a quick scan.
-pub fn read_all(modules: &BTreeMap<PathBuf, source::ModuleDir>) -> (Texts, HashSet<PathBuf>) {
+pub fn read_all(
+    modules: &BTreeMap<PathBuf, source::ModuleDir>,
+    real: &RealPaths,
+) -> (Texts, HashSet<PathBuf>) {
     let all: Vec<PathBuf> = modules.values().flat_map(|m| m.files.clone()).collect();
     let read = source::parallel_map(&all, |p| {
         let bytes = source::read_limited(p).map(Arc::<[u8]>::from);
@@ -40,7 +43,7 @@ pub fn read_all(modules: &BTreeMap<PathBuf, source::ModuleDir>) -> (Texts, HashS
     for (path, (bytes, calls)) in all.into_iter().zip(read) {
         let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
         for src in calls {
-            called.insert(canonical(&dir.join(src)));
+            called.insert(real.of(&dir.join(src)));
         }
         texts.insert(path, bytes);
     }
@@ -52,6 +55,7 @@ pub fn read_all(modules: &BTreeMap<PathBuf, source::ModuleDir>) -> (Texts, HashS
 pub struct Loader<'s> {
     texts: &'s Texts,
     dir_files: &'s HashMap<PathBuf, Vec<PathBuf>>,
+    real: &'s RealPaths,
     extra_dirs: HashMap<PathBuf, Vec<PathBuf>>,
     files: HashMap<PathBuf, Option<Arc<SourceFile>>>,
     /// Errors of files that could not be read or parsed.
@@ -68,10 +72,13 @@ pub struct Loader<'s> {
 }
 
 /// Module directories by their real path, with their files.
-pub fn dir_index(modules: &BTreeMap<PathBuf, source::ModuleDir>) -> HashMap<PathBuf, Vec<PathBuf>> {
+pub fn dir_index(
+    modules: &BTreeMap<PathBuf, source::ModuleDir>,
+    real: &RealPaths,
+) -> HashMap<PathBuf, Vec<PathBuf>> {
     modules
         .iter()
-        .map(|(d, m)| (canonical(d), m.files.clone()))
+        .map(|(d, m)| (real.of(d), m.files.clone()))
         .collect()
 }
 
@@ -80,11 +87,13 @@ impl<'s> Loader<'s> {
     pub fn new(
         texts: &'s Texts,
         dir_files: &'s HashMap<PathBuf, Vec<PathBuf>>,
+        real: &'s RealPaths,
         var_files: &[PathBuf],
     ) -> Self {
         Loader {
             texts,
             dir_files,
+            real,
             extra_dirs: HashMap::new(),
             files: HashMap::new(),
             errors: Vec::new(),
@@ -103,11 +112,12 @@ impl<'s> Loader<'s> {
     pub fn in_memory(
         texts: &'s Texts,
         dir_files: &'s HashMap<PathBuf, Vec<PathBuf>>,
+        real: &'s RealPaths,
         var_files: &[PathBuf],
     ) -> Self {
         Loader {
             reads_disk: false,
-            ..Self::new(texts, dir_files, var_files)
+            ..Self::new(texts, dir_files, real, var_files)
         }
     }
 
@@ -143,7 +153,7 @@ impl<'s> Loader<'s> {
     }
 
     fn module_files(&mut self, dir: &Path) -> Vec<Arc<SourceFile>> {
-        let key = canonical(dir);
+        let key = self.real.of(dir);
         let paths = match self
             .dir_files
             .get(&key)
@@ -422,7 +432,7 @@ impl<'s> Loader<'s> {
             }
         }
         for (child_dir, child_prefix, args, child_providers) in calls {
-            self.instantiated.insert(canonical(&child_dir));
+            self.instantiated.insert(self.real.of(&child_dir));
             self.instantiate(
                 &child_dir,
                 &child_prefix,
@@ -619,6 +629,33 @@ fn local_source(body: &Body) -> Option<String> {
 /// the root and `modules/db` found by the walk are one module.
 pub fn canonical(dir: &Path) -> PathBuf {
     fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf())
+}
+
+/// [`canonical`] paths, each resolved once per lint run: a directory is asked for many
+/// times (the scan, the index, every root's loader) and resolving it costs a `readlink`
+/// per component of its path. Per run, so that a later run sees a changed filesystem.
+#[derive(Debug, Default)]
+pub struct RealPaths(std::sync::Mutex<HashMap<PathBuf, PathBuf>>);
+
+impl RealPaths {
+    /// The real path of `dir` (`dir` itself when it cannot be resolved).
+    pub fn of(&self, dir: &Path) -> PathBuf {
+        let cached = self
+            .0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(dir)
+            .cloned();
+        cached.unwrap_or_else(|| {
+            // Resolved outside the lock: two threads may both resolve a path, never wait.
+            let real = canonical(dir);
+            self.0
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .insert(dir.to_path_buf(), real.clone());
+            real
+        })
+    }
 }
 
 /// `a/./b/../c` → `a/c`, keeping the path relative so findings stay openable.

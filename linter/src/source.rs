@@ -79,7 +79,7 @@ pub fn discover(paths: &[PathBuf]) -> (BTreeMap<PathBuf, ModuleDir>, Vec<FileErr
                 file: path.clone(),
                 line: None,
                 column: None,
-                message: not_a_file(&meta),
+                message: not_a_file(&meta.file_type()),
             }),
             Ok(_) => {
                 let dir = path
@@ -149,15 +149,34 @@ fn clean(path: &Path) -> PathBuf {
     }
 }
 
+/// A directory's identity, whatever path reaches it: device and inode where there are
+/// such (one `stat`, where resolving the real path costs a `readlink` per component).
+#[cfg(unix)]
+type DirId = (u64, u64);
+#[cfg(not(unix))]
+type DirId = PathBuf;
+
+fn dir_identity(dir: &Path) -> std::io::Result<DirId> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        fs::metadata(dir).map(|m| (m.dev(), m.ino()))
+    }
+    #[cfg(not(unix))]
+    {
+        fs::canonicalize(dir)
+    }
+}
+
 fn walk(
     dir: &Path,
     modules: &mut BTreeMap<PathBuf, ModuleDir>,
     errors: &mut Vec<FileError>,
-    visited: &mut BTreeSet<PathBuf>,
+    visited: &mut BTreeSet<DirId>,
     depth: usize,
 ) {
     // Symlink loops: every real directory is walked once.
-    let Ok(real) = fs::canonicalize(dir) else {
+    let Ok(id) = dir_identity(dir) else {
         errors.push(FileError {
             file: dir.to_path_buf(),
             line: None,
@@ -166,7 +185,7 @@ fn walk(
         });
         return;
     };
-    if !visited.insert(real) || depth > 64 {
+    if !visited.insert(id) || depth > 64 {
         return;
     }
     let entries = match fs::read_dir(dir) {
@@ -187,19 +206,24 @@ fn walk(
         let path = entry.path();
         let name = entry.file_name();
         let name = name.to_string_lossy();
-        match fs::metadata(&path) {
-            Ok(m) if m.is_dir() => {
+        // The directory listing says what an entry is; only a symlink needs a `stat`.
+        let kind = match entry.file_type() {
+            Ok(t) if !t.is_symlink() => Ok(t),
+            _ => fs::metadata(&path).map(|m| m.file_type()),
+        };
+        match kind {
+            Ok(t) if t.is_dir() => {
                 // Terraform's own caches and VCS metadata are not the user's code.
                 if !name.starts_with('.') && name != "node_modules" {
                     subdirs.push(path);
                 }
             }
-            Ok(m) if m.is_file() && name.ends_with(".tf") => files.push(clean(&path)),
-            Ok(m) if name.ends_with(".tf") => errors.push(FileError {
+            Ok(t) if t.is_file() && name.ends_with(".tf") => files.push(clean(&path)),
+            Ok(t) if name.ends_with(".tf") => errors.push(FileError {
                 file: clean(&path),
                 line: None,
                 column: None,
-                message: not_a_file(&m),
+                message: not_a_file(&t),
             }),
             Ok(_) => {}
             Err(e) if name.ends_with(".tf") => errors.push(FileError {
@@ -265,11 +289,10 @@ pub fn parse_all(paths: &[PathBuf]) -> Vec<Result<SourceFile, FileError>> {
 
 /// Why a path that is not a regular file is not read: opening a FIFO with no writer
 /// blocks forever, and a device never ends.
-fn not_a_file(meta: &fs::Metadata) -> String {
+fn not_a_file(t: &fs::FileType) -> String {
     #[cfg(unix)]
     let kind = {
         use std::os::unix::fs::FileTypeExt;
-        let t = meta.file_type();
         if t.is_fifo() {
             "a FIFO"
         } else if t.is_socket() {
@@ -282,7 +305,7 @@ fn not_a_file(meta: &fs::Metadata) -> String {
     };
     #[cfg(not(unix))]
     let kind = {
-        let _ = meta;
+        let _ = t;
         "not a regular file"
     };
     format!("cannot read: {kind}, not a file (not opened)")
@@ -300,10 +323,11 @@ pub fn read_limited(path: &Path) -> Result<Vec<u8>, FileError> {
     };
     let meta = fs::metadata(path).map_err(|e| err(format!("cannot read: {e}")))?;
     if !meta.is_file() {
-        return Err(err(not_a_file(&meta)));
+        return Err(err(not_a_file(&meta.file_type())));
     }
     let file = fs::File::open(path).map_err(|e| err(format!("cannot read: {e}")))?;
-    let len = file.metadata().map(|m| m.len()).unwrap_or(0);
+    // A file that grows after this `stat` is caught by the limit on the read below.
+    let len = meta.len();
     if len > MAX_FILE_BYTES {
         return Err(err(format!(
             "file is {} MB, over the {} MB limit: not a hand-written Terraform file",
