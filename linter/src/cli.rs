@@ -4,7 +4,7 @@
 //! Exit status: 0 clean, 1 findings at or above `--fail-on`, 2 usage, configuration or file
 //! errors (after reporting everything that could be linted).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fs;
 use std::io::{self, IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -622,12 +622,33 @@ fn lint_once(args: &CheckArgs, settings: &Settings) -> LintResult {
 /// then suppressions.
 fn postprocess(mut report: Report, settings: &Settings) -> LintResult {
     let opts = &settings.options;
+    // Once per file, not per finding: each answer costs a `stat` or more. `texts` is
+    // keyed by the engine's names, so remember which openable path each one became.
+    let mut opened: HashMap<PathBuf, PathBuf> = HashMap::new();
+    let mut engine_name: HashMap<PathBuf, PathBuf> = HashMap::new();
+    let mut openable_once = |file: &Path| {
+        let o = opened
+            .entry(file.to_path_buf())
+            .or_insert_with(|| openable(file, &opts.paths))
+            .clone();
+        engine_name
+            .entry(o.clone())
+            .or_insert_with(|| file.to_path_buf());
+        o
+    };
     for f in &mut report.findings {
-        f.file = openable(&f.file, &opts.paths);
+        f.file = openable_once(&f.file);
     }
     for e in &mut report.errors {
-        e.file = openable(&e.file, &opts.paths);
+        e.file = openable_once(&e.file);
     }
+    let texts = std::mem::take(&mut report.texts);
+    let read = |file: &Path| {
+        engine_name
+            .get(file)
+            .and_then(|name| texts.get(name))
+            .map(|b| &b[..])
+    };
     // Named files (the pre-commit use) are linted with their module for context, but
     // only findings in the named files and directories are reported.
     if opts.paths.iter().any(|p| p.is_file()) {
@@ -662,11 +683,11 @@ fn postprocess(mut report: Report, settings: &Settings) -> LintResult {
 
     let mut sources = Sources::default();
     for f in &report.findings {
-        sources.insert(&f.file);
+        sources.insert_read(&f.file, read(&f.file));
     }
     for e in &report.errors {
         if e.line.is_some() {
-            sources.insert(&e.file);
+            sources.insert_read(&e.file, read(&e.file));
         }
     }
     let outcome = suppress::apply(
@@ -1044,6 +1065,7 @@ mod tests {
             ],
             errors: vec![],
             files: 2,
+            ..Report::default()
         };
         let a_str = a.to_str().unwrap();
         let s = settings_for(&["--no-config", a_str, "--severity", "DR010=error"]).unwrap();

@@ -18,16 +18,29 @@ use crate::{load, plan, rules, source};
 /// [`Report::errors`]; every other file is still linted.
 pub fn lint(options: &LintOptions) -> Report {
     let (modules, errors) = source::discover(&options.paths);
+    let real = load::RealPaths::default();
     // Read everything once on all cores; a quick scan proposes the root modules.
-    let (texts, called) = load::read_all(&modules);
-    let dir_files = load::dir_index(&modules);
+    let (texts, called) = load::read_all(&modules, &real);
+    let dir_files = load::dir_index(&modules, &real);
     let dirs: Vec<PathBuf> = modules.keys().cloned().collect();
     let world = World {
         texts: &texts,
         dir_files: &dir_files,
+        real: &real,
         reads_disk: true,
     };
-    lint_world(&world, &dirs, &called, errors, options)
+    let mut report = lint_world(&world, &dirs, &called, errors, options);
+    report.texts = tf_texts(texts);
+    report
+}
+
+/// The `.tf` files read, for [`Report::texts`].
+fn tf_texts(texts: load::Texts) -> HashMap<PathBuf, Arc<[u8]>> {
+    texts
+        .into_iter()
+        .filter(|(path, _)| path.extension().is_some_and(|e| e == "tf"))
+        .filter_map(|(path, bytes)| Some((path, bytes.ok()?)))
+        .collect()
 }
 
 /// Lints files held in memory, by path and content, as [`lint`] lints files on disk: each
@@ -38,6 +51,7 @@ pub fn lint(options: &LintOptions) -> Report {
 /// `options.paths` is not used. For tests, fuzzing and tools that already hold the text.
 pub fn lint_in_memory(files: &[(PathBuf, Vec<u8>)], options: &LintOptions) -> Report {
     let mut texts = load::Texts::new();
+    let real = load::RealPaths::default();
     let mut dir_files: HashMap<PathBuf, Vec<PathBuf>> = HashMap::new();
     let mut called = HashSet::new();
     let mut dirs = Vec::new();
@@ -49,13 +63,13 @@ pub fn lint_in_memory(files: &[(PathBuf, Vec<u8>)], options: &LintOptions) -> Re
         let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
         if let Ok(text) = std::str::from_utf8(bytes) {
             for src in source::scan_module_calls(text) {
-                called.insert(load::canonical(&dir.join(src)));
+                called.insert(real.of(&dir.join(src)));
             }
         }
         if !dirs.contains(&dir) {
             dirs.push(dir.clone());
         }
-        let listed = dir_files.entry(load::canonical(&dir)).or_default();
+        let listed = dir_files.entry(real.of(&dir)).or_default();
         if !listed.contains(path) {
             listed.push(path.clone());
             listed.sort();
@@ -65,9 +79,12 @@ pub fn lint_in_memory(files: &[(PathBuf, Vec<u8>)], options: &LintOptions) -> Re
     let world = World {
         texts: &texts,
         dir_files: &dir_files,
+        real: &real,
         reads_disk: false,
     };
-    lint_world(&world, &dirs, &called, Vec::new(), options)
+    let mut report = lint_world(&world, &dirs, &called, Vec::new(), options);
+    report.texts = tf_texts(texts);
+    report
 }
 
 /// The files a lint run sees: their bytes, the `.tf` files of each module directory
@@ -75,6 +92,7 @@ pub fn lint_in_memory(files: &[(PathBuf, Vec<u8>)], options: &LintOptions) -> Re
 struct World<'a> {
     texts: &'a load::Texts,
     dir_files: &'a HashMap<PathBuf, Vec<PathBuf>>,
+    real: &'a load::RealPaths,
     reads_disk: bool,
 }
 
@@ -89,10 +107,10 @@ fn lint_world(
 ) -> Report {
     let roots: Vec<PathBuf> = dirs
         .iter()
-        .filter(|d| !called.contains(&load::canonical(d)))
+        .filter(|d| !called.contains(&world.real.of(d)))
         .cloned()
         .collect();
-    let mut outcomes = without_called(&roots, lint_roots(&roots, world, options));
+    let mut outcomes = without_called(&roots, lint_roots(&roots, world, options), world.real);
     // A directory the scan took for a called module that no parsed `module` block reached
     // is a root after all.
     let reached: HashSet<PathBuf> = outcomes
@@ -101,10 +119,17 @@ fn lint_world(
         .collect();
     let missed: Vec<PathBuf> = dirs
         .iter()
-        .filter(|d| called.contains(&load::canonical(d)) && !reached.contains(&load::canonical(d)))
+        .filter(|d| {
+            let real = world.real.of(d);
+            called.contains(&real) && !reached.contains(&real)
+        })
         .cloned()
         .collect();
-    outcomes.extend(without_called(&missed, lint_roots(&missed, world, options)));
+    outcomes.extend(without_called(
+        &missed,
+        lint_roots(&missed, world, options),
+        world.real,
+    ));
     let mut files = HashSet::new();
     let mut findings = Vec::new();
     for o in outcomes {
@@ -120,18 +145,20 @@ fn lint_world(
 /// before the `module` block, a one-line block), and such a module linted as a root too
 /// would report its resources twice, at two addresses, with fixes that conflict. Roots
 /// that instantiate each other (a module cycle) are kept.
-fn without_called(roots: &[PathBuf], mut outcomes: Vec<RootOutcome>) -> Vec<RootOutcome> {
+fn without_called(
+    roots: &[PathBuf],
+    mut outcomes: Vec<RootOutcome>,
+    real: &load::RealPaths,
+) -> Vec<RootOutcome> {
     let index: HashMap<PathBuf, usize> = roots
         .iter()
         .enumerate()
-        .map(|(i, d)| (load::canonical(d), i))
+        .map(|(i, d)| (real.of(d), i))
         .collect();
     let mut called = vec![false; roots.len()];
     for (j, o) in outcomes.iter().enumerate() {
         for &i in o.instantiated.iter().filter_map(|d| index.get(d)) {
-            let mutual = outcomes[i]
-                .instantiated
-                .contains(&load::canonical(&roots[j]));
+            let mutual = outcomes[i].instantiated.contains(&real.of(&roots[j]));
             if i != j && !mutual {
                 called[i] = true;
             }
@@ -154,9 +181,9 @@ struct RootOutcome {
 fn lint_roots(roots: &[PathBuf], world: &World<'_>, options: &LintOptions) -> Vec<RootOutcome> {
     source::parallel_map(roots, |dir| {
         let mut loader = if world.reads_disk {
-            Loader::new(world.texts, world.dir_files, &options.var_files)
+            Loader::new(world.texts, world.dir_files, world.real, &options.var_files)
         } else {
-            Loader::in_memory(world.texts, world.dir_files, &options.var_files)
+            Loader::in_memory(world.texts, world.dir_files, world.real, &options.var_files)
         };
         let resources = loader.root(dir);
         let ctx = Context::new(resources, RuleOptions::from(options), loader.sources());
@@ -242,5 +269,6 @@ fn finish(mut findings: Vec<Finding>, mut errors: Vec<FileError>, files: usize) 
         findings,
         errors,
         files,
+        ..Report::default()
     }
 }

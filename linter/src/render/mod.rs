@@ -150,6 +150,23 @@ impl Sources {
         self.files.insert(file.to_path_buf(), text);
     }
 
+    /// Takes `bytes` as the file's text when given (what the engine read), else reads it.
+    pub fn insert_read(&mut self, file: &Path, bytes: Option<&[u8]>) {
+        if self.files.contains_key(file) {
+            return;
+        }
+        match bytes {
+            Some(b) if b.len() as u64 <= Self::MAX_BYTES => {
+                let text = std::str::from_utf8(b).ok().map(str::to_string);
+                self.files.insert(file.to_path_buf(), text);
+            }
+            Some(_) => {
+                self.files.insert(file.to_path_buf(), None);
+            }
+            None => self.insert(file),
+        }
+    }
+
     /// Adds text for a file without reading it (tests, and text already in memory).
     pub fn insert_text(&mut self, file: &Path, text: String) {
         self.files.insert(file.to_path_buf(), Some(text));
@@ -306,6 +323,7 @@ pub(crate) mod testing {
                 message: "expected `=` or `{`\nfound end of input".into(),
             }],
             files: 3,
+            ..Report::default()
         };
         let mut sources = Sources::default();
         sources.insert_text(&file, DB_TF.to_string());
@@ -421,6 +439,7 @@ mod tests {
                 findings: vec![finding],
                 errors: vec![],
                 files: 1,
+                ..Report::default()
             };
             for format in Format::ALL {
                 testing::render_to_string(format, &report, &sources);
