@@ -269,55 +269,74 @@ enum Interrupt {
     SigKill,
 }
 
-/// The inventory a fault-free, uninterrupted apply of `config` produces.
-async fn reference_inventory(config: &str) -> serde_json::Value {
-    let moto = Moto::start().unwrap();
-    seed(&moto).await;
-    terraform_at(&moto, moto.endpoint(), config)
-        .apply()
-        .unwrap();
-    inventory_of(&moto).await
+const APPLY: &[&str] = &["apply", "-auto-approve", "-input=false"];
+const DESTROY: &[&str] = &["destroy", "-auto-approve", "-input=false"];
+
+/// A seeded account (behind a transparent proxy when `proxied`) with `before` applied, if
+/// any, and its directory holding `config`.
+struct Prepared {
+    moto: Moto,
+    proxy: Option<FaultProxy>,
+    tf: Terraform,
 }
 
-/// Interrupts an apply of `config` at each point in turn; the next apply must end exactly
-/// where an uninterrupted one does, with an empty plan after it.
-async fn interrupted_creates_converge(how: Interrupt) {
-    let config = full_policy("app", "app-db", "app-logs", "app-logs-dr");
-    let reference = reference_inventory(&config).await;
-    for point in CREATE_POINTS {
-        let moto = Moto::start().unwrap();
-        seed(&moto).await;
-        let proxy = FaultProxy::start(moto.port(), FaultConfig::none()).unwrap();
-        let tf = terraform_at(&moto, proxy.endpoint(), &config);
-        let mut child = apply_until(&tf, &proxy, point);
-        let pgid = child.id().to_string();
+async fn prepared(before: Option<&str>, config: &str, proxied: bool) -> Prepared {
+    let moto = Moto::start().unwrap();
+    seed(&moto).await;
+    let proxy = proxied.then(|| FaultProxy::start(moto.port(), FaultConfig::none()).unwrap());
+    let endpoint = proxy
+        .as_ref()
+        .map_or(moto.endpoint(), |p| p.endpoint())
+        .to_string();
+    let tf = terraform_at(&moto, &endpoint, before.unwrap_or(config));
+    if before.is_some() {
+        tf.apply().unwrap();
+        tf.write(
+            "main.tf",
+            &format!("{}\n{config}", provider_block_at(&endpoint, RETRIES)),
+        )
+        .unwrap();
+    }
+    Prepared { moto, proxy, tf }
+}
+
+/// Runs `command` on `config` (after applying `before`) and interrupts it at each point
+/// in turn; running it again must end exactly where an uninterrupted run does.
+async fn interrupted_runs_converge(
+    how: Interrupt,
+    before: Option<&str>,
+    config: &str,
+    command: &[&str],
+    points: &[&str],
+) {
+    let reference = {
+        let clean = prepared(before, config, false).await;
+        clean.tf.run_ok(command).unwrap();
+        inventory_of(&clean.moto).await
+    };
+    for point in points {
+        let Prepared { moto, proxy, tf } = prepared(before, config, true).await;
+        let proxy = proxy.expect("proxied");
+        let mut child = run_until(&tf, &proxy, point, command);
+        let pgid = format!("-{}", child.id());
         match how {
-            Interrupt::SigInt => {
-                // Ctrl-C in a terminal reaches the whole foreground process group.
-                kill(&["-INT", "--", &format!("-{pgid}")]);
-                proxy.release();
-            }
-            Interrupt::SigKill => {
-                kill(&["-KILL", "--", &format!("-{pgid}")]);
-                proxy.release();
-            }
+            // Ctrl-C in a terminal reaches the whole foreground process group.
+            Interrupt::SigInt => kill(&["-INT", "--", &pgid]),
+            Interrupt::SigKill => kill(&["-KILL", "--", &pgid]),
         }
+        proxy.release();
         let _ = child.wait();
 
-        let out = tf.run(&["apply", "-auto-approve", "-input=false"]).unwrap();
-        assert!(
-            out.success(),
-            "{how:?} at {point}: the next apply failed:\n{out}"
-        );
-        assert_same(
-            &reference,
-            &inventory_of(&moto).await,
-            &format!("{how:?} at {point}, then apply"),
-        );
-        assert!(
-            tf.plan_is_empty().unwrap(),
-            "{how:?} at {point}: the plan after the converging apply is not empty"
-        );
+        let out = tf.run(command).unwrap();
+        let what = format!("{how:?} at {point} of `terraform {}`", command[0]);
+        assert!(out.success(), "{what}: running it again failed:\n{out}");
+        assert_same(&reference, &inventory_of(&moto).await, &what);
+        if command == APPLY {
+            assert!(
+                tf.plan_is_empty().unwrap(),
+                "{what}: the plan after it is not empty"
+            );
+        }
     }
 }
 
@@ -329,14 +348,60 @@ fn kill(args: &[&str]) {
     assert!(status.success(), "kill {args:?}");
 }
 
+fn full() -> String {
+    full_policy("app", "app-db", "app-logs", "app-logs-dr")
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_policy_create_interrupted_by_ctrl_c_at_any_point_converges_on_the_next_apply() {
-    interrupted_creates_converge(Interrupt::SigInt).await;
+    interrupted_runs_converge(Interrupt::SigInt, None, &full(), APPLY, CREATE_POINTS).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_policy_create_killed_at_any_point_converges_on_the_next_apply() {
-    interrupted_creates_converge(Interrupt::SigKill).await;
+    interrupted_runs_converge(Interrupt::SigKill, None, &full(), APPLY, CREATE_POINTS).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_policy_update_killed_midway_converges_on_the_next_apply() {
+    let updated = full()
+        .replace("backup_retention_days = 14", "backup_retention_days = 21")
+        .replace(
+            "replication_time_control = true",
+            "replication_time_control = false",
+        )
+        .replace("rpo    = \"15m\"", "rpo    = \"1h\"")
+        .replace(
+            "expire_days            = 90",
+            "expire_days            = 120",
+        );
+    let points = [
+        "rds:ModifyDBInstance",
+        "s3:PUT /app-logs/?replication",
+        "s3:PUT /app-logs/?lifecycle",
+    ];
+    interrupted_runs_converge(Interrupt::SigKill, Some(&full()), &updated, APPLY, &points).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_destroy_killed_midway_converges_on_the_next_destroy() {
+    let deleting = full().replace(
+        "  owners = [\"alice\", \"bob\"]\n",
+        "  owners = [\"alice\", \"bob\"]\n  delete_replicas_on_destroy = true\n",
+    );
+    let points = [
+        "rds:DeleteDBInstance",
+        "rds:RemoveTagsFromResource",
+        "s3:DELETE /app-logs/?tagging",
+    ];
+    interrupted_runs_converge(
+        Interrupt::SigKill,
+        Some(&deleting),
+        &deleting,
+        DESTROY,
+        &points,
+    )
+    .await;
 }
 
 /// An `rds` drill of `app-db` in the primary region; `extra` goes inside the resource.
@@ -544,13 +609,18 @@ async fn temporary_instances(moto: &Moto) -> Vec<String> {
         .collect()
 }
 
-/// Starts `terraform apply` in its own process group, with the answer to the first request
+/// Starts `terraform ARGS` in its own process group, with the answer to the first request
 /// matching `point` held; returns once that request has taken effect.
-fn apply_until(tf: &Terraform, proxy: &FaultProxy, point: &str) -> std::process::Child {
+fn run_until(
+    tf: &Terraform,
+    proxy: &FaultProxy,
+    point: &str,
+    args: &[&str],
+) -> std::process::Child {
     use std::os::unix::process::CommandExt;
     proxy.hold_after(point);
     let child = tf
-        .command(&["apply", "-auto-approve", "-input=false"])
+        .command(args)
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .process_group(0)
@@ -569,7 +639,7 @@ async fn an_rds_drill_interrupted_mid_restore_leaves_no_temporary_instance() {
     let tf = terraform_at(&moto, proxy.endpoint(), &rds_drill("timeout = \"20s\""));
 
     // Ctrl-C while RDS starts the copy: the drill is cancelled and still deletes it.
-    let mut child = apply_until(&tf, &proxy, RESTORE);
+    let mut child = run_until(&tf, &proxy, RESTORE, APPLY);
     kill(&["-INT", "--", &format!("-{}", child.id())]);
     proxy.release();
     let status = child.wait().unwrap();
@@ -577,7 +647,7 @@ async fn an_rds_drill_interrupted_mid_restore_leaves_no_temporary_instance() {
     assert_eq!(temporary_instances(&moto).await, Vec::<String>::new());
 
     // SIGKILL at the same point: nothing can clean up, and the copy outlives the process.
-    let mut child = apply_until(&tf, &proxy, RESTORE);
+    let mut child = run_until(&tf, &proxy, RESTORE, APPLY);
     let killed_at = std::time::Instant::now();
     kill(&["-KILL", "--", &format!("-{}", child.id())]);
     proxy.release();
