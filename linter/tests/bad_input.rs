@@ -142,15 +142,21 @@ fn crlf_bom_and_long_lines_lint_normally() {
     );
 }
 
-#[test]
-fn many_resources_in_one_file_stay_bounded() {
+/// `n` databases in one file, every other one without deletion protection.
+fn databases(n: usize) -> String {
     let mut text = String::new();
-    for i in 0..20_000 {
+    for i in 0..n {
         text.push_str(&format!(
             "resource \"aws_db_instance\" \"db{i}\" {{\n  deletion_protection = {}\n}}\n",
             i % 2 == 0
         ));
     }
+    text
+}
+
+#[test]
+fn many_resources_in_one_file_stay_bounded() {
+    let text = databases(20_000);
     let dir = project("many.tf", text.as_bytes());
     let (code, json) = drlint(dir.path());
     assert_eq!(code, 1);
@@ -163,13 +169,7 @@ fn many_resources_in_one_file_stay_bounded() {
 
 #[test]
 fn a_hundred_thousand_resources_in_one_file_are_linted() {
-    let mut text = String::new();
-    for i in 0..100_000 {
-        text.push_str(&format!(
-            "resource \"aws_db_instance\" \"db{i}\" {{\n  deletion_protection = {}\n}}\n",
-            i % 2 == 0
-        ));
-    }
+    let text = databases(100_000);
     let dir = project("many.tf", text.as_bytes());
     let (code, json) = drlint(dir.path());
     assert_eq!(code, 1);

@@ -552,16 +552,7 @@ fn run_table(tf: &Terraform, rows: &[Row], endpoint: &str, args: &[&str], phase:
 #[test]
 fn validate_reports_every_invalid_form_on_its_attribute() {
     let mut tf = Terraform::new(PROVIDER).unwrap();
-    tf.envs(
-        [
-            ("AWS_ACCESS_KEY_ID", "test"),
-            ("AWS_SECRET_ACCESS_KEY", "test"),
-            ("AWS_EC2_METADATA_DISABLED", "true"),
-            ("AWS_CONFIG_FILE", "/dev/null"),
-            ("AWS_SHARED_CREDENTIALS_FILE", "/dev/null"),
-        ]
-        .map(|(k, v)| (k.to_string(), v.to_string())),
-    );
+    tf.envs(drkit_testkit::tools::offline_aws_env());
     // The default provider: validate needs no endpoint.
     tf.write(
         "main.tf",

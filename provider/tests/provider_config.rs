@@ -15,16 +15,7 @@ resource "dr_policy" "p" {
 
 fn terraform(provider: &str) -> Terraform {
     let mut tf = Terraform::new(PROVIDER).unwrap();
-    tf.envs(
-        [
-            ("AWS_ACCESS_KEY_ID", "test"),
-            ("AWS_SECRET_ACCESS_KEY", "test"),
-            ("AWS_EC2_METADATA_DISABLED", "true"),
-            ("AWS_CONFIG_FILE", "/dev/null"),
-            ("AWS_SHARED_CREDENTIALS_FILE", "/dev/null"),
-        ]
-        .map(|(k, v)| (k.to_string(), v.to_string())),
-    );
+    tf.envs(drkit_testkit::tools::offline_aws_env());
     tf.write(
         "main.tf",
         &format!(
