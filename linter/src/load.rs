@@ -378,6 +378,9 @@ impl<'s> Loader<'s> {
                         slot.insert((file.path.clone(), at.line));
                     }
                 }
+                if has_no_instances(&block.body, &scope) {
+                    continue;
+                }
                 let res = self.resource(file, block, mode, kind, name, prefix, &scope, &providers);
                 self.resources.push(res);
             }
@@ -393,6 +396,11 @@ impl<'s> Loader<'s> {
                     continue;
                 };
                 let child_dir = normalize(&dir.join(src));
+                if has_no_instances(&block.body, &scope) {
+                    // Called, so not a root module of its own; just never instantiated.
+                    self.instantiated.insert(self.real.of(&child_dir));
+                    continue;
+                }
                 let mut args = HashMap::new();
                 for attr in block.body.attributes() {
                     let key = attr.key.value().as_str();
@@ -491,6 +499,23 @@ impl<'s> Loader<'s> {
             ignore_changes,
         }
     }
+}
+
+/// `count = 0` or an empty `for_each`, known before apply (`count = var.create ? 1 : 0`
+/// with `create = false`): Terraform creates nothing, so there is nothing to lint, as in
+/// TFLint. An unknown count or collection keeps the block.
+fn has_no_instances(body: &Body, scope: &Scope<'_>) -> bool {
+    if let Some(count) = body.get_attribute("count") {
+        return matches!(eval(&count.value, scope), Value::Number(n) if n == 0.0);
+    }
+    if let Some(each) = body.get_attribute("for_each") {
+        return match eval(&each.value, scope) {
+            Value::List(items) => items.is_empty(),
+            Value::Map(items) => items.is_empty(),
+            _ => false,
+        };
+    }
+    false
 }
 
 /// A resource's address without index: `module.db.aws_db_instance.main`, `data.x.y`.

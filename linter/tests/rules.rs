@@ -422,3 +422,34 @@ fn a_second_declaration_of_an_address_is_an_error_and_not_linted() {
         e.message
     );
 }
+
+#[test]
+fn a_block_terraform_creates_no_instance_of_is_not_linted() {
+    // The module pattern `count = var.create ? 1 : 0`: a call with `create = false`, a
+    // `count = 0` and an empty `for_each` make nothing; an unknown count still is linted.
+    let db = "variable \"create\" {\n  default = true\n}\n\n\
+              resource \"aws_db_instance\" \"this\" {\n  count               = var.create ? 1 : 0\n  deletion_protection = false\n}\n";
+    let report = lint_text(&[
+        (
+            "/p/main.tf",
+            "module \"on\" {\n  source = \"./db\"\n}\n\n\
+             module \"off\" {\n  source = \"./db\"\n  create = false\n}\n\n\
+             module \"none\" {\n  source   = \"./db\"\n  for_each = {}\n}\n\n\
+             resource \"aws_db_instance\" \"zero\" {\n  count               = 0\n  deletion_protection = false\n}\n\n\
+             resource \"aws_db_instance\" \"empty\" {\n  for_each            = toset([])\n  deletion_protection = false\n}\n\n\
+             resource \"aws_db_instance\" \"unknown\" {\n  count               = length(data.aws_availability_zones.all.names)\n  deletion_protection = false\n}\n",
+        ),
+        ("/p/db/main.tf", db),
+    ]);
+    let dr003: Vec<&str> = report
+        .findings
+        .iter()
+        .filter(|f| f.rule == "DR003")
+        .map(|f| f.resource.as_str())
+        .collect();
+    assert_eq!(
+        dr003,
+        ["module.on.aws_db_instance.this", "aws_db_instance.unknown"]
+    );
+    assert!(report.errors.is_empty(), "{:?}", report.errors);
+}
