@@ -254,6 +254,7 @@ fn finish(mut findings: Vec<Finding>, mut errors: Vec<FileError>, files: usize) 
             a.location.column,
             a.rule,
             &a.resource,
+            &a.message,
         )
             .cmp(&(
                 &b.file,
@@ -261,7 +262,15 @@ fn finish(mut findings: Vec<Finding>, mut errors: Vec<FileError>, files: usize) 
                 b.location.column,
                 b.rule,
                 &b.resource,
+                &b.message,
             ))
+    });
+    // Two root modules calling one module under the same name (examples/a and examples/b
+    // both with `module "db" { source = "../../" }`) find the same thing at the same
+    // address and line: report it once, and fix it once.
+    findings.dedup_by(|a, b| {
+        (&a.file, a.location.start, a.rule, &a.resource, &a.message)
+            == (&b.file, b.location.start, b.rule, &b.resource, &b.message)
     });
     errors.sort_by(|a, b| (&a.file, a.line).cmp(&(&b.file, b.line)));
     errors.dedup();

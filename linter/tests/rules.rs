@@ -453,3 +453,24 @@ fn a_block_terraform_creates_no_instance_of_is_not_linted() {
     );
     assert!(report.errors.is_empty(), "{:?}", report.errors);
 }
+
+#[test]
+fn two_root_modules_calling_one_module_report_a_shared_finding_once() {
+    // A module repository: examples/a and examples/b both call the root module as "db".
+    let call = "module \"db\" {\n  source = \"../../\"\n}\n";
+    let report = lint_text(&[
+        (
+            "/repo/main.tf",
+            "resource \"aws_db_instance\" \"this\" {\n  deletion_protection = false\n}\n",
+        ),
+        ("/repo/examples/a/main.tf", call),
+        ("/repo/examples/b/main.tf", call),
+    ]);
+    let dr003: Vec<(&str, u32)> = report
+        .findings
+        .iter()
+        .filter(|f| f.rule == "DR003")
+        .map(|f| (f.resource.as_str(), f.location.line))
+        .collect();
+    assert_eq!(dr003, [("module.db.aws_db_instance.this", 2)]);
+}
