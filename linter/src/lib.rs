@@ -17,6 +17,7 @@ mod lint;
 pub mod load;
 pub mod plan;
 pub mod rules;
+pub mod shared_parses;
 pub mod source;
 
 pub use lint::{lint, lint_in_memory, lint_plan, lint_plan_json, run_rules};

@@ -1,5 +1,6 @@
 //! The engine's entry points: files → parse → module instances → rules → report.
 
+use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -8,6 +9,7 @@ use crate::context::{Context, RuleOptions};
 use crate::finding::{FileError, Finding, Report};
 use crate::load::Loader;
 use crate::options::LintOptions;
+use crate::shared_parses::{Batches, ModuleCalls};
 use crate::{load, plan, rules, source};
 
 /// Lints the `.tf` files and directories of `options.paths`.
@@ -53,7 +55,7 @@ pub fn lint_in_memory(files: &[(PathBuf, Vec<u8>)], options: &LintOptions) -> Re
     let mut texts = load::Texts::new();
     let real = load::RealPaths::default();
     let mut dir_files: HashMap<PathBuf, Vec<PathBuf>> = HashMap::new();
-    let mut called = HashSet::new();
+    let mut called = ModuleCalls::default();
     let mut dirs = Vec::new();
     for (path, bytes) in files {
         texts.insert(path.clone(), Ok(Arc::from(bytes.as_slice())));
@@ -63,7 +65,7 @@ pub fn lint_in_memory(files: &[(PathBuf, Vec<u8>)], options: &LintOptions) -> Re
         let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
         if let Ok(text) = std::str::from_utf8(bytes) {
             for src in source::scan_module_calls(text) {
-                called.insert(real.of(&dir.join(src)));
+                called.add(real.of(&dir), real.of(&dir.join(src)));
             }
         }
         if !dirs.contains(&dir) {
@@ -96,21 +98,25 @@ struct World<'a> {
     reads_disk: bool,
 }
 
-/// Lints the module directories `dirs`; `called` are the directories (canonical) the quick
-/// scan saw called as local modules.
+/// Lints the module directories `dirs`; `called` are the local module calls the quick scan
+/// saw.
 fn lint_world(
     world: &World<'_>,
     dirs: &[PathBuf],
-    called: &HashSet<PathBuf>,
+    called: &ModuleCalls,
     mut errors: Vec<FileError>,
     options: &LintOptions,
 ) -> Report {
     let roots: Vec<PathBuf> = dirs
         .iter()
-        .filter(|d| !called.contains(&world.real.of(d)))
+        .filter(|d| !called.is_called(&world.real.of(d)))
         .cloned()
         .collect();
-    let mut outcomes = without_called(&roots, lint_roots(&roots, world, options), world.real);
+    let mut outcomes = without_called(
+        &roots,
+        lint_roots(&roots, world, called, options),
+        world.real,
+    );
     // A directory the scan took for a called module that no parsed `module` block reached
     // is a root after all.
     let reached: HashSet<PathBuf> = outcomes
@@ -121,13 +127,13 @@ fn lint_world(
         .iter()
         .filter(|d| {
             let real = world.real.of(d);
-            called.contains(&real) && !reached.contains(&real)
+            called.is_called(&real) && !reached.contains(&real)
         })
         .cloned()
         .collect();
     outcomes.extend(without_called(
         &missed,
-        lint_roots(&missed, world, options),
+        lint_roots(&missed, world, called, options),
         world.real,
     ));
     let mut files = HashSet::new();
@@ -177,23 +183,46 @@ struct RootOutcome {
     instantiated: HashSet<PathBuf>,
 }
 
-/// Lints root modules in parallel, each with its own loader (bounded memory).
-fn lint_roots(roots: &[PathBuf], world: &World<'_>, options: &LintOptions) -> Vec<RootOutcome> {
-    source::parallel_map(roots, |dir| {
-        let mut loader = if world.reads_disk {
-            Loader::new(world.texts, world.dir_files, world.real, &options.var_files)
-        } else {
-            Loader::in_memory(world.texts, world.dir_files, world.real, &options.var_files)
-        };
-        let resources = loader.root(dir);
-        let ctx = Context::new(resources, RuleOptions::from(options), loader.sources());
-        RootOutcome {
-            findings: run_rules(&ctx, options),
-            errors: std::mem::take(&mut loader.errors),
-            files: std::mem::take(&mut loader.seen_files),
-            instantiated: std::mem::take(&mut loader.instantiated),
+/// Lints root modules in parallel, each with its own loader (bounded memory); roots that
+/// reach a common module directory are linted one after another, parsing it once
+/// ([`Batches`]). Outcomes are in the order of `roots`.
+fn lint_roots(
+    roots: &[PathBuf],
+    world: &World<'_>,
+    called: &ModuleCalls,
+    options: &LintOptions,
+) -> Vec<RootOutcome> {
+    let canonical: Vec<PathBuf> = roots.iter().map(|r| world.real.of(r)).collect();
+    let plan = Batches::plan(&canonical, called);
+    let linted = source::parallel_map(&plan.batches, |batch| {
+        let shared = RefCell::new(plan.shared(batch));
+        let mut out = Vec::with_capacity(batch.len());
+        for &i in batch {
+            let loader = if world.reads_disk {
+                Loader::new(world.texts, world.dir_files, world.real, &options.var_files)
+            } else {
+                Loader::in_memory(world.texts, world.dir_files, world.real, &options.var_files)
+            };
+            let mut loader = loader.with_shared(&shared);
+            let resources = loader.root(&roots[i]);
+            let ctx = Context::new(resources, RuleOptions::from(options), loader.sources());
+            out.push((
+                i,
+                RootOutcome {
+                    findings: run_rules(&ctx, options),
+                    errors: std::mem::take(&mut loader.errors),
+                    files: std::mem::take(&mut loader.seen_files),
+                    instantiated: std::mem::take(&mut loader.instantiated),
+                },
+            ));
+            drop((ctx, loader));
+            shared.borrow_mut().release(i);
         }
-    })
+        out
+    });
+    let mut outcomes: Vec<(usize, RootOutcome)> = linted.into_iter().flatten().collect();
+    outcomes.sort_by_key(|(i, _)| *i);
+    outcomes.into_iter().map(|(_, o)| o).collect()
 }
 
 /// Lints `terraform show -json` output: the same rules on Terraform's resolved values.

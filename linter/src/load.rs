@@ -1,6 +1,7 @@
 //! From parsed files to resources: module instances (root and local modules, with their
 //! arguments), variables (defaults, tfvars), locals, provider aliases and regions.
 
+use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -13,6 +14,7 @@ use hcl_edit::Span;
 use crate::context::{Attr, IgnoreChanges, Mode, Node, Resource};
 use crate::eval::{eval, Scope, Value};
 use crate::finding::{FileError, Location};
+use crate::shared_parses::{ModuleCalls, ParsedDir, SharedParses};
 use crate::source::{self, SourceFile};
 
 /// Module calls nested deeper than this are not followed (cycles, runaway recursion).
@@ -21,12 +23,12 @@ const MAX_MODULE_DEPTH: usize = 16;
 /// The bytes of every discovered `.tf` file, read once (in parallel) by [`read_all`].
 pub type Texts = HashMap<PathBuf, Result<Arc<[u8]>, FileError>>;
 
-/// Reads every file of `modules` on all cores; also returns the module directories their
-/// `module` blocks call (canonical), from a quick scan.
+/// Reads every file of `modules` on all cores; also returns the local module calls their
+/// `module` blocks make (canonical), from a quick scan.
 pub fn read_all(
     modules: &BTreeMap<PathBuf, source::ModuleDir>,
     real: &RealPaths,
-) -> (Texts, HashSet<PathBuf>) {
+) -> (Texts, ModuleCalls) {
     let all: Vec<PathBuf> = modules.values().flat_map(|m| m.files.clone()).collect();
     let read = source::parallel_map(&all, |p| {
         let bytes = source::read_limited(p).map(Arc::<[u8]>::from);
@@ -39,11 +41,11 @@ pub fn read_all(
         (bytes, calls)
     });
     let mut texts = HashMap::new();
-    let mut called = HashSet::new();
+    let mut called = ModuleCalls::default();
     for (path, (bytes, calls)) in all.into_iter().zip(read) {
         let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
         for src in calls {
-            called.insert(real.of(&dir.join(src)));
+            called.add(real.of(&dir), real.of(&dir.join(src)));
         }
         texts.insert(path, bytes);
     }
@@ -69,6 +71,8 @@ pub struct Loader<'s> {
     pub instantiated: HashSet<PathBuf>,
     /// False for [`Loader::in_memory`]: `texts` is the whole world, nothing is read from disk.
     reads_disk: bool,
+    /// Directories other roots' loaders parse too ([`Loader::with_shared`]).
+    shared: Option<&'s RefCell<SharedParses>>,
 }
 
 /// Module directories by their real path, with their files.
@@ -102,7 +106,14 @@ impl<'s> Loader<'s> {
             seen_files: HashSet::new(),
             instantiated: HashSet::new(),
             reads_disk: true,
+            shared: None,
         }
+    }
+
+    /// Takes the directories `shared` holds from it instead of parsing them again.
+    pub fn with_shared(mut self, shared: &'s RefCell<SharedParses>) -> Self {
+        self.shared = Some(shared);
+        self
     }
 
     /// A loader that reads nothing from disk: `texts` holds every file there is, `.tf`
@@ -121,16 +132,26 @@ impl<'s> Loader<'s> {
         }
     }
 
-    fn store(&mut self, path: PathBuf, result: Result<SourceFile, FileError>) {
+    fn store(&mut self, path: PathBuf, result: Result<Arc<SourceFile>, FileError>) {
         self.seen_files.insert(path.clone());
         match result {
             Ok(f) => {
-                self.files.insert(path, Some(Arc::new(f)));
+                self.files.insert(path, Some(f));
             }
             Err(e) => {
                 self.errors.push(e);
                 self.files.insert(path, None);
             }
+        }
+    }
+
+    /// Parses `paths`: a big root module on all cores, small ones on their root's thread.
+    fn parse_all(texts: &Texts, paths: &[PathBuf]) -> ParsedDir {
+        let parse = |p: &PathBuf| (p.clone(), Self::parse(texts, p).map(Arc::new));
+        if paths.len() >= 64 {
+            source::parallel_map(paths, parse)
+        } else {
+            paths.iter().map(parse).collect()
         }
     }
 
@@ -164,7 +185,7 @@ impl<'s> Loader<'s> {
             None => {
                 // A module outside the linted paths (`source = "../../modules/db"`).
                 let paths = source::tf_files(dir, &mut self.errors);
-                self.extra_dirs.insert(key, paths.clone());
+                self.extra_dirs.insert(key.clone(), paths.clone());
                 paths
             }
         };
@@ -173,15 +194,24 @@ impl<'s> Loader<'s> {
             .filter(|p| !self.files.contains_key(*p))
             .cloned()
             .collect();
-        let texts = self.texts;
-        // A big root module parses on all cores; small ones are parsed by their root's thread.
-        let parsed = if missing.len() >= 64 {
-            source::parallel_map(&missing, |p| Self::parse(texts, p))
-        } else {
-            missing.iter().map(|p| Self::parse(texts, p)).collect()
-        };
-        for (p, r) in missing.into_iter().zip(parsed) {
-            self.store(p, r);
+        if !missing.is_empty() {
+            let texts = self.texts;
+            let shared = self
+                .shared
+                .and_then(|s| s.borrow_mut().get(&key, || Self::parse_all(texts, &paths)));
+            let parsed = match shared {
+                Some(all) => {
+                    let want: HashSet<&PathBuf> = missing.iter().collect();
+                    all.iter()
+                        .filter(|(p, _)| want.contains(p))
+                        .cloned()
+                        .collect()
+                }
+                None => Self::parse_all(texts, &missing),
+            };
+            for (p, r) in parsed {
+                self.store(p, r);
+            }
         }
         paths
             .iter()
