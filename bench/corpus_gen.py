@@ -7,11 +7,15 @@ Each "repository" is a root module with variables, locals, provider aliases in s
 regions, a local module call, RDS instances and clusters, S3 buckets with the split
 aws_s3_bucket_* resources (and some legacy inline blocks), count/for_each, dynamic blocks,
 heredocs and templates, a mix of good and bad DR settings, and plenty of unrelated VPC,
-IAM and EKS resources, as real repositories have. Same seed and size, same bytes.
+IAM and EKS resources, as real repositories have. Every other repository is a module
+repository instead (corpus_module_repo.py): a root module with a long variables.tf, four
+submodules, and examples that call it several times. Same seed and size, same bytes.
 """
 import argparse
 import os
 import random
+
+import corpus_module_repo
 
 REGIONS = ["us-east-1", "us-west-2", "eu-west-1", "eu-central-1", "ap-southeast-2"]
 
@@ -325,11 +329,17 @@ FILE_KINDS = [
 
 def generate(files, seed, out):
     rng = random.Random(seed)
-    # Repositories of ~20 files: providers.tf, a module with one file, the rest resources.
+    # Two shapes of repository, alternating: an infrastructure repository of ~20 files
+    # (providers.tf, a module with one file, the rest resources) and a module repository of
+    # 27 longer files (corpus_module_repo), as public corpora mix them.
     written = 0
     repo = 0
     weights = [w for _, _, w in FILE_KINDS]
     while written < files:
+        if repo % 2 == 1 and files - written >= 27:
+            written += corpus_module_repo.write(rng, os.path.join(out, f"modules{repo:04d}"))
+            repo += 1
+            continue
         root = os.path.join(out, f"repo{repo:04d}")
         os.makedirs(os.path.join(root, "modules", "db"), exist_ok=True)
         with open(os.path.join(root, "providers.tf"), "w") as f:
