@@ -495,14 +495,22 @@ impl<'s> Loader<'s> {
     ) -> Resource {
         let span = block.span().unwrap_or(0..0);
         let header = file.location(span.start, span.end);
-        let body = node(file, &block.body, span.clone(), scope, 0);
+        let body = if crate::rules::READ_KINDS.contains(&kind) {
+            node(file, &block.body, span.clone(), scope, 0)
+        } else {
+            Node {
+                loc: header,
+                ..Node::default()
+            }
+        };
         let provider_key = block
             .body
             .get_attribute("provider")
             .and_then(|a| provider_ref(&a.value))
             .unwrap_or_else(|| kind.split('_').next().unwrap_or(kind).to_string());
         // The AWS provider 6 takes `region` per resource.
-        let region = match body.value("region") {
+        let region_attr = block.body.get_attribute("region");
+        let region = match region_attr.map(|a| eval(&a.value, scope)).as_ref() {
             Some(Value::String(r)) if kind.starts_with("aws_") => Some(r.clone()),
             Some(_) if kind.starts_with("aws_") => None,
             _ => providers.get(&provider_key).cloned().flatten(),

@@ -474,3 +474,38 @@ fn two_root_modules_calling_one_module_report_a_shared_finding_once() {
         .collect();
     assert_eq!(dr003, [("module.db.aws_db_instance.this", 2)]);
 }
+
+#[test]
+fn every_type_the_rules_name_has_its_body_evaluated() {
+    // The loader evaluates only the bodies of drlint::rules::READ_KINDS; a rule that
+    // names a type missing there would see an empty body and miss every problem.
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(src.join("rules"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.push(src.join("context.rs"));
+    let mut named = std::collections::BTreeSet::new();
+    for file in files {
+        let text = std::fs::read_to_string(&file).unwrap();
+        for literal in text.split('"').skip(1).step_by(2) {
+            let is_type = (literal.starts_with("aws_") || literal.starts_with("dr_"))
+                && literal.len() > 4
+                && literal
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+            if is_type && !literal.ends_with('_') {
+                named.insert(literal.to_string());
+            }
+        }
+    }
+    let missing: Vec<&String> = named
+        .iter()
+        .filter(|k| !drlint::rules::READ_KINDS.contains(&k.as_str()))
+        .collect();
+    assert!(named.len() >= 10, "the scan found too few types: {named:?}");
+    assert!(
+        missing.is_empty(),
+        "named by a rule, not in READ_KINDS: {missing:?}"
+    );
+}

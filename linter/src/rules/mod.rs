@@ -33,6 +33,28 @@ pub mod dr015_ownership_conflict;
 
 pub(crate) mod facts;
 
+/// The resource and data source types whose bodies some rule reads. The loader evaluates
+/// no other body: an IAM policy, a VPC or an EKS cluster is parsed, and only its address
+/// and region are kept. A rule that reads a new type adds it here (a test checks that
+/// every type named in the rules is listed).
+pub const READ_KINDS: &[&str] = &[
+    "aws_backup_plan",
+    "aws_backup_selection",
+    "aws_db_cluster_snapshot_copy",
+    "aws_db_instance",
+    "aws_db_instance_automated_backups_replication",
+    "aws_db_snapshot_copy",
+    "aws_rds_cluster",
+    "aws_s3_bucket",
+    "aws_s3_bucket_lifecycle_configuration",
+    "aws_s3_bucket_replication_configuration",
+    "aws_s3_bucket_server_side_encryption_configuration",
+    "aws_s3_bucket_versioning",
+    "dr_drill",
+    "dr_policy",
+    "dr_runbook",
+];
+
 /// What a rule is, for listings, docs and configuration.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RuleMeta {
