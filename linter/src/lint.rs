@@ -24,10 +24,12 @@ pub fn lint(options: &LintOptions) -> Report {
     // Read everything once on all cores; a quick scan proposes the root modules.
     let (texts, called) = load::read_all(&modules, &real);
     let dir_files = load::dir_index(&modules, &real);
+    let auto_tfvars = load::auto_tfvars_index(&modules);
     let dirs: Vec<PathBuf> = modules.keys().cloned().collect();
     let world = World {
         texts: &texts,
         dir_files: &dir_files,
+        auto_tfvars: Some(&auto_tfvars),
         real: &real,
         reads_disk: true,
     };
@@ -81,6 +83,7 @@ pub fn lint_in_memory(files: &[(PathBuf, Vec<u8>)], options: &LintOptions) -> Re
     let world = World {
         texts: &texts,
         dir_files: &dir_files,
+        auto_tfvars: None,
         real: &real,
         reads_disk: false,
     };
@@ -94,6 +97,8 @@ pub fn lint_in_memory(files: &[(PathBuf, Vec<u8>)], options: &LintOptions) -> Re
 struct World<'a> {
     texts: &'a load::Texts,
     dir_files: &'a HashMap<PathBuf, Vec<PathBuf>>,
+    /// `terraform.tfvars` and `*.auto.tfvars` by module directory, where the walk saw them.
+    auto_tfvars: Option<&'a HashMap<PathBuf, Vec<PathBuf>>>,
     real: &'a load::RealPaths,
     reads_disk: bool,
 }
@@ -194,7 +199,19 @@ fn lint_roots(
 ) -> Vec<RootOutcome> {
     let canonical: Vec<PathBuf> = roots.iter().map(|r| world.real.of(r)).collect();
     let plan = Batches::plan(&canonical, called);
-    let linted = source::parallel_map(&plan.batches, |batch| {
+    // The biggest batches first (files to read, counting every module instance), so that
+    // the last batch to finish is a small one.
+    let files_in = |dir: &PathBuf| world.dir_files.get(dir).map_or(0, Vec::len);
+    let cost = |batch: &Vec<usize>| -> usize {
+        let reached = |i: usize| plan.reach(i).iter().map(files_in).sum::<usize>();
+        batch
+            .iter()
+            .map(|&i| files_in(&canonical[i]) + reached(i))
+            .sum()
+    };
+    let mut order: Vec<&Vec<usize>> = plan.batches.iter().collect();
+    order.sort_by_key(|b| std::cmp::Reverse(cost(b)));
+    let linted = source::parallel_map_heavy(&order, |&batch| {
         let shared = RefCell::new(plan.shared(batch));
         let mut out = Vec::with_capacity(batch.len());
         for &i in batch {
@@ -204,6 +221,9 @@ fn lint_roots(
                 Loader::in_memory(world.texts, world.dir_files, world.real, &options.var_files)
             };
             let mut loader = loader.with_shared(&shared);
+            if let Some(found) = world.auto_tfvars {
+                loader = loader.with_auto_tfvars(found);
+            }
             let resources = loader.root(&roots[i]);
             let ctx = Context::new(resources, RuleOptions::from(options), loader.sources());
             out.push((

@@ -71,8 +71,21 @@ pub struct Loader<'s> {
     pub instantiated: HashSet<PathBuf>,
     /// False for [`Loader::in_memory`]: `texts` is the whole world, nothing is read from disk.
     reads_disk: bool,
+    /// `terraform.tfvars` and `*.auto.tfvars` of the directories the walk listed
+    /// ([`Loader::with_auto_tfvars`]); other directories are listed when they are roots.
+    auto_tfvars: Option<&'s HashMap<PathBuf, Vec<PathBuf>>>,
     /// Directories other roots' loaders parse too ([`Loader::with_shared`]).
     shared: Option<&'s RefCell<SharedParses>>,
+}
+
+/// The automatic variable files of the directories the walk listed, by directory.
+pub fn auto_tfvars_index(
+    modules: &BTreeMap<PathBuf, source::ModuleDir>,
+) -> HashMap<PathBuf, Vec<PathBuf>> {
+    modules
+        .iter()
+        .filter_map(|(d, m)| Some((d.clone(), m.auto_tfvars.clone()?)))
+        .collect()
 }
 
 /// Module directories by their real path, with their files.
@@ -106,8 +119,16 @@ impl<'s> Loader<'s> {
             seen_files: HashSet::new(),
             instantiated: HashSet::new(),
             reads_disk: true,
+            auto_tfvars: None,
             shared: None,
         }
+    }
+
+    /// Takes a root module's automatic variable files from `found` (by directory, as the
+    /// walk names it) instead of listing the directory again.
+    pub fn with_auto_tfvars(mut self, found: &'s HashMap<PathBuf, Vec<PathBuf>>) -> Self {
+        self.auto_tfvars = Some(found);
+        self
     }
 
     /// Takes the directories `shared` holds from it instead of parsing them again.
@@ -255,6 +276,9 @@ impl<'s> Loader<'s> {
                 .and_then(|n| n.to_str())
                 .is_some_and(|n| n.ends_with(".auto.tfvars"))
         };
+        if let Some(found) = self.auto_tfvars.and_then(|m| m.get(dir)) {
+            return found.clone();
+        }
         let auto = dir.join("terraform.tfvars");
         let (has_auto, mut autos): (bool, Vec<PathBuf>) = if self.reads_disk {
             let autos = fs::read_dir(dir)

@@ -105,6 +105,11 @@ impl Batches {
         Batches { batches, reach }
     }
 
+    /// The directories root `i` reaches through module calls.
+    pub fn reach(&self, i: usize) -> &HashSet<PathBuf> {
+        &self.reach[i]
+    }
+
     /// The directories that two or more roots of `batch` reach, to be parsed once.
     pub fn shared(&self, batch: &[usize]) -> SharedParses {
         let mut uses: HashMap<&PathBuf, usize> = HashMap::new();

@@ -64,6 +64,10 @@ fn line_col(text: &str, starts: &[usize], offset: usize) -> (u32, u32) {
 pub struct ModuleDir {
     /// The module's files, sorted by name.
     pub files: Vec<PathBuf>,
+    /// Variable files Terraform loads by themselves when this is a root module:
+    /// `terraform.tfvars`, then `*.auto.tfvars` by name. `None` when the walk did not list
+    /// the directory (a file named on the command line).
+    pub auto_tfvars: Option<Vec<PathBuf>>,
 }
 
 /// Walks `paths`: each directory holding `.tf` files is a module; a named file brings its
@@ -95,7 +99,10 @@ pub fn discover(paths: &[PathBuf]) -> (BTreeMap<PathBuf, ModuleDir>, Vec<FileErr
                     if !files.contains(path) && !files.iter().any(|f| same_file(f, path)) {
                         files.push(path.clone());
                     }
-                    slot.insert(ModuleDir { files });
+                    slot.insert(ModuleDir {
+                        files,
+                        auto_tfvars: None,
+                    });
                 }
             }
             Err(e) => errors.push(FileError {
@@ -201,7 +208,9 @@ fn walk(
         }
     };
     let mut files = Vec::new();
+    let mut tfvars = Vec::new();
     let mut subdirs = Vec::new();
+    let cleaned = clean(dir);
     for entry in entries.flatten() {
         let path = entry.path();
         let name = entry.file_name();
@@ -211,6 +220,12 @@ fn walk(
             Ok(t) if !t.is_symlink() => Ok(t),
             _ => fs::metadata(&path).map(|m| m.file_type()),
         };
+        // As Terraform: every `*.auto.tfvars` entry (one that cannot be read is an error
+        // when the directory is a root), `terraform.tfvars` when it is a file.
+        let is_file = kind.as_ref().is_ok_and(|t| t.is_file());
+        if name.ends_with(".auto.tfvars") || (name == "terraform.tfvars" && is_file) {
+            tfvars.push(cleaned.join(&*name));
+        }
         match kind {
             Ok(t) if t.is_dir() => {
                 // Terraform's own caches and VCS metadata are not the user's code.
@@ -237,7 +252,13 @@ fn walk(
     }
     if !files.is_empty() {
         files.sort();
-        modules.insert(clean(dir), ModuleDir { files });
+        // terraform.tfvars first, then the others by name, as Terraform loads them.
+        tfvars.sort_by_key(|p| (!p.ends_with("terraform.tfvars"), p.clone()));
+        let module = ModuleDir {
+            files,
+            auto_tfvars: Some(tfvars),
+        };
+        modules.insert(cleaned, module);
     }
     subdirs.sort();
     for sub in subdirs {
@@ -248,10 +269,25 @@ fn walk(
 /// `f` over `items` on all cores (small batches: files differ a lot in size). Results keep
 /// the order of `items`.
 pub fn parallel_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    parallel_map_in(items, 4, 8, f)
+}
+
+/// [`parallel_map`] for items that each take long (a root module and its calls): taken one
+/// at a time, and in parallel from two items on, so that no core idles at the end.
+pub fn parallel_map_heavy<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    parallel_map_in(items, 1, 2, f)
+}
+
+fn parallel_map_in<T: Sync, R: Send>(
+    items: &[T],
+    chunk: usize,
+    min_parallel: usize,
+    f: impl Fn(&T) -> R + Sync,
+) -> Vec<R> {
     let threads = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .min(items.len().max(1));
-    if threads <= 1 || items.len() < 8 {
+    if threads <= 1 || items.len() < min_parallel {
         return items.iter().map(f).collect();
     }
     let next = std::sync::atomic::AtomicUsize::new(0);
@@ -261,11 +297,11 @@ pub fn parallel_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -
     std::thread::scope(|s| {
         for _ in 0..threads {
             s.spawn(|| loop {
-                let start = next.fetch_add(4, std::sync::atomic::Ordering::Relaxed);
+                let start = next.fetch_add(chunk, std::sync::atomic::Ordering::Relaxed);
                 if start >= items.len() {
                     break;
                 }
-                let end = (start + 4).min(items.len());
+                let end = (start + chunk).min(items.len());
                 let done: Vec<R> = items[start..end].iter().map(&f).collect();
                 let mut slots = slots.lock().unwrap_or_else(|e| e.into_inner());
                 for (i, r) in done.into_iter().enumerate() {
