@@ -1,6 +1,8 @@
 //! The provider against Terraform's built-in resources, in one run on one machine:
 //! `terraform plan -refresh=false` of N `dr_policy` against N `terraform_data`, at
 //! `-parallelism=1` and 10, and a refresh-only plan of N applied policies against moto;
+//! beside them N `dr_null` of a plugin that does nothing (`provider/examples/
+//! bench_null_provider.rs`, the same tf-provider stack): what any plugin resource costs;
 //! then the AWS API calls one policy's create, refresh and no-op apply make (from moto's
 //! request log). Prints medians and ratios; asserts nothing (noisy machines).
 //!
@@ -29,6 +31,30 @@ fn policies(n: usize) -> String {
             )
         })
         .collect()
+}
+
+fn nulls(n: usize) -> String {
+    let mut out = String::from(
+        "terraform {\n  required_providers {\n    dr = { source = \"drkit/dr\" }\n  }\n}\n",
+    );
+    for i in 0..n {
+        out += &format!("resource \"dr_null\" \"n{i}\" {{\n  input = \"bench-{i}\"\n}}\n");
+    }
+    out
+}
+
+/// The do-nothing plugin under the name `dev_overrides` wants, in a directory of its own.
+fn null_plugin(bin_dir: &std::path::Path) -> Result<tempfile::TempDir> {
+    let example = bin_dir.join("examples").join("bench_null_provider");
+    if !example.is_file() {
+        bail!(
+            "{} is missing: build it first (bench/provider does)",
+            example.display()
+        );
+    }
+    let dir = tempfile::tempdir()?;
+    std::os::unix::fs::symlink(&example, dir.path().join("terraform-provider-dr"))?;
+    Ok(dir)
 }
 
 fn builtins(n: usize) -> String {
@@ -144,14 +170,17 @@ fn time_plan(
     })
 }
 
-/// One row: both timings, their ratio, the wall overhead and the plugin's own CPU per
-/// resource, and how busy the CPU was (1.0 per core in use: no stall).
-fn row(n: usize, par: usize, dr: &Timing, builtin: &Timing, what: &str) {
+/// One row: the three timings, dr_policy's ratio to the built-in and to the do-nothing
+/// plugin, the wall overhead and the plugin's own CPU per resource, and how busy the CPU
+/// was (1.0 per core in use: no stall).
+fn row(n: usize, par: usize, dr: &Timing, null: &Timing, builtin: &Timing, what: &str) {
     println!(
-        "{n:>5} {par:>4} {:>10.3} {:>15.3} {:>6.2} {:>11.2} {:>13.2} {:>8.2}   {what}",
+        "{n:>5} {par:>4} {:>10.3} {:>9.3} {:>15.3} {:>6.2} {:>7.2} {:>11.2} {:>13.2} {:>8.2}   {what}",
         dr.wall,
+        null.wall,
         builtin.wall,
         dr.wall / builtin.wall,
+        dr.wall / null.wall,
         (dr.wall - builtin.wall) * 1000.0 / n as f64,
         dr.plugin_cpu * 1000.0 / n as f64,
         dr.cpu / dr.wall,
@@ -236,14 +265,27 @@ async fn main() -> Result<()> {
         );
     }
     println!(
-        "median of {runs} runs; seconds; ratio = dr_policy / terraform_data; overhead = the \
-         wall-time difference per resource; plugin CPU = the dr plugin's own CPU per resource; \
-         busy = CPU of terraform and plugin / wall (1.00 = one core always busy: no stall)"
+        "median of {runs} runs; seconds; dr_null = a plugin resource that does nothing; ratio = \
+         dr_policy / terraform_data; to null = dr_policy / dr_null; overhead = dr_policy's \
+         wall-time difference to terraform_data per resource; plugin CPU = the dr plugin's own \
+         CPU per resource; busy = CPU of terraform and plugin / wall (1.00 = one core always \
+         busy: no stall)"
     );
     println!(
-        "{:>5} {:>4} {:>10} {:>15} {:>6} {:>11} {:>13} {:>8}   plan",
-        "N", "par", "dr_policy", "terraform_data", "ratio", "overhead ms", "plugin CPU ms", "busy"
+        "{:>5} {:>4} {:>10} {:>9} {:>15} {:>6} {:>7} {:>11} {:>13} {:>8}   plan",
+        "N",
+        "par",
+        "dr_policy",
+        "dr_null",
+        "terraform_data",
+        "ratio",
+        "to null",
+        "overhead ms",
+        "plugin CPU ms",
+        "busy"
     );
+    let null_dir = null_plugin(provider.parent().context("no binary dir")?)?;
+    let null_binary = null_dir.path().join("terraform-provider-dr");
     let plugin = PluginCpu::wrap(&provider)?;
     for &n in &sizes {
         let moto = Moto::start()?;
@@ -256,6 +298,8 @@ async fn main() -> Result<()> {
         )?;
         let builtin = Terraform::new(&provider)?;
         builtin.write("main.tf", &builtins(n))?;
+        let null = Terraform::new(&null_binary)?;
+        null.write("main.tf", &nulls(n))?;
         for par in [1, 10] {
             let p = format!("-parallelism={par}");
             let args = [
@@ -266,13 +310,15 @@ async fn main() -> Result<()> {
                 p.as_str(),
             ];
             let t_dr = time_plan(&dr, &args, runs, Some(&plugin))?;
+            let t_n = time_plan(&null, &args, runs, None)?;
             let t_b = time_plan(&builtin, &args, runs, None)?;
-            row(n, par, &t_dr, &t_b, "new configuration");
+            row(n, par, &t_dr, &t_n, &t_b, "new configuration");
         }
         // Refresh-only plans need applied resources.
         dr.env("TF_CLI_ARGS_apply", "-parallelism=10");
         dr.apply()?;
         builtin.apply()?;
+        null.apply()?;
         for par in [1, 10] {
             let p = format!("-parallelism={par}");
             let args = [
@@ -283,8 +329,9 @@ async fn main() -> Result<()> {
                 p.as_str(),
             ];
             let t_dr = time_plan(&dr, &args, runs, Some(&plugin))?;
+            let t_n = time_plan(&null, &args, runs, None)?;
             let t_b = time_plan(&builtin, &args, runs, None)?;
-            row(n, par, &t_dr, &t_b, "no-op after apply");
+            row(n, par, &t_dr, &t_n, &t_b, "no-op after apply");
         }
         let args = [
             "plan",
@@ -294,8 +341,9 @@ async fn main() -> Result<()> {
             "-parallelism=10",
         ];
         let t_dr = time_plan(&dr, &args, runs, Some(&plugin))?;
+        let t_n = time_plan(&null, &args, runs, None)?;
         let t_b = time_plan(&builtin, &args, runs, None)?;
-        row(n, 10, &t_dr, &t_b, "refresh-only (moto)");
+        row(n, 10, &t_dr, &t_n, &t_b, "refresh-only (moto)");
     }
 
     // API calls of one policy: create, refresh (plan), no-op apply.
