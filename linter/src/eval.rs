@@ -139,12 +139,15 @@ fn format_number(n: f64) -> String {
 }
 
 /// What names mean where an expression is evaluated.
+/// Variables or locals by name.
+pub type Names = HashMap<String, Value, rustc_hash::FxBuildHasher>;
+
 #[derive(Debug, Default)]
 pub struct Scope<'a> {
     /// `var.*`.
-    pub vars: Option<&'a HashMap<String, Value>>,
+    pub vars: Option<&'a Names>,
     /// `local.*`.
-    pub locals: Option<&'a HashMap<String, Value>>,
+    pub locals: Option<&'a Names>,
     /// The module's address prefix (`""` or `module.a.`), for references.
     pub prefix: &'a str,
     /// Extra names bound in this scope (e.g. a dynamic block's iterator): always unknown.
@@ -510,11 +513,11 @@ mod tests {
     fn eval_str(src: &str, vars: &[(&str, Value)]) -> Value {
         let body = hcl_edit::parser::parse_body(&format!("x = {src}\n")).expect("parses");
         let attr = body.get_attribute("x").expect("x");
-        let vars: HashMap<String, Value> = vars
+        let vars: Names = vars
             .iter()
             .map(|(k, v)| (k.to_string(), v.clone()))
             .collect();
-        let locals = HashMap::new();
+        let locals = Names::default();
         eval(
             &attr.value,
             &Scope {

@@ -1,7 +1,10 @@
 //! The engine's entry points: files → parse → module instances → rules → report.
 
 use std::cell::RefCell;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap as StdHashMap;
+
+// Fx maps (see Cargo.toml) for the engine's path-keyed bookkeeping.
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -39,7 +42,7 @@ pub fn lint(options: &LintOptions) -> Report {
 }
 
 /// The `.tf` files read, for [`Report::texts`].
-fn tf_texts(texts: load::Texts) -> HashMap<PathBuf, Arc<[u8]>> {
+fn tf_texts(texts: load::Texts) -> StdHashMap<PathBuf, Arc<[u8]>> {
     texts
         .into_iter()
         .filter(|(path, _)| path.extension().is_some_and(|e| e == "tf"))
@@ -54,9 +57,9 @@ fn tf_texts(texts: load::Texts) -> HashMap<PathBuf, Arc<[u8]>> {
 /// a module call to a directory without files here finds an empty module.
 /// `options.paths` is not used. For tests, fuzzing and tools that already hold the text.
 pub fn lint_in_memory(files: &[(PathBuf, Vec<u8>)], options: &LintOptions) -> Report {
-    let mut texts = load::Texts::new();
+    let mut texts = load::Texts::default();
     let real = load::RealPaths::default();
-    let mut dir_files: HashMap<PathBuf, Vec<PathBuf>> = HashMap::new();
+    let mut dir_files: HashMap<PathBuf, Vec<PathBuf>> = HashMap::default();
     let mut called = ModuleCalls::default();
     let mut dirs = Vec::new();
     for (path, bytes) in files {
@@ -141,7 +144,7 @@ fn lint_world(
         lint_roots(&missed, world, called, options),
         world.real,
     ));
-    let mut files = HashSet::new();
+    let mut files = HashSet::default();
     let mut findings = Vec::new();
     for o in outcomes {
         findings.extend(o.findings);
@@ -288,7 +291,7 @@ pub fn run_rules(ctx: &Context, options: &LintOptions) -> Vec<Finding> {
         }
         // One finding per rule and address within this configuration (the first).
         out.sort_by(|a, b| (&a.file, a.location.start).cmp(&(&b.file, b.location.start)));
-        let mut seen = std::collections::HashSet::new();
+        let mut seen = HashSet::default();
         out.retain(|f| seen.insert(f.resource.clone()));
         findings.extend(out);
     }

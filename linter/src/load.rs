@@ -2,7 +2,10 @@
 //! arguments), variables (defaults, tfvars), locals, provider aliases and regions.
 
 use std::cell::RefCell;
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::BTreeMap;
+
+// Fx maps (see Cargo.toml): every map here is keyed by paths, names or addresses.
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -12,7 +15,7 @@ use hcl_edit::structure::{Block, Body};
 use hcl_edit::Span;
 
 use crate::context::{Attr, IgnoreChanges, Mode, Node, Resource};
-use crate::eval::{eval, Scope, Value};
+use crate::eval::{eval, Names, Scope, Value};
 use crate::finding::{FileError, Location};
 use crate::shared_parses::{ModuleCalls, ParsedDir, SharedParses};
 use crate::source::{self, SourceFile};
@@ -40,7 +43,7 @@ pub fn read_all(
         };
         (bytes, calls)
     });
-    let mut texts = HashMap::new();
+    let mut texts = HashMap::default();
     let mut called = ModuleCalls::default();
     for (path, (bytes, calls)) in all.into_iter().zip(read) {
         let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
@@ -60,6 +63,8 @@ pub struct Loader<'s> {
     real: &'s RealPaths,
     extra_dirs: HashMap<PathBuf, Vec<PathBuf>>,
     files: HashMap<PathBuf, Option<Arc<SourceFile>>>,
+    /// A module directory's parsed files, by the path it was called with.
+    loaded: HashMap<PathBuf, Vec<Arc<SourceFile>>>,
     /// Errors of files that could not be read or parsed.
     pub errors: Vec<FileError>,
     /// Resources of the module being instantiated.
@@ -111,13 +116,14 @@ impl<'s> Loader<'s> {
             texts,
             dir_files,
             real,
-            extra_dirs: HashMap::new(),
-            files: HashMap::new(),
+            extra_dirs: HashMap::default(),
+            files: HashMap::default(),
+            loaded: HashMap::default(),
             errors: Vec::new(),
             resources: Vec::new(),
             var_files: var_files.to_vec(),
-            seen_files: HashSet::new(),
-            instantiated: HashSet::new(),
+            seen_files: HashSet::default(),
+            instantiated: HashSet::default(),
             reads_disk: true,
             auto_tfvars: None,
             shared: None,
@@ -185,7 +191,7 @@ impl<'s> Loader<'s> {
     }
 
     /// File texts by path, for fixes.
-    pub fn sources(&self) -> Arc<HashMap<PathBuf, Arc<str>>> {
+    pub fn sources(&self) -> Arc<std::collections::HashMap<PathBuf, Arc<str>>> {
         Arc::new(
             self.files
                 .iter()
@@ -195,6 +201,17 @@ impl<'s> Loader<'s> {
     }
 
     fn module_files(&mut self, dir: &Path) -> Vec<Arc<SourceFile>> {
+        // A module called again in this root (each example of a module repository calls
+        // the root module two or three times): one lookup instead of one per file.
+        if let Some(files) = self.loaded.get(dir) {
+            return files.clone();
+        }
+        let files = self.load_module_files(dir);
+        self.loaded.insert(dir.to_path_buf(), files.clone());
+        files
+    }
+
+    fn load_module_files(&mut self, dir: &Path) -> Vec<Arc<SourceFile>> {
         let key = self.real.of(dir);
         let paths = match self
             .dir_files
@@ -244,7 +261,7 @@ impl<'s> Loader<'s> {
     /// resources, its called modules' included. Root modules are separate configurations:
     /// rules never link resources across them.
     pub fn root(&mut self, dir: &Path) -> Vec<Resource> {
-        let mut inputs = HashMap::new();
+        let mut inputs = Names::default();
         let mut tfvars = self.auto_tfvars(dir);
         tfvars.extend(self.var_files.iter().cloned());
         for path in tfvars {
@@ -264,7 +281,7 @@ impl<'s> Loader<'s> {
                 Err(e) => self.errors.push(e),
             }
         }
-        let providers = HashMap::new();
+        let providers = HashMap::default();
         self.instantiate(dir, "", Inputs::Root(inputs), &providers, 0);
         std::mem::take(&mut self.resources)
     }
@@ -314,7 +331,7 @@ impl<'s> Loader<'s> {
         }
         let files = self.module_files(dir);
         // Variables.
-        let mut vars = HashMap::new();
+        let mut vars = Names::default();
         for file in &files {
             for block in file.body.get_blocks("variable") {
                 let Some(name) = block.labels.first().map(|l| l.as_str().to_string()) else {
@@ -337,7 +354,7 @@ impl<'s> Loader<'s> {
             .flat_map(|b| b.body.attributes())
             .map(|a| (a.key.value().as_str().to_string(), &a.value))
             .collect();
-        let mut locals: HashMap<String, Value> = local_exprs
+        let mut locals: Names = local_exprs
             .iter()
             .map(|(k, _)| (k.clone(), Value::Unknown))
             .collect();
@@ -394,7 +411,7 @@ impl<'s> Loader<'s> {
         // Resources and data sources. Terraform refuses a second declaration of an address;
         // it is an error here too, and only the first is linted (so that one finding per
         // address means one block, and `--fix` fixes it in one pass).
-        let mut declared: HashMap<String, (PathBuf, u32)> = HashMap::new();
+        let mut declared: rustc_hash::FxHashMap<String, (PathBuf, u32)> = Default::default();
         for file in &files {
             for block in file.body.blocks() {
                 let mode = match block.ident.value().as_str() {
@@ -455,7 +472,7 @@ impl<'s> Loader<'s> {
                     self.instantiated.insert(self.real.of(&child_dir));
                     continue;
                 }
-                let mut args = HashMap::new();
+                let mut args = Names::default();
                 for attr in block.body.attributes() {
                     let key = attr.key.value().as_str();
                     if matches!(
@@ -587,8 +604,8 @@ fn address(prefix: &str, mode: Mode, kind: &str, name: &str) -> String {
 }
 
 enum Inputs {
-    Root(HashMap<String, Value>),
-    Call(HashMap<String, Value>),
+    Root(Names),
+    Call(Names),
 }
 
 fn node(
@@ -767,12 +784,12 @@ fn normalize(path: &Path) -> PathBuf {
 }
 
 /// Reads a `.tfvars` (HCL) or `.tfvars.json` file.
-pub fn read_tfvars(path: &Path) -> Result<HashMap<String, Value>, FileError> {
+pub fn read_tfvars(path: &Path) -> Result<Names, FileError> {
     parse_tfvars(path, &source::read_limited(path)?)
 }
 
 /// Parses the text of a `.tfvars` (HCL) or `.tfvars.json` file named `path`.
-pub fn parse_tfvars(path: &Path, bytes: &[u8]) -> Result<HashMap<String, Value>, FileError> {
+pub fn parse_tfvars(path: &Path, bytes: &[u8]) -> Result<Names, FileError> {
     let err = |line: Option<u32>, column: Option<u32>, message: String| FileError {
         file: path.to_path_buf(),
         line,

@@ -11,7 +11,8 @@
 //! lock), and no lock is needed. The scan only plans: a directory it missed is parsed per
 //! root as before.
 
-use std::collections::{HashMap, HashSet};
+// Fx maps (see Cargo.toml): keyed by directories.
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -43,7 +44,7 @@ impl ModuleCalls {
 
     /// The directories `root` reaches through module calls, itself excluded.
     fn reach(&self, root: &Path) -> HashSet<PathBuf> {
-        let mut seen = HashSet::new();
+        let mut seen = HashSet::default();
         let mut todo = vec![root.to_path_buf()];
         while let Some(dir) = todo.pop() {
             for callee in self.callees.get(&dir).into_iter().flatten() {
@@ -79,7 +80,7 @@ impl Batches {
             }
             i
         }
-        let mut first_reacher: HashMap<&PathBuf, usize> = HashMap::new();
+        let mut first_reacher: HashMap<&PathBuf, usize> = HashMap::default();
         for (i, dirs) in reach.iter().enumerate() {
             for d in dirs {
                 let j = *first_reacher.entry(d).or_insert(i);
@@ -88,7 +89,7 @@ impl Batches {
             }
         }
         let mut groups: Vec<Vec<usize>> = Vec::new();
-        let mut group_of: HashMap<usize, usize> = HashMap::new();
+        let mut group_of: HashMap<usize, usize> = HashMap::default();
         for i in 0..roots.len() {
             let g = find(&mut parent, i);
             let at = *group_of.entry(g).or_insert_with(|| {
@@ -112,7 +113,7 @@ impl Batches {
 
     /// The directories that two or more roots of `batch` reach, to be parsed once.
     pub fn shared(&self, batch: &[usize]) -> SharedParses {
-        let mut uses: HashMap<&PathBuf, usize> = HashMap::new();
+        let mut uses: HashMap<&PathBuf, usize> = HashMap::default();
         for &i in batch {
             for d in &self.reach[i] {
                 *uses.entry(d).or_default() += 1;

@@ -385,16 +385,27 @@ pub fn read_limited(path: &Path) -> Result<Vec<u8>, FileError> {
 /// scan instead of a parse: it only proposes which directories are root modules, and the
 /// engine corrects it with what the parse finds.
 pub fn scan_module_calls(text: &str) -> Vec<String> {
+    // One pass over the bytes (this scan reads every file): at each line start, skip the
+    // indentation and look at the first word; count braces to the end of the line.
+    let bytes = text.as_bytes();
     let mut out = Vec::new();
     let mut depth = 0i32;
     let mut in_module = false;
-    for line in text.lines() {
-        let t = line.trim();
-        if depth == 0 {
-            in_module = t.starts_with("module ") || t.starts_with("module\t");
+    let mut i = 0;
+    while i < bytes.len() {
+        while i < bytes.len() && matches!(bytes[i], b' ' | b'\t') {
+            i += 1;
         }
-        if in_module && depth == 1 {
-            let value = t
+        let rest = &bytes[i..];
+        if depth == 0 {
+            in_module = rest.starts_with(b"module ") || rest.starts_with(b"module\t");
+        }
+        let end = rest
+            .iter()
+            .position(|&b| b == b'\n')
+            .map_or(bytes.len(), |n| i + n);
+        if in_module && depth == 1 && rest.starts_with(b"source") {
+            let value = text[i..end]
                 .strip_prefix("source")
                 .and_then(|r| r.trim_start().strip_prefix('='))
                 .and_then(|v| v.trim_start().strip_prefix('"'))
@@ -403,7 +414,7 @@ pub fn scan_module_calls(text: &str) -> Vec<String> {
                 out.push(src.to_string());
             }
         }
-        for b in t.bytes() {
+        for &b in &bytes[i..end] {
             match b {
                 b'{' => depth += 1,
                 b'}' => depth -= 1,
@@ -411,6 +422,7 @@ pub fn scan_module_calls(text: &str) -> Vec<String> {
             }
         }
         depth = depth.max(0);
+        i = end + 1;
     }
     out
 }

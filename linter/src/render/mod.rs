@@ -11,7 +11,6 @@ pub mod junit;
 pub mod sarif;
 pub mod text;
 
-use std::collections::BTreeMap;
 use std::io::{self, Write};
 use std::path::{Component, Path, PathBuf};
 
@@ -122,7 +121,8 @@ pub fn find_rule<'r>(rules: &'r [RuleInfo], code_or_name: &str) -> Option<&'r Ru
 /// Source text of the files findings point into, read once.
 #[derive(Debug, Default, Clone)]
 pub struct Sources {
-    files: BTreeMap<PathBuf, Option<String>>,
+    /// Looked up once or twice per finding: hashed, not compared component by component.
+    files: rustc_hash::FxHashMap<PathBuf, Option<String>>,
 }
 
 impl Sources {
