@@ -45,7 +45,7 @@ impl SourceFile {
 
 fn line_starts(text: &str) -> Vec<usize> {
     let mut starts = vec![0];
-    starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
+    starts.extend(memchr::memchr_iter(b'\n', text.as_bytes()).map(|i| i + 1));
     starts
 }
 
@@ -385,27 +385,20 @@ pub fn read_limited(path: &Path) -> Result<Vec<u8>, FileError> {
 /// scan instead of a parse: it only proposes which directories are root modules, and the
 /// engine corrects it with what the parse finds.
 pub fn scan_module_calls(text: &str) -> Vec<String> {
-    // One pass over the bytes (this scan reads every file): at each line start, skip the
-    // indentation and look at the first word; count braces to the end of the line.
+    // This scan reads every file: jump from one newline or brace to the next (SIMD), and
+    // at each line start look at the first word.
     let bytes = text.as_bytes();
     let mut out = Vec::new();
     let mut depth = 0i32;
     let mut in_module = false;
-    let mut i = 0;
-    while i < bytes.len() {
-        while i < bytes.len() && matches!(bytes[i], b' ' | b'\t') {
-            i += 1;
-        }
-        let rest = &bytes[i..];
+    let mut line_start = |at: usize, depth: i32, in_module: &mut bool| {
+        let rest = text[at..].trim_start_matches([' ', '\t']);
         if depth == 0 {
-            in_module = rest.starts_with(b"module ") || rest.starts_with(b"module\t");
+            *in_module = rest.starts_with("module ") || rest.starts_with("module\t");
         }
-        let end = rest
-            .iter()
-            .position(|&b| b == b'\n')
-            .map_or(bytes.len(), |n| i + n);
-        if in_module && depth == 1 && rest.starts_with(b"source") {
-            let value = text[i..end]
+        if *in_module && depth == 1 && rest.starts_with("source") {
+            let line = rest.split_once('\n').map_or(rest, |(line, _)| line);
+            let value = line
                 .strip_prefix("source")
                 .and_then(|r| r.trim_start().strip_prefix('='))
                 .and_then(|v| v.trim_start().strip_prefix('"'))
@@ -414,15 +407,17 @@ pub fn scan_module_calls(text: &str) -> Vec<String> {
                 out.push(src.to_string());
             }
         }
-        for &b in &bytes[i..end] {
-            match b {
-                b'{' => depth += 1,
-                b'}' => depth -= 1,
-                _ => {}
+    };
+    line_start(0, depth, &mut in_module);
+    for at in memchr::memchr3_iter(b'\n', b'{', b'}', bytes) {
+        match bytes[at] {
+            b'{' => depth += 1,
+            b'}' => depth -= 1,
+            _ => {
+                depth = depth.max(0);
+                line_start(at + 1, depth, &mut in_module);
             }
         }
-        depth = depth.max(0);
-        i = end + 1;
     }
     out
 }
@@ -451,7 +446,7 @@ pub fn parse_bytes(path: &Path, bytes: &[u8]) -> Result<SourceFile, FileError> {
         }
         None => bytes,
     };
-    if let Some(nul) = bytes.iter().position(|&b| b == 0) {
+    if let Some(nul) = memchr::memchr(0, bytes) {
         let line = bytes[..nul].iter().filter(|&&b| b == b'\n').count() as u32 + 1;
         return Err(err(
             Some(line),
@@ -502,6 +497,14 @@ pub fn parse_bytes(path: &Path, bytes: &[u8]) -> Result<SourceFile, FileError> {
 /// Offset where bracket nesting first exceeds [`MAX_NESTING`] (strings are not skipped:
 /// a conservative over-count only refuses absurd files).
 fn too_deep(text: &str) -> Option<usize> {
+    // Fewer openers than the limit cannot nest past it; counting them vectorises.
+    let openers = text
+        .bytes()
+        .filter(|b| matches!(b, b'{' | b'[' | b'('))
+        .count();
+    if openers <= MAX_NESTING {
+        return None;
+    }
     let mut depth = 0usize;
     for (i, b) in text.bytes().enumerate() {
         match b {
