@@ -626,10 +626,18 @@ fn postprocess(mut report: Report, settings: &Settings) -> LintResult {
     // keyed by the engine's names, so remember which openable path each one became.
     let mut opened: HashMap<PathBuf, PathBuf> = HashMap::new();
     let mut engine_name: HashMap<PathBuf, PathBuf> = HashMap::new();
+    let texts = std::mem::take(&mut report.texts);
     let mut openable_once = |file: &Path| {
         let o = opened
             .entry(file.to_path_buf())
-            .or_insert_with(|| openable(file, &opts.paths))
+            .or_insert_with(|| {
+                // A file the engine read under this name opens under it: no `stat`.
+                if texts.contains_key(file) {
+                    clean_dots(file)
+                } else {
+                    openable(file, &opts.paths)
+                }
+            })
             .clone();
         engine_name
             .entry(o.clone())
@@ -642,7 +650,6 @@ fn postprocess(mut report: Report, settings: &Settings) -> LintResult {
     for e in &mut report.errors {
         e.file = openable_once(&e.file);
     }
-    let texts = std::mem::take(&mut report.texts);
     let read = |file: &Path| {
         engine_name
             .get(file)
@@ -709,10 +716,7 @@ fn postprocess(mut report: Report, settings: &Settings) -> LintResult {
 /// The engine may report files relative to the linted directory; make them relative to
 /// the working directory (what terminals, editors and CI annotations open).
 fn openable(file: &Path, paths: &[PathBuf]) -> PathBuf {
-    let cleaned: PathBuf = file
-        .components()
-        .filter(|c| !matches!(c, std::path::Component::CurDir))
-        .collect();
+    let cleaned = clean_dots(file);
     if file.is_absolute() || cleaned.exists() {
         return cleaned;
     }
@@ -732,6 +736,13 @@ fn openable(file: &Path, paths: &[PathBuf]) -> PathBuf {
         }
     }
     cleaned
+}
+
+/// `file` without its `.` components (`./db/./main.tf` → `db/main.tf`).
+fn clean_dots(file: &Path) -> PathBuf {
+    file.components()
+        .filter(|c| !matches!(c, std::path::Component::CurDir))
+        .collect()
 }
 
 type Diff = (PathBuf, String, String);
