@@ -508,3 +508,28 @@ fn every_type_the_rules_name_has_its_body_evaluated() {
         "named by a rule, not in READ_KINDS: {missing:?}"
     );
 }
+
+#[test]
+fn a_broken_file_in_a_module_several_roots_share_is_one_error_and_the_rest_is_linted() {
+    // Both examples reach the repository's root module, parsed once for the two of them.
+    let call = "module \"db\" {\n  source = \"../../\"\n}\n";
+    let report = lint_text(&[
+        (
+            "/repo/main.tf",
+            "resource \"aws_db_instance\" \"this\" {\n  deletion_protection = false\n}\n",
+        ),
+        ("/repo/broken.tf", "resource \"aws_s3_bucket\" \"b\" {\n"),
+        ("/repo/examples/a/main.tf", call),
+        ("/repo/examples/b/main.tf", call),
+    ]);
+    let errors: Vec<String> = report
+        .errors
+        .iter()
+        .map(|e| format!("{}:{:?}", e.file.display(), e.line))
+        .collect();
+    assert_eq!(errors, ["/repo/broken.tf:Some(1)"], "{:?}", report.errors);
+    assert_eq!(
+        addresses(&report, "DR003"),
+        ["module.db.aws_db_instance.this"]
+    );
+}
