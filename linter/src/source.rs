@@ -2,7 +2,7 @@
 //! unreadable, binary, huge and non-UTF-8 files become [`FileError`]s, never panics), and
 //! files are parsed in parallel with hcl-edit, which keeps spans and comments.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -78,7 +78,17 @@ pub fn discover(paths: &[PathBuf]) -> (BTreeMap<PathBuf, ModuleDir>, Vec<FileErr
     let mut visited = BTreeSet::new();
     for path in paths {
         match fs::metadata(path) {
-            Ok(meta) if meta.is_dir() => walk(path, &mut modules, &mut errors, &mut visited, 0),
+            Ok(meta) if meta.is_dir() => {
+                let mut listed = prefetch(path);
+                walk(
+                    path,
+                    &mut modules,
+                    &mut errors,
+                    &mut visited,
+                    &mut listed,
+                    0,
+                );
+            }
             Ok(meta) if !meta.is_file() => errors.push(FileError {
                 file: path.clone(),
                 line: None,
@@ -175,43 +185,43 @@ fn dir_identity(dir: &Path) -> std::io::Result<DirId> {
     }
 }
 
-fn walk(
-    dir: &Path,
-    modules: &mut BTreeMap<PathBuf, ModuleDir>,
-    errors: &mut Vec<FileError>,
-    visited: &mut BTreeSet<DirId>,
-    depth: usize,
-) {
-    // Symlink loops: every real directory is walked once.
-    let Ok(id) = dir_identity(dir) else {
-        errors.push(FileError {
-            file: dir.to_path_buf(),
-            line: None,
-            column: None,
-            message: "cannot resolve the directory (a broken symlink or a symlink loop)".into(),
-        });
-        return;
-    };
-    if !visited.insert(id) || depth > 64 {
-        return;
+/// One directory as the walk sees it: its identity, and what listing it found.
+struct Listing {
+    id: Option<DirId>,
+    /// The listing, or why the directory could not be read.
+    entries: Result<Entries, String>,
+}
+
+#[derive(Default)]
+struct Entries {
+    files: Vec<PathBuf>,
+    tfvars: Vec<PathBuf>,
+    subdirs: Vec<PathBuf>,
+    errors: Vec<FileError>,
+}
+
+/// Lists `dir` (no recursion): its `.tf` files, automatic variable files and subdirectories,
+/// sorted, and the entries that are named `.tf` but cannot be read as files.
+fn list(dir: &Path) -> Listing {
+    let id = dir_identity(dir).ok();
+    if id.is_none() {
+        return Listing {
+            id,
+            entries: Err(String::new()),
+        };
     }
-    let entries = match fs::read_dir(dir) {
+    let read = match fs::read_dir(dir) {
         Ok(e) => e,
         Err(e) => {
-            errors.push(FileError {
-                file: dir.to_path_buf(),
-                line: None,
-                column: None,
-                message: format!("cannot read the directory: {e}"),
-            });
-            return;
+            return Listing {
+                id,
+                entries: Err(format!("cannot read the directory: {e}")),
+            }
         }
     };
-    let mut files = Vec::new();
-    let mut tfvars = Vec::new();
-    let mut subdirs = Vec::new();
+    let mut out = Entries::default();
     let cleaned = clean(dir);
-    for entry in entries.flatten() {
+    for entry in read.flatten() {
         let path = entry.path();
         let name = entry.file_name();
         let name = name.to_string_lossy();
@@ -224,24 +234,24 @@ fn walk(
         // when the directory is a root), `terraform.tfvars` when it is a file.
         let is_file = kind.as_ref().is_ok_and(|t| t.is_file());
         if name.ends_with(".auto.tfvars") || (name == "terraform.tfvars" && is_file) {
-            tfvars.push(cleaned.join(&*name));
+            out.tfvars.push(cleaned.join(&*name));
         }
         match kind {
             Ok(t) if t.is_dir() => {
                 // Terraform's own caches and VCS metadata are not the user's code.
                 if !name.starts_with('.') && name != "node_modules" {
-                    subdirs.push(path);
+                    out.subdirs.push(path);
                 }
             }
-            Ok(t) if t.is_file() && name.ends_with(".tf") => files.push(clean(&path)),
-            Ok(t) if name.ends_with(".tf") => errors.push(FileError {
+            Ok(t) if t.is_file() && name.ends_with(".tf") => out.files.push(clean(&path)),
+            Ok(t) if name.ends_with(".tf") => out.errors.push(FileError {
                 file: clean(&path),
                 line: None,
                 column: None,
                 message: not_a_file(&t),
             }),
             Ok(_) => {}
-            Err(e) if name.ends_with(".tf") => errors.push(FileError {
+            Err(e) if name.ends_with(".tf") => out.errors.push(FileError {
                 file: clean(&path),
                 line: None,
                 column: None,
@@ -250,19 +260,90 @@ fn walk(
             Err(_) => {}
         }
     }
-    if !files.is_empty() {
-        files.sort();
-        // terraform.tfvars first, then the others by name, as Terraform loads them.
-        tfvars.sort_by_key(|p| (!p.ends_with("terraform.tfvars"), p.clone()));
-        let module = ModuleDir {
-            files,
-            auto_tfvars: Some(tfvars),
-        };
-        modules.insert(cleaned, module);
+    out.files.sort();
+    // terraform.tfvars first, then the others by name, as Terraform loads them.
+    out.tfvars
+        .sort_by_key(|p| (!p.ends_with("terraform.tfvars"), p.clone()));
+    out.subdirs.sort();
+    Listing {
+        id,
+        entries: Ok(out),
     }
-    subdirs.sort();
-    for sub in subdirs {
-        walk(&sub, modules, errors, visited, depth + 1);
+}
+
+/// Lists the directories below `root` on all cores, a level at a time, each real
+/// directory once: a prefetch for [`walk`], which decides what is visited (in the order a
+/// sequential walk visits it) and lists on the spot whatever the prefetch did not.
+fn prefetch(root: &Path) -> HashMap<PathBuf, Listing> {
+    let mut out = HashMap::new();
+    let mut seen = std::collections::HashSet::new();
+    let mut level = vec![root.to_path_buf()];
+    for _ in 0..=MAX_WALK_DEPTH {
+        if level.is_empty() {
+            break;
+        }
+        let listings = parallel_map(&level, |d| list(d));
+        let mut next = Vec::new();
+        for (dir, listing) in level.into_iter().zip(listings) {
+            if let (Some(id), Ok(entries)) = (listing.id, &listing.entries) {
+                if seen.insert(id) {
+                    next.extend(entries.subdirs.iter().cloned());
+                }
+            }
+            out.insert(dir, listing);
+        }
+        level = next;
+    }
+    out
+}
+
+/// How deep below a named directory the walk goes.
+const MAX_WALK_DEPTH: usize = 64;
+
+fn walk(
+    dir: &Path,
+    modules: &mut BTreeMap<PathBuf, ModuleDir>,
+    errors: &mut Vec<FileError>,
+    visited: &mut BTreeSet<DirId>,
+    listed: &mut HashMap<PathBuf, Listing>,
+    depth: usize,
+) {
+    let listing = listed.remove(dir).unwrap_or_else(|| list(dir));
+    // Symlink loops: every real directory is walked once.
+    let Some(id) = listing.id else {
+        errors.push(FileError {
+            file: dir.to_path_buf(),
+            line: None,
+            column: None,
+            message: "cannot resolve the directory (a broken symlink or a symlink loop)".into(),
+        });
+        return;
+    };
+    if !visited.insert(id) || depth > MAX_WALK_DEPTH {
+        return;
+    }
+    let entries = match listing.entries {
+        Ok(e) => e,
+        Err(message) => {
+            errors.push(FileError {
+                file: dir.to_path_buf(),
+                line: None,
+                column: None,
+                message,
+            });
+            return;
+        }
+    };
+    errors.extend(entries.errors);
+    if !entries.files.is_empty() {
+        let module = ModuleDir {
+            files: entries.files,
+            auto_tfvars: Some(entries.tfvars),
+        };
+        modules.insert(clean(dir), module);
+    }
+    for sub in entries.subdirs {
+        walk(&sub, modules, errors, visited, listed, depth + 1);
     }
 }
 

@@ -114,6 +114,30 @@ fn symlink_loops_and_broken_links_do_not_hang() {
 }
 
 #[test]
+fn a_directory_reached_twice_is_linted_once_under_the_first_path_in_walk_order() {
+    // `b_link` (a symlink to `z_real`) sorts before it; `a/deep` is walked before the
+    // top-level `m_link` that points at it. Each real directory is linted once, under the
+    // path a walk in sorted order reaches it by first.
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    for d in ["a/deep", "z_real"] {
+        std::fs::create_dir_all(root.join(d)).unwrap();
+        std::fs::write(root.join(d).join("main.tf"), GOOD).unwrap();
+    }
+    std::os::unix::fs::symlink(root.join("z_real"), root.join("b_link")).unwrap();
+    std::os::unix::fs::symlink(root.join("a/deep"), root.join("m_link")).unwrap();
+    let (_, json) = drlint_on(root, &["."]);
+    let mut files: Vec<String> = json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["file"].as_str().unwrap().to_string())
+        .collect();
+    files.sort();
+    assert_eq!(files, ["a/deep/main.tf", "b_link/main.tf"], "{json:#}");
+}
+
+#[test]
 fn crlf_bom_and_long_lines_lint_normally() {
     let mut text = b"\xEF\xBB\xBF".to_vec();
     text.extend_from_slice(
