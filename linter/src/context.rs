@@ -183,7 +183,7 @@ pub struct Context {
     pub resources: Vec<Resource>,
     /// Rule options.
     pub options: RuleOptions,
-    index: HashMap<String, usize>,
+    index: rustc_hash::FxHashMap<String, usize>,
     sources: Arc<HashMap<PathBuf, Arc<str>>>,
 }
 

@@ -43,11 +43,14 @@ pub fn lint(options: &LintOptions) -> Report {
 
 /// The `.tf` files read, for [`Report::texts`].
 fn tf_texts(texts: load::Texts) -> StdHashMap<PathBuf, Arc<[u8]>> {
-    texts
-        .into_iter()
-        .filter(|(path, _)| path.extension().is_some_and(|e| e == "tf"))
-        .filter_map(|(path, bytes)| Some((path, bytes.ok()?)))
-        .collect()
+    let mut out = StdHashMap::with_capacity(texts.len());
+    out.extend(
+        texts
+            .into_iter()
+            .filter(|(path, _)| path.extension().is_some_and(|e| e == "tf"))
+            .filter_map(|(path, bytes)| Some((path, bytes.ok()?))),
+    );
+    out
 }
 
 /// Lints files held in memory, by path and content, as [`lint`] lints files on disk: each

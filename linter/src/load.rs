@@ -43,7 +43,7 @@ pub fn read_all(
         };
         (bytes, calls)
     });
-    let mut texts = HashMap::default();
+    let mut texts = HashMap::with_capacity_and_hasher(all.len(), Default::default());
     let mut called = ModuleCalls::default();
     for (path, (bytes, calls)) in all.into_iter().zip(read) {
         let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
@@ -622,6 +622,9 @@ fn node(
     if depth > 32 {
         return n;
     }
+    // Sized up front: a database has some fifty attributes, and growing the vector copies
+    // them four times.
+    n.attrs.reserve_exact(body.attributes().count());
     for attr in body.attributes() {
         let aspan = attr.span().unwrap_or(span.clone());
         let vspan = attr.value.span().unwrap_or(aspan.clone());
