@@ -121,9 +121,16 @@ impl Moto {
         .collect()
     }
 
-    /// Everything moto logged, one line per request: the way to count AWS calls.
+    /// Everything moto logged, one line per request.
     pub fn log_text(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// The requests moto served, in order, as `METHOD /path?query`: the way to count AWS
+    /// calls. moto colours the lines of 4xx and 204 answers, so a plain substring match
+    /// on its log misses them; the colour codes are removed first.
+    pub fn requests(&self) -> Vec<String> {
+        self.log_text().lines().filter_map(request_of).collect()
     }
 
     /// An SDK configuration for `region` against this moto.
@@ -212,4 +219,41 @@ fn http_get(port: u16, path: &str) -> Result<String> {
         bail!("not an HTTP answer");
     }
     Ok(response)
+}
+
+/// `GET /b/?versioning` from a moto access-log line (`... "GET /b/?versioning HTTP/1.1" 200 -`).
+fn request_of(line: &str) -> Option<String> {
+    let mut plain = String::with_capacity(line.len());
+    let mut chars = line.chars();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            // ESC [ digits ; ... m
+            for c in chars.by_ref() {
+                if c == 'm' {
+                    break;
+                }
+            }
+        } else {
+            plain.push(c);
+        }
+    }
+    let quoted = plain.split('"').nth(1)?;
+    let request = quoted.strip_suffix(" HTTP/1.1")?;
+    let method = request.split(' ').next()?;
+    matches!(method, "GET" | "PUT" | "POST" | "DELETE" | "HEAD").then(|| request.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::request_of;
+
+    #[test]
+    fn coloured_and_plain_log_lines_are_requests() {
+        let plain = r#"127.0.0.1 - - [01/Dec/2026 12:39:54] "GET /b/?versioning HTTP/1.1" 200 -"#;
+        let coloured =
+            "127.0.0.1 - - [01/Dec/2026 12:39:54] \"\u{1b}[33mGET /b/?tagging HTTP/1.1\u{1b}[0m\" 404 -";
+        assert_eq!(request_of(plain).as_deref(), Some("GET /b/?versioning"));
+        assert_eq!(request_of(coloured).as_deref(), Some("GET /b/?tagging"));
+        assert_eq!(request_of(" * Running on http://127.0.0.1:5000"), None);
+    }
 }

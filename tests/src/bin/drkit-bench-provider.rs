@@ -187,11 +187,35 @@ fn row(n: usize, par: usize, dr: &Timing, null: &Timing, builtin: &Timing, what:
     );
 }
 
-fn requests(moto: &Moto) -> usize {
-    moto.log_text()
-        .lines()
-        .filter(|l| l.contains("HTTP/1.1\""))
-        .count()
+/// The calls moto served since the first `before`, as `GET ?versioning x2, PUT ?tagging`
+/// (bucket names left out), and how many.
+fn calls_since(moto: &Moto, before: usize) -> (usize, String) {
+    let requests = moto.requests();
+    let new = requests.get(before..).unwrap_or_default();
+    let mut kinds: Vec<(String, usize)> = Vec::new();
+    for r in new {
+        let (method, path) = r.split_once(' ').unwrap_or((r.as_str(), ""));
+        let kind = match path.split_once('?') {
+            Some((_, query)) => format!("{method} ?{query}"),
+            None => method.to_string(),
+        };
+        match kinds.iter_mut().find(|(k, _)| *k == kind) {
+            Some((_, n)) => *n += 1,
+            None => kinds.push((kind, 1)),
+        }
+    }
+    let list = kinds
+        .iter()
+        .map(|(k, n)| {
+            if *n > 1 {
+                format!("{k} x{n}")
+            } else {
+                k.clone()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
+    (new.len(), list)
 }
 
 /// N source buckets, and their versioned replication destinations in the DR region.
@@ -355,22 +379,29 @@ async fn main() -> Result<()> {
         "main.tf",
         &format!("{}\n{}", provider_block(&moto), policies(1)),
     )?;
-    let before = requests(&moto);
-    tf.apply()?;
-    let create = requests(&moto) - before;
-    let before = requests(&moto);
-    tf.run_ok(&["plan", "-input=false"])?;
-    let refresh = requests(&moto) - before;
-    let before = requests(&moto);
-    tf.apply()?;
-    let noop = requests(&moto) - before;
-    let before = requests(&moto);
-    tf.run_ok(&["plan", "-refresh=false", "-input=false"])?;
-    let plan_no_refresh = requests(&moto) - before;
-    println!("\nAWS API calls of one dr_policy (one bucket with versioning and retention), from moto's request log:");
-    println!("  create (apply)            {create}");
-    println!("  plan (refresh)            {refresh}");
-    println!("  no-op apply (refresh)     {noop}");
-    println!("  plan -refresh=false       {plan_no_refresh}");
+    let mut phases = Vec::new();
+    for (what, args) in [
+        (
+            "create (apply)",
+            &["apply", "-auto-approve", "-input=false"][..],
+        ),
+        ("plan (refresh)", &["plan", "-input=false"][..]),
+        (
+            "no-op apply (refresh)",
+            &["apply", "-auto-approve", "-input=false"][..],
+        ),
+        (
+            "plan -refresh=false",
+            &["plan", "-refresh=false", "-input=false"][..],
+        ),
+    ] {
+        let before = moto.requests().len();
+        tf.run_ok(args)?;
+        phases.push((what, calls_since(&moto, before)));
+    }
+    println!("\nAWS API calls of one dr_policy (one bucket with versioning, replication and retention), from moto's request log:");
+    for (what, (n, list)) in phases {
+        println!("  {what:<24} {n:>3}   {list}");
+    }
     Ok(())
 }
