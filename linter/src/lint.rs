@@ -2,11 +2,11 @@
 
 use std::cell::RefCell;
 use std::collections::HashMap as StdHashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 // Fx maps (see Cargo.toml) for the engine's path-keyed bookkeeping.
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
-use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use crate::context::{Context, RuleOptions};
 use crate::finding::{FileError, Finding, Report};

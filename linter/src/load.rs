@@ -3,12 +3,12 @@
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;
-
-// Fx maps (see Cargo.toml): every map here is keyed by paths, names or addresses.
-use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+
+// Fx maps (see Cargo.toml): every map here is keyed by paths, names or addresses.
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use hcl_edit::expr::{Expression, ObjectKey, TraversalOperator};
 use hcl_edit::structure::{Block, Body};
