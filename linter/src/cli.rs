@@ -4,7 +4,7 @@
 //! Exit status: 0 clean, 1 findings at or above `--fail-on`, 2 usage, configuration or file
 //! errors (after reporting everything that could be linted).
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::io::{self, IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -15,6 +15,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::config::{self, Config, Exclude, FailOn};
 use crate::fix::applicable;
+use crate::path_map::PathMap;
 use crate::render::{self, display_path, Format, Output, RuleInfo, Sources};
 use crate::suppress::{self, Suppressed};
 use crate::{FileError, Finding, LintOptions, Report, Severity};
@@ -624,8 +625,8 @@ fn postprocess(mut report: Report, settings: &Settings) -> LintResult {
     let opts = &settings.options;
     // Once per file, not per finding: each answer costs a `stat` or more. `texts` is
     // keyed by the engine's names, so remember which openable path each one became.
-    let mut opened: HashMap<PathBuf, PathBuf> = HashMap::new();
-    let mut engine_name: HashMap<PathBuf, PathBuf> = HashMap::new();
+    let mut opened: PathMap<PathBuf> = PathMap::default();
+    let mut engine_name: PathMap<PathBuf> = PathMap::default();
     let texts = std::mem::take(&mut report.texts);
     let mut openable_once = |file: &Path| {
         let o = opened

@@ -3,13 +3,13 @@
 //! tfvars, module arguments), its region resolved through provider aliases, and the exact
 //! location of each attribute for diagnostics and fixes.
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::eval::Value;
 use crate::finding::{Finding, Fix, Location};
 use crate::options::LintOptions;
+use crate::path_map::PathMap;
 use crate::rules::RuleMeta;
 
 /// Managed resource or data source.
@@ -184,7 +184,7 @@ pub struct Context {
     /// Rule options.
     pub options: RuleOptions,
     index: rustc_hash::FxHashMap<String, usize>,
-    sources: Arc<HashMap<PathBuf, Arc<str>>>,
+    sources: Arc<PathMap<Arc<str>>>,
 }
 
 impl Context {
@@ -192,7 +192,7 @@ impl Context {
     pub fn new(
         resources: Vec<Resource>,
         options: RuleOptions,
-        sources: Arc<HashMap<PathBuf, Arc<str>>>,
+        sources: Arc<PathMap<Arc<str>>>,
     ) -> Self {
         let index = resources
             .iter()

@@ -6,6 +6,7 @@
 pub mod finding;
 pub mod model;
 pub mod options;
+pub mod path_map;
 
 // The engine: files -> parse -> module instances and values -> rules -> findings.
 pub mod context;

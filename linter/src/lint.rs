@@ -1,17 +1,17 @@
 //! The engine's entry points: files → parse → module instances → rules → report.
 
 use std::cell::RefCell;
-use std::collections::HashMap as StdHashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 // Fx maps (see Cargo.toml) for the engine's path-keyed bookkeeping.
-use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
+use rustc_hash::FxHashSet as HashSet;
 
 use crate::context::{Context, RuleOptions};
 use crate::finding::{FileError, Finding, Report};
 use crate::load::Loader;
 use crate::options::LintOptions;
+use crate::path_map::{sort_key, PathMap, PathSet};
 use crate::shared_parses::{Batches, ModuleCalls};
 use crate::{load, plan, rules, source};
 
@@ -42,8 +42,8 @@ pub fn lint(options: &LintOptions) -> Report {
 }
 
 /// The `.tf` files read, for [`Report::texts`].
-fn tf_texts(texts: load::Texts) -> StdHashMap<PathBuf, Arc<[u8]>> {
-    let mut out = StdHashMap::with_capacity(texts.len());
+fn tf_texts(texts: load::Texts) -> PathMap<Arc<[u8]>> {
+    let mut out = PathMap::with_capacity(texts.len());
     out.extend(
         texts
             .into_iter()
@@ -62,7 +62,7 @@ fn tf_texts(texts: load::Texts) -> StdHashMap<PathBuf, Arc<[u8]>> {
 pub fn lint_in_memory(files: &[(PathBuf, Vec<u8>)], options: &LintOptions) -> Report {
     let mut texts = load::Texts::default();
     let real = load::RealPaths::default();
-    let mut dir_files: HashMap<PathBuf, Vec<PathBuf>> = HashMap::default();
+    let mut dir_files: PathMap<Vec<PathBuf>> = PathMap::default();
     let mut called = ModuleCalls::default();
     let mut dirs = Vec::new();
     for (path, bytes) in files {
@@ -102,9 +102,9 @@ pub fn lint_in_memory(files: &[(PathBuf, Vec<u8>)], options: &LintOptions) -> Re
 /// (canonical), and whether files beyond them may be read from disk.
 struct World<'a> {
     texts: &'a load::Texts,
-    dir_files: &'a HashMap<PathBuf, Vec<PathBuf>>,
+    dir_files: &'a PathMap<Vec<PathBuf>>,
     /// `terraform.tfvars` and `*.auto.tfvars` by module directory, where the walk saw them.
-    auto_tfvars: Option<&'a HashMap<PathBuf, Vec<PathBuf>>>,
+    auto_tfvars: Option<&'a PathMap<Vec<PathBuf>>>,
     real: &'a load::RealPaths,
     reads_disk: bool,
 }
@@ -130,9 +130,9 @@ fn lint_world(
     );
     // A directory the scan took for a called module that no parsed `module` block reached
     // is a root after all.
-    let reached: HashSet<PathBuf> = outcomes
+    let reached: PathSet = outcomes
         .iter()
-        .flat_map(|o| o.instantiated.iter().cloned())
+        .flat_map(|o| o.instantiated.iter().map(Path::to_path_buf))
         .collect();
     let missed: Vec<PathBuf> = dirs
         .iter()
@@ -147,7 +147,7 @@ fn lint_world(
         lint_roots(&missed, world, called, options),
         world.real,
     ));
-    let mut files = HashSet::default();
+    let mut files = PathSet::default();
     let mut findings = Vec::new();
     for o in outcomes {
         findings.extend(o.findings);
@@ -167,7 +167,7 @@ fn without_called(
     mut outcomes: Vec<RootOutcome>,
     real: &load::RealPaths,
 ) -> Vec<RootOutcome> {
-    let index: HashMap<PathBuf, usize> = roots
+    let index: PathMap<usize> = roots
         .iter()
         .enumerate()
         .map(|(i, d)| (real.of(d), i))
@@ -190,8 +190,8 @@ fn without_called(
 struct RootOutcome {
     findings: Vec<Finding>,
     errors: Vec<FileError>,
-    files: HashSet<PathBuf>,
-    instantiated: HashSet<PathBuf>,
+    files: PathSet,
+    instantiated: PathSet,
 }
 
 /// Lints root modules in parallel, each with its own loader (bounded memory); roots that
@@ -301,10 +301,16 @@ pub fn run_rules(ctx: &Context, options: &LintOptions) -> Vec<Finding> {
     findings
 }
 
-fn finish(mut findings: Vec<Finding>, mut errors: Vec<FileError>, files: usize) -> Report {
-    findings.sort_by(|a, b| {
+fn finish(findings: Vec<Finding>, mut errors: Vec<FileError>, files: usize) -> Report {
+    // By file first, in `Path`'s order: one key per finding, compared as bytes (the
+    // component-by-component comparison was most of this sort).
+    let mut keyed: Vec<(Vec<u8>, Finding)> = findings
+        .into_iter()
+        .map(|f| (sort_key(&f.file), f))
+        .collect();
+    keyed.sort_by(|(ka, a), (kb, b)| {
         (
-            &a.file,
+            ka,
             a.location.line,
             a.location.column,
             a.rule,
@@ -312,7 +318,7 @@ fn finish(mut findings: Vec<Finding>, mut errors: Vec<FileError>, files: usize) 
             &a.message,
         )
             .cmp(&(
-                &b.file,
+                kb,
                 b.location.line,
                 b.location.column,
                 b.rule,
@@ -320,6 +326,7 @@ fn finish(mut findings: Vec<Finding>, mut errors: Vec<FileError>, files: usize) 
                 &b.message,
             ))
     });
+    let mut findings: Vec<Finding> = keyed.into_iter().map(|(_, f)| f).collect();
     // Two root modules calling one module under the same name (examples/a and examples/b
     // both with `module "db" { source = "../../" }`) find the same thing at the same
     // address and line: report it once, and fix it once.

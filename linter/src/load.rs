@@ -17,6 +17,7 @@ use hcl_edit::Span;
 use crate::context::{Attr, IgnoreChanges, Mode, Node, Resource};
 use crate::eval::{eval, Names, Scope, Value};
 use crate::finding::{FileError, Location};
+use crate::path_map::{PathMap, PathSet};
 use crate::shared_parses::{ModuleCalls, ParsedDir, SharedParses};
 use crate::source::{self, SourceFile};
 
@@ -24,7 +25,7 @@ use crate::source::{self, SourceFile};
 const MAX_MODULE_DEPTH: usize = 16;
 
 /// The bytes of every discovered `.tf` file, read once (in parallel) by [`read_all`].
-pub type Texts = HashMap<PathBuf, Result<Arc<[u8]>, FileError>>;
+pub type Texts = PathMap<Result<Arc<[u8]>, FileError>>;
 
 /// Reads every file of `modules` on all cores; also returns the local module calls their
 /// `module` blocks make (canonical), from a quick scan.
@@ -43,7 +44,7 @@ pub fn read_all(
         };
         (bytes, calls)
     });
-    let mut texts = HashMap::with_capacity_and_hasher(all.len(), Default::default());
+    let mut texts = PathMap::with_capacity(all.len());
     let mut called = ModuleCalls::default();
     for (path, (bytes, calls)) in all.into_iter().zip(read) {
         let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
@@ -59,34 +60,32 @@ pub fn read_all(
 /// gets its own loader, so parsed files live only while their root is linted.
 pub struct Loader<'s> {
     texts: &'s Texts,
-    dir_files: &'s HashMap<PathBuf, Vec<PathBuf>>,
+    dir_files: &'s PathMap<Vec<PathBuf>>,
     real: &'s RealPaths,
-    extra_dirs: HashMap<PathBuf, Vec<PathBuf>>,
-    files: HashMap<PathBuf, Option<Arc<SourceFile>>>,
+    extra_dirs: PathMap<Vec<PathBuf>>,
+    files: PathMap<Option<Arc<SourceFile>>>,
     /// A module directory's parsed files, by the path it was called with.
-    loaded: HashMap<PathBuf, Vec<Arc<SourceFile>>>,
+    loaded: PathMap<Vec<Arc<SourceFile>>>,
     /// Errors of files that could not be read or parsed.
     pub errors: Vec<FileError>,
     /// Resources of the module being instantiated.
     resources: Vec<Resource>,
     var_files: Vec<PathBuf>,
     /// Files read, for the report's count.
-    pub seen_files: HashSet<PathBuf>,
+    pub seen_files: PathSet,
     /// Module directories (canonical) instantiated through a `module` block.
-    pub instantiated: HashSet<PathBuf>,
+    pub instantiated: PathSet,
     /// False for [`Loader::in_memory`]: `texts` is the whole world, nothing is read from disk.
     reads_disk: bool,
     /// `terraform.tfvars` and `*.auto.tfvars` of the directories the walk listed
     /// ([`Loader::with_auto_tfvars`]); other directories are listed when they are roots.
-    auto_tfvars: Option<&'s HashMap<PathBuf, Vec<PathBuf>>>,
+    auto_tfvars: Option<&'s PathMap<Vec<PathBuf>>>,
     /// Directories other roots' loaders parse too ([`Loader::with_shared`]).
     shared: Option<&'s RefCell<SharedParses>>,
 }
 
 /// The automatic variable files of the directories the walk listed, by directory.
-pub fn auto_tfvars_index(
-    modules: &BTreeMap<PathBuf, source::ModuleDir>,
-) -> HashMap<PathBuf, Vec<PathBuf>> {
+pub fn auto_tfvars_index(modules: &BTreeMap<PathBuf, source::ModuleDir>) -> PathMap<Vec<PathBuf>> {
     modules
         .iter()
         .filter_map(|(d, m)| Some((d.clone(), m.auto_tfvars.clone()?)))
@@ -97,7 +96,7 @@ pub fn auto_tfvars_index(
 pub fn dir_index(
     modules: &BTreeMap<PathBuf, source::ModuleDir>,
     real: &RealPaths,
-) -> HashMap<PathBuf, Vec<PathBuf>> {
+) -> PathMap<Vec<PathBuf>> {
     modules
         .iter()
         .map(|(d, m)| (real.of(d), m.files.clone()))
@@ -108,7 +107,7 @@ impl<'s> Loader<'s> {
     /// A loader over the files read by [`read_all`].
     pub fn new(
         texts: &'s Texts,
-        dir_files: &'s HashMap<PathBuf, Vec<PathBuf>>,
+        dir_files: &'s PathMap<Vec<PathBuf>>,
         real: &'s RealPaths,
         var_files: &[PathBuf],
     ) -> Self {
@@ -116,14 +115,14 @@ impl<'s> Loader<'s> {
             texts,
             dir_files,
             real,
-            extra_dirs: HashMap::default(),
-            files: HashMap::default(),
-            loaded: HashMap::default(),
+            extra_dirs: PathMap::default(),
+            files: PathMap::default(),
+            loaded: PathMap::default(),
             errors: Vec::new(),
             resources: Vec::new(),
             var_files: var_files.to_vec(),
-            seen_files: HashSet::default(),
-            instantiated: HashSet::default(),
+            seen_files: PathSet::default(),
+            instantiated: PathSet::default(),
             reads_disk: true,
             auto_tfvars: None,
             shared: None,
@@ -132,7 +131,7 @@ impl<'s> Loader<'s> {
 
     /// Takes a root module's automatic variable files from `found` (by directory, as the
     /// walk names it) instead of listing the directory again.
-    pub fn with_auto_tfvars(mut self, found: &'s HashMap<PathBuf, Vec<PathBuf>>) -> Self {
+    pub fn with_auto_tfvars(mut self, found: &'s PathMap<Vec<PathBuf>>) -> Self {
         self.auto_tfvars = Some(found);
         self
     }
@@ -149,7 +148,7 @@ impl<'s> Loader<'s> {
     /// and `var_files` are taken from `texts`.
     pub fn in_memory(
         texts: &'s Texts,
-        dir_files: &'s HashMap<PathBuf, Vec<PathBuf>>,
+        dir_files: &'s PathMap<Vec<PathBuf>>,
         real: &'s RealPaths,
         var_files: &[PathBuf],
     ) -> Self {
@@ -191,13 +190,14 @@ impl<'s> Loader<'s> {
     }
 
     /// File texts by path, for fixes.
-    pub fn sources(&self) -> Arc<std::collections::HashMap<PathBuf, Arc<str>>> {
-        Arc::new(
+    pub fn sources(&self) -> Arc<PathMap<Arc<str>>> {
+        let mut sources = PathMap::with_capacity(self.files.len());
+        sources.extend(
             self.files
                 .iter()
-                .filter_map(|(p, f)| f.as_ref().map(|f| (p.clone(), f.text.clone())))
-                .collect(),
-        )
+                .filter_map(|(p, f)| f.as_ref().map(|f| (p.to_path_buf(), f.text.clone()))),
+        );
+        Arc::new(sources)
     }
 
     fn module_files(&mut self, dir: &Path) -> Vec<Arc<SourceFile>> {
@@ -229,7 +229,7 @@ impl<'s> Loader<'s> {
         };
         let missing: Vec<PathBuf> = paths
             .iter()
-            .filter(|p| !self.files.contains_key(*p))
+            .filter(|p| !self.files.contains_key(p))
             .cloned()
             .collect();
         if !missing.is_empty() {
@@ -239,9 +239,11 @@ impl<'s> Loader<'s> {
                 .and_then(|s| s.borrow_mut().get(&key, || Self::parse_all(texts, &paths)));
             let parsed = match shared {
                 Some(all) => {
-                    let want: HashSet<&PathBuf> = missing.iter().collect();
+                    // The same list named both: its bytes are the identity.
+                    let want: HashSet<&std::ffi::OsStr> =
+                        missing.iter().map(|p| p.as_os_str()).collect();
                     all.iter()
-                        .filter(|(p, _)| want.contains(p))
+                        .filter(|(p, _)| want.contains(p.as_os_str()))
                         .cloned()
                         .collect()
                 }
@@ -307,7 +309,7 @@ impl<'s> Loader<'s> {
                 .texts
                 .keys()
                 .filter(|p| p.parent() == Some(dir))
-                .cloned()
+                .map(Path::to_path_buf)
                 .collect();
             (self.texts.contains_key(&auto), autos)
         };
@@ -742,7 +744,7 @@ pub fn canonical(dir: &Path) -> PathBuf {
 /// times (the scan, the index, every root's loader) and resolving it costs a `readlink`
 /// per component of its path. Per run, so that a later run sees a changed filesystem.
 #[derive(Debug, Default)]
-pub struct RealPaths(std::sync::Mutex<HashMap<PathBuf, PathBuf>>);
+pub struct RealPaths(std::sync::Mutex<PathMap<PathBuf>>);
 
 impl RealPaths {
     /// The real path of `dir` (`dir` itself when it cannot be resolved).

@@ -257,7 +257,7 @@ impl FileSuppressions {
 /// Applies the suppressions in `sources` to `findings`. `dr000` is DR000's effective
 /// severity, or `None` when configuration turned DR000 off.
 pub fn apply(findings: Vec<Finding>, sources: &Sources, dr000: Option<Severity>) -> Outcome {
-    let mut files: rustc_hash::FxHashMap<PathBuf, Option<FileSuppressions>> = Default::default();
+    let mut files: crate::path_map::PathMap<Option<FileSuppressions>> = Default::default();
     let mut outcome = Outcome::default();
     // For DR000: which finding first used each suppression (for its resource address).
     let mut first_use: BTreeMap<(PathBuf, usize), String> = BTreeMap::new();
