@@ -48,7 +48,7 @@ fn tf_texts(texts: load::Texts) -> PathMap<Arc<[u8]>> {
         texts
             .into_iter()
             .filter(|(path, _)| path.extension().is_some_and(|e| e == "tf"))
-            .filter_map(|(path, bytes)| Some((path, bytes.ok()?))),
+            .filter_map(|(path, text)| Some((path, text.ok()?.into_bytes()))),
     );
     out
 }
@@ -66,7 +66,7 @@ pub fn lint_in_memory(files: &[(PathBuf, Vec<u8>)], options: &LintOptions) -> Re
     let mut called = ModuleCalls::default();
     let mut dirs = Vec::new();
     for (path, bytes) in files {
-        texts.insert(path.clone(), Ok(Arc::from(bytes.as_slice())));
+        texts.insert(path.clone(), Ok(source::FileText::new(bytes.clone())));
         if path.extension().is_none_or(|e| e != "tf") {
             continue;
         }

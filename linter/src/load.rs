@@ -19,13 +19,13 @@ use crate::eval::{eval, Names, Scope, Value};
 use crate::finding::{FileError, Location};
 use crate::path_map::{PathMap, PathSet};
 use crate::shared_parses::{ModuleCalls, ParsedDir, SharedParses};
-use crate::source::{self, SourceFile};
+use crate::source::{self, FileText, SourceFile};
 
 /// Module calls nested deeper than this are not followed (cycles, runaway recursion).
 const MAX_MODULE_DEPTH: usize = 16;
 
 /// The bytes of every discovered `.tf` file, read once (in parallel) by [`read_all`].
-pub type Texts = PathMap<Result<Arc<[u8]>, FileError>>;
+pub type Texts = PathMap<Result<FileText, FileError>>;
 
 /// Reads every file of `modules` on all cores; also returns the local module calls their
 /// `module` blocks make (canonical), from a quick scan.
@@ -34,24 +34,28 @@ pub fn read_all(
     real: &RealPaths,
 ) -> (Texts, ModuleCalls) {
     let all: Vec<PathBuf> = modules.values().flat_map(|m| m.files.clone()).collect();
+    // The calls' real paths too: resolving them is a system call or more each.
     let read = source::parallel_map(&all, |p| {
-        let bytes = source::read_limited(p).map(Arc::<[u8]>::from);
-        let calls = match &bytes {
-            Ok(b) => std::str::from_utf8(b)
-                .map(source::scan_module_calls)
-                .unwrap_or_default(),
-            Err(_) => Vec::new(),
+        let text = source::read_limited(p).map(FileText::new);
+        let calls: Vec<(PathBuf, PathBuf)> = match &text {
+            Ok(FileText::Utf8(t)) => {
+                let dir = p.parent().unwrap_or(Path::new(""));
+                source::scan_module_calls(t)
+                    .into_iter()
+                    .map(|src| (real.of(dir), real.of(&dir.join(src))))
+                    .collect()
+            }
+            _ => Vec::new(),
         };
-        (bytes, calls)
+        (text, calls)
     });
     let mut texts = PathMap::with_capacity(all.len());
     let mut called = ModuleCalls::default();
-    for (path, (bytes, calls)) in all.into_iter().zip(read) {
-        let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
-        for src in calls {
-            called.add(real.of(&dir), real.of(&dir.join(src)));
+    for (path, (text, calls)) in all.into_iter().zip(read) {
+        for (caller, callee) in calls {
+            called.add(caller, callee);
         }
-        texts.insert(path, bytes);
+        texts.insert(path, text);
     }
     (texts, called)
 }
@@ -183,7 +187,7 @@ impl<'s> Loader<'s> {
 
     fn parse(texts: &Texts, path: &Path) -> Result<SourceFile, FileError> {
         match texts.get(path) {
-            Some(Ok(bytes)) => source::parse_bytes(path, bytes),
+            Some(Ok(text)) => text.parse(path),
             Some(Err(e)) => Err(e.clone()),
             None => source::read_and_parse(path),
         }
@@ -268,7 +272,7 @@ impl<'s> Loader<'s> {
         tfvars.extend(self.var_files.iter().cloned());
         for path in tfvars {
             let vars = match self.texts.get(&path) {
-                Some(Ok(bytes)) => parse_tfvars(&path, bytes),
+                Some(Ok(text)) => parse_tfvars(&path, text.bytes()),
                 Some(Err(e)) => Err(e.clone()),
                 None if self.reads_disk => read_tfvars(&path),
                 None => Err(FileError {
@@ -757,13 +761,42 @@ impl RealPaths {
             .cloned();
         cached.unwrap_or_else(|| {
             // Resolved outside the lock: two threads may both resolve a path, never wait.
-            let real = canonical(dir);
+            let real = self.resolve(dir);
             self.0
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
                 .insert(dir.to_path_buf(), real.clone());
             real
         })
+    }
+
+    /// [`canonical`], from the parent's real path: a directory that is not a symlink is
+    /// its parent's real path and its name. One `lstat` instead of `realpath`'s `readlink`
+    /// of every component, and the parent (the other directories of a repository share
+    /// it) is resolved once.
+    fn resolve(&self, dir: &Path) -> PathBuf {
+        let (Some(parent), Some(std::path::Component::Normal(name))) =
+            (dir.parent(), dir.components().next_back())
+        else {
+            return canonical(dir);
+        };
+        match fs::symlink_metadata(dir) {
+            Ok(meta) if !meta.file_type().is_symlink() => {
+                let parent = if parent.as_os_str().is_empty() {
+                    Path::new(".")
+                } else {
+                    parent
+                };
+                let real_parent = self.of(parent);
+                if real_parent.is_absolute() {
+                    real_parent.join(name)
+                } else {
+                    canonical(dir)
+                }
+            }
+            Ok(_) => canonical(dir),
+            Err(_) => dir.to_path_buf(),
+        }
     }
 }
 
@@ -837,5 +870,43 @@ pub fn file_start() -> Location {
         column: 1,
         start: 0,
         end: 0,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Through a symlinked directory, a symlink to a file's directory, `..` and a missing
+    /// directory: what `realpath` gives, whichever of them was asked for first.
+    #[test]
+    fn real_paths_are_what_canonicalize_gives() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path();
+        fs::create_dir_all(root.join("repo/modules/db")).unwrap();
+        fs::create_dir_all(root.join("elsewhere/inner")).unwrap();
+        std::os::unix::fs::symlink(root.join("elsewhere"), root.join("repo/linked")).unwrap();
+        std::os::unix::fs::symlink("modules", root.join("repo/mods")).unwrap();
+        let asked = [
+            "repo/modules/db",
+            "repo/linked/inner",
+            "repo/mods/db",
+            "repo/mods",
+            "repo/modules/db/..",
+            "repo/./modules",
+            "repo",
+        ];
+        for order in [asked.to_vec(), asked.iter().rev().copied().collect()] {
+            let real = RealPaths::default();
+            for dir in &order {
+                let dir = root.join(dir);
+                assert_eq!(real.of(&dir), fs::canonicalize(&dir).unwrap(), "{dir:?}");
+            }
+        }
+        let missing = root.join("repo/nope/deeper");
+        assert_eq!(RealPaths::default().of(&missing), missing);
+        // Relative paths resolve against the working directory, as `realpath` does.
+        let here = RealPaths::default().of(Path::new("src"));
+        assert_eq!(here, fs::canonicalize("src").unwrap());
     }
 }

@@ -430,6 +430,26 @@ fn not_a_file(t: &fs::FileType) -> String {
 
 /// Reads a regular file within the size limit; anything else (a FIFO, a socket, a device)
 /// is refused before it is opened.
+#[cfg(unix)]
+fn open_nonblocking(path: &Path) -> std::io::Result<fs::File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    // O_NONBLOCK: 0o4000 on Linux, 0x4 on the BSDs and macOS.
+    const O_NONBLOCK: i32 = if cfg!(any(target_os = "linux", target_os = "android")) {
+        0o4000
+    } else {
+        0x4
+    };
+    fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(O_NONBLOCK)
+        .open(path)
+}
+
+#[cfg(not(unix))]
+fn open_nonblocking(path: &Path) -> std::io::Result<fs::File> {
+    fs::File::open(path)
+}
+
 pub fn read_limited(path: &Path) -> Result<Vec<u8>, FileError> {
     use std::io::Read;
     let err = |message: String| FileError {
@@ -438,11 +458,15 @@ pub fn read_limited(path: &Path) -> Result<Vec<u8>, FileError> {
         column: None,
         message,
     };
-    let meta = fs::metadata(path).map_err(|e| err(format!("cannot read: {e}")))?;
+    // Opened without blocking, so that a FIFO in place of a file answers at once; then
+    // `fstat` on the descriptor, not a second lookup of the path.
+    let file = open_nonblocking(path).map_err(|e| err(format!("cannot read: {e}")))?;
+    let meta = file
+        .metadata()
+        .map_err(|e| err(format!("cannot read: {e}")))?;
     if !meta.is_file() {
         return Err(err(not_a_file(&meta.file_type())));
     }
-    let file = fs::File::open(path).map_err(|e| err(format!("cannot read: {e}")))?;
     // A file that grows after this `stat` is caught by the limit on the read below.
     let len = meta.len();
     if len > MAX_FILE_BYTES {
@@ -503,6 +527,49 @@ pub fn scan_module_calls(text: &str) -> Vec<String> {
     out
 }
 
+/// A file's bytes as read: as text when they are UTF-8 (nearly always), so that the
+/// parsed file shares them instead of copying them again.
+#[derive(Clone, Debug)]
+pub enum FileText {
+    Utf8(Arc<str>),
+    Bytes(Arc<[u8]>),
+}
+
+impl FileText {
+    pub fn new(bytes: Vec<u8>) -> Self {
+        match String::from_utf8(bytes) {
+            Ok(text) => FileText::Utf8(Arc::from(text)),
+            Err(e) => FileText::Bytes(Arc::from(e.into_bytes())),
+        }
+    }
+
+    pub fn bytes(&self) -> &[u8] {
+        match self {
+            FileText::Utf8(t) => t.as_bytes(),
+            FileText::Bytes(b) => b,
+        }
+    }
+
+    pub fn into_bytes(self) -> Arc<[u8]> {
+        match self {
+            FileText::Utf8(t) => Arc::from(t),
+            FileText::Bytes(b) => b,
+        }
+    }
+
+    /// [`parse_bytes`], keeping the text it already holds.
+    pub fn parse(&self, path: &Path) -> Result<SourceFile, FileError> {
+        match self {
+            FileText::Utf8(t)
+                if !t.starts_with('\u{feff}') && memchr::memchr(0, t.as_bytes()).is_none() =>
+            {
+                parse_text(path, t, || t.clone())
+            }
+            _ => parse_bytes(path, self.bytes()),
+        }
+    }
+}
+
 /// Reads one file and parses it.
 pub fn read_and_parse(path: &Path) -> Result<SourceFile, FileError> {
     let bytes = read_limited(path)?;
@@ -549,6 +616,22 @@ pub fn parse_bytes(path: &Path, bytes: &[u8]) -> Result<SourceFile, FileError> {
             ));
         }
     };
+    parse_text(path, text, || Arc::from(text))
+}
+
+/// The checks and the parse once `text` is known to be UTF-8 without NUL bytes; `keep`
+/// gives the text the parsed file holds.
+fn parse_text(
+    path: &Path,
+    text: &str,
+    keep: impl FnOnce() -> Arc<str>,
+) -> Result<SourceFile, FileError> {
+    let err = |line: Option<u32>, column: Option<u32>, message: String| FileError {
+        file: path.to_path_buf(),
+        line,
+        column,
+        message,
+    };
     if let Some(offset) = too_deep(text) {
         let starts = line_starts(text);
         let (line, column) = line_col(text, &starts, offset);
@@ -566,7 +649,7 @@ pub fn parse_bytes(path: &Path, bytes: &[u8]) -> Result<SourceFile, FileError> {
             format!("cannot parse HCL: {}", e.message()),
         )
     })?;
-    let text: Arc<str> = Arc::from(text);
+    let text = keep();
     Ok(SourceFile {
         path: path.to_path_buf(),
         line_starts: line_starts(&text),
