@@ -354,17 +354,32 @@ impl<'s> Loader<'s> {
             }
         }
         // Locals, in passes so that locals may use each other in any order.
+        let mut uses_locals = false;
         let local_exprs: Vec<(String, &Expression)> = files
             .iter()
-            .flat_map(|f| f.body.get_blocks("locals"))
-            .flat_map(|b| b.body.attributes())
-            .map(|a| (a.key.value().as_str().to_string(), &a.value))
+            .flat_map(|f| {
+                f.body
+                    .get_blocks("locals")
+                    .flat_map(|b| b.body.attributes())
+                    .map(move |a| (f, a))
+            })
+            .map(|(f, a)| {
+                // A local whose text never says `local` names no other local: one pass
+                // knows it. (Conservative: `local_cidr` also takes the passes.)
+                uses_locals = uses_locals
+                    || a.value
+                        .span()
+                        .and_then(|s| f.text.get(s))
+                        .is_none_or(|t| memchr::memmem::find(t.as_bytes(), b"local").is_some());
+                (a.key.value().as_str().to_string(), &a.value)
+            })
             .collect();
         let mut locals: Names = local_exprs
             .iter()
             .map(|(k, _)| (k.clone(), Value::Unknown))
             .collect();
-        for _ in 0..8 {
+        let passes = if uses_locals { 8 } else { 1 };
+        for _ in 0..passes {
             let mut changed = false;
             for (k, e) in &local_exprs {
                 let v = eval(
