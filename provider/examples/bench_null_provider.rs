@@ -1,18 +1,32 @@
 //! The benchmark's floor for any plugin: a provider, served by the same tf-provider stack
-//! as `dr`, with one resource `dr_null` that has two attributes and does nothing.
-//! `bench/provider` plans N of them beside N `dr_policy` and N built-in `terraform_data`,
-//! which shows what Terraform spends on a plugin resource before the plugin does any work.
+//! as `dr`, with resources that do nothing. `dr_null` has two attributes; `dr_wide` has
+//! `dr_policy`'s schema (54 attributes, nested blocks) and takes the same configuration.
+//! `bench/provider` plans N of each beside N `dr_policy` and N built-in `terraform_data`:
+//! what Terraform spends on a plugin resource before the plugin does any work, and how
+//! much of that the schema's size decides.
 //! Not a product: it only exists under the benchmark's `dev_overrides`.
 
 use std::collections::HashMap;
+use std::marker::PhantomData;
 
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
+use terraform_provider_dr::resources::dr_policy::{self, PolicyState};
 use tf_provider::schema::{
     Attribute, AttributeConstraint, AttributeType, Block, Description, Schema,
 };
 use tf_provider::value::{Value, ValueEmpty};
 use tf_provider::{map, AttributePath, Diagnostics, DynamicResource, Provider, Resource};
+
+/// A state a do-nothing resource can hold: what it plans for a create, and what its
+/// schema is.
+trait Nothing: Default + Clone + Serialize + for<'de> Deserialize<'de> + Send + Sync + 'static {
+    fn schema() -> Schema;
+    /// The planned state of a create, from the proposed one.
+    fn planned(proposed: Self) -> Self;
+    /// The state a create returns, from the planned one.
+    fn created(planned: Self) -> Self;
+}
 
 #[derive(Debug, Default, Clone, Serialize, Deserialize)]
 struct NullState {
@@ -22,22 +36,15 @@ struct NullState {
     input: Value<String>,
 }
 
-struct Null;
-
-#[async_trait]
-impl Resource for Null {
-    type State<'a> = NullState;
-    type PrivateState<'a> = ValueEmpty;
-    type ProviderMetaState<'a> = ValueEmpty;
-
-    fn schema(&self, _diags: &mut Diagnostics) -> Option<Schema> {
+impl Nothing for NullState {
+    fn schema() -> Schema {
         let attr = |constraint, text: &str| Attribute {
             attr_type: AttributeType::String,
             description: Description::plain(text),
             constraint,
             ..Default::default()
         };
-        Some(Schema {
+        Schema {
             version: 0,
             block: Block {
                 description: Description::plain("does nothing (benchmark floor)"),
@@ -47,7 +54,58 @@ impl Resource for Null {
                 },
                 ..Default::default()
             },
-        })
+        }
+    }
+
+    fn planned(proposed: Self) -> Self {
+        NullState {
+            id: Value::Unknown,
+            ..proposed
+        }
+    }
+
+    fn created(planned: Self) -> Self {
+        let id = match &planned.input {
+            Value::Value(s) => s.clone(),
+            _ => "null".to_string(),
+        };
+        NullState {
+            id: Value::Value(id),
+            ..planned
+        }
+    }
+}
+
+/// `dr_policy`'s schema and state, and none of its work: computed attributes stay as
+/// proposed (null), the id is the name.
+impl Nothing for PolicyState {
+    fn schema() -> Schema {
+        dr_policy::schema()
+    }
+
+    fn planned(proposed: Self) -> Self {
+        PolicyState {
+            id: proposed.name.clone(),
+            ..proposed
+        }
+    }
+
+    fn created(planned: Self) -> Self {
+        planned
+    }
+}
+
+/// A resource that keeps what Terraform gives it.
+struct DoNothing<S>(PhantomData<S>);
+
+#[async_trait]
+impl<S: Nothing> Resource for DoNothing<S> {
+    type State<'a> = S;
+    type PrivateState<'a> = ValueEmpty;
+    type ProviderMetaState<'a> = ValueEmpty;
+
+    fn schema(&self, _diags: &mut Diagnostics) -> Option<Schema> {
+        Some(S::schema())
     }
 
     async fn read<'a>(
@@ -67,11 +125,7 @@ impl Resource for Null {
         _config_state: Self::State<'a>,
         _meta: Self::ProviderMetaState<'a>,
     ) -> Option<(Self::State<'a>, Self::PrivateState<'a>)> {
-        let planned = NullState {
-            id: Value::Unknown,
-            ..proposed_state
-        };
-        Some((planned, ValueEmpty::Null))
+        Some((S::planned(proposed_state), ValueEmpty::Null))
     }
 
     async fn plan_update<'a>(
@@ -83,11 +137,9 @@ impl Resource for Null {
         prior_private_state: Self::PrivateState<'a>,
         _meta: Self::ProviderMetaState<'a>,
     ) -> Option<(Self::State<'a>, Self::PrivateState<'a>, Vec<AttributePath>)> {
-        let planned = NullState {
-            id: prior_state.id,
-            ..proposed_state
-        };
-        Some((planned, prior_private_state, Vec::new()))
+        // The proposed state already carries the prior computed values.
+        let _ = prior_state;
+        Some((proposed_state, prior_private_state, Vec::new()))
     }
 
     async fn plan_destroy<'a>(
@@ -108,15 +160,7 @@ impl Resource for Null {
         planned_private_state: Self::PrivateState<'a>,
         _meta: Self::ProviderMetaState<'a>,
     ) -> Option<(Self::State<'a>, Self::PrivateState<'a>)> {
-        let id = match &planned_state.input {
-            Value::Value(s) => s.clone(),
-            _ => "null".to_string(),
-        };
-        let state = NullState {
-            id: Value::Value(id),
-            ..planned_state
-        };
-        Some((state, planned_private_state))
+        Some((S::created(planned_state), planned_private_state))
     }
 
     async fn update<'a>(
@@ -169,7 +213,10 @@ impl Provider for NullProvider {
         &self,
         _diags: &mut Diagnostics,
     ) -> Option<HashMap<String, Box<dyn DynamicResource>>> {
-        Some(map! { "null" => Null })
+        Some(map! {
+            "null" => DoNothing::<NullState>(PhantomData),
+            "wide" => DoNothing::<PolicyState>(PhantomData)
+        })
     }
 }
 

@@ -3,6 +3,8 @@
 //! `-parallelism=1` and 10, and a refresh-only plan of N applied policies against moto;
 //! beside them N `dr_null` of a plugin that does nothing (`provider/examples/
 //! bench_null_provider.rs`, the same tf-provider stack): what any plugin resource costs;
+//! and N `dr_wide` of the same plugin, with `dr_policy`'s schema and configuration: what
+//! the schema's size costs in Terraform before the plugin does any work;
 //! then the AWS API calls one policy's create, refresh and no-op apply make (from moto's
 //! request log). Prints medians and ratios; asserts nothing (noisy machines).
 //!
@@ -41,6 +43,14 @@ fn nulls(n: usize) -> String {
         out += &format!("resource \"dr_null\" \"n{i}\" {{\n  input = \"bench-{i}\"\n}}\n");
     }
     out
+}
+
+/// N do-nothing resources with `dr_policy`'s schema and the same configuration.
+fn wides(n: usize) -> String {
+    format!(
+        "terraform {{\n  required_providers {{\n    dr = {{ source = \"drkit/dr\" }}\n  }}\n}}\n{}",
+        policies(n).replace("resource \"dr_policy\"", "resource \"dr_wide\"")
+    )
 }
 
 /// The do-nothing plugin under the name `dev_overrides` wants, in a directory of its own.
@@ -170,17 +180,27 @@ fn time_plan(
     })
 }
 
-/// One row: the three timings, dr_policy's ratio to the built-in and to the do-nothing
-/// plugin, the wall overhead and the plugin's own CPU per resource, and how busy the CPU
-/// was (1.0 per core in use: no stall).
-fn row(n: usize, par: usize, dr: &Timing, null: &Timing, builtin: &Timing, what: &str) {
+/// One row: the four timings, dr_policy's ratio to the built-in, to the do-nothing
+/// plugin and to the do-nothing plugin with its schema, the wall overhead and the plugin's
+/// own CPU per resource, and how busy the CPU was (1.0 per core in use: no stall).
+fn row(
+    n: usize,
+    par: usize,
+    dr: &Timing,
+    null: &Timing,
+    wide: &Timing,
+    builtin: &Timing,
+    what: &str,
+) {
     println!(
-        "{n:>5} {par:>4} {:>10.3} {:>9.3} {:>15.3} {:>6.2} {:>7.2} {:>11.2} {:>13.2} {:>8.2}   {what}",
+        "{n:>5} {par:>4} {:>10.3} {:>9.3} {:>8.3} {:>15.3} {:>6.2} {:>7.2} {:>7.2} {:>11.2} {:>13.2} {:>8.2}   {what}",
         dr.wall,
         null.wall,
+        wide.wall,
         builtin.wall,
         dr.wall / builtin.wall,
         dr.wall / null.wall,
+        dr.wall / wide.wall,
         (dr.wall - builtin.wall) * 1000.0 / n as f64,
         dr.plugin_cpu * 1000.0 / n as f64,
         dr.cpu / dr.wall,
@@ -289,21 +309,24 @@ async fn main() -> Result<()> {
         );
     }
     println!(
-        "median of {runs} runs; seconds; dr_null = a plugin resource that does nothing; ratio = \
-         dr_policy / terraform_data; to null = dr_policy / dr_null; overhead = dr_policy's \
+        "median of {runs} runs; seconds; dr_null = a plugin resource that does nothing; dr_wide = \
+         one that does nothing with dr_policy's schema and configuration; ratio = dr_policy / \
+         terraform_data; to null = dr_policy / dr_null; to wide = dr_policy / dr_wide; overhead = dr_policy's \
          wall-time difference to terraform_data per resource; plugin CPU = the dr plugin's own \
          CPU per resource; busy = CPU of terraform and plugin / wall (1.00 = one core always \
          busy: no stall)"
     );
     println!(
-        "{:>5} {:>4} {:>10} {:>9} {:>15} {:>6} {:>7} {:>11} {:>13} {:>8}   plan",
+        "{:>5} {:>4} {:>10} {:>9} {:>8} {:>15} {:>6} {:>7} {:>7} {:>11} {:>13} {:>8}   plan",
         "N",
         "par",
         "dr_policy",
         "dr_null",
+        "dr_wide",
         "terraform_data",
         "ratio",
         "to null",
+        "to wide",
         "overhead ms",
         "plugin CPU ms",
         "busy"
@@ -324,6 +347,8 @@ async fn main() -> Result<()> {
         builtin.write("main.tf", &builtins(n))?;
         let null = Terraform::new(&null_binary)?;
         null.write("main.tf", &nulls(n))?;
+        let wide = Terraform::new(&null_binary)?;
+        wide.write("main.tf", &wides(n))?;
         for par in [1, 10] {
             let p = format!("-parallelism={par}");
             let args = [
@@ -335,14 +360,16 @@ async fn main() -> Result<()> {
             ];
             let t_dr = time_plan(&dr, &args, runs, Some(&plugin))?;
             let t_n = time_plan(&null, &args, runs, None)?;
+            let t_w = time_plan(&wide, &args, runs, None)?;
             let t_b = time_plan(&builtin, &args, runs, None)?;
-            row(n, par, &t_dr, &t_n, &t_b, "new configuration");
+            row(n, par, &t_dr, &t_n, &t_w, &t_b, "new configuration");
         }
         // Refresh-only plans need applied resources.
         dr.env("TF_CLI_ARGS_apply", "-parallelism=10");
         dr.apply()?;
         builtin.apply()?;
         null.apply()?;
+        wide.apply()?;
         for par in [1, 10] {
             let p = format!("-parallelism={par}");
             let args = [
@@ -354,8 +381,9 @@ async fn main() -> Result<()> {
             ];
             let t_dr = time_plan(&dr, &args, runs, Some(&plugin))?;
             let t_n = time_plan(&null, &args, runs, None)?;
+            let t_w = time_plan(&wide, &args, runs, None)?;
             let t_b = time_plan(&builtin, &args, runs, None)?;
-            row(n, par, &t_dr, &t_n, &t_b, "no-op after apply");
+            row(n, par, &t_dr, &t_n, &t_w, &t_b, "no-op after apply");
         }
         let args = [
             "plan",
@@ -366,8 +394,9 @@ async fn main() -> Result<()> {
         ];
         let t_dr = time_plan(&dr, &args, runs, Some(&plugin))?;
         let t_n = time_plan(&null, &args, runs, None)?;
+        let t_w = time_plan(&wide, &args, runs, None)?;
         let t_b = time_plan(&builtin, &args, runs, None)?;
-        row(n, 10, &t_dr, &t_n, &t_b, "refresh-only (moto)");
+        row(n, 10, &t_dr, &t_n, &t_w, &t_b, "refresh-only (moto)");
     }
 
     // API calls of one policy: create, refresh (plan), no-op apply.
