@@ -533,3 +533,35 @@ fn a_broken_file_in_a_module_several_roots_share_is_one_error_and_the_rest_is_li
         ["module.db.aws_db_instance.this"]
     );
 }
+
+/// DR006's fix names the final snapshot after the identifier as written, so that the
+/// instances of a module called twice, or of a `count`, do not share one name; with no
+/// identifier to follow, instances get no fix rather than one shared name.
+#[test]
+fn dr006_fixes_give_every_instance_its_own_final_snapshot() {
+    let fixed = |case: &str, file: &str| {
+        let tmp = tempfile::tempdir().unwrap();
+        copy_dir(&fixtures().join("DR006").join(case), tmp.path());
+        fix_dir("DR006", tmp.path());
+        let text = std::fs::read_to_string(tmp.path().join(file)).unwrap();
+        (text, lint_case("DR006", tmp.path()))
+    };
+    let (text, after) = fixed("bad_module_called_twice", "modules/db/main.tf");
+    assert!(
+        text.contains(r#"final_snapshot_identifier = "${var.identifier}-final""#),
+        "{text}"
+    );
+    assert!(after.findings.is_empty(), "{:?}", after.findings);
+
+    let (text, after) = fixed("bad_count_template", "main.tf");
+    assert!(
+        text.contains(r#"final_snapshot_identifier = "shard-${count.index}-final""#),
+        "{text}"
+    );
+    assert!(after.findings.is_empty(), "{:?}", after.findings);
+
+    let dir = fixtures().join("DR006/bad_module_without_identifier");
+    let report = lint_case("DR006", &dir);
+    assert_eq!(report.findings.len(), 2, "{:?}", report.findings);
+    assert!(report.findings.iter().all(|f| f.fix.is_none()));
+}
