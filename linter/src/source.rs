@@ -433,15 +433,9 @@ fn not_a_file(t: &fs::FileType) -> String {
 #[cfg(unix)]
 fn open_nonblocking(path: &Path) -> std::io::Result<fs::File> {
     use std::os::unix::fs::OpenOptionsExt;
-    // O_NONBLOCK: 0o4000 on Linux, 0x4 on the BSDs and macOS.
-    const O_NONBLOCK: i32 = if cfg!(any(target_os = "linux", target_os = "android")) {
-        0o4000
-    } else {
-        0x4
-    };
     fs::OpenOptions::new()
         .read(true)
-        .custom_flags(O_NONBLOCK)
+        .custom_flags(libc::O_NONBLOCK)
         .open(path)
 }
 
