@@ -123,14 +123,12 @@ pub async fn versioning_status(client: &Client, bucket: &str) -> Result<Option<S
     }
 }
 
-/// Reads everything about a bucket; `None` when it does not exist.
+/// Reads everything about a bucket; `None` when it does not exist. The five reads go out
+/// at once: a refresh waits for one round trip, not two (a bucket deleted out of band
+/// costs four answers that are then ignored).
 pub async fn describe(client: &Client, bucket: &str) -> Result<Option<LiveBucket>, AwsError> {
-    let versioning = match versioning_status(client, bucket).await {
-        Ok(v) => v,
-        Err(e) if e.has_code("NoSuchBucket") => return Ok(None),
-        Err(e) => return Err(e),
-    };
-    let (tags, replication, lifecycle, encryption) = tokio::join!(
+    let (versioning, tags, replication, lifecycle, encryption) = tokio::join!(
+        versioning_status(client, bucket),
         client.get_bucket_tagging().bucket(bucket).send(),
         client.get_bucket_replication().bucket(bucket).send(),
         client
@@ -139,6 +137,11 @@ pub async fn describe(client: &Client, bucket: &str) -> Result<Option<LiveBucket
             .send(),
         client.get_bucket_encryption().bucket(bucket).send(),
     );
+    let versioning = match versioning {
+        Ok(v) => v,
+        Err(e) if e.has_code("NoSuchBucket") => return Ok(None),
+        Err(e) => return Err(e),
+    };
     let tags = match tags.map_err(aws("GetBucketTagging")) {
         Ok(t) => t
             .tag_set()

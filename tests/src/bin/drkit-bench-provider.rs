@@ -385,18 +385,21 @@ async fn main() -> Result<()> {
             let t_b = time_plan(&builtin, &args, runs, None)?;
             row(n, par, &t_dr, &t_n, &t_w, &t_b, "no-op after apply");
         }
-        let args = [
-            "plan",
-            "-refresh-only",
-            "-input=false",
-            "-lock=false",
-            "-parallelism=10",
-        ];
-        let t_dr = time_plan(&dr, &args, runs, Some(&plugin))?;
-        let t_n = time_plan(&null, &args, runs, None)?;
-        let t_w = time_plan(&wide, &args, runs, None)?;
-        let t_b = time_plan(&builtin, &args, runs, None)?;
-        row(n, 10, &t_dr, &t_n, &t_w, &t_b, "refresh-only (moto)");
+        for par in [1, 10] {
+            let p = format!("-parallelism={par}");
+            let args = [
+                "plan",
+                "-refresh-only",
+                "-input=false",
+                "-lock=false",
+                p.as_str(),
+            ];
+            let t_dr = time_plan(&dr, &args, runs, Some(&plugin))?;
+            let t_n = time_plan(&null, &args, runs, None)?;
+            let t_w = time_plan(&wide, &args, runs, None)?;
+            let t_b = time_plan(&builtin, &args, runs, None)?;
+            row(n, par, &t_dr, &t_n, &t_w, &t_b, "refresh-only (moto)");
+        }
     }
 
     // API calls of one policy: create, refresh (plan), no-op apply.
