@@ -207,6 +207,35 @@ fn row(
     );
 }
 
+/// What dr_policy is timed against in each row.
+struct Baselines<'a> {
+    null: &'a Terraform,
+    wide: &'a Terraform,
+    builtin: &'a Terraform,
+}
+
+/// One row per parallelism: `terraform plan` with `refresh` (`-refresh=false` or
+/// `-refresh-only`) of dr_policy and of each baseline, `runs` times at size `n`.
+fn compare(
+    dr: &Terraform,
+    plugin: &PluginCpu,
+    b: &Baselines<'_>,
+    (n, runs): (usize, usize),
+    refresh: &str,
+    what: &str,
+) -> Result<()> {
+    for par in [1, 10] {
+        let p = format!("-parallelism={par}");
+        let args = ["plan", refresh, "-input=false", "-lock=false", p.as_str()];
+        let t_dr = time_plan(dr, &args, runs, Some(plugin))?;
+        let t_n = time_plan(b.null, &args, runs, None)?;
+        let t_w = time_plan(b.wide, &args, runs, None)?;
+        let t_b = time_plan(b.builtin, &args, runs, None)?;
+        row(n, par, &t_dr, &t_n, &t_w, &t_b, what);
+    }
+    Ok(())
+}
+
 /// The calls moto served since the first `before`, as `GET ?versioning x2, PUT ?tagging`
 /// (bucket names left out), and how many.
 fn calls_since(moto: &Moto, before: usize) -> (usize, String) {
@@ -349,57 +378,41 @@ async fn main() -> Result<()> {
         null.write("main.tf", &nulls(n))?;
         let wide = Terraform::new(&null_binary)?;
         wide.write("main.tf", &wides(n))?;
-        for par in [1, 10] {
-            let p = format!("-parallelism={par}");
-            let args = [
-                "plan",
-                "-refresh=false",
-                "-input=false",
-                "-lock=false",
-                p.as_str(),
-            ];
-            let t_dr = time_plan(&dr, &args, runs, Some(&plugin))?;
-            let t_n = time_plan(&null, &args, runs, None)?;
-            let t_w = time_plan(&wide, &args, runs, None)?;
-            let t_b = time_plan(&builtin, &args, runs, None)?;
-            row(n, par, &t_dr, &t_n, &t_w, &t_b, "new configuration");
-        }
+        let baselines = Baselines {
+            null: &null,
+            wide: &wide,
+            builtin: &builtin,
+        };
+        compare(
+            &dr,
+            &plugin,
+            &baselines,
+            (n, runs),
+            "-refresh=false",
+            "new configuration",
+        )?;
         // Refresh-only plans need applied resources.
         dr.env("TF_CLI_ARGS_apply", "-parallelism=10");
         dr.apply()?;
         builtin.apply()?;
         null.apply()?;
         wide.apply()?;
-        for par in [1, 10] {
-            let p = format!("-parallelism={par}");
-            let args = [
-                "plan",
-                "-refresh=false",
-                "-input=false",
-                "-lock=false",
-                p.as_str(),
-            ];
-            let t_dr = time_plan(&dr, &args, runs, Some(&plugin))?;
-            let t_n = time_plan(&null, &args, runs, None)?;
-            let t_w = time_plan(&wide, &args, runs, None)?;
-            let t_b = time_plan(&builtin, &args, runs, None)?;
-            row(n, par, &t_dr, &t_n, &t_w, &t_b, "no-op after apply");
-        }
-        for par in [1, 10] {
-            let p = format!("-parallelism={par}");
-            let args = [
-                "plan",
-                "-refresh-only",
-                "-input=false",
-                "-lock=false",
-                p.as_str(),
-            ];
-            let t_dr = time_plan(&dr, &args, runs, Some(&plugin))?;
-            let t_n = time_plan(&null, &args, runs, None)?;
-            let t_w = time_plan(&wide, &args, runs, None)?;
-            let t_b = time_plan(&builtin, &args, runs, None)?;
-            row(n, par, &t_dr, &t_n, &t_w, &t_b, "refresh-only (moto)");
-        }
+        compare(
+            &dr,
+            &plugin,
+            &baselines,
+            (n, runs),
+            "-refresh=false",
+            "no-op after apply",
+        )?;
+        compare(
+            &dr,
+            &plugin,
+            &baselines,
+            (n, runs),
+            "-refresh-only",
+            "refresh-only (moto)",
+        )?;
     }
 
     // API calls of one policy: create, refresh (plan), no-op apply.
