@@ -397,22 +397,12 @@ async fn main() -> Result<()> {
         builtin.apply()?;
         null.apply()?;
         wide.apply()?;
-        compare(
-            &dr,
-            &plugin,
-            &baselines,
-            (n, runs),
-            "-refresh=false",
-            "no-op after apply",
-        )?;
-        compare(
-            &dr,
-            &plugin,
-            &baselines,
-            (n, runs),
-            "-refresh-only",
-            "refresh-only (moto)",
-        )?;
+        for (refresh, what) in [
+            ("-refresh=false", "no-op after apply"),
+            ("-refresh-only", "refresh-only (moto)"),
+        ] {
+            compare(&dr, &plugin, &baselines, (n, runs), refresh, what)?;
+        }
     }
 
     // API calls of one policy: create, refresh (plan), no-op apply.
