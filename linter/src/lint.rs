@@ -4,7 +4,7 @@ use std::cell::RefCell;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-// Fx maps (see Cargo.toml) for the engine's path-keyed bookkeeping.
+// An Fx set (see Cargo.toml) for the addresses a rule reports; paths are in PathMap/PathSet.
 use rustc_hash::FxHashSet as HashSet;
 
 use crate::context::{Context, RuleOptions};

@@ -7,7 +7,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-// Fx maps (see Cargo.toml): every map here is keyed by paths, names or addresses.
+// Fx maps (see Cargo.toml) for names and addresses; paths are in PathMap/PathSet.
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use hcl_edit::expr::{Expression, ObjectKey, TraversalOperator};

@@ -428,8 +428,7 @@ fn not_a_file(t: &fs::FileType) -> String {
     format!("cannot read: {kind}, not a file (not opened)")
 }
 
-/// Reads a regular file within the size limit; anything else (a FIFO, a socket, a device)
-/// is refused before it is opened.
+/// Opens `path` for reading without blocking: a FIFO without a writer answers at once.
 #[cfg(unix)]
 fn open_nonblocking(path: &Path) -> std::io::Result<fs::File> {
     use std::os::unix::fs::OpenOptionsExt;
@@ -444,6 +443,8 @@ fn open_nonblocking(path: &Path) -> std::io::Result<fs::File> {
     fs::File::open(path)
 }
 
+/// Reads a regular file within the size limit; anything else (a FIFO, a socket, a device)
+/// is refused before a byte is read.
 pub fn read_limited(path: &Path) -> Result<Vec<u8>, FileError> {
     use std::io::Read;
     let err = |message: String| FileError {
