@@ -75,11 +75,28 @@ pub async fn seed_db(moto: &Moto, id: &str, encrypted: bool) -> aws_sdk_rds::typ
             .storage_encrypted(true)
             .kms_key_id("arn:aws:kms:us-east-1:123456789012:key/primary-key");
     }
-    req.send()
-        .await
-        .expect("create db")
-        .db_instance
-        .expect("db")
+    match req.send().await {
+        Ok(out) => out.db_instance.expect("db"),
+        // moto makes the instance, then its first automated snapshot. When its answer is
+        // lost on a loaded machine, the SDK sends the create again, and moto refuses it for
+        // that snapshot: the instance is there, so read it back.
+        Err(e)
+            if matches!(
+                aws_sdk_rds::error::ProvideErrorMetadata::code(&e),
+                Some("DBSnapshotAlreadyExists" | "DBInstanceAlreadyExists")
+            ) =>
+        {
+            rds.describe_db_instances()
+                .db_instance_identifier(id)
+                .send()
+                .await
+                .expect("describe the db the first create made")
+                .db_instances
+                .and_then(|d| d.into_iter().next())
+                .unwrap_or_else(|| panic!("create db {id}: {e:?}"))
+        }
+        Err(e) => panic!("create db {id}: {e:?}"),
+    }
 }
 
 /// Creates a bucket in `region`, optionally versioned.
