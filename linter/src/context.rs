@@ -13,7 +13,7 @@ use crate::path_map::PathMap;
 use crate::rules::RuleMeta;
 
 /// Managed resource or data source.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Mode {
     /// `resource "type" "name"`.
     Managed,

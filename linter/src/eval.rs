@@ -2,6 +2,7 @@
 //! locals, references to other resources, simple functions and conditionals. Anything it
 //! cannot know is [`Value::Unknown`], and rules never report on an unknown value alone.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 
 use hcl_edit::expr::{BinaryOperator, Expression, ObjectKey, TraversalOperator, UnaryOperator};
@@ -139,15 +140,16 @@ fn format_number(n: f64) -> String {
 }
 
 /// What names mean where an expression is evaluated.
-/// Variables or locals by name.
-pub type Names = HashMap<String, Value, rustc_hash::FxBuildHasher>;
+/// Variables or locals by name. A module's names are borrowed from its syntax trees, which
+/// outlive its instance; a tfvars file's are owned.
+pub type Names<'a> = HashMap<Cow<'a, str>, Value, rustc_hash::FxBuildHasher>;
 
 #[derive(Debug, Default)]
 pub struct Scope<'a> {
     /// `var.*`.
-    pub vars: Option<&'a Names>,
+    pub vars: Option<&'a Names<'a>>,
     /// `local.*`.
-    pub locals: Option<&'a Names>,
+    pub locals: Option<&'a Names<'a>>,
     /// The module's address prefix (`""` or `module.a.`), for references.
     pub prefix: &'a str,
     /// Extra names bound in this scope (e.g. a dynamic block's iterator): always unknown.
@@ -269,7 +271,7 @@ fn eval_traversal(
             _ => None,
         }
     };
-    let (base, rest) = match root {
+    match root {
         Expression::Variable(v) => {
             let name = v.value().as_str();
             if scope.unknown_roots.iter().any(|r| r == name) {
@@ -285,57 +287,64 @@ fn eval_traversal(
                     } else {
                         scope.locals
                     };
-                    let v = table.and_then(|t| t.get(key)).cloned();
-                    (v.unwrap_or(Value::Unknown), &ops[1..])
+                    // Walked by reference: `var.tags.Name` copies one string, not the map.
+                    match table.and_then(|t| t.get(key)) {
+                        Some(v) => traverse(v, &ops[1..], scope, depth),
+                        None => Value::Unknown,
+                    }
                 }
-                "count" | "each" | "self" | "path" | "terraform" | "module" => {
-                    return Value::Unknown
-                }
+                "count" | "each" | "self" | "path" | "terraform" | "module" => Value::Unknown,
                 "data" => {
                     let (Some(kind), Some(rname)) = (attr(0), attr(1)) else {
                         return Value::Unknown;
                     };
                     let address = format!("{}data.{kind}.{rname}", scope.prefix);
-                    return Value::Ref(reference(address, &ops[2..]));
+                    Value::Ref(reference(address, &ops[2..]))
                 }
                 kind if kind.contains('_') => {
                     let Some(rname) = attr(0) else {
                         return Value::Unknown;
                     };
                     let address = format!("{}{kind}.{rname}", scope.prefix);
-                    return Value::Ref(reference(address, &ops[1..]));
+                    Value::Ref(reference(address, &ops[1..]))
                 }
-                _ => return Value::Unknown,
+                _ => Value::Unknown,
             }
         }
-        other => (eval_depth(other, scope, depth + 1), ops),
-    };
-    let mut value = base;
-    for op in rest {
-        value = match (value, op.value()) {
-            (Value::Map(mut m), TraversalOperator::GetAttr(id)) => {
-                m.remove(id.value().as_str()).unwrap_or(Value::Unknown)
-            }
-            (Value::Map(mut m), TraversalOperator::Index(e)) => {
-                match eval_depth(e, scope, depth + 1) {
-                    Value::String(k) => m.remove(&k).unwrap_or(Value::Unknown),
-                    _ => Value::Unknown,
-                }
-            }
+        other => traverse(&eval_depth(other, scope, depth + 1), ops, scope, depth),
+    }
+}
+
+/// What `ops` reach from `value`; unknown where an operator does not apply.
+fn traverse(
+    value: &Value,
+    ops: &[hcl_edit::Decorated<TraversalOperator>],
+    scope: &Scope<'_>,
+    depth: usize,
+) -> Value {
+    let mut value = value;
+    for op in ops {
+        let next = match (value, op.value()) {
+            (Value::Map(m), TraversalOperator::GetAttr(id)) => m.get(id.value().as_str()),
+            (Value::Map(m), TraversalOperator::Index(e)) => match eval_depth(e, scope, depth + 1) {
+                Value::String(k) => m.get(&k),
+                _ => None,
+            },
             (Value::List(l), TraversalOperator::Index(e)) => {
                 match eval_depth(e, scope, depth + 1).as_f64() {
-                    Some(i) if i >= 0.0 && (i as usize) < l.len() => l[i as usize].clone(),
-                    _ => Value::Unknown,
+                    Some(i) if i >= 0.0 && (i as usize) < l.len() => l.get(i as usize),
+                    _ => None,
                 }
             }
-            (Value::List(l), TraversalOperator::LegacyIndex(i)) => l
-                .get(*i.value() as usize)
-                .cloned()
-                .unwrap_or(Value::Unknown),
-            _ => Value::Unknown,
+            (Value::List(l), TraversalOperator::LegacyIndex(i)) => l.get(*i.value() as usize),
+            _ => None,
         };
+        match next {
+            Some(v) => value = v,
+            None => return Value::Unknown,
+        }
     }
-    value
+    value.clone()
 }
 
 fn reference(address: String, ops: &[hcl_edit::Decorated<TraversalOperator>]) -> Reference {
@@ -515,7 +524,7 @@ mod tests {
         let attr = body.get_attribute("x").expect("x");
         let vars: Names = vars
             .iter()
-            .map(|(k, v)| (k.to_string(), v.clone()))
+            .map(|(k, v)| (Cow::Borrowed(*k), v.clone()))
             .collect();
         let locals = Names::default();
         eval(

@@ -1,6 +1,7 @@
 //! From parsed files to resources: module instances (root and local modules, with their
 //! arguments), variables (defaults, tfvars), locals, provider aliases and regions.
 
+use std::borrow::Cow;
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::fs;
@@ -11,7 +12,7 @@ use std::sync::Arc;
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use hcl_edit::expr::{Expression, ObjectKey, TraversalOperator};
-use hcl_edit::structure::{Block, Body};
+use hcl_edit::structure::{Attribute, Block, Body, Structure};
 use hcl_edit::Span;
 
 use crate::context::{Attr, IgnoreChanges, Mode, Node, Resource};
@@ -328,7 +329,7 @@ impl<'s> Loader<'s> {
         &mut self,
         dir: &Path,
         prefix: &str,
-        inputs: Inputs,
+        mut inputs: Inputs<'_>,
         inherited: &HashMap<String, Option<String>>,
         depth: usize,
     ) {
@@ -338,29 +339,40 @@ impl<'s> Loader<'s> {
         let files = self.module_files(dir);
         // Variables.
         let mut vars = Names::default();
+        // Sized up front: a module repository's root declares some fifty variables.
+        vars.reserve(
+            files
+                .iter()
+                .map(|f| blocks_named(&f.body, "variable").count())
+                .sum(),
+        );
         for file in &files {
-            for block in file.body.get_blocks("variable") {
-                let Some(name) = block.labels.first().map(|l| l.as_str().to_string()) else {
+            for block in blocks_named(&file.body, "variable") {
+                let Some(name) = block.labels.first().map(|l| l.as_str()) else {
                     continue;
                 };
-                let given = match &inputs {
-                    Inputs::Root(m) | Inputs::Call(m) => m.get(&name).cloned(),
+                // Declared twice (Terraform refuses it): the first declaration counts, as
+                // for resources. The given value moves into the first.
+                if vars.contains_key(name) {
+                    continue;
+                }
+                let given = match &mut inputs {
+                    Inputs::Root(m) | Inputs::Call(m) => m.remove(name),
                 };
                 let value = given.unwrap_or_else(|| match block.body.get_attribute("default") {
                     Some(d) => eval(&d.value, &Scope::default()),
                     None => Value::Unknown,
                 });
-                vars.insert(name, value);
+                vars.insert(Cow::Borrowed(name), value);
             }
         }
         // Locals, in passes so that locals may use each other in any order.
         let mut uses_locals = false;
-        let local_exprs: Vec<(String, &Expression)> = files
+        let local_exprs: Vec<(&str, &Expression)> = files
             .iter()
             .flat_map(|f| {
-                f.body
-                    .get_blocks("locals")
-                    .flat_map(|b| b.body.attributes())
+                blocks_named(&f.body, "locals")
+                    .flat_map(|b| attributes(&b.body))
                     .map(move |a| (f, a))
             })
             .map(|(f, a)| {
@@ -371,12 +383,12 @@ impl<'s> Loader<'s> {
                         .span()
                         .and_then(|s| f.text.get(s))
                         .is_none_or(|t| memchr::memmem::find(t.as_bytes(), b"local").is_some());
-                (a.key.value().as_str().to_string(), &a.value)
+                (a.key.value().as_str(), &a.value)
             })
             .collect();
         let mut locals: Names = local_exprs
             .iter()
-            .map(|(k, _)| (k.clone(), Value::Unknown))
+            .map(|(k, _)| (Cow::Borrowed(*k), Value::Unknown))
             .collect();
         let passes = if uses_locals { 8 } else { 1 };
         for _ in 0..passes {
@@ -391,8 +403,8 @@ impl<'s> Loader<'s> {
                         unknown_roots: &[],
                     },
                 );
-                if locals.get(k) != Some(&v) {
-                    locals.insert(k.clone(), v);
+                if locals.get(*k) != Some(&v) {
+                    locals.insert(Cow::Borrowed(*k), v);
                     changed = true;
                 }
             }
@@ -409,7 +421,7 @@ impl<'s> Loader<'s> {
         // Providers: inherited, then this module's own blocks.
         let mut providers = inherited.clone();
         for file in &files {
-            for block in file.body.get_blocks("provider") {
+            for block in blocks_named(&file.body, "provider") {
                 let Some(name) = block.labels.first().map(|l| l.as_str()) else {
                     continue;
                 };
@@ -432,9 +444,11 @@ impl<'s> Loader<'s> {
         // Resources and data sources. Terraform refuses a second declaration of an address;
         // it is an error here too, and only the first is linted (so that one finding per
         // address means one block, and `--fix` fixes it in one pass).
-        let mut declared: rustc_hash::FxHashMap<String, (PathBuf, u32)> = Default::default();
+        // By (mode, type, name): the prefix is this instance's, the same for all.
+        let mut declared: rustc_hash::FxHashMap<(Mode, &str, &str), (&Path, u32)> =
+            Default::default();
         for file in &files {
-            for block in file.body.blocks() {
+            for block in blocks(&file.body) {
                 let mode = match block.ident.value().as_str() {
                     "resource" => Mode::Managed,
                     "data" => Mode::Data,
@@ -446,7 +460,7 @@ impl<'s> Loader<'s> {
                 let (kind, name) = (kind.as_str(), name.as_str());
                 let span = block.span().unwrap_or(0..0);
                 let at = file.location(span.start, span.end);
-                match declared.entry(address(prefix, mode, kind, name)) {
+                match declared.entry((mode, kind, name)) {
                     std::collections::hash_map::Entry::Occupied(first) => {
                         let (first_file, first_line) = first.get();
                         let what = if mode == Mode::Data {
@@ -467,7 +481,7 @@ impl<'s> Loader<'s> {
                         continue;
                     }
                     std::collections::hash_map::Entry::Vacant(slot) => {
-                        slot.insert((file.path.clone(), at.line));
+                        slot.insert((&file.path, at.line));
                     }
                 }
                 if has_no_instances(&block.body, &scope) {
@@ -480,7 +494,7 @@ impl<'s> Loader<'s> {
         // Local module calls.
         let mut calls = Vec::new();
         for file in &files {
-            for block in file.body.get_blocks("module") {
+            for block in blocks_named(&file.body, "module") {
                 let Some(name) = block.labels.first().map(|l| l.as_str().to_string()) else {
                     continue;
                 };
@@ -494,7 +508,7 @@ impl<'s> Loader<'s> {
                     continue;
                 }
                 let mut args = Names::default();
-                for attr in block.body.attributes() {
+                for attr in attributes(&block.body) {
                     let key = attr.key.value().as_str();
                     if matches!(
                         key,
@@ -502,7 +516,7 @@ impl<'s> Loader<'s> {
                     ) {
                         continue;
                     }
-                    args.insert(key.to_string(), eval(&attr.value, &scope));
+                    args.insert(Cow::Borrowed(key), eval(&attr.value, &scope));
                 }
                 // Unaliased providers pass down implicitly; `providers = {}` maps explicitly.
                 let mut child_providers: HashMap<String, Option<String>> = providers
@@ -577,9 +591,7 @@ impl<'s> Loader<'s> {
             Some(_) if kind.starts_with("aws_") => None,
             _ => providers.get(&provider_key).cloned().flatten(),
         };
-        let ignore_changes = block
-            .body
-            .get_blocks("lifecycle")
+        let ignore_changes = blocks_named(&block.body, "lifecycle")
             .next()
             .and_then(|l| l.body.get_attribute("ignore_changes"))
             .map_or(IgnoreChanges::None, |a| ignore_changes(&a.value));
@@ -624,9 +636,9 @@ fn address(prefix: &str, mode: Mode, kind: &str, name: &str) -> String {
     format!("{prefix}{data}{kind}.{name}")
 }
 
-enum Inputs {
-    Root(Names),
-    Call(Names),
+enum Inputs<'a> {
+    Root(Names<'a>),
+    Call(Names<'a>),
 }
 
 fn node(
@@ -645,8 +657,8 @@ fn node(
     }
     // Sized up front: a database has some fifty attributes, and growing the vector copies
     // them four times.
-    n.attrs.reserve_exact(body.attributes().count());
-    for attr in body.attributes() {
+    n.attrs.reserve_exact(attributes(body).count());
+    for attr in attributes(body) {
         let aspan = attr.span().unwrap_or(span.clone());
         let vspan = attr.value.span().unwrap_or(aspan.clone());
         n.attrs.push((
@@ -658,7 +670,7 @@ fn node(
             },
         ));
     }
-    for block in body.blocks() {
+    for block in blocks(body) {
         let bspan = block.span().unwrap_or(span.clone());
         let ident = block.ident.value().as_str();
         if ident == "dynamic" {
@@ -680,7 +692,7 @@ fn node(
                 prefix: scope.prefix,
                 unknown_roots: &roots,
             };
-            let content = block.body.get_blocks("content").next();
+            let content = blocks_named(&block.body, "content").next();
             let mut child = match content {
                 Some(c) => node(file, &c.body, bspan.clone(), &inner, depth + 1),
                 None => Node {
@@ -837,12 +849,12 @@ fn normalize(path: &Path) -> PathBuf {
 }
 
 /// Reads a `.tfvars` (HCL) or `.tfvars.json` file.
-pub fn read_tfvars(path: &Path) -> Result<Names, FileError> {
+pub fn read_tfvars(path: &Path) -> Result<Names<'static>, FileError> {
     parse_tfvars(path, &source::read_limited(path)?)
 }
 
 /// Parses the text of a `.tfvars` (HCL) or `.tfvars.json` file named `path`.
-pub fn parse_tfvars(path: &Path, bytes: &[u8]) -> Result<Names, FileError> {
+pub fn parse_tfvars(path: &Path, bytes: &[u8]) -> Result<Names<'static>, FileError> {
     let err = |line: Option<u32>, column: Option<u32>, message: String| FileError {
         file: path.to_path_buf(),
         line,
@@ -862,16 +874,14 @@ pub fn parse_tfvars(path: &Path, bytes: &[u8]) -> Result<Names, FileError> {
             .ok_or_else(|| err(None, None, "a .tfvars.json file holds one object".into()))?;
         return Ok(obj
             .iter()
-            .map(|(k, v)| (k.clone(), Value::from_json(v)))
+            .map(|(k, v)| (Cow::Owned(k.clone()), Value::from_json(v)))
             .collect());
     }
     let file = source::parse_bytes(path, bytes)?;
-    Ok(file
-        .body
-        .attributes()
+    Ok(attributes(&file.body)
         .map(|a| {
             (
-                a.key.value().as_str().to_string(),
+                Cow::Owned(a.key.value().as_str().to_string()),
                 eval(&a.value, &Scope::default()),
             )
         })
@@ -886,6 +896,24 @@ pub fn file_start() -> Location {
         start: 0,
         end: 0,
     }
+}
+
+// hcl-edit's body iterators are boxed (`Box<dyn Iterator>`): an allocation per call, and a
+// lint asks bodies for their blocks and attributes hundreds of thousands of times.
+fn structures(body: &Body) -> impl Iterator<Item = &Structure> {
+    (0..body.len()).filter_map(|i| body.get(i))
+}
+
+fn attributes(body: &Body) -> impl Iterator<Item = &Attribute> {
+    structures(body).filter_map(Structure::as_attribute)
+}
+
+fn blocks(body: &Body) -> impl Iterator<Item = &Block> {
+    structures(body).filter_map(Structure::as_block)
+}
+
+fn blocks_named<'a>(body: &'a Body, ident: &'a str) -> impl Iterator<Item = &'a Block> {
+    blocks(body).filter(move |b| b.has_ident(ident))
 }
 
 #[cfg(test)]

@@ -429,6 +429,31 @@ fn a_second_declaration_of_an_address_is_an_error_and_not_linted() {
 }
 
 #[test]
+fn a_variable_declared_twice_takes_the_first_declaration_and_the_given_value() {
+    // Terraform refuses the second declaration; the lint goes on with the first, and a
+    // value the caller gives reaches it whichever declaration is read last.
+    let db = "variable \"protect\" {\n  default = false\n}\n\n\
+              resource \"aws_db_instance\" \"this\" {\n  deletion_protection = var.protect\n}\n";
+    let again = "variable \"protect\" {\n  default = true\n}\n";
+    let report = lint_text(&[
+        (
+            "/p/main.tf",
+            "module \"given\" {\n  source  = \"./db\"\n  protect = true\n}\n\n\
+             module \"defaults\" {\n  source = \"./db\"\n}\n",
+        ),
+        ("/p/db/a.tf", db),
+        ("/p/db/b.tf", again),
+    ]);
+    let dr003: Vec<_> = report
+        .findings
+        .iter()
+        .filter(|f| f.rule == "DR003")
+        .map(|f| f.resource.as_str())
+        .collect();
+    assert_eq!(dr003, ["module.defaults.aws_db_instance.this"]);
+}
+
+#[test]
 fn a_block_terraform_creates_no_instance_of_is_not_linted() {
     // The module pattern `count = var.create ? 1 : 0`: a call with `create = false`, a
     // `count = 0` and an empty `for_each` make nothing; an unknown count still is linted.
