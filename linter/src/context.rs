@@ -319,10 +319,13 @@ pub fn arn_resource_name(s: &str) -> Option<&str> {
 /// True when a bucket is a backup bucket by its name or tags: backup, dump, snapshot,
 /// wal or archive.
 pub fn looks_like_backup(text: &str) -> bool {
-    let t = text.to_ascii_lowercase();
     ["backup", "dump", "snapshot", "wal", "archive"]
         .iter()
-        .any(|w| t.contains(w))
+        .any(|w| {
+            text.as_bytes()
+                .windows(w.len())
+                .any(|t| t.eq_ignore_ascii_case(w.as_bytes()))
+        })
 }
 
 #[cfg(test)]

@@ -829,22 +829,31 @@ impl RealPaths {
 
 /// `a/./b/../c` → `a/c`, keeping the path relative so findings stay openable.
 fn normalize(path: &Path) -> PathBuf {
-    let mut out: Vec<std::path::Component> = Vec::new();
+    use std::path::Component;
+    let mut out = PathBuf::with_capacity(path.as_os_str().len());
+    // Names pushed since the last `..` or the root: what a `..` may take back.
+    let mut names = 0;
     for c in path.components() {
         match c {
-            std::path::Component::CurDir => {}
-            std::path::Component::ParentDir
-                if matches!(out.last(), Some(std::path::Component::Normal(_))) =>
-            {
+            Component::CurDir => {}
+            Component::ParentDir if names > 0 => {
                 out.pop();
+                names -= 1;
             }
-            other => out.push(other),
+            Component::Normal(_) => {
+                out.push(c);
+                names += 1;
+            }
+            other => {
+                out.push(other);
+                names = 0;
+            }
         }
     }
-    if out.is_empty() {
+    if out.as_os_str().is_empty() {
         PathBuf::from(".")
     } else {
-        out.iter().collect()
+        out
     }
 }
 
@@ -919,6 +928,25 @@ fn blocks_named<'a>(body: &'a Body, ident: &'a str) -> impl Iterator<Item = &'a 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn normalize_takes_back_names_and_keeps_what_it_cannot() {
+        for (path, want) in [
+            ("a/./b/../c", "a/c"),
+            ("./modules/db", "modules/db"),
+            ("../a/../b", "../b"),
+            ("a/b/../../..", ".."),
+            ("a/../../b", "../b"),
+            ("/a/../b", "/b"),
+            ("/..", "/.."),
+            ("./", "."),
+            ("a/..", "."),
+            ("a//b/", "a/b"),
+        ] {
+            assert_eq!(normalize(Path::new(path)), Path::new(want), "{path}");
+            assert_eq!(normalize(Path::new(path)).as_os_str(), want, "{path}");
+        }
+    }
 
     /// Through a symlinked directory, a symlink to a file's directory, `..` and a missing
     /// directory: what `realpath` gives, whichever of them was asked for first.
