@@ -630,8 +630,7 @@ fn postprocess(mut report: Report, settings: &Settings) -> LintResult {
     let texts = std::mem::take(&mut report.texts);
     let mut openable_once = |file: &Path| {
         let o = opened
-            .entry(file.to_path_buf())
-            .or_insert_with(|| {
+            .get_or_insert_with(file, || {
                 // A file the engine read under this name opens under it: no `stat`.
                 if texts.contains_key(file) {
                     clean_dots(file)
@@ -640,9 +639,7 @@ fn postprocess(mut report: Report, settings: &Settings) -> LintResult {
                 }
             })
             .clone();
-        engine_name
-            .entry(o.clone())
-            .or_insert_with(|| file.to_path_buf());
+        engine_name.get_or_insert_with(&o, || file.to_path_buf());
         o
     };
     for f in &mut report.findings {

@@ -148,7 +148,7 @@ fn lint_world(
         world.real,
     ));
     let mut files = PathSet::default();
-    let mut findings = Vec::new();
+    let mut findings = Vec::with_capacity(outcomes.iter().map(|o| o.findings.len()).sum());
     for o in outcomes {
         findings.extend(o.findings);
         errors.extend(o.errors);
@@ -251,6 +251,23 @@ fn lint_roots(
     outcomes.into_iter().map(|(_, o)| o).collect()
 }
 
+/// Reorders `items` in place so that `items[k]` becomes the old `items[order[k]]`;
+/// `order` is a permutation. Each cycle of it is followed once, by swaps.
+fn permute<T>(items: &mut [T], mut order: Vec<usize>) {
+    for start in 0..items.len() {
+        let mut at = start;
+        while order[at] != at {
+            let from = order[at];
+            order[at] = at;
+            if from == start {
+                break;
+            }
+            items.swap(at, from);
+            at = from;
+        }
+    }
+}
+
 /// Lints `terraform show -json` output: the same rules on Terraform's resolved values.
 pub fn lint_plan(path: &Path, options: &LintOptions) -> Report {
     plan_report(path, plan::load(path, options), options)
@@ -301,16 +318,17 @@ pub fn run_rules(ctx: &Context, options: &LintOptions) -> Vec<Finding> {
     findings
 }
 
-fn finish(findings: Vec<Finding>, mut errors: Vec<FileError>, files: usize) -> Report {
+fn finish(mut findings: Vec<Finding>, mut errors: Vec<FileError>, files: usize) -> Report {
     // By file first, in `Path`'s order: one key per finding, compared as bytes (the
-    // component-by-component comparison was most of this sort).
-    let mut keyed: Vec<(Vec<u8>, Finding)> = findings
-        .into_iter()
-        .map(|f| (sort_key(&f.file), f))
-        .collect();
-    keyed.sort_by(|(ka, a), (kb, b)| {
+    // component-by-component comparison was most of this sort). The findings are then
+    // moved into that order where they are: a copy of them all would be a copy of some
+    // hundreds of kilobytes into fresh pages.
+    let keys: Vec<Vec<u8>> = findings.iter().map(|f| sort_key(&f.file)).collect();
+    let mut order: Vec<usize> = (0..findings.len()).collect();
+    order.sort_by(|&i, &j| {
+        let (a, b) = (&findings[i], &findings[j]);
         (
-            ka,
+            &keys[i],
             a.location.line,
             a.location.column,
             a.rule,
@@ -318,7 +336,7 @@ fn finish(findings: Vec<Finding>, mut errors: Vec<FileError>, files: usize) -> R
             &a.message,
         )
             .cmp(&(
-                kb,
+                &keys[j],
                 b.location.line,
                 b.location.column,
                 b.rule,
@@ -326,7 +344,7 @@ fn finish(findings: Vec<Finding>, mut errors: Vec<FileError>, files: usize) -> R
                 &b.message,
             ))
     });
-    let mut findings: Vec<Finding> = keyed.into_iter().map(|(_, f)| f).collect();
+    permute(&mut findings, order);
     // Two root modules calling one module under the same name (examples/a and examples/b
     // both with `module "db" { source = "../../" }`) find the same thing at the same
     // address and line: report it once, and fix it once.
@@ -341,5 +359,38 @@ fn finish(findings: Vec<Finding>, mut errors: Vec<FileError>, files: usize) -> R
         errors,
         files,
         ..Report::default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::permute;
+
+    /// Every permutation of up to six items, against gathering them into a new vector.
+    #[test]
+    fn permute_puts_each_item_where_the_order_says() {
+        fn all(n: usize) -> Vec<Vec<usize>> {
+            if n == 0 {
+                return vec![Vec::new()];
+            }
+            let mut out = Vec::new();
+            for p in all(n - 1) {
+                for at in 0..=p.len() {
+                    let mut q = p.clone();
+                    q.insert(at, n - 1);
+                    out.push(q);
+                }
+            }
+            out
+        }
+        for n in 0..=6 {
+            for order in all(n) {
+                let items: Vec<String> = (0..n).map(|i| format!("item {i}")).collect();
+                let want: Vec<String> = order.iter().map(|&i| items[i].clone()).collect();
+                let mut got = items;
+                permute(&mut got, order.clone());
+                assert_eq!(got, want, "{order:?}");
+            }
+        }
     }
 }

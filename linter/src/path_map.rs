@@ -63,6 +63,16 @@ impl<V> PathMap<V> {
         self.map.entry(owned_key(path))
     }
 
+    /// The value at `path`, made by `make` when there is none. Unlike [`PathMap::entry`],
+    /// copies `path` only then.
+    pub fn get_or_insert_with(&mut self, path: &Path, make: impl FnOnce() -> V) -> &mut V {
+        let k = key(path);
+        if !self.map.contains_key(&*k) {
+            self.map.insert(k.clone().into_owned(), make());
+        }
+        self.map.get_mut(&*k).expect("inserted above")
+    }
+
     pub fn iter(&self) -> impl Iterator<Item = (&Path, &V)> {
         self.map.iter().map(|(k, v)| (Path::new(k), v))
     }

@@ -256,34 +256,44 @@ impl FileSuppressions {
 
 /// Applies the suppressions in `sources` to `findings`. `dr000` is DR000's effective
 /// severity, or `None` when configuration turned DR000 off.
-pub fn apply(findings: Vec<Finding>, sources: &Sources, dr000: Option<Severity>) -> Outcome {
+pub fn apply(mut findings: Vec<Finding>, sources: &Sources, dr000: Option<Severity>) -> Outcome {
     let mut files: crate::path_map::PathMap<Option<FileSuppressions>> = Default::default();
-    let mut outcome = Outcome::default();
     // For DR000: which finding first used each suppression (for its resource address).
     let mut first_use: BTreeMap<(PathBuf, usize), String> = BTreeMap::new();
-    for finding in findings {
-        let entry = files.entry(finding.file.clone()).or_insert_with(|| {
+    // The reason of each finding's suppression, when one covers it.
+    let mut covered: Vec<Option<Option<String>>> = Vec::with_capacity(findings.len());
+    for finding in &findings {
+        let entry = files.get_or_insert_with(&finding.file, || {
             sources
                 .get(&finding.file)
                 .filter(|text| text.contains("drlint:ignore"))
                 .map(FileSuppressions::new)
         });
-        let hit = entry
-            .as_mut()
-            .and_then(|s| s.find(&finding).map(|i| (i, s)));
-        match hit {
-            Some((i, s)) => {
-                first_use
-                    .entry((finding.file.clone(), i))
-                    .or_insert_with(|| finding.resource.clone());
-                outcome.suppressed.push(Suppressed {
-                    reason: s.all[i].reason.clone(),
-                    finding,
-                });
-            }
-            None => outcome.kept.push(finding),
-        }
+        let hit = entry.as_mut().and_then(|s| s.find(finding).map(|i| (i, s)));
+        covered.push(hit.map(|(i, s)| {
+            first_use
+                .entry((finding.file.clone(), i))
+                .or_insert_with(|| finding.resource.clone());
+            s.all[i].reason.clone()
+        }));
     }
+    // The kept findings stay where they are, in order; the few suppressed are copied out.
+    let mut suppressed = Vec::new();
+    let mut covered = covered.into_iter();
+    findings.retain(|finding| match covered.next() {
+        Some(Some(reason)) => {
+            suppressed.push(Suppressed {
+                reason,
+                finding: finding.clone(),
+            });
+            false
+        }
+        _ => true,
+    });
+    let mut outcome = Outcome {
+        kept: findings,
+        suppressed,
+    };
     if let Some(severity) = dr000 {
         for ((file, index), resource) in first_use {
             let Some(Some(s)) = files.get(&file) else {
