@@ -444,6 +444,8 @@ impl<'s> Loader<'s> {
         // Resources and data sources. Terraform refuses a second declaration of an address;
         // it is an error here too, and only the first is linted (so that one finding per
         // address means one block, and `--fix` fixes it in one pass).
+        // One module prefix for all of this instance's resources.
+        let module: Arc<str> = Arc::from(prefix);
         // By (mode, type, name): the prefix is this instance's, the same for all.
         let mut declared: rustc_hash::FxHashMap<(Mode, &str, &str), (&Path, u32)> =
             Default::default();
@@ -487,7 +489,7 @@ impl<'s> Loader<'s> {
                 if has_no_instances(&block.body, &scope) {
                     continue;
                 }
-                let res = self.resource(file, block, mode, kind, name, prefix, &scope, &providers);
+                let res = self.resource(file, block, mode, kind, name, &module, &scope, &providers);
                 self.resources.push(res);
             }
         }
@@ -565,7 +567,7 @@ impl<'s> Loader<'s> {
         mode: Mode,
         kind: &str,
         name: &str,
-        prefix: &str,
+        module: &Arc<str>,
         scope: &Scope<'_>,
         providers: &HashMap<String, Option<String>>,
     ) -> Resource {
@@ -583,13 +585,16 @@ impl<'s> Loader<'s> {
             .body
             .get_attribute("provider")
             .and_then(|a| provider_ref(&a.value))
-            .unwrap_or_else(|| kind.split('_').next().unwrap_or(kind).to_string());
+            .map_or_else(
+                || Cow::Borrowed(kind.split('_').next().unwrap_or(kind)),
+                Cow::Owned,
+            );
         // The AWS provider 6 takes `region` per resource.
         let region_attr = block.body.get_attribute("region");
         let region = match region_attr.map(|a| eval(&a.value, scope)).as_ref() {
             Some(Value::String(r)) if kind.starts_with("aws_") => Some(r.clone()),
             Some(_) if kind.starts_with("aws_") => None,
-            _ => providers.get(&provider_key).cloned().flatten(),
+            _ => providers.get(&*provider_key).cloned().flatten(),
         };
         let ignore_changes = blocks_named(&block.body, "lifecycle")
             .next()
@@ -601,8 +606,8 @@ impl<'s> Loader<'s> {
             mode,
             kind: kind.to_string(),
             name: name.to_string(),
-            address: address(prefix, mode, kind, name),
-            module: prefix.to_string(),
+            address: address(module, mode, kind, name),
+            module: module.clone(),
             file: file.path.clone(),
             header,
             body,

@@ -193,6 +193,33 @@ fn owned_key(path: PathBuf) -> OsString {
 /// each component is a tag (the root, `.`, `..`, a name, in `Component`'s order) and a
 /// name's bytes, ended by a 0, which no name contains. Comparing two keys is a `memcmp`.
 pub fn sort_key(path: &Path) -> Vec<u8> {
+    // A canonical path's components are its bytes between separators: no walk needed.
+    if cfg!(unix) && is_canonical(path) {
+        let mut rest = path.as_os_str().as_encoded_bytes();
+        let mut key = Vec::with_capacity(rest.len() + 8);
+        if let Some(after_root) = rest.strip_prefix(b"/") {
+            key.extend_from_slice(&[2, 0]);
+            rest = after_root;
+        }
+        if !rest.is_empty() {
+            for name in rest.split(|&b| b == b'/') {
+                match name {
+                    b"." => key.push(3),
+                    b".." => key.push(4),
+                    name => {
+                        key.push(5);
+                        key.extend_from_slice(name);
+                    }
+                }
+                key.push(0);
+            }
+        }
+        return key;
+    }
+    sort_key_of_components(path)
+}
+
+fn sort_key_of_components(path: &Path) -> Vec<u8> {
     let mut key = Vec::with_capacity(path.as_os_str().len() + 8);
     for c in path.components() {
         match c {
@@ -302,6 +329,7 @@ mod tests {
         for x in &paths {
             let a = Path::new(x);
             let ka = sort_key(a);
+            assert_eq!(ka, sort_key_of_components(a), "{x:?}");
             for y in &paths {
                 let b = Path::new(y);
                 assert_eq!(ka.cmp(&sort_key(b)), a.cmp(b), "{x:?} against {y:?}");

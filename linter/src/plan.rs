@@ -193,7 +193,7 @@ fn collect_values(
             name: name.to_string(),
             expanded: r.get("index").is_some(),
             address,
-            module: module_prefix,
+            module: module_prefix.into(),
             file: file.to_path_buf(),
             header: file_start(),
             body,
