@@ -648,12 +648,7 @@ fn postprocess(mut report: Report, settings: &Settings) -> LintResult {
     for e in &mut report.errors {
         e.file = openable_once(&e.file);
     }
-    let read = |file: &Path| {
-        engine_name
-            .get(file)
-            .and_then(|name| texts.get(name))
-            .map(|b| &b[..])
-    };
+    let read = |file: &Path| engine_name.get(file).and_then(|name| texts.get(name));
     // Named files (the pre-commit use) are linted with their module for context, but
     // only findings in the named files and directories are reported.
     if opts.paths.iter().any(|p| p.is_file()) {

@@ -136,5 +136,5 @@ pub struct Report {
     /// The bytes of the files read from disk, by the path findings name them with: what
     /// the CLI shows snippets from and reads suppressions in, so that no file is read
     /// twice: the `.tf` files of the modules linted. Empty for plans.
-    pub texts: crate::path_map::PathMap<std::sync::Arc<[u8]>>,
+    pub texts: crate::path_map::PathMap<crate::source::FileText>,
 }

@@ -2,7 +2,6 @@
 
 use std::cell::RefCell;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 // An Fx set (see Cargo.toml) for the addresses a rule reports; paths are in PathMap/PathSet.
 use rustc_hash::FxHashSet as HashSet;
@@ -41,16 +40,15 @@ pub fn lint(options: &LintOptions) -> Report {
     report
 }
 
-/// The `.tf` files read, for [`Report::texts`].
-fn tf_texts(texts: load::Texts) -> PathMap<Arc<[u8]>> {
-    let mut out = PathMap::with_capacity(texts.len());
-    out.extend(
-        texts
-            .into_iter()
-            .filter(|(path, _)| path.extension().is_some_and(|e| e == "tf"))
-            .filter_map(|(path, text)| Some((path, text.ok()?.into_bytes()))),
-    );
-    out
+/// The `.tf` files read, for [`Report::texts`]: the same entries, without rehashing.
+fn tf_texts(texts: load::Texts) -> PathMap<source::FileText> {
+    texts.filter_map(|path, text| {
+        if path.extension().is_some_and(|e| e == "tf") {
+            text.ok()
+        } else {
+            None
+        }
+    })
 }
 
 /// Lints files held in memory, by path and content, as [`lint`] lints files on disk: each

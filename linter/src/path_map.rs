@@ -73,6 +73,17 @@ impl<V> PathMap<V> {
         self.map.get_mut(&*k).expect("inserted above")
     }
 
+    /// The entries `f` keeps, with the values it gives; keys are not made again.
+    pub fn filter_map<W>(self, mut f: impl FnMut(&Path, V) -> Option<W>) -> PathMap<W> {
+        let mut out = PathMap::with_capacity(self.map.len());
+        out.map.extend(
+            self.map
+                .into_iter()
+                .filter_map(|(k, v)| f(Path::new(&k), v).map(|w| (k, w))),
+        );
+        out
+    }
+
     pub fn iter(&self) -> impl Iterator<Item = (&Path, &V)> {
         self.map.iter().map(|(k, v)| (Path::new(k), v))
     }

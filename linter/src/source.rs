@@ -531,7 +531,7 @@ pub fn scan_module_calls(text: &str) -> Vec<String> {
 
 /// A file's bytes as read: as text when they are UTF-8 (nearly always), so that the
 /// parsed file shares them instead of copying them again.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum FileText {
     Utf8(Arc<str>),
     Bytes(Arc<[u8]>),
@@ -548,13 +548,6 @@ impl FileText {
     pub fn bytes(&self) -> &[u8] {
         match self {
             FileText::Utf8(t) => t.as_bytes(),
-            FileText::Bytes(b) => b,
-        }
-    }
-
-    pub fn into_bytes(self) -> Arc<[u8]> {
-        match self {
-            FileText::Utf8(t) => Arc::from(t),
             FileText::Bytes(b) => b,
         }
     }

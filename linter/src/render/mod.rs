@@ -13,8 +13,10 @@ pub mod text;
 
 use std::io::{self, Write};
 use std::path::{Component, Path};
+use std::sync::Arc;
 
 use crate::finding::{Report, Severity};
+use crate::source::FileText;
 use crate::suppress::{self, Suppressed};
 
 /// Output formats of `--format`.
@@ -122,7 +124,7 @@ pub fn find_rule<'r>(rules: &'r [RuleInfo], code_or_name: &str) -> Option<&'r Ru
 #[derive(Debug, Default, Clone)]
 pub struct Sources {
     /// Looked up once or twice per finding.
-    files: crate::path_map::PathMap<Option<String>>,
+    files: crate::path_map::PathMap<Option<Arc<str>>>,
 }
 
 impl Sources {
@@ -146,19 +148,20 @@ impl Sources {
         let text = std::fs::metadata(file)
             .ok()
             .filter(|m| m.is_file() && m.len() <= Self::MAX_BYTES)
-            .and_then(|_| std::fs::read_to_string(file).ok());
+            .and_then(|_| std::fs::read_to_string(file).ok())
+            .map(Arc::from);
         self.files.insert(file.to_path_buf(), text);
     }
 
-    /// Takes `bytes` as the file's text when given (what the engine read), else reads it.
-    pub fn insert_read(&mut self, file: &Path, bytes: Option<&[u8]>) {
+    /// Takes `text` as the file's text when given (what the engine read, shared, not
+    /// copied), else reads it.
+    pub fn insert_read(&mut self, file: &Path, text: Option<&FileText>) {
         if self.files.contains_key(file) {
             return;
         }
-        match bytes {
-            Some(b) if b.len() as u64 <= Self::MAX_BYTES => {
-                let text = std::str::from_utf8(b).ok().map(str::to_string);
-                self.files.insert(file.to_path_buf(), text);
+        match text {
+            Some(FileText::Utf8(t)) if t.len() as u64 <= Self::MAX_BYTES => {
+                self.files.insert(file.to_path_buf(), Some(t.clone()));
             }
             Some(_) => {
                 self.files.insert(file.to_path_buf(), None);
@@ -169,7 +172,7 @@ impl Sources {
 
     /// Adds text for a file without reading it (tests, and text already in memory).
     pub fn insert_text(&mut self, file: &Path, text: String) {
-        self.files.insert(file.to_path_buf(), Some(text));
+        self.files.insert(file.to_path_buf(), Some(Arc::from(text)));
     }
 
     /// The file's text, when it could be read.
