@@ -133,8 +133,8 @@ pub struct Report {
     pub errors: Vec<FileError>,
     /// How many `.tf` files were read.
     pub files: usize,
-    /// The bytes of the files read from disk, by the path findings name them with: what
-    /// the CLI shows snippets from and reads suppressions in, so that no file is read
-    /// twice: the `.tf` files of the modules linted. Empty for plans.
+    /// The texts of the files read from disk (shared, not copied), by the path findings
+    /// name them with: what the CLI shows snippets from and reads suppressions in, so that
+    /// no file is read twice: the `.tf` files of the modules linted. Empty for plans.
     pub texts: crate::path_map::PathMap<crate::source::FileText>,
 }

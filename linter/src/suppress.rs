@@ -260,35 +260,38 @@ pub fn apply(mut findings: Vec<Finding>, sources: &Sources, dr000: Option<Severi
     let mut files: crate::path_map::PathMap<Option<FileSuppressions>> = Default::default();
     // For DR000: which finding first used each suppression (for its resource address).
     let mut first_use: BTreeMap<(PathBuf, usize), String> = BTreeMap::new();
-    // The reason of each finding's suppression, when one covers it.
-    let mut covered: Vec<Option<Option<String>>> = Vec::with_capacity(findings.len());
-    for finding in &findings {
+    // Each suppressed finding's index, with the suppression's reason.
+    let mut hits: Vec<(usize, Option<String>)> = Vec::new();
+    for (index, finding) in findings.iter().enumerate() {
         let entry = files.get_or_insert_with(&finding.file, || {
             sources
                 .get(&finding.file)
                 .filter(|text| text.contains("drlint:ignore"))
                 .map(FileSuppressions::new)
         });
-        let hit = entry.as_mut().and_then(|s| s.find(finding).map(|i| (i, s)));
-        covered.push(hit.map(|(i, s)| {
-            first_use
-                .entry((finding.file.clone(), i))
-                .or_insert_with(|| finding.resource.clone());
-            s.all[i].reason.clone()
-        }));
+        let Some((i, s)) = entry.as_mut().and_then(|s| s.find(finding).map(|i| (i, s))) else {
+            continue;
+        };
+        first_use
+            .entry((finding.file.clone(), i))
+            .or_insert_with(|| finding.resource.clone());
+        hits.push((index, s.all[i].reason.clone()));
     }
     // The kept findings stay where they are, in order; the few suppressed are copied out.
-    let mut suppressed = Vec::new();
-    let mut covered = covered.into_iter();
-    findings.retain(|finding| match covered.next() {
-        Some(Some(reason)) => {
-            suppressed.push(Suppressed {
-                reason,
-                finding: finding.clone(),
-            });
-            false
-        }
-        _ => true,
+    let mut suppressed = Vec::with_capacity(hits.len());
+    let mut hits = hits.into_iter().peekable();
+    let mut index = 0;
+    findings.retain(|finding| {
+        let here = index;
+        index += 1;
+        let Some((_, reason)) = hits.next_if(|(i, _)| *i == here) else {
+            return true;
+        };
+        suppressed.push(Suppressed {
+            reason,
+            finding: finding.clone(),
+        });
+        false
     });
     let mut outcome = Outcome {
         kept: findings,
