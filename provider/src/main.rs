@@ -27,9 +27,30 @@ fn init_logging() {
         .try_init();
 }
 
+/// The release version, from `[workspace.package]` in the workspace's Cargo.toml.
+const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// `terraform-provider-dr --version` (or `-V`) prints `terraform-provider-dr VERSION` on
+/// stdout and exits: no handshake, so it is safe to run by hand on an installed binary.
+fn print_version_if_asked() -> bool {
+    use std::io::Write;
+    let asked = std::env::args()
+        .skip(1)
+        .any(|arg| arg == "--version" || arg == "-V");
+    if asked {
+        let _ = writeln!(std::io::stdout(), "terraform-provider-dr {VERSION}");
+    }
+    asked
+}
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
+    if print_version_if_asked() {
+        return Ok(());
+    }
     init_logging();
+    // Which build a bug report came from: Terraform copies this into its log.
+    tracing::info!(version = VERSION, "terraform-provider-dr {VERSION} starting");
     // Ctrl-C reaches the whole process group, the plugin included. Like Go plugins, do not
     // die on it: Terraform sends StopProvider, and a running drill must tear down first.
     tokio::spawn(async {

@@ -7,7 +7,10 @@
 //!   resets a share of requests, or holds one answer while a test interrupts the client.
 //! - [`inventory`]: the DR-relevant AWS state read through the SDK, for comparing runs.
 //! - [`Terraform`]: a temporary working directory whose CLI config points `drkit/dr` at the
-//!   freshly built provider through `dev_overrides`.
+//!   freshly built provider through `dev_overrides`, or at a filesystem or network mirror
+//!   holding a release (installed by `terraform init`, as users do).
+//! - [`StaticHttps`]: a directory served over HTTPS on loopback with a test CA (a
+//!   `network_mirror`).
 //!
 //! Tools are found through [`tools`]; a missing tool is a loud error naming the install
 //! step, never a skipped test.
@@ -16,6 +19,7 @@ mod fault_proxy;
 mod inventory;
 mod moto;
 mod postgres;
+mod static_https;
 mod terraform;
 pub mod tools;
 
@@ -23,4 +27,7 @@ pub use fault_proxy::{Fault, FaultConfig, FaultProxy, Seen};
 pub use inventory::inventory;
 pub use moto::Moto;
 pub use postgres::Postgres;
-pub use terraform::{dev_overrides_config, Output, Terraform};
+pub use static_https::StaticHttps;
+pub use terraform::{
+    dev_overrides_config, filesystem_mirror_config, network_mirror_config, Output, Terraform,
+};

@@ -1,4 +1,5 @@
-//! A Terraform working directory wired to the freshly built provider by `dev_overrides`.
+//! A Terraform working directory wired to the freshly built provider by `dev_overrides`, or
+//! to a release in a filesystem or network mirror.
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -83,6 +84,22 @@ impl Terraform {
             dir,
             terraform,
             cli_config,
+            env: Vec::new(),
+        })
+    }
+
+    /// A working directory whose CLI configuration is `cli_config`, as written: a
+    /// `provider_installation` with a `filesystem_mirror` or `network_mirror`, so that
+    /// `terraform init` installs `drkit/dr` the way users install it (no `dev_overrides`).
+    pub fn with_cli_config(cli_config: &str) -> Result<Terraform> {
+        let terraform = tools::terraform()?;
+        let dir = tempfile::Builder::new().prefix("drkit-tf-").tempdir()?;
+        let path = dir.path().join(".terraformrc");
+        std::fs::write(&path, cli_config)?;
+        Ok(Terraform {
+            dir,
+            terraform,
+            cli_config: path,
             env: Vec::new(),
         })
     }
@@ -218,6 +235,30 @@ impl Terraform {
             .and_then(|r| r.get("values").cloned())
             .with_context(|| format!("no resource {address} in the state"))
     }
+}
+
+/// A CLI configuration that installs `drkit/dr` from a filesystem mirror at `mirror_dir`
+/// (packed `.zip` archives or unpacked directories, in Terraform's mirror layout) and
+/// nothing else from anywhere: the configuration a release's README tells users to write.
+pub fn filesystem_mirror_config(mirror_dir: &Path) -> String {
+    format!(
+        "provider_installation {{\n  filesystem_mirror {{\n    path    = \"{}\"\n    include = [\"registry.terraform.io/drkit/dr\"]\n  }}\n}}\n",
+        hcl_string(mirror_dir)
+    )
+}
+
+/// A CLI configuration that installs `drkit/dr` from the network mirror at `url` (HTTPS).
+pub fn network_mirror_config(url: &str) -> String {
+    format!(
+        "provider_installation {{\n  network_mirror {{\n    url     = \"{url}\"\n    include = [\"registry.terraform.io/drkit/dr\"]\n  }}\n}}\n"
+    )
+}
+
+fn hcl_string(path: &Path) -> String {
+    path.display()
+        .to_string()
+        .replace('\\', "\\\\")
+        .replace('"', "\\\"")
 }
 
 /// A CLI configuration that installs `drkit/dr` from `provider_dir` and everything else as usual.

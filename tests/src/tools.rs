@@ -33,6 +33,18 @@ pub fn moto_server() -> Result<PathBuf> {
     Ok(path)
 }
 
+/// A Python 3 interpreter: the project's virtualenv's (made by `scripts/setup`), else
+/// `python3` on PATH.
+pub fn python() -> Result<PathBuf> {
+    let venv = tools_dir().join("venv/bin/python");
+    if venv.is_file() {
+        return Ok(venv);
+    }
+    find_on_path("python3").context(
+        "no Python 3: run `scripts/setup` (it creates the project's virtualenv) or install python3",
+    )
+}
+
 /// The `terraform` CLI: `$DRKIT_TERRAFORM`, else `terraform` on PATH.
 pub fn terraform() -> Result<PathBuf> {
     if let Some(path) = std::env::var_os("DRKIT_TERRAFORM") {
