@@ -38,10 +38,20 @@ resource "dr_policy" "backups" {{
 
   s3 {{
     bucket = "orders-backups"
+    replication {{
+      destination_bucket = "orders-backups-dr"
+      role_arn           = "{role}"
+    }}
   }}
 }}
-"#
+"#,
+        role = policy_support::ROLE
     )
+}
+
+/// Terraform wraps its messages at 78 columns: compare with single spaces.
+fn flat(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 /// A working directory whose CLI config installs from the filesystem mirror at `mirror`.
@@ -244,6 +254,7 @@ async fn terraform_init_installs_the_release_zip_from_a_filesystem_mirror_and_pl
     let (release, _gpg, _) = Release::cut_signed();
     let moto = Moto::start().unwrap();
     policy_support::seed_bucket(&moto, "orders-backups", policy_support::PRIMARY, false).await;
+    policy_support::seed_bucket(&moto, "orders-backups-dr", policy_support::DR, true).await;
     let main_tf = config(&moto);
 
     // The packed layout: the release zip as is, under registry.terraform.io/drkit/dr/.
@@ -274,7 +285,8 @@ async fn terraform_init_installs_the_release_zip_from_a_filesystem_mirror_and_pl
 
     // The installed plugin (not a dev override) plans and applies, and logs its version.
     let mut plan = tf.command(&["plan", "-input=false"]);
-    plan.env("TF_LOG_PROVIDER", "INFO");
+    // Terraform logs a plugin's plain stderr lines at DEBUG.
+    plan.env("TF_LOG_PROVIDER", "DEBUG");
     let plan = plan.output().unwrap();
     let stdout = String::from_utf8_lossy(&plan.stdout);
     let stderr = String::from_utf8_lossy(&plan.stderr);
@@ -367,9 +379,9 @@ async fn terraform_init_installs_the_release_zip_from_a_filesystem_mirror_and_pl
     let refused = tf4.run(&["init", "-input=false"]).unwrap();
     assert!(!refused.success(), "a forged zip must not install: {refused}");
     assert!(
-        refused
-            .combined()
-            .contains("doesn't match any of the checksums previously recorded in the dependency lock file"),
+        flat(&refused.combined()).contains(
+            "doesn't match any of the checksums previously recorded in the dependency lock file"
+        ),
         "{refused}"
     );
 }
@@ -442,7 +454,7 @@ fn terraform_init_installs_the_release_from_a_network_mirror_over_https_with_a_t
     let refused = tf2.run(&["init", "-input=false"]).unwrap();
     assert!(!refused.success(), "{refused}");
     assert!(
-        refused.combined().contains("doesn't match the expected checksum"),
+        flat(&refused.combined()).contains("doesn't match the expected checksum"),
         "{refused}"
     );
 
