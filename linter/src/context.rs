@@ -261,6 +261,13 @@ impl Context {
         }
     }
 
+    /// The source text of `attr`'s value expression in `res` (`var.name`), when the file
+    /// text is at hand (not for plans).
+    pub fn expression_text<'a>(&'a self, res: &Resource, attr: &Attr) -> Option<&'a str> {
+        self.source(&res.file)?
+            .get(attr.value_loc.start..attr.value_loc.end)
+    }
+
     /// The file text a finding's fix edits.
     pub fn source(&self, file: &Path) -> Option<&str> {
         self.sources.get(file).map(|s| &**s)

@@ -64,19 +64,41 @@ pub fn bucket_configs<'a>(
     kind: &'a str,
     bucket: &'a Resource,
 ) -> impl Iterator<Item = &'a Resource> + 'a {
-    ctx.managed_of(kind).filter(move |r| {
-        r.value("bucket")
-            .is_some_and(|v| ctx.names(v, bucket) == Some(true))
-    })
+    ctx.managed_of(kind)
+        .filter(move |r| config_names(ctx, r, bucket) == Some(true))
 }
 
 /// Whether some split resource of `kind` has a `bucket` we cannot resolve (it might be
 /// this one).
 pub fn bucket_config_unknown(ctx: &Context, kind: &str, bucket: &Resource) -> bool {
-    ctx.managed_of(kind).any(|r| {
-        r.value("bucket")
-            .is_none_or(|v| ctx.names(v, bucket).is_none())
-    })
+    ctx.managed_of(kind)
+        .any(|r| config_names(ctx, r, bucket).is_none())
+}
+
+/// Whether the split `aws_s3_bucket_*` resource `config` configures `bucket`; `None` when
+/// that cannot be known. A `bucket` that cannot be evaluated (`var.name` without a default)
+/// but is written exactly as some bucket's own `bucket` in the same module instance
+/// belongs to that bucket alone: it names no other.
+pub fn config_names(ctx: &Context, config: &Resource, bucket: &Resource) -> Option<bool> {
+    let attr = config.body.attr("bucket")?;
+    if let Some(known) = ctx.names(&attr.value, bucket) {
+        return Some(known);
+    }
+    if !attr.value.is_unknown() {
+        return None;
+    }
+    let text = ctx.expression_text(config, attr)?;
+    let mut owners = ctx
+        .managed_of("aws_s3_bucket")
+        .filter(|b| b.module == config.module)
+        .filter(|b| {
+            b.body
+                .attr("bucket")
+                .is_some_and(|a| a.value.is_unknown() && ctx.expression_text(b, a) == Some(text))
+        })
+        .peekable();
+    owners.peek()?;
+    Some(owners.any(|b| b.address == bucket.address))
 }
 
 /// The bucket named by an S3 URI `s3://bucket/prefix`.
@@ -130,7 +152,7 @@ pub fn replications(ctx: &Context) -> Vec<Replication<'_>> {
         let source = r
             .value("bucket")
             .and_then(|v| ctx.target(v).or_else(|| by_name(ctx, v)));
-        for rule in r.body.blocks("rule") {
+        for rule in r.body.blocks("rule").filter(|r| !is_disabled(r)) {
             for dest in rule.blocks("destination") {
                 if let Some(attr) = dest.attr("bucket") {
                     out.push(Replication {
@@ -145,7 +167,7 @@ pub fn replications(ctx: &Context) -> Vec<Replication<'_>> {
     }
     for b in ctx.managed(&["aws_s3_bucket"]) {
         for rc in b.body.blocks("replication_configuration") {
-            for rule in rc.blocks("rules") {
+            for rule in rc.blocks("rules").filter(|r| !is_disabled(r)) {
                 for dest in rule.blocks("destination") {
                     if let Some(attr) = dest.attr("bucket") {
                         out.push(Replication {
@@ -160,6 +182,16 @@ pub fn replications(ctx: &Context) -> Vec<Replication<'_>> {
         }
     }
     out
+}
+
+/// A replication rule written with `status = "Disabled"`: it copies nothing. (A dynamic
+/// rule or an unknown status may be enabled.)
+fn is_disabled(rule: &Node) -> bool {
+    !rule.dynamic
+        && rule
+            .value("status")
+            .and_then(Value::as_str)
+            .is_some_and(|s| s.eq_ignore_ascii_case("disabled"))
 }
 
 /// One replication rule's destination.
