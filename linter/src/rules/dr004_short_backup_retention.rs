@@ -70,7 +70,6 @@ pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
             )),
             None => (db.header,
                 "no backup_retention_period: retention is left to the AWS default of 1 day, which nobody chose; write it down".to_string()),
-            None => continue,
         };
         let fix = Fix {
             description: format!("set backup_retention_period = {min} or more (up to 35)"),
