@@ -46,6 +46,26 @@ pub fn policy_blocks<'a>(
     })
 }
 
+/// The `dr_policy` blocks that manage database `db`: `rds` blocks naming an
+/// `aws_db_instance` by `instance_identifier`, `rds_cluster` blocks naming an
+/// `aws_rds_cluster` by `cluster_identifier`.
+pub fn policy_db_blocks<'a>(
+    ctx: &'a Context,
+    db: &'a Resource,
+) -> impl Iterator<Item = (&'a Resource, &'a Node)> + 'a {
+    let (kind, key) = policy_db_block_kind(db);
+    policy_blocks(ctx, kind, key, db)
+}
+
+/// The `dr_policy` block type and identifier attribute for a database resource.
+pub fn policy_db_block_kind(db: &Resource) -> (&'static str, &'static str) {
+    if db.kind == "aws_rds_cluster" {
+        ("rds_cluster", "cluster_identifier")
+    } else {
+        ("rds", "instance_identifier")
+    }
+}
+
 /// Whether some `dr_policy` has a block whose identifier cannot be known: then no rule
 /// can say that a resource is unmanaged.
 pub fn policy_identifier_unknown(ctx: &Context, kind: &str, key: &str) -> bool {
@@ -128,17 +148,28 @@ pub fn is_backup_bucket(ctx: &Context, bucket: &Resource) -> bool {
         || drill_names_bucket(ctx, bucket)
 }
 
-/// Whether a `dr_drill`'s `postgres_dump` restores from this bucket.
+/// The source blocks and S3 URI attributes of `dr_drill` that name backup buckets: the
+/// dump a `postgres_dump` restores, the base backups and WAL archive a `postgres_pitr`
+/// replays.
+pub const DRILL_BACKUP_URIS: &[(&str, &str)] = &[
+    ("postgres_dump", "s3_uri"),
+    ("postgres_pitr", "base_backup_uri"),
+    ("postgres_pitr", "wal_archive_uri"),
+];
+
+/// Whether a `dr_drill` source restores from this bucket (see [`DRILL_BACKUP_URIS`]).
 pub fn drill_names_bucket(ctx: &Context, bucket: &Resource) -> bool {
     let Some(name) = bucket.str("bucket") else {
         return false;
     };
     ctx.managed(&["dr_drill"]).any(|d| {
-        d.body.blocks("postgres_dump").any(|b| {
-            b.value("s3_uri")
-                .and_then(Value::as_str)
-                .and_then(s3_uri_bucket)
-                .is_some_and(|b| b == name)
+        DRILL_BACKUP_URIS.iter().any(|(block, key)| {
+            d.body.blocks(block).any(|b| {
+                b.value(key)
+                    .and_then(Value::as_str)
+                    .and_then(s3_uri_bucket)
+                    .is_some_and(|b| b == name)
+            })
         })
     })
 }

@@ -30,7 +30,10 @@ pub mod dr012_single_owner;
 pub mod dr013_no_runbook;
 pub mod dr014_unreachable_target;
 pub mod dr015_ownership_conflict;
+pub mod dr016_uncovered_state;
+pub mod dr017_snapshot_tags_lost;
 
+pub(crate) mod backup_selection;
 pub(crate) mod facts;
 
 /// The resource and data source types whose bodies some rule reads. The loader evaluates
@@ -44,7 +47,16 @@ pub const READ_KINDS: &[&str] = &[
     "aws_db_instance",
     "aws_db_instance_automated_backups_replication",
     "aws_db_snapshot_copy",
+    "aws_docdb_cluster",
+    "aws_dynamodb_table",
+    "aws_efs_backup_policy",
+    "aws_efs_file_system",
+    "aws_efs_replication_configuration",
+    "aws_elasticache_cluster",
+    "aws_elasticache_replication_group",
+    "aws_neptune_cluster",
     "aws_rds_cluster",
+    "aws_rds_global_cluster",
     "aws_s3_bucket",
     "aws_s3_bucket_lifecycle_configuration",
     "aws_s3_bucket_replication_configuration",
@@ -106,6 +118,8 @@ registry!(
     dr013_no_runbook,
     dr014_unreachable_target,
     dr015_ownership_conflict,
+    dr016_uncovered_state,
+    dr017_snapshot_tags_lost,
 );
 
 /// The rule's documentation page in markdown (`docs/rules/DRNNN.md`).
