@@ -30,6 +30,22 @@ pub struct Attr {
     pub loc: Location,
     /// Just the value expression.
     pub value_loc: Location,
+    /// Where the value came from when the module's caller passed it (`= var.x`): findings
+    /// and fixes on this attribute go to the caller's argument.
+    pub origin: Option<Arc<Origin>>,
+}
+
+/// A module caller's argument: `deletion_protection = false` in a `module` block.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Origin {
+    /// The caller's file.
+    pub file: PathBuf,
+    /// `key = value` in the `module` block.
+    pub loc: Location,
+    /// The value expression.
+    pub value_loc: Location,
+    /// The header line of the `module` block (a `# drlint:ignore` above it covers this).
+    pub block_line: u32,
 }
 
 /// A block body: a resource's, or a nested block's.
@@ -132,6 +148,9 @@ pub struct Resource {
     pub expanded: bool,
     /// `lifecycle { ignore_changes }`.
     pub ignore_changes: IgnoreChanges,
+    /// The `module` blocks that instantiate its module, outermost first: file and header
+    /// line. A `# drlint:ignore` above one of them covers the resource's findings.
+    pub calls: Arc<[(PathBuf, u32)]>,
 }
 
 impl Resource {
@@ -289,7 +308,7 @@ impl Context {
         message: String,
         fix: Option<Fix>,
     ) -> Finding {
-        Finding {
+        let mut finding = Finding {
             rule: meta.code,
             name: meta.name,
             severity: meta.severity,
@@ -299,8 +318,62 @@ impl Context {
             block_line: res.header.line,
             message,
             fix,
+            suppress_at: res.calls.to_vec(),
+        };
+        // A value the caller passed: the finding and its fix belong at the argument. Not
+        // DR015's: its fix (remove the attribute, or ignore_changes) is in the module.
+        let from_caller = (meta.code != "DR015").then_some(()).and_then(|()| {
+            res.body
+                .attrs
+                .iter()
+                .map(|(_, a)| a)
+                .find(|a| a.origin.is_some() && (a.loc == at || a.value_loc == at))
+        });
+        if let Some(attr) = from_caller {
+            if let Some(origin) = &attr.origin {
+                redirect(&mut finding, attr, origin);
+            }
+        }
+        // `--fix` never writes into modules `terraform init` downloaded.
+        if is_downloaded(&finding.file) {
+            if let Some(fix) = &mut finding.fix {
+                fix.edits.clear();
+            }
+        }
+        finding
+    }
+}
+
+/// Points `finding` at the caller's argument `origin` instead of `attr` in the module;
+/// an edit of the attribute's value becomes an edit of the argument's value, and a fix
+/// with any other edit keeps only its description.
+fn redirect(finding: &mut Finding, attr: &Attr, origin: &Origin) {
+    finding.location = if finding.location == attr.value_loc {
+        origin.value_loc
+    } else {
+        origin.loc
+    };
+    finding.file = origin.file.clone();
+    finding.block_line = origin.block_line;
+    if let Some(fix) = &mut finding.fix {
+        let all_values = fix
+            .edits
+            .iter()
+            .all(|e| (e.start, e.end) == (attr.value_loc.start, attr.value_loc.end));
+        if all_values {
+            for e in &mut fix.edits {
+                (e.start, e.end) = (origin.value_loc.start, origin.value_loc.end);
+            }
+        } else {
+            fix.edits.clear();
         }
     }
+}
+
+/// Whether `file` is inside a `.terraform` directory (modules `terraform init` fetched).
+pub fn is_downloaded(file: &Path) -> bool {
+    file.components()
+        .any(|c| c.as_os_str() == std::ffi::OsStr::new(".terraform"))
 }
 
 /// The region part of an ARN (`arn:aws:rds:eu-west-1:123:db:x` → `eu-west-1`).
