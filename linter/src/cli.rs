@@ -31,7 +31,9 @@ const AFTER_HELP: &str = "\
 Exit status: 0 no findings at or above --fail-on, 1 findings at or above it,
 2 usage, configuration or file errors (everything else is still reported).
 
-Inline: `# drlint:ignore DR003 reason` on the line above a block or attribute.
+Inline: `# drlint:ignore DR003 reason` on the line above a block or attribute;
+`# drlint:ignore DR003 until=2027-03-31 reason` expires after that day.
+Remote modules are linted after `terraform init` (.terraform/modules/modules.json).
 Docs: drlint explain DR003, and docs/drlint.md.";
 
 #[derive(Parser, Debug)]

@@ -160,8 +160,10 @@ pub fn doc_index() -> String {
         ));
     }
     out.push_str(
-        "\nDR000 (suppression-without-reason, warning) reports a `# drlint:ignore` comment that \
-         gives no reason. Configure selection, severities, the minimum retention and the DR \
+        "\nThe suppression checks, all warnings: DR000 (suppression-without-reason) reports a \
+         `# drlint:ignore` comment that gives no reason, DR900 (expired-suppression) one whose \
+         `until=` date has passed, DR901 (unused-suppression) a code that suppressed nothing. \
+         Configure selection, severities, the minimum retention and the DR \
          regions in `.drlint.toml`: see [drlint](../drlint.md).\n",
     );
     out
