@@ -204,6 +204,8 @@ pub struct Context {
     pub options: RuleOptions,
     index: rustc_hash::FxHashMap<String, usize>,
     sources: Arc<PathMap<Arc<str>>>,
+    /// What the rules look up, built on first use.
+    facts: std::sync::OnceLock<crate::rules::index::Index>,
 }
 
 impl Context {
@@ -223,28 +225,43 @@ impl Context {
             options,
             index,
             sources,
+            facts: std::sync::OnceLock::new(),
         }
     }
 
-    /// Managed resources of the given types.
+    /// The indexes rules look up instead of scanning every resource.
+    pub(crate) fn facts(&self) -> &crate::rules::index::Index {
+        self.facts
+            .get_or_init(|| crate::rules::index::Index::new(self))
+    }
+
+    /// Managed resources of the given types, in configuration order.
     pub fn managed<'a>(&'a self, kinds: &'a [&'a str]) -> impl Iterator<Item = &'a Resource> + 'a {
-        self.resources
+        let mut at: Vec<usize> = kinds
             .iter()
-            .filter(move |r| r.mode == Mode::Managed && kinds.contains(&r.kind.as_str()))
+            .flat_map(|k| self.facts().managed_of(k).iter().copied())
+            .collect();
+        if kinds.len() > 1 {
+            at.sort_unstable();
+            at.dedup();
+        }
+        at.into_iter().map(move |i| &self.resources[i])
     }
 
     /// Managed resources of one type.
     pub fn managed_of<'a>(&'a self, kind: &'a str) -> impl Iterator<Item = &'a Resource> + 'a {
-        self.resources
+        self.facts()
+            .managed_of(kind)
             .iter()
-            .filter(move |r| r.mode == Mode::Managed && r.kind == kind)
+            .map(move |&i| &self.resources[i])
     }
 
     /// Data sources of the given type.
     pub fn data<'a>(&'a self, kind: &'a str) -> impl Iterator<Item = &'a Resource> + 'a {
-        self.resources
+        self.facts()
+            .data_of(kind)
             .iter()
-            .filter(move |r| r.mode == Mode::Data && r.kind == kind)
+            .map(move |&i| &self.resources[i])
     }
 
     /// The resource at `address`.
@@ -255,6 +272,18 @@ impl Context {
     /// The resource a value references (`aws_db_instance.main.arn`), if it is one.
     pub fn target(&self, value: &Value) -> Option<&Resource> {
         value.as_ref().and_then(|r| self.get(&r.address))
+    }
+
+    /// The position in [`Context::resources`] of the resource at `address`.
+    pub(crate) fn position(&self, address: &str) -> Option<usize> {
+        self.index.get(address).copied()
+    }
+
+    /// The position in [`Context::resources`] of the resource a value references.
+    pub(crate) fn target_index(&self, value: &Value) -> Option<usize> {
+        value
+            .as_ref()
+            .and_then(|r| self.index.get(&r.address).copied())
     }
 
     /// Whether `value` names `res`: a reference to it, its identity, or its ARN.

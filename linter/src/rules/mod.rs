@@ -35,6 +35,7 @@ pub mod dr017_snapshot_tags_lost;
 
 pub(crate) mod backup_selection;
 pub(crate) mod facts;
+pub(crate) mod index;
 
 /// The resource and data source types whose bodies some rule reads. The loader evaluates
 /// no other body: an IAM policy, a VPC or an EKS cluster is parsed, and only its address
