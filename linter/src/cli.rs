@@ -31,7 +31,9 @@ const AFTER_HELP: &str = "\
 Exit status: 0 no findings at or above --fail-on, 1 findings at or above it,
 2 usage, configuration or file errors (everything else is still reported).
 
-Inline: `# drlint:ignore DR003 reason` on the line above a block or attribute.
+Inline: `# drlint:ignore DR003 reason` on the line above a block or attribute;
+`# drlint:ignore DR003 until=2027-03-31 reason` expires after that day.
+Remote modules are linted after `terraform init` (.terraform/modules/modules.json).
 Docs: drlint explain DR003, and docs/drlint.md.";
 
 #[derive(Parser, Debug)]
@@ -313,6 +315,10 @@ struct Settings {
     exclude: Vec<Exclude>,
     /// DR000's severity, or None when it does not run.
     dr000: Option<Severity>,
+    /// DR900's (expired suppressions) severity, or None when it does not run.
+    expired: Option<Severity>,
+    /// DR901's (unused suppressions) severity, or None when it does not run.
+    unused: Option<Severity>,
 }
 
 fn check(args: CheckArgs) -> Result<ExitCode> {
@@ -356,6 +362,9 @@ fn check(args: CheckArgs) -> Result<ExitCode> {
         fixed,
         root: &root,
     };
+    for note in &result.report.notes {
+        say!("drlint: note: {note}");
+    }
     let mut buf = Vec::new();
     render::render(format, &output, &mut buf)?;
     if fixed > 0 && format != Format::Text {
@@ -517,16 +526,16 @@ fn settings(args: &CheckArgs) -> Result<Settings> {
         .map(|r| r.code)
         .filter(|c| runs(c))
         .collect();
-    let dr000 = runs(suppress::CODE).then(|| {
-        severity
-            .get(suppress::CODE)
-            .copied()
-            .unwrap_or(suppress::RULE.severity)
-    });
+    let layer_severity = |rule: &RuleInfo| {
+        runs(rule.code).then(|| severity.get(rule.code).copied().unwrap_or(rule.severity))
+    };
+    let dr000 = layer_severity(&suppress::RULE);
+    let expired = layer_severity(&suppress::EXPIRED_RULE);
+    let unused = layer_severity(&suppress::UNUSED_RULE);
 
-    // DR000 belongs to this layer; the engine only sees its own codes. When DR000 alone is
-    // selected the engine gets it anyway, which selects none of its rules.
-    let is_engine_code = |c: &String| c != suppress::CODE;
+    // DR000, DR900 and DR901 belong to this layer; the engine only sees its own codes. When
+    // they alone are selected the engine gets them anyway, which selects none of its rules.
+    let is_engine_code = |c: &String| !suppress::RULES.iter().any(|r| r.code == c);
     let engine_select: Vec<String> = if select.iter().all(|c| !is_engine_code(c)) {
         select.clone()
     } else {
@@ -542,7 +551,7 @@ fn settings(args: &CheckArgs) -> Result<Settings> {
         .cloned()
         .collect();
     let mut engine_severity = severity.clone();
-    engine_severity.remove(suppress::CODE);
+    engine_severity.retain(|c, _| is_engine_code(c));
 
     let defaults = LintOptions::default();
     let options = LintOptions {
@@ -570,6 +579,8 @@ fn settings(args: &CheckArgs) -> Result<Settings> {
             .unwrap_or(FailOn::At(Severity::Warning)),
         exclude,
         dr000,
+        expired,
+        unused,
     })
 }
 
@@ -644,21 +655,39 @@ fn postprocess(mut report: Report, settings: &Settings) -> LintResult {
     };
     for f in &mut report.findings {
         f.file = openable_once(&f.file);
+        for (file, _) in &mut f.suppress_at {
+            *file = openable_once(file);
+        }
     }
     for e in &mut report.errors {
         e.file = openable_once(&e.file);
     }
+    // The files whose suppressions are judged as a whole (DR900, DR901): those with a
+    // `drlint:ignore` the engine read.
+    let with_suppressions: Vec<PathBuf> = if settings.expired.is_some() || settings.unused.is_some()
+    {
+        let mut files: Vec<PathBuf> = texts
+            .iter()
+            .filter(|(_, t)| memchr::memmem::find(t.bytes(), b"drlint:ignore").is_some())
+            .map(|(p, _)| p.to_path_buf())
+            .collect();
+        files.sort();
+        files.into_iter().map(|f| openable_once(&f)).collect()
+    } else {
+        Vec::new()
+    };
     let read = |file: &Path| engine_name.get(file).and_then(|name| texts.get(name));
     // Named files (the pre-commit use) are linted with their module for context, but
     // only findings in the named files and directories are reported.
-    if opts.paths.iter().any(|p| p.is_file()) {
-        let named: Vec<PathBuf> = opts
-            .paths
+    let named: Option<Vec<PathBuf>> = opts.paths.iter().any(|p| p.is_file()).then(|| {
+        opts.paths
             .iter()
             .filter_map(|p| fs::canonicalize(p).ok())
-            .collect();
-        report.findings.retain(|f| {
-            fs::canonicalize(&f.file).map_or(true, |file| {
+            .collect()
+    });
+    let is_named = |file: &Path| {
+        named.as_ref().is_none_or(|named| {
+            fs::canonicalize(file).map_or(true, |file| {
                 named.iter().any(|n| {
                     if n.is_dir() {
                         file.starts_with(n)
@@ -667,9 +696,17 @@ fn postprocess(mut report: Report, settings: &Settings) -> LintResult {
                     }
                 })
             })
-        });
+        })
+    };
+    if named.is_some() {
+        report.findings.retain(|f| is_named(&f.file));
     }
     let excluded = |file: &Path| settings.exclude.iter().any(|g| g.matches(file));
+    // Never judged inside modules `terraform init` downloaded: not the user's to edit.
+    let judged: Vec<PathBuf> = with_suppressions
+        .into_iter()
+        .filter(|f| !excluded(f) && is_named(f) && !crate::context::is_downloaded(f))
+        .collect();
     report.findings.retain(|f| !excluded(&f.file));
     report.errors.retain(|e| !excluded(&e.file));
     report
@@ -684,16 +721,29 @@ fn postprocess(mut report: Report, settings: &Settings) -> LintResult {
     let mut sources = Sources::default();
     for f in &report.findings {
         sources.insert_read(&f.file, read(&f.file));
+        for (file, _) in &f.suppress_at {
+            sources.insert_read(file, read(file));
+        }
+    }
+    for file in &judged {
+        sources.insert_read(file, read(file));
     }
     for e in &report.errors {
         if e.line.is_some() {
             sources.insert_read(&e.file, read(&e.file));
         }
     }
-    let outcome = suppress::apply(
+    let outcome = suppress::apply_with(
         std::mem::take(&mut report.findings),
         &sources,
-        settings.dr000,
+        &suppress::Checks {
+            reasonless: settings.dr000,
+            expired: settings.expired,
+            unused: settings.unused,
+            active: &settings.active,
+            files: &judged,
+            today: suppress::today(),
+        },
     );
     report.findings = outcome.kept;
     report
@@ -763,7 +813,11 @@ fn fix(args: &CheckArgs, settings: &Settings) -> Result<(LintResult, usize, Vec<
         }
         let mut changed = false;
         for (file, findings) in by_file {
-            if write_errors.iter().any(|e: &FileError| e.file == file) {
+            // Never into modules `terraform init` downloaded: the next init overwrites them
+            // (the engine gives their findings no edits; this holds whatever it gives).
+            if write_errors.iter().any(|e: &FileError| e.file == file)
+                || crate::context::is_downloaded(&file)
+            {
                 continue;
             }
             let Some(before) = current.sources.get(&file) else {
@@ -1001,8 +1055,10 @@ mod tests {
         assert!(s.options.select.is_empty() && s.options.ignore.is_empty());
         assert_eq!(s.options.min_retention_days, 7);
         assert_eq!(s.fail_on, FailOn::At(Severity::Warning));
-        assert_eq!(s.active, ["DR000", "DR003", "DR010"]);
+        assert_eq!(s.active, ["DR000", "DR003", "DR010", "DR900", "DR901"]);
         assert_eq!(s.dr000, Some(Severity::Warning));
+        assert_eq!(s.expired, Some(Severity::Warning));
+        assert_eq!(s.unused, Some(Severity::Warning));
     }
 
     #[test]
@@ -1060,6 +1116,7 @@ mod tests {
             block_line: 1,
             message: "m".into(),
             fix: None,
+            suppress_at: Vec::new(),
         };
         let report = Report {
             findings: vec![
@@ -1097,6 +1154,7 @@ mod tests {
             block_line: 1,
             message: String::new(),
             fix: None,
+            suppress_at: Vec::new(),
         });
         assert_eq!(
             exit_code(&report, FailOn::At(Severity::Warning)),

@@ -30,6 +30,22 @@ pub struct Attr {
     pub loc: Location,
     /// Just the value expression.
     pub value_loc: Location,
+    /// Where the value came from when the module's caller passed it (`= var.x`): findings
+    /// and fixes on this attribute go to the caller's argument.
+    pub origin: Option<Arc<Origin>>,
+}
+
+/// A module caller's argument: `deletion_protection = false` in a `module` block.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Origin {
+    /// The caller's file.
+    pub file: PathBuf,
+    /// `key = value` in the `module` block.
+    pub loc: Location,
+    /// The value expression.
+    pub value_loc: Location,
+    /// The header line of the `module` block (a `# drlint:ignore` above it covers this).
+    pub block_line: u32,
 }
 
 /// A block body: a resource's, or a nested block's.
@@ -132,6 +148,9 @@ pub struct Resource {
     pub expanded: bool,
     /// `lifecycle { ignore_changes }`.
     pub ignore_changes: IgnoreChanges,
+    /// The `module` blocks that instantiate its module, outermost first: file and header
+    /// line. A `# drlint:ignore` above one of them covers the resource's findings.
+    pub calls: Arc<[(PathBuf, u32)]>,
 }
 
 impl Resource {
@@ -185,6 +204,8 @@ pub struct Context {
     pub options: RuleOptions,
     index: rustc_hash::FxHashMap<String, usize>,
     sources: Arc<PathMap<Arc<str>>>,
+    /// What the rules look up, built on first use.
+    facts: std::sync::OnceLock<crate::rules::index::Index>,
 }
 
 impl Context {
@@ -204,28 +225,43 @@ impl Context {
             options,
             index,
             sources,
+            facts: std::sync::OnceLock::new(),
         }
     }
 
-    /// Managed resources of the given types.
+    /// The indexes rules look up instead of scanning every resource.
+    pub(crate) fn facts(&self) -> &crate::rules::index::Index {
+        self.facts
+            .get_or_init(|| crate::rules::index::Index::new(self))
+    }
+
+    /// Managed resources of the given types, in configuration order.
     pub fn managed<'a>(&'a self, kinds: &'a [&'a str]) -> impl Iterator<Item = &'a Resource> + 'a {
-        self.resources
+        let mut at: Vec<usize> = kinds
             .iter()
-            .filter(move |r| r.mode == Mode::Managed && kinds.contains(&r.kind.as_str()))
+            .flat_map(|k| self.facts().managed_of(k).iter().copied())
+            .collect();
+        if kinds.len() > 1 {
+            at.sort_unstable();
+            at.dedup();
+        }
+        at.into_iter().map(move |i| &self.resources[i])
     }
 
     /// Managed resources of one type.
     pub fn managed_of<'a>(&'a self, kind: &'a str) -> impl Iterator<Item = &'a Resource> + 'a {
-        self.resources
+        self.facts()
+            .managed_of(kind)
             .iter()
-            .filter(move |r| r.mode == Mode::Managed && r.kind == kind)
+            .map(move |&i| &self.resources[i])
     }
 
     /// Data sources of the given type.
     pub fn data<'a>(&'a self, kind: &'a str) -> impl Iterator<Item = &'a Resource> + 'a {
-        self.resources
+        self.facts()
+            .data_of(kind)
             .iter()
-            .filter(move |r| r.mode == Mode::Data && r.kind == kind)
+            .map(move |&i| &self.resources[i])
     }
 
     /// The resource at `address`.
@@ -236,6 +272,18 @@ impl Context {
     /// The resource a value references (`aws_db_instance.main.arn`), if it is one.
     pub fn target(&self, value: &Value) -> Option<&Resource> {
         value.as_ref().and_then(|r| self.get(&r.address))
+    }
+
+    /// The position in [`Context::resources`] of the resource at `address`.
+    pub(crate) fn position(&self, address: &str) -> Option<usize> {
+        self.index.get(address).copied()
+    }
+
+    /// The position in [`Context::resources`] of the resource a value references.
+    pub(crate) fn target_index(&self, value: &Value) -> Option<usize> {
+        value
+            .as_ref()
+            .and_then(|r| self.index.get(&r.address).copied())
     }
 
     /// Whether `value` names `res`: a reference to it, its identity, or its ARN.
@@ -261,6 +309,13 @@ impl Context {
         }
     }
 
+    /// The source text of `attr`'s value expression in `res` (`var.name`), when the file
+    /// text is at hand (not for plans).
+    pub fn expression_text<'a>(&'a self, res: &Resource, attr: &Attr) -> Option<&'a str> {
+        self.source(&res.file)?
+            .get(attr.value_loc.start..attr.value_loc.end)
+    }
+
     /// The file text a finding's fix edits.
     pub fn source(&self, file: &Path) -> Option<&str> {
         self.sources.get(file).map(|s| &**s)
@@ -282,7 +337,7 @@ impl Context {
         message: String,
         fix: Option<Fix>,
     ) -> Finding {
-        Finding {
+        let mut finding = Finding {
             rule: meta.code,
             name: meta.name,
             severity: meta.severity,
@@ -292,8 +347,62 @@ impl Context {
             block_line: res.header.line,
             message,
             fix,
+            suppress_at: res.calls.to_vec(),
+        };
+        // A value the caller passed: the finding and its fix belong at the argument. Not
+        // DR015's: its fix (remove the attribute, or ignore_changes) is in the module.
+        let from_caller = (meta.code != "DR015").then_some(()).and_then(|()| {
+            res.body
+                .attrs
+                .iter()
+                .map(|(_, a)| a)
+                .find(|a| a.origin.is_some() && (a.loc == at || a.value_loc == at))
+        });
+        if let Some(attr) = from_caller {
+            if let Some(origin) = &attr.origin {
+                redirect(&mut finding, attr, origin);
+            }
+        }
+        // `--fix` never writes into modules `terraform init` downloaded.
+        if is_downloaded(&finding.file) {
+            if let Some(fix) = &mut finding.fix {
+                fix.edits.clear();
+            }
+        }
+        finding
+    }
+}
+
+/// Points `finding` at the caller's argument `origin` instead of `attr` in the module;
+/// an edit of the attribute's value becomes an edit of the argument's value, and a fix
+/// with any other edit keeps only its description.
+fn redirect(finding: &mut Finding, attr: &Attr, origin: &Origin) {
+    finding.location = if finding.location == attr.value_loc {
+        origin.value_loc
+    } else {
+        origin.loc
+    };
+    finding.file = origin.file.clone();
+    finding.block_line = origin.block_line;
+    if let Some(fix) = &mut finding.fix {
+        let all_values = fix
+            .edits
+            .iter()
+            .all(|e| (e.start, e.end) == (attr.value_loc.start, attr.value_loc.end));
+        if all_values {
+            for e in &mut fix.edits {
+                (e.start, e.end) = (origin.value_loc.start, origin.value_loc.end);
+            }
+        } else {
+            fix.edits.clear();
         }
     }
+}
+
+/// Whether `file` is inside a `.terraform` directory (modules `terraform init` fetched).
+pub fn is_downloaded(file: &Path) -> bool {
+    file.components()
+        .any(|c| c.as_os_str() == std::ffi::OsStr::new(".terraform"))
 }
 
 /// The region part of an ARN (`arn:aws:rds:eu-west-1:123:db:x` → `eu-west-1`).

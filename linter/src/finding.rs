@@ -109,6 +109,10 @@ pub struct Finding {
     pub message: String,
     /// How to fix it.
     pub fix: Option<Fix>,
+    /// Other lines where a `# drlint:ignore` covers this finding: the header lines of the
+    /// `module` blocks that instantiate its module, outermost first, with their files.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub suppress_at: Vec<(PathBuf, u32)>,
 }
 
 /// A file that could not be read or parsed; linting goes on with the others.
@@ -133,6 +137,9 @@ pub struct Report {
     pub errors: Vec<FileError>,
     /// How many `.tf` files were read.
     pub files: usize,
+    /// Things worth knowing that are neither findings nor errors (remote module calls
+    /// not followed for want of `terraform init`). Printed to standard error.
+    pub notes: Vec<String>,
     /// The texts of the files read from disk (shared, not copied), by the path findings
     /// name them with: what the CLI shows snippets from and reads suppressions in, so that
     /// no file is read twice: the `.tf` files of the modules linted. Empty for plans.

@@ -209,6 +209,7 @@ mod tests {
                 edits,
                 applicability: Applicability::Safe,
             }),
+            suppress_at: Vec::new(),
         }
     }
 

@@ -147,12 +147,24 @@ fn lint_world(
     ));
     let mut files = PathSet::default();
     let mut findings = Vec::with_capacity(outcomes.iter().map(|o| o.findings.len()).sum());
+    let mut skipped_remote = HashSet::default();
     for o in outcomes {
         findings.extend(o.findings);
         errors.extend(o.errors);
         files.extend(o.files);
+        skipped_remote.extend(o.skipped_remote);
     }
-    finish(findings, errors, files.len())
+    let mut report = finish(findings, errors, files.len());
+    if !skipped_remote.is_empty() {
+        let n = skipped_remote.len();
+        report.notes.push(format!(
+            "{n} remote module call{s} (registry or git source) {were} not followed: run `terraform init` so that .terraform/modules/modules.json lists {them}, then lint again",
+            s = if n == 1 { "" } else { "s" },
+            were = if n == 1 { "was" } else { "were" },
+            them = if n == 1 { "it" } else { "them" },
+        ));
+    }
+    report
 }
 
 /// The outcomes of `roots` without those of roots that another root's parsed `module`
@@ -190,6 +202,8 @@ struct RootOutcome {
     errors: Vec<FileError>,
     files: PathSet,
     instantiated: PathSet,
+    /// Remote module calls no `modules.json` lists (file, line of the `module` block).
+    skipped_remote: HashSet<(PathBuf, u32)>,
 }
 
 /// Lints root modules in parallel, each with its own loader (bounded memory); roots that
@@ -237,6 +251,7 @@ fn lint_roots(
                     errors: std::mem::take(&mut loader.errors),
                     files: std::mem::take(&mut loader.seen_files),
                     instantiated: std::mem::take(&mut loader.instantiated),
+                    skipped_remote: std::mem::take(&mut loader.skipped_remote),
                 },
             ));
             drop((ctx, loader));

@@ -15,7 +15,7 @@ use hcl_edit::expr::{Expression, ObjectKey, TraversalOperator};
 use hcl_edit::structure::{Attribute, Block, Body, Structure};
 use hcl_edit::Span;
 
-use crate::context::{Attr, IgnoreChanges, Mode, Node, Resource};
+use crate::context::{Attr, IgnoreChanges, Mode, Node, Origin, Resource};
 use crate::eval::{eval, Names, Scope, Value};
 use crate::finding::{FileError, Location};
 use crate::path_map::{PathMap, PathSet};
@@ -87,6 +87,12 @@ pub struct Loader<'s> {
     auto_tfvars: Option<&'s PathMap<Vec<PathBuf>>>,
     /// Directories other roots' loaders parse too ([`Loader::with_shared`]).
     shared: Option<&'s RefCell<SharedParses>>,
+    /// The root's `.terraform/modules/modules.json`: module key (`db`, `db.sub`) to the
+    /// directory `terraform init` put the module in.
+    remote: HashMap<String, PathBuf>,
+    /// Remote module calls (registry, git, ...) not followed because no `modules.json`
+    /// lists them: the `module` block's file and line.
+    pub skipped_remote: HashSet<(PathBuf, u32)>,
 }
 
 /// The automatic variable files of the directories the walk listed, by directory.
@@ -131,6 +137,8 @@ impl<'s> Loader<'s> {
             reads_disk: true,
             auto_tfvars: None,
             shared: None,
+            remote: HashMap::default(),
+            skipped_remote: HashSet::default(),
         }
     }
 
@@ -288,8 +296,19 @@ impl<'s> Loader<'s> {
                 Err(e) => self.errors.push(e),
             }
         }
+        if self.reads_disk {
+            self.remote = remote_modules(dir);
+        }
         let providers = HashMap::default();
-        self.instantiate(dir, "", Inputs::Root(inputs), &providers, 0);
+        self.instantiate(
+            dir,
+            "",
+            Inputs::Root(inputs),
+            &Origins::default(),
+            &Arc::from(Vec::new()),
+            &providers,
+            0,
+        );
         std::mem::take(&mut self.resources)
     }
 
@@ -325,11 +344,14 @@ impl<'s> Loader<'s> {
         tfvars
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn instantiate(
         &mut self,
         dir: &Path,
         prefix: &str,
         mut inputs: Inputs<'_>,
+        origins: &Origins,
+        calls: &Arc<[(PathBuf, u32)]>,
         inherited: &HashMap<String, Option<String>>,
         depth: usize,
     ) {
@@ -489,27 +511,51 @@ impl<'s> Loader<'s> {
                 if has_no_instances(&block.body, &scope) {
                     continue;
                 }
-                let res = self.resource(file, block, mode, kind, name, &module, &scope, &providers);
+                let mut res = self.resource(
+                    file, block, mode, kind, name, &module, &scope, &providers, origins,
+                );
+                res.calls = calls.clone();
                 self.resources.push(res);
             }
         }
-        // Local module calls.
-        let mut calls = Vec::new();
+        // Module calls: local paths, and remote sources `terraform init` fetched.
+        let mut children = Vec::new();
         for file in &files {
             for block in blocks_named(&file.body, "module") {
                 let Some(name) = block.labels.first().map(|l| l.as_str().to_string()) else {
                     continue;
                 };
-                let Some(src) = local_source(&block.body) else {
-                    continue;
+                let header = block.span().map_or(0, |s| s.start);
+                let header_line = file.location(header, header).line;
+                let child_dir = match local_source(&block.body) {
+                    Some(src) => normalize(&dir.join(src)),
+                    None => {
+                        let Some(source) = block
+                            .body
+                            .get_attribute("source")
+                            .and_then(|a| a.value.as_str())
+                        else {
+                            continue;
+                        };
+                        let key = module_key(prefix, &name);
+                        match self.remote.get(&key) {
+                            Some(d) => d.clone(),
+                            None => {
+                                if !source.is_empty() && !has_no_instances(&block.body, &scope) {
+                                    self.skipped_remote.insert((file.path.clone(), header_line));
+                                }
+                                continue;
+                            }
+                        }
+                    }
                 };
-                let child_dir = normalize(&dir.join(src));
                 if has_no_instances(&block.body, &scope) {
                     // Called, so not a root module of its own; just never instantiated.
                     self.instantiated.insert(self.real.of(&child_dir));
                     continue;
                 }
                 let mut args = Names::default();
+                let mut child_origins = Origins::default();
                 for attr in attributes(&block.body) {
                     let key = attr.key.value().as_str();
                     if matches!(
@@ -519,7 +565,25 @@ impl<'s> Loader<'s> {
                         continue;
                     }
                     args.insert(Cow::Borrowed(key), eval(&attr.value, &scope));
+                    // Passed on unchanged from our own caller: the fix is still there.
+                    let inherited = bare_var(&attr.value).and_then(|v| origins.get(v));
+                    let origin = match inherited {
+                        Some(o) => o.clone(),
+                        None => {
+                            let a = attr.span().unwrap_or(header..header);
+                            let v = attr.value.span().unwrap_or(a.clone());
+                            Arc::new(Origin {
+                                file: file.path.clone(),
+                                loc: file.location(a.start, a.end),
+                                value_loc: file.location(v.start, v.end),
+                                block_line: header_line,
+                            })
+                        }
+                    };
+                    child_origins.insert(key.to_string(), origin);
                 }
+                let mut child_calls = calls.to_vec();
+                child_calls.push((file.path.clone(), header_line));
                 // Unaliased providers pass down implicitly; `providers = {}` maps explicitly.
                 let mut child_providers: HashMap<String, Option<String>> = providers
                     .iter()
@@ -539,20 +603,25 @@ impl<'s> Loader<'s> {
                         }
                     }
                 }
-                calls.push((
+                children.push((
                     child_dir,
                     format!("{prefix}module.{name}."),
                     args,
+                    child_origins,
+                    Arc::<[(PathBuf, u32)]>::from(child_calls),
                     child_providers,
                 ));
             }
         }
-        for (child_dir, child_prefix, args, child_providers) in calls {
+        for (child_dir, child_prefix, args, child_origins, child_calls, child_providers) in children
+        {
             self.instantiated.insert(self.real.of(&child_dir));
             self.instantiate(
                 &child_dir,
                 &child_prefix,
                 Inputs::Call(args),
+                &child_origins,
+                &child_calls,
                 &child_providers,
                 depth + 1,
             );
@@ -570,11 +639,12 @@ impl<'s> Loader<'s> {
         module: &Arc<str>,
         scope: &Scope<'_>,
         providers: &HashMap<String, Option<String>>,
+        origins: &Origins,
     ) -> Resource {
         let span = block.span().unwrap_or(0..0);
         let header = file.location(span.start, span.end);
         let body = if crate::rules::READ_KINDS.contains(&kind) {
-            node(file, &block.body, span.clone(), scope, 0)
+            node(file, &block.body, span.clone(), scope, origins, 0)
         } else {
             Node {
                 loc: header,
@@ -614,8 +684,77 @@ impl<'s> Loader<'s> {
             region,
             expanded,
             ignore_changes,
+            calls: Arc::from(Vec::new()),
         }
     }
+}
+
+/// The arguments a module's caller passed, by variable name: where each is written.
+type Origins = HashMap<String, Arc<Origin>>;
+
+/// `var.name` (or `"${var.name}"`) alone: the variable's name.
+fn bare_var(expr: &Expression) -> Option<&str> {
+    match expr {
+        Expression::Traversal(t) => match (&t.expr, t.operators.as_slice()) {
+            (Expression::Variable(v), [op]) if v.value().as_str() == "var" => match op.value() {
+                TraversalOperator::GetAttr(name) => Some(name.value().as_str()),
+                _ => None,
+            },
+            _ => None,
+        },
+        Expression::StringTemplate(t) => match t.iter().collect::<Vec<_>>().as_slice() {
+            [hcl_edit::template::Element::Interpolation(i)] => bare_var(&i.expr),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// The key `modules.json` knows a module call by: `db`, or `db.sub` for `module "sub"`
+/// inside `module.db`.
+fn module_key(prefix: &str, name: &str) -> String {
+    let mut key: String = prefix
+        .split('.')
+        .filter(|p| !p.is_empty() && *p != "module")
+        .collect::<Vec<_>>()
+        .join(".");
+    if !key.is_empty() {
+        key.push('.');
+    }
+    key.push_str(name);
+    key
+}
+
+/// Reads `root/.terraform/modules/modules.json`, written by `terraform init`: each module
+/// call's key and the directory (relative to the root) its files were put in. Nothing is
+/// downloaded; without the file there is nothing to follow.
+pub fn remote_modules(root: &Path) -> HashMap<String, PathBuf> {
+    let path = root.join(".terraform/modules/modules.json");
+    let Ok(bytes) = source::read_limited(&path) else {
+        return HashMap::default();
+    };
+    let Ok(json) = serde_json::from_slice::<serde_json::Value>(&bytes) else {
+        return HashMap::default();
+    };
+    let mut out = HashMap::default();
+    for m in json
+        .get("Modules")
+        .and_then(|m| m.as_array())
+        .into_iter()
+        .flatten()
+    {
+        let (Some(key), Some(dir)) = (
+            m.get("Key").and_then(|k| k.as_str()),
+            m.get("Dir").and_then(|d| d.as_str()),
+        ) else {
+            continue;
+        };
+        if key.is_empty() {
+            continue;
+        }
+        out.insert(key.to_string(), normalize(&root.join(dir)));
+    }
+    out
 }
 
 /// `count = 0` or an empty `for_each`, known before apply (`count = var.create ? 1 : 0`
@@ -651,6 +790,7 @@ fn node(
     body: &Body,
     span: std::ops::Range<usize>,
     scope: &Scope<'_>,
+    origins: &Origins,
     depth: usize,
 ) -> Node {
     let mut n = Node {
@@ -672,6 +812,11 @@ fn node(
                 value: eval(&attr.value, scope),
                 loc: file.location(aspan.start, aspan.end),
                 value_loc: file.location(vspan.start, vspan.end),
+                origin: if origins.is_empty() {
+                    None
+                } else {
+                    bare_var(&attr.value).and_then(|v| origins.get(v)).cloned()
+                },
             },
         ));
     }
@@ -699,7 +844,7 @@ fn node(
             };
             let content = blocks_named(&block.body, "content").next();
             let mut child = match content {
-                Some(c) => node(file, &c.body, bspan.clone(), &inner, depth + 1),
+                Some(c) => node(file, &c.body, bspan.clone(), &inner, origins, depth + 1),
                 None => Node {
                     loc: file.location(bspan.start, bspan.end),
                     ..Node::default()
@@ -710,7 +855,7 @@ fn node(
         } else {
             n.blocks.push((
                 ident.to_string(),
-                node(file, &block.body, bspan, scope, depth + 1),
+                node(file, &block.body, bspan, scope, origins, depth + 1),
             ));
         }
     }

@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 use std::path::Path;
+use std::sync::Arc;
 
 use serde_json::Value as Json;
 
@@ -170,6 +171,7 @@ fn collect_values(
                         }),
                         loc: file_start(),
                         value_loc: file_start(),
+                        origin: None,
                     };
                     body.attrs.retain(|(k, _)| k != key);
                     body.attrs.push((key.clone(), attr));
@@ -199,6 +201,7 @@ fn collect_values(
             body,
             region,
             ignore_changes: cfg.map_or(IgnoreChanges::None, |c| c.ignore_changes.clone()),
+            calls: Arc::from(Vec::new()),
         });
     }
     for child in module
@@ -234,6 +237,7 @@ fn node(values: &Json) -> Node {
                         value: Value::from_json(v),
                         loc: file_start(),
                         value_loc: file_start(),
+                        origin: None,
                     },
                 )),
             }

@@ -9,6 +9,11 @@
 //!
 //! A suppression that silences a finding without saying why is itself reported as DR000
 //! `suppression-without-reason` (a warning); it still suppresses.
+//!
+//! A suppression may expire: `# drlint:ignore DR003 until=2027-03-31 reason`. After that
+//! day it suppresses nothing and is reported as DR900 `expired-suppression`. A code of a
+//! rule that ran and that the suppression silenced nothing of is reported as DR901
+//! `unused-suppression` (as ruff's unused-noqa), so stale ignores do not pile up.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -65,6 +70,169 @@ Like any rule: `ignore = [\"DR000\"]` turns it off, `[severity] DR000 = \"error\
 reason-less suppressions fail the gate.
 ";
 
+/// DR900's code.
+pub const EXPIRED_CODE: &str = "DR900";
+/// DR901's code.
+pub const UNUSED_CODE: &str = "DR901";
+
+/// DR900's catalog entry.
+pub const EXPIRED_RULE: RuleInfo = RuleInfo {
+    code: EXPIRED_CODE,
+    name: "expired-suppression",
+    severity: Severity::Warning,
+    summary: "a `# drlint:ignore ... until=DATE` whose date has passed: it no longer suppresses",
+    doc: EXPIRED_DOC,
+    fixable: false,
+};
+
+/// DR901's catalog entry.
+pub const UNUSED_RULE: RuleInfo = RuleInfo {
+    code: UNUSED_CODE,
+    name: "unused-suppression",
+    severity: Severity::Warning,
+    summary: "a `# drlint:ignore` code that suppresses no finding",
+    doc: UNUSED_DOC,
+    fixable: false,
+};
+
+/// The suppression checks' catalog entries, DR000 first.
+pub const RULES: [RuleInfo; 3] = [RULE, EXPIRED_RULE, UNUSED_RULE];
+
+const EXPIRED_DOC: &str = "# DR900 expired-suppression
+
+## What it does
+Reports a `# drlint:ignore` comment whose `until=YYYY-MM-DD` date has passed. From the day
+after that date the comment suppresses nothing: the findings it covered are reported again,
+and this warning says why.
+
+## Why is this bad?
+An exception with a date is a promise (\"until the migration to Aurora is done\"). When the
+date passes, either the work is done and the comment should go, or it is not and the
+exception must be decided again, with a new date and a reason.
+
+## Example
+```hcl
+# drlint:ignore DR003 until=2025-03-31 scratch copy until the cut-over
+resource \"aws_db_instance\" \"scratch\" {
+  deletion_protection = false
+}
+```
+
+Use instead: remove the comment (and fix the finding), or give a new date:
+```hcl
+# drlint:ignore DR003 until=2027-09-30 cut-over moved to Q3, see CHG-1234
+resource \"aws_db_instance\" \"scratch\" {
+  deletion_protection = false
+}
+```
+
+## Configuration
+Like any rule: `ignore = [\"DR900\"]`, `[severity] DR900 = \"error\"`.
+";
+
+const UNUSED_DOC: &str = "# DR901 unused-suppression
+
+## What it does
+Reports the codes of a `# drlint:ignore` comment that silenced no finding in this run:
+the finding was fixed, the block moved, or the code is not a drlint rule. Codes of rules
+that did not run (`--select`, `ignore`) are not judged.
+
+## Why is this bad?
+Stale suppressions pile up and hide the next real finding at that place: a comment written
+for a scratch database still silences DR003 after the block became the production one.
+
+## Example
+```hcl
+# drlint:ignore DR003 scratch database
+resource \"aws_db_instance\" \"orders\" {
+  deletion_protection = true
+}
+```
+
+Use instead: remove the comment.
+
+## Configuration
+Like any rule: `ignore = [\"DR901\"]`. A value drlint cannot know before apply (a variable
+without a default) produces no finding, so a suppression for it counts as unused: lint
+with `--var-file` or `--plan`, or ignore DR901 for such files.
+";
+
+/// A calendar day, for `until=` (year, month, day).
+pub type Day = (i32, u32, u32);
+
+/// Today (UTC).
+pub fn today() -> Day {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    civil_from_days((secs / 86_400) as i64)
+}
+
+/// The calendar day `days` after 1970-01-01 (Howard Hinnant's algorithm).
+fn civil_from_days(days: i64) -> Day {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let y = (yoe + era * 400 + i64::from(m <= 2)) as i32;
+    (y, m, d)
+}
+
+/// `2027-03-31` as a day, when it is one.
+fn parse_day(text: &str) -> Option<Day> {
+    let mut parts = text.splitn(3, '-');
+    let (y, m, d) = (parts.next()?, parts.next()?, parts.next()?);
+    if y.len() != 4 || m.len() != 2 || d.len() != 2 {
+        return None;
+    }
+    let (y, m, d): (i32, u32, u32) = (y.parse().ok()?, m.parse().ok()?, d.parse().ok()?);
+    let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    let days = match m {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if leap => 29,
+        2 => 28,
+        _ => return None,
+    };
+    (1..=days).contains(&d).then_some((y, m, d))
+}
+
+/// What a run checks about the suppressions themselves, besides applying them.
+#[derive(Debug, Clone)]
+pub struct Checks<'a> {
+    /// DR000's severity, or `None` when it does not run.
+    pub reasonless: Option<Severity>,
+    /// DR900's severity, or `None` when it does not run.
+    pub expired: Option<Severity>,
+    /// DR901's severity, or `None` when it does not run.
+    pub unused: Option<Severity>,
+    /// Codes of the rules that ran: only their suppressions can be judged unused.
+    pub active: &'a [&'a str],
+    /// Files whose every suppression is judged (expired, unused), besides those of the
+    /// findings: the files the report covers.
+    pub files: &'a [PathBuf],
+    /// The day `until=` dates are compared with.
+    pub today: Day,
+}
+
+impl Checks<'_> {
+    /// Only DR000, as before suppressions could expire or be unused.
+    pub fn reasonless_only(reasonless: Option<Severity>) -> Checks<'static> {
+        Checks {
+            reasonless,
+            expired: None,
+            unused: None,
+            active: &[],
+            files: &[],
+            today: today(),
+        }
+    }
+}
+
 /// One `drlint:ignore` comment.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Suppression {
@@ -82,6 +250,9 @@ pub struct Suppression {
     pub reason: Option<String>,
     /// Whether the comment stands alone on its line (it then covers the next line).
     pub own_line: bool,
+    /// `until=2027-03-31`: the last day it suppresses; `Err` with the text when that is
+    /// not a date.
+    pub until: Option<Result<Day, String>>,
 }
 
 /// A finding that a suppression silenced.
@@ -124,7 +295,9 @@ pub fn parse(source: &str) -> Vec<Suppression> {
         let rest = rest.trim_start_matches(':');
         let rest = rest.split("*/").next().unwrap_or(rest);
         let (codes, reason) = split_codes(rest);
+        let (until, reason) = split_until(reason);
         out.push(Suppression {
+            until,
             line: u32::try_from(index + 1).unwrap_or(u32::MAX),
             column: u32::try_from(line[..comment_at].chars().count() + 1).unwrap_or(u32::MAX),
             start: line_start + comment_at,
@@ -192,6 +365,24 @@ fn split_codes(text: &str) -> (Vec<String>, Option<String>) {
     (codes, reason)
 }
 
+/// `until=2027-03-31 why` -> (the day, `why`).
+fn split_until(reason: Option<String>) -> (Option<Result<Day, String>>, Option<String>) {
+    let Some(text) = reason else {
+        return (None, None);
+    };
+    let Some(rest) = text.strip_prefix("until=") else {
+        return (None, Some(text));
+    };
+    let end = rest.find(char::is_whitespace).unwrap_or(rest.len());
+    let (date, why) = rest.split_at(end);
+    let why = why
+        .trim()
+        .trim_start_matches([':', '-', '\u{2014}', '\u{2013}'])
+        .trim();
+    let day = parse_day(date).ok_or_else(|| date.to_string());
+    (Some(day), (!why.is_empty()).then(|| why.to_string()))
+}
+
 /// `DR003`, any case.
 fn is_code(word: &str) -> bool {
     word.len() >= 3
@@ -211,6 +402,8 @@ struct FileSuppressions {
     /// covered line -> indexes into `all`.
     by_line: BTreeMap<u32, Vec<usize>>,
     used: Vec<bool>,
+    /// The codes each suppression silenced something of.
+    used_codes: Vec<std::collections::BTreeSet<String>>,
 }
 
 impl FileSuppressions {
@@ -235,47 +428,93 @@ impl FileSuppressions {
             }
         }
         let used = vec![false; all.len()];
-        Self { all, by_line, used }
+        let used_codes = vec![Default::default(); all.len()];
+        Self {
+            all,
+            by_line,
+            used,
+            used_codes,
+        }
     }
 
     /// The suppression covering `finding`, if any.
-    fn find(&mut self, finding: &Finding) -> Option<usize> {
-        for line in [finding.location.line, finding.block_line] {
-            if let Some(candidates) = self.by_line.get(&line) {
-                for &i in candidates {
-                    if self.all[i].codes.iter().any(|c| c == finding.rule) {
-                        self.used[i] = true;
-                        return Some(i);
-                    }
-                }
+    fn find(&mut self, finding: &Finding, today: Day) -> Option<usize> {
+        [finding.location.line, finding.block_line]
+            .into_iter()
+            .find_map(|line| self.find_at(line, finding.rule, today))
+    }
+
+    /// The live suppression of `rule` covering `line`, marked used.
+    fn find_at(&mut self, line: u32, rule: &str, today: Day) -> Option<usize> {
+        let candidates = self.by_line.get(&line)?;
+        for &i in candidates {
+            let sup = &self.all[i];
+            if sup.codes.iter().any(|c| c == rule) && !is_expired(sup, today) {
+                self.used[i] = true;
+                self.used_codes[i].insert(rule.to_string());
+                return Some(i);
             }
         }
         None
     }
 }
 
+fn is_expired(sup: &Suppression, today: Day) -> bool {
+    matches!(sup.until, Some(Ok(day)) if day < today)
+}
+
 /// Applies the suppressions in `sources` to `findings`. `dr000` is DR000's effective
-/// severity, or `None` when configuration turned DR000 off.
-pub fn apply(mut findings: Vec<Finding>, sources: &Sources, dr000: Option<Severity>) -> Outcome {
+/// severity, or `None` when configuration turned DR000 off. Expired suppressions do not
+/// suppress; nothing else about them is reported (see [`apply_with`]).
+pub fn apply(findings: Vec<Finding>, sources: &Sources, dr000: Option<Severity>) -> Outcome {
+    apply_with(findings, sources, &Checks::reasonless_only(dr000))
+}
+
+/// Applies the suppressions in `sources` to `findings` and reports on the suppressions as
+/// `checks` asks: without a reason (DR000), expired (DR900), unused (DR901).
+pub fn apply_with(mut findings: Vec<Finding>, sources: &Sources, checks: &Checks<'_>) -> Outcome {
+    let today = checks.today;
     let mut files: crate::path_map::PathMap<Option<FileSuppressions>> = Default::default();
+    let load = |file: &Path| {
+        sources
+            .get(file)
+            .filter(|text| text.contains("drlint:ignore"))
+            .map(FileSuppressions::new)
+    };
     // For DR000: which finding first used each suppression (for its resource address).
     let mut first_use: BTreeMap<(PathBuf, usize), String> = BTreeMap::new();
     // Each suppressed finding's index, with the suppression's reason.
     let mut hits: Vec<(usize, Option<String>)> = Vec::new();
     for (index, finding) in findings.iter().enumerate() {
-        let entry = files.get_or_insert_with(&finding.file, || {
-            sources
-                .get(&finding.file)
-                .filter(|text| text.contains("drlint:ignore"))
-                .map(FileSuppressions::new)
-        });
-        let Some((i, s)) = entry.as_mut().and_then(|s| s.find(finding).map(|i| (i, s))) else {
+        let entry = files.get_or_insert_with(&finding.file, || load(&finding.file));
+        let mut hit = entry
+            .as_mut()
+            .and_then(|s| s.find(finding, today).map(|i| (finding.file.clone(), i)));
+        // A comment above a `module` block covers what its module finds.
+        for (file, line) in &finding.suppress_at {
+            if hit.is_some() {
+                break;
+            }
+            let entry = files.get_or_insert_with(file, || load(file));
+            hit = entry
+                .as_mut()
+                .and_then(|s| s.find_at(*line, finding.rule, today))
+                .map(|i| (file.clone(), i));
+        }
+        let Some((file, i)) = hit else {
             continue;
         };
+        let reason = files
+            .get(&file)
+            .and_then(|s| s.as_ref())
+            .and_then(|s| s.all[i].reason.clone());
         first_use
-            .entry((finding.file.clone(), i))
+            .entry((file, i))
             .or_insert_with(|| finding.resource.clone());
-        hits.push((index, s.all[i].reason.clone()));
+        hits.push((index, reason));
+    }
+    for file in checks.files {
+        files.get_or_insert_with(file, || load(file));
     }
     // The kept findings stay where they are, in order; the few suppressed are copied out.
     let mut suppressed = Vec::with_capacity(hits.len());
@@ -297,7 +536,7 @@ pub fn apply(mut findings: Vec<Finding>, sources: &Sources, dr000: Option<Severi
         kept: findings,
         suppressed,
     };
-    if let Some(severity) = dr000 {
+    if let Some(severity) = checks.reasonless {
         for ((file, index), resource) in first_use {
             let Some(Some(s)) = files.get(&file) else {
                 continue;
@@ -311,6 +550,37 @@ pub fn apply(mut findings: Vec<Finding>, sources: &Sources, dr000: Option<Severi
                 .push(reasonless_finding(&file, sup, resource, severity));
         }
     }
+    let judged: crate::path_map::PathSet = checks.files.iter().cloned().collect();
+    for (file, entry) in files.iter() {
+        let Some(s) = entry else { continue };
+        for (i, sup) in s.all.iter().enumerate() {
+            if let (Some(severity), Some(until)) = (checks.expired, &sup.until) {
+                if let Some(f) = expired_finding(file, sup, until, today, severity) {
+                    outcome.kept.push(f);
+                }
+            }
+            // Unused: only where the report covers the whole file, for rules that ran.
+            let Some(severity) = checks.unused else {
+                continue;
+            };
+            if !judged.contains(file) || is_expired(sup, today) {
+                continue;
+            }
+            let unused: Vec<&str> = sup
+                .codes
+                .iter()
+                .map(String::as_str)
+                .filter(|c| !s.used_codes[i].contains(*c))
+                .filter(|c| checks.active.contains(c) || !is_known_code(c, checks.active))
+                .filter(|c| ![CODE, EXPIRED_CODE, UNUSED_CODE].contains(c))
+                .collect();
+            if !unused.is_empty() {
+                outcome
+                    .kept
+                    .push(unused_finding(file, sup, &unused, checks, severity));
+            }
+        }
+    }
     outcome.kept.sort_by(|a, b| {
         (&a.file, a.location.line, a.location.column, a.rule).cmp(&(
             &b.file,
@@ -320,6 +590,92 @@ pub fn apply(mut findings: Vec<Finding>, sources: &Sources, dr000: Option<Severi
         ))
     });
     outcome
+}
+
+/// Whether `code` names a drlint rule: one that ran, or one of the catalog.
+fn is_known_code(code: &str, active: &[&str]) -> bool {
+    active.contains(&code)
+        || crate::rules::lookup(code).is_some()
+        || RULES.iter().any(|r| r.code == code)
+}
+
+fn at_comment(sup: &Suppression) -> Location {
+    Location {
+        line: sup.line,
+        column: sup.column,
+        start: sup.start,
+        end: sup.end,
+    }
+}
+
+fn expired_finding(
+    file: &Path,
+    sup: &Suppression,
+    until: &Result<Day, String>,
+    today: Day,
+    severity: Severity,
+) -> Option<Finding> {
+    let codes = sup.codes.join(",");
+    let message = match until {
+        Ok(day) if *day < today => format!(
+            "`drlint:ignore {codes}` expired on {:04}-{:02}-{:02}: it no longer suppresses; fix the finding or decide again with a new date",
+            day.0, day.1, day.2
+        ),
+        Ok(_) => return None,
+        Err(text) => format!(
+            "`until={text}` is not a date: write `until=YYYY-MM-DD` (the suppression is applied without an end)"
+        ),
+    };
+    Some(Finding {
+        rule: EXPIRED_CODE,
+        name: EXPIRED_RULE.name,
+        severity,
+        resource: String::new(),
+        file: file.to_path_buf(),
+        location: at_comment(sup),
+        block_line: sup.line,
+        message,
+        fix: None,
+        suppress_at: Vec::new(),
+    })
+}
+
+fn unused_finding(
+    file: &Path,
+    sup: &Suppression,
+    unused: &[&str],
+    checks: &Checks<'_>,
+    severity: Severity,
+) -> Finding {
+    let unknown: Vec<&str> = unused
+        .iter()
+        .copied()
+        .filter(|c| !is_known_code(c, checks.active))
+        .collect();
+    let message = if unknown.is_empty() {
+        format!(
+            "`drlint:ignore {}` suppresses nothing here: remove it (or the code{})",
+            unused.join(","),
+            if unused.len() == 1 { "" } else { "s" }
+        )
+    } else {
+        format!(
+            "`drlint:ignore {}` names no drlint rule: see `drlint rules` for the codes",
+            unknown.join(",")
+        )
+    };
+    Finding {
+        rule: UNUSED_CODE,
+        name: UNUSED_RULE.name,
+        severity,
+        resource: String::new(),
+        file: file.to_path_buf(),
+        location: at_comment(sup),
+        block_line: sup.line,
+        message,
+        fix: None,
+        suppress_at: Vec::new(),
+    }
 }
 
 fn reasonless_finding(
@@ -352,6 +708,7 @@ fn reasonless_finding(
             edits: Vec::new(),
             applicability: crate::finding::Applicability::Unsafe,
         }),
+        suppress_at: Vec::new(),
     }
 }
 
@@ -367,6 +724,31 @@ pub(crate) mod tests {
         assert_eq!(s[0].reason.as_deref(), Some("restored nightly"));
         assert_eq!(s[0].column, 3);
         assert!(s[0].own_line);
+    }
+
+    #[test]
+    fn until_dates_are_calendar_days_and_leave_the_reason() {
+        let s = parse("# drlint:ignore DR003 until=2027-03-31 cut-over in Q1\n");
+        assert_eq!(s[0].until, Some(Ok((2027, 3, 31))));
+        assert_eq!(s[0].reason.as_deref(), Some("cut-over in Q1"));
+        let s = parse("# drlint:ignore DR003 until=2028-02-29\n");
+        assert_eq!(s[0].until, Some(Ok((2028, 2, 29))));
+        assert_eq!(s[0].reason, None);
+        for bad in ["2027-02-29", "2027-13-01", "27-01-01", "2027-1-1", "soon"] {
+            let s = parse(&format!("# drlint:ignore DR003 until={bad} why\n"));
+            assert_eq!(s[0].until, Some(Err(bad.to_string())), "{bad}");
+        }
+        let s = parse("# drlint:ignore DR003 why, until=2027-03-31 is just words\n");
+        assert_eq!(s[0].until, None);
+    }
+
+    #[test]
+    fn days_since_the_epoch_are_calendar_days() {
+        assert_eq!(civil_from_days(0), (1970, 1, 1));
+        assert_eq!(civil_from_days(11_016), (2000, 2, 29));
+        assert_eq!(civil_from_days(20_790), (2026, 12, 3));
+        assert_eq!(civil_from_days(-1), (1969, 12, 31));
+        assert!(today() >= (2026, 1, 1));
     }
 
     #[test]
@@ -453,6 +835,7 @@ pub(crate) mod tests {
                 block_line: (seed % 5) as u32,
                 message: String::new(),
                 fix: None,
+                suppress_at: Vec::new(),
             };
             let out = apply(vec![finding], &sources, Some(Severity::Warning));
             assert!(
@@ -478,6 +861,7 @@ pub(crate) mod tests {
             block_line,
             message: "m".into(),
             fix: None,
+            suppress_at: Vec::new(),
         }
     }
 

@@ -129,3 +129,135 @@ fn trailing_comment_on_the_line_suppresses() {
     );
     assert_eq!(rules(&p, &[]), ["DR010@1"]);
 }
+
+/// Findings as `RULE@line` with the hygiene checks selected too.
+fn with_hygiene(p: &Project, extra: &[&str]) -> Vec<String> {
+    let mut args = vec!["--select=DR000,DR003,DR010,DR900,DR901"];
+    args.extend_from_slice(extra);
+    let run = p.run(&[&["--format", "json"], args.as_slice()].concat());
+    let v: serde_json::Value = serde_json::from_str(&run.stdout).expect("json");
+    v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| format!("{}@{}", f["rule"].as_str().unwrap(), f["line"]))
+        .collect()
+}
+
+#[test]
+fn a_suppression_suppresses_until_its_date() {
+    let p = Project::new();
+    p.file(
+        "db.tf",
+        &format!("# drlint:ignore DR003 until=2999-12-31 scratch copy until the cut-over\n{DB_TF}"),
+    );
+    assert_eq!(with_hygiene(&p, &[]), ["DR010@2"]);
+}
+
+#[test]
+fn an_expired_suppression_no_longer_suppresses_and_is_reported() {
+    let p = Project::new();
+    p.file(
+        "db.tf",
+        &format!("# drlint:ignore DR003 until=2001-01-31 scratch copy until the cut-over\n{DB_TF}"),
+    );
+    assert_eq!(with_hygiene(&p, &[]), ["DR900@1", "DR010@2", "DR003@6"]);
+    let run = p.run(&["--select", "DR003,DR900"]);
+    assert!(
+        run.stdout.contains("warning[DR900]") && run.stdout.contains("expired on 2001-01-31"),
+        "{}",
+        run.stdout
+    );
+    // Off like any rule; the suppression still does not apply.
+    assert_eq!(
+        with_hygiene(&p, &["--ignore", "DR900"]),
+        ["DR010@2", "DR003@6"]
+    );
+}
+
+#[test]
+fn a_date_that_is_no_date_is_reported_and_the_suppression_still_applies() {
+    let p = Project::new();
+    p.file(
+        "db.tf",
+        &format!("# drlint:ignore DR003 until=2027-02-30 migration\n{DB_TF}"),
+    );
+    assert_eq!(with_hygiene(&p, &[]), ["DR900@1", "DR010@2"]);
+}
+
+#[test]
+fn a_suppression_that_suppresses_nothing_is_reported() {
+    let p = Project::new();
+    // DR005 has no finding here (not selected: not judged); DR010 has one; DR003 none,
+    // because deletion protection is on.
+    p.file(
+        "db.tf",
+        &format!(
+            "# drlint:ignore DR003, DR005 scratch copy\n{}",
+            DB_TF.replace("deletion_protection = false", "deletion_protection = true")
+        ),
+    );
+    assert_eq!(with_hygiene(&p, &[]), ["DR901@1", "DR010@2"]);
+    let run = p.run(&["--select", "DR003,DR901", "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let message = v["findings"][0]["message"].as_str().unwrap();
+    assert!(
+        message.contains("drlint:ignore DR003") && !message.contains("DR005"),
+        "{message}"
+    );
+    assert_eq!(run.code, 1, "an unused suppression is a warning");
+    // Used by one code, unused by another: only the other is reported.
+    p.file(
+        "db.tf",
+        &format!("# drlint:ignore DR003, DR010 scratch copy\n{DB_TF}"),
+    );
+    let run = p.run(&["--select", "DR003,DR010,DR901"]);
+    assert_eq!(run.code, 0, "{}", run.stdout);
+}
+
+#[test]
+fn a_suppression_of_a_code_that_is_no_rule_is_reported() {
+    let p = Project::new();
+    p.file(
+        "db.tf",
+        &format!("# drlint:ignore DR303 typo for DR003\n{DB_TF}"),
+    );
+    let run = p.run(&["--format", "json", "--select", "DR003,DR901"]);
+    let v: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let messages: Vec<&str> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["message"].as_str().unwrap())
+        .collect();
+    assert!(
+        messages
+            .iter()
+            .any(|m| m.contains("DR303") && m.contains("names no drlint rule")),
+        "{messages:?}"
+    );
+}
+
+#[test]
+fn excluded_and_unnamed_files_are_not_judged_for_unused_suppressions() {
+    let p = Project::new();
+    p.file(
+        "db.tf",
+        "# drlint:ignore DR003 scratch\nresource \"aws_db_instance\" \"a\" {\n  deletion_protection = true\n}\n",
+    );
+    p.file("other.tf", DB_TF);
+    // Only other.tf is named (the pre-commit use): db.tf's comment is not judged.
+    let run = p.run(&["--format", "json", "--select", "DR003,DR901", "other.tf"]);
+    assert!(!run.stdout.contains("DR901"), "{}", run.stdout);
+    let run = p.run(&[
+        "--format",
+        "json",
+        "--select",
+        "DR003,DR901",
+        "--exclude",
+        "db.tf",
+    ]);
+    assert!(!run.stdout.contains("DR901"), "{}", run.stdout);
+    let run = p.run(&["--format", "json", "--select", "DR003,DR901"]);
+    assert!(run.stdout.contains("DR901"), "{}", run.stdout);
+}

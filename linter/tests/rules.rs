@@ -590,3 +590,39 @@ fn dr006_fixes_give_every_instance_its_own_final_snapshot() {
     assert_eq!(report.findings.len(), 2, "{:?}", report.findings);
     assert!(report.findings.iter().all(|f| f.fix.is_none()));
 }
+
+#[test]
+fn a_missing_retention_under_a_minimum_of_one_day_does_not_contradict_itself() {
+    let files = vec![(
+        PathBuf::from("/p/main.tf"),
+        b"resource \"aws_db_instance\" \"main\" {\n  identifier = \"orders\"\n}\n".to_vec(),
+    )];
+    let message = |min: u32| {
+        let report = drlint::lint_in_memory(
+            &files,
+            &LintOptions {
+                select: vec!["DR004".into()],
+                min_retention_days: min,
+                ..LintOptions::default()
+            },
+        );
+        assert_eq!(report.findings.len(), 1, "{:?}", report.findings);
+        report.findings[0].message.clone()
+    };
+    let one = message(1);
+    assert!(!one.contains("at least 1"), "{one}");
+    assert!(one.contains("AWS default of 1 day"), "{one}");
+    let seven = message(7);
+    assert!(seven.contains("set at least 7"), "{seven}");
+}
+
+#[test]
+fn an_object_with_a_repeated_key_parses_and_the_last_value_wins() {
+    let report = lint_text(&[(
+        "/p/main.tf",
+        "locals {\n  db = { retention = 1, class = \"db.t3.micro\", retention = 14 }\n}\n\nresource \"aws_db_instance\" \"main\" {\n  identifier              = \"orders\"\n  backup_retention_period = local.db.retention\n}\n",
+    )]);
+    assert!(report.errors.is_empty(), "{:?}", report.errors);
+    assert!(addresses(&report, "DR003").contains(&"aws_db_instance.main"));
+    assert!(addresses(&report, "DR004").is_empty(), "{report:?}");
+}

@@ -43,3 +43,15 @@ resource "dr_policy" "orders" {
     backup_retention_days = 14
   }
 }
+
+# The checkout sessions: application state the database backups do not hold.
+resource "aws_dynamodb_table" "sessions" {
+  name         = "orders-sessions"
+  billing_mode = "PAY_PER_REQUEST"
+  hash_key     = "id"
+
+  attribute {
+    name = "id"
+    type = "S"
+  }
+}

@@ -121,3 +121,19 @@ resource "dr_drill" "orders" {
     expect = "> 0"
   }
 }
+
+# The checkout sessions: application state the database backups do not hold.
+resource "aws_dynamodb_table" "sessions" {
+  name         = "orders-sessions"
+  billing_mode = "PAY_PER_REQUEST"
+  hash_key     = "id"
+
+  attribute {
+    name = "id"
+    type = "S"
+  }
+
+  point_in_time_recovery {
+    enabled = true
+  }
+}

@@ -91,7 +91,7 @@ impl From<&crate::rules::RuleMeta> for RuleInfo {
 impl RuleInfo {
     /// Where the rule's doc page lives on the web.
     pub fn help_uri(&self) -> String {
-        if self.code == suppress::CODE {
+        if suppress::RULES.iter().any(|r| r.code == self.code) {
             format!("{REPO_URL}/blob/main/docs/drlint.md#suppressions")
         } else {
             format!("{REPO_URL}/blob/main/docs/rules/{}.md", self.code)
@@ -102,10 +102,11 @@ impl RuleInfo {
 /// The project's repository, for links in SARIF and docs.
 pub const REPO_URL: &str = "https://github.com/drkit/drkit";
 
-/// The full catalog from the engine's rules: DR000 (reported by [`suppress`]) added, sorted
+/// The full catalog from the engine's rules: DR000, DR900 and DR901 (reported by
+/// [`suppress`]) added, sorted
 /// by code, duplicates dropped.
 pub fn catalog_with(rules: impl IntoIterator<Item = RuleInfo>) -> Vec<RuleInfo> {
-    let mut all = vec![suppress::RULE];
+    let mut all = suppress::RULES.to_vec();
     all.extend(rules);
     all.sort_by_key(|r| r.code);
     all.dedup_by_key(|r| r.code);
@@ -315,6 +316,7 @@ pub(crate) mod testing {
                     }],
                     applicability: Applicability::Safe,
                 }),
+                suppress_at: Vec::new(),
             },
             Finding {
                 rule: "DR010",
@@ -331,6 +333,7 @@ pub(crate) mod testing {
                 block_line: 1,
                 message: "aws_db_instance.main has no copy outside us-east-1, line:1, 100%".into(),
                 fix: None,
+                suppress_at: Vec::new(),
             },
         ];
         let report = Report {
@@ -471,6 +474,7 @@ mod tests {
                     }],
                     applicability: Applicability::Safe,
                 }),
+                suppress_at: Vec::new(),
             };
             let report = Report {
                 findings: vec![finding],

@@ -64,10 +64,12 @@ pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
                 )),
                 _ => continue,
             },
-            None if db.kind == "aws_db_instance" || db.kind == "aws_rds_cluster" => (db.header, format!(
+            // The AWS default is 1 day: under a minimum above that, or unchosen at 1.
+            None if min > 1 => (db.header, format!(
                 "no backup_retention_period: the default keeps 1 day at most; set at least {min}"
             )),
-            None => continue,
+            None => (db.header,
+                "no backup_retention_period: retention is left to the AWS default of 1 day, which nobody chose; write it down".to_string()),
         };
         let fix = Fix {
             description: format!("set backup_retention_period = {min} or more (up to 35)"),

@@ -17,8 +17,9 @@ pub const META: RuleMeta = RuleMeta {
 
 /// The rule's documentation page.
 pub const DOC: &str = r#"## What it does
-Finds `aws_db_instance` resources that do not set `delete_automated_backups = false`.
-The provider's default is `true`. Read replicas are skipped.
+Finds `aws_db_instance` and `aws_rds_cluster` resources that do not set
+`delete_automated_backups = false`. The provider's default is `true` for both. Read
+replicas are skipped.
 
 ## Why is this bad?
 With the default, deleting the instance deletes its automated backups with it: the one
@@ -50,16 +51,16 @@ Safe: `--fix` sets `delete_automated_backups = false`, an in-place change.
 
 /// Pushes DR005 findings.
 pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
-    for db in ctx.managed(&["aws_db_instance"]) {
+    for db in ctx.managed(facts::DATABASES) {
         if facts::is_db_replica(db) {
             continue;
         }
         let (at, message) = match db.body.attr("delete_automated_backups") {
             Some(a) => match a.value.as_bool() {
-                Some(true) => (a.loc, "delete_automated_backups = true: deleting the instance deletes its backups too".to_string()),
+                Some(true) => (a.loc, format!("delete_automated_backups = true: deleting the {} deletes its backups too", what(db))),
                 _ => continue,
             },
-            None => (db.header, "delete_automated_backups is not set to false: by default deleting the instance deletes its backups too".to_string()),
+            None => (db.header, format!("delete_automated_backups is not set to false: by default deleting the {} deletes its backups too", what(db))),
         };
         let fix = fix::set_attribute(
             ctx,
@@ -70,5 +71,13 @@ pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
             "set delete_automated_backups = false".into(),
         );
         out.push(ctx.finding(&META, db, at, message, fix));
+    }
+}
+
+fn what(db: &crate::context::Resource) -> &'static str {
+    if db.kind == "aws_rds_cluster" {
+        "cluster"
+    } else {
+        "instance"
     }
 }

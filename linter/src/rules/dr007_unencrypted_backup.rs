@@ -18,7 +18,8 @@ pub const META: RuleMeta = RuleMeta {
 pub const DOC: &str = r#"## What it does
 Finds backups that are not encrypted at rest with a key you control:
 - `aws_db_instance` and `aws_rds_cluster` without `storage_encrypted = true` (their
-  snapshots and automated backups inherit the setting);
+  snapshots and automated backups inherit the setting). Aurora Serverless v1 clusters
+  (`engine_mode = "serverless"`) are always encrypted and are not reported;
 - `aws_db_instance_automated_backups_replication` of an encrypted source without a
   `kms_key_id` in the destination region;
 - backup buckets (name or tags say backup, dump, snapshot, wal or archive, or a
@@ -60,7 +61,7 @@ No automatic fix: turning on `storage_encrypted` replaces the database.
 pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
     for db in ctx.managed(facts::DATABASES) {
         // A replica's encryption follows its source (or its own kms_key_id).
-        if facts::is_db_replica(db) {
+        if facts::is_db_replica(db) || is_serverless_v1(db) {
             continue;
         }
         match db.body.attr("storage_encrypted") {
@@ -107,4 +108,10 @@ pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
                 "this bucket holds backups but has no server-side encryption configuration: add one with a KMS key".into(), None));
         }
     }
+}
+
+/// Aurora Serverless v1 (`engine_mode = "serverless"`): always encrypted, whatever
+/// `storage_encrypted` says.
+fn is_serverless_v1(db: &crate::context::Resource) -> bool {
+    db.kind == "aws_rds_cluster" && db.str("engine_mode") == Some("serverless")
 }

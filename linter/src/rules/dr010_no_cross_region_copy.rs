@@ -82,32 +82,34 @@ fn database_copy(ctx: &Context, db: &Resource) -> Copy {
     if facts::is_global_member(db) {
         return Copy::Yes;
     }
+    let facts_ix = ctx.facts();
     let mut found = Copy::No;
-    for r in ctx.managed(facts::DATABASES) {
-        let key = if r.kind == "aws_db_instance" {
-            "replicate_source_db"
-        } else {
-            "replication_source_identifier"
-        };
-        if let Some(v) = r.value(key) {
-            match ctx.names(v, db) {
-                Some(true) => found = merge(found, in_dr_region(ctx, db, r.region.as_deref())),
-                None if !v.is_known() && v.as_ref().is_none() => {
-                    found = merge(found, Copy::Unknown)
-                }
-                _ => {}
-            }
-        }
+    // Replicas that name this database as their source.
+    for r in facts_ix.replicas.naming(db) {
+        found = merge(
+            found,
+            in_dr_region(ctx, db, ctx.resources[r].region.as_deref()),
+        );
     }
-    for r in ctx.managed(&["aws_db_instance_automated_backups_replication"]) {
-        match r.value("source_db_instance_arn").map(|v| ctx.names(v, db)) {
-            Some(Some(true)) => found = merge(found, in_dr_region(ctx, db, r.region.as_deref())),
-            Some(None) | None => found = merge(found, Copy::Unknown),
-            _ => {}
-        }
+    if facts_ix.replicas.unknown {
+        found = merge(found, Copy::Unknown);
     }
-    for (_, block) in facts::policy_blocks(ctx, "rds", "instance_identifier", db) {
-        for key in ["cross_region_replica", "cross_region_backups"] {
+    // Automated backups replicated to another region.
+    for r in facts_ix.backup_replications.naming(db) {
+        found = merge(
+            found,
+            in_dr_region(ctx, db, ctx.resources[r].region.as_deref()),
+        );
+    }
+    if facts_ix.backup_replications.may_name(db) || facts_ix.backup_replication_without_source {
+        found = merge(found, Copy::Unknown);
+    }
+    for (_, block) in facts::policy_db_blocks(ctx, db) {
+        for key in [
+            "cross_region_replica",
+            "cross_region_backups",
+            "global_secondary",
+        ] {
             if let Some(c) = block.block(key) {
                 found = merge(
                     found,
@@ -119,28 +121,20 @@ fn database_copy(ctx: &Context, db: &Resource) -> Copy {
             }
         }
     }
-    if facts::policy_identifier_unknown(ctx, "rds", "instance_identifier") {
+    let (kind, key) = facts::policy_db_block_kind(db);
+    if facts::policy_identifier_unknown(ctx, kind, key) {
         found = merge(found, Copy::Unknown);
     }
     // AWS Backup: a plan with a copy to another region, when some selection may pick the
     // database (selections by tag or unknown resources count).
-    let copies_elsewhere = ctx.managed(&["aws_backup_plan"]).any(|p| {
-        p.body.blocks("rule").any(|r| {
-            r.blocks("copy_action").any(|c| {
-                c.value("destination_vault_arn").is_some_and(|v| {
-                    let region = ctx.region_of(v);
-                    region.is_none() || in_dr_region(ctx, db, region.as_deref()) != Copy::No
-                })
-            })
-        })
-    });
+    let copies_elsewhere = facts_ix
+        .backup_copy_regions
+        .iter()
+        .any(|region| region.is_none() || in_dr_region(ctx, db, region.as_deref()) != Copy::No);
     if copies_elsewhere {
-        let selected = ctx.managed(&["aws_backup_selection"]).any(|s| {
-            match s.value("resources").and_then(|v| v.as_list()) {
-                Some(list) => list.iter().any(|v| ctx.names(v, db) != Some(false)),
-                None => true,
-            }
-        });
+        let selected = facts_ix.backup_selects_any
+            || facts_ix.backup_selected.names(db)
+            || facts_ix.backup_selected.may_name(db);
         if selected {
             found = merge(found, Copy::Yes);
         }
@@ -150,23 +144,18 @@ fn database_copy(ctx: &Context, db: &Resource) -> Copy {
 
 fn bucket_copy(ctx: &Context, b: &Resource) -> Copy {
     let mut found = Copy::No;
-    for rep in facts::replications(ctx) {
-        let from_here = match rep.source {
-            Some(s) => s.address == b.address,
-            None => {
-                found = merge(found, Copy::Unknown);
-                continue;
-            }
-        };
-        if from_here {
-            found = merge(
-                found,
-                match facts::by_name(ctx, rep.destination) {
-                    Some(d) => in_dr_region(ctx, b, d.region.as_deref()),
-                    None => Copy::Unknown,
-                },
-            );
-        }
+    let (from_here, unknown_source) = facts::replications_from(ctx, b);
+    if unknown_source {
+        found = merge(found, Copy::Unknown);
+    }
+    for rep in from_here {
+        found = merge(
+            found,
+            match facts::by_name(ctx, rep.destination) {
+                Some(d) => in_dr_region(ctx, b, d.region.as_deref()),
+                None => Copy::Unknown,
+            },
+        );
     }
     for (_, s) in facts::policy_blocks(ctx, "s3", "bucket", b) {
         for rep in s.blocks("replication") {

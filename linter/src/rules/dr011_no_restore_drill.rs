@@ -74,13 +74,23 @@ pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
     }) {
         return;
     }
+    // What the drills name, once: by reference (address) or by the policy's name.
+    let mut addresses = rustc_hash::FxHashSet::default();
+    let mut names = rustc_hash::FxHashSet::default();
+    for d in &drills {
+        match d.value("policy_id") {
+            Some(crate::eval::Value::Ref(r)) => {
+                addresses.insert(r.address.as_str());
+            }
+            Some(crate::eval::Value::String(s)) => {
+                names.insert(s.as_str());
+            }
+            _ => {}
+        }
+    }
     for p in ctx.managed(&["dr_policy"]) {
-        let drilled = drills.iter().any(|d| {
-            d.value("policy_id").is_some_and(|v| {
-                v.as_ref().is_some_and(|r| r.address == p.address)
-                    || (v.as_str().is_some() && v.as_str() == p.str("name"))
-            })
-        });
+        let drilled = addresses.contains(p.address.as_str())
+            || p.str("name").is_some_and(|n| names.contains(n));
         if !drilled {
             out.push(ctx.finding(&META, p, p.header,
                 "no dr_drill exercises this policy: its backups have never been restored and timed".into(), None));

@@ -54,17 +54,19 @@ pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
     }) {
         return;
     }
+    // The policies a runbook names, once.
+    let with_runbook: rustc_hash::FxHashSet<&str> = runbooks
+        .iter()
+        .filter_map(|r| r.value("policy_id").and_then(|v| v.as_ref()))
+        .map(|r| r.address.as_str())
+        .collect();
     for p in ctx.managed(&["dr_policy"]) {
         if p.value("runbook_url")
             .is_some_and(|v| !matches!(v, crate::eval::Value::Null))
         {
             continue;
         }
-        let has_runbook = runbooks.iter().any(|r| {
-            r.value("policy_id")
-                .and_then(|v| v.as_ref())
-                .is_some_and(|v| v.address == p.address)
-        });
+        let has_runbook = with_runbook.contains(p.address.as_str());
         if !has_runbook {
             out.push(
                 ctx.finding(

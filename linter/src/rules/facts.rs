@@ -28,34 +28,49 @@ pub fn is_global_member(db: &Resource) -> bool {
             .is_some_and(|v| !matches!(v, Value::Null))
 }
 
-/// `dr_policy` blocks of `kind` (`rds` or `s3`) whose identifier attribute names `res`.
+/// `dr_policy` blocks of `kind` (`rds`, `rds_cluster` or `s3`) whose identifier attribute
+/// `key` names `res`.
 pub fn policy_blocks<'a>(
     ctx: &'a Context,
     kind: &'a str,
     key: &'a str,
     res: &'a Resource,
 ) -> impl Iterator<Item = (&'a Resource, &'a Node)> + 'a {
-    ctx.managed(&["dr_policy"]).flat_map(move |p| {
-        p.body
-            .blocks(kind)
-            .filter(move |b| {
-                b.value(key)
-                    .is_some_and(|v| ctx.names(v, res) == Some(true))
-            })
-            .map(move |b| (p, b))
-    })
+    debug_assert!(super::index::POLICY_BLOCKS.contains(&(kind, key)));
+    ctx.facts()
+        .policy_blocks(kind, res)
+        .into_iter()
+        .map(move |(p, b)| {
+            let policy = &ctx.resources[p];
+            (policy, &policy.body.blocks[b].1)
+        })
 }
 
-/// Whether some `dr_policy` has a block whose identifier cannot be known: then no rule
-/// can say that a resource is unmanaged.
+/// The `dr_policy` blocks that manage database `db`: `rds` blocks naming an
+/// `aws_db_instance` by `instance_identifier`, `rds_cluster` blocks naming an
+/// `aws_rds_cluster` by `cluster_identifier`.
+pub fn policy_db_blocks<'a>(
+    ctx: &'a Context,
+    db: &'a Resource,
+) -> impl Iterator<Item = (&'a Resource, &'a Node)> + 'a {
+    let (kind, key) = policy_db_block_kind(db);
+    policy_blocks(ctx, kind, key, db)
+}
+
+/// The `dr_policy` block type and identifier attribute for a database resource.
+pub fn policy_db_block_kind(db: &Resource) -> (&'static str, &'static str) {
+    if db.kind == "aws_rds_cluster" {
+        ("rds_cluster", "cluster_identifier")
+    } else {
+        ("rds", "instance_identifier")
+    }
+}
+
+/// Whether some `dr_policy` has a block of `kind` whose identifier cannot be known (or
+/// dynamic content): then no rule can say that a resource is unmanaged.
 pub fn policy_identifier_unknown(ctx: &Context, kind: &str, key: &str) -> bool {
-    ctx.managed(&["dr_policy"]).any(|p| {
-        p.body.has_dynamic()
-            || p.body.blocks(kind).any(|b| {
-                b.value(key)
-                    .is_none_or(|v| !v.is_known() && v.as_ref().is_none())
-            })
-    })
+    debug_assert!(super::index::POLICY_BLOCKS.contains(&(kind, key)));
+    ctx.facts().policy_unknown(kind)
 }
 
 /// Split `aws_s3_bucket_*` resources of `kind` whose `bucket` names `bucket`.
@@ -64,19 +79,56 @@ pub fn bucket_configs<'a>(
     kind: &'a str,
     bucket: &'a Resource,
 ) -> impl Iterator<Item = &'a Resource> + 'a {
-    ctx.managed_of(kind).filter(move |r| {
-        r.value("bucket")
-            .is_some_and(|v| ctx.names(v, bucket) == Some(true))
-    })
+    let found: Vec<&Resource> = match ctx.facts().bucket_configs(kind) {
+        Some(named) => named
+            .naming(bucket)
+            .into_iter()
+            .map(|i| &ctx.resources[i])
+            .collect(),
+        None => ctx
+            .managed_of(kind)
+            .filter(|r| config_names(ctx, r, bucket) == Some(true))
+            .collect(),
+    };
+    found.into_iter()
 }
 
 /// Whether some split resource of `kind` has a `bucket` we cannot resolve (it might be
 /// this one).
 pub fn bucket_config_unknown(ctx: &Context, kind: &str, bucket: &Resource) -> bool {
-    ctx.managed_of(kind).any(|r| {
-        r.value("bucket")
-            .is_none_or(|v| ctx.names(v, bucket).is_none())
-    })
+    match ctx.facts().bucket_configs(kind) {
+        Some(named) => named.may_name(bucket),
+        None => ctx
+            .managed_of(kind)
+            .any(|r| config_names(ctx, r, bucket).is_none()),
+    }
+}
+
+/// Whether the split `aws_s3_bucket_*` resource `config` configures `bucket`; `None` when
+/// that cannot be known. A `bucket` that cannot be evaluated (`var.name` without a default)
+/// but is written exactly as some bucket's own `bucket` in the same module instance
+/// belongs to that bucket alone: it names no other. (The index answers the same for the
+/// kinds in [`super::index::BUCKET_CONFIGS`] without a scan.)
+pub fn config_names(ctx: &Context, config: &Resource, bucket: &Resource) -> Option<bool> {
+    let attr = config.body.attr("bucket")?;
+    if let Some(known) = ctx.names(&attr.value, bucket) {
+        return Some(known);
+    }
+    if !attr.value.is_unknown() {
+        return None;
+    }
+    let text = ctx.expression_text(config, attr)?;
+    let mut owners = ctx
+        .managed_of("aws_s3_bucket")
+        .filter(|b| b.module == config.module)
+        .filter(|b| {
+            b.body
+                .attr("bucket")
+                .is_some_and(|a| a.value.is_unknown() && ctx.expression_text(b, a) == Some(text))
+        })
+        .peekable();
+    owners.peek()?;
+    Some(owners.any(|b| b.address == bucket.address))
 }
 
 /// The bucket named by an S3 URI `s3://bucket/prefix`.
@@ -106,60 +158,59 @@ pub fn is_backup_bucket(ctx: &Context, bucket: &Resource) -> bool {
         || drill_names_bucket(ctx, bucket)
 }
 
-/// Whether a `dr_drill`'s `postgres_dump` restores from this bucket.
+/// The source blocks and S3 URI attributes of `dr_drill` that name backup buckets: the
+/// dump a `postgres_dump` restores, the base backups and WAL archive a `postgres_pitr`
+/// replays.
+pub const DRILL_BACKUP_URIS: &[(&str, &str)] = &[
+    ("postgres_dump", "s3_uri"),
+    ("postgres_pitr", "base_backup_uri"),
+    ("postgres_pitr", "wal_archive_uri"),
+];
+
+/// Whether a `dr_drill` source restores from this bucket (see [`DRILL_BACKUP_URIS`]).
 pub fn drill_names_bucket(ctx: &Context, bucket: &Resource) -> bool {
-    let Some(name) = bucket.str("bucket") else {
-        return false;
-    };
-    ctx.managed(&["dr_drill"]).any(|d| {
-        d.body.blocks("postgres_dump").any(|b| {
-            b.value("s3_uri")
-                .and_then(Value::as_str)
-                .and_then(s3_uri_bucket)
-                .is_some_and(|b| b == name)
-        })
-    })
+    bucket
+        .str("bucket")
+        .is_some_and(|name| ctx.facts().drill_buckets.contains(name))
 }
 
-/// Destinations (values naming buckets) of every replication configured in `ctx`:
-/// split `aws_s3_bucket_replication_configuration`, legacy inline blocks, `dr_policy`.
-/// Each with the source bucket resource, when known.
+/// Destinations (values naming buckets) of every enabled replication configured in `ctx`:
+/// split `aws_s3_bucket_replication_configuration` and legacy inline blocks. Each with the
+/// source bucket resource, when known.
 pub fn replications(ctx: &Context) -> Vec<Replication<'_>> {
-    let mut out = Vec::new();
-    for r in ctx.managed(&["aws_s3_bucket_replication_configuration"]) {
-        let source = r
-            .value("bucket")
-            .and_then(|v| ctx.target(v).or_else(|| by_name(ctx, v)));
-        for rule in r.body.blocks("rule") {
-            for dest in rule.blocks("destination") {
-                if let Some(attr) = dest.attr("bucket") {
-                    out.push(Replication {
-                        config: r,
-                        source,
-                        destination: &attr.value,
-                        at: attr.value_loc,
-                    });
-                }
+    ctx.facts()
+        .replications
+        .iter()
+        .map(|r| Replication {
+            config: &ctx.resources[r.config],
+            source: r.source.map(|s| &ctx.resources[s]),
+            destination: &r.destination,
+            at: r.at,
+        })
+        .collect()
+}
+
+/// Replications whose source is `bucket`, and whether some replication's source cannot
+/// be resolved (it might be this bucket).
+pub fn replications_from<'a>(ctx: &'a Context, bucket: &Resource) -> (Vec<Replication<'a>>, bool) {
+    let facts = ctx.facts();
+    let from_here = ctx
+        .position(&bucket.address)
+        .and_then(|at| facts.replications_by_source.get(&at))
+        .map_or(&[][..], Vec::as_slice);
+    let out = from_here
+        .iter()
+        .map(|&i| {
+            let r = &facts.replications[i];
+            Replication {
+                config: &ctx.resources[r.config],
+                source: r.source.map(|s| &ctx.resources[s]),
+                destination: &r.destination,
+                at: r.at,
             }
-        }
-    }
-    for b in ctx.managed(&["aws_s3_bucket"]) {
-        for rc in b.body.blocks("replication_configuration") {
-            for rule in rc.blocks("rules") {
-                for dest in rule.blocks("destination") {
-                    if let Some(attr) = dest.attr("bucket") {
-                        out.push(Replication {
-                            config: b,
-                            source: Some(b),
-                            destination: &attr.value,
-                            at: attr.value_loc,
-                        });
-                    }
-                }
-            }
-        }
-    }
-    out
+        })
+        .collect();
+    (out, facts.replication_source_unknown)
 }
 
 /// One replication rule's destination.
@@ -179,21 +230,20 @@ pub fn by_name<'a>(ctx: &'a Context, v: &Value) -> Option<&'a Resource> {
     if let Some(t) = ctx.target(v) {
         return Some(t);
     }
-    ctx.managed(&["aws_s3_bucket"])
-        .find(|b| ctx.names(v, b) == Some(true))
+    let Value::String(s) = v else {
+        return None;
+    };
+    let facts = ctx.facts();
+    let direct = facts.bucket_named(s);
+    let by_arn = crate::context::arn_resource_name(s).and_then(|n| facts.bucket_named(n));
+    direct
+        .into_iter()
+        .chain(by_arn)
+        .min()
+        .map(|i| &ctx.resources[i])
 }
 
 /// Whether a bucket is the destination of some replication (it is then itself the copy).
 pub fn is_replication_destination(ctx: &Context, bucket: &Resource) -> bool {
-    replications(ctx)
-        .iter()
-        .any(|r| ctx.names(r.destination, bucket) == Some(true))
-        || ctx.managed(&["dr_policy"]).any(|p| {
-            p.body.blocks("s3").any(|s| {
-                s.blocks("replication").any(|rep| {
-                    rep.value("destination_bucket")
-                        .is_some_and(|v| ctx.names(v, bucket) == Some(true))
-                })
-            })
-        })
+    ctx.facts().replication_destinations.names(bucket)
 }

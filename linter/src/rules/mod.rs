@@ -30,8 +30,12 @@ pub mod dr012_single_owner;
 pub mod dr013_no_runbook;
 pub mod dr014_unreachable_target;
 pub mod dr015_ownership_conflict;
+pub mod dr016_uncovered_state;
+pub mod dr017_snapshot_tags_lost;
 
+pub(crate) mod backup_selection;
 pub(crate) mod facts;
+pub(crate) mod index;
 
 /// The resource and data source types whose bodies some rule reads. The loader evaluates
 /// no other body: an IAM policy, a VPC or an EKS cluster is parsed, and only its address
@@ -44,7 +48,16 @@ pub const READ_KINDS: &[&str] = &[
     "aws_db_instance",
     "aws_db_instance_automated_backups_replication",
     "aws_db_snapshot_copy",
+    "aws_docdb_cluster",
+    "aws_dynamodb_table",
+    "aws_efs_backup_policy",
+    "aws_efs_file_system",
+    "aws_efs_replication_configuration",
+    "aws_elasticache_cluster",
+    "aws_elasticache_replication_group",
+    "aws_neptune_cluster",
     "aws_rds_cluster",
+    "aws_rds_global_cluster",
     "aws_s3_bucket",
     "aws_s3_bucket_lifecycle_configuration",
     "aws_s3_bucket_replication_configuration",
@@ -106,6 +119,8 @@ registry!(
     dr013_no_runbook,
     dr014_unreachable_target,
     dr015_ownership_conflict,
+    dr016_uncovered_state,
+    dr017_snapshot_tags_lost,
 );
 
 /// The rule's documentation page in markdown (`docs/rules/DRNNN.md`).
@@ -146,8 +161,10 @@ pub fn doc_index() -> String {
         ));
     }
     out.push_str(
-        "\nDR000 (suppression-without-reason, warning) reports a `# drlint:ignore` comment that \
-         gives no reason. Configure selection, severities, the minimum retention and the DR \
+        "\nThe suppression checks, all warnings: DR000 (suppression-without-reason) reports a \
+         `# drlint:ignore` comment that gives no reason, DR900 (expired-suppression) one whose \
+         `until=` date has passed, DR901 (unused-suppression) a code that suppressed nothing. \
+         Configure selection, severities, the minimum retention and the DR \
          regions in `.drlint.toml`: see [drlint](../drlint.md).\n",
     );
     out

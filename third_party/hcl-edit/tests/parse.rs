@@ -163,44 +163,26 @@ fn invalid_exprs() {
     );
 }
 
+// drkit patch: repeated object keys parse and the last value wins, as in Terraform.
 #[test]
 fn redefined_object_keys() {
-    assert_error!(
+    use hcl_edit::expr::{Expression, ObjectKey};
+    use hcl_edit::Ident;
+    for src in [
         "ident = { foo = 1, foo = 2 }",
-        indoc! {r#"
-             --> HCL parse error in line 1, column 20
-              |
-            1 | ident = { foo = 1, foo = 2 }
-              |                    ^---
-              |
-              = invalid object item; expected unique object key; found redefined object key"#}
-    );
-
-    assert_error!(
-        "ident = { \"foo\" = 1, \"foo\" = 2 }",
-        indoc! {r#"
-             --> HCL parse error in line 1, column 22
-              |
-            1 | ident = { "foo" = 1, "foo" = 2 }
-              |                      ^---
-              |
-              = invalid object item; expected unique object key; found redefined object key"#}
-    );
-
-    assert_error!(
-        indoc! {r#"
-            ident = {
-              foo = 1
-              foo = 2
-            }"#},
-        indoc! {r#"
-             --> HCL parse error in line 3, column 3
-              |
-            3 |   foo = 2
-              |   ^---
-              |
-              = invalid object item; expected unique object key; found redefined object key"#}
-    );
+        "ident = {\n  foo = 1\n  bar = 3\n  foo = 2\n}",
+    ] {
+        let body = hcl_edit::parser::parse_body(src).expect("repeated keys parse");
+        let attr = body.get_attribute("ident").unwrap();
+        let Expression::Object(object) = &attr.value else {
+            panic!("{src}: not an object");
+        };
+        let value = object
+            .get(&ObjectKey::Ident(hcl_edit::Decorated::new(Ident::new("foo"))))
+            .unwrap();
+        assert_eq!(value.expr().as_number().and_then(|n| n.as_u64()), Some(2), "{src}");
+    }
+    assert!(hcl_edit::parser::parse_body("ident = { \"foo\" = 1, \"foo\" = 2 }").is_ok());
 }
 
 // Builds the expected error with `message` at `column` of `line`.

@@ -549,18 +549,10 @@ fn object_items<'i>(
                 return Ok(());
             }
 
-            let checkpoint = input.checkpoint();
+            // drkit patch: a repeated key is accepted and the last value wins, as Terraform
+            // does (`{ a = 1, a = 2 }` is `{ a = 2 }`); `Object::insert` keeps the first key's
+            // place and takes the new value.
             let mut key = object_key(input)?;
-
-            if object.contains_key(&key) {
-                input.reset(&checkpoint);
-                return cut_err(fail)
-                    .context(StrContext::Label("object item"))
-                    .context(StrContext::Expected(StrContextValue::Description(
-                        "unique object key; found redefined object key",
-                    )))
-                    .parse_next(input);
-            }
 
             let mut value = object_value(input)?;
             key.decor_mut().set_prefix(trailing);

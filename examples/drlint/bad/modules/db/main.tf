@@ -23,6 +23,7 @@ resource "aws_db_instance" "main" {
   allocated_storage       = 20
   backup_retention_period = var.retention_days
   skip_final_snapshot     = true
+  copy_tags_to_snapshot   = false
 }
 
 resource "aws_db_instance" "replica" {

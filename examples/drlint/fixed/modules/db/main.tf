@@ -27,6 +27,7 @@ resource "aws_db_instance" "main" {
   delete_automated_backups  = false
   skip_final_snapshot       = false
   final_snapshot_identifier = "${var.identifier}-final"
+  copy_tags_to_snapshot     = true
 }
 
 output "identifier" {
