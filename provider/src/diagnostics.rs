@@ -52,6 +52,8 @@ impl ErrorKind {
             | "DBSnapshotNotFoundFault"
             | "DBInstanceAutomatedBackupNotFound"
             | "DBInstanceAutomatedBackupNotFoundFault"
+            | "DBClusterNotFoundFault"
+            | "GlobalClusterNotFoundFault"
             | "NoSuchBucket"
             | "NoSuchKey"
             | "NotFound"
@@ -68,7 +70,11 @@ impl ErrorKind {
             | "DBInstanceAlreadyExists"
             | "DBInstanceAlreadyExistsFault"
             | "InvalidDBSnapshotState"
-            | "InvalidDBSnapshotStateFault" => ErrorKind::InvalidState,
+            | "InvalidDBSnapshotStateFault"
+            | "InvalidDBClusterStateFault"
+            | "InvalidGlobalClusterStateFault"
+            | "DBClusterAlreadyExistsFault"
+            | "GlobalClusterAlreadyExistsFault" => ErrorKind::InvalidState,
             "Throttling"
             | "ThrottlingException"
             | "RequestLimitExceeded"

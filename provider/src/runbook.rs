@@ -20,6 +20,36 @@ pub struct Instance {
     pub backup_regions: Vec<String>,
 }
 
+/// An Aurora cluster the policy covers.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Cluster {
+    /// Identifier.
+    pub identifier: String,
+    /// Region.
+    pub region: String,
+    /// Engine, e.g. `aurora-postgresql`.
+    pub engine: String,
+    /// Automated backups retention (days).
+    pub retention_days: i32,
+    /// The global cluster it is the primary of.
+    pub global: Option<String>,
+    /// The global secondary, if any.
+    pub secondary: Option<Secondary>,
+}
+
+/// An Aurora Global Database secondary cluster.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Secondary {
+    /// Identifier.
+    pub identifier: String,
+    /// Region.
+    pub region: String,
+    /// ARN (the failover target).
+    pub arn: String,
+    /// Whether it has a DB instance to take writes (false: headless).
+    pub has_instance: bool,
+}
+
 /// A bucket the policy covers.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Bucket {
@@ -50,6 +80,8 @@ pub struct Input {
     pub runbook_url: Option<String>,
     /// Databases.
     pub instances: Vec<Instance>,
+    /// Aurora clusters.
+    pub clusters: Vec<Cluster>,
     /// Buckets.
     pub buckets: Vec<Bucket>,
     /// DNS name applications use for the database.
@@ -130,6 +162,25 @@ pub fn render(i: &Input) -> String {
             );
         }
     }
+    for c in &i.clusters {
+        let _ = writeln!(
+            md,
+            "- `{}` ({}, Aurora): RDS events for the cluster and the AWS Health Dashboard for RDS in {}.\n  \
+             `aws rds describe-db-clusters --db-cluster-identifier {} --region {} --query 'DBClusters[0].Status'`",
+            c.identifier, c.region, c.region, c.identifier, c.region
+        );
+        if let Some(s) = &c.secondary {
+            let _ = writeln!(
+                md,
+                "- Global replication lag of `{}` ({}): \
+                 `aws cloudwatch get-metric-statistics --namespace AWS/RDS --metric-name AuroraGlobalDBReplicationLag \
+                 --dimensions Name=DBClusterIdentifier,Value={} --region {} \
+                 --statistics Maximum --period 60 --start-time $(date -u -d '-15 min' +%FT%TZ) --end-time $(date -u +%FT%TZ)`: \
+                 the data you would lose (milliseconds)",
+                s.identifier, s.region, s.identifier, s.region
+            );
+        }
+    }
     for b in &i.buckets {
         let _ = writeln!(
             md,
@@ -174,6 +225,9 @@ pub fn render(i: &Input) -> String {
         }
         step += 1;
     }
+    for c in &i.clusters {
+        step = cluster_failover(&mut md, step, c);
+    }
     for db in &i.instances {
         let new_host = match db.replicas.first() {
             Some((replica, region)) => format!("the endpoint of `{replica}` in {region}"),
@@ -194,6 +248,21 @@ pub fn render(i: &Input) -> String {
             }
             _ => {
                 let _ = writeln!(md, "{step}. Point the applications' database host for `{}` at {new_host} (configuration or secret), and restart or reload them.\n", db.identifier);
+            }
+        }
+        step += 1;
+    }
+    for c in &i.clusters {
+        let new_host = match &c.secondary {
+            Some(s) => format!("the writer endpoint of `{}` in {}", s.identifier, s.region),
+            None => "the endpoint of the restored cluster".to_string(),
+        };
+        match &i.dns_record {
+            Some(record) => {
+                let _ = writeln!(md, "{step}. Point `{record}` at {new_host} (CNAME, TTL 60), unless the applications use the global cluster's writer endpoint, which follows the failover.\n");
+            }
+            None => {
+                let _ = writeln!(md, "{step}. Point the applications' database host for `{}` at {new_host} (configuration or secret), unless they use the global cluster's writer endpoint, which follows the failover; restart or reload them.\n", c.identifier);
             }
         }
         step += 1;
@@ -251,6 +320,32 @@ pub fn render(i: &Input) -> String {
     md
 }
 
+/// The failover steps of one Aurora cluster; returns the next step number.
+fn cluster_failover(md: &mut String, mut step: usize, c: &Cluster) -> usize {
+    let (Some(s), Some(global)) = (&c.secondary, &c.global) else {
+        let _ = writeln!(
+            md,
+            "{step}. `{}` has **no copy outside {}**: only an in-region point-in-time restore is possible ({} days of backups). It does not survive the loss of the region.\n\n   ```sh\n   aws rds restore-db-cluster-to-point-in-time --source-db-cluster-identifier {} --use-latest-restorable-time --db-cluster-identifier {}-restored --region {}\n   ```\n",
+            c.identifier, c.region, c.retention_days, c.identifier, c.identifier, c.region
+        );
+        return step + 1;
+    };
+    if !s.has_instance {
+        let _ = writeln!(
+            md,
+            "{step}. `{}` in {} is **headless** (no DB instance): add one before failing over (about ten minutes):\n\n   ```sh\n   aws rds create-db-instance --db-instance-identifier {}-1 --db-cluster-identifier {} --engine {} --db-instance-class db.r6g.large --region {}\n   aws rds wait db-instance-available --db-instance-identifier {}-1 --region {}\n   ```\n",
+            s.identifier, s.region, s.identifier, s.identifier, c.engine, s.region, s.identifier, s.region
+        );
+        step += 1;
+    }
+    let _ = writeln!(
+        md,
+        "{step}. Fail the global cluster `{global}` over to `{}` in {} (the primary region is down: accept the replication lag as data loss):\n\n   ```sh\n   aws rds failover-global-cluster --global-cluster-identifier {global} --target-db-cluster-identifier {} --allow-data-loss --region {}\n   aws rds wait db-cluster-available --db-cluster-identifier {} --region {}\n   aws rds describe-db-clusters --db-cluster-identifier {} --region {} --query 'DBClusters[0].Endpoint' --output text\n   ```\n\n   For a planned drill or a move while both regions are healthy, switch over instead (no data loss; it waits for the secondary to catch up):\n\n   ```sh\n   aws rds switchover-global-cluster --global-cluster-identifier {global} --target-db-cluster-identifier {} --region {}\n   ```\n",
+        s.identifier, s.region, s.arn, s.region, s.identifier, s.region, s.identifier, s.region, s.arn, s.region
+    );
+    step + 1
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -282,6 +377,36 @@ mod tests {
             ..Input::default()
         });
         insta::assert_snapshot!(md);
+    }
+
+    #[test]
+    fn a_global_database_fails_over_to_its_secondary_by_arn() {
+        let md = render(&Input {
+            title: "t".into(),
+            policy: "p".into(),
+            clusters: vec![Cluster {
+                identifier: "orders".into(),
+                region: "us-east-1".into(),
+                engine: "aurora-postgresql".into(),
+                retention_days: 14,
+                global: Some("orders-global".into()),
+                secondary: Some(Secondary {
+                    identifier: "orders-dr".into(),
+                    region: "us-west-2".into(),
+                    arn: "arn:aws:rds:us-west-2:123456789012:cluster:orders-dr".into(),
+                    has_instance: false,
+                }),
+            }],
+            ..Input::default()
+        });
+        assert!(md.contains("aws rds failover-global-cluster --global-cluster-identifier orders-global --target-db-cluster-identifier arn:aws:rds:us-west-2:123456789012:cluster:orders-dr --allow-data-loss --region us-west-2"), "{md}");
+        assert!(md.contains("aws rds switchover-global-cluster --global-cluster-identifier orders-global --target-db-cluster-identifier arn:aws:rds:us-west-2:123456789012:cluster:orders-dr"), "{md}");
+        assert!(md.contains("is **headless**"), "{md}");
+        assert!(md.contains("AuroraGlobalDBReplicationLag"), "{md}");
+        // The instance comes before the failover that needs it.
+        assert!(
+            md.find("create-db-instance").unwrap() < md.find("failover-global-cluster").unwrap()
+        );
     }
 
     #[test]

@@ -59,6 +59,23 @@ fn examples_are_fmt_clean_and_validate_with_the_provider() {
 }
 
 #[test]
+fn the_aurora_example_is_fmt_clean_and_validates() {
+    let tf = Terraform::new(PROVIDER).unwrap();
+    let dir = repo().join("examples/aurora");
+    let out = tf
+        .run(&["fmt", "-check", "-diff", dir.to_str().unwrap()])
+        .unwrap();
+    assert!(
+        out.success(),
+        "examples/aurora is not terraform fmt-clean:\n{out}"
+    );
+    tf.write("main.tf", &read("examples/aurora/main.tf"))
+        .unwrap();
+    let out = tf.run(&["validate"]).unwrap();
+    assert!(out.stdout.contains("The configuration is valid"), "{out}");
+}
+
+#[test]
 fn the_quickstart_is_fmt_clean_and_validates() {
     let tf = Terraform::new(PROVIDER).unwrap();
     let dir = repo().join("examples/quickstart");

@@ -44,7 +44,7 @@ async fn a_malformed_import_id_says_the_format() {
     assert!(!out.success());
     assert!(
         out.combined()
-            .contains("NAME:rds=INSTANCE,INSTANCE:s3=BUCKET,BUCKET"),
+            .contains("NAME:rds=INSTANCE,INSTANCE:rds_cluster=CLUSTER,CLUSTER:s3=BUCKET,BUCKET"),
         "{out}"
     );
 }

@@ -17,11 +17,73 @@ const VOLATILE_TAGS: &[&str] = &["drkit:drill-expires", "drkit:drill-run"];
 /// The account's DR-relevant state in `regions`, as JSON with sorted keys: `rds` maps
 /// `region/identifier` to the instance's settings, `snapshots` lists `region/identifier`
 /// (automated ones as `rds:INSTANCE (automated)`),
+/// `clusters` maps `region/identifier` to an Aurora cluster's settings, `global_clusters`
+/// maps global cluster identifiers to their member ARNs,
 /// `s3` maps bucket names to their configuration and objects. Identity that differs
 /// between two equal runs (creation times, version ids, request ids) is left out.
 pub async fn inventory(moto: &Moto, regions: &[&str]) -> Result<Value> {
     let mut rds = BTreeMap::new();
     let mut snapshots = Vec::new();
+    let mut clusters = BTreeMap::new();
+    let mut global_clusters = BTreeMap::new();
+    for region in regions {
+        let client = moto.rds(region).await;
+        let out = client
+            .describe_db_clusters()
+            .send()
+            .await
+            .map_err(|e| anyhow!("DescribeDBClusters in {region}: {e:?}"))?;
+        for c in out.db_clusters() {
+            let id = c.db_cluster_identifier().unwrap_or_default();
+            let tags: BTreeMap<_, _> = c
+                .tag_list()
+                .iter()
+                .filter(|t| !VOLATILE_TAGS.contains(&t.key().unwrap_or_default()))
+                .map(|t| (t.key().unwrap_or_default(), t.value().unwrap_or_default()))
+                .collect();
+            let mut members: Vec<_> = c
+                .db_cluster_members()
+                .iter()
+                .filter_map(|m| m.db_instance_identifier())
+                .collect();
+            members.sort();
+            clusters.insert(
+                format!("{region}/{id}"),
+                json!({
+                    "engine": c.engine(),
+                    "status": c.status(),
+                    "backup_retention_period": c.backup_retention_period(),
+                    "backup_window": c.preferred_backup_window(),
+                    "deletion_protection": c.deletion_protection(),
+                    "copy_tags_to_snapshot": c.copy_tags_to_snapshot(),
+                    "kms_key_id": c.kms_key_id(),
+                    // moto reports an ARN on the primary, an identifier on a secondary.
+                    "global_cluster": c.global_cluster_identifier().map(|g| g.rsplit(':').next().unwrap_or(g)),
+                    "members": members,
+                    "tags": tags,
+                }),
+            );
+        }
+        let out = client
+            .describe_global_clusters()
+            .send()
+            .await
+            .map_err(|e| anyhow!("DescribeGlobalClusters in {region}: {e:?}"))?;
+        for g in out.global_clusters() {
+            let mut members: Vec<_> = g
+                .global_cluster_members()
+                .iter()
+                .filter_map(|m| m.db_cluster_arn())
+                .collect();
+            members.sort();
+            global_clusters.insert(
+                g.global_cluster_identifier()
+                    .unwrap_or_default()
+                    .to_string(),
+                json!(members),
+            );
+        }
+    }
     for region in regions {
         let client = moto.rds(region).await;
         let out = client
@@ -163,7 +225,13 @@ pub async fn inventory(moto: &Moto, regions: &[&str]) -> Result<Value> {
             }),
         );
     }
-    Ok(json!({ "rds": rds, "snapshots": snapshots, "s3": s3 }))
+    Ok(json!({
+        "rds": rds,
+        "snapshots": snapshots,
+        "clusters": clusters,
+        "global_clusters": global_clusters,
+        "s3": s3,
+    }))
 }
 
 /// The error code of a "not configured" answer (`NoSuchLifecycleConfiguration`, ...); any

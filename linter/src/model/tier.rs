@@ -26,6 +26,14 @@ pub const REPLICA_PROMOTION_RTO: Duration = Duration::from_mins(15);
 pub const RESTORE_RTO: Duration = Duration::from_hours(1);
 /// Pointing readers at a replicated or versioned bucket: minutes.
 pub const S3_SWITCH_RTO: Duration = Duration::from_mins(15);
+/// An Aurora Global Database secondary lags by typically under a second; 30 s is a safe
+/// planning figure (Aurora's own managed-RPO parameter starts at 20 s).
+pub const GLOBAL_DATABASE_RPO: Duration = Duration::from_secs(30);
+/// A managed failover (`failover-global-cluster`) to a secondary with an instance: minutes.
+pub const GLOBAL_FAILOVER_RTO: Duration = Duration::from_mins(5);
+/// A failover to a headless secondary starts by adding an instance there (about ten
+/// minutes) before the managed failover.
+pub const GLOBAL_HEADLESS_FAILOVER_RTO: Duration = Duration::from_mins(20);
 
 /// A recovery mechanism, from the weakest to the strongest against the loss of a region.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -42,6 +50,8 @@ pub enum Tier {
     ReplicationTimeControl,
     /// A cross-region read replica (RDS).
     CrossRegionReplica,
+    /// An Aurora Global Database secondary cluster in another region.
+    GlobalDatabase,
 }
 
 impl Tier {
@@ -54,6 +64,7 @@ impl Tier {
             Tier::CrossRegionReplication => "cross-region-replication",
             Tier::ReplicationTimeControl => "replication-time-control",
             Tier::CrossRegionReplica => "cross-region-replica",
+            Tier::GlobalDatabase => "aurora-global-database",
         }
     }
 
@@ -65,6 +76,7 @@ impl Tier {
             Tier::CrossRegionReplication => Some(S3_BEST_EFFORT_RPO),
             Tier::ReplicationTimeControl => Some(S3_RTC_RPO),
             Tier::CrossRegionReplica => Some(REPLICA_RPO),
+            Tier::GlobalDatabase => Some(GLOBAL_DATABASE_RPO),
         }
     }
 }
@@ -153,6 +165,19 @@ pub struct RdsSpec {
     pub backups_region: Option<Option<String>>,
 }
 
+/// An Aurora DB cluster's DR settings (a `dr_policy` `rds_cluster` block).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ClusterSpec {
+    /// Automated backup retention in days.
+    pub backup_retention_days: Option<u32>,
+    /// Region of the cluster, when known.
+    pub region: Option<String>,
+    /// Region of the Aurora Global Database secondary, if the policy declares one.
+    pub global_secondary_region: Option<Option<String>>,
+    /// Whether the secondary has an instance to fail over to (false: headless).
+    pub secondary_instance: Option<bool>,
+}
+
 /// An S3 bucket's DR settings.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct S3Spec {
@@ -214,6 +239,13 @@ fn finding(severity: Severity, path: Vec<Step>, message: String) -> ModelFinding
 
 /// Judges a policy against the decision table of DESIGN.md.
 pub fn assess(policy: &PolicySpec) -> Assessment {
+    assess_with_clusters(policy, &[])
+}
+
+/// Judges a policy that also covers Aurora clusters (`rds_cluster` blocks). A separate
+/// entry point so that [`PolicySpec`] keeps its shape for callers that build it field by
+/// field.
+pub fn assess_with_clusters(policy: &PolicySpec, clusters: &[ClusterSpec]) -> Assessment {
     use Step::{Attr, Index};
     let mut findings = Vec::new();
     let one_hour = Duration::from_hours(1);
@@ -345,6 +377,12 @@ pub fn assess(policy: &PolicySpec) -> Assessment {
             None
         });
         tiers.push(tier);
+    }
+
+    for (i, cluster) in clusters.iter().enumerate() {
+        let (tier, rto) = assess_cluster(&mut findings, i, cluster);
+        tiers.push(tier);
+        rtos.push(rto);
     }
 
     for (i, s3) in policy.s3.iter().enumerate() {
@@ -509,6 +547,69 @@ pub fn assess(policy: &PolicySpec) -> Assessment {
     }
 }
 
+/// The findings, tier and region-loss RTO of one Aurora cluster.
+fn assess_cluster(
+    findings: &mut Vec<ModelFinding>,
+    i: usize,
+    cluster: &ClusterSpec,
+) -> (Tier, Option<Duration>) {
+    use Step::{Attr, Index};
+    let base = || vec![Attr("rds_cluster"), Index(i)];
+    let with = |attr| {
+        let mut p = base();
+        p.push(Attr(attr));
+        p
+    };
+    match cluster.backup_retention_days {
+        // Aurora always keeps at least one day of backups; 0 is refused by the API.
+        Some(0) => findings.push(finding(
+            Severity::Error,
+            with("backup_retention_days"),
+            "backup_retention_days = 0: Aurora keeps at least 1 day of automated backups. Use \
+             1 to 35 days"
+                .to_string(),
+        )),
+        Some(days) if days > MAX_BACKUP_RETENTION_DAYS => findings.push(finding(
+            Severity::Error,
+            with("backup_retention_days"),
+            format!(
+                "backup_retention_days = {days} is more than Aurora allows ({MAX_BACKUP_RETENTION_DAYS}); \
+                 keep longer history with snapshot copies or AWS Backup"
+            ),
+        )),
+        _ => {}
+    }
+    let Some(region) = &cluster.global_secondary_region else {
+        findings.push(finding(
+            Severity::Error,
+            base(),
+            "no copy outside the primary region: a region loss loses this cluster. Add \
+             global_secondary (an Aurora Global Database secondary: RPO seconds, RTO a managed \
+             failover)"
+                .to_string(),
+        ));
+        return (Tier::InRegion, None);
+    };
+    if matches!((&cluster.region, region), (Some(a), Some(b)) if a == b) {
+        let mut p = with("global_secondary");
+        p.push(Attr("region"));
+        findings.push(finding(
+            Severity::Error,
+            p,
+            format!(
+                "the global secondary is in the primary's own region ({}); it dies with it. Put \
+                 it in another region",
+                region.as_deref().unwrap_or_default()
+            ),
+        ));
+    }
+    let rto = match cluster.secondary_instance {
+        Some(false) => GLOBAL_HEADLESS_FAILOVER_RTO,
+        _ => GLOBAL_FAILOVER_RTO,
+    };
+    (Tier::GlobalDatabase, Some(rto))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -655,6 +756,61 @@ mod tests {
         let a = assess(&p);
         assert!(a.reachable());
         assert_eq!(a.findings[0].severity, Severity::Warning);
+    }
+
+    fn cluster(secondary: Option<&str>, instance: bool) -> ClusterSpec {
+        ClusterSpec {
+            backup_retention_days: Some(7),
+            region: Some("us-east-1".into()),
+            global_secondary_region: secondary.map(|r| Some(r.to_string())),
+            secondary_instance: Some(instance),
+        }
+    }
+
+    #[test]
+    fn a_global_secondary_meets_second_level_rpo_and_minute_rto() {
+        let p = policy("1m", "10m");
+        let a = assess_with_clusters(&p, &[cluster(Some("us-west-2"), true)]);
+        assert!(a.reachable(), "{:?}", a.findings);
+        assert_eq!(a.tier, Tier::GlobalDatabase);
+        assert_eq!(a.tier.name(), "aurora-global-database");
+        assert_eq!(a.estimated_rpo, Some(GLOBAL_DATABASE_RPO));
+        assert_eq!(a.estimated_rto, Some(GLOBAL_FAILOVER_RTO));
+    }
+
+    #[test]
+    fn a_headless_secondary_cannot_meet_a_ten_minute_rto() {
+        let p = policy("1m", "10m");
+        let a = assess_with_clusters(&p, &[cluster(Some("us-west-2"), false)]);
+        assert_eq!(paths(&a), ["rto"]);
+        assert_eq!(a.estimated_rto, Some(GLOBAL_HEADLESS_FAILOVER_RTO));
+    }
+
+    #[test]
+    fn a_cluster_without_a_secondary_has_no_copy_outside_its_region() {
+        let p = policy("4h", "8h");
+        let a = assess_with_clusters(&p, &[cluster(None, false)]);
+        assert_eq!(paths(&a), ["rds_cluster[0]"]);
+        assert!(a.findings[0].message.contains("global_secondary"));
+        assert_eq!(a.tier, Tier::InRegion);
+        assert_eq!(a.estimated_rpo, None);
+    }
+
+    #[test]
+    fn a_secondary_in_the_primary_region_points_at_its_region() {
+        let p = policy("4h", "8h");
+        let a = assess_with_clusters(&p, &[cluster(Some("us-east-1"), true)]);
+        assert_eq!(paths(&a), ["rds_cluster[0].global_secondary.region"]);
+    }
+
+    #[test]
+    fn the_weakest_resource_sets_the_tier_across_instances_and_clusters() {
+        let mut p = policy("4h", "8h");
+        p.rds.push(rds(false, true));
+        let a = assess_with_clusters(&p, &[cluster(Some("us-west-2"), true)]);
+        assert!(a.reachable(), "{:?}", a.findings);
+        assert_eq!(a.tier, Tier::CrossRegionBackups);
+        assert_eq!(a.estimated_rto, Some(RESTORE_RTO));
     }
 
     #[test]

@@ -14,9 +14,9 @@ use tf_provider::{map, AttributePath, DataSource, Diagnostics};
 use crate::aws::AwsClients;
 use crate::diagnostics::{add_aws_error, error};
 use crate::policy::claims::{parse_targets_tag, OWNER_TAG, TARGETS_TAG};
-use crate::policy::{rds, s3};
+use crate::policy::{rds, rds_cluster, s3};
 use crate::provider::{self as dr_provider, SharedClients};
-use crate::runbook::{self, Bucket, Input, Instance};
+use crate::runbook::{self, Bucket, Cluster, Input, Instance, Secondary};
 
 /// The data source's state.
 #[derive(Debug, Default, Clone, PartialEq, Serialize, Deserialize)]
@@ -195,6 +195,11 @@ impl DataSource for DrRunbook {
                         &e,
                     );
                 }
+            }
+        }
+        for id in tagged_clusters(diags, clients, &policy).await? {
+            if let Some(c) = cluster(diags, clients, &id, &mut targets_tag).await {
+                input.clusters.push(c);
             }
         }
         let buckets = match list(&config.buckets) {
@@ -397,6 +402,108 @@ async fn tagged_instances(
         }
     }
     Some(out)
+}
+
+/// The Aurora clusters in the primary region tagged as the policy's.
+async fn tagged_clusters(
+    diags: &mut Diagnostics,
+    clients: &AwsClients,
+    policy: &str,
+) -> Option<Vec<String>> {
+    let client = clients.rds(clients.primary_region()).await;
+    let mut out = Vec::new();
+    let mut pages = client.describe_db_clusters().into_paginator().send();
+    while let Some(page) = pages.next().await {
+        match page {
+            Ok(page) => {
+                for c in page.db_clusters() {
+                    let owned = c
+                        .tag_list()
+                        .iter()
+                        .any(|t| t.key() == Some(OWNER_TAG) && t.value() == Some(policy));
+                    if owned {
+                        out.extend(c.db_cluster_identifier().map(str::to_string));
+                    }
+                }
+            }
+            Err(e) => {
+                add_aws_error(
+                    diags,
+                    "Could not list DB clusters",
+                    AttributePath::new("policy_id"),
+                    &crate::diagnostics::AwsError::from_sdk("DescribeDBClusters", e),
+                );
+                return None;
+            }
+        }
+    }
+    Some(out)
+}
+
+/// A cluster with its global secondary, as the runbook needs it.
+async fn cluster(
+    diags: &mut Diagnostics,
+    clients: &AwsClients,
+    id: &str,
+    targets_tag: &mut Option<String>,
+) -> Option<Cluster> {
+    let primary = clients.primary_region().to_string();
+    let client = clients.rds(&primary).await;
+    let live = match rds_cluster::describe(&client, id).await {
+        Ok(Some(live)) => live,
+        Ok(None) => return None,
+        Err(e) => {
+            add_aws_error(
+                diags,
+                "Could not read the policy's DB cluster",
+                AttributePath::new("policy_id"),
+                &e,
+            );
+            return None;
+        }
+    };
+    *targets_tag = targets_tag.take().or(live.tags.get(TARGETS_TAG).cloned());
+    let mut secondary = None;
+    if let Some(gid) = &live.global_cluster {
+        match rds_cluster::describe_global(&client, gid).await {
+            Ok(Some(global)) => {
+                if let Some(arn) = global.members.iter().find(|a| **a != live.arn) {
+                    let region = rds::arn_region(arn).unwrap_or(&primary).to_string();
+                    let identifier = rds::arn_name(arn).to_string();
+                    let has_instance =
+                        rds_cluster::describe(&clients.rds(&region).await, &identifier)
+                            .await
+                            .ok()
+                            .flatten()
+                            .is_some_and(|s| !s.members.is_empty());
+                    secondary = Some(Secondary {
+                        identifier,
+                        region,
+                        arn: arn.clone(),
+                        has_instance,
+                    });
+                }
+            }
+            Ok(None) => {}
+            Err(e) => add_aws_error(
+                diags,
+                "Could not read the policy's global cluster",
+                AttributePath::new("policy_id"),
+                &e,
+            ),
+        }
+    }
+    Some(Cluster {
+        identifier: live.identifier.clone(),
+        region: primary,
+        engine: live
+            .engine
+            .clone()
+            .unwrap_or_else(|| "aurora-postgresql".into()),
+        retention_days: live.retention,
+        global: live.global_cluster.clone(),
+        secondary,
+    })
 }
 
 async fn tagged_buckets(

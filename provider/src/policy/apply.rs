@@ -530,7 +530,7 @@ pub async fn apply(
     let deadline = Instant::now() + timeout;
     // A renamed policy still owns what its previous name tagged.
     let prev = previous.map(|p| p.name.as_str());
-    let (rds_results, s3_results) = tokio::join!(
+    let (rds_results, s3_results, cluster_results) = tokio::join!(
         join_all(
             desired
                 .rds
@@ -545,8 +545,20 @@ pub async fn apply(
                 .enumerate()
                 .map(|(j, b)| apply_s3(clients, desired, prev, j, b))
         ),
+        join_all(
+            desired
+                .clusters
+                .iter()
+                .enumerate()
+                .map(|(i, c)| aurora::apply_cluster(clients, desired, prev, i, c, deadline))
+        ),
     );
-    for e in rds_results.into_iter().chain(s3_results).flatten() {
+    for e in rds_results
+        .into_iter()
+        .chain(s3_results)
+        .chain(cluster_results)
+        .flatten()
+    {
         diags.add_error(e);
     }
     if let Some(previous) = previous {
@@ -561,6 +573,17 @@ pub async fn apply(
                 .s3
                 .iter()
                 .filter(|b| !desired.s3.iter().any(|n| n.bucket == b.bucket))
+                .cloned()
+                .collect(),
+            clusters: previous
+                .clusters
+                .iter()
+                .filter(|c| {
+                    !desired
+                        .clusters
+                        .iter()
+                        .any(|n| n.identifier == c.identifier)
+                })
                 .cloned()
                 .collect(),
             ..previous.clone()

@@ -47,6 +47,11 @@ pub fn rds_key(region: &str, identifier: &str) -> String {
     format!("rds:{region}:{identifier}")
 }
 
+/// The key of an Aurora cluster in the registry.
+pub fn cluster_key(region: &str, identifier: &str) -> String {
+    format!("rds-cluster:{region}:{identifier}")
+}
+
 /// The key of a bucket in the registry (bucket names are global).
 pub fn s3_key(bucket: &str) -> String {
     format!("s3:{bucket}")

@@ -47,6 +47,39 @@ pub struct DesiredRds {
     pub backups: Option<DesiredBackups>,
 }
 
+/// An Aurora Global Database secondary, fully resolved.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DesiredSecondary {
+    /// Region of the secondary cluster.
+    pub region: String,
+    /// Secondary cluster identifier.
+    pub identifier: String,
+    /// Global cluster identifier; `None`: the one the source belongs to, else
+    /// `<source>-global` (decided at apply when the plan could not read the source).
+    pub global_identifier: Option<String>,
+    /// Class of the reader instance; `None`: headless.
+    pub instance_class: Option<String>,
+    /// KMS key in the DR region.
+    pub kms_key_id: Option<String>,
+}
+
+/// An `rds_cluster` block, fully resolved.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DesiredCluster {
+    /// Source cluster identifier.
+    pub identifier: String,
+    /// Backup retention.
+    pub retention: i32,
+    /// Backup window; `None`: leave as is.
+    pub backup_window: Option<String>,
+    /// Deletion protection.
+    pub deletion_protection: bool,
+    /// Copy tags to snapshots.
+    pub copy_tags: bool,
+    /// Global Database secondary.
+    pub secondary: Option<DesiredSecondary>,
+}
+
 /// An `s3` block, fully resolved.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DesiredS3 {
@@ -73,6 +106,8 @@ pub struct Desired {
     pub rds: Vec<DesiredRds>,
     /// S3 blocks.
     pub s3: Vec<DesiredS3>,
+    /// Aurora cluster blocks.
+    pub clusters: Vec<DesiredCluster>,
 }
 
 pub(super) struct Need<'d> {
@@ -293,6 +328,15 @@ impl Desired {
                 rules: retention::rules_of(&plain),
             });
         }
+        let mut clusters = Vec::new();
+        let cluster_blocks = n
+            .get(&s.rds_cluster, Some(Vec::new()), || {
+                AttributePath::new("rds_cluster")
+            })
+            .unwrap_or_default();
+        for (i, b) in cluster_blocks.iter().enumerate() {
+            clusters.push(desired_cluster(&mut n, i, b));
+        }
         if !n.ok {
             return None;
         }
@@ -311,7 +355,65 @@ impl Desired {
             name,
             rds,
             s3: buckets,
+            clusters,
         })
+    }
+}
+
+/// Resolves one `rds_cluster` block.
+fn desired_cluster(n: &mut Need, i: usize, b: &RdsClusterBlock) -> DesiredCluster {
+    let p = || cluster_path(i);
+    let identifier = n
+        .get(&b.cluster_identifier, None, || {
+            p().attribute("cluster_identifier")
+        })
+        .unwrap_or_default();
+    let retention = n
+        .get(
+            &b.backup_retention_days,
+            Some(DEFAULT_RETENTION_DAYS),
+            || p().attribute("backup_retention_days"),
+        )
+        .unwrap_or(DEFAULT_RETENTION_DAYS) as i32;
+    let secondary = match n.get(&b.global_secondary, None, || {
+        p().attribute("global_secondary")
+    }) {
+        Some(g) => {
+            let gp = || p().attribute("global_secondary").index(0);
+            Some(DesiredSecondary {
+                region: n
+                    .get(&g.region, None, || gp().attribute("region"))
+                    .unwrap_or_default(),
+                identifier: n
+                    .get(
+                        &g.cluster_identifier,
+                        Some(format!("{identifier}-dr")),
+                        || gp().attribute("cluster_identifier"),
+                    )
+                    .unwrap_or_default(),
+                // Read from the live source at plan time; unknown when it did not exist yet.
+                global_identifier: g.global_cluster_identifier.as_ref_option().cloned(),
+                instance_class: n.get(&g.instance_class, None, || gp().attribute("instance_class")),
+                kms_key_id: n.get(&g.kms_key_id, None, || gp().attribute("kms_key_id")),
+            })
+        }
+        None => None,
+    };
+    DesiredCluster {
+        backup_window: b.backup_window.as_ref_option().cloned(),
+        deletion_protection: n
+            .get(&b.deletion_protection, Some(true), || {
+                p().attribute("deletion_protection")
+            })
+            .unwrap_or(true),
+        copy_tags: n
+            .get(&b.copy_tags_to_snapshot, Some(true), || {
+                p().attribute("copy_tags_to_snapshot")
+            })
+            .unwrap_or(true),
+        identifier,
+        retention,
+        secondary,
     }
 }
 

@@ -68,6 +68,7 @@ pub(super) async fn release(
             )),
         }
     }
+    aurora::release(diags, clients, d, delete_replicas).await;
     let client = clients.s3(clients.primary_region()).await;
     for (j, b) in d.s3.iter().enumerate() {
         match s3::describe(&client, &b.bucket).await {
@@ -110,8 +111,8 @@ pub async fn destroy(
 /// Parses an import ID `NAME[:rds=ID,ID...][:s3=BUCKET,BUCKET...]` into a state that the
 /// following read fills from the live resources.
 pub fn import_state(diags: &mut Diagnostics, id: &str) -> Option<PolicyState> {
-    let usage = "Use NAME:rds=INSTANCE,INSTANCE:s3=BUCKET,BUCKET (either part may be left out), \
-                 for example \"orders:rds=orders-db:s3=orders-backups\".";
+    let usage = "Use NAME:rds=INSTANCE,INSTANCE:rds_cluster=CLUSTER,CLUSTER:s3=BUCKET,BUCKET \
+                 (any part may be left out), for example \"orders:rds=orders-db:s3=orders-backups\".";
     let mut parts = id.split(':');
     let name = parts.next().unwrap_or_default();
     if !is_policy_name(name) {
@@ -123,6 +124,7 @@ pub fn import_state(diags: &mut Diagnostics, id: &str) -> Option<PolicyState> {
         return None;
     }
     let mut rds_ids = Vec::new();
+    let mut cluster_ids = Vec::new();
     let mut buckets = Vec::new();
     for part in parts {
         let (kind, list) = part.split_once('=').unwrap_or((part, ""));
@@ -133,6 +135,9 @@ pub fn import_state(diags: &mut Diagnostics, id: &str) -> Option<PolicyState> {
             .collect();
         match kind {
             "rds" if items.iter().all(|i| is_rds_identifier(i)) => rds_ids.extend(items),
+            "rds_cluster" if items.iter().all(|i| is_rds_identifier(i)) => {
+                cluster_ids.extend(items)
+            }
             "s3" if items.iter().all(|b| is_bucket_name(b)) => buckets.extend(items),
             _ => {
                 diags.add_error(error(
@@ -144,10 +149,10 @@ pub fn import_state(diags: &mut Diagnostics, id: &str) -> Option<PolicyState> {
             }
         }
     }
-    if rds_ids.is_empty() && buckets.is_empty() {
+    if rds_ids.is_empty() && cluster_ids.is_empty() && buckets.is_empty() {
         diags.add_error(error(
             "Invalid import ID",
-            format!("{id:?} names no instance or bucket. {usage}"),
+            format!("{id:?} names no instance, cluster or bucket. {usage}"),
             AttributePath::root(),
         ));
         return None;
@@ -160,6 +165,15 @@ pub fn import_state(diags: &mut Diagnostics, id: &str) -> Option<PolicyState> {
                 .into_iter()
                 .map(|i| RdsBlock {
                     instance_identifier: Value::Value(i),
+                    ..Default::default()
+                })
+                .collect(),
+        ),
+        rds_cluster: Value::Value(
+            cluster_ids
+                .into_iter()
+                .map(|i| RdsClusterBlock {
+                    cluster_identifier: Value::Value(i),
                     ..Default::default()
                 })
                 .collect(),

@@ -7,6 +7,7 @@
 
 pub mod claims;
 pub mod rds;
+pub mod rds_cluster;
 pub mod retention;
 pub mod s3;
 pub mod windows;
@@ -16,8 +17,8 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use drlint::model::{
-    assess, Duration as DrDuration, ModelFinding, PolicySpec, RdsSpec, ReplicationSpec,
-    RetentionSpec, S3Spec, Severity, Step,
+    assess_with_clusters, Assessment, ClusterSpec, Duration as DrDuration, ModelFinding,
+    PolicySpec, RdsSpec, ReplicationSpec, RetentionSpec, S3Spec, Severity, Step,
 };
 use futures::future::join_all;
 use tf_provider::value::Value;
@@ -26,8 +27,8 @@ use tf_provider::{AttributePath, Diagnostic, Diagnostics};
 use crate::aws::AwsClients;
 use crate::diagnostics::{aws_diagnostic, error, AwsError};
 use crate::resources::dr_policy::{
-    BackupsBlock, EncryptionBlock, PolicyState, RdsBlock, ReplicaBlock, ReplicationBlock,
-    RetentionBlock, S3Block,
+    BackupsBlock, EncryptionBlock, GlobalSecondaryBlock, PolicyState, RdsBlock, RdsClusterBlock,
+    ReplicaBlock, ReplicationBlock, RetentionBlock, S3Block,
 };
 use claims::{Claims, CREATED_BY_TAG, OWNER_TAG, TARGETS_TAG};
 use retention::{Retention, Rule};
@@ -58,6 +59,7 @@ const ARCHIVE_CLASSES: &[&str] = &[
 ];
 
 mod apply;
+mod aurora;
 mod desired;
 mod lifecycle;
 mod observe;
@@ -67,12 +69,15 @@ mod validate;
 #[allow(unused_imports)]
 use self::{apply::*, desired::*, lifecycle::*, observe::*, plan::*, validate::*};
 pub use apply::apply;
-pub use desired::{timeout, Desired, DesiredBackups, DesiredRds, DesiredReplica, DesiredS3};
+pub use desired::{
+    timeout, Desired, DesiredBackups, DesiredCluster, DesiredRds, DesiredReplica, DesiredS3,
+    DesiredSecondary,
+};
 pub use lifecycle::{destroy, import_state};
 pub use observe::{read, refresh_computed};
 pub use plan::plan;
+pub use validate::{assess_policy, cluster_specs, model_spec, validate};
 pub(crate) use validate::{is_bucket_name, is_instance_class, is_rds_identifier};
-pub use validate::{model_spec, validate};
 
 // ---------------------------------------------------------------------------------------
 // Paths
@@ -86,12 +91,17 @@ fn s3_path(j: usize) -> AttributePath {
     AttributePath::new("s3").index(j as i64)
 }
 
+fn cluster_path(i: usize) -> AttributePath {
+    AttributePath::new("rds_cluster").index(i as i64)
+}
+
 /// Blocks with at most one element: Terraform addresses them as a list (`[0]`).
 const SINGLE_BLOCKS: &[&str] = &[
     "cross_region_replica",
     "cross_region_backups",
     "replication",
     "encryption",
+    "global_secondary",
     "timeouts",
 ];
 
@@ -120,6 +130,9 @@ pub fn model_path(steps: &[Step]) -> AttributePath {
         }
         [Step::Attr("s3"), Step::Index(_)] => {
             path.add_attribute("bucket");
+        }
+        [Step::Attr("rds_cluster"), Step::Index(_)] => {
+            path.add_attribute("cluster_identifier");
         }
         [Step::Attr("s3"), Step::Index(_), Step::Attr("retention")] => {
             path.add_index(0);

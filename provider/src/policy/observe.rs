@@ -261,6 +261,18 @@ pub(super) async fn observe(
         }
     }
 
+    aurora::observe(
+        diags,
+        clients,
+        &mut s,
+        &regions,
+        &mut findings,
+        write,
+        import,
+        &mut targets_tag,
+    )
+    .await;
+
     if let Value::Value(blocks) = s.s3.as_mut() {
         let lives = join_all(blocks.iter().map(|b| {
             let client = s3_client.clone();
@@ -479,6 +491,15 @@ pub(super) async fn observe(
                 }
             }
         }
+        if let Value::Value(blocks) = s.rds_cluster.as_mut() {
+            for b in blocks {
+                if let Value::Value(g) = b.global_secondary.as_mut() {
+                    if g.region.is_null() {
+                        g.region = Value::from(regions.dr.map(str::to_string));
+                    }
+                }
+            }
+        }
         if let Value::Value(blocks) = s.s3.as_mut() {
             for b in blocks {
                 if b.retention.is_null() {
@@ -493,7 +514,7 @@ pub(super) async fn observe(
         }
     }
     s.id = s.name.clone();
-    let reachable = assess(&model_spec(&s, Some(&regions))).reachable();
+    let reachable = assess_policy(&s, Some(&regions)).reachable();
     s.compliant = Value::Value(findings.is_empty() && reachable);
     s.findings = Value::Value(findings.into_iter().map(Value::Value).collect());
     if import || s.tier.is_null() || s.tier.is_unknown() {

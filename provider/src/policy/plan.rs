@@ -72,6 +72,7 @@ pub(super) fn fill_defaults(proposed: &mut PolicyState, config: &PolicyState, re
             }
         }
     }
+    aurora::fill_defaults(proposed, config, regions);
     if let (Value::Value(ps), Value::Value(cs)) = (proposed.s3.as_mut(), config.s3.as_ref()) {
         for (p, c) in ps.iter_mut().zip(cs.iter()) {
             default(&mut p.versioning, &c.versioning, true);
@@ -113,7 +114,7 @@ pub(super) fn set_model_outputs(s: &mut PolicyState, regions: &Regions) {
         s.estimated_rto = Value::Unknown;
         return;
     }
-    let a = assess(&model_spec(s, Some(regions)));
+    let a = assess_policy(s, Some(regions));
     s.tier = Value::Value(a.tier.name().to_string());
     s.estimated_rpo = Value::Value(a.estimated_rpo.map(|d| d.to_string()).unwrap_or_default());
     s.estimated_rto = Value::Value(a.estimated_rto.map(|d| d.to_string()).unwrap_or_default());
@@ -188,6 +189,7 @@ pub async fn plan(
                     }
                 }
             }
+            aurora::claim(diags, &mut claims, &proposed, &regions, name);
             for (j, b) in proposed
                 .s3
                 .as_ref_option()
@@ -292,6 +294,15 @@ pub async fn plan(
                 }
             }
         }
+        aurora::plan(
+            diags,
+            clients,
+            &mut proposed.rds_cluster,
+            &regions,
+            name,
+            &may_own,
+        )
+        .await;
         let s3_client = clients.s3(regions.primary).await;
         let buckets: Vec<(usize, String)> = proposed
             .s3

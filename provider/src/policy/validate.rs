@@ -345,6 +345,42 @@ pub fn model_spec(s: &PolicyState, regions: Option<&Regions>) -> PolicySpec {
     }
 }
 
+/// The `rds_cluster` blocks as drlint's tier model sees them; unknown values stay `None`.
+pub fn cluster_specs(s: &PolicyState, regions: Option<&Regions>) -> Vec<ClusterSpec> {
+    let primary = regions.map(|r| r.primary.to_string());
+    s.rds_cluster
+        .as_ref_option()
+        .into_iter()
+        .flatten()
+        .map(|b| ClusterSpec {
+            backup_retention_days: match b.backup_retention_days {
+                Value::Value(d) => u32::try_from(d).ok(),
+                Value::Null => Some(DEFAULT_RETENTION_DAYS as u32),
+                Value::Unknown => None,
+            },
+            region: primary.clone(),
+            global_secondary_region: match &b.global_secondary {
+                Value::Value(g) => Some(copy_region(&g.region, regions)),
+                Value::Null => None,
+                Value::Unknown => Some(None),
+            },
+            secondary_instance: match &b.global_secondary {
+                Value::Value(g) => match g.instance_class {
+                    Value::Value(_) => Some(true),
+                    Value::Null => Some(false),
+                    Value::Unknown => None,
+                },
+                _ => None,
+            },
+        })
+        .collect()
+}
+
+/// drlint's tier model on a whole policy: instances, clusters and buckets.
+pub fn assess_policy(s: &PolicyState, regions: Option<&Regions>) -> Assessment {
+    assess_with_clusters(&model_spec(s, regions), &cluster_specs(s, regions))
+}
+
 pub(super) fn model_diagnostic(f: &ModelFinding) -> Diagnostic {
     let summary = match f.severity {
         Severity::Error => "DR policy cannot meet its targets",
@@ -568,6 +604,8 @@ pub fn validate(diags: &mut Diagnostics, s: &PolicyState, regions: Option<&Regio
             }
         }
     }
+
+    validate_clusters(&mut c, s, regions);
 
     let mut seen = HashMap::new();
     for (j, b) in s.s3.as_ref_option().into_iter().flatten().enumerate() {
@@ -808,12 +846,134 @@ pub fn validate(diags: &mut Diagnostics, s: &PolicyState, regions: Option<&Regio
     if !durations_ok {
         return;
     }
-    let assessment = assess(&model_spec(s, regions));
+    let assessment = assess_policy(s, regions);
     for f in &assessment.findings {
         match f.severity {
             Severity::Error => c.diags.add_error(model_diagnostic(f)),
             Severity::Warning if regions.is_none() => c.diags.add_warning(model_diagnostic(f)),
             Severity::Warning => {}
+        }
+    }
+}
+
+/// Shapes of the `rds_cluster` blocks.
+fn validate_clusters(c: &mut Check, s: &PolicyState, regions: Option<&Regions>) {
+    let mut seen = HashMap::new();
+    for (i, b) in s
+        .rds_cluster
+        .as_ref_option()
+        .into_iter()
+        .flatten()
+        .enumerate()
+    {
+        let p = cluster_path(i);
+        if let Value::Value(id) = &b.cluster_identifier {
+            if !is_rds_identifier(id) {
+                c.err(
+                    "Invalid cluster_identifier",
+                    format!("{id:?} is not an RDS identifier: 1–63 letters, digits or hyphens, starting with a letter."),
+                    p.clone().attribute("cluster_identifier"),
+                );
+            }
+            if let Some(first) = seen.insert(id.clone(), i) {
+                c.err(
+                    "Cluster named twice",
+                    format!(
+                        "{id} is already covered by rds_cluster[{first}]; name each cluster once."
+                    ),
+                    p.clone().attribute("cluster_identifier"),
+                );
+            }
+        }
+        let retention_path = p.clone().attribute("backup_retention_days");
+        if let Some(d) = crate::schema_helpers::not_whole(
+            &b.backup_retention_days,
+            "backup_retention_days",
+            retention_path.clone(),
+        ) {
+            c.diags.add_error(d);
+        } else if let Value::Value(n) = b.backup_retention_days {
+            if n < 0 {
+                c.err(
+                    "Invalid backup_retention_days",
+                    format!(
+                        "backup_retention_days = {n}: a retention cannot be negative; use 1 to \
+                         35 days."
+                    ),
+                    retention_path,
+                );
+            }
+        }
+        if let Value::Value(w) = &b.backup_window {
+            if let Err(msg) = windows::parse_backup_window(w) {
+                c.err(
+                    "Invalid backup_window",
+                    msg,
+                    p.clone().attribute("backup_window"),
+                );
+            }
+        }
+        let Value::Value(g) = &b.global_secondary else {
+            continue;
+        };
+        let gp = p.clone().attribute("global_secondary").index(0);
+        for (attr, v) in [
+            ("cluster_identifier", &g.cluster_identifier),
+            ("global_cluster_identifier", &g.global_cluster_identifier),
+        ] {
+            if let Value::Value(id) = v {
+                if !is_rds_identifier(id) {
+                    c.err(
+                        &format!("Invalid {attr}"),
+                        format!("{id:?} is not an RDS identifier: 1–63 letters, digits or hyphens, starting with a letter."),
+                        gp.clone().attribute(attr),
+                    );
+                }
+            }
+        }
+        if let (Value::Value(src), Value::Value(dst)) =
+            (&b.cluster_identifier, &g.cluster_identifier)
+        {
+            if src == dst
+                && g.region.as_ref_option().map(String::as_str) == regions.map(|r| r.primary)
+            {
+                c.err(
+                    "Secondary named like its source",
+                    "cluster_identifier of the secondary must differ from the source's in the same region.".into(),
+                    gp.clone().attribute("cluster_identifier"),
+                );
+            }
+        }
+        c.region(&g.region, "region", gp.clone().attribute("region"));
+        if let Value::Value(class) = &g.instance_class {
+            if !is_instance_class(class) {
+                c.err(
+                    "Invalid instance_class",
+                    format!(
+                        "{class:?} is not an RDS instance class: write it like \"db.r6g.large\" \
+                         (with the \"db.\" prefix), or remove it for a headless secondary."
+                    ),
+                    gp.clone().attribute("instance_class"),
+                );
+            }
+        }
+        c.kms_arn(
+            &g.kms_key_id,
+            "kms_key_id",
+            gp.clone().attribute("kms_key_id"),
+        );
+        let region = copy_region(&g.region, regions);
+        c.kms_region(
+            &g.kms_key_id,
+            region.as_deref(),
+            gp.clone().attribute("kms_key_id"),
+        );
+        if g.region.is_null() && regions.is_some_and(|r| r.dr.is_none()) {
+            c.err(
+                "No DR region for the global secondary",
+                "Set region in this block, or dr_region in the provider \"dr\" block.".into(),
+                gp.attribute("region"),
+            );
         }
     }
 }

@@ -86,6 +86,9 @@ pub struct PolicyState {
     /// S3 buckets.
     #[serde(default)]
     pub s3: Value<Vec<S3Block>>,
+    /// Aurora DB clusters.
+    #[serde(default)]
+    pub rds_cluster: Value<Vec<RdsClusterBlock>>,
     /// Wait limits.
     #[serde(default, with = "single_block")]
     pub timeouts: Value<TimeoutsBlock>,
@@ -161,6 +164,49 @@ pub struct BackupsBlock {
     /// Retention of the replicated backups.
     #[serde(default, with = "crate::schema_helpers::whole_number")]
     pub retention_days: Value<i64>,
+    /// KMS key in the DR region.
+    #[serde(default)]
+    pub kms_key_id: Value<String>,
+}
+
+/// An `rds_cluster` block (Aurora).
+#[derive(Debug, Default, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RdsClusterBlock {
+    /// Source cluster identifier, in the provider's region.
+    #[serde(default)]
+    pub cluster_identifier: Value<String>,
+    /// Automated backup retention, 1–35 days.
+    #[serde(default, with = "crate::schema_helpers::whole_number")]
+    pub backup_retention_days: Value<i64>,
+    /// Daily backup window, `hh24:mi-hh24:mi` UTC.
+    #[serde(default)]
+    pub backup_window: Value<String>,
+    /// Deletion protection.
+    #[serde(default)]
+    pub deletion_protection: Value<bool>,
+    /// Copy tags to snapshots.
+    #[serde(default)]
+    pub copy_tags_to_snapshot: Value<bool>,
+    /// Aurora Global Database secondary cluster in the DR region.
+    #[serde(default, with = "single_block")]
+    pub global_secondary: Value<GlobalSecondaryBlock>,
+}
+
+/// A `global_secondary` block.
+#[derive(Debug, Default, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GlobalSecondaryBlock {
+    /// DR region.
+    #[serde(default)]
+    pub region: Value<String>,
+    /// Secondary cluster identifier.
+    #[serde(default)]
+    pub cluster_identifier: Value<String>,
+    /// Global cluster identifier.
+    #[serde(default)]
+    pub global_cluster_identifier: Value<String>,
+    /// Class of the secondary's reader instance; null: a headless secondary.
+    #[serde(default)]
+    pub instance_class: Value<String>,
     /// KMS key in the DR region.
     #[serde(default)]
     pub kms_key_id: Value<String>,
@@ -313,6 +359,36 @@ pub fn schema() -> Schema {
         "cross_region_backups" => NestedBlock::Optional(backups)
     };
 
+    let global_secondary = block(
+        "Makes the cluster the primary of an Aurora Global Database and adds a secondary \
+         cluster in the DR region (`CreateGlobalCluster` from the source cluster, then \
+         `CreateDBCluster` there with the global cluster's identifier). A global cluster or \
+         secondary that already exists with these names is adopted when it belongs to this \
+         source. RPO: replication lag (typically under a second); RTO: a managed failover \
+         (minutes). Destroy keeps the secondary unless `delete_replicas_on_destroy` is set.",
+        map! {
+            "region" => attr(Str, OptionalComputed, "DR region of the secondary cluster. Defaults to the provider's `dr_region`; must differ from the provider's `region`."),
+            "cluster_identifier" => attr(Str, OptionalComputed, "Identifier of the secondary cluster. Defaults to `<cluster_identifier>-dr`."),
+            "global_cluster_identifier" => attr(Str, OptionalComputed, "Identifier of the global cluster. Defaults to the one the source already belongs to, else `<cluster_identifier>-global`."),
+            "instance_class" => attr(Str, Optional, "Class of one reader instance (`<secondary>-1`) created in the secondary cluster, e.g. `db.r6g.large`: a failover needs an instance there to take writes. Omit for a headless secondary (storage only, no instance billed; a failover then starts by adding one, which takes minutes longer)."),
+            "kms_key_id" => attr(Str, Optional, "KMS key (ARN) **in the DR region** to encrypt the secondary with. Required when the source is encrypted: KMS keys are regional.")
+        },
+    );
+    let mut rds_cluster = block(
+        "An Aurora DB cluster the policy covers (0..n). Its settings are applied with \
+         `ModifyDBCluster`.",
+        map! {
+            "cluster_identifier" => attr(Str, Required, "Identifier of the source DB cluster, in the provider's `region`."),
+            "backup_retention_days" => attr(Number, OptionalComputed, "Automated backup retention in days, 1–35. Default 7."),
+            "backup_window" => attr(Str, OptionalComputed, "Daily backup window `hh24:mi-hh24:mi` in UTC, at least 30 minutes, not overlapping the cluster's maintenance window. Defaults to the cluster's current window."),
+            "deletion_protection" => attr(Bool, OptionalComputed, "Deletion protection on the source cluster. Default `true`."),
+            "copy_tags_to_snapshot" => attr(Bool, OptionalComputed, "Copy the cluster's tags to its snapshots. Default `true`.")
+        },
+    );
+    rds_cluster.blocks = map! {
+        "global_secondary" => NestedBlock::Optional(global_secondary)
+    };
+
     let encryption = block(
         "Default encryption of the bucket (`PutBucketEncryption`).",
         map! {
@@ -372,8 +448,8 @@ pub fn schema() -> Schema {
     );
 
     let mut root = block(
-        "A disaster-recovery policy: RPO/RTO declared once for a set of RDS instances and \
-         S3 buckets, validated against the tier model at plan time, and the settings that \
+        "A disaster-recovery policy: RPO/RTO declared once for a set of RDS instances, \
+         Aurora clusters and S3 buckets, validated against the tier model at plan time, and the settings that \
          meet them applied. Destroy never deletes data unless `delete_replicas_on_destroy` \
          is set.",
         map! {
@@ -384,8 +460,8 @@ pub fn schema() -> Schema {
             "owners" => attr(List(Box::new(Str)), Optional, "People or teams who can run the recovery; fewer than two is a warning."),
             "compliance" => attr(Bool, OptionalComputed, "Under a retention mandate: every bucket needs expiry of at least 2555 days (7 years) and an archive transition. Default `false`."),
             "runbook_url" => attr(Str, Optional, "Link to the failover runbook."),
-            "delete_replicas_on_destroy" => attr(Bool, OptionalComputed, "Destroy deletes the read replicas this policy created (never sources, buckets, snapshots or objects). Default `false`: destroy keeps every replica."),
-            "tier" => attr(Str, Computed, "Weakest mechanism across the resources: `none`, `in-region-backups`, `cross-region-backups`, `cross-region-replication`, `replication-time-control` or `cross-region-replica`."),
+            "delete_replicas_on_destroy" => attr(Bool, OptionalComputed, "Destroy deletes the read replicas and Aurora secondary clusters this policy created (never sources, global clusters, buckets, snapshots or objects). Default `false`: destroy keeps every replica."),
+            "tier" => attr(Str, Computed, "Weakest mechanism across the resources: `none`, `in-region-backups`, `cross-region-backups`, `cross-region-replication`, `replication-time-control`, `cross-region-replica` or `aurora-global-database`."),
             "compliant" => attr(Bool, Computed, "True when the live resources have every setting of the policy (no `findings`)."),
             "findings" => attr(List(Box::new(Str)), Computed, "What the live resources miss, one sentence each, as of the last read."),
             "estimated_rpo" => attr(Str, Computed, "Data a region loss would lose with these settings; empty when nothing survives it."),
@@ -395,6 +471,7 @@ pub fn schema() -> Schema {
     root.blocks = map! {
         "rds" => NestedBlock::List(rds),
         "s3" => NestedBlock::List(s3),
+        "rds_cluster" => NestedBlock::List(rds_cluster),
         "timeouts" => NestedBlock::Optional(timeouts)
     };
     Schema {

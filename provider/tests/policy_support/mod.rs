@@ -205,3 +205,107 @@ pub fn full_policy(name: &str, db: &str, bucket: &str, dest: &str) -> String {
 "#
     )
 }
+
+/// Creates an Aurora PostgreSQL cluster in the primary region with 1 day of backups.
+pub async fn seed_cluster(moto: &Moto, id: &str, encrypted: bool) -> aws_sdk_rds::types::DbCluster {
+    let rds = moto.rds(PRIMARY).await;
+    let mut req = rds
+        .create_db_cluster()
+        .db_cluster_identifier(id)
+        .engine("aurora-postgresql")
+        .master_username("dr")
+        .master_user_password("password1")
+        .backup_retention_period(1);
+    if encrypted {
+        req = req
+            .storage_encrypted(true)
+            .kms_key_id("arn:aws:kms:us-east-1:123456789012:key/primary-key");
+    }
+    match req.send().await {
+        Ok(out) => out.db_cluster.expect("cluster"),
+        // A create whose answer was lost on a loaded machine and sent again.
+        Err(e)
+            if aws_sdk_rds::error::ProvideErrorMetadata::code(&e)
+                == Some("DBClusterAlreadyExistsFault") =>
+        {
+            cluster(moto, PRIMARY, id)
+                .await
+                .unwrap_or_else(|| panic!("create cluster {id}: {e:?}"))
+        }
+        Err(e) => panic!("create cluster {id}: {e:?}"),
+    }
+}
+
+/// Reads a cluster through the SDK.
+pub async fn cluster(moto: &Moto, region: &str, id: &str) -> Option<aws_sdk_rds::types::DbCluster> {
+    moto.rds(region)
+        .await
+        .describe_db_clusters()
+        .db_cluster_identifier(id)
+        .send()
+        .await
+        .ok()
+        .and_then(|o| o.db_clusters.and_then(|d| d.into_iter().next()))
+}
+
+/// The ARNs of the members of a global cluster, read through the SDK (moto answers every
+/// global cluster whatever the identifier, so it is filtered here).
+pub async fn global_members(moto: &Moto, id: &str) -> Option<Vec<String>> {
+    let out = moto
+        .rds(PRIMARY)
+        .await
+        .describe_global_clusters()
+        .global_cluster_identifier(id)
+        .send()
+        .await
+        .ok()?;
+    let g = out
+        .global_clusters()
+        .iter()
+        .find(|g| g.global_cluster_identifier() == Some(id))?;
+    let mut members: Vec<String> = g
+        .global_cluster_members()
+        .iter()
+        .filter_map(|m| m.db_cluster_arn().map(str::to_string))
+        .collect();
+    members.sort();
+    Some(members)
+}
+
+/// The tags of a cluster, as a map.
+pub fn cluster_tags(
+    c: &aws_sdk_rds::types::DbCluster,
+) -> std::collections::BTreeMap<String, String> {
+    c.tag_list()
+        .iter()
+        .filter_map(|t| {
+            Some((
+                t.key()?.to_string(),
+                t.value().unwrap_or_default().to_string(),
+            ))
+        })
+        .collect()
+}
+
+/// A policy covering one Aurora cluster with a global secondary (and a reader there).
+pub fn cluster_policy(name: &str, cluster: &str) -> String {
+    format!(
+        r#"resource "dr_policy" "{name}" {{
+  name   = "{name}"
+  rpo    = "1m"
+  rto    = "10m"
+  owners = ["alice", "bob"]
+
+  rds_cluster {{
+    cluster_identifier    = "{cluster}"
+    backup_retention_days = 14
+    backup_window         = "05:00-06:00"
+    global_secondary {{
+      instance_class = "db.r6g.large"
+      kms_key_id     = "{DR_KEY}"
+    }}
+  }}
+}}
+"#
+    )
+}

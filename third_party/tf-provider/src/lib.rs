@@ -36,6 +36,9 @@ mod utils;
 pub mod schema;
 pub mod value;
 
+// The generated code has a message type per RPC (`StopProvider`, `GetMetadata`, ...)
+// that only wraps the request and response types; nothing constructs the wrappers.
+#[allow(dead_code)]
 mod tfplugin6 {
     tonic::include_proto!("tfplugin6");
 }
