@@ -17,5 +17,6 @@ provider "dr" {
   # endpoints {
   #   rds = "http://localhost:5000" # LocalStack, moto or a proxy
   #   s3  = "http://localhost:5000"
+  #   cloudwatch = "http://localhost:5000" # the metrics dr_status reads
   # }
 }

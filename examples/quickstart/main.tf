@@ -15,8 +15,9 @@ provider "dr" {
   dynamic "endpoints" {
     for_each = var.aws_endpoint == null ? [] : [var.aws_endpoint]
     content {
-      rds = endpoints.value
-      s3  = endpoints.value
+      rds        = endpoints.value
+      s3         = endpoints.value
+      cloudwatch = endpoints.value
     }
   }
 }

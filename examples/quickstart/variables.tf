@@ -1,5 +1,5 @@
 variable "aws_endpoint" {
-  description = "AWS API endpoint for RDS and S3 (a local moto or LocalStack); null for real AWS."
+  description = "AWS API endpoint for RDS, S3 and CloudWatch (a local moto or LocalStack); null for real AWS."
   type        = string
   default     = null
 }

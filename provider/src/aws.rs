@@ -3,7 +3,8 @@
 //!
 //! Why one place: credentials resolution (profile, SSO, process, IMDS) is slow, and HTTP
 //! connection pools only help when clients are reused. The provider configures this once
-//! in `configure`; resources ask for `rds(region)` / `s3(region)` as they need them.
+//! in `configure`; resources ask for `rds(region)` / `s3(region)` / `cloudwatch(region)` as
+//! they need them.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -23,6 +24,8 @@ pub struct Endpoints {
     pub rds: Option<String>,
     /// S3 endpoint URL; path-style addressing is used when set.
     pub s3: Option<String>,
+    /// CloudWatch endpoint URL (the metrics `dr_status` reads).
+    pub cloudwatch: Option<String>,
 }
 
 /// What the `provider "dr"` block asks for, resolved into plain values.
@@ -63,6 +66,7 @@ pub struct AwsClients {
     endpoints: Endpoints,
     rds: Mutex<HashMap<String, aws_sdk_rds::Client>>,
     s3: Mutex<HashMap<String, aws_sdk_s3::Client>>,
+    cloudwatch: Mutex<HashMap<String, aws_sdk_cloudwatch::Client>>,
 }
 
 impl std::fmt::Debug for AwsClients {
@@ -134,6 +138,7 @@ impl AwsClients {
             endpoints,
             rds: Mutex::new(HashMap::new()),
             s3: Mutex::new(HashMap::new()),
+            cloudwatch: Mutex::new(HashMap::new()),
         }
     }
 
@@ -184,6 +189,23 @@ impl AwsClients {
             })
             .clone()
     }
+
+    /// The CloudWatch client for `region`, built on first use (metrics live in the region
+    /// of the resource that publishes them).
+    pub async fn cloudwatch(&self, region: &str) -> aws_sdk_cloudwatch::Client {
+        let mut cache = self.cloudwatch.lock().unwrap_or_else(|e| e.into_inner());
+        cache
+            .entry(region.to_string())
+            .or_insert_with(|| {
+                let mut conf = aws_sdk_cloudwatch::config::Builder::from(&self.base)
+                    .region(Region::new(region.to_string()));
+                if let Some(url) = &self.endpoints.cloudwatch {
+                    conf = conf.endpoint_url(url);
+                }
+                aws_sdk_cloudwatch::Client::from_conf(conf.build())
+            })
+            .clone()
+    }
 }
 
 #[cfg(test)]
@@ -202,6 +224,7 @@ mod tests {
             Endpoints {
                 rds: Some("http://127.0.0.1:1".into()),
                 s3: Some("http://127.0.0.1:1".into()),
+                cloudwatch: Some("http://127.0.0.1:1".into()),
             },
         )
     }
@@ -213,8 +236,11 @@ mod tests {
         let _ = c.rds("us-west-2").await;
         let _ = c.rds("eu-west-1").await;
         let _ = c.s3("us-east-1").await;
+        let _ = c.cloudwatch("us-west-2").await;
+        let _ = c.cloudwatch("us-west-2").await;
         assert_eq!(c.rds.lock().unwrap().len(), 2);
         assert_eq!(c.s3.lock().unwrap().len(), 1);
+        assert_eq!(c.cloudwatch.lock().unwrap().len(), 1);
     }
 
     #[tokio::test]

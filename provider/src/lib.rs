@@ -16,3 +16,4 @@ pub mod provider;
 pub mod resources;
 pub mod runbook;
 pub mod schema_helpers;
+pub mod status;

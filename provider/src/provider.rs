@@ -54,6 +54,9 @@ pub struct EndpointsConfig {
     /// Custom S3 endpoint URL.
     #[serde(default)]
     pub s3: Value<String>,
+    /// Custom CloudWatch endpoint URL.
+    #[serde(default)]
+    pub cloudwatch: Value<String>,
 }
 
 /// The `provider "dr"` block.
@@ -131,7 +134,7 @@ impl ProviderConfig {
             }
         }
         if let Value::Value(ep) = &self.endpoints {
-            for (name, v) in [("rds", &ep.rds), ("s3", &ep.s3)] {
+            for (name, v) in [("rds", &ep.rds), ("s3", &ep.s3), ("cloudwatch", &ep.cloudwatch)] {
                 if let Value::Value(url) = v {
                     if !is_http_url(url) {
                         diags.add_error(diagnostics::error(
@@ -154,6 +157,7 @@ impl ProviderConfig {
             Value::Value(ep) => Endpoints {
                 rds: known(&ep.rds),
                 s3: known(&ep.s3),
+                cloudwatch: known(&ep.cloudwatch),
             },
             _ => Endpoints::default(),
         };
@@ -244,7 +248,8 @@ impl Provider for DrProvider {
                              path-style addressing when its endpoint is set."),
                         attributes: map! {
                             "rds" => optional(AttributeType::String, "RDS endpoint URL, e.g. `http://127.0.0.1:5000`."),
-                            "s3" => optional(AttributeType::String, "S3 endpoint URL, e.g. `http://127.0.0.1:5000`.")
+                            "s3" => optional(AttributeType::String, "S3 endpoint URL, e.g. `http://127.0.0.1:5000`."),
+                            "cloudwatch" => optional(AttributeType::String, "CloudWatch endpoint URL, e.g. `http://127.0.0.1:5000`: the metrics `dr_status` reads.")
                         },
                         ..Default::default()
                     })
@@ -314,7 +319,8 @@ impl Provider for DrProvider {
         _diags: &mut Diagnostics,
     ) -> Option<HashMap<String, Box<dyn DynamicDataSource>>> {
         Some(map! {
-            "runbook" => data_sources::dr_runbook::DrRunbook::new(self.shared_clients())
+            "runbook" => data_sources::dr_runbook::DrRunbook::new(self.shared_clients()),
+            "status" => data_sources::dr_status::DrStatus::new(self.shared_clients())
         })
     }
 }

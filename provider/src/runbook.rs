@@ -92,6 +92,88 @@ pub struct Input {
     pub notify: Option<String>,
     /// The last drill.
     pub drill: Option<DrillReport>,
+    /// What a region loss would cost now, from the figures `dr_status` reports.
+    pub exposure: Option<Exposure>,
+}
+
+/// The live figures in the runbook's "what you would lose" line. Rounded to minutes, and
+/// only the copies beyond the RPO or unknown are named, so the runbook (and a plan that
+/// shows it) changes when the situation changes, not with every second of lag.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Exposure {
+    /// Every region-loss figure measured and within the RPO.
+    pub rpo_met: bool,
+    /// The worst measured region-loss figure (seconds).
+    pub rpo_seconds: Option<f64>,
+    /// Copies beyond the RPO: (what, seconds, source).
+    pub over: Vec<(String, f64, String)>,
+    /// What could not be measured, and why.
+    pub unknown: Vec<String>,
+}
+
+impl Exposure {
+    /// The line's figures from a `dr_status` measurement.
+    pub fn from_measurement(m: &crate::status::Measurement) -> Exposure {
+        let rpo = m
+            .rpo
+            .as_deref()
+            .and_then(|r| r.parse::<drlint::model::Duration>().ok())
+            .map(|d| d.as_secs() as f64);
+        Exposure {
+            rpo_met: m.assessment.rpo_met,
+            rpo_seconds: m.assessment.rpo_seconds,
+            over: m
+                .figures
+                .iter()
+                .filter(|f| f.scope == crate::status::Scope::RegionLoss)
+                .filter_map(|f| {
+                    let s = f.seconds?;
+                    (rpo.is_some_and(|r| s > r)).then(|| {
+                        (
+                            format!("{} `{}`", f.mechanism.noun(), f.address),
+                            s,
+                            f.source.clone(),
+                        )
+                    })
+                })
+                .collect(),
+            unknown: m.assessment.unknown.clone(),
+        }
+    }
+}
+
+/// Whole minutes, the runbook's resolution for live figures.
+fn minutes(seconds: f64) -> String {
+    let m = (seconds / 60.0).round() as u64;
+    if seconds < 60.0 {
+        "under a minute".to_string()
+    } else {
+        format!("about {m} min")
+    }
+}
+
+fn exposure_line(md: &mut String, e: &Exposure) {
+    if e.rpo_met {
+        let _ = writeln!(
+            md,
+            "- What you would lose now: **within the RPO** at the last refresh (worst: {}; live figures: `data \"dr_status\"`)",
+            e.rpo_seconds.map_or("-".to_string(), minutes)
+        );
+        return;
+    }
+    let mut parts: Vec<String> = e
+        .over
+        .iter()
+        .map(|(what, s, source)| format!("{what} {} ({source})", minutes(*s)))
+        .collect();
+    if !e.unknown.is_empty() {
+        parts.push(format!("unknown: {}", e.unknown.join("; ")));
+    }
+    let _ = writeln!(
+        md,
+        "- What you would lose now: **beyond the RPO or unknown** at the last refresh: {}",
+        parts.join("; ")
+    );
 }
 
 /// Renders the runbook.
@@ -123,6 +205,9 @@ pub fn render(i: &Input) -> String {
     }
     if let Some(url) = &i.runbook_url {
         let _ = writeln!(md, "- Team runbook: {url}");
+    }
+    if let Some(e) = &i.exposure {
+        exposure_line(&mut md, e);
     }
     match &i.drill {
         Some(d) => {
@@ -407,6 +492,33 @@ mod tests {
         assert!(
             md.find("create-db-instance").unwrap() < md.find("failover-global-cluster").unwrap()
         );
+    }
+
+    #[test]
+    fn the_lose_line_names_copies_beyond_the_rpo_in_minutes() {
+        let mut input = Input {
+            title: "t".into(),
+            policy: "p".into(),
+            exposure: Some(Exposure {
+                rpo_met: false,
+                rpo_seconds: Some(2405.0),
+                over: vec![(
+                    "replica `rds:us-west-2:db-dr`".into(),
+                    2405.0,
+                    "CloudWatch AWS/RDS ReplicaLag Maximum over 15m (us-west-2)".into(),
+                )],
+                unknown: vec!["s3:b->b-dr: no ReplicationLatency data points".into()],
+            }),
+            ..Input::default()
+        };
+        let md = render(&input);
+        assert!(md.contains("- What you would lose now: **beyond the RPO or unknown** at the last refresh: replica `rds:us-west-2:db-dr` about 40 min (CloudWatch AWS/RDS ReplicaLag Maximum over 15m (us-west-2)); unknown: s3:b->b-dr: no ReplicationLatency data points\n"), "{md}");
+        input.exposure = Some(Exposure {
+            rpo_met: true,
+            rpo_seconds: Some(42.0),
+            ..Exposure::default()
+        });
+        assert!(render(&input).contains("**within the RPO** at the last refresh (worst: under a minute;"));
     }
 
     #[test]

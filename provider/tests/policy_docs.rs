@@ -29,6 +29,7 @@ fn examples_are_fmt_clean_and_validate_with_the_provider() {
         "examples/provider",
         "examples/resources/dr_policy",
         "examples/resources/dr_drill",
+        "examples/data-sources/dr_status",
     ] {
         let path = repo().join(dir);
         let out = tf
@@ -48,6 +49,11 @@ fn examples_are_fmt_clean_and_validate_with_the_provider() {
     tf.write(
         "runbook.tf",
         &read("examples/data-sources/dr_runbook/data-source.tf"),
+    )
+    .unwrap();
+    tf.write(
+        "status.tf",
+        &read("examples/data-sources/dr_status/data-source.tf"),
     )
     .unwrap();
     let out = tf.run(&["validate"]).unwrap();
@@ -86,7 +92,7 @@ fn the_quickstart_is_fmt_clean_and_validates() {
         out.success(),
         "examples/quickstart is not terraform fmt-clean:\n{out}"
     );
-    for name in ["main.tf", "variables.tf", "drill.tf", "outputs.tf"] {
+    for name in ["main.tf", "variables.tf", "drill.tf", "outputs.tf", "status.tf"] {
         tf.write(name, &read(&format!("examples/quickstart/{name}")))
             .unwrap();
     }
@@ -138,6 +144,15 @@ fn registry_docs_are_rendered_from_the_schema() {
             &read("provider/templates/resources/dr_drill.md.tmpl"),
             &terraform_provider_dr::resources::dr_drill::schema().block,
             &read("examples/resources/dr_drill/resource.tf"),
+            "",
+        ),
+    );
+    check(
+        "docs/data-sources/dr_status.md",
+        docs::render(
+            &read("provider/templates/data-sources/dr_status.md.tmpl"),
+            &terraform_provider_dr::data_sources::dr_status::schema().block,
+            &read("examples/data-sources/dr_status/data-source.tf"),
             "",
         ),
     );

@@ -1,10 +1,9 @@
 //! `data "dr_runbook"`: the failover runbook of a policy, as markdown, from the live AWS
 //! resources the policy manages (found by its `drkit:policy` tag, or named explicitly)
-//! and, optionally, the last drill's report.
+//! and, optionally, the last drill's report. Its "what you would lose now" line takes the
+//! figures `dr_status` reports, from the same discovery ([`crate::status`]).
 //!
 //! Order: state, schema, read, helpers. Rendering is pure, in [`crate::runbook`].
-
-use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 use tf_provider::schema::{AttributeConstraint, AttributeType, Block, Description, Schema};
@@ -13,10 +12,11 @@ use tf_provider::{map, AttributePath, DataSource, Diagnostics};
 
 use crate::aws::AwsClients;
 use crate::diagnostics::{add_aws_error, error};
-use crate::policy::claims::{parse_targets_tag, OWNER_TAG, TARGETS_TAG};
+use crate::policy::claims::{parse_targets_tag, TARGETS_TAG};
 use crate::policy::{rds, rds_cluster, s3};
 use crate::provider::{self as dr_provider, SharedClients};
 use crate::runbook::{self, Bucket, Cluster, Input, Instance, Secondary};
+use crate::status;
 
 /// The data source's state.
 #[derive(Debug, Default, Clone, PartialEq, Serialize, Deserialize)]
@@ -153,9 +153,28 @@ impl DataSource for DrRunbook {
             ..Input::default()
         };
         let mut targets_tag = None;
+        // One discovery serves the runbook and its live "what you would lose" line.
+        let now = time::OffsetDateTime::now_utc();
+        let inventory = status::discover::discover(clients, &policy).await;
+        let explicit = list(&config.rds_instances).is_some() && list(&config.buckets).is_some();
+        if !inventory.problems.is_empty() && !explicit {
+            diags.add_error(error(
+                "Could not list the policy's resources",
+                format!(
+                    "Finding what carries the tag drkit:policy = {policy:?} failed after every retry: {}. Plan again later, or raise `max_retries`.",
+                    inventory.problems.join("; ")
+                ),
+                AttributePath::new("policy_id"),
+            ));
+            return None;
+        }
         let ids = match list(&config.rds_instances) {
             Some(ids) => ids,
-            None => tagged_instances(diags, clients, &policy).await?,
+            None => inventory
+                .instances
+                .iter()
+                .map(|i| i.identifier.clone())
+                .collect(),
         };
         let primary = clients.primary_region().to_string();
         let rds_client = clients.rds(&primary).await;
@@ -197,14 +216,14 @@ impl DataSource for DrRunbook {
                 }
             }
         }
-        for id in tagged_clusters(diags, clients, &policy).await? {
+        for id in inventory.clusters.iter().map(|c| c.identifier.clone()) {
             if let Some(c) = cluster(diags, clients, &id, &mut targets_tag).await {
                 input.clusters.push(c);
             }
         }
         let buckets = match list(&config.buckets) {
             Some(b) => b,
-            None => tagged_buckets(diags, clients, &policy).await?,
+            None => inventory.buckets.clone(),
         };
         let s3_client = clients.s3(&primary).await;
         for name in buckets {
@@ -256,6 +275,16 @@ impl DataSource for DrRunbook {
         if !diags.errors.is_empty() {
             return None;
         }
+        let measured = status::measure::measure_inventory(
+            clients,
+            &policy,
+            &inventory,
+            status::DEFAULT_WINDOW,
+            &[],
+            now,
+        )
+        .await;
+        input.exposure = Some(runbook::Exposure::from_measurement(&measured));
         let mut state = config;
         state.id = Value::Value(policy);
         state.markdown = Value::Value(runbook::render(&input));
@@ -369,77 +398,6 @@ fn validate(diags: &mut Diagnostics, c: &RunbookState) {
     }
 }
 
-async fn tagged_instances(
-    diags: &mut Diagnostics,
-    clients: &AwsClients,
-    policy: &str,
-) -> Option<Vec<String>> {
-    let client = clients.rds(clients.primary_region()).await;
-    let mut out = Vec::new();
-    let mut pages = client.describe_db_instances().into_paginator().send();
-    while let Some(page) = pages.next().await {
-        match page {
-            Ok(page) => {
-                for db in page.db_instances() {
-                    let owned = db
-                        .tag_list()
-                        .iter()
-                        .any(|t| t.key() == Some(OWNER_TAG) && t.value() == Some(policy));
-                    if owned {
-                        out.extend(db.db_instance_identifier().map(str::to_string));
-                    }
-                }
-            }
-            Err(e) => {
-                add_aws_error(
-                    diags,
-                    "Could not list RDS instances",
-                    AttributePath::new("policy_id"),
-                    &crate::diagnostics::AwsError::from_sdk("DescribeDBInstances", e),
-                );
-                return None;
-            }
-        }
-    }
-    Some(out)
-}
-
-/// The Aurora clusters in the primary region tagged as the policy's.
-async fn tagged_clusters(
-    diags: &mut Diagnostics,
-    clients: &AwsClients,
-    policy: &str,
-) -> Option<Vec<String>> {
-    let client = clients.rds(clients.primary_region()).await;
-    let mut out = Vec::new();
-    let mut pages = client.describe_db_clusters().into_paginator().send();
-    while let Some(page) = pages.next().await {
-        match page {
-            Ok(page) => {
-                for c in page.db_clusters() {
-                    let owned = c
-                        .tag_list()
-                        .iter()
-                        .any(|t| t.key() == Some(OWNER_TAG) && t.value() == Some(policy));
-                    if owned {
-                        out.extend(c.db_cluster_identifier().map(str::to_string));
-                    }
-                }
-            }
-            Err(e) => {
-                add_aws_error(
-                    diags,
-                    "Could not list DB clusters",
-                    AttributePath::new("policy_id"),
-                    &crate::diagnostics::AwsError::from_sdk("DescribeDBClusters", e),
-                );
-                return None;
-            }
-        }
-    }
-    Some(out)
-}
-
 /// A cluster with its global secondary, as the runbook needs it.
 async fn cluster(
     diags: &mut Diagnostics,
@@ -504,43 +462,6 @@ async fn cluster(
         global: live.global_cluster.clone(),
         secondary,
     })
-}
-
-async fn tagged_buckets(
-    diags: &mut Diagnostics,
-    clients: &AwsClients,
-    policy: &str,
-) -> Option<Vec<String>> {
-    let client = clients.s3(clients.primary_region()).await;
-    let listed = match client.list_buckets().send().await {
-        Ok(l) => l,
-        Err(e) => {
-            diags.add_error(error(
-                "Could not list buckets",
-                format!(
-                    "ListBuckets failed: {}",
-                    aws_sdk_s3::error::DisplayErrorContext(&e)
-                ),
-                AttributePath::new("policy_id"),
-            ));
-            return None;
-        }
-    };
-    let mut out = Vec::new();
-    for b in listed.buckets() {
-        let Some(name) = b.name() else { continue };
-        if let Ok(tags) = client.get_bucket_tagging().bucket(name).send().await {
-            let tags: HashMap<&str, &str> = tags
-                .tag_set()
-                .iter()
-                .map(|t| (t.key(), t.value()))
-                .collect();
-            if tags.get(OWNER_TAG) == Some(&policy) {
-                out.push(name.to_string());
-            }
-        }
-    }
-    Some(out)
 }
 
 async fn bucket_region(client: &aws_sdk_s3::Client, bucket: &str) -> Option<String> {

@@ -117,6 +117,8 @@ async fn demo() -> Result<()> {
     tf.assert_plan_empty()?;
     eprintln!("    no changes");
 
+    live_rpo_check(&tf, &moto).await?;
+
     say("drlint on examples/ (examples/drlint/bad is meant to trip every rule)");
     let lint = Command::new(&drlint)
         .arg("--no-color")
@@ -387,5 +389,88 @@ fn copy_tf_files(from: &Path, to: &Path) -> Result<()> {
             std::fs::copy(&path, to.join(path.file_name().unwrap_or_default()))?;
         }
     }
+    Ok(())
+}
+
+/// `dr_status` in the quickstart's `check` block: the check passes with the metrics AWS
+/// would publish for a healthy replica and replication, then warns, naming the replica and
+/// the figure, once the replica falls 40 minutes behind. moto publishes no metrics itself,
+/// so the demo writes them to moto's CloudWatch.
+async fn live_rpo_check(tf: &Terraform, moto: &Moto) -> Result<()> {
+    say("live RPO on every plan (dr_status in a check block): a healthy replica and replication");
+    put_metric(moto, DR, "AWS/RDS", "ReplicaLag", &[("DBInstanceIdentifier", "orders-db-dr")], 35.0).await?;
+    let s3_dims = [
+        ("SourceBucket", "orders-backups"),
+        ("DestinationBucket", "orders-backups-dr"),
+        ("RuleId", "drkit"),
+    ];
+    put_metric(moto, PRIMARY, "AWS/S3", "ReplicationLatency", &s3_dims, 20.0).await?;
+    put_metric(moto, PRIMARY, "AWS/S3", "OperationsPendingReplication", &s3_dims, 0.0).await?;
+    eprintln!("    CloudWatch: ReplicaLag of orders-db-dr 35s, ReplicationLatency of orders-backups 20s");
+    let plan = tf.run(&["plan", "-input=false", "-no-color"])?;
+    if !plan.success() {
+        bail!("terraform plan failed:\n{plan}");
+    }
+    if plan.combined().contains("Check block assertion failed") {
+        bail!("the orders_rpo check should pass with a 35s replica lag:\n{plan}");
+    }
+    eprintln!("    terraform plan: check \"orders_rpo\" passed (no warning)");
+
+    say("the replica falls 40 minutes behind (ReplicaLag 2400s written to moto's CloudWatch)");
+    put_metric(moto, DR, "AWS/RDS", "ReplicaLag", &[("DBInstanceIdentifier", "orders-db-dr")], 2400.0).await?;
+    let plan = tf.run(&["plan", "-input=false", "-no-color"])?;
+    if !plan.success() {
+        bail!("a failed check must not fail the plan:\n{plan}");
+    }
+    let text = plan.combined();
+    let Some(start) = text.find("Warning: Check block assertion failed") else {
+        bail!("the plan did not warn about the lagging replica:\n{plan}");
+    };
+    for line in text[start..]
+        .lines()
+        .map(|l| l.trim_start_matches(['│', '╷', '╵']).trim())
+        .filter(|l| !l.is_empty())
+        .take_while(|l| !l.starts_with("Warning:") || l.contains("Check block"))
+        .take(8)
+    {
+        eprintln!("    {line}");
+    }
+    if !text.contains("replica rds:us-west-2:orders-db-dr") || !text.contains(" 40m") {
+        bail!("the warning should name the replica and the figure:\n{plan}");
+    }
+    eprintln!("    the plan still succeeds: a check warns, it does not block");
+    Ok(())
+}
+
+/// One data point a minute ago, as AWS publishes it.
+async fn put_metric(
+    moto: &Moto,
+    region: &str,
+    namespace: &str,
+    metric: &str,
+    dimensions: &[(&str, &str)],
+    value: f64,
+) -> Result<()> {
+    use aws_sdk_cloudwatch::types::{Dimension, MetricDatum};
+    let cw = aws_sdk_cloudwatch::Client::new(&moto.sdk_config(region).await);
+    let at = std::time::SystemTime::now() - std::time::Duration::from_secs(60);
+    cw.put_metric_data()
+        .namespace(namespace)
+        .metric_data(
+            MetricDatum::builder()
+                .metric_name(metric)
+                .set_dimensions(Some(
+                    dimensions
+                        .iter()
+                        .map(|(k, v)| Dimension::builder().name(*k).value(*v).build())
+                        .collect(),
+                ))
+                .value(value)
+                .timestamp(aws_smithy_types::DateTime::from(at))
+                .build(),
+        )
+        .send()
+        .await
+        .with_context(|| format!("PutMetricData {metric}"))?;
     Ok(())
 }

@@ -1,0 +1,307 @@
+//! `data "dr_status"`: the live RPO of a policy's resources, measured at plan time, for
+//! Terraform `check` blocks. A thin adapter: the measuring is in [`crate::status`].
+//!
+//! Order: state, schema, validate, read, helpers.
+
+use serde::{Deserialize, Serialize};
+use tf_provider::schema::{AttributeConstraint, AttributeType, Block, Description, Schema};
+use tf_provider::value::{Value, ValueEmpty};
+use tf_provider::{map, AttributePath, DataSource, Diagnostics};
+
+use crate::diagnostics::error;
+use crate::provider::{self as dr_provider, SharedClients};
+use crate::resources::dr_drill::Seconds;
+use crate::schema_helpers::attr;
+use crate::status::{self, Figure, Measurement};
+
+/// Shortest and longest `window`: CloudWatch's standard resolution is one minute, and a
+/// day is already far beyond any RPO a check guards.
+const MIN_WINDOW_SECS: u64 = 60;
+const MAX_WINDOW_SECS: u64 = 86_400;
+
+/// The data source's state.
+#[derive(Debug, Default, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StatusState {
+    /// Same as `policy_id`.
+    #[serde(default)]
+    pub id: Value<String>,
+    /// Policy name (`dr_policy.x.id`).
+    #[serde(default)]
+    pub policy_id: Value<String>,
+    /// CloudWatch window, default `15m`.
+    #[serde(default)]
+    pub window: Value<String>,
+    /// WAL archives to measure (`s3://bucket/prefix`).
+    #[serde(default)]
+    pub wal_archive_uris: Value<Vec<Value<String>>>,
+    /// The policy's RPO as declared.
+    #[serde(default)]
+    pub rpo: Value<String>,
+    /// Worst region-loss figure.
+    #[serde(default)]
+    pub rpo_seconds: Value<Seconds>,
+    /// Every region-loss figure measured and within the RPO.
+    #[serde(default)]
+    pub rpo_met: Value<bool>,
+    /// Worst in-region figure.
+    #[serde(default)]
+    pub mistake_rpo_seconds: Value<Seconds>,
+    /// Every figure.
+    #[serde(default)]
+    pub resources: Value<Vec<Value<ResourceState>>>,
+    /// What could not be measured, and why.
+    #[serde(default)]
+    pub unknown: Value<Vec<Value<String>>>,
+    /// One line for a pager.
+    #[serde(default)]
+    pub summary: Value<String>,
+    /// When the measurement was made.
+    #[serde(default)]
+    pub measured_at: Value<String>,
+}
+
+/// One entry of `resources`.
+#[derive(Debug, Default, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ResourceState {
+    /// The copy measured.
+    pub address: Value<String>,
+    /// The policy's resource it protects.
+    pub protects: Value<String>,
+    /// How the copy keeps its recoverable point.
+    pub mechanism: Value<String>,
+    /// `region_loss` or `in_region`.
+    pub scope: Value<String>,
+    /// Seconds of data lost now; null when unknown.
+    pub seconds: Value<Seconds>,
+    /// When the figure was true.
+    pub measured_at: Value<String>,
+    /// Where the figure comes from.
+    pub source: Value<String>,
+    /// Why it is unknown; null when measured.
+    pub unknown: Value<String>,
+}
+
+/// The `dr_status` schema.
+pub fn schema() -> Schema {
+    use AttributeConstraint::{Computed, Optional, Required};
+    use AttributeType::{Bool, List, Number, Object, String as Str};
+    let resource_type = Object(map! {
+        "address" => Str, "protects" => Str, "mechanism" => Str, "scope" => Str,
+        "seconds" => Number, "measured_at" => Str, "source" => Str, "unknown" => Str
+    });
+    Schema {
+        version: 0,
+        block: Block {
+            description: Description::markdown(
+                "The live RPO of a `dr_policy`: for each of its resources, the age of the last \
+                 recoverable point, measured now from what AWS reports (RDS \
+                 `LatestRestorableTime`, CloudWatch `ReplicaLag`, the DR region's replicated \
+                 backups, Aurora `AuroraGlobalDBRPOLag`, S3 RTC `ReplicationLatency`, a WAL \
+                 archive's newest segment). Meant for `check` blocks: a plan warns whenever the \
+                 policy's live RPO exceeds its target. Missing data is unknown, never zero, and \
+                 an unknown never makes `rpo_met` true.",
+            ),
+            attributes: map! {
+                "id" => attr(Str, Computed, "The policy name."),
+                "policy_id" => attr(Str, Required, "The policy (`dr_policy.x.id`): its instances, clusters and buckets are found by their `drkit:policy` tag in the primary region."),
+                "window" => attr(Str, Optional, "How far back CloudWatch metrics are read; each figure is the Maximum over it. Default `15m`, from `1m` to `1d`."),
+                "wal_archive_uris" => attr(List(Box::new(Str)), Optional, "PostgreSQL WAL archives to measure (`s3://bucket/prefix/`, e.g. a `postgres_pitr` drill's `wal_archive_uri`): the newest segment's age counts as a region-loss figure."),
+                "rpo" => attr(Str, Computed, "The policy's `rpo` as declared (read from its resources' `drkit:targets` tag); null when no resource carries it."),
+                "rpo_seconds" => attr(Number, Computed, "The worst measured region-loss figure in seconds: the data a region loss would cost now. Null when none was measured; with entries in `unknown` the real loss may be larger."),
+                "rpo_met" => attr(Bool, Computed, "True only when every region-loss figure was measured and is within `rpo`. Any unknown, an unknown `rpo`, or a policy with no resources makes it false."),
+                "mistake_rpo_seconds" => attr(Number, Computed, "The worst in-region figure (`now - LatestRestorableTime`): the data a mistake, recovered by point-in-time restore, would cost. Not part of `rpo_met`."),
+                "resources" => attr(List(Box::new(resource_type)), Computed, "Every figure: `address` (the copy measured, e.g. `rds:us-west-2:orders-db-dr`), `protects` (the policy's resource), `mechanism` (`rds_pitr`, `rds_read_replica`, `rds_replicated_backups`, `aurora_pitr`, `aurora_global`, `s3_replication`, `postgres_wal_archive`, `none`), `scope` (`region_loss` or `in_region`), `seconds` (null when unknown), `measured_at` (RFC 3339), `source` (the API field, or the metric, statistic, window and region) and `unknown` (why it could not be measured)."),
+                "unknown" => attr(List(Box::new(Str)), Computed, "What could not be measured and why, e.g. `s3:orders-backups->orders-backups-dr: not measurable without Replication Time Control ...`."),
+                "summary" => attr(Str, Computed, "One line for a pager: the verdict, the copies over the RPO with their figures, and the unknowns. Use it as the `check`'s `error_message`."),
+                "measured_at" => attr(Str, Computed, "When the measurement was made (RFC 3339)."),
+            },
+            ..Default::default()
+        },
+    }
+}
+
+/// `data "dr_status"`.
+#[derive(Debug, Clone)]
+pub struct DrStatus {
+    clients: SharedClients,
+}
+
+impl DrStatus {
+    /// A status data source over the provider's shared clients.
+    pub fn new(clients: SharedClients) -> Self {
+        DrStatus { clients }
+    }
+}
+
+#[async_trait::async_trait]
+impl DataSource for DrStatus {
+    type State<'a> = StatusState;
+    type ProviderMetaState<'a> = ValueEmpty;
+
+    fn schema(&self, _diags: &mut Diagnostics) -> Option<Schema> {
+        Some(schema())
+    }
+
+    async fn validate<'a>(&self, diags: &mut Diagnostics, config: Self::State<'a>) -> Option<()> {
+        validate(diags, &config);
+        Some(())
+    }
+
+    async fn read<'a>(
+        &self,
+        diags: &mut Diagnostics,
+        config: Self::State<'a>,
+        _meta: Self::ProviderMetaState<'a>,
+    ) -> Option<Self::State<'a>> {
+        let window = validate(diags, &config)?;
+        let clients = dr_provider::clients(&self.clients, diags)?;
+        let policy = config.policy_id.as_ref_option()?.clone();
+        let archives: Vec<String> = config
+            .wal_archive_uris
+            .as_ref_option()
+            .into_iter()
+            .flatten()
+            .filter_map(|v| v.as_ref_option().cloned())
+            .collect();
+        let m = status::measure(clients, &policy, window, &archives).await;
+        tracing::info!(policy, summary = %m.assessment.summary, "dr_status measured");
+        let mut state = config;
+        fill(&mut state, &policy, &m);
+        Some(state)
+    }
+}
+
+/// Checks the arguments; returns the window when they are fine.
+fn validate(diags: &mut Diagnostics, c: &StatusState) -> Option<std::time::Duration> {
+    let before = diags.errors.len();
+    if c.policy_id
+        .as_ref_option()
+        .is_some_and(|s| s.trim().is_empty())
+    {
+        diags.add_error(error(
+            "Invalid policy_id",
+            "policy_id is empty: pass the policy, e.g. dr_policy.orders.id.",
+            AttributePath::new("policy_id"),
+        ));
+    }
+    let mut window = status::DEFAULT_WINDOW;
+    if let Some(w) = c.window.as_ref_option() {
+        match w.parse::<drlint::model::Duration>() {
+            Ok(d) if (MIN_WINDOW_SECS..=MAX_WINDOW_SECS).contains(&d.as_secs()) => {
+                window = std::time::Duration::from_secs(d.as_secs());
+            }
+            Ok(d) => diags.add_error(error(
+                "Invalid window",
+                format!("window = {w:?} ({d}) is outside 1m to 1d: CloudWatch metrics come per minute, and a check wants the recent past."),
+                AttributePath::new("window"),
+            )),
+            Err(e) => diags.add_error(error(
+                "Invalid window",
+                e.to_string(),
+                AttributePath::new("window"),
+            )),
+        }
+    }
+    for (i, v) in c
+        .wal_archive_uris
+        .as_ref_option()
+        .into_iter()
+        .flatten()
+        .enumerate()
+    {
+        if let Value::Value(uri) = v {
+            if status::wal_archive::parse_uri(uri).is_none() {
+                diags.add_error(error(
+                    "Invalid wal_archive_uris",
+                    format!("wal_archive_uris[{i}] = {uri:?} is not an S3 URI such as \"s3://orders-wal/main/\"."),
+                    AttributePath::new("wal_archive_uris").index(i as i64),
+                ));
+            }
+        }
+    }
+    (diags.errors.len() == before).then_some(window)
+}
+
+fn opt_seconds(s: Option<f64>) -> Value<Seconds> {
+    s.map_or(Value::Null, |s| Value::Value(Seconds(round_ms(s))))
+}
+
+/// Figures to the millisecond: finer digits are noise, and plans stay readable.
+fn round_ms(s: f64) -> f64 {
+    (s * 1000.0).round() / 1000.0
+}
+
+fn resource(f: &Figure) -> ResourceState {
+    ResourceState {
+        address: Value::Value(f.address.clone()),
+        protects: Value::Value(f.protects.clone()),
+        mechanism: Value::Value(f.mechanism.name().to_string()),
+        scope: Value::Value(f.scope.name().to_string()),
+        seconds: opt_seconds(f.seconds),
+        measured_at: f
+            .measured_at
+            .map_or(Value::Null, |t| Value::Value(status::rfc3339(t))),
+        source: Value::Value(f.source.clone()),
+        unknown: f.unknown.clone().map_or(Value::Null, Value::Value),
+    }
+}
+
+/// Writes a measurement into the state.
+fn fill(state: &mut StatusState, policy: &str, m: &Measurement) {
+    let a = &m.assessment;
+    state.id = Value::Value(policy.to_string());
+    state.rpo = m.rpo.clone().map_or(Value::Null, Value::Value);
+    state.rpo_seconds = opt_seconds(a.rpo_seconds);
+    state.rpo_met = Value::Value(a.rpo_met);
+    state.mistake_rpo_seconds = opt_seconds(a.mistake_rpo_seconds);
+    state.resources = Value::Value(m.figures.iter().map(|f| Value::Value(resource(f))).collect());
+    state.unknown = Value::Value(a.unknown.iter().cloned().map(Value::Value).collect());
+    state.summary = Value::Value(a.summary.clone());
+    state.measured_at = Value::Value(status::rfc3339(m.measured_at));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(window: Option<&str>, uris: &[&str]) -> StatusState {
+        StatusState {
+            policy_id: Value::Value("orders".into()),
+            window: window.map_or(Value::Null, |w| Value::Value(w.into())),
+            wal_archive_uris: if uris.is_empty() {
+                Value::Null
+            } else {
+                Value::Value(uris.iter().map(|u| Value::Value(u.to_string())).collect())
+            },
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn the_window_defaults_to_15m_and_is_bounded() {
+        let mut d = Diagnostics::default();
+        assert_eq!(
+            validate(&mut d, &config(None, &[])),
+            Some(std::time::Duration::from_secs(900))
+        );
+        assert_eq!(
+            validate(&mut d, &config(Some("1h"), &[])),
+            Some(std::time::Duration::from_secs(3600))
+        );
+        for bad in ["30s", "2d", "soon"] {
+            let mut d = Diagnostics::default();
+            assert_eq!(validate(&mut d, &config(Some(bad), &[])), None, "{bad}");
+            assert_eq!(d.errors[0].attribute, AttributePath::new("window"));
+        }
+    }
+
+    #[test]
+    fn a_bad_archive_uri_points_at_its_index() {
+        let mut d = Diagnostics::default();
+        assert_eq!(validate(&mut d, &config(None, &["s3://wal/x/", "/var/wal"])), None);
+        assert_eq!(
+            d.errors[0].attribute,
+            AttributePath::new("wal_archive_uris").index(1)
+        );
+    }
+}

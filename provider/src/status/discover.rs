@@ -1,0 +1,265 @@
+//! Finds what a policy covers: the RDS instances, Aurora clusters and buckets of the
+//! primary region that carry its `drkit:policy` tag (as `dr_runbook` does), with what
+//! measuring them needs. A listing that fails after every retry is a problem, never an
+//! empty list: a resource missed would make the verdict wrong.
+
+use futures::stream::{self, StreamExt};
+use time::OffsetDateTime;
+
+use super::to_offset;
+use crate::aws::AwsClients;
+use crate::diagnostics::AwsError;
+use crate::policy::claims::{OWNER_TAG, TARGETS_TAG};
+
+/// Reads of one kind in flight at once.
+pub const MAX_IN_FLIGHT: usize = 8;
+
+/// An RDS instance of the policy.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Instance {
+    /// Identifier.
+    pub identifier: String,
+    /// Automated backup retention (days).
+    pub retention: i32,
+    /// `LatestRestorableTime`.
+    pub latest_restorable: Option<OffsetDateTime>,
+    /// Read replicas: identifiers (same region) or ARNs (other regions).
+    pub replicas: Vec<String>,
+    /// ARNs of the replicated automated backups in other regions.
+    pub backup_replications: Vec<String>,
+}
+
+/// An Aurora cluster of the policy.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Cluster {
+    /// Identifier.
+    pub identifier: String,
+    /// ARN (to find it in a global database).
+    pub arn: String,
+    /// Automated backup retention (days).
+    pub retention: i32,
+    /// `LatestRestorableTime`.
+    pub latest_restorable: Option<OffsetDateTime>,
+}
+
+/// What the policy covers.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Inventory {
+    /// Its RDS instances.
+    pub instances: Vec<Instance>,
+    /// Its Aurora clusters.
+    pub clusters: Vec<Cluster>,
+    /// Its buckets.
+    pub buckets: Vec<String>,
+    /// The `drkit:targets` tag found on any of them.
+    pub targets: Option<String>,
+    /// Listings that failed: the policy may cover more than was found.
+    pub problems: Vec<String>,
+}
+
+fn owned<'a>(tags: impl IntoIterator<Item = (Option<&'a str>, Option<&'a str>)>, policy: &str) -> (bool, Option<String>) {
+    let mut mine = false;
+    let mut targets = None;
+    for (k, v) in tags {
+        match k {
+            Some(OWNER_TAG) => mine |= v == Some(policy),
+            Some(TARGETS_TAG) => targets = v.map(str::to_string),
+            _ => {}
+        }
+    }
+    (mine, targets.filter(|_| mine))
+}
+
+/// Lists the policy's resources in the primary region; the three listings go out at once.
+pub async fn discover(clients: &AwsClients, policy: &str) -> Inventory {
+    let (instances, clusters, buckets) = tokio::join!(
+        instances(clients, policy),
+        clusters(clients, policy),
+        buckets(clients, policy),
+    );
+    let mut inv = Inventory::default();
+    match instances {
+        Ok((found, targets)) => {
+            inv.instances = found;
+            inv.targets = inv.targets.or(targets);
+        }
+        Err(e) => inv
+            .problems
+            .push(format!("RDS instances of {}: {e}", clients.primary_region())),
+    }
+    match clusters {
+        Ok((found, targets)) => {
+            inv.clusters = found;
+            inv.targets = inv.targets.or(targets);
+        }
+        Err(e) => inv
+            .problems
+            .push(format!("Aurora clusters of {}: {e}", clients.primary_region())),
+    }
+    let (found, targets, problems) = buckets;
+    inv.buckets = found;
+    inv.targets = inv.targets.or(targets);
+    inv.problems.extend(problems);
+    inv
+}
+
+async fn instances(
+    clients: &AwsClients,
+    policy: &str,
+) -> Result<(Vec<Instance>, Option<String>), AwsError> {
+    let client = clients.rds(clients.primary_region()).await;
+    let mut out = Vec::new();
+    let mut targets = None;
+    let mut pages = client.describe_db_instances().into_paginator().send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| AwsError::from_sdk("DescribeDBInstances", e))?;
+        for db in page.db_instances() {
+            let (mine, t) = owned(db.tag_list().iter().map(|t| (t.key(), t.value())), policy);
+            if !mine {
+                continue;
+            }
+            targets = targets.or(t);
+            out.push(Instance {
+                identifier: db.db_instance_identifier().unwrap_or_default().to_string(),
+                retention: db.backup_retention_period().unwrap_or(0),
+                latest_restorable: db.latest_restorable_time().and_then(to_offset),
+                replicas: db.read_replica_db_instance_identifiers().to_vec(),
+                backup_replications: db
+                    .db_instance_automated_backups_replications()
+                    .iter()
+                    .filter_map(|r| r.db_instance_automated_backups_arn().map(str::to_string))
+                    .collect(),
+            });
+        }
+    }
+    Ok((out, targets))
+}
+
+async fn clusters(
+    clients: &AwsClients,
+    policy: &str,
+) -> Result<(Vec<Cluster>, Option<String>), AwsError> {
+    let client = clients.rds(clients.primary_region()).await;
+    let mut out = Vec::new();
+    let mut targets = None;
+    let mut pages = client.describe_db_clusters().into_paginator().send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| AwsError::from_sdk("DescribeDBClusters", e))?;
+        for c in page.db_clusters() {
+            let (mine, t) = owned(c.tag_list().iter().map(|t| (t.key(), t.value())), policy);
+            if !mine {
+                continue;
+            }
+            targets = targets.or(t);
+            out.push(Cluster {
+                identifier: c.db_cluster_identifier().unwrap_or_default().to_string(),
+                arn: c.db_cluster_arn().unwrap_or_default().to_string(),
+                retention: c.backup_retention_period().unwrap_or(0),
+                latest_restorable: c.latest_restorable_time().and_then(to_offset),
+            });
+        }
+    }
+    Ok((out, targets))
+}
+
+/// Errors of `GetBucketTagging` that mean "not one of ours to measure" rather than "could
+/// not tell": another region's bucket, or one these credentials may not read.
+const NOT_OURS: &[&str] = &[
+    "NoSuchTagSet",
+    "NoSuchBucket",
+    "PermanentRedirect",
+    "AuthorizationHeaderMalformed",
+    "AccessDenied",
+];
+
+async fn buckets(
+    clients: &AwsClients,
+    policy: &str,
+) -> (Vec<String>, Option<String>, Vec<String>) {
+    let primary = clients.primary_region();
+    let client = clients.s3(primary).await;
+    let mut names = Vec::new();
+    let mut token: Option<String> = None;
+    loop {
+        match client
+            .list_buckets()
+            .set_continuation_token(token.take())
+            .send()
+            .await
+        {
+            Ok(page) => {
+                names.extend(
+                    page.buckets()
+                        .iter()
+                        // Buckets S3 says live elsewhere are not the primary's.
+                        .filter(|b| b.bucket_region().is_none_or(|r| r == primary))
+                        .filter_map(|b| b.name().map(str::to_string)),
+                );
+                match page.continuation_token() {
+                    Some(t) if !t.is_empty() => token = Some(t.to_string()),
+                    _ => break,
+                }
+            }
+            Err(e) => {
+                let e = AwsError::from_sdk("ListBuckets", e);
+                return (Vec::new(), None, vec![format!("S3 buckets: {e}")]);
+            }
+        }
+    }
+    let tagged: Vec<(String, Result<Vec<(String, String)>, AwsError>)> = stream::iter(names)
+        .map(|name| {
+            let client = client.clone();
+            async move {
+                let tags = client.get_bucket_tagging().bucket(&name).send().await;
+                let tags = tags
+                    .map(|t| {
+                        t.tag_set()
+                            .iter()
+                            .map(|t| (t.key().to_string(), t.value().to_string()))
+                            .collect()
+                    })
+                    .map_err(|e| AwsError::from_sdk("GetBucketTagging", e));
+                (name, tags)
+            }
+        })
+        .buffer_unordered(MAX_IN_FLIGHT)
+        .collect()
+        .await;
+    let mut out = Vec::new();
+    let mut targets = None;
+    let mut problems = Vec::new();
+    for (name, tags) in tagged {
+        match tags {
+            Ok(tags) => {
+                let (mine, t) = owned(
+                    tags.iter().map(|(k, v)| (Some(k.as_str()), Some(v.as_str()))),
+                    policy,
+                );
+                if mine {
+                    targets = targets.or(t);
+                    out.push(name);
+                }
+            }
+            Err(e) if NOT_OURS.iter().any(|c| e.has_code(c)) => {}
+            Err(e) => problems.push(format!("tags of bucket {name}: {e}")),
+        }
+    }
+    out.sort();
+    (out, targets, problems)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ownership_and_targets_come_from_the_tags() {
+        let tags = [
+            (Some("drkit:policy"), Some("orders")),
+            (Some("drkit:targets"), Some("rpo=15m rto=1h")),
+        ];
+        assert_eq!(owned(tags, "orders"), (true, Some("rpo=15m rto=1h".into())));
+        assert_eq!(owned(tags, "billing"), (false, None), "another policy's targets are not ours");
+        assert_eq!(owned([(Some("team"), Some("x"))], "orders"), (false, None));
+    }
+}

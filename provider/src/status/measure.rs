@@ -1,0 +1,311 @@
+//! Measures a policy now: discovery, then every read at once (bounded), then the CloudWatch
+//! queries of each region in one call, then the verdict.
+
+use std::time::Duration;
+
+use futures::stream::{self, StreamExt};
+use time::OffsetDateTime;
+
+use super::discover::{discover, Inventory, MAX_IN_FLIGHT};
+use super::metrics::{self, MetricQuery};
+use super::{
+    assess, aurora_global, rds_address, rds_pitr, read_replica, replicated_backups,
+    s3_replication, wal_archive, Assessment, Figure, Mechanism, Scope,
+};
+use crate::aws::AwsClients;
+use crate::policy::claims::parse_targets_tag;
+use crate::policy::rds::{arn_name, arn_region};
+
+/// Everything `dr_status` reports.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Measurement {
+    /// The policy's `rpo` as declared (its `drkit:targets` tag), e.g. `15m`.
+    pub rpo: Option<String>,
+    /// Every figure, in a stable order (by address, then mechanism).
+    pub figures: Vec<Figure>,
+    /// The verdict.
+    pub assessment: Assessment,
+    /// When the measurement started.
+    pub measured_at: OffsetDateTime,
+}
+
+/// A figure that waits for CloudWatch.
+enum Pending {
+    Replica {
+        address: String,
+        protects: String,
+        scope: Scope,
+        query: usize,
+    },
+    Aurora {
+        address: String,
+        protects: String,
+        query: usize,
+    },
+    S3 {
+        source: String,
+        rule: s3_replication::Rule,
+        query: usize,
+    },
+}
+
+/// Measures `policy`: its resources found by tag, plus the WAL archives named.
+pub async fn measure(
+    clients: &AwsClients,
+    policy: &str,
+    window: Duration,
+    wal_archives: &[String],
+) -> Measurement {
+    let now = OffsetDateTime::now_utc();
+    let inv = discover(clients, policy).await;
+    measure_inventory(clients, policy, &inv, window, wal_archives, now).await
+}
+
+/// Measures what [`discover`] found.
+pub async fn measure_inventory(
+    clients: &AwsClients,
+    policy: &str,
+    inv: &Inventory,
+    window: Duration,
+    wal_archives: &[String],
+    now: OffsetDateTime,
+) -> Measurement {
+    let primary = clients.primary_region().to_string();
+    let mut figures: Vec<Figure> = Vec::new();
+    let mut queries: Vec<MetricQuery> = Vec::new();
+    let mut pending: Vec<Pending> = Vec::new();
+    let mut backup_reads: Vec<(String, String, String)> = Vec::new();
+
+    for db in &inv.instances {
+        let protects = rds_address(&primary, &db.identifier);
+        figures.push(rds_pitr::figure(
+            &protects,
+            Mechanism::RdsPitr,
+            db.retention,
+            db.latest_restorable,
+            now,
+        ));
+        let mut cross_region = 0;
+        for r in &db.replicas {
+            let region = arn_region(r).unwrap_or(&primary).to_string();
+            let id = arn_name(r);
+            let scope = if region == primary {
+                Scope::InRegion
+            } else {
+                cross_region += 1;
+                Scope::RegionLoss
+            };
+            pending.push(Pending::Replica {
+                address: rds_address(&region, id),
+                protects: protects.clone(),
+                scope,
+                query: queries.len(),
+            });
+            queries.push(read_replica::query(&region, id));
+        }
+        for arn in &db.backup_replications {
+            let region = arn_region(arn).unwrap_or(&primary).to_string();
+            cross_region += 1;
+            backup_reads.push((
+                format!("rds-backups:{region}:{}", db.identifier),
+                protects.clone(),
+                arn.clone(),
+            ));
+        }
+        if cross_region == 0 {
+            figures.push(no_copy(&protects, &primary));
+        }
+    }
+
+    let buckets = inv.buckets.clone();
+    let rule_reads = stream::iter(buckets)
+        .map(|b| async move {
+            let client = clients.s3(clients.primary_region()).await;
+            let rules = s3_replication::rules(&client, &b).await;
+            (b, rules)
+        })
+        .buffer_unordered(MAX_IN_FLIGHT)
+        .collect::<Vec<_>>();
+    let backup_window_reads = stream::iter(backup_reads)
+        .map(|(address, protects, arn)| async move {
+            let region = arn_region(&arn).unwrap_or(clients.primary_region()).to_string();
+            let client = clients.rds(&region).await;
+            let window = replicated_backups::read(&client, &arn).await;
+            (address, protects, window)
+        })
+        .buffer_unordered(MAX_IN_FLIGHT)
+        .collect::<Vec<_>>();
+    let global_reads = async {
+        if inv.clusters.is_empty() {
+            return Vec::new();
+        }
+        let client = clients.rds(clients.primary_region()).await;
+        let mut out = Vec::new();
+        for c in &inv.clusters {
+            out.push((c, aurora_global::secondaries(&client, &c.arn).await));
+        }
+        out
+    };
+    let wal_reads = stream::iter(wal_archives.iter().cloned())
+        .map(|uri| async move {
+            let Some((bucket, prefix)) = wal_archive::parse_uri(&uri) else {
+                return (uri.clone(), Ok(None));
+            };
+            let client = clients.s3(clients.primary_region()).await;
+            let newest = wal_archive::newest_segment(&client, bucket, prefix).await;
+            (uri, newest)
+        })
+        .buffer_unordered(MAX_IN_FLIGHT)
+        .collect::<Vec<_>>();
+    let (rules, windows, globals, wals) =
+        tokio::join!(rule_reads, backup_window_reads, global_reads, wal_reads);
+
+    for (address, protects, window) in windows {
+        figures.push(replicated_backups::figure(&address, &protects, window, now));
+    }
+    for (c, secondaries) in globals {
+        let protects = rds_address(&primary, &c.identifier);
+        figures.push(rds_pitr::figure(
+            &protects,
+            Mechanism::AuroraPitr,
+            c.retention,
+            c.latest_restorable,
+            now,
+        ));
+        match secondaries {
+            Ok(list) if list.is_empty() => figures.push(no_copy(&protects, &primary)),
+            Ok(list) => {
+                for arn in list {
+                    let region = arn_region(&arn).unwrap_or(&primary).to_string();
+                    let id = arn_name(&arn);
+                    pending.push(Pending::Aurora {
+                        address: rds_address(&region, id),
+                        protects: protects.clone(),
+                        query: queries.len(),
+                    });
+                    queries.push(aurora_global::query(&region, id));
+                }
+            }
+            Err(e) => figures.push(Figure::unknown(
+                format!("{protects}->global"),
+                &protects,
+                Mechanism::AuroraGlobal,
+                Scope::RegionLoss,
+                "DescribeGlobalClusters",
+                format!("the global database could not be read: {e}"),
+            )),
+        }
+    }
+    for (bucket, rules) in rules {
+        let protects = format!("s3:{bucket}");
+        match rules {
+            Ok(rules) if rules.is_empty() => figures.push(Figure::unknown(
+                &protects,
+                &protects,
+                Mechanism::NoCrossRegionCopy,
+                Scope::RegionLoss,
+                "GetBucketReplication",
+                "no replication: a region loss loses the bucket's objects",
+            )),
+            Ok(rules) => {
+                for rule in rules {
+                    if let Some(f) = s3_replication::unmeasurable(&bucket, &rule) {
+                        figures.push(f);
+                        continue;
+                    }
+                    pending.push(Pending::S3 {
+                        source: bucket.clone(),
+                        query: queries.len(),
+                        rule: rule.clone(),
+                    });
+                    queries.extend(s3_replication::queries(&primary, &bucket, &rule));
+                }
+            }
+            Err(e) => figures.push(Figure::unknown(
+                &protects,
+                &protects,
+                Mechanism::S3Replication,
+                Scope::RegionLoss,
+                "GetBucketReplication",
+                format!("the replication configuration could not be read: {e}"),
+            )),
+        }
+    }
+    for (uri, newest) in wals {
+        let newest = match wal_archive::parse_uri(&uri) {
+            Some(_) => newest,
+            None => Err(crate::diagnostics::AwsError::new(
+                "ListObjectsV2",
+                "InvalidArgument",
+                format!("{uri:?} is not an s3://bucket/prefix URI"),
+            )),
+        };
+        figures.push(wal_archive::figure(&uri, newest, now));
+    }
+
+    let series = metrics::fetch(clients, &queries, window, now).await;
+    for p in pending {
+        figures.push(match p {
+            Pending::Replica {
+                address,
+                protects,
+                scope,
+                query,
+            } => read_replica::figure(
+                &address,
+                &protects,
+                scope,
+                &queries[query],
+                window,
+                &series[query],
+            ),
+            Pending::Aurora {
+                address,
+                protects,
+                query,
+            } => aurora_global::figure(&address, &protects, &queries[query], window, &series[query]),
+            Pending::S3 {
+                source,
+                rule,
+                query,
+            } => s3_replication::figure(
+                &source,
+                &rule,
+                &[queries[query].clone(), queries[query + 1].clone()],
+                window,
+                &series[query],
+                &series[query + 1],
+            ),
+        });
+    }
+    figures.sort_by(|a, b| {
+        (&a.protects, &a.address, a.mechanism).cmp(&(&b.protects, &b.address, b.mechanism))
+    });
+
+    let rpo = inv
+        .targets
+        .as_deref()
+        .and_then(|t| parse_targets_tag(t).rpo);
+    let rpo_secs = rpo
+        .as_deref()
+        .and_then(|r| r.parse::<drlint::model::Duration>().ok())
+        .map(|d| d.as_secs());
+    let assessment = assess(policy, rpo_secs, &figures, &inv.problems);
+    Measurement {
+        rpo,
+        figures,
+        assessment,
+        measured_at: now,
+    }
+}
+
+fn no_copy(protects: &str, primary: &str) -> Figure {
+    Figure::unknown(
+        protects,
+        protects,
+        Mechanism::NoCrossRegionCopy,
+        Scope::RegionLoss,
+        "DescribeDBInstances",
+        format!("no copy outside {primary}: a region loss loses the data"),
+    )
+}

@@ -1,0 +1,432 @@
+//! `data "dr_status"` through terraform against moto: figures measured from what moto
+//! reports (metrics written to its CloudWatch with the SDK, as AWS would publish them),
+//! unknowns that never pass, faults that are retried and never turn into a wrong figure,
+//! and a `check` block that warns without failing the plan.
+//!
+//! What moto cannot show: its `LatestRestorableTime` is always "now" and it does not
+//! replicate automated backups across regions, so those figures beyond the RPO are unit
+//! tests of `terraform_provider_dr::status` (`rds_pitr`, `replicated_backups`).
+
+mod policy_support;
+
+use aws_sdk_cloudwatch::types::{Dimension, MetricDatum, StandardUnit};
+use drkit_testkit::{Fault, FaultConfig, FaultProxy, Moto, Terraform};
+use policy_support::{seed_bucket, seed_db, DR, PRIMARY, PROVIDER, ROLE};
+use serde_json::Value as Json;
+
+/// `terraform {}` and a provider block with every endpoint at `endpoint`.
+fn provider_block(endpoint: &str, max_retries: u32) -> String {
+    format!(
+        r#"terraform {{
+  required_providers {{
+    dr = {{ source = "drkit/dr" }}
+  }}
+}}
+
+provider "dr" {{
+  region      = "{PRIMARY}"
+  dr_region   = "{DR}"
+  max_retries = {max_retries}
+  endpoints {{
+    rds        = "{endpoint}"
+    s3         = "{endpoint}"
+    cloudwatch = "{endpoint}"
+  }}
+}}
+"#
+    )
+}
+
+fn terraform(moto: &Moto, endpoint: &str, max_retries: u32, rest: &str) -> Terraform {
+    let mut tf = Terraform::new(PROVIDER).expect("terraform directory");
+    tf.envs(moto.env());
+    tf.write(
+        "main.tf",
+        &format!("{}\n{rest}", provider_block(endpoint, max_retries)),
+    )
+    .expect("write main.tf");
+    tf
+}
+
+/// The orders policy: a replica, and replication with RTC; RPO 15 minutes.
+const POLICY: &str = r#"
+resource "dr_policy" "orders" {
+  name   = "orders"
+  rpo    = "15m"
+  rto    = "1h"
+  owners = ["alice@example.com", "bob@example.com"]
+
+  rds {
+    instance_identifier = "orders-db"
+    cross_region_replica {}
+  }
+
+  s3 {
+    bucket = "orders-backups"
+    replication {
+      destination_bucket       = "orders-backups-dr"
+      role_arn                 = "ROLE"
+      replication_time_control = true
+    }
+  }
+}
+"#;
+
+/// The status as an output, so that tests read what Terraform holds.
+const STATUS: &str = r#"
+data "dr_status" "orders" {
+  policy_id = dr_policy.orders.id
+}
+
+output "status" {
+  value = data.dr_status.orders
+}
+"#;
+
+/// A check block as the docs show it.
+const CHECK: &str = r#"
+check "orders_rpo" {
+  data "dr_status" "orders_check" {
+    policy_id = dr_policy.orders.id
+  }
+
+  assert {
+    condition     = data.dr_status.orders_check.rpo_met
+    error_message = data.dr_status.orders_check.summary
+  }
+}
+"#;
+
+async fn seed_orders(moto: &Moto) {
+    seed_db(moto, "orders-db", false).await;
+    seed_bucket(moto, "orders-backups", PRIMARY, true).await;
+    seed_bucket(moto, "orders-backups-dr", DR, true).await;
+}
+
+/// Writes one data point `minutes_ago`, as AWS would publish it.
+async fn put_metric(
+    moto: &Moto,
+    region: &str,
+    namespace: &str,
+    metric: &str,
+    dimensions: &[(&str, &str)],
+    value: f64,
+    minutes_ago: i64,
+) {
+    let cw = aws_sdk_cloudwatch::Client::new(&moto.sdk_config(region).await);
+    let at = std::time::SystemTime::now() - std::time::Duration::from_secs(60 * minutes_ago as u64);
+    cw.put_metric_data()
+        .namespace(namespace)
+        .metric_data(
+            MetricDatum::builder()
+                .metric_name(metric)
+                .set_dimensions(Some(
+                    dimensions
+                        .iter()
+                        .map(|(k, v)| Dimension::builder().name(*k).value(*v).build())
+                        .collect(),
+                ))
+                .value(value)
+                .unit(if metric == "OperationsPendingReplication" {
+                    StandardUnit::Count
+                } else {
+                    StandardUnit::Seconds
+                })
+                .timestamp(aws_smithy_types::DateTime::from(at))
+                .build(),
+        )
+        .send()
+        .await
+        .expect("PutMetricData");
+}
+
+async fn replica_lag(moto: &Moto, seconds: f64) {
+    put_metric(
+        moto,
+        DR,
+        "AWS/RDS",
+        "ReplicaLag",
+        &[("DBInstanceIdentifier", "orders-db-dr")],
+        seconds,
+        2,
+    )
+    .await;
+}
+
+async fn s3_latency(moto: &Moto, seconds: f64, pending: f64) {
+    let dims = [
+        ("SourceBucket", "orders-backups"),
+        ("DestinationBucket", "orders-backups-dr"),
+        ("RuleId", "drkit"),
+    ];
+    put_metric(moto, PRIMARY, "AWS/S3", "ReplicationLatency", &dims, seconds, 1).await;
+    put_metric(
+        moto,
+        PRIMARY,
+        "AWS/S3",
+        "OperationsPendingReplication",
+        &dims,
+        pending,
+        1,
+    )
+    .await;
+}
+
+/// `terraform apply` (data sources are read again) and the status output.
+fn status(tf: &Terraform) -> Json {
+    tf.apply().unwrap();
+    let out = tf.run_ok(&["output", "-json", "status"]).unwrap();
+    serde_json::from_str(&out.stdout).unwrap()
+}
+
+fn figure<'a>(status: &'a Json, address: &str) -> &'a Json {
+    status["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["address"] == address)
+        .unwrap_or_else(|| panic!("no figure for {address} in {status:#}"))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn each_figure_within_then_beyond_the_rpo_and_no_data_points_never_pass() {
+    let moto = Moto::start().unwrap();
+    seed_orders(&moto).await;
+    let tf = terraform(
+        &moto,
+        moto.endpoint(),
+        1,
+        &format!("{}{STATUS}", POLICY.replace("ROLE", ROLE)),
+    );
+
+    // Applied, nothing published yet: no data points is unknown, never zero.
+    let s = status(&tf);
+    assert_eq!(s["rpo"], "15m");
+    assert_eq!(s["rpo_met"], false, "{s:#}");
+    let replica = figure(&s, "rds:us-west-2:orders-db-dr");
+    assert_eq!(replica["mechanism"], "rds_read_replica");
+    assert_eq!(replica["scope"], "region_loss");
+    assert_eq!(replica["seconds"], Json::Null);
+    let unknown = s["unknown"].to_string();
+    assert!(
+        unknown.contains("rds:us-west-2:orders-db-dr: no ReplicaLag data points in the last 15m"),
+        "{unknown}"
+    );
+    assert!(
+        unknown.contains("s3:orders-backups->orders-backups-dr: no ReplicationLatency"),
+        "{unknown}"
+    );
+    // In-region point-in-time restore, from moto's LatestRestorableTime.
+    let pitr = figure(&s, "rds:us-east-1:orders-db");
+    assert_eq!(pitr["mechanism"], "rds_pitr");
+    assert_eq!(pitr["scope"], "in_region");
+    assert!(pitr["seconds"].as_f64().unwrap() < 120.0, "{pitr}");
+
+    // Within the RPO: the replica lags 42 s, replication 20 s with nothing pending.
+    replica_lag(&moto, 42.0).await;
+    s3_latency(&moto, 20.0, 0.0).await;
+    let s = status(&tf);
+    assert_eq!(s["rpo_met"], true, "{s:#}");
+    assert_eq!(s["rpo_seconds"], 42.0);
+    assert_eq!(s["unknown"], serde_json::json!([]));
+    let replica = figure(&s, "rds:us-west-2:orders-db-dr");
+    assert_eq!(replica["seconds"], 42.0);
+    assert_eq!(
+        replica["source"],
+        "CloudWatch AWS/RDS ReplicaLag Maximum over 15m (us-west-2)"
+    );
+    assert_eq!(
+        figure(&s, "s3:orders-backups->orders-backups-dr")["seconds"],
+        20.0
+    );
+    assert!(
+        s["summary"]
+            .as_str()
+            .unwrap()
+            .starts_with("orders: RPO 15m met: a region loss would cost 42s now"),
+        "{s:#}"
+    );
+
+    // Beyond: the replica falls 40 minutes behind.
+    replica_lag(&moto, 2400.0).await;
+    let s = status(&tf);
+    assert_eq!(s["rpo_met"], false);
+    assert_eq!(s["rpo_seconds"], 2400.0);
+    let summary = s["summary"].as_str().unwrap();
+    assert!(
+        summary.starts_with("orders: RPO 15m NOT met: 1 over the RPO: replica rds:us-west-2:orders-db-dr"),
+        "{summary}"
+    );
+    assert!(summary.ends_with(" 40m"), "{summary}");
+
+    // And replication 25 minutes behind: both named, the worst first.
+    s3_latency(&moto, 1500.0, 12.0).await;
+    let s = status(&tf);
+    let summary = s["summary"].as_str().unwrap();
+    assert!(summary.contains("2 over the RPO: replica rds:us-west-2:orders-db-dr"), "{summary}");
+    assert!(
+        summary.contains("replication s3:orders-backups->orders-backups-dr (CloudWatch AWS/S3 ReplicationLatency Maximum over 15m (us-east-1); OperationsPendingReplication Maximum 12) 25m"),
+        "{summary}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_check_block_warns_with_the_replica_and_the_figure_and_the_plan_succeeds() {
+    let moto = Moto::start().unwrap();
+    seed_orders(&moto).await;
+    replica_lag(&moto, 30.0).await;
+    s3_latency(&moto, 10.0, 0.0).await;
+    let tf = terraform(
+        &moto,
+        moto.endpoint(),
+        1,
+        &format!("{}{CHECK}", POLICY.replace("ROLE", ROLE)),
+    );
+    let applied = tf.apply().unwrap();
+    assert!(
+        !applied.combined().contains("Check block assertion failed"),
+        "{applied}"
+    );
+
+    replica_lag(&moto, 2400.0).await;
+    let plan = tf.run(&["plan", "-input=false", "-no-color"]).unwrap();
+    assert!(plan.success(), "a failed check must not fail the plan:\n{plan}");
+    let text = plan.combined();
+    assert!(text.contains("Warning: Check block assertion failed"), "{plan}");
+    assert!(
+        text.contains("replica rds:us-west-2:orders-db-dr (CloudWatch AWS/RDS ReplicaLag Maximum over 15m (us-west-2)) 40m"),
+        "{plan}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn no_resources_yet_and_replication_without_rtc_are_unknown_with_the_reason() {
+    let moto = Moto::start().unwrap();
+    seed_bucket(&moto, "logs", PRIMARY, true).await;
+    seed_bucket(&moto, "logs-dr", DR, true).await;
+    let policy = format!(
+        r#"
+resource "dr_policy" "logs" {{
+  name   = "logs"
+  rpo    = "4h"
+  rto    = "4h"
+  owners = ["alice@example.com", "bob@example.com"]
+
+  s3 {{
+    bucket = "logs"
+    replication {{
+      destination_bucket = "logs-dr"
+      role_arn           = "{ROLE}"
+    }}
+  }}
+}}
+
+data "dr_status" "ghost" {{
+  policy_id = "ghost"
+}}
+
+data "dr_status" "logs" {{
+  policy_id = dr_policy.logs.id
+}}
+
+output "ghost" {{
+  value = data.dr_status.ghost
+}}
+
+output "logs" {{
+  value = data.dr_status.logs
+}}
+"#
+    );
+    let tf = terraform(&moto, moto.endpoint(), 1, &policy);
+    tf.apply().unwrap();
+    let out = tf.run_ok(&["output", "-json"]).unwrap();
+    let out: Json = serde_json::from_str(&out.stdout).unwrap();
+
+    let ghost = &out["ghost"]["value"];
+    assert_eq!(ghost["rpo_met"], false);
+    assert_eq!(ghost["rpo_seconds"], Json::Null);
+    assert_eq!(ghost["resources"], serde_json::json!([]));
+    assert!(
+        ghost["summary"]
+            .as_str()
+            .unwrap()
+            .contains("no instance, cluster or bucket carries the tag drkit:policy = \"ghost\""),
+        "{ghost:#}"
+    );
+
+    let logs = &out["logs"]["value"];
+    assert_eq!(logs["rpo"], "4h");
+    assert_eq!(logs["rpo_met"], false);
+    assert_eq!(
+        logs["unknown"][0],
+        "s3:logs->logs-dr: not measurable without Replication Time Control: S3 publishes ReplicationLatency only with RTC (or replication metrics) enabled"
+    );
+}
+
+/// Retries per call through the fault proxy: at a 20% fault rate one call fails all 7
+/// attempts once in 78,000.
+const RETRIES: u32 = 6;
+
+#[tokio::test(flavor = "multi_thread")]
+async fn throttling_and_server_errors_are_retried_and_never_give_a_wrong_figure() {
+    let moto = Moto::start().unwrap();
+    seed_orders(&moto).await;
+    replica_lag(&moto, 42.0).await;
+    s3_latency(&moto, 20.0, 0.0).await;
+    let proxy = FaultProxy::start(moto.port(), FaultConfig::none()).unwrap();
+    let tf = terraform(
+        &moto,
+        proxy.endpoint(),
+        RETRIES,
+        &format!("{}{STATUS}", POLICY.replace("ROLE", ROLE)),
+    );
+    tf.apply().unwrap();
+
+    // Throttled, then a 500, then answered: the same figures as without faults.
+    proxy.inject_once("cloudwatch:GetMetricData", Fault::Throttle);
+    proxy.inject_once("cloudwatch:GetMetricData", Fault::ServerError);
+    let s = status(&tf);
+    assert_eq!(s["rpo_met"], true, "{s:#}");
+    assert_eq!(s["rpo_seconds"], 42.0);
+    let faults: Vec<_> = proxy
+        .seen()
+        .into_iter()
+        .filter(|s| s.label == "cloudwatch:GetMetricData" && s.fault.is_some())
+        .map(|s| s.fault.unwrap())
+        .collect();
+    assert_eq!(faults, vec![Fault::Throttle, Fault::ServerError]);
+
+    // A share of every call failing (discovery, tags, replication, metrics): retried, the
+    // same verdict and figure.
+    proxy.set_config(FaultConfig {
+        kinds: vec![Fault::Throttle, Fault::ServerError, Fault::Reset],
+        ..FaultConfig::all(0.2, 11)
+    });
+    let s = status(&tf);
+    assert_eq!(s["rpo_met"], true, "{s:#}");
+    assert_eq!(s["rpo_seconds"], 42.0);
+    assert!(
+        proxy.fault_counts().values().sum::<usize>() >= 5,
+        "{:?}",
+        proxy.fault_counts()
+    );
+
+    // Throttled beyond every retry (7 attempts for each region's call): unknown with the
+    // error named, never a figure.
+    proxy.set_config(FaultConfig::none());
+    for _ in 0..2 * (RETRIES + 1) {
+        proxy.inject_once("cloudwatch:GetMetricData", Fault::Throttle);
+    }
+    let s = status(&tf);
+    assert_eq!(s["rpo_met"], false, "{s:#}");
+    assert_eq!(s["rpo_seconds"], Json::Null);
+    for address in ["rds:us-west-2:orders-db-dr", "s3:orders-backups->orders-backups-dr"] {
+        let f = figure(&s, address);
+        assert_eq!(f["seconds"], Json::Null);
+        assert!(
+            f["unknown"].as_str().unwrap().contains("GetMetricData failed: Throttling"),
+            "{f}"
+        );
+    }
+}
