@@ -10,20 +10,30 @@
 //! snapshot restore into a temporary instance). The provider's `dr_drill` resource is a
 //! thin layer over [`run`].
 
+pub mod command_check;
+pub mod decrypt;
+mod encrypted_dump;
 mod expect;
 mod postgres;
 mod postgres_dump;
 pub mod rds_create;
 mod rds_restore;
+mod replicated_backups;
 mod report;
 mod secret;
+mod slack;
+mod webhook;
 
 use std::time::Duration;
 
+pub use command_check::CommandCheck;
+pub use decrypt::Decrypt;
 pub use expect::{Expect, ExpectError, Op, Operand};
-pub use report::{post_webhook, DrillReport, HistoryEntry, Phase, TeardownStep, VerifyResult};
+pub use report::{DrillReport, HistoryEntry, Phase, TeardownStep, VerifyResult};
 pub use secret::Secret;
+pub use slack::message as slack_message;
 pub use tokio_util::sync::CancellationToken;
+pub use webhook::{post_webhook, post_with, Delivered, WebhookFormat, WebhookPolicy};
 
 /// Prefix of everything a drill creates: instance identifiers (`drkit-drill-…`) and scratch
 /// databases (`drkit_drill_…`); leftovers of an interrupted drill are found by it.
@@ -111,6 +121,9 @@ pub struct DumpSource {
     pub s3_uri: String,
     /// Region of the bucket.
     pub region: String,
+    /// The dump is an `openssl enc` file: how to decrypt it (streamed, never on disk in
+    /// plaintext).
+    pub decrypt: Option<Decrypt>,
 }
 
 /// A PostgreSQL server to restore onto or verify against.
@@ -130,15 +143,48 @@ pub struct Target {
     pub pg_bin_dir: Option<std::path::PathBuf>,
 }
 
-/// One verification query.
+/// One verification: a query or an integration-test command, run against the copy.
 #[derive(Debug, Clone)]
 pub struct Verify {
     /// Name shown in reports.
     pub name: String,
-    /// SQL run against the restored copy.
-    pub sql: String,
-    /// What it must return.
-    pub expect: Expect,
+    /// What to run.
+    pub check: Check,
+}
+
+/// What a [`Verify`] runs.
+#[derive(Debug, Clone)]
+pub enum Check {
+    /// SQL whose result must meet `expect`.
+    Sql {
+        /// SQL run against the restored copy.
+        sql: String,
+        /// What it must return.
+        expect: Expect,
+    },
+    /// A command that must exit 0, with the copy's `PG*` environment.
+    Command(CommandCheck),
+}
+
+impl Verify {
+    /// A query check.
+    pub fn sql(name: impl Into<String>, sql: impl Into<String>, expect: Expect) -> Verify {
+        Verify {
+            name: name.into(),
+            check: Check::Sql {
+                sql: sql.into(),
+                expect,
+            },
+        }
+    }
+
+    /// A command check.
+    pub fn command(name: impl Into<String>, command: CommandCheck) -> Verify {
+        Verify {
+            name: name.into(),
+            check: Check::Command(command),
+        }
+    }
 }
 
 /// AWS clients per region (the provider's client cache implements it).

@@ -8,7 +8,7 @@ use std::process::Stdio;
 use tokio_postgres::{NoTls, SimpleQueryMessage};
 
 use crate::report::now_rfc3339;
-use crate::{DrillReport, Target, Verify, VerifyResult};
+use crate::{Check, DrillReport, Target, Verify, VerifyResult};
 
 /// Prefix of scratch databases.
 pub const SCRATCH_PREFIX: &str = "drkit_drill_";
@@ -239,7 +239,8 @@ pub async fn restore(
     }
 }
 
-/// Runs the verification queries, recording each result; stops at the first failure.
+/// Runs the verifications (queries and commands) in order, recording each result; stops at
+/// the first failure.
 pub async fn verify(
     target: &Target,
     database: &str,
@@ -250,38 +251,23 @@ pub async fn verify(
         report.verified();
         return Ok(());
     }
-    let client = connect(target, database).await?;
+    // Connected only when a query needs it: a command-only drill opens no session.
+    let mut client = None;
     for check in checks {
-        let at = now_rfc3339();
-        let (value, rows, error) = match client.simple_query(&check.sql).await {
-            Ok(messages) => {
-                let rows: Vec<_> = messages
-                    .iter()
-                    .filter_map(|m| match m {
-                        SimpleQueryMessage::Row(r) => Some(r),
-                        _ => None,
-                    })
-                    .collect();
-                let first = rows.first().and_then(|r| r.get(0)).map(str::to_string);
-                (first, rows.len(), None)
+        let result = match &check.check {
+            Check::Sql { sql, expect } => {
+                if client.is_none() {
+                    client = Some(connect(target, database).await?);
+                }
+                let client = client.as_ref().expect("connected above");
+                sql_check(client, &check.name, sql, expect).await
             }
-            Err(e) => (None, 0, Some(pg_error(&e))),
+            Check::Command(command) => {
+                crate::command_check::run(&check.name, command, target, database).await
+            }
         };
-        let passed = error.is_none() && check.expect.check(value.as_deref(), rows);
-        let shown = if check.expect.rows {
-            Some(rows.to_string())
-        } else {
-            value
-        };
-        report.verify_results.push(VerifyResult {
-            name: check.name.clone(),
-            sql: check.sql.clone(),
-            expect: check.expect.to_string(),
-            value: shown,
-            passed,
-            at,
-            error,
-        });
+        let passed = result.passed;
+        report.verify_results.push(result);
         if passed {
             report.verified();
         } else {
@@ -289,6 +275,61 @@ pub async fn verify(
         }
     }
     Ok(())
+}
+
+async fn sql_check(
+    client: &tokio_postgres::Client,
+    name: &str,
+    sql: &str,
+    expect: &crate::Expect,
+) -> VerifyResult {
+    let at = now_rfc3339();
+    let (value, rows, error) = match client.simple_query(sql).await {
+        Ok(messages) => {
+            let rows: Vec<_> = messages
+                .iter()
+                .filter_map(|m| match m {
+                    SimpleQueryMessage::Row(r) => Some(r),
+                    _ => None,
+                })
+                .collect();
+            let first = rows.first().and_then(|r| r.get(0)).map(str::to_string);
+            (first, rows.len(), None)
+        }
+        Err(e) => (None, 0, Some(pg_error(&e))),
+    };
+    let passed = error.is_none() && expect.check(value.as_deref(), rows);
+    let shown = if expect.rows {
+        Some(rows.to_string())
+    } else {
+        value
+    };
+    VerifyResult {
+        name: name.to_string(),
+        sql: sql.to_string(),
+        expect: expect.to_string(),
+        value: shown,
+        passed,
+        at,
+        error,
+        output: None,
+    }
+}
+
+/// A `pg_restore`/`psql` command with the target's connection in its environment (the
+/// password in the child's environment only).
+pub(crate) fn tool_command(target: &Target, name: &str) -> tokio::process::Command {
+    let mut cmd = tokio::process::Command::new(tool(target, name));
+    cmd.env("PGHOST", &target.host)
+        .env("PGPORT", target.port.to_string())
+        .env("PGUSER", &target.username)
+        .env("PGAPPNAME", "drkit-drill")
+        .env_remove("PGPASSWORD")
+        .kill_on_drop(true);
+    if let Some(p) = &target.password {
+        cmd.env("PGPASSWORD", p.expose());
+    }
+    cmd
 }
 
 /// Age in seconds of the timestamp `sql` returns (`SELECT max(created_at) FROM orders`).

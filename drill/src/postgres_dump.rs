@@ -7,11 +7,20 @@ use std::path::{Path, PathBuf};
 use time::OffsetDateTime;
 use tokio::io::AsyncWriteExt;
 
+use crate::encrypted_dump;
 use crate::postgres::{self, DumpFormat};
 use crate::report::rfc3339;
 use crate::{
     guarded, CancellationToken, Clients, DrillReport, DrillSpec, DumpSource, Target, TeardownStep,
 };
+
+/// A downloaded dump ready to restore.
+enum Prepared<'a> {
+    /// Plain or unzipped on disk.
+    File(PathBuf, DumpFormat),
+    /// Still encrypted on disk; decrypted while streamed.
+    Encrypted(PathBuf, encrypted_dump::Sniffed, &'a crate::Decrypt),
+}
 
 /// `s3://bucket/prefix` → (bucket, prefix).
 pub fn parse_s3_uri(uri: &str) -> Result<(String, String), String> {
@@ -120,9 +129,24 @@ async fn body(
         download(&s3, &bucket, &key, &downloaded),
     )
     .await?;
-    let (file, format) = tokio::task::spawn_blocking(move || prepare(&downloaded))
-        .await
-        .map_err(|e| format!("inspecting the dump: {e}"))??;
+    let object = format!("s3://{bucket}/{key}");
+    // Encrypted dumps stay encrypted on disk and are decrypted into the restore's stdin.
+    let prepared = match &dump.decrypt {
+        Some(settings) => {
+            let sniffed = encrypted_dump::sniff(&downloaded, settings, &object).await?;
+            report.notes.push(format!(
+                "{object} decrypted ({:?}) while streamed into the restore; no plaintext copy on disk",
+                settings.cipher
+            ));
+            Prepared::Encrypted(downloaded, sniffed, settings)
+        }
+        None => {
+            let (file, format) = tokio::task::spawn_blocking(move || prepare(&downloaded))
+                .await
+                .map_err(|e| format!("inspecting the dump: {e}"))??;
+            Prepared::File(file, format)
+        }
+    };
 
     report.phase("restore");
     guarded(
@@ -133,13 +157,26 @@ async fn body(
     )
     .await?;
     *created = true;
-    guarded(
-        cancel,
-        deadline,
-        "the restore",
-        postgres::restore(target, scratch, &file, format),
-    )
-    .await?;
+    match &prepared {
+        Prepared::Encrypted(path, sniffed, settings) => {
+            guarded(
+                cancel,
+                deadline,
+                "the restore",
+                encrypted_dump::restore(target, scratch, path, settings, *sniffed, &object),
+            )
+            .await?
+        }
+        Prepared::File(file, format) => {
+            guarded(
+                cancel,
+                deadline,
+                "the restore",
+                postgres::restore(target, scratch, file, *format),
+            )
+            .await?
+        }
+    }
 
     report.phase("verify");
     guarded(

@@ -180,9 +180,33 @@ async fn body(
             at
         }
         time_choice => {
+            let cross_region = src.from_replicated_backups
+                || src
+                    .restore_region
+                    .as_deref()
+                    .is_some_and(|r| r != src.source_region);
+            // In the DR region the restore starts from the replicated automated backups:
+            // their ARN, and their restore window (minutes behind the source's).
+            let replicated = if cross_region {
+                Some(
+                    guarded(
+                        cancel,
+                        deadline,
+                        "finding the replicated backups",
+                        crate::replicated_backups::find(rds, &source_arn, &src.instance_identifier),
+                    )
+                    .await?,
+                )
+            } else {
+                None
+            };
+            let (window_start, window_end) = match &replicated {
+                Some(r) => (r.earliest.or(earliest), r.latest.unwrap_or(now)),
+                None => (earliest, now),
+            };
             let point = match time_choice {
                 RestoreTime::At(t) => Some(*t),
-                RestoreTime::Random => earliest.map(|e| random_between(e, now)),
+                RestoreTime::Random => window_start.map(|e| random_between(e, window_end)),
                 _ => None,
             };
             let mut req = rds
@@ -192,15 +216,9 @@ async fn body(
                 .set_tags(Some(tags.clone()))
                 .deletion_protection(false)
                 .publicly_accessible(false);
-            req = if src.from_replicated_backups
-                || src
-                    .restore_region
-                    .as_deref()
-                    .is_some_and(|r| r != src.source_region)
-            {
-                req.source_db_instance_automated_backups_arn(&source_arn)
-            } else {
-                req.source_db_instance_identifier(&src.instance_identifier)
+            req = match &replicated {
+                Some(r) => req.source_db_instance_automated_backups_arn(&r.arn),
+                None => req.source_db_instance_identifier(&src.instance_identifier),
             };
             req = match point {
                 Some(t) => req.restore_time(aws_sdk_rds::primitives::DateTime::from_secs(
@@ -220,14 +238,25 @@ async fn body(
                 .map_err(|e| err("RestoreDBInstanceToPointInTime", e))
             })
             .await?;
-            let at = point
-                .or_else(|| source.latest_restorable_time().map(to_time))
-                .unwrap_or(now);
-            report.restored_from = Some(format!(
-                "point-in-time restore of {} to {}",
-                src.instance_identifier,
-                rfc3339(at)
-            ));
+            let latest = match &replicated {
+                Some(r) => r.latest,
+                None => source.latest_restorable_time().map(to_time),
+            };
+            let at = point.or(latest).unwrap_or(now);
+            report.restored_from = Some(match &replicated {
+                Some(r) => format!(
+                    "point-in-time restore of {} from the backups replicated into {} ({}) to {}",
+                    src.instance_identifier,
+                    src.restore_region.as_deref().unwrap_or(&src.source_region),
+                    r.arn,
+                    rfc3339(at)
+                ),
+                None => format!(
+                    "point-in-time restore of {} to {}",
+                    src.instance_identifier,
+                    rfc3339(at)
+                ),
+            });
             at
         }
     };
@@ -242,10 +271,10 @@ async fn body(
     .await?;
 
     report.phase("verify");
-    if !spec.verify.is_empty() {
+    if !spec.verify.is_empty() || spec.freshness_sql.is_some() {
         let Some(target) = &spec.target else {
             return Err(
-                "verify blocks on an rds drill need a target block for the credentials".into(),
+                "verify blocks and freshness_sql on an rds drill need a target block for the credentials".into(),
             );
         };
         let (host, port) =
@@ -263,6 +292,27 @@ async fn body(
             postgres::verify(&restored, &db, &spec.verify, report),
         )
         .await?;
+        if let Some(sql) = &spec.freshness_sql {
+            if report.verify_results.iter().all(|v| v.passed) {
+                let newest_age = guarded(
+                    cancel,
+                    deadline,
+                    "the freshness query",
+                    postgres::freshness(&restored, &db, sql),
+                )
+                .await?;
+                // For `latest`, what a disaster now would lose; for an earlier point, what
+                // the copy misses of the data written up to that point.
+                let point_age = match src.restore_time {
+                    RestoreTime::Latest => 0.0,
+                    _ => (OffsetDateTime::now_utc() - point).as_seconds_f64(),
+                };
+                report.set_rpo(newest_age - point_age);
+                report
+                    .notes
+                    .push(format!("RPO measured by freshness_sql: {sql}"));
+            }
+        }
     } else {
         report.verified();
         report

@@ -1,5 +1,6 @@
 //! What a drill measured: phases, RTO/RPO against targets, verification results and
-//! teardown, as JSON (state and `report_file`), markdown (beside it) and a chat line.
+//! teardown, as JSON (state and `report_file`), markdown (beside it) and a chat line
+//! (the Slack message is in `slack.rs`, its delivery in `webhook.rs`).
 
 use std::time::Instant;
 
@@ -37,6 +38,9 @@ pub struct VerifyResult {
     pub at: String,
     /// The database error, if the query failed.
     pub error: Option<String>,
+    /// A `command` check's last lines of output (stdout and stderr), password redacted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub output: Option<String>,
 }
 
 /// One teardown step.
@@ -94,6 +98,9 @@ pub struct DrillReport {
     pub target_rto_seconds: Option<f64>,
     /// Target RPO.
     pub target_rpo_seconds: Option<f64>,
+    /// Where the targets came from when the drill did not set them (the policy's tags).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub targets_from: Option<String>,
     /// Measured RTO within target (None without a target or a figure).
     pub rto_met: Option<bool>,
     /// Measured RPO within target.
@@ -144,6 +151,7 @@ impl DrillReport {
             measured_rpo_seconds: None,
             target_rto_seconds: spec.targets.rto.map(|d| d.as_secs_f64()),
             target_rpo_seconds: spec.targets.rpo.map(|d| d.as_secs_f64()),
+            targets_from: None,
             rto_met: None,
             rpo_met: None,
             verify_results: Vec::new(),
@@ -259,6 +267,9 @@ impl DrillReport {
             secs(self.target_rpo_seconds),
             met(self.rpo_met)
         ));
+        if let Some(from) = &self.targets_from {
+            md.push_str(&format!("Targets from {from}.\n\n"));
+        }
         md.push_str("## Phases\n\n| phase | seconds |\n|---|---|\n");
         for p in &self.phases {
             md.push_str(&format!("| {} | {:.3} |\n", p.name, p.seconds));
@@ -274,6 +285,14 @@ impl DrillReport {
                     v.expect,
                     v.value.as_deref().or(v.error.as_deref()).unwrap_or("-"),
                     if v.passed { "pass" } else { "FAIL" }
+                ));
+            }
+            for v in self.verify_results.iter().filter(|v| v.output.is_some()) {
+                md.push_str(&format!(
+                    "\nOutput of `{}` (`{}`, last lines):\n\n```text\n{}\n```\n",
+                    v.name,
+                    v.sql,
+                    v.output.as_deref().unwrap_or_default()
                 ));
             }
         }
@@ -342,57 +361,4 @@ fn met(m: Option<bool>) -> &'static str {
         Some(false) => "**no**",
         None => "-",
     }
-}
-
-/// POSTs `{"text": chat line, "report": {...}}` to an `http://` webhook (Slack-style).
-/// HTTPS endpoints are reached through a local relay; the error says so.
-pub async fn post_webhook(url: &str, report: &DrillReport) -> Result<(), String> {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let rest = url.strip_prefix("http://").ok_or_else(|| {
-        format!(
-            "webhook_url {url:?}: only http:// URLs are supported (use a local relay for https)"
-        )
-    })?;
-    let (authority, path) = match rest.find('/') {
-        Some(i) => (&rest[..i], &rest[i..]),
-        None => (rest, "/"),
-    };
-    let host_port = if authority.contains(':') {
-        authority.to_string()
-    } else {
-        format!("{authority}:80")
-    };
-    let body =
-        serde_json::json!({"text": report.chat_text(), "report": report.to_json()}).to_string();
-    let request = format!(
-        "POST {path} HTTP/1.1\r\nHost: {authority}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    );
-    let send = async {
-        let mut stream = tokio::net::TcpStream::connect(&host_port)
-            .await
-            .map_err(|e| format!("webhook {authority}: {e}"))?;
-        stream
-            .write_all(request.as_bytes())
-            .await
-            .map_err(|e| e.to_string())?;
-        let mut response = Vec::new();
-        stream
-            .read_to_end(&mut response)
-            .await
-            .map_err(|e| e.to_string())?;
-        let status = String::from_utf8_lossy(&response);
-        let code = status.split_whitespace().nth(1).unwrap_or("");
-        if code.starts_with('2') {
-            Ok(())
-        } else {
-            Err(format!(
-                "webhook answered {}",
-                status.lines().next().unwrap_or("nothing")
-            ))
-        }
-    };
-    tokio::time::timeout(std::time::Duration::from_secs(10), send)
-        .await
-        .map_err(|_| "webhook: no answer within 10 s".to_string())?
 }

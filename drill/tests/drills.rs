@@ -6,9 +6,10 @@ use std::collections::HashMap;
 use std::io::Write;
 use std::time::Duration;
 
+use drkit_drill::decrypt::{Cipher, Decrypt, KeyDigest};
 use drkit_drill::{
-    run, CancellationToken, Clients, DrillSpec, DumpSource, RdsSource, RestoreTime, Secret, Source,
-    Target, Targets, Verify,
+    run, CancellationToken, Clients, CommandCheck, DrillSpec, DumpSource, RdsSource, RestoreTime,
+    Secret, Source, Target, Targets, Verify, WebhookFormat,
 };
 use drkit_testkit::{Moto, Postgres};
 
@@ -97,15 +98,12 @@ fn spec(pg: &Postgres, uri: &str, checks: &[(&str, &str, &str)], run_id: &str) -
         source: Source::PostgresDump(DumpSource {
             s3_uri: uri.into(),
             region: "us-east-1".into(),
+            decrypt: None,
         }),
         target: Some(target(pg)),
         verify: checks
             .iter()
-            .map(|(n, sql, e)| Verify {
-                name: n.to_string(),
-                sql: sql.to_string(),
-                expect: e.parse().unwrap(),
-            })
+            .map(|(n, sql, e)| Verify::sql(*n, *sql, e.parse().unwrap()))
             .collect(),
         freshness_sql: None,
         targets: Targets {
@@ -379,7 +377,7 @@ async fn an_rds_drill_restores_a_temporary_instance_and_deletes_it() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn the_webhook_gets_a_chat_line_and_the_report_without_secrets() {
+async fn the_json_webhook_gets_a_chat_line_and_the_report_without_secrets() {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let (moto, pg) = (Moto::start().unwrap(), Postgres::start().unwrap());
     seed(&pg);
@@ -409,7 +407,11 @@ async fn the_webhook_gets_a_chat_line_and_the_report_without_secrets() {
             if let Some((head, body)) = text.split_once("\r\n\r\n") {
                 let len: usize = head
                     .lines()
-                    .find_map(|l| l.strip_prefix("Content-Length: "))
+                    .find_map(|l| {
+                        l.split_once(':')
+                            .filter(|(k, _)| k.eq_ignore_ascii_case("content-length"))
+                            .map(|(_, v)| v)
+                    })
                     .unwrap()
                     .trim()
                     .parse()
@@ -427,7 +429,7 @@ async fn the_webhook_gets_a_chat_line_and_the_report_without_secrets() {
             .unwrap();
         String::from_utf8(buf).unwrap()
     });
-    drkit_drill::post_webhook(&url, &report)
+    drkit_drill::post_webhook(&url, &report, WebhookFormat::Json)
         .await
         .expect("posted");
     let request = server.await.unwrap();
@@ -447,10 +449,10 @@ async fn the_webhook_gets_a_chat_line_and_the_report_without_secrets() {
         "the password leaked into the webhook"
     );
 
-    let err = drkit_drill::post_webhook("https://hooks.example.com/x", &report)
+    let err = drkit_drill::post_webhook("ftp://hooks.example.com/x", &report, WebhookFormat::Slack)
         .await
         .unwrap_err();
-    assert!(err.contains("only http://"), "{err}");
+    assert!(err.contains("https:// or http://"), "{err}");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -491,5 +493,299 @@ async fn a_sweep_leaves_a_running_drill_alone() {
         .unwrap()
         .expect("the running drill still passes");
     assert!(report.verify_results[0].passed);
+    assert!(scratch_dbs(&pg).is_empty());
+}
+
+/// `bytes` encrypted by the real `openssl enc` CLI with `args` and passphrase `pass`.
+fn openssl_enc(bytes: &[u8], args: &[&str], pass: &str) -> Vec<u8> {
+    let mut child = std::process::Command::new("openssl")
+        .arg("enc")
+        .args(args)
+        .args(["-pass", "env:DRKIT_TEST_PASS"])
+        .env("DRKIT_TEST_PASS", pass)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("the openssl CLI is installed (scripts/setup)");
+    let mut stdin = child.stdin.take().unwrap();
+    let input = bytes.to_vec();
+    let writer = std::thread::spawn(move || stdin.write_all(&input));
+    let out = child.wait_with_output().unwrap();
+    writer.join().unwrap().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(&out.stdout[..8], b"Salted__");
+    out.stdout
+}
+
+fn decrypt(cipher: Cipher, pbkdf2_iter: Option<u32>, pass: &str) -> Option<Decrypt> {
+    Some(Decrypt {
+        cipher,
+        digest: KeyDigest::Sha256,
+        pbkdf2_iter,
+        passphrase: Secret::new(pass),
+    })
+}
+
+fn encrypted_spec(
+    pg: &Postgres,
+    prefix: &str,
+    settings: Option<Decrypt>,
+    run_id: &str,
+) -> DrillSpec {
+    let mut spec = spec(
+        pg,
+        &format!("s3://backups/{prefix}/"),
+        &[("orders", "SELECT count(*) FROM orders", "= 5000")],
+        run_id,
+    );
+    if let Source::PostgresDump(d) = &mut spec.source {
+        d.decrypt = settings;
+    }
+    spec
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn dumps_encrypted_by_openssl_restore_in_both_key_derivation_modes() {
+    let (moto, pg) = (Moto::start().unwrap(), Postgres::start().unwrap());
+    seed(&pg);
+    let pass = "correct horse battery staple";
+    let custom_gz = gzip(&dump(&pg, "-Fc"));
+    let plain = dump(&pg, "-Fp");
+    // The seed's pipeline, in OpenSSL 3's two key derivations, and a plain SQL dump in CTR.
+    let cases: [(&str, Vec<u8>, Option<Decrypt>); 4] = [
+        (
+            "legacy",
+            openssl_enc(&custom_gz, &["-aes-256-cbc", "-md", "sha256"], pass),
+            decrypt(Cipher::Aes256Cbc, None, pass),
+        ),
+        (
+            "pbkdf2",
+            openssl_enc(&custom_gz, &["-aes-256-cbc", "-pbkdf2"], pass),
+            decrypt(Cipher::Aes256Cbc, Some(10_000), pass),
+        ),
+        (
+            "ctr",
+            openssl_enc(&plain, &["-aes-256-ctr", "-pbkdf2", "-iter", "1000"], pass),
+            decrypt(Cipher::Aes256Ctr, Some(1000), pass),
+        ),
+        (
+            "aes128",
+            openssl_enc(&gzip(&plain), &["-aes-128-cbc", "-pbkdf2"], pass),
+            decrypt(Cipher::Aes128Cbc, Some(10_000), pass),
+        ),
+    ];
+    let clients = MotoClients::new(&moto).await;
+    for (prefix, body, settings) in cases {
+        put(&moto, "backups", &format!("{prefix}/orders.dump.enc"), body).await;
+        let spec = encrypted_spec(&pg, prefix, settings, &format!("enc-{prefix}"));
+        let report = run(&spec, &clients, &CancellationToken::new())
+            .await
+            .unwrap_or_else(|f| panic!("{prefix}: {f}"));
+        assert_eq!(
+            report.verify_results[0].value.as_deref(),
+            Some("5000"),
+            "{prefix}"
+        );
+        assert!(
+            report
+                .notes
+                .iter()
+                .any(|n| n.contains("no plaintext copy on disk")),
+            "{prefix}: {:?}",
+            report.notes
+        );
+        assert!(
+            report.teardown.iter().all(|t| t.ok),
+            "{:?}",
+            report.teardown
+        );
+        assert!(
+            scratch_dbs(&pg).is_empty(),
+            "{prefix}: scratch database left"
+        );
+        let shown = format!("{report:?}{}", report.to_json());
+        assert!(!shown.contains(pass), "{prefix}: the passphrase leaked");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_wrong_key_or_an_unencrypted_file_fails_naming_the_object_and_leaves_nothing() {
+    let (moto, pg) = (Moto::start().unwrap(), Postgres::start().unwrap());
+    seed(&pg);
+    let body = openssl_enc(
+        &gzip(&dump(&pg, "-Fc")),
+        &["-aes-256-cbc", "-pbkdf2"],
+        "right",
+    );
+    put(&moto, "backups", "wrong/orders.dump.enc", body.clone()).await;
+    put(&moto, "backups", "derivation/orders.dump.enc", body).await;
+    put(&moto, "backups", "clear/orders.dump", dump(&pg, "-Fc")).await;
+    let clients = MotoClients::new(&moto).await;
+    let cases = [
+        (
+            "wrong",
+            decrypt(Cipher::Aes256Cbc, Some(10_000), "wrong"),
+            "bad decrypt",
+        ),
+        // The right key through the other derivation is as wrong.
+        (
+            "derivation",
+            decrypt(Cipher::Aes256Cbc, None, "right"),
+            "bad decrypt",
+        ),
+        (
+            "clear",
+            decrypt(Cipher::Aes256Cbc, None, "right"),
+            "no `Salted__` header",
+        ),
+    ];
+    for (prefix, settings, why) in cases {
+        let spec = encrypted_spec(&pg, prefix, settings, &format!("bad-{prefix}"));
+        let failure = run(&spec, &clients, &CancellationToken::new())
+            .await
+            .unwrap_err();
+        let object = format!("cannot decrypt s3://backups/{prefix}/orders.dump");
+        assert!(
+            failure.error.contains(&object),
+            "{prefix}: {}",
+            failure.error
+        );
+        assert!(failure.error.contains(why), "{prefix}: {}", failure.error);
+        assert!(
+            scratch_dbs(&pg).is_empty(),
+            "{prefix}: scratch database left"
+        );
+        assert!(
+            failure.report.teardown.iter().all(|t| t.ok),
+            "{:?}",
+            failure.report.teardown
+        );
+        let dir = failure.report.teardown.last().unwrap().what.clone();
+        let dir = dir.trim_start_matches("downloaded dump in ");
+        assert!(!std::path::Path::new(dir).exists(), "{dir} left behind");
+    }
+}
+
+fn command(argv: &[&str], timeout: Duration) -> CommandCheck {
+    CommandCheck {
+        argv: argv.iter().map(|a| a.to_string()).collect(),
+        timeout,
+        working_dir: None,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn command_checks_see_the_copy_and_pass_fail_or_time_out() {
+    let (moto, pg) = (Moto::start().unwrap(), Postgres::start().unwrap());
+    seed(&pg);
+    put(&moto, "backups", "daily/orders.dump", dump(&pg, "-Fc")).await;
+    let clients = MotoClients::new(&moto).await;
+    let psql = pg.bin_dir().join("psql");
+    let dir = tempfile::tempdir().unwrap();
+    // An integration test that reads the copy through the PG* environment only.
+    let smoke = dir.path().join("smoke.sh");
+    std::fs::write(
+        &smoke,
+        format!(
+            "#!/bin/sh\nset -e\necho \"testing $PGDATABASE as $PGUSER with $PGPASSWORD\"\nn=$({} -X -A -t -c 'SELECT count(*) FROM orders')\necho \"orders: $n\"\ntest \"$n\" = \"$1\"\n",
+            psql.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&smoke, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let with = |check: CommandCheck, run_id: &str| {
+        let mut s = spec(
+            &pg,
+            "s3://backups/daily/",
+            &[("orders", "SELECT count(*) FROM orders", "= 5000")],
+            run_id,
+        );
+        s.verify.push(Verify::command("smoke", check));
+        s
+    };
+
+    let mut passing = command(&["./smoke.sh", "5000"], Duration::from_secs(60));
+    passing.working_dir = Some(dir.path().to_path_buf());
+    let report = run(
+        &with(passing, "cmd-pass"),
+        &clients,
+        &CancellationToken::new(),
+    )
+    .await
+    .expect("the smoke test passes");
+    let smoke_result = &report.verify_results[1];
+    assert!(smoke_result.passed);
+    assert_eq!(smoke_result.value.as_deref(), Some("exit 0"));
+    let output = smoke_result.output.as_deref().unwrap();
+    assert!(output.contains("orders: 5000"), "{output}");
+    assert!(
+        output.contains("testing drkit_drill_cmd_pass as"),
+        "{output}"
+    );
+    assert!(output.contains("with ***"), "password redacted: {output}");
+    assert!(!format!("{report:?}{}", report.to_markdown()).contains(pg.password()));
+
+    let mut failing = command(&["./smoke.sh", "1"], Duration::from_secs(60));
+    failing.working_dir = Some(dir.path().to_path_buf());
+    let failure = run(
+        &with(failing, "cmd-fail"),
+        &clients,
+        &CancellationToken::new(),
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        failure
+            .error
+            .contains("smoke (got exit 1, expected exit 0)"),
+        "{}",
+        failure.error
+    );
+    assert!(failure.report.verify_results[1]
+        .output
+        .as_deref()
+        .unwrap()
+        .contains("orders: 5000"));
+    assert!(scratch_dbs(&pg).is_empty());
+
+    // A test that hangs, with a child of its own: both die at the timeout.
+    let pidfile = dir.path().join("child.pid");
+    let script = format!("sleep 300 & echo $! > {}; wait", pidfile.display());
+    let hanging = command(&["sh", "-c", &script], Duration::from_secs(2));
+    let started = std::time::Instant::now();
+    let failure = run(
+        &with(hanging, "cmd-hang"),
+        &clients,
+        &CancellationToken::new(),
+    )
+    .await
+    .unwrap_err();
+    assert!(started.elapsed() < Duration::from_secs(60));
+    let result = &failure.report.verify_results[1];
+    assert_eq!(result.value.as_deref(), Some("timed out"));
+    assert!(result
+        .error
+        .as_deref()
+        .unwrap()
+        .contains("process group were killed"));
+    let child: u32 = std::fs::read_to_string(&pidfile)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    let mut gone = false;
+    for _ in 0..50 {
+        if !drkit_testkit::tools::process_alive(child) {
+            gone = true;
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(gone, "the command's child {child} outlived the timeout");
     assert!(scratch_dbs(&pg).is_empty());
 }

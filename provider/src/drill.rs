@@ -4,9 +4,10 @@
 use std::collections::HashMap;
 use std::path::Path;
 
+use drkit_drill::decrypt::{Decrypt, DEFAULT_PBKDF2_ITER};
 use drkit_drill::{
-    DrillReport, DrillSpec, DumpSource, HistoryEntry, RdsSource, RestoreTime, Secret, Source,
-    Target, Targets, Verify,
+    CommandCheck, DrillReport, DrillSpec, DumpSource, HistoryEntry, RdsSource, RestoreTime, Secret,
+    Source, Target, Targets, Verify,
 };
 use tf_provider::value::Value;
 use tf_provider::{AttributePath, Diagnostics};
@@ -15,7 +16,7 @@ use time::OffsetDateTime;
 
 use crate::aws::AwsClients;
 use crate::diagnostics::error;
-use crate::resources::dr_drill::{default_timeout, parse_duration, DrillState};
+use crate::resources::dr_drill::{default_timeout, parse_duration, DecryptBlock, DrillState};
 
 fn known(v: &Value<String>) -> Option<String> {
     v.as_ref_option().cloned()
@@ -44,9 +45,21 @@ pub fn spec(diags: &mut Diagnostics, clients: &AwsClients, s: &DrillState) -> Op
                 .and_then(|d| u32::try_from(*d).ok()),
         })
     } else if let Value::Value(d) = &s.postgres_dump {
+        let decrypt = match &d.decrypt {
+            Value::Value(dec) => Some(decrypt(
+                diags,
+                dec,
+                AttributePath::new("postgres_dump")
+                    .index(0)
+                    .attribute("decrypt")
+                    .index(0),
+            )?),
+            _ => None,
+        };
         Source::PostgresDump(DumpSource {
             s3_uri: known(&d.s3_uri)?,
             region: known(&d.region).unwrap_or_else(|| primary.clone()),
+            decrypt,
         })
     } else {
         return None;
@@ -83,11 +96,26 @@ pub fn spec(diags: &mut Diagnostics, clients: &AwsClients, s: &DrillState) -> Op
             .iter()
             .filter_map(|v| v.as_ref_option())
             .filter_map(|v| {
-                Some(Verify {
-                    name: known(&v.name)?,
-                    sql: known(&v.sql)?,
-                    expect: v.expect.as_ref_option()?.parse().ok()?,
-                })
+                let name = known(&v.name)?;
+                match &v.command {
+                    Value::Value(argv) => Some(Verify::command(
+                        name,
+                        CommandCheck {
+                            argv: argv
+                                .iter()
+                                .filter_map(|a| a.as_ref_option().cloned())
+                                .collect(),
+                            timeout: parse_duration(&v.timeout)
+                                .unwrap_or(drkit_drill::command_check::DEFAULT_TIMEOUT),
+                            working_dir: known(&v.working_dir).map(Into::into),
+                        },
+                    )),
+                    _ => Some(Verify::sql(
+                        name,
+                        known(&v.sql)?,
+                        v.expect.as_ref_option()?.parse().ok()?,
+                    )),
+                }
             })
             .collect(),
         _ => Vec::new(),
@@ -114,6 +142,34 @@ pub fn spec(diags: &mut Diagnostics, clients: &AwsClients, s: &DrillState) -> Op
         },
         timeout: parse_duration(&s.timeout).unwrap_or_else(default_timeout),
         run_id,
+    })
+}
+
+/// The decryption settings, the passphrase read from `key_env` now (never stored).
+fn decrypt(diags: &mut Diagnostics, d: &DecryptBlock, path: AttributePath) -> Option<Decrypt> {
+    let var = known(&d.key_env)?;
+    let Ok(passphrase) = std::env::var(&var) else {
+        diags.add_error(error(
+            "Decryption key variable not set",
+            format!("key_env = {var:?}, but the environment of `terraform apply` has no {var}: export the backup passphrase in it (it is never stored in state)."),
+            path.attribute("key_env"),
+        ));
+        return None;
+    };
+    Some(Decrypt {
+        cipher: d.openssl_cipher.as_ref_option()?.parse().ok()?,
+        digest: d
+            .digest
+            .as_ref_option()
+            .map_or(Ok(drkit_drill::decrypt::KeyDigest::Sha256), |m| m.parse())
+            .ok()?,
+        pbkdf2_iter: (d.pbkdf2 == Value::Value(true)).then(|| {
+            d.iter
+                .as_ref_option()
+                .and_then(|i| u32::try_from(*i).ok())
+                .unwrap_or(DEFAULT_PBKDF2_ITER)
+        }),
+        passphrase: Secret::new(passphrase),
     })
 }
 

@@ -11,6 +11,7 @@ pub mod data_sources;
 pub mod diagnostics;
 pub mod docs;
 pub mod drill;
+pub mod drill_targets;
 pub mod policy;
 pub mod provider;
 pub mod resources;

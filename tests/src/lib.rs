@@ -5,6 +5,11 @@
 //! - [`Postgres`]: a throwaway PostgreSQL 15 cluster with password authentication.
 //! - [`FaultProxy`]: a loopback proxy in front of moto that throttles, fails, stalls and
 //!   resets a share of requests, or holds one answer while a test interrupts the client.
+//! - [`HttpsReceiver`]: a local HTTPS webhook receiver with its own CA (trusted through
+//!   `SSL_CERT_FILE`) that answers a script of statuses and records the payloads.
+//! - [`RdsCopyProxy`]: a proxy in front of moto that makes a drill's restored
+//!   `drkit-drill-*` instance answer SQL from a local PostgreSQL, and plays the DR region's
+//!   replicated automated backups.
 //! - [`inventory`]: the DR-relevant AWS state read through the SDK, for comparing runs.
 //! - [`Terraform`]: a temporary working directory whose CLI config points `drkit/dr` at the
 //!   freshly built provider through `dev_overrides`, or at a filesystem or network mirror
@@ -16,17 +21,21 @@
 //! step, never a skipped test.
 
 mod fault_proxy;
+mod https_receiver;
 mod inventory;
 mod moto;
 mod postgres;
+mod rds_copy_proxy;
 mod static_https;
 mod terraform;
 pub mod tools;
 
 pub use fault_proxy::{Fault, FaultConfig, FaultProxy, Seen};
+pub use https_receiver::{HttpsReceiver, Received};
 pub use inventory::inventory;
 pub use moto::Moto;
 pub use postgres::Postgres;
+pub use rds_copy_proxy::{rewrite_endpoints, RdsCopyProxy, ReplicatedBackup};
 pub use static_https::StaticHttps;
 pub use terraform::{
     dev_overrides_config, filesystem_mirror_config, network_mirror_config, Output, Terraform,

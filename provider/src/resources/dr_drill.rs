@@ -91,9 +91,12 @@ pub struct DrillState {
     /// Path of the JSON report (a markdown summary is written beside it).
     #[serde(default)]
     pub report_file: Value<String>,
-    /// Slack-style webhook.
+    /// Slack incoming webhook (or any JSON receiver).
     #[serde(default)]
     pub webhook_url: Value<String>,
+    /// `slack` (default) or `json`.
+    #[serde(default)]
+    pub webhook_format: Value<String>,
     /// Query whose timestamp dates the restored data.
     #[serde(default)]
     pub freshness_sql: Value<String>,
@@ -182,6 +185,29 @@ pub struct DumpBlock {
     /// Region of the bucket.
     #[serde(default)]
     pub region: Value<String>,
+    /// `openssl enc` settings of an encrypted dump.
+    #[serde(default, with = "single_block")]
+    pub decrypt: Value<DecryptBlock>,
+}
+
+/// `decrypt { }` of a dump source.
+#[derive(Debug, Default, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DecryptBlock {
+    /// `aes-256-cbc`, …
+    #[serde(default)]
+    pub openssl_cipher: Value<String>,
+    /// Name of the environment variable holding the passphrase.
+    #[serde(default)]
+    pub key_env: Value<String>,
+    /// Encrypted with `-pbkdf2`.
+    #[serde(default)]
+    pub pbkdf2: Value<bool>,
+    /// `-iter` of `-pbkdf2`.
+    #[serde(default, with = "crate::schema_helpers::whole_number")]
+    pub iter: Value<i64>,
+    /// `-md`.
+    #[serde(default)]
+    pub digest: Value<String>,
 }
 
 /// `target { }`.
@@ -219,6 +245,15 @@ pub struct VerifyBlock {
     /// Expectation.
     #[serde(default)]
     pub expect: Value<String>,
+    /// Integration test: program and arguments.
+    #[serde(default)]
+    pub command: Value<Vec<Value<String>>>,
+    /// Limit of `command`.
+    #[serde(default)]
+    pub timeout: Value<String>,
+    /// Working directory of `command`.
+    #[serde(default)]
+    pub working_dir: Value<String>,
 }
 
 /// One entry of `verify_results`.
@@ -278,14 +313,16 @@ pub fn schema() -> Schema {
             "expect_retention_days" => attr(Number, Optional, "The retention the policy promises (e.g. `dr_policy.x.rds[0].backup_retention_days`): the report notes it when the earliest restorable point is younger."),
         },
     );
-    let dump = block(
+    let mut dump = block(
         "Restore the newest object under an S3 prefix (`pg_dump -Fc`, plain SQL, gzipped or \
-         not) into a scratch database `drkit_drill_<run>` on `target`, verify, and drop it.",
+         not, optionally `openssl enc`-encrypted) into a scratch database `drkit_drill_<run>` \
+         on `target`, verify, and drop it.",
         map! {
             "s3_uri" => attr(Str, Required, "`s3://bucket/prefix/`: the newest object below it is restored."),
             "region" => attr(Str, Optional, "Region of the bucket. Default: the provider's `region`."),
         },
     );
+    dump.blocks = map! { "decrypt" => NestedBlock::Optional(decrypt_schema()) };
     let target = block(
         "The PostgreSQL server a dump is restored onto (for `rds`, the credentials to verify \
          the restored instance with). The password is read from `password_env` at apply time \
@@ -300,11 +337,16 @@ pub fn schema() -> Schema {
         },
     );
     let verify = block(
-        "A query run against the restored copy; the drill fails unless it meets `expect`.",
+        "A check of the restored copy, either a query (`sql` and `expect`) or an integration \
+         test (`command`); the drill fails unless it passes. Checks run in order and stop at \
+         the first failure.",
         map! {
             "name" => attr(Str, Required, "Name shown in reports."),
-            "sql" => attr(Str, Required, "SQL to run, e.g. `SELECT count(*) FROM orders`."),
-            "expect" => attr(Str, Required, "`> 0`, `= 42`, `!= 0`, `>= 1`, `rows >= 1`, `= 'ok'`: compared with the first column of the first row, or with the row count for `rows`."),
+            "sql" => attr(Str, Optional, "SQL to run, e.g. `SELECT count(*) FROM orders` (with `expect`)."),
+            "expect" => attr(Str, Optional, "`> 0`, `= 42`, `!= 0`, `>= 1`, `rows >= 1`, `= 'ok'`: compared with the first column of the first row, or with the row count for `rows`."),
+            "command" => attr(List(Box::new(Str)), Optional, "An integration test instead of `sql`: program and arguments, e.g. `[\"./smoke.sh\", \"--fast\"]` (no shell; write `[\"sh\", \"-c\", \"...\"]` for one). It runs with `PGHOST`, `PGPORT`, `PGDATABASE`, `PGUSER` and `PGPASSWORD` of the restored copy and passes when it exits 0; the last 20 lines of its output go into the report with the password replaced by `***`."),
+            "timeout" => attr(Str, Optional, "Limit of `command`, e.g. `30s`; its whole process group is killed after it. Default `5m`."),
+            "working_dir" => attr(Str, Optional, "Working directory of `command`. Default: Terraform's working directory (the root module; write `\"${path.module}\"` for a script beside a child module)."),
         },
     );
     let result_type = Object(map! {
@@ -320,13 +362,14 @@ pub fn schema() -> Schema {
         map! {
             "id" => attr(Str, Computed, "Run id of the recorded drill."),
             "policy_id" => attr(Str, Required, "The `dr_policy` this drill exercises (`dr_policy.x.id`)."),
-            "rpo" => attr(Str, Optional, "RPO target to measure against, e.g. `15m` (pass `dr_policy.x.rpo`)."),
-            "rto" => attr(Str, Optional, "RTO target to measure against, e.g. `1h` (pass `dr_policy.x.rto`)."),
+            "rpo" => attr(Str, Optional, "RPO target to measure against, e.g. `15m`. Default: the `rpo` of the policy `policy_id` names, read from the `drkit:targets` tag it writes on its resources (the report says where the target came from)."),
+            "rto" => attr(Str, Optional, "RTO target to measure against, e.g. `1h`. Default: the policy's `rto`, like `rpo`."),
             "interval" => attr(Str, Optional, "How often to drill, e.g. `90d` (at least `1h`). When the last run is older, plan shows a replacement, so a scheduled apply re-runs it."),
             "triggers" => attr(Map(Box::new(Str)), Optional, "Values whose change re-runs the drill (like `terraform_data`'s `triggers_replace`)."),
             "fail_on_target_miss" => attr(Bool, OptionalComputed, "Fail the apply when a target is missed. Default `true`. The figures are recorded either way."),
             "report_file" => attr(Str, Optional, "Write the JSON report here, and a markdown summary beside it (`.md`). History survives replacement through this file."),
-            "webhook_url" => attr(Str, Optional, "POST a Slack-style JSON message (`text` plus the `report`) here after each run; `http://` (use a local relay for https)."),
+            "webhook_url" => attr(Str, Optional, "POST the outcome here after each run: a Slack incoming-webhook URL (`https://hooks.slack.com/services/...`) or any `https://`/`http://` receiver. Trusts the system store plus `SSL_CERT_FILE`; 10 s per attempt, 4 attempts with backoff on 429/5xx honouring `Retry-After`. A failed post is a warning and a note in the report, never a failed drill."),
+            "webhook_format" => attr(Str, Optional, "`slack` (default): a Slack message with `text` and `blocks` (verdict, RTO and RPO against targets, phases, failed checks). `json`: `text` plus the whole `report`, for other receivers."),
             "freshness_sql" => attr(Str, Optional, "Query returning the newest timestamp of the restored data, e.g. `SELECT max(created_at) FROM orders`; its age is the measured RPO."),
             "history_size" => attr(Number, OptionalComputed, "Runs kept in `history`. Default 8."),
             "timeout" => attr(Str, Optional, "Limit for the whole drill (teardown still runs after it). Default `2h`."),
@@ -353,6 +396,25 @@ pub fn schema() -> Schema {
         version: 0,
         block: root,
     }
+}
+
+/// `decrypt { }` inside a dump source.
+fn decrypt_schema() -> tf_provider::schema::Block {
+    use AttributeConstraint::{Optional, Required};
+    use AttributeType::{Bool, Number, String as Str};
+    block(
+        "The dump is an `openssl enc` file (`pg_dump -Fc | gzip | openssl enc -aes-256-cbc \
+         -pbkdf2 -pass env:BACKUP_PASS`). It is decrypted (and gunzipped) while streamed into \
+         `pg_restore`/`psql`: no plaintext copy touches the disk. The passphrase is read from \
+         `key_env` at apply time and never stored.",
+        map! {
+            "openssl_cipher" => attr(Str, Required, "The cipher given to `openssl enc`: `aes-256-cbc`, `aes-192-cbc`, `aes-128-cbc`, `aes-256-ctr`, `aes-192-ctr` or `aes-128-ctr`."),
+            "key_env" => attr(Str, Required, "Name of the environment variable holding the passphrase (`-k`/`-pass`), e.g. `BACKUP_PASS`; never the passphrase itself."),
+            "pbkdf2" => attr(Bool, Optional, "The file was made with `-pbkdf2` (PBKDF2-HMAC). Default `false`: OpenSSL's legacy `EVP_BytesToKey` with one round."),
+            "iter" => attr(Number, Optional, "`-iter` of `-pbkdf2`. Default 10000 (OpenSSL's)."),
+            "digest" => attr(Str, Optional, "`-md` of the key derivation: `sha256` (default, OpenSSL 1.1 and 3), `md5` (OpenSSL 1.0), `sha1` or `sha512`."),
+        },
+    )
 }
 
 // ---------------------------------------------------------------------------------------
@@ -514,6 +576,16 @@ pub fn validate(diags: &mut Diagnostics, c: &DrillState) {
                 .index(0)
                 .attribute("region"),
         );
+        if let Value::Value(decrypt) = &d.decrypt {
+            validate_decrypt(
+                diags,
+                decrypt,
+                AttributePath::new("postgres_dump")
+                    .index(0)
+                    .attribute("decrypt")
+                    .index(0),
+            );
+        }
         if c.target.is_null() {
             diags.add_error(error(
                 "Missing target",
@@ -600,19 +672,14 @@ pub fn validate(diags: &mut Diagnostics, c: &DrillState) {
             "name the directory of pg_restore and psql, or remove it to search PATH.",
             tp.clone().attribute("pg_bin_dir"),
         );
-        if let Some(env) = t.password_env.as_ref_option() {
-            let looks_like_name = !env.is_empty()
-                && env
-                    .chars()
-                    .all(|ch| ch.is_ascii_alphanumeric() || ch == '_');
-            if !looks_like_name {
-                diags.add_error(error(
-                    "Invalid password_env",
-                    "password_env names an environment variable (letters, digits, underscores), e.g. DRILL_PG_PASSWORD; never put the password itself in configuration.",
-                    AttributePath::new("target").index(0).attribute("password_env"),
-                ));
-            }
-        }
+        env_name(
+            diags,
+            &t.password_env,
+            "password_env",
+            "DRILL_PG_PASSWORD",
+            "password",
+            tp.clone().attribute("password_env"),
+        );
         whole(diags, &t.port, "port", 1, 65535, tp.attribute("port"));
     }
     if let Value::Value(list) = &c.verify {
@@ -642,6 +709,7 @@ pub fn validate(diags: &mut Diagnostics, c: &DrillState) {
                     "write the query to run against the restored copy, e.g. SELECT count(*) FROM orders.",
                     vp.clone().attribute("sql"),
                 );
+                validate_check(diags, v, vp.clone());
                 if let Some(e) = v.expect.as_ref_option() {
                     if let Err(err) = e.parse::<drkit_drill::Expect>() {
                         diags.add_error(error(
@@ -657,19 +725,164 @@ pub fn validate(diags: &mut Diagnostics, c: &DrillState) {
         }
     }
     if let Some(url) = c.webhook_url.as_ref_option() {
-        if url.starts_with("https://") {
-            // The drill posts plain HTTP; refused now rather than after a real restore.
+        if !crate::provider::is_http_url(url) {
             diags.add_error(error(
                 "Invalid webhook_url",
-                format!("webhook_url = {url:?}: only http:// URLs are supported (use a local relay for https)"),
+                format!("webhook_url = {url:?}: write an https:// (or http://) URL with a host, such as a Slack incoming webhook \"https://hooks.slack.com/services/T000/B000/XXXX\""),
                 AttributePath::new("webhook_url"),
             ));
-        } else if !url.starts_with("http://") || !crate::provider::is_http_url(url) {
+        }
+    }
+    if let Some(f) = c.webhook_format.as_ref_option() {
+        if let Err(e) = f.parse::<drkit_drill::WebhookFormat>() {
             diags.add_error(error(
-                "Invalid webhook_url",
-                format!("webhook_url = {url:?}: write an http:// URL with a host, such as \"http://127.0.0.1:8080/hooks/drill\""),
-                AttributePath::new("webhook_url"),
+                "Invalid webhook_format",
+                e,
+                AttributePath::new("webhook_format"),
             ));
+        }
+    }
+}
+
+/// An error unless a set string names an environment variable.
+fn env_name(
+    diags: &mut Diagnostics,
+    v: &Value<String>,
+    attr: &str,
+    example: &str,
+    what: &str,
+    path: AttributePath,
+) {
+    if let Some(env) = v.as_ref_option() {
+        let looks_like_name = !env.is_empty()
+            && env
+                .chars()
+                .all(|ch| ch.is_ascii_alphanumeric() || ch == '_');
+        if !looks_like_name {
+            diags.add_error(error(
+                format!("Invalid {attr}"),
+                format!("{attr} names an environment variable (letters, digits, underscores), e.g. {example}; never put the {what} itself in configuration."),
+                path,
+            ));
+        }
+    }
+}
+
+/// `postgres_dump { decrypt { } }`.
+fn validate_decrypt(diags: &mut Diagnostics, d: &DecryptBlock, path: AttributePath) {
+    if let Some(c) = d.openssl_cipher.as_ref_option() {
+        if let Err(e) = c.parse::<drkit_drill::decrypt::Cipher>() {
+            diags.add_error(error(
+                "Unsupported openssl_cipher",
+                e,
+                path.clone().attribute("openssl_cipher"),
+            ));
+        }
+    }
+    if let Some(m) = d.digest.as_ref_option() {
+        if let Err(e) = m.parse::<drkit_drill::decrypt::KeyDigest>() {
+            diags.add_error(error(
+                "Unsupported digest",
+                e,
+                path.clone().attribute("digest"),
+            ));
+        }
+    }
+    env_name(
+        diags,
+        &d.key_env,
+        "key_env",
+        "BACKUP_PASS",
+        "passphrase",
+        path.clone().attribute("key_env"),
+    );
+    whole(
+        diags,
+        &d.iter,
+        "iter",
+        1,
+        10_000_000,
+        path.clone().attribute("iter"),
+    );
+    if !d.iter.is_null()
+        && !d.iter.is_unknown()
+        && d.pbkdf2 != Value::Value(true)
+        && !d.pbkdf2.is_unknown()
+    {
+        diags.add_error(error(
+            "iter without pbkdf2",
+            "iter is the -iter of `openssl enc -pbkdf2`: set pbkdf2 = true, or remove iter (EVP_BytesToKey uses one round).",
+            path.attribute("iter"),
+        ));
+    }
+}
+
+/// `verify { }`: a query (`sql` and `expect`) or a `command`, not both.
+fn validate_check(diags: &mut Diagnostics, v: &VerifyBlock, vp: AttributePath) {
+    let has_command = !v.command.is_null();
+    let has_sql = !v.sql.is_null();
+    if has_command && (has_sql || !v.expect.is_null()) {
+        diags.add_error(error(
+            "Both a query and a command",
+            "A verify block runs either a query (`sql` and `expect`) or an integration test (`command`): split it into two verify blocks.",
+            vp.clone().attribute("command"),
+        ));
+    } else if !has_command {
+        if !has_sql {
+            diags.add_error(error(
+                "Nothing to verify",
+                "Write `sql` and `expect` (a query and what it must return), or `command` (an integration test that must exit 0).",
+                vp.clone().attribute("sql"),
+            ));
+        } else if v.expect.is_null() {
+            diags.add_error(error(
+                "Missing expect",
+                "A query check needs `expect`, e.g. \"> 0\", \"= 2500\" or \"rows >= 1\".",
+                vp.clone().attribute("expect"),
+            ));
+        }
+    }
+    if let Value::Value(argv) = &v.command {
+        let empty_program = argv
+            .first()
+            .is_none_or(|p| p.as_ref_option().is_some_and(|p| p.trim().is_empty()));
+        if empty_program {
+            diags.add_error(error(
+                "Invalid command",
+                "command is a list: the program, then its arguments, e.g. [\"./smoke.sh\", \"--fast\"].",
+                vp.clone().attribute("command"),
+            ));
+        }
+    }
+    for (attr, value) in [("timeout", &v.timeout), ("working_dir", &v.working_dir)] {
+        if !value.is_null() && !has_command {
+            diags.add_error(error(
+                format!("{attr} without command"),
+                format!("{attr} applies to `command` checks only: remove it, or add command."),
+                vp.clone().attribute(attr),
+            ));
+        }
+    }
+    not_empty(
+        diags,
+        &v.working_dir,
+        "working_dir",
+        "name a directory, or remove it for Terraform's working directory.",
+        vp.clone().attribute("working_dir"),
+    );
+    if let Some(t) = v.timeout.as_ref_option() {
+        match t.parse::<Duration>() {
+            Ok(d) if d.as_secs() > 0 => {}
+            Ok(_) => diags.add_error(error(
+                "Invalid timeout",
+                "timeout = \"0\" would kill the command at once: use a duration such as \"30s\", or remove it for 5m.",
+                vp.attribute("timeout"),
+            )),
+            Err(e) => diags.add_error(error(
+                "Invalid timeout",
+                format!("timeout = {t:?}: {e}"),
+                vp.attribute("timeout"),
+            )),
         }
     }
 }
@@ -688,6 +901,26 @@ impl DrDrill {
     /// A drill resource over the provider's shared clients.
     pub fn new(clients: SharedClients) -> Self {
         DrDrill { clients }
+    }
+}
+
+/// Why a drill with no target at all is a warning.
+const NO_TARGET: &str = "Neither this drill nor its policy sets an RPO or RTO, so the measured figures are compared with nothing and the drill cannot miss a target: set rpo and rto (e.g. rpo = dr_policy.orders.rpo), or name in policy_id a dr_policy whose resources carry its drkit:targets tag.";
+
+/// Warns at plan time when neither the drill nor its policy has a target.
+async fn warn_without_targets(clients: &SharedClients, diags: &mut Diagnostics, s: &DrillState) {
+    let untargeted = s.rpo.is_null() && s.rto.is_null();
+    // An unknown policy_id is a policy created in this apply: its tags are there by apply.
+    if !untargeted || !s.policy_id.is_value() {
+        return;
+    }
+    let Some(clients) = clients.get() else { return };
+    if crate::drill_targets::lookup(clients, s).await.is_none() {
+        diags.add_warning(error(
+            "Drill without a target",
+            NO_TARGET,
+            AttributePath::new("rpo"),
+        ));
     }
 }
 
@@ -754,20 +987,21 @@ impl Resource for DrDrill {
 
     async fn plan_create<'a>(
         &self,
-        _diags: &mut Diagnostics,
+        diags: &mut Diagnostics,
         proposed: Self::State<'a>,
         _config: Self::State<'a>,
         _meta: Self::ProviderMetaState<'a>,
     ) -> Option<(Self::State<'a>, Self::PrivateState<'a>)> {
         let mut planned = proposed;
         defaults(&mut planned);
+        warn_without_targets(&self.clients, diags, &planned).await;
         computed_unknown(&mut planned);
         Some((planned, ValueEmpty::Null))
     }
 
     async fn plan_update<'a>(
         &self,
-        _diags: &mut Diagnostics,
+        diags: &mut Diagnostics,
         prior: Self::State<'a>,
         proposed: Self::State<'a>,
         _config: Self::State<'a>,
@@ -795,11 +1029,13 @@ impl Resource for DrDrill {
             kept.interval = planned.interval.clone();
             kept.report_file = planned.report_file.clone();
             kept.webhook_url = planned.webhook_url.clone();
+            kept.webhook_format = planned.webhook_format.clone();
             kept.fail_on_target_miss = planned.fail_on_target_miss;
             kept.history_size = planned.history_size;
             kept.next_due = next_due(&kept.started_at, &kept.interval);
             return Some((kept, ValueEmpty::Null, vec![]));
         }
+        warn_without_targets(&self.clients, diags, &planned).await;
         computed_unknown(&mut planned);
         Some((planned, ValueEmpty::Null, replace))
     }
@@ -827,7 +1063,16 @@ impl Resource for DrDrill {
         if !diags.errors.is_empty() {
             return None;
         }
-        let spec = crate::drill::spec(diags, clients, &planned)?;
+        let mut spec = crate::drill::spec(diags, clients, &planned)?;
+        // Without rpo/rto the drill measures against its policy's targets.
+        let mut targets_from = None;
+        if planned.rpo.is_null() || planned.rto.is_null() {
+            if let Some(found) = crate::drill_targets::lookup(clients, &planned).await {
+                spec.targets.rpo = spec.targets.rpo.or(found.rpo);
+                spec.targets.rto = spec.targets.rto.or(found.rto);
+                targets_from = Some(found.from);
+            }
+        }
         let drill_clients = crate::drill::DrillClients::load(clients, &spec).await;
         let regions = crate::drill::regions(&spec);
         let swept =
@@ -840,6 +1085,15 @@ impl Resource for DrDrill {
             Ok(r) => (r, None),
             Err(f) => (f.report, Some(f.error)),
         };
+        report.targets_from = targets_from;
+        if spec.targets.rpo.is_none() && spec.targets.rto.is_none() {
+            report.notes.push(NO_TARGET.into());
+            diags.add_warning(error(
+                "Drill without a target",
+                NO_TARGET,
+                AttributePath::new("rpo"),
+            ));
+        }
         if !swept.is_empty() {
             report.notes.push(format!(
                 "removed leftovers of an interrupted drill: {}",
@@ -854,21 +1108,28 @@ impl Resource for DrDrill {
             .max(0) as usize;
         let report_file = planned.report_file.as_ref_option().map(PathBuf::from);
         report.history = crate::drill::history(report_file.as_deref(), &report, history_size);
+        if let Some(url) = planned.webhook_url.as_ref_option() {
+            // A failed post never fails the drill: a note in the report and a warning.
+            let format = planned
+                .webhook_format
+                .as_ref_option()
+                .and_then(|f| f.parse().ok())
+                .unwrap_or_default();
+            if let Err(e) = drkit_drill::post_webhook(url, &report, format).await {
+                report.notes.push(format!("webhook not delivered: {e}"));
+                diags.add_warning(error(
+                    "Could not post the drill report",
+                    format!("{e}\n\nThe drill's outcome is unaffected; it is in the state and report_file."),
+                    AttributePath::new("webhook_url"),
+                ));
+            }
+        }
         if let Some(path) = &report_file {
             if let Err(e) = crate::drill::write_report(path, &report) {
                 diags.add_warning(error(
                     "Could not write the drill report",
                     e,
                     AttributePath::new("report_file"),
-                ));
-            }
-        }
-        if let Some(url) = planned.webhook_url.as_ref_option() {
-            if let Err(e) = drkit_drill::post_webhook(url, &report).await {
-                diags.add_warning(error(
-                    "Could not post the drill report",
-                    e,
-                    AttributePath::new("webhook_url"),
                 ));
             }
         }
@@ -1034,7 +1295,7 @@ mod tests {
             policy_id: Value::Value("orders".into()),
             postgres_dump: Value::Value(DumpBlock {
                 s3_uri: Value::Value("s3://backups/daily/".into()),
-                region: Value::Null,
+                ..Default::default()
             }),
             target: Value::Value(TargetBlock {
                 host: Value::Value("localhost".into()),
@@ -1059,6 +1320,7 @@ mod tests {
             name: Value::Value("n".into()),
             sql: Value::Value("SELECT 1".into()),
             expect: Value::Value("about 5".into()),
+            ..Default::default()
         })]);
         if let Value::Value(t) = &mut d.target {
             t.password_env = Value::Value("hunter2 with spaces".into());
@@ -1073,6 +1335,98 @@ mod tests {
         let mut d = dump_drill();
         d.postgres_dump = Value::Null;
         assert!(config(d)[0].contains("exactly one"));
+    }
+
+    /// Errors as `path: summary`.
+    fn errors_at(d: &DrillState) -> Vec<String> {
+        let mut diags = Diagnostics::default();
+        validate(&mut diags, d);
+        diags
+            .errors
+            .iter()
+            .map(|e| format!("{:?}: {}", e.attribute, e.summary))
+            .collect()
+    }
+
+    fn encrypted(cipher: &str) -> DrillState {
+        let mut d = dump_drill();
+        if let Value::Value(dump) = &mut d.postgres_dump {
+            dump.decrypt = Value::Value(DecryptBlock {
+                openssl_cipher: Value::Value(cipher.into()),
+                key_env: Value::Value("BACKUP_PASS".into()),
+                ..Default::default()
+            });
+        }
+        d
+    }
+
+    #[test]
+    fn an_unknown_cipher_is_refused_at_its_attribute() {
+        assert!(config(encrypted("aes-256-cbc")).is_empty());
+        let errors = errors_at(&encrypted("des-ede3-cbc"));
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert!(
+            errors[0].contains("postgres_dump") && errors[0].contains("openssl_cipher"),
+            "{errors:?}"
+        );
+        assert!(errors[0].contains("Unsupported openssl_cipher"));
+    }
+
+    #[test]
+    fn iter_needs_pbkdf2_and_key_env_is_a_name() {
+        let mut d = encrypted("aes-256-cbc");
+        if let Value::Value(dump) = &mut d.postgres_dump {
+            if let Value::Value(dec) = &mut dump.decrypt {
+                dec.iter = Value::Value(1000);
+                dec.key_env = Value::Value("s3cret pass".into());
+            }
+        }
+        let errors = config(d);
+        assert_eq!(errors.len(), 2, "{errors:?}");
+        assert!(errors.iter().any(|e| e.contains("iter without pbkdf2")));
+        assert!(errors.iter().any(|e| e.contains("Invalid key_env")));
+    }
+
+    fn check(sql: Option<&str>, expect: Option<&str>, command: Option<&[&str]>) -> DrillState {
+        let v = |o: Option<&str>| o.map_or(Value::Null, |s| Value::Value(s.to_string()));
+        let mut d = dump_drill();
+        d.verify = Value::Value(vec![Value::Value(VerifyBlock {
+            name: Value::Value("smoke".into()),
+            sql: v(sql),
+            expect: v(expect),
+            command: command.map_or(Value::Null, |c| {
+                Value::Value(c.iter().map(|a| Value::Value(a.to_string())).collect())
+            }),
+            ..Default::default()
+        })]);
+        d
+    }
+
+    #[test]
+    fn a_verify_block_is_a_query_or_a_command() {
+        assert!(config(check(None, None, Some(&["./smoke.sh", "--fast"]))).is_empty());
+        assert!(config(check(Some("SELECT 1"), Some("= 1"), None)).is_empty());
+        let both = errors_at(&check(Some("SELECT 1"), Some("= 1"), Some(&["true"])));
+        assert!(
+            both.len() == 1 && both[0].contains("command") && both[0].contains("Both a query"),
+            "{both:?}"
+        );
+        let neither = errors_at(&check(None, None, None));
+        assert!(neither[0].contains("Nothing to verify"), "{neither:?}");
+        let no_expect = errors_at(&check(Some("SELECT 1"), None, None));
+        assert!(no_expect[0].contains("expect"), "{no_expect:?}");
+        let empty = errors_at(&check(None, None, Some(&[])));
+        assert!(empty[0].contains("Invalid command"), "{empty:?}");
+    }
+
+    #[test]
+    fn webhooks_take_https() {
+        let mut d = dump_drill();
+        d.webhook_url = Value::Value("https://hooks.slack.com/services/T0/B0/X".into());
+        assert!(config(d.clone()).is_empty());
+        d.webhook_url = Value::Value("ftp://example.com".into());
+        d.webhook_format = Value::Value("xml".into());
+        assert_eq!(config(d).len(), 2);
     }
 
     #[test]
