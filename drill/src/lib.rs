@@ -10,17 +10,24 @@
 //! snapshot restore into a temporary instance). The provider's `dr_drill` resource is a
 //! thin layer over [`run`].
 
+mod archive_plan;
+mod base_backup;
 mod expect;
+mod pitr_server;
 mod postgres;
 mod postgres_dump;
+mod postgres_pitr;
 pub mod rds_create;
 mod rds_restore;
 mod report;
 mod secret;
+mod wal;
+mod wal_spool;
 
 use std::time::Duration;
 
 pub use expect::{Expect, ExpectError, Op, Operand};
+pub use postgres_pitr::{PitrDetails, PitrSource, PitrTarget};
 pub use report::{post_webhook, DrillReport, HistoryEntry, Phase, TeardownStep, VerifyResult};
 pub use secret::Secret;
 pub use tokio_util::sync::CancellationToken;
@@ -69,6 +76,8 @@ pub enum Source {
     Rds(RdsSource),
     /// The newest `pg_dump` under an S3 prefix.
     PostgresDump(DumpSource),
+    /// A base backup plus WAL archive, replayed to a point in time on a temporary server.
+    PostgresPitr(PitrSource),
 }
 
 /// Which point to restore an RDS instance to.
@@ -178,6 +187,9 @@ pub async fn run(
             postgres_dump::run(spec, dump, clients, cancel, &mut report).await
         }
         Source::Rds(rds) => rds_restore::run(spec, rds, clients, cancel, &mut report).await,
+        Source::PostgresPitr(pitr) => {
+            postgres_pitr::run(spec, pitr, clients, cancel, &mut report).await
+        }
     };
     report.finish(spec);
     match result {
@@ -206,7 +218,8 @@ pub async fn run(
 }
 
 /// Removes what interrupted drills left behind: temporary RDS instances tagged
-/// [`TAG_KEY`] in `regions`, and scratch databases on `target`. Returns what it removed.
+/// [`TAG_KEY`] in `regions`, scratch databases on `target`, and the directories and
+/// servers of PITR drills whose process is gone. Returns what it removed.
 pub async fn sweep_leftovers(
     clients: &dyn Clients,
     regions: &[String],
@@ -219,7 +232,15 @@ pub async fn sweep_leftovers(
     if let Some(t) = target {
         removed.extend(postgres::sweep(t).await);
     }
+    removed.extend(sweep_pitr_leftovers().await);
     removed
+}
+
+/// Stops the servers and removes the directories of PITR drills whose process is gone
+/// (killed mid-drill); directories of running drills are left alone. Returns what it
+/// removed.
+pub async fn sweep_pitr_leftovers() -> Vec<String> {
+    pitr_server::sweep().await
 }
 
 /// `run_id` in lowercase letters and digits, anything else replaced by `sep`: safe in RDS
