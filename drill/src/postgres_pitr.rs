@@ -755,8 +755,9 @@ async fn read_backups(
             .unwrap_or(1);
         let history = labels.get(&start_lsn);
         let (end_time, end_time_from) = if let Some(stop) = history.and_then(|(_, h)| h.stop_time) {
+            // STOP TIME is truncated to the second: the backup ended within it.
             (
-                stop,
+                stop + time::Duration::seconds(1),
                 format!(
                     "STOP TIME of {}",
                     history.map(|(n, _)| n.as_str()).unwrap_or("")

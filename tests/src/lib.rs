@@ -27,4 +27,4 @@ pub use inventory::inventory;
 pub use moto::Moto;
 pub use postgres::Postgres;
 pub use terraform::{dev_overrides_config, Output, Terraform};
-pub use wal_archive::{upload_base_backup, ArchivingPostgres, WalCompression};
+pub use wal_archive::{s3_client, upload_base_backup, ArchivingPostgres, WalCompression};

@@ -299,3 +299,29 @@ fn chown_postgres(path: &Path) -> Result<()> {
     }
     bail!("running as root, but there is no `postgres` user to own the cluster: install Debian's postgresql-15")
 }
+
+/// An S3 client (path-style) for a moto at `endpoint`, for processes that did not start it.
+pub async fn s3_client(endpoint: &str, region: &str) -> aws_sdk_s3::Client {
+    let http = aws_smithy_http_client::Builder::new()
+        .tls_provider(aws_smithy_http_client::tls::Provider::Rustls(
+            aws_smithy_http_client::tls::rustls_provider::CryptoMode::Ring,
+        ))
+        .build_https();
+    let shared = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .region(aws_config::Region::new(region.to_string()))
+        .endpoint_url(endpoint)
+        .credentials_provider(aws_sdk_s3::config::Credentials::new(
+            "testing",
+            "testing",
+            None,
+            None,
+            "drkit-testkit",
+        ))
+        .http_client(http)
+        .load()
+        .await;
+    let config = aws_sdk_s3::config::Builder::from(&shared)
+        .force_path_style(true)
+        .build();
+    aws_sdk_s3::Client::from_conf(config)
+}
