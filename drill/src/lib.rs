@@ -10,18 +10,24 @@
 //! snapshot restore into a temporary instance). The provider's `dr_drill` resource is a
 //! thin layer over [`run`].
 
+mod archive_plan;
+mod base_backup;
 pub mod command_check;
 pub mod decrypt;
 mod encrypted_dump;
 mod expect;
+mod pitr_server;
 mod postgres;
 mod postgres_dump;
+mod postgres_pitr;
 pub mod rds_create;
 mod rds_restore;
 mod replicated_backups;
 mod report;
 mod secret;
 mod slack;
+mod wal;
+mod wal_spool;
 mod webhook;
 
 use std::time::Duration;
@@ -29,6 +35,7 @@ use std::time::Duration;
 pub use command_check::CommandCheck;
 pub use decrypt::Decrypt;
 pub use expect::{Expect, ExpectError, Op, Operand};
+pub use postgres_pitr::{PitrDetails, PitrSource, PitrTarget};
 pub use report::{DrillReport, HistoryEntry, Phase, TeardownStep, VerifyResult};
 pub use secret::Secret;
 pub use slack::message as slack_message;
@@ -79,6 +86,8 @@ pub enum Source {
     Rds(RdsSource),
     /// The newest `pg_dump` under an S3 prefix.
     PostgresDump(DumpSource),
+    /// A base backup plus WAL archive, replayed to a point in time on a temporary server.
+    PostgresPitr(PitrSource),
 }
 
 /// Which point to restore an RDS instance to.
@@ -224,6 +233,9 @@ pub async fn run(
             postgres_dump::run(spec, dump, clients, cancel, &mut report).await
         }
         Source::Rds(rds) => rds_restore::run(spec, rds, clients, cancel, &mut report).await,
+        Source::PostgresPitr(pitr) => {
+            postgres_pitr::run(spec, pitr, clients, cancel, &mut report).await
+        }
     };
     report.finish(spec);
     match result {
@@ -252,7 +264,8 @@ pub async fn run(
 }
 
 /// Removes what interrupted drills left behind: temporary RDS instances tagged
-/// [`TAG_KEY`] in `regions`, and scratch databases on `target`. Returns what it removed.
+/// [`TAG_KEY`] in `regions`, scratch databases on `target`, and the directories and
+/// servers of PITR drills whose process is gone. Returns what it removed.
 pub async fn sweep_leftovers(
     clients: &dyn Clients,
     regions: &[String],
@@ -265,7 +278,15 @@ pub async fn sweep_leftovers(
     if let Some(t) = target {
         removed.extend(postgres::sweep(t).await);
     }
+    removed.extend(sweep_pitr_leftovers().await);
     removed
+}
+
+/// Stops the servers and removes the directories of PITR drills whose process is gone
+/// (killed mid-drill); directories of running drills are left alone. Returns what it
+/// removed.
+pub async fn sweep_pitr_leftovers() -> Vec<String> {
+    pitr_server::sweep().await
 }
 
 /// `run_id` in lowercase letters and digits, anything else replaced by `sep`: safe in RDS

@@ -247,7 +247,7 @@ async fn newest_object(
 /// body it has started to hand over) resumes where it stopped, with a `Range` request
 /// pinned to the same object by its ETag, as often as the client's retry configuration
 /// allows: a multi-gigabyte dump should not need a perfect connection.
-async fn download(
+pub(crate) async fn download(
     s3: &aws_sdk_s3::Client,
     bucket: &str,
     key: &str,

@@ -113,6 +113,9 @@ pub struct DrillReport {
     pub notes: Vec<String>,
     /// Earlier runs (filled by the caller).
     pub history: Vec<HistoryEntry>,
+    /// What a `postgres_pitr` drill restored and how replay went.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pitr: Option<crate::PitrDetails>,
     #[serde(skip)]
     clock: Option<Clock>,
 }
@@ -141,6 +144,7 @@ impl DrillReport {
             source_kind: match spec.source {
                 crate::Source::Rds(_) => "rds".into(),
                 crate::Source::PostgresDump(_) => "postgres_dump".into(),
+                crate::Source::PostgresPitr(_) => "postgres_pitr".into(),
             },
             restored_from: None,
             restore_point: None,
@@ -158,6 +162,7 @@ impl DrillReport {
             teardown: Vec::new(),
             notes: Vec::new(),
             history: Vec::new(),
+            pitr: None,
             clock: Some(Clock {
                 start: Instant::now(),
                 restore_start: None,
@@ -295,6 +300,9 @@ impl DrillReport {
                     v.output.as_deref().unwrap_or_default()
                 ));
             }
+        }
+        if let Some(pitr) = &self.pitr {
+            md.push_str(&pitr.to_markdown());
         }
         md.push_str("\n## Teardown\n\n");
         for t in &self.teardown {

@@ -548,7 +548,12 @@ fn cbor_error_response(throttle: bool) -> Vec<u8> {
     let (status, reason, code, fault) = if throttle {
         (400, "Bad Request", "Throttling", "Sender")
     } else {
-        (500, "Internal Server Error", "InternalServiceError", "Receiver")
+        (
+            500,
+            "Internal Server Error",
+            "InternalServiceError",
+            "Receiver",
+        )
     };
     fn text(out: &mut Vec<u8>, s: &str) {
         // CBOR major type 3 (text); the strings here are under 256 bytes.

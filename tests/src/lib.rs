@@ -3,6 +3,8 @@
 //!
 //! - [`Moto`]: a moto server standing in for AWS (RDS and S3).
 //! - [`Postgres`]: a throwaway PostgreSQL 15 cluster with password authentication.
+//! - [`ArchivingPostgres`]: a PostgreSQL 15 cluster archiving its WAL into moto S3, with
+//!   real `pg_basebackup -Ft -z` runs, for PITR drills.
 //! - [`FaultProxy`]: a loopback proxy in front of moto that throttles, fails, stalls and
 //!   resets a share of requests, or holds one answer while a test interrupts the client.
 //! - [`HttpsReceiver`]: a local HTTPS webhook receiver with its own CA (trusted through
@@ -29,6 +31,7 @@ mod rds_copy_proxy;
 mod static_https;
 mod terraform;
 pub mod tools;
+mod wal_archive;
 
 pub use fault_proxy::{Fault, FaultConfig, FaultProxy, Seen};
 pub use https_receiver::{HttpsReceiver, Received};
@@ -40,3 +43,4 @@ pub use static_https::StaticHttps;
 pub use terraform::{
     dev_overrides_config, filesystem_mirror_config, network_mirror_config, Output, Terraform,
 };
+pub use wal_archive::{s3_client, upload_base_backup, ArchivingPostgres, WalCompression};
