@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use drkit_drill::{
-    run, CancellationToken, Clients, DrillReport, DrillSpec, PitrSource, PitrTarget, Source,
+    run, CancellationToken, Check, Clients, DrillReport, DrillSpec, PitrSource, PitrTarget, Source,
     Targets, Verify,
 };
 use drkit_testkit::{upload_base_backup, ArchivingPostgres, Moto, WalCompression};
@@ -92,8 +92,10 @@ fn spec(f: &Fixture, target: PitrTarget, run_id: &str) -> DrillSpec {
         target: None,
         verify: vec![Verify {
             name: "orders".into(),
-            sql: "SELECT count(*) FROM orders".into(),
-            expect: ">= 0".parse().unwrap(),
+            check: Check::Sql {
+                sql: "SELECT count(*) FROM orders".into(),
+                expect: ">= 0".parse().unwrap(),
+            },
         }],
         freshness_sql: None,
         targets: Targets {

@@ -184,6 +184,7 @@ pub fn regions(spec: &DrillSpec) -> Vec<String> {
             }
         }
         Source::PostgresDump(d) => out.push(d.region.clone()),
+        Source::PostgresPitr(p) => out.push(p.region.clone()),
     }
     out.dedup();
     out
