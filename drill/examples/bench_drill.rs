@@ -124,6 +124,7 @@ async fn main() -> Result<()> {
             source: Source::PostgresDump(DumpSource {
                 s3_uri: "s3://backups/nightly/".into(),
                 region: "us-east-1".into(),
+                decrypt: None,
             }),
             target: Some(Target {
                 host: pg.host().to_string(),
@@ -133,11 +134,11 @@ async fn main() -> Result<()> {
                 password: Some(Secret::new(pg.password())),
                 pg_bin_dir: Some(pg.bin_dir().to_path_buf()),
             }),
-            verify: vec![Verify {
-                name: "every account restored".into(),
-                sql: "SELECT count(*) FROM pgbench_accounts".into(),
-                expect: format!("= {rows}").parse()?,
-            }],
+            verify: vec![Verify::sql(
+                "every account restored",
+                "SELECT count(*) FROM pgbench_accounts",
+                format!("= {rows}").parse()?,
+            )],
             freshness_sql: None,
             targets: Targets {
                 rpo: None,

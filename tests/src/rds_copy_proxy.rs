@@ -335,8 +335,11 @@ fn forward(shared: &Shared, req: &Request) -> Result<Vec<u8>> {
     Ok(respond(status, &head, &body))
 }
 
+/// An upstream answer: status, headers and body.
+type Answer = (u16, Vec<(String, String)>, String);
+
 /// Sends `req` to moto; returns its status, headers and body.
-fn forward_parts(shared: &Shared, req: &Request) -> Result<(u16, Vec<(String, String)>, String)> {
+fn forward_parts(shared: &Shared, req: &Request) -> Result<Answer> {
     let mut upstream = TcpStream::connect(("127.0.0.1", shared.upstream))?;
     upstream.set_read_timeout(Some(Duration::from_secs(120)))?;
     let mut out = format!("{}\r\n", req.start_line);
