@@ -52,7 +52,7 @@ finding suggests the configured minimum.
 pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
     let min = ctx.options.min_retention_days;
     for db in ctx.managed(facts::DATABASES) {
-        if facts::is_db_replica(db) {
+        if facts::is_copy(ctx, db) {
             continue;
         }
         let (at, message) = match db.body.attr("backup_retention_period") {

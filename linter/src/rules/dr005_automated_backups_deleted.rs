@@ -52,7 +52,7 @@ Safe: `--fix` sets `delete_automated_backups = false`, an in-place change.
 /// Pushes DR005 findings.
 pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
     for db in ctx.managed(facts::DATABASES) {
-        if facts::is_db_replica(db) {
+        if facts::is_copy(ctx, db) {
             continue;
         }
         let (at, message) = match db.body.attr("delete_automated_backups") {

@@ -61,7 +61,7 @@ No automatic fix: turning on `storage_encrypted` replaces the database.
 pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
     for db in ctx.managed(facts::DATABASES) {
         // A replica's encryption follows its source (or its own kms_key_id).
-        if facts::is_db_replica(db) || is_serverless_v1(db) {
+        if facts::is_copy(ctx, db) || is_serverless_v1(db) {
             continue;
         }
         match db.body.attr("storage_encrypted") {

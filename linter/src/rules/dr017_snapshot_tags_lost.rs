@@ -60,7 +60,7 @@ pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
     let policies_unknown = facts::policy_identifier_unknown(ctx, "rds", "instance_identifier")
         || facts::policy_identifier_unknown(ctx, "rds_cluster", "cluster_identifier");
     for db in ctx.managed(facts::DATABASES) {
-        if facts::is_db_replica(db) {
+        if facts::is_copy(ctx, db) {
             continue;
         }
         let (at, message) = match db.body.attr("copy_tags_to_snapshot") {
