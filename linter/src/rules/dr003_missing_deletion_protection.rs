@@ -64,7 +64,11 @@ pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
         let (at, message) = match db.body.attr("deletion_protection") {
             Some(a) => match a.value.as_bool() {
                 Some(false) => (a.loc, "deletion_protection is false: one mistaken destroy deletes the database".to_string()),
-                _ => continue,
+                Some(true) => continue,
+                None => {
+                    ctx.unknown_attr(&META, db, "deletion_protection", a);
+                    continue;
+                }
             },
             None => (db.header, "no deletion_protection: one mistaken destroy deletes the database (the AWS default is off)".to_string()),
         };

@@ -62,7 +62,13 @@ pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
                     "backups are kept {d} day{}, under the minimum of {min}: corruption found later cannot be undone",
                     if d == 1.0 { "" } else { "s" }
                 )),
-                _ => continue,
+                Some(_) => continue,
+                None => {
+                    if !matches!(a.value, crate::eval::Value::Null) {
+                        ctx.unknown_attr(&META, db, "backup_retention_period", a);
+                    }
+                    continue;
+                }
             },
             // The AWS default is 1 day: under a minimum above that, or unchosen at 1.
             None if min > 1 => (db.header, format!(

@@ -69,6 +69,9 @@ pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
                 "storage_encrypted = false: the database, its snapshots and its automated backups are unencrypted".into(), None)),
             None if db.value("snapshot_identifier").is_none() => out.push(ctx.finding(&META, db, db.header,
                 "no storage_encrypted = true: the database, its snapshots and its automated backups are unencrypted (this cannot be changed in place later)".into(), None)),
+            Some(a) if a.value.as_bool().is_none() => {
+                ctx.unknown_attr(&META, db, "storage_encrypted", a);
+            }
             _ => {}
         }
     }
@@ -103,6 +106,9 @@ pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
                 .is_some()
                 || facts::policy_blocks(ctx, "s3", "bucket", b)
                     .any(|(_, s)| s.block("encryption").is_some());
+        if !configured && unknown_config(b) {
+            ctx.unknown(&META, b, b.header, facts::UNRESOLVED_CONFIG.into());
+        }
         if !configured && !unknown_config(b) {
             out.push(ctx.finding(&META, b, b.header,
                 "this bucket holds backups but has no server-side encryption configuration: add one with a KMS key".into(), None));

@@ -193,13 +193,20 @@ fn bucket_copy(ctx: &Context, b: &Resource) -> Copy {
     found
 }
 
+/// `--explain-unknown`'s reason.
+const UNKNOWN_COPY: &str = "whether a copy exists outside its region cannot be known before apply: a region, a replica or replication source, a backup selection or a dr_policy identifier is unknown";
+
 /// Pushes DR010 findings.
 pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
     for db in ctx.managed(facts::DATABASES) {
         if facts::is_copy(ctx, db) {
             continue;
         }
-        if database_copy(ctx, db) == Copy::No {
+        let copy = database_copy(ctx, db);
+        if copy == Copy::Unknown {
+            ctx.unknown(&META, db, db.header, UNKNOWN_COPY.into());
+        }
+        if copy == Copy::No {
             out.push(ctx.finding(&META, db, db.header, format!(
                 "no copy of this database outside {}: a cross-region replica or backup replication is missing",
                 region_name(db)
@@ -210,7 +217,11 @@ pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
         if !facts::is_backup_bucket(ctx, b) || facts::is_replication_destination(ctx, b) {
             continue;
         }
-        if bucket_copy(ctx, b) == Copy::No {
+        let copy = bucket_copy(ctx, b);
+        if copy == Copy::Unknown {
+            ctx.unknown(&META, b, b.header, UNKNOWN_COPY.into());
+        }
+        if copy == Copy::No {
             out.push(ctx.finding(&META, b, b.header, format!(
                 "no copy of this backup bucket outside {}: replicate it to a bucket in another region",
                 region_name(b)

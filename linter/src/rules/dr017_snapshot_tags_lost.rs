@@ -66,7 +66,11 @@ pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
         let (at, message) = match db.body.attr("copy_tags_to_snapshot") {
             Some(a) => match a.value.as_bool() {
                 Some(false) => (a.loc, "copy_tags_to_snapshot = false: snapshots and the databases restored from them lose their owner and cost tags".to_string()),
-                _ => continue,
+                Some(true) => continue,
+                None => {
+                    ctx.unknown_attr(&META, db, "copy_tags_to_snapshot", a);
+                    continue;
+                }
             },
             None => {
                 if policies_unknown || managed_by_policy(ctx, db) {

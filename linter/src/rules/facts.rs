@@ -100,6 +100,13 @@ pub fn bucket_configs<'a>(
     found.into_iter()
 }
 
+/// `--explain-unknown`'s reason when a `dr_policy` block's identifier is unknown.
+pub const UNKNOWN_POLICY: &str =
+    "a dr_policy block's identifier cannot be known before apply: it may manage this resource";
+
+/// `--explain-unknown`'s reason when a split bucket configuration cannot be placed.
+pub const UNRESOLVED_CONFIG: &str = "a split aws_s3_bucket_* resource's `bucket` cannot be resolved before apply: it may configure this bucket";
+
 /// Whether some split resource of `kind` has a `bucket` we cannot resolve (it might be
 /// this one).
 pub fn bucket_config_unknown(ctx: &Context, kind: &str, bucket: &Resource) -> bool {
