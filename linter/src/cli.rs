@@ -164,6 +164,11 @@ struct CheckArgs {
     /// No colours (also when NO_COLOR is set or output is not a terminal).
     #[arg(long)]
     no_color: bool,
+
+    /// Also list, on standard error, what each rule could not judge because a value is
+    /// unknown before apply (what `--plan` would add). Never a finding.
+    #[arg(long)]
+    explain_unknown: bool,
 }
 
 fn parse_fail_on(s: &str) -> Result<FailOn, String> {
@@ -365,6 +370,9 @@ fn check(args: CheckArgs) -> Result<ExitCode> {
     for note in &result.report.notes {
         say!("drlint: note: {note}");
     }
+    if args.explain_unknown {
+        explain_unknown(&result.report);
+    }
     let mut buf = Vec::new();
     render::render(format, &output, &mut buf)?;
     if fixed > 0 && format != Format::Text {
@@ -379,6 +387,38 @@ fn check(args: CheckArgs) -> Result<ExitCode> {
     }
 
     Ok(exit_code(&result.report, settings.fail_on))
+}
+
+/// `--explain-unknown`: what each rule could not judge, by rule, on standard error (the
+/// report's formats keep their shape).
+fn explain_unknown(report: &Report) {
+    if report.unknown.is_empty() {
+        say!("drlint: every rule could judge every resource: no value it needed was unknown");
+        return;
+    }
+    let mut by_rule: BTreeMap<&str, Vec<&crate::Unjudged>> = BTreeMap::new();
+    for u in &report.unknown {
+        by_rule.entry(u.rule).or_default().push(u);
+    }
+    say!(
+        "drlint: {} resource judgement{} left open: values unknown before apply (set them in a .tfvars file, or lint `terraform show -json` output with --plan):",
+        report.unknown.len(),
+        if report.unknown.len() == 1 { "" } else { "s" }
+    );
+    for (rule, items) in by_rule {
+        let name = find_rule(rule).map_or("", |r| r.name);
+        say!("  {rule} {name}:");
+        for u in items {
+            say!(
+                "    {} ({}:{}:{}): {}",
+                u.resource,
+                u.file.display(),
+                u.location.line,
+                u.location.column,
+                u.what
+            );
+        }
+    }
 }
 
 /// Inside GitHub Actions, lists every finding in the job summary too (the runner shows
@@ -569,6 +609,7 @@ fn settings(args: &CheckArgs) -> Result<Settings> {
             .or(config.min_retention_days)
             .unwrap_or(defaults.min_retention_days),
         dr_regions,
+        explain_unknown: args.explain_unknown,
     };
     Ok(Settings {
         options,
@@ -662,6 +703,9 @@ fn postprocess(mut report: Report, settings: &Settings) -> LintResult {
     for e in &mut report.errors {
         e.file = openable_once(&e.file);
     }
+    for u in &mut report.unknown {
+        u.file = openable_once(&u.file);
+    }
     // The files whose suppressions are judged as a whole (DR900, DR901): those with a
     // `drlint:ignore` the engine read.
     let with_suppressions: Vec<PathBuf> = if settings.expired.is_some() || settings.unused.is_some()
@@ -700,8 +744,10 @@ fn postprocess(mut report: Report, settings: &Settings) -> LintResult {
     };
     if named.is_some() {
         report.findings.retain(|f| is_named(&f.file));
+        report.unknown.retain(|u| is_named(&u.file));
     }
     let excluded = |file: &Path| settings.exclude.iter().any(|g| g.matches(file));
+    report.unknown.retain(|u| !excluded(&u.file));
     // Never judged inside modules `terraform init` downloaded: not the user's to edit.
     let judged: Vec<PathBuf> = with_suppressions
         .into_iter()

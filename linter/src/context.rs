@@ -184,6 +184,8 @@ pub struct RuleOptions {
     pub min_retention_days: u32,
     /// Regions that count as DR regions (empty: any other region).
     pub dr_regions: Vec<String>,
+    /// Collect what rules could not judge ([`Context::unknown`]).
+    pub explain_unknown: bool,
 }
 
 impl From<&LintOptions> for RuleOptions {
@@ -191,6 +193,7 @@ impl From<&LintOptions> for RuleOptions {
         RuleOptions {
             min_retention_days: o.min_retention_days,
             dr_regions: o.dr_regions.clone(),
+            explain_unknown: o.explain_unknown,
         }
     }
 }
@@ -206,6 +209,8 @@ pub struct Context {
     sources: Arc<PathMap<Arc<str>>>,
     /// What the rules look up, built on first use.
     facts: std::sync::OnceLock<crate::rules::index::Index>,
+    /// What rules could not judge, when asked for ([`RuleOptions::explain_unknown`]).
+    unjudged: std::sync::Mutex<Vec<crate::finding::Unjudged>>,
 }
 
 impl Context {
@@ -226,7 +231,56 @@ impl Context {
             index,
             sources,
             facts: std::sync::OnceLock::new(),
+            unjudged: std::sync::Mutex::new(Vec::new()),
         }
+    }
+
+    /// Records that rule `meta` could not judge `res` because `attr` (named `name`) is
+    /// unknown before apply; says why from the expression as written. Only with
+    /// `--explain-unknown`; never a finding.
+    pub fn unknown_attr(&self, meta: &RuleMeta, res: &Resource, name: &str, attr: &Attr) {
+        if !self.options.explain_unknown {
+            return;
+        }
+        let text = self
+            .expression_text(res, attr)
+            .map(|t| t.split_whitespace().collect::<Vec<_>>().join(" "))
+            .unwrap_or_else(|| "?".into());
+        let why = match (&attr.value, text.strip_prefix("var.")) {
+            (Value::Ref(r), _) => format!("{} is known only after apply", r.address),
+            (_, Some(var))
+                if var
+                    .chars()
+                    .all(|c| c.is_alphanumeric() || c == '_' || c == '-') =>
+            {
+                format!("var.{var} has no default and no value from a .tfvars file or the module's caller")
+            }
+            _ => "it cannot be evaluated before apply".to_string(),
+        };
+        self.unknown(meta, res, attr.loc, format!("{name} = {text}: {why}"));
+    }
+
+    /// Records that rule `meta` could not judge `res`, and why. Only with
+    /// `--explain-unknown`; never a finding.
+    pub fn unknown(&self, meta: &RuleMeta, res: &Resource, at: Location, what: String) {
+        if !self.options.explain_unknown {
+            return;
+        }
+        self.unjudged
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(crate::finding::Unjudged {
+                rule: meta.code,
+                resource: res.address.clone(),
+                file: res.file.clone(),
+                location: at,
+                what,
+            });
+    }
+
+    /// What rules recorded with [`Context::unknown`].
+    pub fn take_unjudged(&self) -> Vec<crate::finding::Unjudged> {
+        std::mem::take(&mut *self.unjudged.lock().unwrap_or_else(|e| e.into_inner()))
     }
 
     /// The indexes rules look up instead of scanning every resource.

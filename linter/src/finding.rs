@@ -115,6 +115,22 @@ pub struct Finding {
     pub suppress_at: Vec<(PathBuf, u32)>,
 }
 
+/// A resource a rule could not judge because a value is unknown before apply (a variable
+/// without a default, an attribute known only after apply): no finding, and the reason.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Unjudged {
+    /// Rule code.
+    pub rule: &'static str,
+    /// The resource's address.
+    pub resource: String,
+    /// Where the unknown value is written (or the resource's header).
+    pub file: PathBuf,
+    /// Where in the file.
+    pub location: Location,
+    /// What was unknown: `deletion_protection = var.protect: var.protect has no value`.
+    pub what: String,
+}
+
 /// A file that could not be read or parsed; linting goes on with the others.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FileError {
@@ -137,6 +153,8 @@ pub struct Report {
     pub errors: Vec<FileError>,
     /// How many `.tf` files were read.
     pub files: usize,
+    /// With [`crate::LintOptions::explain_unknown`]: what each rule could not judge.
+    pub unknown: Vec<Unjudged>,
     /// Things worth knowing that are neither findings nor errors (remote module calls
     /// not followed for want of `terraform init`). Printed to standard error.
     pub notes: Vec<String>,

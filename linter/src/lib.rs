@@ -29,5 +29,7 @@ pub mod config;
 pub mod render;
 pub mod suppress;
 
-pub use finding::{Applicability, Edit, FileError, Finding, Fix, Location, Report, Severity};
+pub use finding::{
+    Applicability, Edit, FileError, Finding, Fix, Location, Report, Severity, Unjudged,
+};
 pub use options::LintOptions;

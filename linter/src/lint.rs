@@ -148,13 +148,16 @@ fn lint_world(
     let mut files = PathSet::default();
     let mut findings = Vec::with_capacity(outcomes.iter().map(|o| o.findings.len()).sum());
     let mut skipped_remote = HashSet::default();
+    let mut unknown = Vec::new();
     for o in outcomes {
+        unknown.extend(o.unknown);
         findings.extend(o.findings);
         errors.extend(o.errors);
         files.extend(o.files);
         skipped_remote.extend(o.skipped_remote);
     }
     let mut report = finish(findings, errors, files.len());
+    report.unknown = sorted_unjudged(unknown, options);
     if !skipped_remote.is_empty() {
         let n = skipped_remote.len();
         report.notes.push(format!(
@@ -204,6 +207,8 @@ struct RootOutcome {
     instantiated: PathSet,
     /// Remote module calls no `modules.json` lists (file, line of the `module` block).
     skipped_remote: HashSet<(PathBuf, u32)>,
+    /// What the rules could not judge (with `explain_unknown`).
+    unknown: Vec<crate::finding::Unjudged>,
 }
 
 /// Lints root modules in parallel, each with its own loader (bounded memory); roots that
@@ -244,14 +249,16 @@ fn lint_roots(
             }
             let resources = loader.root(&roots[i]);
             let ctx = Context::new(resources, RuleOptions::from(options), loader.sources());
+            let findings = run_rules(&ctx, options);
             out.push((
                 i,
                 RootOutcome {
-                    findings: run_rules(&ctx, options),
+                    findings,
                     errors: std::mem::take(&mut loader.errors),
                     files: std::mem::take(&mut loader.seen_files),
                     instantiated: std::mem::take(&mut loader.instantiated),
                     skipped_remote: std::mem::take(&mut loader.skipped_remote),
+                    unknown: ctx.take_unjudged(),
                 },
             ));
             drop((ctx, loader));
@@ -291,9 +298,35 @@ pub fn lint_plan_json(path: &Path, json: &[u8], options: &LintOptions) -> Report
     plan_report(path, plan::from_json(path, json, options), options)
 }
 
+/// What the rules could not judge, of the selected rules, by file, line and rule, once.
+fn sorted_unjudged(
+    mut unknown: Vec<crate::finding::Unjudged>,
+    options: &LintOptions,
+) -> Vec<crate::finding::Unjudged> {
+    unknown.retain(|u| {
+        (options.select.is_empty() || options.select.iter().any(|c| c == u.rule))
+            && !options.ignore.iter().any(|c| c == u.rule)
+    });
+    unknown.sort_by(|a, b| {
+        (&a.file, a.location.line, a.rule, &a.resource, &a.what).cmp(&(
+            &b.file,
+            b.location.line,
+            b.rule,
+            &b.resource,
+            &b.what,
+        ))
+    });
+    unknown.dedup_by(|a, b| (a.rule, &a.resource, &a.what) == (b.rule, &b.resource, &b.what));
+    unknown
+}
+
 fn plan_report(path: &Path, ctx: Result<Context, String>, options: &LintOptions) -> Report {
     match ctx {
-        Ok(ctx) => finish(run_rules(&ctx, options), Vec::new(), 0),
+        Ok(ctx) => {
+            let mut report = finish(run_rules(&ctx, options), Vec::new(), 0);
+            report.unknown = sorted_unjudged(ctx.take_unjudged(), options);
+            report
+        }
         Err(message) => Report {
             errors: vec![FileError {
                 file: path.to_path_buf(),

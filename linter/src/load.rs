@@ -350,7 +350,7 @@ impl<'s> Loader<'s> {
         dir: &Path,
         prefix: &str,
         mut inputs: Inputs<'_>,
-        origins: &Origins,
+        origins: &Origins<'_>,
         calls: &Arc<[(PathBuf, u32)]>,
         inherited: &HashMap<String, Option<String>>,
         depth: usize,
@@ -556,6 +556,7 @@ impl<'s> Loader<'s> {
                 }
                 let mut args = Names::default();
                 let mut child_origins = Origins::default();
+                child_origins.reserve(block.body.len());
                 for attr in attributes(&block.body) {
                     let key = attr.key.value().as_str();
                     if matches!(
@@ -569,18 +570,14 @@ impl<'s> Loader<'s> {
                     let inherited = bare_var(&attr.value).and_then(|v| origins.get(v));
                     let origin = match inherited {
                         Some(o) => o.clone(),
-                        None => {
-                            let a = attr.span().unwrap_or(header..header);
-                            let v = attr.value.span().unwrap_or(a.clone());
-                            Arc::new(Origin {
-                                file: file.path.clone(),
-                                loc: file.location(a.start, a.end),
-                                value_loc: file.location(v.start, v.end),
-                                block_line: header_line,
-                            })
-                        }
+                        None => CallerArg {
+                            file,
+                            attr,
+                            block_line: header_line,
+                            made: std::cell::OnceCell::new(),
+                        },
                     };
-                    child_origins.insert(key.to_string(), origin);
+                    child_origins.insert(key, origin);
                 }
                 let mut child_calls = calls.to_vec();
                 child_calls.push((file.path.clone(), header_line));
@@ -639,7 +636,7 @@ impl<'s> Loader<'s> {
         module: &Arc<str>,
         scope: &Scope<'_>,
         providers: &HashMap<String, Option<String>>,
-        origins: &Origins,
+        origins: &Origins<'_>,
     ) -> Resource {
         let span = block.span().unwrap_or(0..0);
         let header = file.location(span.start, span.end);
@@ -689,8 +686,36 @@ impl<'s> Loader<'s> {
     }
 }
 
-/// The arguments a module's caller passed, by variable name: where each is written.
-type Origins = HashMap<String, Arc<Origin>>;
+/// The arguments a module's caller passed, by variable name: where each is written,
+/// borrowed from the caller's syntax tree (no copy per argument).
+type Origins<'a> = HashMap<&'a str, CallerArg<'a>>;
+
+/// One argument of a `module` block, made into an [`Origin`] only when an attribute of the
+/// module takes it as is (`= var.x`), once per module instance.
+#[derive(Clone)]
+struct CallerArg<'a> {
+    file: &'a SourceFile,
+    attr: &'a Attribute,
+    block_line: u32,
+    made: std::cell::OnceCell<Arc<Origin>>,
+}
+
+impl CallerArg<'_> {
+    fn origin(&self) -> Arc<Origin> {
+        self.made
+            .get_or_init(|| {
+                let a = self.attr.span().unwrap_or(0..0);
+                let v = self.attr.value.span().unwrap_or(a.clone());
+                Arc::new(Origin {
+                    file: self.file.path.clone(),
+                    loc: self.file.location(a.start, a.end),
+                    value_loc: self.file.location(v.start, v.end),
+                    block_line: self.block_line,
+                })
+            })
+            .clone()
+    }
+}
 
 /// `var.name` (or `"${var.name}"`) alone: the variable's name.
 fn bare_var(expr: &Expression) -> Option<&str> {
@@ -790,7 +815,7 @@ fn node(
     body: &Body,
     span: std::ops::Range<usize>,
     scope: &Scope<'_>,
-    origins: &Origins,
+    origins: &Origins<'_>,
     depth: usize,
 ) -> Node {
     let mut n = Node {
@@ -815,7 +840,9 @@ fn node(
                 origin: if origins.is_empty() {
                     None
                 } else {
-                    bare_var(&attr.value).and_then(|v| origins.get(v)).cloned()
+                    bare_var(&attr.value)
+                        .and_then(|v| origins.get(v))
+                        .map(CallerArg::origin)
                 },
             },
         ));

@@ -22,6 +22,9 @@ pub struct LintOptions {
     pub min_retention_days: u32,
     /// Regions that count as DR regions for DR010 (empty: any region other than the primary).
     pub dr_regions: Vec<String>,
+    /// Collect what each rule could not judge for want of a value known before apply
+    /// ([`crate::Report::unknown`]).
+    pub explain_unknown: bool,
 }
 
 impl Default for LintOptions {
@@ -34,6 +37,7 @@ impl Default for LintOptions {
             severity: BTreeMap::new(),
             min_retention_days: 7,
             dr_regions: Vec::new(),
+            explain_unknown: false,
         }
     }
 }

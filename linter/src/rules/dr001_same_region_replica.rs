@@ -2,6 +2,7 @@
 
 use crate::context::Context;
 use crate::finding::{Finding, Severity};
+use crate::rules::facts::{self, GlobalRole};
 use crate::rules::RuleMeta;
 
 /// Rule metadata.
@@ -17,7 +18,9 @@ pub const META: RuleMeta = RuleMeta {
 /// The rule's documentation page.
 pub const DOC: &str = r#"## What it does
 Finds copies of a database that live in the same region as the database itself: a read
-replica (`replicate_source_db`, `replication_source_identifier`), a cross-region backup
+replica (`replicate_source_db`, `replication_source_identifier`), a secondary cluster of
+an Aurora global database (`aws_rds_cluster` members of one `aws_rds_global_cluster`
+through `global_cluster_identifier`), a cross-region backup
 replication (`aws_db_instance_automated_backups_replication`) or a snapshot copy
 (`aws_db_snapshot_copy`, `aws_backup_plan` `copy_action`) whose provider resolves to the
 primary's region. Provider aliases (`provider = aws.dr`), module `providers` maps and
@@ -79,6 +82,24 @@ pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
             let region = r.region.as_deref().unwrap_or_default();
             out.push(ctx.finding(&META, r, attr.loc, format!(
                 "this replica is in {region}, the region of its source: it is lost with the region; create it with a provider in another region"
+            ), None));
+        }
+    }
+    // An Aurora global database secondary in the primary's own region.
+    for r in ctx.managed_of("aws_rds_cluster") {
+        let Some(GlobalRole::Secondary(primary)) = facts::global_role(ctx, r) else {
+            continue;
+        };
+        let primary = &ctx.resources[*primary];
+        if same(&r.region, primary.region.clone()) {
+            let region = r.region.as_deref().unwrap_or_default();
+            let at = r
+                .body
+                .attr("global_cluster_identifier")
+                .map_or(r.header, |a| a.loc);
+            out.push(ctx.finding(&META, r, at, format!(
+                "this Aurora global database secondary is in {region}, the region of its primary {}: it is lost with the region; create it with a provider in another region",
+                primary.address
             ), None));
         }
     }

@@ -3,22 +3,22 @@
 use crate::context::Context;
 use crate::finding::{Finding, Severity};
 use crate::fix;
-use crate::rules::{facts, RuleMeta};
+use crate::rules::RuleMeta;
 
 /// Rule metadata.
 pub const META: RuleMeta = RuleMeta {
     code: "DR003",
     name: "missing-deletion-protection",
     severity: Severity::Error,
-    summary: "a database without deletion_protection = true",
+    summary: "a database or Aurora global cluster without deletion_protection = true",
     doc: DOC,
     fixable: true,
 };
 
 /// The rule's documentation page.
 pub const DOC: &str = r#"## What it does
-Finds `aws_db_instance` and `aws_rds_cluster` resources without
-`deletion_protection = true` (the AWS default is off).
+Finds `aws_db_instance`, `aws_rds_cluster` and `aws_rds_global_cluster` (an Aurora global
+database) resources without `deletion_protection = true` (the AWS default is off).
 
 ## Why is this bad?
 A `terraform destroy` in the wrong workspace, a renamed resource or a module refactor
@@ -56,11 +56,19 @@ in-place modification; nothing is recreated.
 
 /// Pushes DR003 findings.
 pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
-    for db in ctx.managed(facts::DATABASES) {
+    for db in ctx.managed(&[
+        "aws_db_instance",
+        "aws_rds_cluster",
+        "aws_rds_global_cluster",
+    ]) {
         let (at, message) = match db.body.attr("deletion_protection") {
             Some(a) => match a.value.as_bool() {
                 Some(false) => (a.loc, "deletion_protection is false: one mistaken destroy deletes the database".to_string()),
-                _ => continue,
+                Some(true) => continue,
+                None => {
+                    ctx.unknown_attr(&META, db, "deletion_protection", a);
+                    continue;
+                }
             },
             None => (db.header, "no deletion_protection: one mistaken destroy deletes the database (the AWS default is off)".to_string()),
         };

@@ -52,7 +52,7 @@ finding suggests the configured minimum.
 pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
     let min = ctx.options.min_retention_days;
     for db in ctx.managed(facts::DATABASES) {
-        if facts::is_db_replica(db) {
+        if facts::is_copy(ctx, db) {
             continue;
         }
         let (at, message) = match db.body.attr("backup_retention_period") {
@@ -62,7 +62,13 @@ pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
                     "backups are kept {d} day{}, under the minimum of {min}: corruption found later cannot be undone",
                     if d == 1.0 { "" } else { "s" }
                 )),
-                _ => continue,
+                Some(_) => continue,
+                None => {
+                    if !matches!(a.value, crate::eval::Value::Null) {
+                        ctx.unknown_attr(&META, db, "backup_retention_period", a);
+                    }
+                    continue;
+                }
             },
             // The AWS default is 1 day: under a minimum above that, or unchosen at 1.
             None if min > 1 => (db.header, format!(

@@ -52,13 +52,17 @@ Safe: `--fix` sets `delete_automated_backups = false`, an in-place change.
 /// Pushes DR005 findings.
 pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
     for db in ctx.managed(facts::DATABASES) {
-        if facts::is_db_replica(db) {
+        if facts::is_copy(ctx, db) {
             continue;
         }
         let (at, message) = match db.body.attr("delete_automated_backups") {
             Some(a) => match a.value.as_bool() {
                 Some(true) => (a.loc, format!("delete_automated_backups = true: deleting the {} deletes its backups too", what(db))),
-                _ => continue,
+                Some(false) => continue,
+                None => {
+                    ctx.unknown_attr(&META, db, "delete_automated_backups", a);
+                    continue;
+                }
             },
             None => (db.header, format!("delete_automated_backups is not set to false: by default deleting the {} deletes its backups too", what(db))),
         };

@@ -68,8 +68,13 @@ pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
         let Some(attr) = db.body.attr("skip_final_snapshot") else {
             continue;
         };
-        if attr.value.as_bool() != Some(true) {
-            continue;
+        match attr.value.as_bool() {
+            Some(true) => {}
+            Some(false) => continue,
+            None => {
+                ctx.unknown_attr(&META, db, "skip_final_snapshot", attr);
+                continue;
+            }
         }
         let mut edits = vec![fix::replace_value(attr, "false")];
         if db.body.attr("final_snapshot_identifier").is_none() {

@@ -61,7 +61,7 @@ No automatic fix: turning on `storage_encrypted` replaces the database.
 pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
     for db in ctx.managed(facts::DATABASES) {
         // A replica's encryption follows its source (or its own kms_key_id).
-        if facts::is_db_replica(db) || is_serverless_v1(db) {
+        if facts::is_copy(ctx, db) || is_serverless_v1(db) {
             continue;
         }
         match db.body.attr("storage_encrypted") {
@@ -69,6 +69,9 @@ pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
                 "storage_encrypted = false: the database, its snapshots and its automated backups are unencrypted".into(), None)),
             None if db.value("snapshot_identifier").is_none() => out.push(ctx.finding(&META, db, db.header,
                 "no storage_encrypted = true: the database, its snapshots and its automated backups are unencrypted (this cannot be changed in place later)".into(), None)),
+            Some(a) if a.value.as_bool().is_none() => {
+                ctx.unknown_attr(&META, db, "storage_encrypted", a);
+            }
             _ => {}
         }
     }
@@ -103,6 +106,9 @@ pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
                 .is_some()
                 || facts::policy_blocks(ctx, "s3", "bucket", b)
                     .any(|(_, s)| s.block("encryption").is_some());
+        if !configured && unknown_config(b) {
+            ctx.unknown(&META, b, b.header, facts::UNRESOLVED_CONFIG.into());
+        }
         if !configured && !unknown_config(b) {
             out.push(ctx.finding(&META, b, b.header,
                 "this bucket holds backups but has no server-side encryption configuration: add one with a KMS key".into(), None));

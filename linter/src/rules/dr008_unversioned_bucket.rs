@@ -66,7 +66,13 @@ pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
     for b in ctx.managed(&["aws_s3_bucket"]) {
         if let Some(v) = b.body.block("versioning") {
             match v.bool("enabled") {
-                Some(Some(true)) | Some(None) => continue,
+                Some(Some(true)) => continue,
+                Some(None) => {
+                    if let Some(a) = v.attr("enabled") {
+                        ctx.unknown_attr(&META, b, "versioning.enabled", a);
+                    }
+                    continue;
+                }
                 _ if v.dynamic => continue,
                 _ => {
                     let at = v.attr("enabled").map_or(v.loc, |a| a.loc);
@@ -118,10 +124,15 @@ pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
         }
         let managed = facts::policy_blocks(ctx, "s3", "bucket", b)
             .any(|(_, s)| s.bool("versioning").is_none_or(|v| v != Some(false)));
-        if managed
-            || facts::bucket_config_unknown(ctx, KIND, b)
-            || facts::policy_identifier_unknown(ctx, "s3", "bucket")
-        {
+        if managed {
+            continue;
+        }
+        if facts::bucket_config_unknown(ctx, KIND, b) {
+            ctx.unknown(&META, b, b.header, facts::UNRESOLVED_CONFIG.into());
+            continue;
+        }
+        if facts::policy_identifier_unknown(ctx, "s3", "bucket") {
+            ctx.unknown(&META, b, b.header, facts::UNKNOWN_POLICY.into());
             continue;
         }
         let fix = add_versioning(ctx, b);

@@ -86,7 +86,11 @@ pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
         });
         let by_policy = facts::policy_blocks(ctx, "s3", "bucket", b)
             .any(|(_, s)| s.block("retention").is_some());
-        if inline || split || by_policy || facts::bucket_config_unknown(ctx, KIND, b) {
+        if inline || split || by_policy {
+            continue;
+        }
+        if facts::bucket_config_unknown(ctx, KIND, b) {
+            ctx.unknown(&META, b, b.header, facts::UNRESOLVED_CONFIG.into());
             continue;
         }
         out.push(ctx.finding(&META, b, b.header,

@@ -2,6 +2,7 @@
 
 use crate::context::{Context, Resource};
 use crate::finding::{Finding, Severity};
+use crate::rules::facts::GlobalRole;
 use crate::rules::{facts, RuleMeta};
 
 /// Rule metadata.
@@ -18,12 +19,16 @@ pub const META: RuleMeta = RuleMeta {
 pub const DOC: &str = r#"## What it does
 Finds databases (`aws_db_instance`, `aws_rds_cluster`) and backup buckets with no copy in
 another region. A copy is any of: a read replica in another region, an
-`aws_db_instance_automated_backups_replication` in another region, an Aurora global
-cluster, an `aws_backup_plan` `copy_action` to another region, S3 replication to a bucket
-in another region, or a `dr_policy` that declares a `cross_region_replica`,
-`cross_region_backups` or `replication` for it. With `required_dr_regions` in
-`.drlint.toml`, the copy must be in one of those regions. Replicas and replication
-destinations are themselves the copy and are not asked for another.
+`aws_db_instance_automated_backups_replication` in another region, a secondary cluster
+of the same Aurora global database (`aws_rds_global_cluster`) in another region, an
+`aws_backup_plan` `copy_action` to another region, S3 replication to a bucket in another
+region (rules with `status = "Disabled"` copy nothing), or a `dr_policy` that declares a
+`cross_region_replica`, `cross_region_backups`, `global_secondary` (in an `rds_cluster`
+block) or `replication` for it. With `required_dr_regions` in `.drlint.toml`, the copy
+must be in one of those regions. Replicas, global database secondaries and replication
+destinations are themselves the copy and are not asked for another. A global database
+primary whose secondaries are not in this configuration (one configuration per region is
+common) is not reported.
 
 ## Why is this bad?
 Everything in one region is lost with the region: backups, snapshots and the database
@@ -79,11 +84,25 @@ fn in_dr_region(ctx: &Context, primary: &Resource, region: Option<&str>) -> Copy
 }
 
 fn database_copy(ctx: &Context, db: &Resource) -> Copy {
-    if facts::is_global_member(db) {
-        return Copy::Yes;
-    }
     let facts_ix = ctx.facts();
     let mut found = Copy::No;
+    // Aurora global database: the secondaries are the copies. Without one here (it may be
+    // managed in another configuration, per region), whether there is a copy is unknown.
+    match facts::global_role(ctx, db) {
+        Some(GlobalRole::Primary(secondaries)) if secondaries.is_empty() => {
+            found = merge(found, Copy::Unknown);
+        }
+        Some(GlobalRole::Primary(secondaries)) => {
+            for &s in secondaries {
+                found = merge(
+                    found,
+                    in_dr_region(ctx, db, ctx.resources[s].region.as_deref()),
+                );
+            }
+        }
+        Some(_) => return Copy::Unknown,
+        None => {}
+    }
     // Replicas that name this database as their source.
     for r in facts_ix.replicas.naming(db) {
         found = merge(
@@ -174,13 +193,20 @@ fn bucket_copy(ctx: &Context, b: &Resource) -> Copy {
     found
 }
 
+/// `--explain-unknown`'s reason.
+const UNKNOWN_COPY: &str = "whether a copy exists outside its region cannot be known before apply: a region, a replica or replication source, a backup selection or a dr_policy identifier is unknown";
+
 /// Pushes DR010 findings.
 pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
     for db in ctx.managed(facts::DATABASES) {
-        if facts::is_db_replica(db) {
+        if facts::is_copy(ctx, db) {
             continue;
         }
-        if database_copy(ctx, db) == Copy::No {
+        let copy = database_copy(ctx, db);
+        if copy == Copy::Unknown {
+            ctx.unknown(&META, db, db.header, UNKNOWN_COPY.into());
+        }
+        if copy == Copy::No {
             out.push(ctx.finding(&META, db, db.header, format!(
                 "no copy of this database outside {}: a cross-region replica or backup replication is missing",
                 region_name(db)
@@ -191,7 +217,11 @@ pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
         if !facts::is_backup_bucket(ctx, b) || facts::is_replication_destination(ctx, b) {
             continue;
         }
-        if bucket_copy(ctx, b) == Copy::No {
+        let copy = bucket_copy(ctx, b);
+        if copy == Copy::Unknown {
+            ctx.unknown(&META, b, b.header, UNKNOWN_COPY.into());
+        }
+        if copy == Copy::No {
             out.push(ctx.finding(&META, b, b.header, format!(
                 "no copy of this backup bucket outside {}: replicate it to a bucket in another region",
                 region_name(b)

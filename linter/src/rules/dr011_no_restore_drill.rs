@@ -68,10 +68,24 @@ No automatic fix: a drill needs a restore target and verification queries.
 pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
     let drills: Vec<_> = ctx.managed(&["dr_drill"]).collect();
     // A drill whose policy cannot be resolved might exercise any policy.
-    if drills.iter().any(|d| {
+    if let Some(d) = drills.iter().find(|d| {
         d.value("policy_id")
             .is_some_and(|v| !v.is_known() && v.as_ref().is_none())
     }) {
+        if let Some(a) = d.body.attr("policy_id") {
+            for p in ctx.managed(&["dr_policy"]) {
+                ctx.unknown(
+                    &META,
+                    p,
+                    p.header,
+                    format!(
+                        "{}'s policy_id cannot be known before apply: it may drill this policy",
+                        d.address
+                    ),
+                );
+            }
+            ctx.unknown_attr(&META, d, "policy_id", a);
+        }
         return;
     }
     // What the drills name, once: by reference (address) or by the policy's name.

@@ -19,9 +19,12 @@ pub const META: RuleMeta = RuleMeta {
 pub const DOC: &str = r#"## What it does
 Finds settings that a `dr_policy` and an `aws_*` resource both manage, to different
 values, without `lifecycle { ignore_changes }` on the `aws_*` side:
-- `aws_db_instance`/`aws_rds_cluster` `backup_retention_period`, `deletion_protection`,
-  `copy_tags_to_snapshot` and `backup_window` against the policy's `rds` block (the
-  policy's defaults count: deletion protection and tag copying on, 7 days of retention);
+- `aws_db_instance` `backup_retention_period`, `deletion_protection`,
+  `copy_tags_to_snapshot` and `backup_window` against the policy's `rds` block, and
+  `aws_rds_cluster` `backup_retention_period`, `deletion_protection`,
+  `copy_tags_to_snapshot` and `preferred_backup_window` against its `rds_cluster` block
+  (the policy's defaults count: deletion protection and tag copying on, 7 days of
+  retention);
 - `aws_s3_bucket_versioning`, `aws_s3_bucket_replication_configuration`,
   `aws_s3_bucket_lifecycle_configuration` and
   `aws_s3_bucket_server_side_encryption_configuration` for a bucket whose policy `s3`
@@ -72,7 +75,13 @@ No automatic fix: which side should own the setting is a decision.
 /// Pushes DR015 findings.
 pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
     for db in ctx.managed(facts::DATABASES) {
-        for (policy, block) in facts::policy_blocks(ctx, "rds", "instance_identifier", db) {
+        // An instance's `backup_window` is a cluster's `preferred_backup_window`.
+        let window = if db.kind == "aws_rds_cluster" {
+            "preferred_backup_window"
+        } else {
+            "backup_window"
+        };
+        for (policy, block) in facts::policy_db_blocks(ctx, db) {
             let settings: [(&str, &str, Value); 4] = [
                 (
                     "backup_retention_period",
@@ -89,7 +98,7 @@ pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
                     "copy_tags_to_snapshot",
                     Value::Bool(true),
                 ),
-                ("backup_window", "backup_window", Value::Null),
+                (window, "backup_window", Value::Null),
             ];
             for (aws_key, policy_key, default) in settings {
                 let Some(attr) = db.body.attr(aws_key) else {

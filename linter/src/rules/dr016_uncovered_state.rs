@@ -109,7 +109,10 @@ pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
             Some(b) => match b.attr("enabled") {
                 Some(a) if a.value.as_bool() == Some(false) => report(t, a.loc,
                     "point_in_time_recovery is off: a bad write or a deleted item cannot be undone, and nothing else backs this table up".into()),
-                Some(a) if a.value.as_bool().is_none() => continue,
+                Some(a) if a.value.as_bool().is_none() => {
+                    ctx.unknown_attr(&META, t, "point_in_time_recovery.enabled", a);
+                    continue;
+                }
                 Some(_) => continue,
                 None => report(t, b.loc,
                     "point_in_time_recovery has no enabled = true: the table has no backup".into()),
@@ -120,6 +123,10 @@ pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
     }
     let efs = EfsCoverage::new(ctx);
     for fs in ctx.managed_of("aws_efs_file_system") {
+        if efs.unknown {
+            ctx.unknown(&META, fs, fs.header,
+                "an aws_efs_backup_policy or replication names a file system that cannot be known before apply: it may be this one".into());
+        }
         if !efs.covers(fs) {
             report(fs, fs.header,
                 "no aws_efs_backup_policy with status ENABLED, no replication and no AWS Backup selection: this file system has no backup or copy".into());
@@ -144,6 +151,7 @@ pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
                 "no snapshot_retention_limit: ElastiCache keeps no snapshots, so the cached state is lost with the cluster".into()),
             Retention::Days(d, a) if d < 1.0 => report(r, a.loc,
                 "snapshot_retention_limit = 0: ElastiCache keeps no snapshots, so the cached state is lost with the cluster".into()),
+            Retention::Unknown(a) => ctx.unknown_attr(&META, r, "snapshot_retention_limit", a),
             _ => {}
         }
     }
@@ -160,6 +168,7 @@ pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
             Retention::Days(d, a) if d < min => report(c, a.loc, format!(
                 "backup_retention_period = {d}: under the minimum of {min} days, corruption found later cannot be undone"
             )),
+            Retention::Unknown(a) => ctx.unknown_attr(&META, c, "backup_retention_period", a),
             _ => {}
         }
     }
@@ -168,7 +177,7 @@ pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
 enum Retention<'a> {
     Missing,
     Days(f64, &'a Attr),
-    Unknown,
+    Unknown(&'a Attr),
 }
 
 fn retention(attr: Option<&Attr>) -> Retention<'_> {
@@ -177,7 +186,7 @@ fn retention(attr: Option<&Attr>) -> Retention<'_> {
         Some(a) => match a.value.as_f64() {
             Some(d) => Retention::Days(d, a),
             None if matches!(a.value, Value::Null) => Retention::Missing,
-            None => Retention::Unknown,
+            None => Retention::Unknown(a),
         },
     }
 }
@@ -189,7 +198,7 @@ struct EfsCoverage {
     /// Addresses of covered file systems (referenced by address).
     covered: rustc_hash::FxHashSet<String>,
     /// Some policy or replication names a file system that cannot be known.
-    unknown: bool,
+    pub unknown: bool,
 }
 
 impl EfsCoverage {

@@ -60,13 +60,17 @@ pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
     let policies_unknown = facts::policy_identifier_unknown(ctx, "rds", "instance_identifier")
         || facts::policy_identifier_unknown(ctx, "rds_cluster", "cluster_identifier");
     for db in ctx.managed(facts::DATABASES) {
-        if facts::is_db_replica(db) {
+        if facts::is_copy(ctx, db) {
             continue;
         }
         let (at, message) = match db.body.attr("copy_tags_to_snapshot") {
             Some(a) => match a.value.as_bool() {
                 Some(false) => (a.loc, "copy_tags_to_snapshot = false: snapshots and the databases restored from them lose their owner and cost tags".to_string()),
-                _ => continue,
+                Some(true) => continue,
+                None => {
+                    ctx.unknown_attr(&META, db, "copy_tags_to_snapshot", a);
+                    continue;
+                }
             },
             None => {
                 if policies_unknown || managed_by_policy(ctx, db) {

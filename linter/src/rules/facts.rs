@@ -3,6 +3,7 @@
 
 use crate::context::{looks_like_backup, Context, Node, Resource};
 use crate::eval::Value;
+pub use crate::rules::index::GlobalRole;
 
 /// Database resource types.
 pub const DATABASES: &[&str] = &["aws_db_instance", "aws_rds_cluster"];
@@ -20,12 +21,18 @@ pub fn is_db_replica(db: &Resource) -> bool {
     }
 }
 
-/// An Aurora cluster that is part of a global database (copies in other regions).
-pub fn is_global_member(db: &Resource) -> bool {
-    db.kind == "aws_rds_cluster"
-        && db
-            .value("global_cluster_identifier")
-            .is_some_and(|v| !matches!(v, Value::Null))
+/// A database that is itself a copy of another: a read replica, or a secondary cluster
+/// of an Aurora global database. Rules about a database's own backups skip copies.
+pub fn is_copy(ctx: &Context, db: &Resource) -> bool {
+    is_db_replica(db) || matches!(global_role(ctx, db), Some(GlobalRole::Secondary(_)))
+}
+
+/// An `aws_rds_cluster`'s part in an Aurora global database, if it is a member.
+pub fn global_role<'a>(ctx: &'a Context, db: &Resource) -> Option<&'a GlobalRole> {
+    if db.kind != "aws_rds_cluster" {
+        return None;
+    }
+    ctx.facts().global_roles.get(&ctx.position(&db.address)?)
 }
 
 /// `dr_policy` blocks of `kind` (`rds`, `rds_cluster` or `s3`) whose identifier attribute
@@ -92,6 +99,13 @@ pub fn bucket_configs<'a>(
     };
     found.into_iter()
 }
+
+/// `--explain-unknown`'s reason when a `dr_policy` block's identifier is unknown.
+pub const UNKNOWN_POLICY: &str =
+    "a dr_policy block's identifier cannot be known before apply: it may manage this resource";
+
+/// `--explain-unknown`'s reason when a split bucket configuration cannot be placed.
+pub const UNRESOLVED_CONFIG: &str = "a split aws_s3_bucket_* resource's `bucket` cannot be resolved before apply: it may configure this bucket";
 
 /// Whether some split resource of `kind` has a `bucket` we cannot resolve (it might be
 /// this one).

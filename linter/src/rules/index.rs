@@ -171,6 +171,22 @@ pub struct Index {
     pub backup_selects_any: bool,
     /// Regions `aws_backup_plan` copy actions copy to (`None`: unknown).
     pub backup_copy_regions: Vec<Option<String>>,
+    /// Aurora global database members: each `aws_rds_cluster`'s part in its global
+    /// cluster, by position.
+    pub global_roles: HashMap<usize, GlobalRole>,
+}
+
+/// An `aws_rds_cluster`'s part in an Aurora global database.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum GlobalRole {
+    /// The writer: the global cluster's `source_db_cluster_identifier`, or the member that
+    /// creates the data (master credentials, a snapshot), or the first member. Its
+    /// secondaries in this configuration, by position.
+    Primary(Vec<usize>),
+    /// A secondary cluster (the primary's position): a copy, like a read replica.
+    Secondary(usize),
+    /// A member of a global cluster that cannot be told (an unknown identifier).
+    Unknown,
 }
 
 impl Index {
@@ -425,6 +441,7 @@ impl Index {
                 None => self.backup_selects_any = true,
             }
         }
+        self.index_global_clusters(ctx);
         for &p in self.managed_of("aws_backup_plan").to_vec().iter() {
             for rule in ctx.resources[p].body.blocks("rule") {
                 for copy in rule.blocks("copy_action") {
@@ -436,6 +453,111 @@ impl Index {
                     }
                 }
             }
+        }
+    }
+}
+
+impl Index {
+    /// Groups `aws_rds_cluster` members by global cluster and picks each group's primary.
+    fn index_global_clusters(&mut self, ctx: &Context) {
+        let globals = self.managed_of("aws_rds_global_cluster").to_vec();
+        // A global cluster by its identifier as a string, for members that name it so.
+        let by_name: HashMap<&str, usize> = globals
+            .iter()
+            .filter_map(|&g| {
+                ctx.resources[g]
+                    .str("global_cluster_identifier")
+                    .map(|n| (n, g))
+            })
+            .collect();
+        // Group key: the global cluster resource's position, or a name outside this
+        // configuration.
+        let mut groups: HashMap<Result<usize, String>, Vec<usize>> = HashMap::default();
+        let mut order: Vec<Result<usize, String>> = Vec::new();
+        let clusters = self.managed_of("aws_rds_cluster").to_vec();
+        for &c in &clusters {
+            let Some(v) = ctx.resources[c].value("global_cluster_identifier") else {
+                continue;
+            };
+            let key = match v {
+                Value::Null => continue,
+                Value::Ref(_) => match ctx.target_index(v) {
+                    Some(g) => Ok(g),
+                    None => {
+                        self.global_roles.insert(c, GlobalRole::Unknown);
+                        continue;
+                    }
+                },
+                Value::String(s) => match by_name.get(s.as_str()) {
+                    Some(&g) => Ok(g),
+                    None => Err(s.clone()),
+                },
+                _ => {
+                    self.global_roles.insert(c, GlobalRole::Unknown);
+                    continue;
+                }
+            };
+            if !groups.contains_key(&key) {
+                order.push(key.clone());
+            }
+            groups.entry(key).or_default().push(c);
+        }
+        // A global cluster made from an existing cluster names it as its source; that
+        // cluster is the primary whether or not it names the global cluster back.
+        for &g in &globals {
+            let Some(source) = ctx.resources[g].value("source_db_cluster_identifier") else {
+                continue;
+            };
+            let primary = match ctx.target_index(source) {
+                Some(t) => Some(t),
+                None => clusters
+                    .iter()
+                    .copied()
+                    .find(|&c| ctx.names(source, &ctx.resources[c]) == Some(true)),
+            };
+            let members = groups.entry(Ok(g)).or_default();
+            if let Some(p) = primary {
+                members.retain(|&m| m != p);
+                members.insert(0, p);
+            } else {
+                // The source cannot be told: no member's part can.
+                for &m in members.iter() {
+                    self.global_roles.insert(m, GlobalRole::Unknown);
+                }
+                members.clear();
+            }
+            if !order.contains(&Ok(g)) {
+                order.push(Ok(g));
+            }
+        }
+        for key in order {
+            let Some(members) = groups.get(&key).filter(|m| !m.is_empty()) else {
+                continue;
+            };
+            let sourced = matches!(key, Ok(g) if ctx.resources[g].value("source_db_cluster_identifier").is_some());
+            let writes = |&c: &usize| {
+                let r = &ctx.resources[c];
+                [
+                    "master_username",
+                    "master_password",
+                    "manage_master_user_password",
+                    "snapshot_identifier",
+                ]
+                .iter()
+                .any(|k| r.value(k).is_some_and(|v| !matches!(v, Value::Null)))
+            };
+            let primary = if sourced {
+                members[0]
+            } else {
+                members.iter().copied().find(writes).unwrap_or(members[0])
+            };
+            let secondaries: Vec<usize> =
+                members.iter().copied().filter(|&m| m != primary).collect();
+            for &s in &secondaries {
+                self.global_roles.insert(s, GlobalRole::Secondary(primary));
+            }
+            self.global_roles
+                .insert(primary, GlobalRole::Primary(secondaries));
         }
     }
 }

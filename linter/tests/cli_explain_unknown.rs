@@ -1,0 +1,80 @@
+//! `--explain-unknown`: what each rule could not judge, and why, without a finding.
+
+mod cli_support;
+
+use cli_support::Project;
+
+const DB: &str = r#"variable "protect" {}
+
+resource "aws_db_instance" "main" {
+  identifier              = "orders"
+  deletion_protection     = var.protect
+  backup_retention_period = 14
+}
+"#;
+
+#[test]
+fn unknown_values_are_listed_per_rule_with_the_reason_and_never_become_findings() {
+    let p = Project::new();
+    p.file("db.tf", DB);
+    let run = p.run(&["--select", "DR003", "--format", "json", "--explain-unknown"]);
+    let v: serde_json::Value = serde_json::from_str(&run.stdout).expect("json");
+    assert!(
+        v["findings"].as_array().unwrap().is_empty(),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(
+        run.stderr.contains("DR003 missing-deletion-protection:"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains(
+            "aws_db_instance.main (db.tf:5:3): deletion_protection = var.protect: var.protect has no default"
+        ),
+        "{}",
+        run.stderr
+    );
+    // The JSON report keeps exactly its shape.
+    let keys: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
+    assert_eq!(keys, ["errors", "files", "findings"]);
+}
+
+#[test]
+fn a_value_from_a_tfvars_file_is_known_and_not_listed() {
+    let p = Project::new();
+    p.file("db.tf", DB);
+    p.file("terraform.tfvars", "protect = false\n");
+    let run = p.run(&["--select", "DR003", "--explain-unknown"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        run.stderr.contains("every rule could judge every resource"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn without_the_flag_nothing_is_listed() {
+    let p = Project::new();
+    p.file("db.tf", DB);
+    let run = p.run(&["--select", "DR003"]);
+    assert!(!run.stderr.contains("var.protect"), "{}", run.stderr);
+}
+
+#[test]
+fn a_reference_known_only_after_apply_is_named() {
+    let p = Project::new();
+    p.file(
+        "db.tf",
+        "resource \"aws_db_instance\" \"main\" {\n  identifier          = \"orders\"\n  deletion_protection = true\n  storage_encrypted   = aws_kms_key.rds.enabled\n}\n",
+    );
+    let run = p.run(&["--select", "DR007", "--explain-unknown"]);
+    assert!(
+        run.stderr.contains("storage_encrypted = aws_kms_key.rds.enabled: aws_kms_key.rds is known only after apply"),
+        "{}",
+        run.stderr
+    );
+}
