@@ -127,16 +127,27 @@ fn the_action_downloads_the_release_checks_its_sha256_and_leaves_sarif_for_uploa
     run.set("INPUT_FAIL_ON", "error");
 
     let out = run.run();
-    assert_eq!(out.status.code(), Some(1), "findings at error fail: {}", text(&out));
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "findings at error fail: {}",
+        text(&out)
+    );
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains(&format!("v{VERSION}/{}", drlint_tarball())), "{stderr}");
+    assert!(
+        stderr.contains(&format!("v{VERSION}/{}", drlint_tarball())),
+        "{stderr}"
+    );
 
     // The SARIF report, where the input said, for upload-sarif.
     let sarif_path = run.repo().join("reports/drlint.sarif");
     let sarif: serde_json::Value =
         serde_json::from_slice(&std::fs::read(&sarif_path).unwrap()).unwrap();
     assert_eq!(sarif["version"], "2.1.0");
-    assert_eq!(sarif["runs"][0]["tool"]["driver"]["semanticVersion"], VERSION);
+    assert_eq!(
+        sarif["runs"][0]["tool"]["driver"]["semanticVersion"],
+        VERSION
+    );
     let rules: Vec<&str> = sarif["runs"][0]["results"]
         .as_array()
         .unwrap()
@@ -164,7 +175,10 @@ fn the_action_downloads_the_release_checks_its_sha256_and_leaves_sarif_for_uploa
         outputs.get("drlint-path").map(String::as_str),
         Some(cached.to_str().unwrap())
     );
-    assert_eq!(outputs.get("drlint-version").map(String::as_str), Some(VERSION));
+    assert_eq!(
+        outputs.get("drlint-version").map(String::as_str),
+        Some(VERSION)
+    );
     // Annotations for the pull request, as workflow commands on stdout.
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.contains("::error file=db/main.tf"), "{stdout}");
@@ -174,7 +188,8 @@ fn the_action_downloads_the_release_checks_its_sha256_and_leaves_sarif_for_uploa
     let again = run.run();
     assert_eq!(again.status.code(), Some(0), "{}", text(&again));
     assert!(
-        String::from_utf8_lossy(&again.stderr).contains(&format!("using cached {}", cached.display())),
+        String::from_utf8_lossy(&again.stderr)
+            .contains(&format!("using cached {}", cached.display())),
         "{}",
         text(&again)
     );
@@ -195,11 +210,21 @@ fn the_action_refuses_a_download_that_does_not_match_its_sha256() {
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
-        stderr.contains("does not match its published SHA-256") && stderr.contains("refusing to run it"),
+        stderr.contains("does not match its published SHA-256")
+            && stderr.contains("refusing to run it"),
         "{stderr}"
     );
-    assert!(!stderr.contains("building it instead"), "no fallback on a bad checksum");
-    assert!(!run.dir.path().join("cache").join(VERSION).join("x86_64-unknown-linux-gnu/drlint").exists());
+    assert!(
+        !stderr.contains("building it instead"),
+        "no fallback on a bad checksum"
+    );
+    assert!(!run
+        .dir
+        .path()
+        .join("cache")
+        .join(VERSION)
+        .join("x86_64-unknown-linux-gnu/drlint")
+        .exists());
     assert!(!run.repo().join("reports/drlint.sarif").exists());
 }
 
@@ -268,7 +293,10 @@ fn without_a_release_the_action_builds_drlint_from_its_checkout_with_cargo() {
         "{args:?}"
     );
     assert!(run.repo().join("reports/drlint.sarif").is_file());
-    assert_eq!(run.outputs().get("drlint-version").map(String::as_str), Some(VERSION));
+    assert_eq!(
+        run.outputs().get("drlint-version").map(String::as_str),
+        Some(VERSION)
+    );
 }
 
 #[test]

@@ -167,7 +167,9 @@ fn a_release_is_in_registry_layout_signed_and_reproducible() {
     assert_ne!(std::fs::read(&sig).unwrap()[0], b'-');
 
     // One changed hash in the sums and the signature fails.
-    let tampered = release.scratch("tampered").join(format!("{prefix}_SHA256SUMS"));
+    let tampered = release
+        .scratch("tampered")
+        .join(format!("{prefix}_SHA256SUMS"));
     let text = std::fs::read_to_string(&sums_file).unwrap();
     let flipped = if text.starts_with('0') { "1" } else { "0" };
     std::fs::write(&tampered, format!("{flipped}{}", &text[1..])).unwrap();
@@ -178,7 +180,10 @@ fn a_release_is_in_registry_layout_signed_and_reproducible() {
         sig.to_str().unwrap(),
         tampered.to_str().unwrap(),
     ]);
-    assert!(!bad.status.success(), "a tampered SHA256SUMS must not verify");
+    assert!(
+        !bad.status.success(),
+        "a tampered SHA256SUMS must not verify"
+    );
     assert!(
         String::from_utf8_lossy(&bad.stdout).contains("[GNUPG:] BADSIG"),
         "{}",
@@ -187,7 +192,11 @@ fn a_release_is_in_registry_layout_signed_and_reproducible() {
 
     // drlint's tarball: its .sha256 checks with sha256sum, and it runs.
     let check = Command::new("sha256sum")
-        .args(["--check", "--strict", &format!("{}.sha256", drlint_tarball())])
+        .args([
+            "--check",
+            "--strict",
+            &format!("{}.sha256", drlint_tarball()),
+        ])
         .current_dir(&release.out)
         .output()
         .unwrap();
@@ -276,7 +285,11 @@ async fn terraform_init_installs_the_release_zip_from_a_filesystem_mirror_and_pl
     let h1 = h1_of_dir(&unpacked);
     let (version, hashes) = locked(&tf.dir().join(".terraform.lock.hcl"));
     assert_eq!(version, VERSION);
-    assert_eq!(hashes, [h1.clone()], "a filesystem mirror yields h1: only");
+    assert_eq!(
+        hashes,
+        vec![h1.clone()],
+        "a filesystem mirror yields h1: only"
+    );
     let installed = tf.dir().join(format!(
         ".terraform/providers/registry.terraform.io/drkit/dr/{VERSION}/linux_amd64/{}",
         exe_name()
@@ -291,8 +304,14 @@ async fn terraform_init_installs_the_release_zip_from_a_filesystem_mirror_and_pl
     let stdout = String::from_utf8_lossy(&plan.stdout);
     let stderr = String::from_utf8_lossy(&plan.stderr);
     assert!(plan.status.success(), "{stdout}{stderr}");
-    assert!(stdout.contains("dr_policy.backups will be created"), "{stdout}");
-    assert!(stdout.contains("Plan: 1 to add, 0 to change, 0 to destroy."), "{stdout}");
+    assert!(
+        stdout.contains("dr_policy.backups will be created"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("Plan: 1 to add, 0 to change, 0 to destroy."),
+        "{stdout}"
+    );
     assert!(
         stderr.contains(&format!("terraform-provider-dr {VERSION} starting")),
         "the plugin logs its version at start: {stderr}"
@@ -323,7 +342,7 @@ async fn terraform_init_installs_the_release_zip_from_a_filesystem_mirror_and_pl
         .unwrap();
     assert_eq!(
         locked(&locker.dir().join(".terraform.lock.hcl")).1,
-        [h1.clone()]
+        vec![h1.clone()]
     );
 
     // The unpacked layout (VERSION/linux_amd64/terraform-provider-dr_vVERSION) installs
@@ -333,7 +352,10 @@ async fn terraform_init_installs_the_release_zip_from_a_filesystem_mirror_and_pl
     unzip(&release.zip(), &platform_dir);
     let tf2 = from_filesystem_mirror(&unpacked_mirror, &main_tf);
     tf2.run_ok(&["init", "-input=false"]).unwrap();
-    assert_eq!(locked(&tf2.dir().join(".terraform.lock.hcl")).1, [h1.clone()]);
+    assert_eq!(
+        locked(&tf2.dir().join(".terraform.lock.hcl")).1,
+        vec![h1.clone()]
+    );
 
     // A lock file pinned to the zh: hash from the signed SHA256SUMS installs the zip, and
     // Terraform adds the h1: it computed.
@@ -377,7 +399,10 @@ async fn terraform_init_installs_the_release_zip_from_a_filesystem_mirror_and_pl
     let tf4 = from_filesystem_mirror(&forged_mirror, &main_tf);
     tf4.write(".terraform.lock.hcl", &lock(&zh)).unwrap();
     let refused = tf4.run(&["init", "-input=false"]).unwrap();
-    assert!(!refused.success(), "a forged zip must not install: {refused}");
+    assert!(
+        !refused.success(),
+        "a forged zip must not install: {refused}"
+    );
     assert!(
         flat(&refused.combined()).contains(
             "doesn't match any of the checksums previously recorded in the dependency lock file"
@@ -425,8 +450,9 @@ fn terraform_init_installs_the_release_from_a_network_mirror_over_https_with_a_t
     tf.write("main.tf", main_tf).unwrap();
     let init = tf.run_ok(&["init", "-input=false"]).unwrap();
     assert!(
-        init.stdout
-            .contains(&format!("Installed drkit/dr v{VERSION} (verified checksum)")),
+        init.stdout.contains(&format!(
+            "Installed drkit/dr v{VERSION} (verified checksum)"
+        )),
         "{init}"
     );
     let unpacked = release.scratch("unpacked");
@@ -435,9 +461,10 @@ fn terraform_init_installs_the_release_from_a_network_mirror_over_https_with_a_t
     assert_eq!(version, VERSION);
     assert_eq!(hashes, [h1_of_dir(&unpacked)]);
     assert!(
-        server
-            .requests()
-            .contains(&format!("GET /registry.terraform.io/drkit/dr/{}", zip_name())),
+        server.requests().contains(&format!(
+            "GET /registry.terraform.io/drkit/dr/{}",
+            zip_name()
+        )),
         "{:?}",
         server.requests()
     );
@@ -464,8 +491,5 @@ fn terraform_init_installs_the_release_from_a_network_mirror_over_https_with_a_t
     tf3.write("main.tf", main_tf).unwrap();
     let untrusted = tf3.run(&["init", "-input=false"]).unwrap();
     assert!(!untrusted.success(), "{untrusted}");
-    assert!(
-        untrusted.combined().contains("certificate"),
-        "{untrusted}"
-    );
+    assert!(untrusted.combined().contains("certificate"), "{untrusted}");
 }

@@ -73,7 +73,10 @@ impl GpgHome {
         let listing = home.ok(&["--with-colons", "--list-secret-keys"]);
         let fingerprint = String::from_utf8_lossy(&listing.stdout)
             .lines()
-            .find_map(|l| l.strip_prefix("fpr:").map(|rest| rest.trim_matches(':').to_string()))
+            .find_map(|l| {
+                l.strip_prefix("fpr:")
+                    .map(|rest| rest.trim_matches(':').to_string())
+            })
             .expect("the new key has a fingerprint");
         (home, fingerprint)
     }
@@ -218,8 +221,7 @@ pub fn run_release(out: &Path, extra: &[&str], env: &[(&str, &Path)], version: &
 
 /// Lowercase hex SHA-256 of a file.
 pub fn sha256_hex(path: &Path) -> String {
-    let bytes =
-        std::fs::read(path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
+    let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
     hex(&Sha256::digest(&bytes))
 }
 
