@@ -50,10 +50,7 @@ async fn main() -> anyhow::Result<()> {
     }
     init_logging();
     // Which build a bug report came from: Terraform copies this into its log.
-    tracing::info!(
-        version = VERSION,
-        "terraform-provider-dr {VERSION} starting"
-    );
+    tracing::info!("terraform-provider-dr {VERSION} starting");
     // Ctrl-C reaches the whole process group, the plugin included. Like Go plugins, do not
     // die on it: Terraform sends StopProvider, and a running drill must tear down first.
     tokio::spawn(async {

@@ -335,3 +335,79 @@ fn a_preinstalled_binary_is_used_as_is_and_a_clean_repository_passes() {
         text(&out)
     );
 }
+
+/// The hooks of `.pre-commit-hooks.yaml` as (id, entry, language).
+fn pre_commit_hooks() -> Vec<(String, String, String)> {
+    let text = std::fs::read_to_string(tools::repo_root().join(".pre-commit-hooks.yaml")).unwrap();
+    text.split("\n- id:")
+        .skip(1)
+        .map(|block| {
+            let field = |name: &str| {
+                block
+                    .lines()
+                    .find_map(|l| l.trim().strip_prefix(&format!("{name}:")))
+                    .map(|v| v.trim().to_string())
+                    .unwrap_or_default()
+            };
+            let id = block.lines().next().unwrap().trim().to_string();
+            (id, field("entry"), field("language"))
+        })
+        .collect()
+}
+
+#[test]
+fn the_pre_commit_hooks_run_the_release_drlint_from_path() {
+    let release = Release::cut_unsigned();
+    let unpacked = release.scratch("drlint");
+    let untar = Command::new("tar")
+        .arg("-xzf")
+        .arg(release.file(&drlint_tarball()))
+        .arg("-C")
+        .arg(&unpacked)
+        .status()
+        .unwrap();
+    assert!(untar.success());
+    // PATH holds the release's drlint and the system, nothing from this build.
+    let path = format!(
+        "{}:/usr/bin:/bin",
+        unpacked
+            .join(format!("drlint-{VERSION}-x86_64-unknown-linux-gnu"))
+            .display()
+    );
+
+    let hooks = pre_commit_hooks();
+    let ids: Vec<&str> = hooks.iter().map(|(id, _, _)| id.as_str()).collect();
+    assert_eq!(ids, ["drlint", "drlint-fix"]);
+    for (id, entry, language) in &hooks {
+        assert_eq!(language, "system", "{id} runs the drlint on PATH");
+        assert!(entry.starts_with("drlint"), "{id}: {entry}");
+    }
+
+    // As pre-commit runs a system hook: the entry, split on spaces, then the staged files.
+    let run_hook = |id: &str, repo: &Path| {
+        let (_, entry, _) = hooks.iter().find(|(i, _, _)| i == id).unwrap();
+        let mut words = entry.split_whitespace();
+        Command::new(words.next().unwrap())
+            .args(words)
+            .arg("db/main.tf")
+            .current_dir(repo)
+            .env("PATH", &path)
+            .output()
+            .unwrap()
+    };
+    let repo = release.scratch("repo");
+    std::fs::create_dir_all(repo.join("db")).unwrap();
+    std::fs::write(repo.join("db/main.tf"), UNSAFE_TF).unwrap();
+    let lint = run_hook("drlint", &repo);
+    assert_eq!(lint.status.code(), Some(1), "{}", text(&lint));
+    assert!(
+        String::from_utf8_lossy(&lint.stdout).contains("DR003"),
+        "{}",
+        text(&lint)
+    );
+
+    let fix = run_hook("drlint-fix", &repo);
+    assert!(fix.status.code().is_some(), "{}", text(&fix));
+    let fixed = std::fs::read_to_string(repo.join("db/main.tf")).unwrap();
+    assert!(fixed.contains("deletion_protection"), "{fixed}");
+}

@@ -285,7 +285,11 @@ async fn terraform_init_installs_the_release_zip_from_a_filesystem_mirror_and_pl
     let h1 = h1_of_dir(&unpacked);
     let (version, hashes) = locked(&tf.dir().join(".terraform.lock.hcl"));
     assert_eq!(version, VERSION);
-    assert_eq!(hashes, [h1.clone()], "a filesystem mirror yields h1: only");
+    assert_eq!(
+        hashes,
+        vec![h1.clone()],
+        "a filesystem mirror yields h1: only"
+    );
     let installed = tf.dir().join(format!(
         ".terraform/providers/registry.terraform.io/drkit/dr/{VERSION}/linux_amd64/{}",
         exe_name()
@@ -338,7 +342,7 @@ async fn terraform_init_installs_the_release_zip_from_a_filesystem_mirror_and_pl
         .unwrap();
     assert_eq!(
         locked(&locker.dir().join(".terraform.lock.hcl")).1,
-        [h1.clone()]
+        vec![h1.clone()]
     );
 
     // The unpacked layout (VERSION/linux_amd64/terraform-provider-dr_vVERSION) installs
@@ -350,7 +354,7 @@ async fn terraform_init_installs_the_release_zip_from_a_filesystem_mirror_and_pl
     tf2.run_ok(&["init", "-input=false"]).unwrap();
     assert_eq!(
         locked(&tf2.dir().join(".terraform.lock.hcl")).1,
-        [h1.clone()]
+        vec![h1.clone()]
     );
 
     // A lock file pinned to the zh: hash from the signed SHA256SUMS installs the zip, and
