@@ -134,7 +134,11 @@ impl ProviderConfig {
             }
         }
         if let Value::Value(ep) = &self.endpoints {
-            for (name, v) in [("rds", &ep.rds), ("s3", &ep.s3), ("cloudwatch", &ep.cloudwatch)] {
+            for (name, v) in [
+                ("rds", &ep.rds),
+                ("s3", &ep.s3),
+                ("cloudwatch", &ep.cloudwatch),
+            ] {
                 if let Value::Value(url) = v {
                     if !is_http_url(url) {
                         diags.add_error(diagnostics::error(

@@ -393,7 +393,8 @@ mod tests {
             rpo_seconds: Some(42.0),
             ..Exposure::default()
         });
-        assert!(render(&input).contains("**within the RPO** at the last refresh (worst: under a minute;"));
+        assert!(render(&input)
+            .contains("**within the RPO** at the last refresh (worst: under a minute;"));
     }
 
     #[test]

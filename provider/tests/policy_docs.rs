@@ -75,7 +75,13 @@ fn the_quickstart_is_fmt_clean_and_validates() {
         out.success(),
         "examples/quickstart is not terraform fmt-clean:\n{out}"
     );
-    for name in ["main.tf", "variables.tf", "drill.tf", "outputs.tf", "status.tf"] {
+    for name in [
+        "main.tf",
+        "variables.tf",
+        "drill.tf",
+        "outputs.tf",
+        "status.tf",
+    ] {
         tf.write(name, &read(&format!("examples/quickstart/{name}")))
             .unwrap();
     }

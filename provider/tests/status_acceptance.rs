@@ -159,7 +159,16 @@ async fn s3_latency(moto: &Moto, seconds: f64, pending: f64) {
         ("DestinationBucket", "orders-backups-dr"),
         ("RuleId", "drkit"),
     ];
-    put_metric(moto, PRIMARY, "AWS/S3", "ReplicationLatency", &dims, seconds, 1).await;
+    put_metric(
+        moto,
+        PRIMARY,
+        "AWS/S3",
+        "ReplicationLatency",
+        &dims,
+        seconds,
+        1,
+    )
+    .await;
     put_metric(
         moto,
         PRIMARY,
@@ -254,7 +263,9 @@ async fn each_figure_within_then_beyond_the_rpo_and_no_data_points_never_pass() 
     assert_eq!(s["rpo_seconds"], 2400.0);
     let summary = s["summary"].as_str().unwrap();
     assert!(
-        summary.starts_with("orders: RPO 15m NOT met: 1 over the RPO: replica rds:us-west-2:orders-db-dr"),
+        summary.starts_with(
+            "orders: RPO 15m NOT met: 1 over the RPO: replica rds:us-west-2:orders-db-dr"
+        ),
         "{summary}"
     );
     assert!(summary.ends_with(" 40m"), "{summary}");
@@ -263,7 +274,10 @@ async fn each_figure_within_then_beyond_the_rpo_and_no_data_points_never_pass() 
     s3_latency(&moto, 1500.0, 12.0).await;
     let s = status(&tf);
     let summary = s["summary"].as_str().unwrap();
-    assert!(summary.contains("2 over the RPO: replica rds:us-west-2:orders-db-dr"), "{summary}");
+    assert!(
+        summary.contains("2 over the RPO: replica rds:us-west-2:orders-db-dr"),
+        "{summary}"
+    );
     assert!(
         summary.contains("replication s3:orders-backups->orders-backups-dr (CloudWatch AWS/S3 ReplicationLatency Maximum over 15m (us-east-1); OperationsPendingReplication Maximum 12) 25m"),
         "{summary}"
@@ -290,9 +304,15 @@ async fn a_check_block_warns_with_the_replica_and_the_figure_and_the_plan_succee
 
     replica_lag(&moto, 2400.0).await;
     let plan = tf.run(&["plan", "-input=false", "-no-color"]).unwrap();
-    assert!(plan.success(), "a failed check must not fail the plan:\n{plan}");
+    assert!(
+        plan.success(),
+        "a failed check must not fail the plan:\n{plan}"
+    );
     let text = plan.combined();
-    assert!(text.contains("Warning: Check block assertion failed"), "{plan}");
+    assert!(
+        text.contains("Warning: Check block assertion failed"),
+        "{plan}"
+    );
     assert!(
         text.contains("replica rds:us-west-2:orders-db-dr (CloudWatch AWS/RDS ReplicaLag Maximum over 15m (us-west-2)) 40m"),
         "{plan}"
@@ -421,11 +441,17 @@ async fn throttling_and_server_errors_are_retried_and_never_give_a_wrong_figure(
     let s = status(&tf);
     assert_eq!(s["rpo_met"], false, "{s:#}");
     assert_eq!(s["rpo_seconds"], Json::Null);
-    for address in ["rds:us-west-2:orders-db-dr", "s3:orders-backups->orders-backups-dr"] {
+    for address in [
+        "rds:us-west-2:orders-db-dr",
+        "s3:orders-backups->orders-backups-dr",
+    ] {
         let f = figure(&s, address);
         assert_eq!(f["seconds"], Json::Null);
         assert!(
-            f["unknown"].as_str().unwrap().contains("GetMetricData failed: Throttling"),
+            f["unknown"]
+                .as_str()
+                .unwrap()
+                .contains("GetMetricData failed: Throttling"),
             "{f}"
         );
     }

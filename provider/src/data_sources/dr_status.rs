@@ -254,7 +254,12 @@ fn fill(state: &mut StatusState, policy: &str, m: &Measurement) {
     state.rpo_seconds = opt_seconds(a.rpo_seconds);
     state.rpo_met = Value::Value(a.rpo_met);
     state.mistake_rpo_seconds = opt_seconds(a.mistake_rpo_seconds);
-    state.resources = Value::Value(m.figures.iter().map(|f| Value::Value(resource(f))).collect());
+    state.resources = Value::Value(
+        m.figures
+            .iter()
+            .map(|f| Value::Value(resource(f)))
+            .collect(),
+    );
     state.unknown = Value::Value(a.unknown.iter().cloned().map(Value::Value).collect());
     state.summary = Value::Value(a.summary.clone());
     state.measured_at = Value::Value(status::rfc3339(m.measured_at));
@@ -298,7 +303,10 @@ mod tests {
     #[test]
     fn a_bad_archive_uri_points_at_its_index() {
         let mut d = Diagnostics::default();
-        assert_eq!(validate(&mut d, &config(None, &["s3://wal/x/", "/var/wal"])), None);
+        assert_eq!(
+            validate(&mut d, &config(None, &["s3://wal/x/", "/var/wal"])),
+            None
+        );
         assert_eq!(
             d.errors[0].attribute,
             AttributePath::new("wal_archive_uris").index(1)

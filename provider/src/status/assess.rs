@@ -25,7 +25,12 @@ pub struct Assessment {
 /// Assesses `figures` of `policy` against `rpo` (seconds; `None` when the policy's target
 /// could not be read). `problems` are failures that kept resources from being found at all
 /// (a listing that failed after every retry): they count as unknown.
-pub fn assess(policy: &str, rpo: Option<u64>, figures: &[Figure], problems: &[String]) -> Assessment {
+pub fn assess(
+    policy: &str,
+    rpo: Option<u64>,
+    figures: &[Figure],
+    problems: &[String],
+) -> Assessment {
     let region_loss: Vec<&Figure> = figures
         .iter()
         .filter(|f| f.scope == Scope::RegionLoss)
@@ -93,7 +98,11 @@ pub fn assess(policy: &str, rpo: Option<u64>, figures: &[Figure], problems: &[St
                     .copied()
                     .filter(|f| f.seconds.is_some_and(|s| s > rpo as f64))
                     .collect();
-                over.sort_by(|a, b| b.seconds.unwrap_or(0.0).total_cmp(&a.seconds.unwrap_or(0.0)));
+                over.sort_by(|a, b| {
+                    b.seconds
+                        .unwrap_or(0.0)
+                        .total_cmp(&a.seconds.unwrap_or(0.0))
+                });
                 over
             }
             None => Vec::new(),
@@ -102,12 +111,19 @@ pub fn assess(policy: &str, rpo: Option<u64>, figures: &[Figure], problems: &[St
             parts.push(format!(
                 "{} over the RPO: {}",
                 over.len(),
-                over.iter().map(|f| describe(f)).collect::<Vec<_>>().join("; ")
+                over.iter()
+                    .map(|f| describe(f))
+                    .collect::<Vec<_>>()
+                    .join("; ")
             ));
         }
         let region_unknowns: Vec<String> = region_loss
             .iter()
-            .filter_map(|f| f.unknown.as_ref().map(|why| format!("{}: {why}", f.address)))
+            .filter_map(|f| {
+                f.unknown
+                    .as_ref()
+                    .map(|why| format!("{}: {why}", f.address))
+            })
             .chain(problems.iter().cloned())
             .collect();
         if !region_unknowns.is_empty() {
@@ -174,7 +190,12 @@ mod tests {
 
     #[test]
     fn a_replica_within_the_rpo_meets_it() {
-        let a = assess("orders", Some(900), &[replica(Some(42.0)), pitr(300.0)], &[]);
+        let a = assess(
+            "orders",
+            Some(900),
+            &[replica(Some(42.0)), pitr(300.0)],
+            &[],
+        );
         assert!(a.rpo_met);
         assert_eq!(a.rpo_seconds, Some(42.0));
         assert_eq!(a.mistake_rpo_seconds, Some(300.0));
@@ -188,7 +209,12 @@ mod tests {
 
     #[test]
     fn a_replica_beyond_the_rpo_names_itself_and_the_figure() {
-        let a = assess("orders", Some(900), &[replica(Some(2400.0)), pitr(300.0)], &[]);
+        let a = assess(
+            "orders",
+            Some(900),
+            &[replica(Some(2400.0)), pitr(300.0)],
+            &[],
+        );
         assert!(!a.rpo_met);
         assert_eq!(a.rpo_seconds, Some(2400.0));
         assert_eq!(
@@ -213,7 +239,8 @@ mod tests {
             vec!["rds:us-west-2:orders-db-dr: no ReplicaLag data points in the last 15m"]
         );
         assert!(
-            a.summary.contains("1 unknown: rds:us-west-2:orders-db-dr: no ReplicaLag data points"),
+            a.summary
+                .contains("1 unknown: rds:us-west-2:orders-db-dr: no ReplicaLag data points"),
             "{}",
             a.summary
         );
@@ -225,7 +252,11 @@ mod tests {
         s3.address = "s3:b->b-dr".into();
         let a = assess("orders", Some(900), &[replica(Some(1.0)), s3], &[]);
         assert!(!a.rpo_met);
-        assert_eq!(a.rpo_seconds, Some(1.0), "the worst measured, a lower bound");
+        assert_eq!(
+            a.rpo_seconds,
+            Some(1.0),
+            "the worst measured, a lower bound"
+        );
     }
 
     #[test]
@@ -247,8 +278,16 @@ mod tests {
         let a = assess("orders", None, &[], &[]);
         assert!(!a.rpo_met);
         assert_eq!(a.unknown.len(), 2, "{:?}", a.unknown);
-        assert!(a.summary.starts_with("orders: RPO unknown NOT met: "), "{}", a.summary);
-        assert!(a.summary.contains("apply the dr_policy first"), "{}", a.summary);
+        assert!(
+            a.summary.starts_with("orders: RPO unknown NOT met: "),
+            "{}",
+            a.summary
+        );
+        assert!(
+            a.summary.contains("apply the dr_policy first"),
+            "{}",
+            a.summary
+        );
     }
 
     #[test]

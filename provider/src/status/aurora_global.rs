@@ -118,7 +118,10 @@ mod tests {
         assert_eq!(f.mechanism, Mechanism::AuroraGlobal);
         let none = figure("a", "b", &q, Duration::from_secs(900), &Ok(vec![]));
         assert_eq!(none.seconds, None);
-        assert!(none.unknown.unwrap().contains("no AuroraGlobalDBRPOLag data points"));
+        assert!(none
+            .unknown
+            .unwrap()
+            .contains("no AuroraGlobalDBRPOLag data points"));
     }
 
     #[test]

@@ -57,7 +57,10 @@ pub struct Inventory {
     pub problems: Vec<String>,
 }
 
-fn owned<'a>(tags: impl IntoIterator<Item = (Option<&'a str>, Option<&'a str>)>, policy: &str) -> (bool, Option<String>) {
+fn owned<'a>(
+    tags: impl IntoIterator<Item = (Option<&'a str>, Option<&'a str>)>,
+    policy: &str,
+) -> (bool, Option<String>) {
     let mut mine = false;
     let mut targets = None;
     for (k, v) in tags {
@@ -83,18 +86,20 @@ pub async fn discover(clients: &AwsClients, policy: &str) -> Inventory {
             inv.instances = found;
             inv.targets = inv.targets.or(targets);
         }
-        Err(e) => inv
-            .problems
-            .push(format!("RDS instances of {}: {e}", clients.primary_region())),
+        Err(e) => inv.problems.push(format!(
+            "RDS instances of {}: {e}",
+            clients.primary_region()
+        )),
     }
     match clusters {
         Ok((found, targets)) => {
             inv.clusters = found;
             inv.targets = inv.targets.or(targets);
         }
-        Err(e) => inv
-            .problems
-            .push(format!("Aurora clusters of {}: {e}", clients.primary_region())),
+        Err(e) => inv.problems.push(format!(
+            "Aurora clusters of {}: {e}",
+            clients.primary_region()
+        )),
     }
     let (found, targets, problems) = buckets;
     inv.buckets = found;
@@ -172,10 +177,7 @@ const NOT_OURS: &[&str] = &[
     "AccessDenied",
 ];
 
-async fn buckets(
-    clients: &AwsClients,
-    policy: &str,
-) -> (Vec<String>, Option<String>, Vec<String>) {
+async fn buckets(clients: &AwsClients, policy: &str) -> (Vec<String>, Option<String>, Vec<String>) {
     let primary = clients.primary_region();
     let client = clients.s3(primary).await;
     let mut names = Vec::new();
@@ -232,7 +234,8 @@ async fn buckets(
         match tags {
             Ok(tags) => {
                 let (mine, t) = owned(
-                    tags.iter().map(|(k, v)| (Some(k.as_str()), Some(v.as_str()))),
+                    tags.iter()
+                        .map(|(k, v)| (Some(k.as_str()), Some(v.as_str()))),
                     policy,
                 );
                 if mine {
@@ -259,7 +262,11 @@ mod tests {
             (Some("drkit:targets"), Some("rpo=15m rto=1h")),
         ];
         assert_eq!(owned(tags, "orders"), (true, Some("rpo=15m rto=1h".into())));
-        assert_eq!(owned(tags, "billing"), (false, None), "another policy's targets are not ours");
+        assert_eq!(
+            owned(tags, "billing"),
+            (false, None),
+            "another policy's targets are not ours"
+        );
         assert_eq!(owned([(Some("team"), Some("x"))], "orders"), (false, None));
     }
 }

@@ -9,8 +9,8 @@ use time::OffsetDateTime;
 use super::discover::{discover, Inventory, MAX_IN_FLIGHT};
 use super::metrics::{self, MetricQuery};
 use super::{
-    assess, aurora_global, rds_address, rds_pitr, read_replica, replicated_backups,
-    s3_replication, wal_archive, Assessment, Figure, Mechanism, Scope,
+    assess, aurora_global, rds_address, rds_pitr, read_replica, replicated_backups, s3_replication,
+    wal_archive, Assessment, Figure, Mechanism, Scope,
 };
 use crate::aws::AwsClients;
 use crate::policy::claims::parse_targets_tag;
@@ -128,7 +128,9 @@ pub async fn measure_inventory(
         .collect::<Vec<_>>();
     let backup_window_reads = stream::iter(backup_reads)
         .map(|(address, protects, arn)| async move {
-            let region = arn_region(&arn).unwrap_or(clients.primary_region()).to_string();
+            let region = arn_region(&arn)
+                .unwrap_or(clients.primary_region())
+                .to_string();
             let client = clients.rds(&region).await;
             let window = replicated_backups::read(&client, &arn).await;
             (address, protects, window)
@@ -263,7 +265,9 @@ pub async fn measure_inventory(
                 address,
                 protects,
                 query,
-            } => aurora_global::figure(&address, &protects, &queries[query], window, &series[query]),
+            } => {
+                aurora_global::figure(&address, &protects, &queries[query], window, &series[query])
+            }
             Pending::S3 {
                 source,
                 rule,

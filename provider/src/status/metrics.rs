@@ -61,7 +61,11 @@ pub fn maximum(points: &Points) -> Option<(f64, OffsetDateTime)> {
 
 /// The newest data point; `None` for an empty series.
 pub fn newest(points: &Points) -> Option<(f64, OffsetDateTime)> {
-    points.iter().copied().max_by_key(|p| p.0).map(|(t, v)| (v, t))
+    points
+        .iter()
+        .copied()
+        .max_by_key(|p| p.0)
+        .map(|(t, v)| (v, t))
 }
 
 /// Reads every query, the Maximum per minute over `window` up to `now`. The answer for

@@ -66,7 +66,11 @@ mod tests {
             Some(now - time::Duration::hours(3)),
             now,
         );
-        assert_eq!(stale.seconds, Some(10_800.0), "beyond any RPO: reported as is");
+        assert_eq!(
+            stale.seconds,
+            Some(10_800.0),
+            "beyond any RPO: reported as is"
+        );
     }
 
     #[test]

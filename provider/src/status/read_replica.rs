@@ -97,7 +97,10 @@ mod tests {
     fn no_data_points_is_unknown_not_zero() {
         let f = fig(Ok(vec![]));
         assert_eq!(f.seconds, None);
-        assert!(f.unknown.unwrap().starts_with("no ReplicaLag data points in the last 15m"));
+        assert!(f
+            .unknown
+            .unwrap()
+            .starts_with("no ReplicaLag data points in the last 15m"));
     }
 
     #[test]

@@ -130,7 +130,11 @@ mod tests {
         let failed = figure(
             "a",
             "b",
-            Err(AwsError::new("DescribeDBInstanceAutomatedBackups", "Throttling", "Rate exceeded")),
+            Err(AwsError::new(
+                "DescribeDBInstanceAutomatedBackups",
+                "Throttling",
+                "Rate exceeded",
+            )),
             now,
         );
         assert!(failed.unknown.unwrap().contains("Rate exceeded"));

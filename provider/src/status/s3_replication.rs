@@ -53,7 +53,10 @@ pub async fn rules(client: &Client, bucket: &str) -> Result<Vec<Rule>, AwsError>
                         .is_some_and(|m| m.status() == &MetricsStatus::Enabled);
                     Some(Rule {
                         id: r.id().unwrap_or_default().to_string(),
-                        destination: dest.bucket().trim_start_matches("arn:aws:s3:::").to_string(),
+                        destination: dest
+                            .bucket()
+                            .trim_start_matches("arn:aws:s3:::")
+                            .to_string(),
                         enabled: r.status() == &ReplicationRuleStatus::Enabled,
                         metrics: rtc || metrics,
                     })
@@ -221,7 +224,10 @@ mod tests {
 
     #[test]
     fn the_latency_is_the_figure_and_pending_operations_are_named() {
-        let f = fig(Ok(vec![(at(1), 12.0), (at(2), 1300.0)]), Ok(vec![(at(2), 40.0)]));
+        let f = fig(
+            Ok(vec![(at(1), 12.0), (at(2), 1300.0)]),
+            Ok(vec![(at(2), 40.0)]),
+        );
         assert_eq!(f.seconds, Some(1300.0));
         assert_eq!(f.address, "s3:b->b-dr");
         assert_eq!(
@@ -254,12 +260,19 @@ mod tests {
     #[test]
     fn without_rtc_it_is_not_measurable_and_says_so() {
         let f = unmeasurable("b", &rule(false)).unwrap();
-        assert!(f.unknown.unwrap().starts_with("not measurable without Replication Time Control"));
+        assert!(f
+            .unknown
+            .unwrap()
+            .starts_with("not measurable without Replication Time Control"));
         assert!(unmeasurable("b", &rule(true)).is_none());
         let disabled = Rule {
             enabled: false,
             ..rule(true)
         };
-        assert!(unmeasurable("b", &disabled).unwrap().unknown.unwrap().contains("disabled"));
+        assert!(unmeasurable("b", &disabled)
+            .unwrap()
+            .unknown
+            .unwrap()
+            .contains("disabled"));
     }
 }

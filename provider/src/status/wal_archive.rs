@@ -120,7 +120,10 @@ mod tests {
         let now = OffsetDateTime::UNIX_EPOCH + time::Duration::days(2);
         let f = figure(
             "s3://wal/orders/",
-            Ok(Some(("orders/0000000100000000000000A1".into(), now - time::Duration::days(1)))),
+            Ok(Some((
+                "orders/0000000100000000000000A1".into(),
+                now - time::Duration::days(1),
+            ))),
             now,
         );
         assert_eq!(f.seconds, Some(86_400.0));

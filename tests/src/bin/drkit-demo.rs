@@ -398,15 +398,41 @@ fn copy_tf_files(from: &Path, to: &Path) -> Result<()> {
 /// so the demo writes them to moto's CloudWatch.
 async fn live_rpo_check(tf: &Terraform, moto: &Moto) -> Result<()> {
     say("live RPO on every plan (dr_status in a check block): a healthy replica and replication");
-    put_metric(moto, DR, "AWS/RDS", "ReplicaLag", &[("DBInstanceIdentifier", "orders-db-dr")], 35.0).await?;
+    put_metric(
+        moto,
+        DR,
+        "AWS/RDS",
+        "ReplicaLag",
+        &[("DBInstanceIdentifier", "orders-db-dr")],
+        35.0,
+    )
+    .await?;
     let s3_dims = [
         ("SourceBucket", "orders-backups"),
         ("DestinationBucket", "orders-backups-dr"),
         ("RuleId", "drkit"),
     ];
-    put_metric(moto, PRIMARY, "AWS/S3", "ReplicationLatency", &s3_dims, 20.0).await?;
-    put_metric(moto, PRIMARY, "AWS/S3", "OperationsPendingReplication", &s3_dims, 0.0).await?;
-    eprintln!("    CloudWatch: ReplicaLag of orders-db-dr 35s, ReplicationLatency of orders-backups 20s");
+    put_metric(
+        moto,
+        PRIMARY,
+        "AWS/S3",
+        "ReplicationLatency",
+        &s3_dims,
+        20.0,
+    )
+    .await?;
+    put_metric(
+        moto,
+        PRIMARY,
+        "AWS/S3",
+        "OperationsPendingReplication",
+        &s3_dims,
+        0.0,
+    )
+    .await?;
+    eprintln!(
+        "    CloudWatch: ReplicaLag of orders-db-dr 35s, ReplicationLatency of orders-backups 20s"
+    );
     let plan = tf.run(&["plan", "-input=false", "-no-color"])?;
     if !plan.success() {
         bail!("terraform plan failed:\n{plan}");
@@ -417,7 +443,15 @@ async fn live_rpo_check(tf: &Terraform, moto: &Moto) -> Result<()> {
     eprintln!("    terraform plan: check \"orders_rpo\" passed (no warning)");
 
     say("the replica falls 40 minutes behind (ReplicaLag 2400s written to moto's CloudWatch)");
-    put_metric(moto, DR, "AWS/RDS", "ReplicaLag", &[("DBInstanceIdentifier", "orders-db-dr")], 2400.0).await?;
+    put_metric(
+        moto,
+        DR,
+        "AWS/RDS",
+        "ReplicaLag",
+        &[("DBInstanceIdentifier", "orders-db-dr")],
+        2400.0,
+    )
+    .await?;
     let plan = tf.run(&["plan", "-input=false", "-no-color"])?;
     if !plan.success() {
         bail!("a failed check must not fail the plan:\n{plan}");
