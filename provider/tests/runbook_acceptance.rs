@@ -78,6 +78,11 @@ async fn the_runbook_names_the_live_replica_bucket_and_regions() {
         "RPO (data you may lose): **30m**".to_string(),
         "Owners: alice@example.com, bob@example.com".to_string(),
         "#orders-incident".to_string(),
+        // The live figures, as dr_status measures them: moto publishes no ReplicaLag.
+        format!(
+            "- What you would lose now: **beyond the RPO or unknown** at the last refresh: \
+             unknown: rds:{DR}:{replica}: no ReplicaLag data points in the last 15m"
+        ),
     ] {
         assert!(out.contains(&expected), "missing {expected:?} in:\n{out}");
     }

@@ -456,3 +456,122 @@ async fn throttling_and_server_errors_are_retried_and_never_give_a_wrong_figure(
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_aurora_global_secondary_and_a_wal_archive_are_measured() {
+    let moto = Moto::start().unwrap();
+    // An Aurora cluster the policy tags (as dr_policy's rds_cluster blocks will), the
+    // writer of a global database with a secondary in the DR region.
+    let rds = moto.rds(PRIMARY).await;
+    let tag = |k: &str, v: &str| aws_sdk_rds::types::Tag::builder().key(k).value(v).build();
+    let primary = rds
+        .create_db_cluster()
+        .db_cluster_identifier("orders-aurora")
+        .engine("aurora-postgresql")
+        .master_username("dr")
+        .master_user_password("password1")
+        .tags(tag("drkit:policy", "orders"))
+        .tags(tag("drkit:targets", "rpo=15m rto=1h"))
+        .send()
+        .await
+        .unwrap()
+        .db_cluster
+        .unwrap();
+    rds.create_global_cluster()
+        .global_cluster_identifier("orders-global")
+        .source_db_cluster_identifier(primary.db_cluster_arn().unwrap())
+        .send()
+        .await
+        .unwrap();
+    moto.rds(DR)
+        .await
+        .create_db_cluster()
+        .db_cluster_identifier("orders-aurora-dr")
+        .engine("aurora-postgresql")
+        .global_cluster_identifier("orders-global")
+        .send()
+        .await
+        .unwrap();
+    // A WAL archive: two segments a second apart, then a timeline history file (newer,
+    // but not a segment).
+    seed_bucket(&moto, "orders-wal", PRIMARY, false).await;
+    let s3 = moto.s3(PRIMARY).await;
+    for key in [
+        "main/000000010000000000000001",
+        "main/000000010000000000000002.gz",
+        "main/00000002.history",
+    ] {
+        s3.put_object()
+            .bucket("orders-wal")
+            .key(key)
+            .body(b"wal".to_vec().into())
+            .send()
+            .await
+            .unwrap();
+        tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    }
+    let rpo_lag = |ms: f64| {
+        let moto = &moto;
+        async move {
+            put_metric(
+                moto,
+                DR,
+                "AWS/RDS",
+                "AuroraGlobalDBRPOLag",
+                &[("DBClusterIdentifier", "orders-aurora-dr")],
+                ms,
+                1,
+            )
+            .await
+        }
+    };
+    let tf = terraform(
+        &moto,
+        moto.endpoint(),
+        1,
+        r#"
+data "dr_status" "orders" {
+  policy_id        = "orders"
+  wal_archive_uris = ["s3://orders-wal/main/"]
+}
+
+output "status" {
+  value = data.dr_status.orders
+}
+"#,
+    );
+
+    // Within: the secondary 2 s behind, the newest segment seconds old.
+    rpo_lag(2000.0).await;
+    let s = status(&tf);
+    assert_eq!(s["rpo_met"], true, "{s:#}");
+    let secondary = figure(&s, "rds:us-west-2:orders-aurora-dr");
+    assert_eq!(secondary["mechanism"], "aurora_global");
+    assert_eq!(secondary["seconds"], 2.0);
+    assert_eq!(secondary["protects"], "rds:us-east-1:orders-aurora");
+    let wal = figure(&s, "wal:s3://orders-wal/main/");
+    assert_eq!(wal["mechanism"], "postgres_wal_archive");
+    assert!(wal["seconds"].as_f64().unwrap() < 120.0, "{wal}");
+    assert!(
+        wal["source"]
+            .as_str()
+            .unwrap()
+            .ends_with("(main/000000010000000000000002.gz)"),
+        "the newest segment, not the history file: {wal}"
+    );
+    assert_eq!(
+        figure(&s, "rds:us-east-1:orders-aurora")["mechanism"],
+        "aurora_pitr"
+    );
+
+    // Beyond: the secondary 20 minutes behind.
+    rpo_lag(1_200_000.0).await;
+    let s = status(&tf);
+    assert_eq!(s["rpo_met"], false);
+    assert_eq!(s["rpo_seconds"], 1200.0);
+    let summary = s["summary"].as_str().unwrap();
+    assert!(
+        summary.contains("1 over the RPO: global secondary rds:us-west-2:orders-aurora-dr (CloudWatch AWS/RDS AuroraGlobalDBRPOLag Maximum over 15m (us-west-2)) 20m"),
+        "{summary}"
+    );
+}

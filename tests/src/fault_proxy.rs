@@ -356,22 +356,21 @@ fn read_body(r: &mut impl BufRead, head: &Head) -> Result<Vec<u8>> {
     Ok(body)
 }
 
-/// `rds:Action` for the query protocol (form-encoded `Action=`), `cloudwatch:Operation` for
-/// CloudWatch's Smithy RPC v2 CBOR (`POST /service/GraniteServiceVersion20100801/operation/Op`),
-/// else `s3:METHOD target`.
+/// `rds:Action` for the query protocol (form-encoded `Action=`), `cloudwatch:Action` when
+/// the form names CloudWatch's API version, else `s3:METHOD target`.
 fn label_of(head: &Head, body: &[u8]) -> String {
     let mut parts = head.start_line.split(' ');
     let method = parts.next().unwrap_or("");
     let target = parts.next().unwrap_or("");
-    if let Some(op) = cloudwatch_operation(target) {
-        return format!("cloudwatch:{op}");
-    }
     let form = String::from_utf8_lossy(body);
     match form
         .split('&')
         .find_map(|kv| kv.strip_prefix("Action="))
         .filter(|_| method == "POST")
     {
+        Some(action) if form.split('&').any(|kv| kv == "Version=2010-08-01") => {
+            format!("cloudwatch:{action}")
+        }
         Some(action) => format!("rds:{action}"),
         None => format!("s3:{method} {target}"),
     }
@@ -535,56 +534,10 @@ fn forward(shared: &Shared, head: &Head, body: &[u8], is_head: bool) -> Result<V
     Ok(out)
 }
 
-/// The operation of a CloudWatch RPC v2 request path.
-fn cloudwatch_operation(target: &str) -> Option<&str> {
-    target
-        .strip_prefix("/service/GraniteServiceVersion20100801/operation/")
-        .map(|op| op.split('?').next().unwrap_or(op))
-}
-
-/// CloudWatch's error in Smithy RPC v2 CBOR: a map with `__type` and `message`, and the
-/// query-compatible code in `x-amzn-query-error` (`Throttling`, `InternalServiceError`).
-fn cbor_error_response(throttle: bool) -> Vec<u8> {
-    let (status, reason, code, fault) = if throttle {
-        (400, "Bad Request", "Throttling", "Sender")
-    } else {
-        (
-            500,
-            "Internal Server Error",
-            "InternalServiceError",
-            "Receiver",
-        )
-    };
-    fn text(out: &mut Vec<u8>, s: &str) {
-        // CBOR major type 3 (text); the strings here are under 256 bytes.
-        if s.len() < 24 {
-            out.push(0x60 | s.len() as u8);
-        } else {
-            out.extend_from_slice(&[0x78, s.len() as u8]);
-        }
-        out.extend_from_slice(s.as_bytes());
-    }
-    let mut body = vec![0xa2];
-    text(&mut body, "__type");
-    text(&mut body, &format!("com.amazonaws.cloudwatch#{code}"));
-    text(&mut body, "message");
-    text(&mut body, "drkit fault proxy");
-    let mut out = format!(
-        "HTTP/1.1 {status} {reason}\r\nContent-Type: application/cbor\r\nsmithy-protocol: rpc-v2-cbor\r\nx-amzn-query-error: {code};{fault}\r\nContent-Length: {}\r\n\r\n",
-        body.len()
-    )
-    .into_bytes();
-    out.extend_from_slice(&body);
-    out
-}
-
-/// The error AWS would send: the query protocol's `ErrorResponse` for RDS, S3's `Error`,
-/// CloudWatch's CBOR error.
+/// The error AWS would send: the query protocol's `ErrorResponse` for RDS and CloudWatch,
+/// S3's `Error`.
 fn error_response(label: &str, is_head: bool, throttle: bool) -> Vec<u8> {
-    if label.starts_with("cloudwatch:") {
-        return cbor_error_response(throttle);
-    }
-    let rds = label.starts_with("rds:");
+    let rds = label.starts_with("rds:") || label.starts_with("cloudwatch:");
     let (status, reason, code, message) = match (rds, throttle) {
         (true, true) => (400, "Bad Request", "Throttling", "Rate exceeded"),
         (false, true) => (
@@ -653,14 +606,8 @@ mod tests {
             headers: vec![],
         };
         assert_eq!(label_of(&s3, b"<xml/>"), "s3:PUT /logs?versioning");
-        let cloudwatch = Head {
-            start_line:
-                "POST /service/GraniteServiceVersion20100801/operation/GetMetricData HTTP/1.1"
-                    .into(),
-            headers: vec![],
-        };
         assert_eq!(
-            label_of(&cloudwatch, &[0xbf, 0xff]),
+            label_of(&rds, b"Action=GetMetricData&Version=2010-08-01"),
             "cloudwatch:GetMetricData"
         );
     }

@@ -35,8 +35,9 @@ provider "dr" {{
   dr_region   = "{DR}"
   max_retries = {max_retries}
   endpoints {{
-    rds = "{endpoint}"
-    s3  = "{endpoint}"
+    rds        = "{endpoint}"
+    s3         = "{endpoint}"
+    cloudwatch = "{endpoint}"
   }}
 }}
 "#
