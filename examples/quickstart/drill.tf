@@ -6,6 +6,10 @@ resource "dr_drill" "orders" {
   rto       = dr_policy.orders.rto
   interval  = "30d"
 
+  # The outcome as a Slack message (verdict, RTO and RPO against the targets, phases,
+  # failed checks); a failed post only warns.
+  webhook_url = var.drill_webhook_url
+
   postgres_dump {
     s3_uri = "s3://orders-backups/daily/"
   }

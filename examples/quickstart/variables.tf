@@ -20,3 +20,9 @@ variable "drill_user" {
   type        = string
   default     = "postgres"
 }
+
+variable "drill_webhook_url" {
+  description = "Slack incoming webhook (or any https:// receiver) the drill posts its outcome to; null for none."
+  type        = string
+  default     = null
+}

@@ -41,6 +41,11 @@ async fn the_outcome_goes_to_an_https_webhook_through_a_429_and_a_dead_receiver_
     let got = receiver.received();
     let statuses: Vec<u16> = got.iter().map(|r| r.status).collect();
     assert_eq!(statuses, [429, 200], "retried after the 429");
+    let waited = got[1].at - got[0].at;
+    assert!(
+        waited >= std::time::Duration::from_millis(900),
+        "the retry honoured Retry-After: 1 (waited {waited:?})"
+    );
     assert!(got[1]
         .request_line
         .starts_with("POST /services/T000/B000/XXXXSECRETPATH"));

@@ -25,6 +25,8 @@ pub struct Received {
     pub body: String,
     /// The status it was answered with.
     pub status: u16,
+    /// When it arrived.
+    pub at: std::time::Instant,
 }
 
 /// A running receiver; stops when dropped.
@@ -96,6 +98,7 @@ impl HttpsReceiver {
                             headers,
                             body,
                             status,
+                            at: std::time::Instant::now(),
                         });
                         let (reason, extra, text) = match status {
                             200 => ("OK", "", "ok"),

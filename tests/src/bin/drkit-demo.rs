@@ -64,19 +64,24 @@ async fn demo() -> Result<()> {
     );
     seed(&moto, &pg).await?;
 
+    let slack = slack_stand_in()?;
+
     say("terraform apply examples/quickstart (dr_policy, dr_drill, dr_runbook)");
     let mut tf = Terraform::new(&provider)?;
     tf.envs(moto.env());
     tf.env("DRILL_PG_PASSWORD", pg.password());
+    // The receiver's private CA, trusted the way an internal webhook's would be.
+    tf.env("SSL_CERT_FILE", slack.ca_file().display().to_string());
     copy_tf_files(&examples.join("quickstart"), tf.dir())?;
     tf.write(
         "terraform.tfvars",
         &format!(
-            "aws_endpoint = \"{}\"\ndrill_host   = \"{}\"\ndrill_port   = {}\ndrill_user   = \"{}\"\n",
+            "aws_endpoint      = \"{}\"\ndrill_host        = \"{}\"\ndrill_port        = {}\ndrill_user        = \"{}\"\ndrill_webhook_url = \"{}\"\n",
             moto.endpoint(),
             pg.host(),
             pg.port(),
-            pg.user()
+            pg.user(),
+            slack.url("/services/T0DEMO/B0DEMO/drkit")
         ),
     )?;
     let applied = tf.apply()?;
@@ -95,6 +100,9 @@ async fn demo() -> Result<()> {
 
     say("the drill: measured against the policy's targets");
     print_drill(&tf, &pg)?;
+
+    say("the drill's Slack message, as the local https:// receiver got it");
+    print_slack_message(&slack, pg.password())?;
 
     say("the failover runbook (dr_runbook)");
     let runbook = outputs["runbook"]["value"].as_str().unwrap_or_default();
@@ -311,6 +319,45 @@ fn print_outputs(outputs: &serde_json::Value) {
         };
         eprintln!("    {name:<28} {shown}");
     }
+}
+
+/// A local HTTPS receiver standing in for Slack's incoming webhook (its own CA, trusted
+/// through `SSL_CERT_FILE`). It answers the first post 429, as a busy Slack does.
+fn slack_stand_in() -> Result<drkit_testkit::HttpsReceiver> {
+    let receiver = drkit_testkit::HttpsReceiver::start(&[429])?;
+    eprintln!("    a Slack stand-in at {}", receiver.url("/"));
+    Ok(receiver)
+}
+
+/// What the receiver got: the retry, then the message's header and fields.
+fn print_slack_message(receiver: &drkit_testkit::HttpsReceiver, password: &str) -> Result<()> {
+    let got = receiver.received();
+    let statuses: Vec<String> = got.iter().map(|r| r.status.to_string()).collect();
+    eprintln!(
+        "    answers: {} (retried after the 429)",
+        statuses.join(", ")
+    );
+    let delivered = got
+        .iter()
+        .find(|r| r.status == 200)
+        .context("the drill's message never reached the receiver")?;
+    if delivered.body.contains(password) {
+        bail!("the database password was posted to the webhook");
+    }
+    let message: serde_json::Value = serde_json::from_str(&delivered.body)?;
+    eprintln!("    text: {}", message["text"].as_str().unwrap_or_default());
+    for block in message["blocks"].as_array().into_iter().flatten() {
+        if let Some(t) = block["text"]["text"].as_str() {
+            eprintln!("    {}", t.replace('\n', " "));
+        }
+        for f in block["fields"].as_array().into_iter().flatten() {
+            eprintln!(
+                "      {}",
+                f["text"].as_str().unwrap_or_default().replace('\n', ": ")
+            );
+        }
+    }
+    Ok(())
 }
 
 /// The drill's figures from the state, and the scratch database checked gone with psql.
