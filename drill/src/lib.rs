@@ -13,6 +13,7 @@
 mod expect;
 mod postgres;
 mod postgres_dump;
+mod rds_cluster_restore;
 pub mod rds_create;
 mod rds_restore;
 mod report;
@@ -21,6 +22,7 @@ mod secret;
 use std::time::Duration;
 
 pub use expect::{Expect, ExpectError, Op, Operand};
+pub use rds_cluster_restore::RdsClusterSource;
 pub use report::{post_webhook, DrillReport, HistoryEntry, Phase, TeardownStep, VerifyResult};
 pub use secret::Secret;
 pub use tokio_util::sync::CancellationToken;
@@ -67,6 +69,8 @@ pub struct Targets {
 pub enum Source {
     /// RDS point-in-time or snapshot restore into a temporary instance.
     Rds(RdsSource),
+    /// Aurora point-in-time or snapshot restore into a temporary cluster and instance.
+    RdsCluster(RdsClusterSource),
     /// The newest `pg_dump` under an S3 prefix.
     PostgresDump(DumpSource),
 }
@@ -178,6 +182,9 @@ pub async fn run(
             postgres_dump::run(spec, dump, clients, cancel, &mut report).await
         }
         Source::Rds(rds) => rds_restore::run(spec, rds, clients, cancel, &mut report).await,
+        Source::RdsCluster(c) => {
+            rds_cluster_restore::run(spec, c, clients, cancel, &mut report).await
+        }
     };
     report.finish(spec);
     match result {
@@ -215,6 +222,7 @@ pub async fn sweep_leftovers(
     let mut removed = Vec::new();
     for region in regions {
         removed.extend(rds_restore::sweep(clients, region).await);
+        removed.extend(rds_cluster_restore::sweep(clients, region).await);
     }
     if let Some(t) = target {
         removed.extend(postgres::sweep(t).await);

@@ -132,7 +132,7 @@ impl DrillReport {
             name: spec.name.clone(),
             run_id: spec.run_id.clone(),
             source_kind: match spec.source {
-                crate::Source::Rds(_) => "rds".into(),
+                crate::Source::Rds(_) | crate::Source::RdsCluster(_) => "rds".into(),
                 crate::Source::PostgresDump(_) => "postgres_dump".into(),
             },
             restored_from: None,
