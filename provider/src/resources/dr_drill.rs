@@ -269,7 +269,8 @@ fn validate_rds_cluster(diags: &mut Diagnostics, r: &RdsBlock, rp: &AttributePat
         (Value::Null, Value::Null) => diags.add_error(error(
             "Missing source",
             "An rds drill restores an instance (instance_identifier) or an Aurora cluster (cluster_identifier): set one.",
-            rp.clone(),
+            // An unset attribute: Terraform quotes the block it belongs in.
+            rp.clone().attribute("instance_identifier"),
         )),
         (Value::Value(_), Value::Value(_)) => diags.add_error(error(
             "Two sources",
