@@ -19,7 +19,9 @@ mod postgres;
 mod terraform;
 pub mod tools;
 
-pub use fault_proxy::{Fault, FaultConfig, FaultProxy, Seen};
+pub use fault_proxy::{
+    sequential_round_trips, Fault, FaultConfig, FaultProxy, Latency, Seen, Timed,
+};
 pub use inventory::inventory;
 pub use moto::Moto;
 pub use postgres::Postgres;
