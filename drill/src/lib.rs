@@ -20,6 +20,7 @@ mod pitr_server;
 mod postgres;
 mod postgres_dump;
 mod postgres_pitr;
+mod rds_cluster_restore;
 pub mod rds_create;
 mod rds_restore;
 mod replicated_backups;
@@ -36,6 +37,7 @@ pub use command_check::CommandCheck;
 pub use decrypt::Decrypt;
 pub use expect::{Expect, ExpectError, Op, Operand};
 pub use postgres_pitr::{PitrDetails, PitrSource, PitrTarget};
+pub use rds_cluster_restore::RdsClusterSource;
 pub use report::{DrillReport, HistoryEntry, Phase, TeardownStep, VerifyResult};
 pub use secret::Secret;
 pub use slack::message as slack_message;
@@ -84,6 +86,8 @@ pub struct Targets {
 pub enum Source {
     /// RDS point-in-time or snapshot restore into a temporary instance.
     Rds(RdsSource),
+    /// Aurora point-in-time or snapshot restore into a temporary cluster and instance.
+    RdsCluster(RdsClusterSource),
     /// The newest `pg_dump` under an S3 prefix.
     PostgresDump(DumpSource),
     /// A base backup plus WAL archive, replayed to a point in time on a temporary server.
@@ -236,6 +240,9 @@ pub async fn run(
         Source::PostgresPitr(pitr) => {
             postgres_pitr::run(spec, pitr, clients, cancel, &mut report).await
         }
+        Source::RdsCluster(c) => {
+            rds_cluster_restore::run(spec, c, clients, cancel, &mut report).await
+        }
     };
     report.finish(spec);
     match result {
@@ -274,6 +281,7 @@ pub async fn sweep_leftovers(
     let mut removed = Vec::new();
     for region in regions {
         removed.extend(rds_restore::sweep(clients, region).await);
+        removed.extend(rds_cluster_restore::sweep(clients, region).await);
     }
     if let Some(t) = target {
         removed.extend(postgres::sweep(t).await);

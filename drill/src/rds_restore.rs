@@ -326,7 +326,7 @@ fn to_time(t: &aws_sdk_rds::primitives::DateTime) -> OffsetDateTime {
     OffsetDateTime::from_unix_timestamp(t.secs()).unwrap_or(OffsetDateTime::UNIX_EPOCH)
 }
 
-fn random_between(a: OffsetDateTime, b: OffsetDateTime) -> OffsetDateTime {
+pub(crate) fn random_between(a: OffsetDateTime, b: OffsetDateTime) -> OffsetDateTime {
     let span = (b - a).whole_seconds().max(0) as u64;
     if span == 0 {
         return b;

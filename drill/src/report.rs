@@ -142,7 +142,7 @@ impl DrillReport {
             name: spec.name.clone(),
             run_id: spec.run_id.clone(),
             source_kind: match spec.source {
-                crate::Source::Rds(_) => "rds".into(),
+                crate::Source::Rds(_) | crate::Source::RdsCluster(_) => "rds".into(),
                 crate::Source::PostgresDump(_) => "postgres_dump".into(),
                 crate::Source::PostgresPitr(_) => "postgres_pitr".into(),
             },

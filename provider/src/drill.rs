@@ -6,8 +6,8 @@ use std::path::Path;
 
 use drkit_drill::decrypt::{Decrypt, DEFAULT_PBKDF2_ITER};
 use drkit_drill::{
-    CommandCheck, DrillReport, DrillSpec, DumpSource, HistoryEntry, RdsSource, RestoreTime, Secret,
-    Source, Target, Targets, Verify,
+    CommandCheck, DrillReport, DrillSpec, DumpSource, HistoryEntry, RdsClusterSource, RdsSource,
+    RestoreTime, Secret, Source, Target, Targets, Verify,
 };
 use tf_provider::value::Value;
 use tf_provider::{AttributePath, Diagnostics};
@@ -32,18 +32,30 @@ pub fn spec(diags: &mut Diagnostics, clients: &AwsClients, s: &DrillState) -> Op
             Some("snapshot") => RestoreTime::Snapshot,
             Some(t) => RestoreTime::At(OffsetDateTime::parse(t, &Rfc3339).ok()?),
         };
-        Source::Rds(RdsSource {
-            instance_identifier: known(&r.instance_identifier)?,
-            source_region: primary.clone(),
-            restore_region: known(&r.region),
-            restore_time,
-            instance_class: known(&r.instance_class),
-            from_replicated_backups: r.from_replicated_backups == Value::Value(true),
-            promised_retention_days: r
-                .expect_retention_days
-                .as_ref_option()
-                .and_then(|d| u32::try_from(*d).ok()),
-        })
+        let promised_retention_days = r
+            .expect_retention_days
+            .as_ref_option()
+            .and_then(|d| u32::try_from(*d).ok());
+        if let Some(cluster) = known(&r.cluster_identifier) {
+            // Aurora restores a cluster in its own region.
+            Source::RdsCluster(RdsClusterSource {
+                cluster_identifier: cluster,
+                region: primary.clone(),
+                restore_time,
+                instance_class: known(&r.instance_class),
+                promised_retention_days,
+            })
+        } else {
+            Source::Rds(RdsSource {
+                instance_identifier: known(&r.instance_identifier)?,
+                source_region: primary.clone(),
+                restore_region: known(&r.region),
+                restore_time,
+                instance_class: known(&r.instance_class),
+                from_replicated_backups: r.from_replicated_backups == Value::Value(true),
+                promised_retention_days,
+            })
+        }
     } else if let Value::Value(d) = &s.postgres_dump {
         let decrypt = match &d.decrypt {
             Value::Value(dec) => Some(decrypt(
@@ -183,6 +195,7 @@ pub fn regions(spec: &DrillSpec) -> Vec<String> {
                 out.push(x.clone());
             }
         }
+        Source::RdsCluster(c) => out.push(c.region.clone()),
         Source::PostgresDump(d) => out.push(d.region.clone()),
         Source::PostgresPitr(p) => out.push(p.region.clone()),
     }

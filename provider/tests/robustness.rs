@@ -698,3 +698,66 @@ async fn a_dump_download_cut_off_midway_resumes_and_the_drill_passes() {
     );
     assert!(scratch_dbs(&pg).is_empty());
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_aurora_policy_through_30_percent_faults_ends_as_without_faults() {
+    let config = cluster_policy("pay", "pay");
+    let clean = Moto::start().unwrap();
+    let faulty = Moto::start().unwrap();
+    seed_cluster(&clean, "pay", false).await;
+    seed_cluster(&faulty, "pay", false).await;
+    let proxy = FaultProxy::start(faulty.port(), FaultConfig::all(0.3, 11)).unwrap();
+    let tf_clean = terraform_at(&clean, clean.endpoint(), &config);
+    let tf_faulty = terraform_at(&faulty, proxy.endpoint(), &config);
+
+    tf_clean.apply().unwrap();
+    tf_faulty.apply().unwrap();
+    assert_alike(&clean, &faulty, "after apply").await;
+    let inv = inventory_of(&faulty).await;
+    assert_eq!(
+        inv["global_clusters"]["pay-global"]
+            .as_array()
+            .map(Vec::len),
+        Some(2),
+        "one primary and one secondary: {inv:#}"
+    );
+    assert_eq!(
+        inv["clusters"]["us-west-2/pay-dr"]["members"],
+        serde_json::json!(["pay-dr-1"])
+    );
+
+    tf_faulty.assert_plan_empty().unwrap();
+    tf_faulty
+        .run_ok(&["apply", "-refresh-only", "-auto-approve", "-input=false"])
+        .unwrap();
+    tf_faulty.assert_plan_empty().unwrap();
+
+    let updated = config.replace("backup_retention_days = 14", "backup_retention_days = 21");
+    assert_ne!(updated, config);
+    for (tf, endpoint) in [
+        (&tf_clean, clean.endpoint()),
+        (&tf_faulty, proxy.endpoint()),
+    ] {
+        tf.write(
+            "main.tf",
+            &format!("{}\n{updated}", provider_block_at(endpoint, RETRIES)),
+        )
+        .unwrap();
+        tf.apply().unwrap();
+    }
+    assert_alike(&clean, &faulty, "after an update").await;
+    tf_faulty.assert_plan_empty().unwrap();
+
+    tf_clean.destroy().unwrap();
+    tf_faulty.destroy().unwrap();
+    let after = inventory_of(&faulty).await;
+    assert_same(&inventory_of(&clean).await, &after, "after destroy");
+    for kept in ["us-east-1/pay", "us-west-2/pay-dr"] {
+        assert!(
+            after["clusters"].get(kept).is_some(),
+            "destroy deleted {kept}"
+        );
+    }
+    let injected: usize = proxy.fault_counts().values().sum();
+    assert!(injected >= 6, "only {injected} faults injected");
+}

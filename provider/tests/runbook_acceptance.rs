@@ -103,3 +103,38 @@ data "dr_runbook" "x" {
     );
     tf.plan_expect_error("Invalid drill_report").unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_runbook_fails_a_global_database_over_to_its_live_secondary() {
+    let moto = Moto::start().unwrap();
+    seed_cluster(&moto, "orders", false).await;
+    let tf = terraform(
+        &moto,
+        &format!(
+            "{}\ndata \"dr_runbook\" \"orders\" {{\n  policy_id = dr_policy.orders.id\n}}\n\noutput \"runbook\" {{\n  value = data.dr_runbook.orders.markdown\n}}\n",
+            cluster_policy("orders", "orders")
+        ),
+    );
+    tf.apply().unwrap();
+    let out = tf.run_ok(&["output", "-raw", "runbook"]).unwrap().stdout;
+
+    // The secondary's ARN as moto has it, not as the provider says.
+    let arn = cluster(&moto, DR, "orders-dr")
+        .await
+        .expect("secondary")
+        .db_cluster_arn()
+        .unwrap()
+        .to_string();
+    for expected in [
+        format!("aws rds failover-global-cluster --global-cluster-identifier orders-global --target-db-cluster-identifier {arn} --allow-data-loss --region {DR}"),
+        format!("aws rds switchover-global-cluster --global-cluster-identifier orders-global --target-db-cluster-identifier {arn} --region {DR}"),
+        format!("aws rds wait db-cluster-available --db-cluster-identifier orders-dr --region {DR}"),
+        "AuroraGlobalDBReplicationLag".to_string(),
+        "RPO (data you may lose): **1m**".to_string(),
+    ] {
+        assert!(out.contains(&expected), "missing {expected:?} in:\n{out}");
+    }
+    // The secondary has its reader: no step adds one.
+    assert!(!out.contains("headless"), "{out}");
+    tf.assert_plan_empty().unwrap();
+}

@@ -100,6 +100,51 @@ pub struct Seen {
     pub range: Option<String>,
 }
 
+/// A simulated network round trip: every answer is held back `base` plus or minus up to
+/// `jitter` (uniformly), as if AWS were that far away. Off (zero) by default.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Latency {
+    /// The round trip every request waits.
+    pub base: Duration,
+    /// Spread around `base`.
+    pub jitter: Duration,
+}
+
+/// When a request was sent on and when its answer went back, for counting how many round
+/// trips a client waited for one after another.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Timed {
+    /// As in [`Seen::label`].
+    pub label: String,
+    /// Received from the client.
+    pub start: Instant,
+    /// Answer written back.
+    pub end: Instant,
+}
+
+struct LatencyState {
+    latency: Latency,
+    rng: u64,
+    timings: Vec<Timed>,
+}
+
+/// The longest chain of requests of `timings` that each started after the previous one
+/// answered: the round trips a client waited for one after another. (The greatest set of
+/// pairwise sequential intervals: picked greedily by earliest end.)
+pub fn sequential_round_trips(timings: &[Timed]) -> usize {
+    let mut by_end: Vec<&Timed> = timings.iter().collect();
+    by_end.sort_by_key(|t| t.end);
+    let mut count = 0;
+    let mut last_end: Option<Instant> = None;
+    for t in by_end {
+        if last_end.is_none_or(|e| t.start >= e) {
+            count += 1;
+            last_end = Some(t.end);
+        }
+    }
+    count
+}
+
 struct Hold {
     /// Requests whose label contains this are held after their effect.
     pattern: Option<String>,
@@ -118,6 +163,7 @@ struct Shared {
     hold: Mutex<Hold>,
     hold_changed: Condvar,
     stop: AtomicBool,
+    latency: Mutex<LatencyState>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -149,6 +195,11 @@ impl FaultProxy {
                 released: false,
             }),
             hold_changed: Condvar::new(),
+            latency: Mutex::new(LatencyState {
+                latency: Latency::default(),
+                rng: 0x5EED,
+                timings: Vec::new(),
+            }),
             stop: AtomicBool::new(false),
         });
         let accepting = shared.clone();
@@ -235,6 +286,16 @@ impl FaultProxy {
                 .unwrap_or_else(|e| e.into_inner())
                 .0;
         }
+    }
+
+    /// From now on every answer waits one simulated round trip (see [`Latency`]).
+    pub fn set_latency(&self, latency: Latency) {
+        lock(&self.shared.latency).latency = latency;
+    }
+
+    /// The start and end of every request since the last call, and forgets them.
+    pub fn take_timings(&self) -> Vec<Timed> {
+        std::mem::take(&mut lock(&self.shared.latency).timings)
     }
 
     /// Lets the held request answer, and holds nothing more.
@@ -418,6 +479,7 @@ fn serve(shared: &Shared, client: TcpStream) -> Result<()> {
             client.write_all(b"HTTP/1.1 100 Continue\r\n\r\n")?;
         }
         let body = read_body(&mut reader, &head)?;
+        let started = Instant::now();
         let label = label_of(&head, &body);
         let is_head = head.start_line.starts_with("HEAD ");
         let (fault, slow) = pick_fault(shared, &label);
@@ -457,10 +519,38 @@ fn serve(shared: &Shared, client: TcpStream) -> Result<()> {
             None => forward(shared, &head, &body, is_head)?,
         };
         hold_if_chosen(shared, &label);
+        round_trip(shared, label, started);
         client.write_all(&answer)?;
         client.flush()?;
     }
     Ok(())
+}
+
+/// Waits out the rest of the simulated round trip of a request received at `started`, and
+/// records its timing.
+fn round_trip(shared: &Shared, label: String, started: Instant) {
+    let wait = {
+        let mut state = lock(&shared.latency);
+        let Latency { base, jitter } = state.latency;
+        if base.is_zero() && jitter.is_zero() {
+            None
+        } else {
+            let unit = next_unit(&mut state.rng) * 2.0 - 1.0;
+            let rtt = base.as_secs_f64() + jitter.as_secs_f64() * unit;
+            Some(Duration::from_secs_f64(rtt.max(0.0)))
+        }
+    };
+    if let Some(rtt) = wait {
+        let elapsed = started.elapsed();
+        if rtt > elapsed {
+            std::thread::sleep(rtt - elapsed);
+        }
+    }
+    lock(&shared.latency).timings.push(Timed {
+        label,
+        start: started,
+        end: Instant::now(),
+    });
 }
 
 fn hold_if_chosen(shared: &Shared, label: &str) {
@@ -610,5 +700,70 @@ mod tests {
             label_of(&rds, b"Action=GetMetricData&Version=2010-08-01"),
             "cloudwatch:GetMetricData"
         );
+    }
+}
+
+#[cfg(test)]
+mod latency_tests {
+    use super::*;
+
+    fn timed(start_ms: u64, end_ms: u64) -> Timed {
+        let t0 = Instant::now();
+        Timed {
+            label: String::new(),
+            start: t0 + Duration::from_millis(start_ms),
+            end: t0 + Duration::from_millis(end_ms),
+        }
+    }
+
+    #[test]
+    fn parallel_requests_count_as_one_round_trip_and_a_chain_as_its_length() {
+        // Three at once, then one after them, then two at once.
+        let t = [
+            timed(0, 30),
+            timed(1, 31),
+            timed(2, 32),
+            timed(33, 63),
+            timed(64, 94),
+            timed(65, 95),
+        ];
+        assert_eq!(sequential_round_trips(&t), 3);
+        assert_eq!(sequential_round_trips(&[]), 0);
+    }
+
+    #[test]
+    fn every_answer_waits_the_round_trip() {
+        let upstream = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = upstream.local_addr().unwrap().port();
+        std::thread::spawn(move || {
+            for s in upstream.incoming().flatten() {
+                let mut r = BufReader::new(s.try_clone().unwrap());
+                let mut s = s;
+                if let Ok(Some(head)) = read_head(&mut r) {
+                    let _ = read_body(&mut r, &head);
+                    let _ = s.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+                }
+            }
+        });
+        let proxy = FaultProxy::start(port, FaultConfig::none()).unwrap();
+        proxy.set_latency(Latency {
+            base: Duration::from_millis(50),
+            jitter: Duration::from_millis(10),
+        });
+        let start = Instant::now();
+        let mut c = TcpStream::connect(("127.0.0.1", proxy.port)).unwrap();
+        c.write_all(b"GET /x HTTP/1.1\r\nHost: h\r\nContent-Length: 0\r\n\r\n")
+            .unwrap();
+        let mut r = BufReader::new(c);
+        let head = read_head(&mut r).unwrap().unwrap();
+        assert!(head.start_line.contains("200"), "{}", head.start_line);
+        assert!(
+            start.elapsed() >= Duration::from_millis(40),
+            "{:?}",
+            start.elapsed()
+        );
+        let timings = proxy.take_timings();
+        assert_eq!(timings.len(), 1);
+        assert!(timings[0].end - timings[0].start >= Duration::from_millis(40));
     }
 }

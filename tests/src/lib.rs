@@ -33,7 +33,9 @@ mod terraform;
 pub mod tools;
 mod wal_archive;
 
-pub use fault_proxy::{Fault, FaultConfig, FaultProxy, Seen};
+pub use fault_proxy::{
+    sequential_round_trips, Fault, FaultConfig, FaultProxy, Latency, Seen, Timed,
+};
 pub use https_receiver::{HttpsReceiver, Received};
 pub use inventory::inventory;
 pub use moto::Moto;

@@ -159,6 +159,9 @@ pub struct RdsBlock {
     /// Source instance.
     #[serde(default)]
     pub instance_identifier: Value<String>,
+    /// Source Aurora cluster (instead of an instance).
+    #[serde(default)]
+    pub cluster_identifier: Value<String>,
     /// Region to restore in.
     #[serde(default)]
     pub region: Value<String>,
@@ -295,6 +298,48 @@ const DEFAULT_TIMEOUT: &str = "2h";
 /// Default number of runs kept in `history`.
 const DEFAULT_HISTORY: i64 = 8;
 
+/// An `rds` block names one source: an instance or an Aurora cluster.
+fn validate_rds_cluster(diags: &mut Diagnostics, r: &RdsBlock, rp: &AttributePath) {
+    match (&r.instance_identifier, &r.cluster_identifier) {
+        (Value::Null, Value::Null) => diags.add_error(error(
+            "Missing source",
+            "An rds drill restores an instance (instance_identifier) or an Aurora cluster (cluster_identifier): set one.",
+            // An unset attribute: Terraform quotes the block it belongs in.
+            rp.clone().attribute("instance_identifier"),
+        )),
+        (Value::Value(_), Value::Value(_)) => diags.add_error(error(
+            "Two sources",
+            "Set instance_identifier or cluster_identifier, not both: a drill restores one source.",
+            rp.clone().attribute("cluster_identifier"),
+        )),
+        _ => {}
+    }
+    if let Some(id) = r.cluster_identifier.as_ref_option() {
+        if !crate::policy::is_rds_identifier(id) {
+            diags.add_error(error(
+                "Invalid cluster_identifier",
+                format!("{id:?} is not an RDS identifier: 1–63 letters, digits or hyphens, starting with a letter."),
+                rp.clone().attribute("cluster_identifier"),
+            ));
+        }
+        for (attr, set) in [
+            ("region", r.region.is_value()),
+            (
+                "from_replicated_backups",
+                r.from_replicated_backups == Value::Value(true),
+            ),
+        ] {
+            if set {
+                diags.add_error(error(
+                    format!("{attr} does not apply to a cluster"),
+                    format!("Aurora restores a cluster to a point in time in its own region only: remove {attr} (an Aurora Global Database secondary is the region-loss copy; the runbook fails over to it)."),
+                    rp.clone().attribute(attr),
+                ));
+            }
+        }
+    }
+}
+
 /// The `dr_drill` schema.
 pub fn schema() -> Schema {
     use AttributeConstraint::{Computed, Optional, OptionalComputed, Required};
@@ -305,7 +350,8 @@ pub fn schema() -> Schema {
          `drkit:drill`), wait until it is available, verify, and delete it with no final \
          snapshot.",
         map! {
-            "instance_identifier" => attr(Str, Required, "Source DB instance, in the provider's `region`."),
+            "instance_identifier" => attr(Str, Optional, "Source DB instance, in the provider's `region`. Set this or `cluster_identifier`."),
+            "cluster_identifier" => attr(Str, Optional, "Source Aurora DB cluster, in the provider's `region`, instead of an instance: restored to the point in time (or its newest cluster snapshot) into a temporary cluster `drkit-drill-<run>` plus one instance `drkit-drill-<run>-1` (class `instance_class`, default the class of the source's first instance), verified through the cluster endpoint, then both deleted with no final snapshot. Aurora restores in the source's region, so `region` and `from_replicated_backups` do not apply."),
             "region" => attr(Str, Optional, "Region to restore in: the DR region proves the region-loss path. Default: the source's region."),
             "restore_time" => attr(Str, Optional, "`latest` (default), `random` (a point inside the retention window), `snapshot` (the newest snapshot) or an RFC 3339 time."),
             "instance_class" => attr(Str, Optional, "Class of the temporary instance. Default: the source's."),
@@ -596,6 +642,7 @@ pub fn validate(diags: &mut Diagnostics, c: &DrillState) {
     }
     if let Value::Value(r) = &c.rds {
         let rp = AttributePath::new("rds").index(0);
+        validate_rds_cluster(diags, r, &rp);
         if let Some(id) = r.instance_identifier.as_ref_option() {
             if !crate::policy::is_rds_identifier(id) {
                 diags.add_error(error(

@@ -8,7 +8,15 @@
 //! then the AWS API calls one policy's create, refresh and no-op apply make (from moto's
 //! request log). Prints medians and ratios; asserts nothing (noisy machines).
 //!
-//! `drkit-bench-provider [--sizes 10,100,500] [--runs 3]`; `bench/provider` builds and runs it.
+//! With `--latency MS`, the provider talks to moto through the fault proxy holding every
+//! answer back one simulated round trip (MS, jitter MS/6): refresh, no-op plan, new plan
+//! and apply of N = 1, 10, 100 policies at `-parallelism` 1 and 10, each against its floor,
+//! `dr_wide`'s time for the same command plus the round trips no provider can avoid (see
+//! [`latency`]). With `--startup`, the plugin's start until it is ready to answer, against
+//! the do-nothing plugin.
+//!
+//! `drkit-bench-provider [--sizes 10,100,500] [--runs 3] [--latency 30] [--startup]`;
+//! `bench/provider` builds and runs it.
 
 // A benchmark tool: its report is its stdout.
 #![allow(clippy::print_stdout)]
@@ -17,6 +25,12 @@ use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
 use drkit_testkit::{Moto, Terraform};
+
+// Beside this file's directory, so that Cargo does not take them for binaries.
+#[path = "../bench_provider/latency.rs"]
+mod latency;
+#[path = "../bench_provider/startup.rs"]
+mod startup;
 
 fn provider_block(moto: &Moto) -> String {
     format!(
@@ -307,6 +321,8 @@ async fn seed_buckets(moto: &Moto, n: usize) -> Result<()> {
 async fn main() -> Result<()> {
     let mut sizes = vec![10usize, 100, 500];
     let mut runs = 3usize;
+    let mut latency_ms: Option<u64> = None;
+    let mut startup = false;
     let args: Vec<String> = std::env::args().skip(1).collect();
     let mut it = args.iter();
     while let Some(a) = it.next() {
@@ -320,11 +336,15 @@ async fn main() -> Result<()> {
                     .collect::<Result<_>>()?
             }
             "--runs" => runs = it.next().context("--runs N")?.parse()?,
+            "--latency" => latency_ms = Some(it.next().context("--latency MS")?.parse()?),
+            "--startup" => startup = true,
             "--smoke" => {
                 sizes = vec![10];
                 runs = 1;
             }
-            other => bail!("unknown argument {other}: use --sizes 10,100 --runs 3 --smoke"),
+            other => bail!(
+                "unknown argument {other}: use --sizes 10,100 --runs 3 --smoke --latency 30 --startup"
+            ),
         }
     }
     let provider = std::env::current_exe()?
@@ -336,6 +356,30 @@ async fn main() -> Result<()> {
             "{} is missing: build it first (bench/provider does)",
             provider.display()
         );
+    }
+    if startup {
+        let null_dir = null_plugin(provider.parent().context("no binary dir")?)?;
+        return startup::run(
+            &provider,
+            &null_dir.path().join("terraform-provider-dr"),
+            runs.max(15),
+        );
+    }
+    if let Some(ms) = latency_ms {
+        let null_dir = null_plugin(provider.parent().context("no binary dir")?)?;
+        let sizes = if args.iter().any(|a| a == "--sizes") {
+            sizes
+        } else {
+            vec![1, 10, 100]
+        };
+        return latency::run(
+            &provider,
+            &null_dir.path().join("terraform-provider-dr"),
+            &sizes,
+            runs,
+            ms,
+        )
+        .await;
     }
     println!(
         "median of {runs} runs; seconds; dr_null = a plugin resource that does nothing; dr_wide = \

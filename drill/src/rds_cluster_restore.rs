@@ -1,0 +1,544 @@
+//! `rds` drills of an Aurora cluster: restore the source cluster to a point in time (or
+//! its newest cluster snapshot) into a temporary cluster plus one instance, wait until the
+//! instance is available, verify against the cluster endpoint, and delete both without a
+//! final snapshot.
+
+use std::time::Duration;
+
+use aws_sdk_rds::types::Tag;
+use time::OffsetDateTime;
+
+use crate::rds_create::{create_once, no_sdk_retries};
+use crate::rds_restore::{temp_identifier, EXPIRES_TAG};
+use crate::report::rfc3339;
+use crate::{
+    guarded, postgres, CancellationToken, Clients, DrillReport, DrillSpec, RestoreTime,
+    TeardownStep, NAME_PREFIX, TAG_KEY,
+};
+
+/// An Aurora DB cluster to restore.
+#[derive(Debug, Clone)]
+pub struct RdsClusterSource {
+    /// Identifier of the source cluster.
+    pub cluster_identifier: String,
+    /// Region of the source cluster (Aurora restores a cluster in its own region).
+    pub region: String,
+    /// Restore point.
+    pub restore_time: RestoreTime,
+    /// Class of the temporary instance; default the class of the source's first instance,
+    /// else `db.r6g.large`.
+    pub instance_class: Option<String>,
+    /// Retention the policy promises: the earliest restorable time must be this old.
+    pub promised_retention_days: Option<u32>,
+}
+
+fn err(op: &str, e: impl std::error::Error) -> String {
+    format!("{op}: {}", aws_sdk_rds::error::DisplayErrorContext(e))
+}
+
+/// The temporary instance of a temporary cluster.
+fn instance_of(cluster: &str) -> String {
+    let mut id = format!("{cluster}-1");
+    if id.len() > 63 {
+        id = format!("{}-1", &cluster[..61]);
+    }
+    id
+}
+
+pub(crate) async fn run(
+    spec: &DrillSpec,
+    src: &RdsClusterSource,
+    clients: &dyn Clients,
+    cancel: &CancellationToken,
+    report: &mut DrillReport,
+) -> Result<(), String> {
+    let rds = clients.rds(&src.region);
+    let temp = temp_identifier(&spec.run_id);
+    let deadline = tokio::time::Instant::now() + spec.timeout;
+    let mut created = false;
+    let result = body(
+        spec,
+        src,
+        &rds,
+        &temp,
+        cancel,
+        report,
+        deadline,
+        &mut created,
+    )
+    .await;
+
+    report.phase("teardown");
+    if created {
+        let deleted = delete(&rds, &temp).await;
+        // Not there: the restore was refused before it created anything.
+        if deleted != Ok(false) {
+            report.teardown.push(TeardownStep {
+                what: format!(
+                    "temporary cluster {temp} and instance {} in {}",
+                    instance_of(&temp),
+                    src.region
+                ),
+                ok: deleted.is_ok(),
+                error: deleted.err(),
+            });
+        }
+    }
+    report.end_phase();
+    result
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn body(
+    spec: &DrillSpec,
+    src: &RdsClusterSource,
+    rds: &aws_sdk_rds::Client,
+    temp: &str,
+    cancel: &CancellationToken,
+    report: &mut DrillReport,
+    deadline: tokio::time::Instant,
+    created: &mut bool,
+) -> Result<(), String> {
+    report.phase("fetch");
+    let described = guarded(cancel, deadline, "describing the source cluster", async {
+        rds.describe_db_clusters()
+            .db_cluster_identifier(&src.cluster_identifier)
+            .send()
+            .await
+            .map_err(|e| err("DescribeDBClusters", e))
+    })
+    .await?;
+    let source = described
+        .db_clusters()
+        .iter()
+        .find(|c| c.db_cluster_identifier() == Some(src.cluster_identifier.as_str()))
+        .ok_or_else(|| format!("no DB cluster {} in {}", src.cluster_identifier, src.region))?
+        .clone();
+    let engine = source.engine().unwrap_or("aurora-postgresql").to_string();
+    let class = match &src.instance_class {
+        Some(c) => c.clone(),
+        None => source_class(rds, &source).await,
+    };
+    let expires = OffsetDateTime::now_utc().unix_timestamp() + spec.timeout.as_secs() as i64;
+    let tags = vec![
+        Tag::builder().key(TAG_KEY).value(&spec.run_id).build(),
+        Tag::builder()
+            .key(EXPIRES_TAG)
+            .value(expires.to_string())
+            .build(),
+        Tag::builder()
+            .key("drkit:source")
+            .value(&src.cluster_identifier)
+            .build(),
+    ];
+    let now = OffsetDateTime::now_utc();
+    let earliest = source.earliest_restorable_time().map(to_time);
+    if let (Some(promised), Some(earliest)) = (src.promised_retention_days, earliest) {
+        let have = (now - earliest).whole_days();
+        if have < i64::from(promised) {
+            report.notes.push(format!(
+                "the earliest restorable point is {have} days old, less than the {promised} days of retention promised (the cluster may be younger than its retention)"
+            ));
+        }
+    }
+
+    report.phase("restore");
+    let point = match &src.restore_time {
+        RestoreTime::Snapshot => {
+            let snaps = guarded(
+                cancel,
+                deadline,
+                "finding the newest cluster snapshot",
+                async {
+                    rds.describe_db_cluster_snapshots()
+                        .db_cluster_identifier(&src.cluster_identifier)
+                        .send()
+                        .await
+                        .map_err(|e| err("DescribeDBClusterSnapshots", e))
+                },
+            )
+            .await?;
+            let newest = snaps
+                .db_cluster_snapshots()
+                .iter()
+                .filter(|s| s.status() == Some("available") || s.status().is_none())
+                .max_by_key(|s| s.snapshot_create_time().map(|t| t.secs()))
+                .ok_or_else(|| {
+                    format!(
+                        "no cluster snapshot of {} to restore",
+                        src.cluster_identifier
+                    )
+                })?;
+            let snap_id = newest
+                .db_cluster_snapshot_identifier()
+                .unwrap_or_default()
+                .to_string();
+            let at = newest.snapshot_create_time().map(to_time).unwrap_or(now);
+            // Torn down even when the answer to the restore is lost after RDS acted.
+            *created = true;
+            let req = rds
+                .restore_db_cluster_from_snapshot()
+                .db_cluster_identifier(temp)
+                .snapshot_identifier(&snap_id)
+                .engine(&engine)
+                .set_tags(Some(tags.clone()))
+                .deletion_protection(false);
+            guarded(cancel, deadline, "the cluster snapshot restore", async {
+                send_create(rds, temp, || {
+                    req.clone()
+                        .customize()
+                        .config_override(no_sdk_retries())
+                        .send()
+                })
+                .await
+                .map_err(|e| err("RestoreDBClusterFromSnapshot", e))
+            })
+            .await?;
+            report.restored_from = Some(format!("cluster snapshot {snap_id}"));
+            at
+        }
+        time_choice => {
+            let point = match time_choice {
+                RestoreTime::At(t) => Some(*t),
+                RestoreTime::Random => earliest.map(|e| crate::rds_restore::random_between(e, now)),
+                _ => None,
+            };
+            let mut req = rds
+                .restore_db_cluster_to_point_in_time()
+                .db_cluster_identifier(temp)
+                .source_db_cluster_identifier(&src.cluster_identifier)
+                .set_tags(Some(tags.clone()))
+                .deletion_protection(false);
+            req = match point {
+                Some(t) => req.restore_to_time(aws_sdk_rds::primitives::DateTime::from_secs(
+                    t.unix_timestamp(),
+                )),
+                None => req.use_latest_restorable_time(true),
+            };
+            *created = true;
+            guarded(cancel, deadline, "the point-in-time restore", async {
+                send_create(rds, temp, || {
+                    req.clone()
+                        .customize()
+                        .config_override(no_sdk_retries())
+                        .send()
+                })
+                .await
+                .map_err(|e| err("RestoreDBClusterToPointInTime", e))
+            })
+            .await?;
+            let at = point
+                .or_else(|| source.latest_restorable_time().map(to_time))
+                .unwrap_or(now);
+            report.restored_from = Some(format!(
+                "point-in-time restore of cluster {} to {}",
+                src.cluster_identifier,
+                rfc3339(at)
+            ));
+            at
+        }
+    };
+    report.restore_point = Some(rfc3339(point));
+    report.set_rpo((OffsetDateTime::now_utc() - point).as_seconds_f64());
+
+    // A restored cluster has storage, no compute: one instance makes it answer.
+    let instance = instance_of(temp);
+    guarded(cancel, deadline, "creating the temporary instance", async {
+        create_once(rds, &instance, || {
+            rds.create_db_instance()
+                .db_instance_identifier(&instance)
+                .db_cluster_identifier(temp)
+                .engine(&engine)
+                .db_instance_class(&class)
+                .set_tags(Some(tags.clone()))
+                .customize()
+                .config_override(no_sdk_retries())
+                .send()
+        })
+        .await
+        .map_err(|e| err("CreateDBInstance", e))
+    })
+    .await?;
+    let endpoint = guarded(
+        cancel,
+        deadline,
+        "waiting for the restored cluster",
+        wait_available(rds, temp, &instance),
+    )
+    .await?;
+
+    report.phase("verify");
+    if !spec.verify.is_empty() {
+        let Some(target) = &spec.target else {
+            return Err(
+                "verify blocks on an rds drill need a target block for the credentials".into(),
+            );
+        };
+        let (host, port) =
+            endpoint.ok_or("the restored cluster has no endpoint to verify against")?;
+        let restored = crate::Target {
+            host,
+            port,
+            ..target.clone()
+        };
+        let db = restored.database.clone();
+        guarded(
+            cancel,
+            deadline,
+            "verification",
+            postgres::verify(&restored, &db, &spec.verify, report),
+        )
+        .await?;
+    } else {
+        report.verified();
+        report
+            .notes
+            .push("no verify blocks: the restore was proven, the data was not checked".into());
+    }
+    Ok(())
+}
+
+/// The class of the source's first instance, for a temporary instance that behaves alike.
+async fn source_class(rds: &aws_sdk_rds::Client, source: &aws_sdk_rds::types::DbCluster) -> String {
+    let first = source
+        .db_cluster_members()
+        .iter()
+        .find_map(|m| m.db_instance_identifier());
+    if let Some(id) = first {
+        if let Ok(out) = rds
+            .describe_db_instances()
+            .db_instance_identifier(id)
+            .send()
+            .await
+        {
+            if let Some(class) = out
+                .db_instances()
+                .first()
+                .and_then(|d| d.db_instance_class())
+            {
+                return class.to_string();
+            }
+        }
+    }
+    "db.r6g.large".to_string()
+}
+
+/// A cluster restore sent without the SDK's retries, retried here on transient failures
+/// and never twice: before another attempt the identifier is looked up, and a cluster
+/// there means the earlier attempt went through.
+async fn send_create<T, E, F, Fut>(
+    rds: &aws_sdk_rds::Client,
+    identifier: &str,
+    mut send: F,
+) -> Result<(), aws_sdk_rds::error::SdkError<E>>
+where
+    E: aws_sdk_rds::error::ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, aws_sdk_rds::error::SdkError<E>>>,
+{
+    let attempts = rds
+        .config()
+        .retry_config()
+        .map_or(1, |r| r.max_attempts())
+        .max(1);
+    let mut delay = Duration::from_millis(200);
+    let mut attempt = 1;
+    loop {
+        match send().await {
+            Ok(_) => return Ok(()),
+            Err(e) if attempt < attempts && transient(&e) => {
+                tokio::time::sleep(delay).await;
+                delay = (delay * 2).min(Duration::from_secs(20));
+                attempt += 1;
+                if cluster_exists(rds, identifier).await {
+                    return Ok(());
+                }
+            }
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+fn transient<E: aws_sdk_rds::error::ProvideErrorMetadata>(
+    e: &aws_sdk_rds::error::SdkError<E>,
+) -> bool {
+    use aws_sdk_rds::error::SdkError;
+    match e {
+        SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) | SdkError::ResponseError(_) => {
+            true
+        }
+        SdkError::ServiceError(s) => {
+            s.raw().status().as_u16() >= 500
+                || s.err()
+                    .code()
+                    .is_some_and(|c| c.starts_with("Throttling") || c == "RequestLimitExceeded")
+        }
+        _ => false,
+    }
+}
+
+async fn cluster_exists(rds: &aws_sdk_rds::Client, identifier: &str) -> bool {
+    rds.describe_db_clusters()
+        .db_cluster_identifier(identifier)
+        .send()
+        .await
+        .is_ok_and(|o| !o.db_clusters().is_empty())
+}
+
+fn to_time(t: &aws_sdk_rds::primitives::DateTime) -> OffsetDateTime {
+    OffsetDateTime::from_unix_timestamp(t.secs()).unwrap_or(OffsetDateTime::UNIX_EPOCH)
+}
+
+/// Waits until the temporary instance is available; returns the cluster's endpoint.
+async fn wait_available(
+    rds: &aws_sdk_rds::Client,
+    cluster: &str,
+    instance: &str,
+) -> Result<Option<(String, u16)>, String> {
+    let mut delay = Duration::from_millis(200);
+    loop {
+        let out = rds
+            .describe_db_instances()
+            .db_instance_identifier(instance)
+            .send()
+            .await
+            .map_err(|e| err("DescribeDBInstances", e))?;
+        match out
+            .db_instances()
+            .first()
+            .and_then(|d| d.db_instance_status())
+        {
+            Some("available") => break,
+            Some(s @ ("failed" | "incompatible-restore" | "incompatible-parameters")) => {
+                return Err(format!("the temporary instance {instance} is {s}"))
+            }
+            _ => {}
+        }
+        tokio::time::sleep(delay).await;
+        delay = (delay * 2).min(Duration::from_secs(30));
+    }
+    let out = rds
+        .describe_db_clusters()
+        .db_cluster_identifier(cluster)
+        .send()
+        .await
+        .map_err(|e| err("DescribeDBClusters", e))?;
+    Ok(out
+        .db_clusters()
+        .first()
+        .and_then(|c| Some((c.endpoint()?.to_string(), u16::try_from(c.port()?).ok()?))))
+}
+
+/// Deletes a temporary cluster and its instances: no final snapshot. `Ok(false)`: there
+/// was no such cluster. A copy carrying deletion protection (an emulator copying the
+/// source's flag) has it turned off first: a temporary copy must never outlive its drill.
+async fn delete(rds: &aws_sdk_rds::Client, cluster: &str) -> Result<bool, String> {
+    let out = match rds
+        .describe_db_clusters()
+        .db_cluster_identifier(cluster)
+        .send()
+        .await
+    {
+        Ok(out) => out,
+        Err(e) if format!("{e:?}").contains("DBClusterNotFound") => return Ok(false),
+        Err(e) => return Err(err("DescribeDBClusters", e)),
+    };
+    let Some(live) = out.db_clusters().first() else {
+        return Ok(false);
+    };
+    let mut members: Vec<String> = live
+        .db_cluster_members()
+        .iter()
+        .filter_map(|m| m.db_instance_identifier().map(str::to_string))
+        .collect();
+    // The instance may exist before the cluster lists it.
+    let own = instance_of(cluster);
+    if !members.contains(&own) {
+        members.push(own);
+    }
+    for id in &members {
+        match rds
+            .delete_db_instance()
+            .db_instance_identifier(id)
+            .skip_final_snapshot(true)
+            .send()
+            .await
+        {
+            Ok(_) => {}
+            Err(e) if format!("{e:?}").contains("DBInstanceNotFound") => {}
+            Err(e) => return Err(err("DeleteDBInstance", e)),
+        }
+    }
+    if live.deletion_protection() == Some(true) {
+        rds.modify_db_cluster()
+            .db_cluster_identifier(cluster)
+            .deletion_protection(false)
+            .apply_immediately(true)
+            .send()
+            .await
+            .map_err(|e| err("ModifyDBCluster", e))?;
+    }
+    // RDS deletes a cluster once its instances are gone: retry while they go.
+    let mut delay = Duration::from_secs(1);
+    let give_up = tokio::time::Instant::now() + Duration::from_secs(60 * 60);
+    loop {
+        match rds
+            .delete_db_cluster()
+            .db_cluster_identifier(cluster)
+            .skip_final_snapshot(true)
+            .send()
+            .await
+        {
+            Ok(_) => return Ok(true),
+            Err(e) if format!("{e:?}").contains("DBClusterNotFound") => return Ok(true),
+            Err(e)
+                if tokio::time::Instant::now() < give_up && {
+                    let text = format!("{e:?}");
+                    text.contains("ActiveMembers") || text.contains("InvalidDBClusterStateFault")
+                } =>
+            {
+                tokio::time::sleep(delay).await;
+                delay = (delay * 2).min(Duration::from_secs(30));
+            }
+            Err(e) => return Err(err("DeleteDBCluster", e)),
+        }
+    }
+}
+
+/// Deletes temporary clusters of interrupted drills (tagged [`TAG_KEY`], past their
+/// expiry).
+pub(crate) async fn sweep(clients: &dyn Clients, region: &str) -> Vec<String> {
+    let rds = clients.rds(region);
+    let Ok(out) = rds.describe_db_clusters().send().await else {
+        return Vec::new();
+    };
+    let mut removed = Vec::new();
+    for c in out.db_clusters() {
+        let Some(id) = c.db_cluster_identifier() else {
+            continue;
+        };
+        let tagged = c.tag_list().iter().any(|t| t.key() == Some(TAG_KEY));
+        let expired = c
+            .tag_list()
+            .iter()
+            .find(|t| t.key() == Some(EXPIRES_TAG))
+            .and_then(|t| t.value()?.parse::<i64>().ok())
+            .is_none_or(|at| at < OffsetDateTime::now_utc().unix_timestamp());
+        if tagged && expired && id.starts_with(NAME_PREFIX) && delete(&rds, id).await == Ok(true) {
+            removed.push(format!("temporary cluster {id} in {region}"));
+        }
+    }
+    removed
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_temporary_instance_name_fits_rds_limits() {
+        let long = "a".repeat(63);
+        assert_eq!(instance_of("drkit-drill-1"), "drkit-drill-1-1");
+        assert!(instance_of(&long).len() <= 63);
+    }
+}
