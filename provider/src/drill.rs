@@ -5,8 +5,8 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use drkit_drill::{
-    DrillReport, DrillSpec, DumpSource, HistoryEntry, RdsSource, RestoreTime, Secret, Source,
-    Target, Targets, Verify,
+    DrillReport, DrillSpec, DumpSource, HistoryEntry, PitrSource, PitrTarget, RdsSource,
+    RestoreTime, Secret, Source, Target, Targets, Verify,
 };
 use tf_provider::value::Value;
 use tf_provider::{AttributePath, Diagnostics};
@@ -47,6 +47,21 @@ pub fn spec(diags: &mut Diagnostics, clients: &AwsClients, s: &DrillState) -> Op
         Source::PostgresDump(DumpSource {
             s3_uri: known(&d.s3_uri)?,
             region: known(&d.region).unwrap_or_else(|| primary.clone()),
+        })
+    } else if let Value::Value(p) = &s.postgres_pitr {
+        let target_time = match p.target_time.as_ref_option().map(String::as_str) {
+            None | Some("latest") => PitrTarget::Latest,
+            Some("random") => PitrTarget::Random,
+            Some(t) => PitrTarget::At(OffsetDateTime::parse(t, &Rfc3339).ok()?),
+        };
+        Source::PostgresPitr(PitrSource {
+            base_backup_uri: known(&p.base_backup_uri)?,
+            wal_archive_uri: known(&p.wal_archive_uri)?,
+            target_time,
+            region: known(&p.region).unwrap_or_else(|| primary.clone()),
+            pg_bin_dir: known(&p.pg_bin_dir).map(Into::into),
+            database: known(&p.database).unwrap_or_else(|| "postgres".into()),
+            username: known(&p.username).unwrap_or_else(|| "postgres".into()),
         })
     } else {
         return None;
@@ -128,6 +143,7 @@ pub fn regions(spec: &DrillSpec) -> Vec<String> {
             }
         }
         Source::PostgresDump(d) => out.push(d.region.clone()),
+        Source::PostgresPitr(p) => out.push(p.region.clone()),
     }
     out.dedup();
     out
