@@ -6,7 +6,8 @@ use std::path::Path;
 
 use drkit_drill::decrypt::{Decrypt, DEFAULT_PBKDF2_ITER};
 use drkit_drill::{
-    CommandCheck, DrillReport, DrillSpec, DumpSource, HistoryEntry, RdsClusterSource, RdsSource,
+    CommandCheck, DrillReport, DrillSpec, DumpSource, HistoryEntry, PitrSource, PitrTarget,
+    RdsClusterSource, RdsSource,
     RestoreTime, Secret, Source, Target, Targets, Verify,
 };
 use tf_provider::value::Value;
@@ -72,6 +73,21 @@ pub fn spec(diags: &mut Diagnostics, clients: &AwsClients, s: &DrillState) -> Op
             s3_uri: known(&d.s3_uri)?,
             region: known(&d.region).unwrap_or_else(|| primary.clone()),
             decrypt,
+        })
+    } else if let Value::Value(p) = &s.postgres_pitr {
+        let target_time = match p.target_time.as_ref_option().map(String::as_str) {
+            None | Some("latest") => PitrTarget::Latest,
+            Some("random") => PitrTarget::Random,
+            Some(t) => PitrTarget::At(OffsetDateTime::parse(t, &Rfc3339).ok()?),
+        };
+        Source::PostgresPitr(PitrSource {
+            base_backup_uri: known(&p.base_backup_uri)?,
+            wal_archive_uri: known(&p.wal_archive_uri)?,
+            target_time,
+            region: known(&p.region).unwrap_or_else(|| primary.clone()),
+            pg_bin_dir: known(&p.pg_bin_dir).map(Into::into),
+            database: known(&p.database).unwrap_or_else(|| "postgres".into()),
+            username: known(&p.username).unwrap_or_else(|| "postgres".into()),
         })
     } else {
         return None;

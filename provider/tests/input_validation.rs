@@ -336,6 +336,11 @@ fn validate_rows() -> Vec<Row> {
         row("drill_dump_s3_uri_bad_bucket", drill("", &format!("  postgres_dump {{\n    s3_uri = \"s3://Orders Backups/daily/\"\n  }}\n{}", target(""))), "Invalid s3_uri", "s3_uri = \"s3://Orders Backups/daily/\""),
         row("drill_dump_region_not_a_region", drill("", &format!("  postgres_dump {{\n    s3_uri = \"s3://backups/daily/\"\n    region = \"US\"\n  }}\n{}", target(""))), "Invalid region", "region = \"US\""),
         row("drill_dump_without_target", drill("", DUMP), "Missing target", "resource \"dr_drill\" \"@row\""),
+        row("drill_pitr_wal_uri_not_s3", drill("", "  postgres_pitr {\n    base_backup_uri = \"s3://pg-backups/base/\"\n    wal_archive_uri = \"/var/lib/wal\"\n  }\n"), "Invalid wal_archive_uri", "wal_archive_uri = \"/var/lib/wal\""),
+        row("drill_pitr_base_uri_bad_bucket", drill("", "  postgres_pitr {\n    base_backup_uri = \"s3://PG Backups/\"\n    wal_archive_uri = \"s3://wal-archive/\"\n  }\n"), "Invalid base_backup_uri", "base_backup_uri = \"s3://PG Backups/\""),
+        row("drill_pitr_target_time_words", drill("", "  postgres_pitr {\n    base_backup_uri = \"s3://pg-backups/base/\"\n    wal_archive_uri = \"s3://wal-archive/\"\n    target_time = \"yesterday\"\n  }\n"), "Invalid target_time", "target_time = \"yesterday\""),
+        row("drill_pitr_region_not_a_region", drill("", "  postgres_pitr {\n    base_backup_uri = \"s3://pg-backups/base/\"\n    wal_archive_uri = \"s3://wal-archive/\"\n    region = \"EU\"\n  }\n"), "Invalid region", "region = \"EU\""),
+        row("drill_pitr_and_dump", drill("", &format!("{DUMP}  postgres_pitr {{\n    base_backup_uri = \"s3://pg-backups/base/\"\n    wal_archive_uri = \"s3://wal-archive/\"\n  }}\n{}", target(""))), "One source block required", "resource \"dr_drill\" \"@row\""),
         // dr_drill: target
         row("drill_target_twice", drill("", &format!("{DUMP}{t}{t}", t = target(""))), "Too many target blocks", "target {"),
         row("drill_target_host_missing", drill("", &format!("{DUMP}  target {{\n    username = \"drill\"\n  }}\n")), "Missing required argument", "target {"),

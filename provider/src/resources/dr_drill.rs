@@ -112,6 +112,9 @@ pub struct DrillState {
     /// Dump source.
     #[serde(default, with = "single_block")]
     pub postgres_dump: Value<DumpBlock>,
+    /// Base backup + WAL archive source.
+    #[serde(default, with = "single_block")]
+    pub postgres_pitr: Value<PitrBlock>,
     /// Restore target.
     #[serde(default, with = "single_block")]
     pub target: Value<TargetBlock>,
@@ -151,6 +154,9 @@ pub struct DrillState {
     /// The full report, JSON.
     #[serde(default)]
     pub report: Value<String>,
+    /// Age of the newest archived WAL segment (postgres_pitr).
+    #[serde(default)]
+    pub archive_lag_seconds: Value<Seconds>,
 }
 
 /// `rds { }`.
@@ -211,6 +217,32 @@ pub struct DecryptBlock {
     /// `-md`.
     #[serde(default)]
     pub digest: Value<String>,
+}
+
+/// `postgres_pitr { }`.
+#[derive(Debug, Default, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PitrBlock {
+    /// `s3://bucket/prefix/`: one folder per `pg_basebackup -Ft -z` run.
+    #[serde(default)]
+    pub base_backup_uri: Value<String>,
+    /// `s3://bucket/prefix/`: the archived WAL segments.
+    #[serde(default)]
+    pub wal_archive_uri: Value<String>,
+    /// `latest`, `random` or RFC 3339.
+    #[serde(default)]
+    pub target_time: Value<String>,
+    /// Region of the buckets.
+    #[serde(default)]
+    pub region: Value<String>,
+    /// Server binaries of the backup's major version.
+    #[serde(default)]
+    pub pg_bin_dir: Value<String>,
+    /// Database the checks run in.
+    #[serde(default)]
+    pub database: Value<String>,
+    /// Role the checks connect as.
+    #[serde(default)]
+    pub username: Value<String>,
 }
 
 /// `target { }`.
@@ -369,6 +401,24 @@ pub fn schema() -> Schema {
         },
     );
     dump.blocks = map! { "decrypt" => NestedBlock::Optional(decrypt_schema()) };
+    let pitr = block(
+        "Point-in-time recovery from a `pg_basebackup -Ft -z` base backup and the WAL archive \
+         its `archive_command` fills: the newest base backup that ended before the target is \
+         extracted into a temporary data directory, a temporary server of its major version \
+         (on a free loopback port, private socket directory, as `postgres` when run as root, \
+         `archive_mode = off`) replays the archive up to `target_time` and is promoted, \
+         verified, stopped and removed. The WAL sequence is checked before anything starts: \
+         a gap fails the drill and names the first missing segment.",
+        map! {
+            "base_backup_uri" => attr(Str, Required, "`s3://bucket/prefix/`: one folder per `pg_basebackup -Ft -z` run (`base.tar.gz`, `pg_wal.tar.gz`, `backup_manifest`)."),
+            "wal_archive_uri" => attr(Str, Required, "`s3://bucket/prefix/`: where `archive_command` uploads `%f` (plain, `.gz` or `.zst`), with `.history` and `.backup` files."),
+            "target_time" => attr(Str, Optional, "`latest` (default: the end of the archive), `random` (a uniformly random point between the oldest base backup's end and the newest segment; the report names it) or an RFC 3339 time."),
+            "region" => attr(Str, Optional, "Region of both buckets. Default: the provider's `region`."),
+            "pg_bin_dir" => attr(Str, Optional, "Directory of the `postgres` server binary of the backup's major version. Default: `/usr/lib/postgresql/<PG_VERSION>/bin`."),
+            "database" => attr(Str, Optional, "Database of the restored copy that `verify` and `freshness_sql` run in. Default `postgres`."),
+            "username" => attr(Str, Optional, "Role of the restored copy the checks connect as (trusted over the private socket; no password). Default `postgres`."),
+        },
+    );
     let target = block(
         "The PostgreSQL server a dump is restored onto (for `rds`, the credentials to verify \
          the restored instance with). The password is read from `password_env` at apply time \
@@ -430,11 +480,13 @@ pub fn schema() -> Schema {
             "verify_results" => attr(List(Box::new(result_type)), Computed, "Each verification: name, expect, value, passed, at."),
             "history" => attr(List(Box::new(history_type)), Computed, "The last runs, newest first, for trends."),
             "report" => attr(Str, Computed, "The whole report as JSON: phases, figures, checks, teardown, notes."),
+            "archive_lag_seconds" => attr(Number, Computed, "postgres_pitr: age of the newest archived WAL segment when the drill listed the archive, the data a disaster would lose right now (compare with `rpo`). Null for other sources."),
         },
     );
     root.blocks = map! {
         "rds" => NestedBlock::Optional(rds),
         "postgres_dump" => NestedBlock::Optional(dump),
+        "postgres_pitr" => NestedBlock::Optional(pitr),
         "target" => NestedBlock::Optional(target),
         "verify" => NestedBlock::List(verify)
     };
@@ -534,6 +586,59 @@ fn whole(
     }
 }
 
+/// An error unless `uri` is `s3://bucket/prefix/` with a valid bucket name.
+fn s3_uri(diags: &mut Diagnostics, v: &Value<String>, attr: &str, path: AttributePath) {
+    let Some(uri) = v.as_ref_option() else {
+        return;
+    };
+    let bucket = uri
+        .strip_prefix("s3://")
+        .map(|rest| rest.split('/').next().unwrap_or(""));
+    if !bucket.is_some_and(crate::policy::is_bucket_name) {
+        let detail = match bucket {
+            Some(b) if !b.is_empty() => format!(
+                "{attr} = {uri:?}: {b:?} is not an S3 bucket name (3–63 lowercase letters, digits, '.' or '-'); write s3://bucket/prefix/"
+            ),
+            _ => format!("{attr} = {uri:?}: write s3://bucket/prefix/"),
+        };
+        diags.add_error(error(format!("Invalid {attr}"), detail, path));
+    }
+}
+
+fn validate_pitr(diags: &mut Diagnostics, p: &PitrBlock) {
+    let pp = || AttributePath::new("postgres_pitr").index(0);
+    s3_uri(
+        diags,
+        &p.base_backup_uri,
+        "base_backup_uri",
+        pp().attribute("base_backup_uri"),
+    );
+    s3_uri(
+        diags,
+        &p.wal_archive_uri,
+        "wal_archive_uri",
+        pp().attribute("wal_archive_uri"),
+    );
+    region(diags, &p.region, pp().attribute("region"));
+    if let Some(t) = p.target_time.as_ref_option() {
+        if !matches!(t.as_str(), "latest" | "random") && OffsetDateTime::parse(t, &Rfc3339).is_err()
+        {
+            diags.add_error(error(
+                "Invalid target_time",
+                format!("target_time = {t:?}: use \"latest\", \"random\" or an RFC 3339 time such as \"2026-11-01T03:00:00Z\"."),
+                pp().attribute("target_time"),
+            ));
+        }
+    }
+    for (v, attr, advice) in [
+        (&p.pg_bin_dir, "pg_bin_dir", "name the directory of the `postgres` binary of the backup's major version, or remove it for /usr/lib/postgresql/<PG_VERSION>/bin."),
+        (&p.database, "database", "name the database of the restored copy the checks run in, or remove it for `postgres`."),
+        (&p.username, "username", "name a role of the restored copy, or remove it for `postgres`."),
+    ] {
+        not_empty(diags, v, attr, advice, pp().attribute(attr));
+    }
+}
+
 /// Checks shapes and values; unknown values are skipped (checked again at apply).
 pub fn validate(diags: &mut Diagnostics, c: &DrillState) {
     not_empty(
@@ -585,14 +690,22 @@ pub fn validate(diags: &mut Diagnostics, c: &DrillState) {
             ));
         }
     }
-    let sources = [!c.rds.is_null(), !c.postgres_dump.is_null()];
-    let unknown = c.rds.is_unknown() || c.postgres_dump.is_unknown();
+    let sources = [
+        !c.rds.is_null(),
+        !c.postgres_dump.is_null(),
+        !c.postgres_pitr.is_null(),
+    ];
+    let unknown =
+        c.rds.is_unknown() || c.postgres_dump.is_unknown() || c.postgres_pitr.is_unknown();
     if !unknown && sources.iter().filter(|s| **s).count() != 1 {
         diags.add_error(error(
             "One source block required",
-            "Write exactly one of `rds { }` or `postgres_dump { }`: what the drill restores.",
+            "Write exactly one of `rds { }`, `postgres_dump { }` or `postgres_pitr { }`: what the drill restores.",
             AttributePath::root(),
         ));
+    }
+    if let Value::Value(p) = &c.postgres_pitr {
+        validate_pitr(diags, p);
     }
     if let Value::Value(d) = &c.postgres_dump {
         if let Some(uri) = d.s3_uri.as_ref_option() {
@@ -981,6 +1094,7 @@ const REPLACING: &[&str] = &[
     "timeout",
     "rds",
     "postgres_dump",
+    "postgres_pitr",
     "target",
     "verify",
 ];
@@ -998,6 +1112,7 @@ fn computed_unknown(s: &mut DrillState) {
     s.verify_results = Value::Unknown;
     s.history = Value::Unknown;
     s.report = Value::Unknown;
+    s.archive_lag_seconds = Value::Unknown;
 }
 
 fn defaults(s: &mut DrillState) {
@@ -1295,6 +1410,7 @@ fn recorded(mut s: DrillState, report: &DrillReport) -> DrillState {
     );
     s.history = Value::Value(report.history.iter().map(history_state).collect());
     s.report = Value::Value(report.to_json().to_string());
+    s.archive_lag_seconds = opt(report.pitr.as_ref().and_then(|p| p.archive_lag_seconds));
     s
 }
 
@@ -1352,6 +1468,44 @@ mod tests {
             }),
             ..Default::default()
         }
+    }
+
+    fn pitr_drill() -> DrillState {
+        DrillState {
+            policy_id: Value::Value("orders".into()),
+            postgres_pitr: Value::Value(PitrBlock {
+                base_backup_uri: Value::Value("s3://pg-backups/base/".into()),
+                wal_archive_uri: Value::Value("s3://wal-archive/".into()),
+                target_time: Value::Value("random".into()),
+                ..Default::default()
+            }),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn a_pitr_drill_needs_no_target_and_checks_its_values() {
+        assert!(
+            config(pitr_drill()).is_empty(),
+            "{:?}",
+            config(pitr_drill())
+        );
+        let mut d = pitr_drill();
+        if let Value::Value(p) = &mut d.postgres_pitr {
+            p.wal_archive_uri = Value::Value("wal-archive/".into());
+            p.target_time = Value::Value("yesterday".into());
+            p.username = Value::Value(" ".into());
+        }
+        let errors = config(d).join("\n");
+        assert!(
+            errors.contains("wal_archive_uri = \"wal-archive/\""),
+            "{errors}"
+        );
+        assert!(errors.contains("target_time = \"yesterday\""), "{errors}");
+        assert!(errors.contains("username is empty"), "{errors}");
+        let mut both = pitr_drill();
+        both.postgres_dump = dump_drill().postgres_dump;
+        assert!(config(both).join("").contains("exactly one of"));
     }
 
     #[test]
