@@ -1107,6 +1107,39 @@ mod tests {
     use super::*;
 
     #[test]
+    fn module_keys_are_the_call_names_joined_by_dots() {
+        assert_eq!(module_key("", "db"), "db");
+        assert_eq!(module_key("module.db.", "instance"), "db.instance");
+        assert_eq!(module_key("module.a.module.b.", "c"), "a.b.c");
+    }
+
+    #[test]
+    fn modules_json_maps_keys_to_directories_below_the_root() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path();
+        fs::create_dir_all(root.join(".terraform/modules")).unwrap();
+        fs::write(
+            root.join(".terraform/modules/modules.json"),
+            r#"{"Modules":[{"Key":"","Source":"","Dir":"."},
+                {"Key":"db","Source":"registry.terraform.io/terraform-aws-modules/rds/aws","Version":"6.1.0","Dir":".terraform/modules/db"},
+                {"Key":"db.db_instance","Source":"./modules/db_instance","Dir":".terraform/modules/db/modules/db_instance"},
+                {"Key":"local","Source":"./local","Dir":"local"}]}"#,
+        )
+        .unwrap();
+        let m = remote_modules(root);
+        assert_eq!(m.len(), 3);
+        assert_eq!(m["db"], root.join(".terraform/modules/db"));
+        assert_eq!(
+            m["db.db_instance"],
+            root.join(".terraform/modules/db/modules/db_instance")
+        );
+        // No file, or a broken one: nothing to follow, and no error.
+        assert!(remote_modules(&root.join("elsewhere")).is_empty());
+        fs::write(root.join(".terraform/modules/modules.json"), "{not json").unwrap();
+        assert!(remote_modules(root).is_empty());
+    }
+
+    #[test]
     fn normalize_takes_back_names_and_keeps_what_it_cannot() {
         for (path, want) in [
             ("a/./b/../c", "a/c"),
