@@ -575,3 +575,25 @@ output "status" {
         "{summary}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_bad_window_or_archive_uri_is_an_error_on_its_attribute() {
+    let moto = Moto::start().unwrap();
+    let tf = terraform(
+        &moto,
+        moto.endpoint(),
+        1,
+        r#"
+data "dr_status" "x" {
+  policy_id        = "orders"
+  window           = "30s"
+  wal_archive_uris = ["/var/lib/postgresql/wal"]
+}
+"#,
+    );
+    let out = tf.plan_expect_error("Invalid window").unwrap();
+    assert!(out.contains(r#"window           = "30s""#), "{out}");
+    assert!(out.contains("outside 1m to 1d"), "{out}");
+    assert!(out.contains("Invalid wal_archive_uris"), "{out}");
+    assert!(out.contains("wal_archive_uris[0]"), "{out}");
+}

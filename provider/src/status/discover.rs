@@ -177,6 +177,9 @@ const NOT_OURS: &[&str] = &[
     "AccessDenied",
 ];
 
+/// A bucket's tags as (key, value).
+type Tags = Vec<(String, String)>;
+
 async fn buckets(clients: &AwsClients, policy: &str) -> (Vec<String>, Option<String>, Vec<String>) {
     let primary = clients.primary_region();
     let client = clients.s3(primary).await;
@@ -208,7 +211,7 @@ async fn buckets(clients: &AwsClients, policy: &str) -> (Vec<String>, Option<Str
             }
         }
     }
-    let tagged: Vec<(String, Result<Vec<(String, String)>, AwsError>)> = stream::iter(names)
+    let tagged: Vec<(String, Result<Tags, AwsError>)> = stream::iter(names)
         .map(|name| {
             let client = client.clone();
             async move {

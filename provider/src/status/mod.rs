@@ -173,7 +173,7 @@ pub fn rds_address(region: &str, identifier: &str) -> String {
     format!("rds:{region}:{identifier}")
 }
 
-/// `d` as a smithy timestamp's wall-clock time.
+/// A smithy timestamp as a `time` date-time.
 pub fn to_offset(t: &aws_smithy_types::DateTime) -> Option<OffsetDateTime> {
     OffsetDateTime::from_unix_timestamp(t.secs())
         .ok()

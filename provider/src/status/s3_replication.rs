@@ -171,7 +171,7 @@ pub fn figure(
                 None => queries[0].source(window),
             },
         ),
-        (None, Some((ops, at))) if ops == 0.0 => Figure::measured(
+        (None, Some((0.0, at))) => Figure::measured(
             &address,
             &protects,
             Mechanism::S3Replication,
