@@ -229,7 +229,7 @@ fn gunzip(from: &Path, to: &Path) -> std::io::Result<()> {
 
 /// Seconds replay waited on downloads, from the script's `.waits` log.
 pub fn waited_seconds(spool: &Path) -> f64 {
-    std::fs::read_to_string(spool.join(".waits"))
+    let total: f64 = std::fs::read_to_string(spool.join(".waits"))
         .unwrap_or_default()
         .lines()
         .filter_map(|l| {
@@ -238,7 +238,13 @@ pub fn waited_seconds(spool: &Path) -> f64 {
             let b: u128 = w.next()?.parse().ok()?;
             Some(b.saturating_sub(a) as f64 / 1e9)
         })
-        .sum()
+        .sum();
+    // An empty f64 sum is -0.0; reports show 0.
+    if total > 0.0 {
+        total
+    } else {
+        0.0
+    }
 }
 
 /// Names of the files restore_command has taken (gone from the spool, no longer wanted).

@@ -435,3 +435,31 @@ async fn killed_drill_leftovers_are_swept_by_the_next_drill() {
     }
     assert!(!alive(pid), "server {pid} stopped by the sweep");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_target_after_the_last_commit_recovers_to_the_end_of_the_archive() {
+    let f = fixture(WalCompression::None, 4).await;
+    // No commit after the target is archived: PostgreSQL ends recovery "before the target";
+    // the state at the target is the archive's end, and the drill says so.
+    let last = f.commits[3].1;
+    let target = last + 0.2;
+    let report = run(
+        &spec(&f, PitrTarget::At(at(target)), "after-last"),
+        &clients(&f).await,
+        &CancellationToken::new(),
+    )
+    .await
+    .unwrap_or_else(|e| panic!("drill failed: {e}\n{:#?}", e.report));
+    assert_eq!(restored_rows(&report), 4);
+    assert!(
+        report
+            .notes
+            .iter()
+            .any(|n| n.contains("holds no transaction after the target")),
+        "{:?}",
+        report.notes
+    );
+    let rpo = report.measured_rpo_seconds.unwrap();
+    assert!((rpo - 0.2).abs() < 1.0, "measured RPO {rpo} vs truth 0.2");
+    assert_torn_down(&report, "after-last");
+}

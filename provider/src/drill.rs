@@ -7,8 +7,7 @@ use std::path::Path;
 use drkit_drill::decrypt::{Decrypt, DEFAULT_PBKDF2_ITER};
 use drkit_drill::{
     CommandCheck, DrillReport, DrillSpec, DumpSource, HistoryEntry, PitrSource, PitrTarget,
-    RdsClusterSource, RdsSource,
-    RestoreTime, Secret, Source, Target, Targets, Verify,
+    RdsClusterSource, RdsSource, RestoreTime, Secret, Source, Target, Targets, Verify,
 };
 use tf_provider::value::Value;
 use tf_provider::{AttributePath, Diagnostics};
