@@ -60,7 +60,12 @@ pub enum ConfigError {
 /// credentials files with `profile`, SSO, `credential_process`, container and instance
 /// metadata); they are never written to Terraform state.
 pub struct AwsClients {
-    base: SdkConfig,
+    /// The SDK configuration, loaded on the first client: a plan that calls no AWS API
+    /// (no-op, `-refresh=false`) never pays for it, and Terraform starts the plugin
+    /// several times per command.
+    base: tokio::sync::OnceCell<SdkConfig>,
+    /// What `base` is loaded from.
+    settings: AwsSettings,
     primary_region: String,
     dr_region: Option<String>,
     endpoints: Endpoints,
@@ -89,9 +94,47 @@ pub fn retry_config(max_retries: u32) -> RetryConfig {
 }
 
 impl AwsClients {
-    /// Loads credentials and region from the AWS environment, applying the provider
-    /// block's overrides. No network call is made here; credentials are resolved lazily.
+    /// Credentials and region from the AWS environment, with the provider block's
+    /// overrides. With `region` set, nothing is loaded until the first client is asked
+    /// for; without, the environment is read now for the region. No network call is made
+    /// here; credentials are resolved lazily.
     pub async fn load(settings: AwsSettings) -> Result<Self, ConfigError> {
+        if let Some(region) = settings.region.clone().filter(|r| !r.is_empty()) {
+            return Ok(AwsClients {
+                base: tokio::sync::OnceCell::new(),
+                primary_region: region,
+                dr_region: settings.dr_region.clone(),
+                endpoints: settings.endpoints.clone(),
+                settings,
+                rds: Mutex::new(HashMap::new()),
+                s3: Mutex::new(HashMap::new()),
+            });
+        }
+        let base = load_config(&settings).await;
+        let primary_region = base
+            .region()
+            .map(|r| r.to_string())
+            .filter(|r| !r.is_empty())
+            .ok_or(ConfigError::NoRegion)?;
+        let mut clients = Self::from_parts(
+            base,
+            primary_region,
+            settings.dr_region.clone(),
+            settings.endpoints.clone(),
+        );
+        clients.settings = settings;
+        Ok(clients)
+    }
+
+    /// The SDK configuration, loaded on first use.
+    async fn base(&self) -> &SdkConfig {
+        self.base.get_or_init(|| load_config(&self.settings)).await
+    }
+}
+
+/// The SDK configuration of `settings`.
+async fn load_config(settings: &AwsSettings) -> SdkConfig {
+    {
         // hyper with rustls on the `ring` crypto provider: the gRPC server already compiles
         // ring, and aws-lc would double the build.
         let https = aws_smithy_http_client::Builder::new()
@@ -110,20 +153,11 @@ impl AwsClients {
         if let Some(region) = &settings.region {
             loader = loader.region(Region::new(region.clone()));
         }
-        let base = loader.load().await;
-        let primary_region = base
-            .region()
-            .map(|r| r.to_string())
-            .filter(|r| !r.is_empty())
-            .ok_or(ConfigError::NoRegion)?;
-        Ok(Self::from_parts(
-            base,
-            primary_region,
-            settings.dr_region,
-            settings.endpoints,
-        ))
+        loader.load().await
     }
+}
 
+impl AwsClients {
     /// Builds the cache around an already loaded SDK configuration (tests use this).
     pub fn from_parts(
         base: SdkConfig,
@@ -132,7 +166,8 @@ impl AwsClients {
         endpoints: Endpoints,
     ) -> Self {
         AwsClients {
-            base,
+            base: tokio::sync::OnceCell::new_with(Some(base)),
+            settings: AwsSettings::default(),
             primary_region,
             dr_region,
             endpoints,
@@ -159,11 +194,12 @@ impl AwsClients {
 
     /// The RDS client for `region`, built on first use.
     pub async fn rds(&self, region: &str) -> aws_sdk_rds::Client {
+        let base = self.base().await;
         let mut cache = self.rds.lock().unwrap_or_else(|e| e.into_inner());
         cache
             .entry(region.to_string())
             .or_insert_with(|| {
-                let mut conf = aws_sdk_rds::config::Builder::from(&self.base)
+                let mut conf = aws_sdk_rds::config::Builder::from(base)
                     .region(Region::new(region.to_string()));
                 if let Some(url) = &self.endpoints.rds {
                     conf = conf.endpoint_url(url);
@@ -176,12 +212,13 @@ impl AwsClients {
     /// The S3 client for `region`, built on first use. Path-style addressing when a custom
     /// endpoint is set, since emulators rarely resolve `bucket.host` names.
     pub async fn s3(&self, region: &str) -> aws_sdk_s3::Client {
+        let base = self.base().await;
         let mut cache = self.s3.lock().unwrap_or_else(|e| e.into_inner());
         cache
             .entry(region.to_string())
             .or_insert_with(|| {
-                let mut conf = aws_sdk_s3::config::Builder::from(&self.base)
-                    .region(Region::new(region.to_string()));
+                let mut conf =
+                    aws_sdk_s3::config::Builder::from(base).region(Region::new(region.to_string()));
                 if let Some(url) = &self.endpoints.s3 {
                     conf = conf.endpoint_url(url).force_path_style(true);
                 }

@@ -346,7 +346,10 @@ async fn configure_rds(
     Ok(())
 }
 
-/// The changes to one bucket: versioning first, then replication, lifecycle, encryption, tags.
+/// The changes to one bucket. Every read goes out at once (the bucket, and the replication
+/// destination's region and versioning); then versioning and, after it, replication (S3
+/// refuses replication on an unversioned bucket) while lifecycle, encryption and tags are
+/// written beside them: against AWS a bucket waits three round trips, not eight.
 async fn configure_s3(
     clients: &AwsClients,
     d: &Desired,
@@ -356,8 +359,22 @@ async fn configure_s3(
     client: &aws_sdk_s3::Client,
     what: &str,
 ) -> Step_ {
-    let live = s3::describe(client, &b.bucket)
-        .await
+    let rp = p.clone().attribute("replication").index(0);
+    let destination = async {
+        match &b.replication {
+            Some((want, dest_region)) => {
+                let dest_client = clients.s3(dest_region).await;
+                let (location, versioning) = futures::join!(
+                    s3::location(&dest_client, &want.destination_bucket),
+                    s3::versioning_status(&dest_client, &want.destination_bucket)
+                );
+                Some((location, versioning))
+            }
+            None => None,
+        }
+    };
+    let (live, destination) = futures::join!(s3::describe(client, &b.bucket), destination);
+    let live = live
         .map_err(aws_err(
             format!("Could not read {what}"),
             p.clone().attribute("bucket"),
@@ -383,138 +400,151 @@ async fn configure_s3(
             ));
         }
     }
-    // Versioning first: S3 refuses replication on an unversioned bucket.
-    if b.versioning != live.versioning_enabled() && (b.versioning || live.versioning.is_some()) {
-        s3::put_versioning(client, &b.bucket, b.versioning)
-            .await
-            .map_err(aws_err(
-                format!("Could not set versioning on {what}"),
-                p.clone().attribute("versioning"),
-            ))?;
-    }
-    let rp = p.clone().attribute("replication").index(0);
-    match &b.replication {
-        Some((want, dest_region)) => {
-            let dest_client = clients.s3(dest_region).await;
-            let dest_path = rp.clone().attribute("destination_bucket");
-            let location = s3::location(&dest_client, &want.destination_bucket)
-                .await
-                .map_err(aws_err(
-                    format!(
-                        "Could not read destination bucket {:?}",
-                        want.destination_bucket
-                    ),
-                    dest_path.clone(),
-                ))?;
-            match location {
-                None => {
-                    return Err(error(
-                        "Destination bucket not found",
-                        format!(
-                            "Bucket {:?} does not exist. Create it (with \
-                            versioning) in {dest_region} first.",
-                            want.destination_bucket
-                        ),
-                        dest_path,
-                    ))
-                }
-                Some(loc) if &loc != dest_region => {
-                    return Err(error(
-                        "Destination bucket in another region",
-                        format!(
-                            "Bucket {:?} is in {loc}, not in destination_region \
-                            {dest_region}.",
-                            want.destination_bucket
-                        ),
-                        rp.clone().attribute("destination_region"),
-                    ))
-                }
-                Some(_) => {}
-            }
-            let dest_versioning = s3::versioning_status(&dest_client, &want.destination_bucket)
-                .await
-                .map_err(aws_err(
-                    format!(
-                        "Could not read destination bucket {:?}",
-                        want.destination_bucket
-                    ),
-                    dest_path.clone(),
-                ))?;
-            if dest_versioning.as_deref() != Some("Enabled") {
+    if let (Some((want, dest_region)), Some((location, dest_versioning))) =
+        (&b.replication, destination)
+    {
+        let dest_path = rp.clone().attribute("destination_bucket");
+        let read_err = || {
+            aws_err(
+                format!(
+                    "Could not read destination bucket {:?}",
+                    want.destination_bucket
+                ),
+                dest_path.clone(),
+            )
+        };
+        match location.map_err(read_err())? {
+            None => {
                 return Err(error(
-                    "Destination bucket not versioned",
+                    "Destination bucket not found",
                     format!(
-                        "S3 replicates only into a versioned bucket: enable \
-                        versioning on {:?}.",
+                        "Bucket {:?} does not exist. Create it (with \
+                        versioning) in {dest_region} first.",
                         want.destination_bucket
                     ),
                     dest_path,
-                ));
+                ))
             }
-            if !live.replication.as_ref().is_some_and(|l| want.matches(l)) {
-                tracing::info!(bucket = %b.bucket, ?want, "putting replication");
-                s3::put_replication(client, &b.bucket, want)
-                    .await
-                    .map_err(aws_err(
-                        format!("Could not configure replication of {what}"),
-                        rp.clone().attribute("destination_bucket"),
-                    ))?;
+            Some(loc) if &loc != dest_region => {
+                return Err(error(
+                    "Destination bucket in another region",
+                    format!(
+                        "Bucket {:?} is in {loc}, not in destination_region \
+                        {dest_region}.",
+                        want.destination_bucket
+                    ),
+                    rp.clone().attribute("destination_region"),
+                ))
             }
+            Some(_) => {}
         }
-        None => {
-            if live
-                .replication
-                .as_ref()
-                .is_some_and(|l| l.rule_id.as_deref() == Some(s3::REPLICATION_RULE_ID))
-            {
-                s3::delete_replication(client, &b.bucket)
-                    .await
-                    .map_err(aws_err(
-                        format!("Could not remove drkit's replication of {what}"),
-                        p.clone().attribute("bucket"),
-                    ))?;
-            }
+        if dest_versioning.map_err(read_err())?.as_deref() != Some("Enabled") {
+            return Err(error(
+                "Destination bucket not versioned",
+                format!(
+                    "S3 replicates only into a versioned bucket: enable \
+                    versioning on {:?}.",
+                    want.destination_bucket
+                ),
+                dest_path,
+            ));
         }
     }
-    if live.drkit_rules() != b.rules {
-        s3::put_lifecycle(client, &b.bucket, &live, &b.rules)
-            .await
-            .map_err(aws_err(
-                format!("Could not write the lifecycle rules of {what}"),
-                p.clone().attribute("retention").index(0),
-            ))?;
-    }
-    if let Some(kms) = &b.encryption {
-        let ok = live.encryption.as_ref().is_some_and(|e| match kms {
-            Some(key) => e.algorithm == "aws:kms" && e.kms_key_id.as_deref() == Some(key.as_str()),
-            None => e.algorithm == "AES256",
-        });
-        if !ok {
-            s3::put_encryption(client, &b.bucket, kms.as_deref())
+
+    // Versioning first: S3 refuses replication on an unversioned bucket.
+    let versioning_then_replication = async {
+        if b.versioning != live.versioning_enabled() && (b.versioning || live.versioning.is_some())
+        {
+            s3::put_versioning(client, &b.bucket, b.versioning)
                 .await
                 .map_err(aws_err(
-                    format!("Could not set the encryption of {what}"),
-                    p.clone()
-                        .attribute("encryption")
-                        .index(0)
-                        .attribute("kms_key_id"),
+                    format!("Could not set versioning on {what}"),
+                    p.clone().attribute("versioning"),
                 ))?;
         }
-    }
-    if live.tag(OWNER_TAG) != Some(&d.name) || live.tag(TARGETS_TAG) != Some(&d.targets) {
-        let tags = bucket_tags(
-            &live,
-            &[(OWNER_TAG, &d.name), (TARGETS_TAG, &d.targets)],
-            &[],
-        );
-        s3::put_tags(client, &b.bucket, &tags)
-            .await
-            .map_err(aws_err(
-                format!("Could not tag {what}"),
-                p.clone().attribute("bucket"),
-            ))?;
-    }
-    Ok(())
+        match &b.replication {
+            Some((want, _)) => {
+                if !live.replication.as_ref().is_some_and(|l| want.matches(l)) {
+                    tracing::info!(bucket = %b.bucket, ?want, "putting replication");
+                    s3::put_replication(client, &b.bucket, want)
+                        .await
+                        .map_err(aws_err(
+                            format!("Could not configure replication of {what}"),
+                            rp.clone().attribute("destination_bucket"),
+                        ))?;
+                }
+            }
+            None => {
+                if live
+                    .replication
+                    .as_ref()
+                    .is_some_and(|l| l.rule_id.as_deref() == Some(s3::REPLICATION_RULE_ID))
+                {
+                    s3::delete_replication(client, &b.bucket)
+                        .await
+                        .map_err(aws_err(
+                            format!("Could not remove drkit's replication of {what}"),
+                            p.clone().attribute("bucket"),
+                        ))?;
+                }
+            }
+        }
+        Ok(())
+    };
+    let lifecycle = async {
+        if live.drkit_rules() != b.rules {
+            s3::put_lifecycle(client, &b.bucket, &live, &b.rules)
+                .await
+                .map_err(aws_err(
+                    format!("Could not write the lifecycle rules of {what}"),
+                    p.clone().attribute("retention").index(0),
+                ))?;
+        }
+        Ok(())
+    };
+    let encryption = async {
+        if let Some(kms) = &b.encryption {
+            let ok = live.encryption.as_ref().is_some_and(|e| match kms {
+                Some(key) => {
+                    e.algorithm == "aws:kms" && e.kms_key_id.as_deref() == Some(key.as_str())
+                }
+                None => e.algorithm == "AES256",
+            });
+            if !ok {
+                s3::put_encryption(client, &b.bucket, kms.as_deref())
+                    .await
+                    .map_err(aws_err(
+                        format!("Could not set the encryption of {what}"),
+                        p.clone()
+                            .attribute("encryption")
+                            .index(0)
+                            .attribute("kms_key_id"),
+                    ))?;
+            }
+        }
+        Ok(())
+    };
+    let tags = async {
+        if live.tag(OWNER_TAG) != Some(&d.name) || live.tag(TARGETS_TAG) != Some(&d.targets) {
+            let tags = bucket_tags(
+                &live,
+                &[(OWNER_TAG, &d.name), (TARGETS_TAG, &d.targets)],
+                &[],
+            );
+            s3::put_tags(client, &b.bucket, &tags)
+                .await
+                .map_err(aws_err(
+                    format!("Could not tag {what}"),
+                    p.clone().attribute("bucket"),
+                ))?;
+        }
+        Ok(())
+    };
+    let (a, l, e, t): (Step_, Step_, Step_, Step_) =
+        futures::join!(versioning_then_replication, lifecycle, encryption, tags);
+    // What succeeded stays applied; the first failure is reported and the next apply
+    // converges from what is live.
+    a.and(l).and(e).and(t)
 }
 
 /// Applies `desired`: only what differs from the live resources, every instance and bucket

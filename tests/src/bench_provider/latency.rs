@@ -8,8 +8,9 @@
 //!   `-parallelism` policies at once, so `ceil(N / par)` lanes one after another:
 //!   refresh `k = 1` (every read of a policy goes out at once), new plan `k = 1` (the live
 //!   checks, all at once), no-op plan `k = 0`, apply `k` = the dependent chain of calls of
-//!   one policy's create, which this bench counts from the proxy's log (the longest run of
-//!   calls each sent after the previous one answered).
+//!   one policy's `terraform apply` (its plan's live checks, then the create), which this
+//!   bench counts from the proxy's log (the longest run of calls each sent after the
+//!   previous one answered).
 
 use std::time::Instant;
 
@@ -71,13 +72,12 @@ fn median_of(tf: &Terraform, args: &[&str], runs: usize) -> Result<f64> {
     Ok(median(v))
 }
 
-/// The dependent chain of one policy's create: the round trips its apply waited for one
-/// after another.
+/// The dependent chain of one policy's create: the round trips `terraform apply` (its plan,
+/// then the create) waited for one after another.
 async fn apply_chain(provider: &std::path::Path, ms: u64) -> Result<usize> {
     let s = setup(provider, 1, ms).await?;
-    s.tf.run_ok(&["plan", "-input=false", "-lock=false", "-out=plan.bin"])?;
     s.proxy.take_timings();
-    s.tf.run_ok(&["apply", "-input=false", "-lock=false", "plan.bin"])?;
+    s.tf.run_ok(&["apply", "-auto-approve", "-input=false", "-lock=false"])?;
     Ok(sequential_round_trips(&s.proxy.take_timings()))
 }
 
