@@ -108,6 +108,7 @@ impl AwsClients {
                 settings,
                 rds: Mutex::new(HashMap::new()),
                 s3: Mutex::new(HashMap::new()),
+                cloudwatch: Mutex::new(HashMap::new()),
             });
         }
         let base = load_config(&settings).await;
@@ -230,11 +231,12 @@ impl AwsClients {
     /// The CloudWatch client for `region`, built on first use (metrics live in the region
     /// of the resource that publishes them).
     pub async fn cloudwatch(&self, region: &str) -> aws_sdk_cloudwatch::Client {
+        let base = self.base().await;
         let mut cache = self.cloudwatch.lock().unwrap_or_else(|e| e.into_inner());
         cache
             .entry(region.to_string())
             .or_insert_with(|| {
-                let mut conf = aws_sdk_cloudwatch::config::Builder::from(&self.base)
+                let mut conf = aws_sdk_cloudwatch::config::Builder::from(base)
                     .region(Region::new(region.to_string()));
                 if let Some(url) = &self.endpoints.cloudwatch {
                     conf = conf.endpoint_url(url);

@@ -3,7 +3,9 @@
 use crate::context::{Context, Node, Resource};
 use crate::eval::Value;
 use crate::finding::{Finding, Severity};
-use crate::model::{self, PolicySpec, RdsSpec, ReplicationSpec, RetentionSpec, S3Spec, Step};
+use crate::model::{
+    self, ClusterSpec, PolicySpec, RdsSpec, ReplicationSpec, RetentionSpec, S3Spec, Step,
+};
 use crate::rules::RuleMeta;
 
 /// Rule metadata.
@@ -78,8 +80,7 @@ pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
         if p.body.has_dynamic() {
             continue;
         }
-        let spec = spec(p);
-        let assessment = model::assess(&spec);
+        let assessment = model::assess_with_clusters(&spec(p), &cluster_specs(p));
         // Owners are DR012's concern; here only what keeps the targets out of reach.
         let Some(first) = assessment
             .findings
@@ -180,6 +181,30 @@ pub fn spec(p: &Resource) -> PolicySpec {
         rds,
         s3,
     }
+}
+
+/// The policy's `rds_cluster` blocks (Aurora) as the tier model sees them. A
+/// `global_secondary` without `region` goes to the provider's `dr_region`, which the
+/// configuration may not show: its region is then unknown, never guessed.
+pub fn cluster_specs(p: &Resource) -> Vec<ClusterSpec> {
+    p.body
+        .blocks("rds_cluster")
+        .map(|b| {
+            let secondary = b.block("global_secondary");
+            ClusterSpec {
+                backup_retention_days: match b.value("backup_retention_days") {
+                    None => Some(DEFAULT_RETENTION_DAYS),
+                    v => days(v),
+                },
+                region: p.region.clone(),
+                global_secondary_region: secondary.map(|g| known_str(g.value("region"))),
+                secondary_instance: secondary.and_then(|g| match g.value("instance_class") {
+                    None | Some(Value::Null) => Some(false),
+                    Some(v) => v.as_str().map(|_| true),
+                }),
+            }
+        })
+        .collect()
 }
 
 /// Longest expiry (days), whether something archives, and whether all values were known.
