@@ -5,12 +5,11 @@
 //! `Retry-After: 1`, then 200) and records what it received, for tests to check the
 //! payload and the retries.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
 use rustls::pki_types::pem::PemObject;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -42,7 +41,7 @@ impl HttpsReceiver {
     /// after them. A 429 or 503 carries `Retry-After: 1`.
     pub fn start(script: &[u16]) -> Result<HttpsReceiver> {
         let dir = tempfile::Builder::new().prefix("drkit-https-").tempdir()?;
-        make_certificates(dir.path())?;
+        crate::test_ca::make_certificates(dir.path())?;
         let certs = rustls::pki_types::CertificateDer::pem_file_iter(dir.path().join("server.pem"))
             .context("reading server.pem")?
             .collect::<Result<Vec<_>, _>>()?;
@@ -185,87 +184,4 @@ async fn read_request(
         let body = String::from_utf8_lossy(&buf[end + 4..end + 4 + len]).to_string();
         return Some((request_line, headers, body));
     }
-}
-
-/// A CA and a server certificate for `localhost` and 127.0.0.1 signed by it, in `dir`.
-fn make_certificates(dir: &Path) -> Result<()> {
-    let openssl = |args: &[&str]| -> Result<()> {
-        let out = Command::new("openssl")
-            .args(args)
-            .current_dir(dir)
-            .output()
-            .context("running openssl (install it: scripts/setup)")?;
-        if !out.status.success() {
-            bail!(
-                "openssl {}: {}",
-                args.join(" "),
-                String::from_utf8_lossy(&out.stderr)
-            );
-        }
-        Ok(())
-    };
-    let ec = [
-        "-newkey",
-        "ec",
-        "-pkeyopt",
-        "ec_paramgen_curve:prime256v1",
-        "-nodes",
-    ];
-    openssl(
-        &[
-            &["req", "-x509"][..],
-            &ec,
-            &[
-                "-keyout",
-                "ca.key",
-                "-out",
-                "ca.pem",
-                "-days",
-                "2",
-                "-subj",
-                "/CN=drkit test CA",
-                "-addext",
-                "basicConstraints=critical,CA:TRUE",
-                "-addext",
-                "keyUsage=critical,keyCertSign,cRLSign",
-            ],
-        ]
-        .concat(),
-    )?;
-    openssl(
-        &[
-            &["req"][..],
-            &ec,
-            &[
-                "-keyout",
-                "server.key",
-                "-out",
-                "server.csr",
-                "-subj",
-                "/CN=localhost",
-            ],
-        ]
-        .concat(),
-    )?;
-    std::fs::write(
-        dir.join("server.ext"),
-        "subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature\nextendedKeyUsage=serverAuth\n",
-    )?;
-    openssl(&[
-        "x509",
-        "-req",
-        "-in",
-        "server.csr",
-        "-CA",
-        "ca.pem",
-        "-CAkey",
-        "ca.key",
-        "-CAcreateserial",
-        "-out",
-        "server.pem",
-        "-days",
-        "2",
-        "-extfile",
-        "server.ext",
-    ])
 }

@@ -38,7 +38,7 @@ impl StaticHttps {
     /// `localhost` signed by a new test CA.
     pub fn start(root: &Path) -> Result<StaticHttps> {
         let dir = tempfile::Builder::new().prefix("drkit-https-").tempdir()?;
-        make_certificates(dir.path())?;
+        crate::test_ca::make_certificates(dir.path())?;
         let python = tools::python()?;
         let script = dir.path().join("serve.py");
         std::fs::write(&script, SERVER)?;
@@ -122,76 +122,4 @@ impl Drop for StaticHttps {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
-}
-
-/// `ca.pem`/`ca.key` and `server.pem`/`server.key` (SAN 127.0.0.1 and localhost) in `dir`.
-fn make_certificates(dir: &Path) -> Result<()> {
-    let openssl = tools::find_on_path("openssl")
-        .context("openssl not found on PATH: apt-get install openssl (it makes the test CA)")?;
-    std::fs::write(
-        dir.join("server.ext"),
-        "subjectAltName = IP:127.0.0.1, DNS:localhost\nbasicConstraints = CA:FALSE\n\
-         keyUsage = digitalSignature, keyEncipherment\nextendedKeyUsage = serverAuth\n",
-    )?;
-    let steps: [&[&str]; 3] = [
-        &[
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-days",
-            "2",
-            "-subj",
-            "/CN=drkit test CA",
-            "-keyout",
-            "ca.key",
-            "-out",
-            "ca.pem",
-        ],
-        &[
-            "req",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-subj",
-            "/CN=127.0.0.1",
-            "-keyout",
-            "server.key",
-            "-out",
-            "server.csr",
-        ],
-        &[
-            "x509",
-            "-req",
-            "-in",
-            "server.csr",
-            "-CA",
-            "ca.pem",
-            "-CAkey",
-            "ca.key",
-            "-CAcreateserial",
-            "-days",
-            "2",
-            "-extfile",
-            "server.ext",
-            "-out",
-            "server.pem",
-        ],
-    ];
-    for args in steps {
-        let out = Command::new(&openssl)
-            .args(args)
-            .current_dir(dir)
-            .output()
-            .context("running openssl")?;
-        if !out.status.success() {
-            bail!(
-                "openssl {} failed: {}",
-                args.join(" "),
-                String::from_utf8_lossy(&out.stderr)
-            );
-        }
-    }
-    Ok(())
 }

@@ -254,9 +254,10 @@ pub fn assess_with_clusters(policy: &PolicySpec, clusters: &[ClusterSpec]) -> As
         findings.push(finding(
             Severity::Error,
             vec![Attr("rpo")],
-            "rpo = \"0\" needs synchronous multi-region replication (Aurora Global Database, \
-             Spanner, CockroachDB), which dr_policy cannot build on RDS or S3; declare the data \
-             loss you can accept, such as \"5m\""
+            "rpo = \"0\" needs synchronous multi-region replication (Spanner, CockroachDB), \
+             which dr_policy cannot build: RDS, S3 and Aurora Global Database (about a second \
+             of lag) all copy asynchronously; declare the data loss you can accept, such as \
+             \"5m\""
                 .to_string(),
         ));
     }
