@@ -442,7 +442,25 @@ async fn a_target_after_the_last_commit_recovers_to_the_end_of_the_archive() {
     // No commit after the target is archived: PostgreSQL ends recovery "before the target";
     // the state at the target is the archive's end, and the drill says so.
     let last = f.commits[3].1;
-    let target = last + 0.2;
+    // Between the last commit and the archive's end as the drill dates it: the newest
+    // segment's upload time, which S3 gives to the second, plus that second.
+    let newest_upload = f
+        .moto
+        .s3("us-east-1")
+        .await
+        .list_objects_v2()
+        .bucket("wal-archive")
+        .prefix("main/")
+        .send()
+        .await
+        .unwrap()
+        .contents()
+        .iter()
+        .filter_map(|o| o.last_modified())
+        .map(|t| t.as_secs_f64())
+        .fold(f64::MIN, f64::max);
+    let target = (last + newest_upload.floor() + 1.0) / 2.0;
+    assert!(target > last);
     let report = run(
         &spec(&f, PitrTarget::At(at(target)), "after-last"),
         &clients(&f).await,
