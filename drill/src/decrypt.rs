@@ -7,13 +7,20 @@
 //! (`-pbkdf2`, 10,000 iterations unless `-iter`). The digest is SHA-256 since OpenSSL 1.1.0
 //! (`-md` changes it; MD5 was 1.0's). CBC output carries PKCS#7 padding; CTR none.
 //!
+//! The cryptography is the maintained RustCrypto crates': `aes` for the block cipher, `cbc`
+//! and `ctr` (`Ctr128BE`: OpenSSL increments the whole IV as one 128-bit big-endian counter)
+//! for the modes, `block-padding`'s PKCS#7 check (through `cbc`) for the last block, and
+//! `pbkdf2` over `hmac`. Only `EVP_BytesToKey`, OpenSSL's own key derivation, is written out
+//! here: a hash loop of a few lines that no maintained crate offers on its own.
+//!
 //! [`Decryptor`] works chunk by chunk, so a dump is never held in memory nor written to
 //! disk in plaintext.
 
 use std::str::FromStr;
 
-use aes::cipher::{BlockCipherDecrypt, BlockCipherEncrypt, KeyInit};
-use hmac::{Hmac, Mac};
+use cbc::cipher::array::Array;
+use cbc::cipher::block_padding::{Padding, Pkcs7};
+use cbc::cipher::{BlockModeDecrypt, KeyIvInit, StreamCipher};
 use sha2::Digest;
 
 use crate::Secret;
@@ -80,13 +87,6 @@ impl Cipher {
             Cipher::Aes256Cbc | Cipher::Aes256Ctr => 32,
         }
     }
-
-    fn is_ctr(self) -> bool {
-        matches!(
-            self,
-            Cipher::Aes128Ctr | Cipher::Aes192Ctr | Cipher::Aes256Ctr
-        )
-    }
 }
 
 /// The `-md` of `openssl enc`: the digest of the key derivation.
@@ -146,52 +146,56 @@ pub enum DecryptError {
     Truncated,
 }
 
-enum Aes {
-    A128(aes::Aes128),
-    A192(aes::Aes192),
-    A256(aes::Aes256),
+/// AES in CBC mode, decrypting.
+enum Cbc {
+    A128(cbc::Decryptor<aes::Aes128>),
+    A192(cbc::Decryptor<aes::Aes192>),
+    A256(cbc::Decryptor<aes::Aes256>),
 }
 
-impl Aes {
-    fn new(key: &[u8]) -> Aes {
-        // The key length is the cipher's by construction.
-        match key.len() {
-            16 => Aes::A128(aes::Aes128::new_from_slice(key).expect("16-byte key")),
-            24 => Aes::A192(aes::Aes192::new_from_slice(key).expect("24-byte key")),
-            _ => Aes::A256(aes::Aes256::new_from_slice(key).expect("32-byte key")),
-        }
-    }
-
-    fn decrypt(&self, block: &mut [u8; 16]) {
-        let b: &mut aes::Block = block.into();
+impl Cbc {
+    /// Decrypts whole blocks in place, chaining from the previous call.
+    fn decrypt_blocks(&mut self, blocks: &mut [aes::Block]) {
         match self {
-            Aes::A128(c) => c.decrypt_block(b),
-            Aes::A192(c) => c.decrypt_block(b),
-            Aes::A256(c) => c.decrypt_block(b),
+            Cbc::A128(d) => d.decrypt_blocks(blocks),
+            Cbc::A192(d) => d.decrypt_blocks(blocks),
+            Cbc::A256(d) => d.decrypt_blocks(blocks),
         }
     }
+}
 
-    fn encrypt(&self, block: &mut [u8; 16]) {
-        let b: &mut aes::Block = block.into();
+/// AES in CTR mode with OpenSSL's counter: the whole IV, 128-bit big-endian.
+enum Ctr {
+    A128(ctr::Ctr128BE<aes::Aes128>),
+    A192(ctr::Ctr128BE<aes::Aes192>),
+    A256(ctr::Ctr128BE<aes::Aes256>),
+}
+
+impl Ctr {
+    /// XORs the next keystream bytes into `buf`. The keystream lasts 2^128 blocks (the
+    /// counter wraps like OpenSSL's), so it cannot run out on a real file.
+    fn apply_keystream(&mut self, buf: &mut [u8]) {
         match self {
-            Aes::A128(c) => c.encrypt_block(b),
-            Aes::A192(c) => c.encrypt_block(b),
-            Aes::A256(c) => c.encrypt_block(b),
+            Ctr::A128(c) => c.apply_keystream(buf),
+            Ctr::A192(c) => c.apply_keystream(buf),
+            Ctr::A256(c) => c.apply_keystream(buf),
         }
     }
+}
+
+enum Mode {
+    /// `pending` holds the input not decrypted yet: at least the last whole block is kept
+    /// back, since it may be the padded one.
+    Cbc {
+        cbc: Cbc,
+        pending: Vec<u8>,
+    },
+    Ctr(Ctr),
 }
 
 /// Decrypts an `openssl enc` stream chunk by chunk.
 pub struct Decryptor {
-    aes: Aes,
-    ctr: bool,
-    /// CBC: the previous ciphertext block. CTR: the counter block.
-    state: [u8; 16],
-    /// Input not yet decrypted: CBC keeps the last block back (it may be the padded one).
-    pending: Vec<u8>,
-    /// CTR: keystream bytes of the current counter block not used yet.
-    keystream: [u8; 16],
-    used: usize,
+    mode: Mode,
 }
 
 impl Decryptor {
@@ -205,12 +209,7 @@ impl Decryptor {
         let mut material = vec![0u8; key_len + 16];
         let pass = settings.passphrase.expose().as_bytes();
         match settings.pbkdf2_iter {
-            Some(iter) => match settings.digest {
-                KeyDigest::Md5 => pbkdf2::<Hmac<md5::Md5>>(pass, salt, iter, &mut material),
-                KeyDigest::Sha1 => pbkdf2::<Hmac<sha1::Sha1>>(pass, salt, iter, &mut material),
-                KeyDigest::Sha256 => pbkdf2::<Hmac<sha2::Sha256>>(pass, salt, iter, &mut material),
-                KeyDigest::Sha512 => pbkdf2::<Hmac<sha2::Sha512>>(pass, salt, iter, &mut material),
-            },
+            Some(iter) => derive_pbkdf2(settings.digest, pass, salt, iter, &mut material),
             None => match settings.digest {
                 KeyDigest::Md5 => bytes_to_key::<md5::Md5>(pass, salt, &mut material),
                 KeyDigest::Sha1 => bytes_to_key::<sha1::Sha1>(pass, salt, &mut material),
@@ -218,89 +217,101 @@ impl Decryptor {
                 KeyDigest::Sha512 => bytes_to_key::<sha2::Sha512>(pass, salt, &mut material),
             },
         }
-        let mut iv = [0u8; 16];
-        iv.copy_from_slice(&material[key_len..]);
-        Ok(Decryptor {
-            aes: Aes::new(&material[..key_len]),
-            ctr: settings.cipher.is_ctr(),
-            state: iv,
+        let (key, iv) = material.split_at(key_len);
+        // Key and IV lengths are the cipher's by construction.
+        let cbc = |cbc| Mode::Cbc {
+            cbc,
             pending: Vec::new(),
-            keystream: [0; 16],
-            used: 16,
-        })
+        };
+        let mode = match settings.cipher {
+            Cipher::Aes128Cbc => cbc(Cbc::A128(
+                KeyIvInit::new_from_slices(key, iv).expect(LENGTHS),
+            )),
+            Cipher::Aes192Cbc => cbc(Cbc::A192(
+                KeyIvInit::new_from_slices(key, iv).expect(LENGTHS),
+            )),
+            Cipher::Aes256Cbc => cbc(Cbc::A256(
+                KeyIvInit::new_from_slices(key, iv).expect(LENGTHS),
+            )),
+            Cipher::Aes128Ctr => Mode::Ctr(Ctr::A128(
+                KeyIvInit::new_from_slices(key, iv).expect(LENGTHS),
+            )),
+            Cipher::Aes192Ctr => Mode::Ctr(Ctr::A192(
+                KeyIvInit::new_from_slices(key, iv).expect(LENGTHS),
+            )),
+            Cipher::Aes256Ctr => Mode::Ctr(Ctr::A256(
+                KeyIvInit::new_from_slices(key, iv).expect(LENGTHS),
+            )),
+        };
+        Ok(Decryptor { mode })
     }
 
     /// Decrypts `input`, appending what is final to `out`.
     pub fn update(&mut self, input: &[u8], out: &mut Vec<u8>) {
-        if self.ctr {
-            for &byte in input {
-                if self.used == 16 {
-                    self.keystream = self.state;
-                    self.aes.encrypt(&mut self.keystream);
-                    // openssl's CTR: the whole IV is a 128-bit big-endian counter.
-                    for b in self.state.iter_mut().rev() {
-                        *b = b.wrapping_add(1);
-                        if *b != 0 {
-                            break;
-                        }
-                    }
-                    self.used = 0;
-                }
-                out.push(byte ^ self.keystream[self.used]);
-                self.used += 1;
+        match &mut self.mode {
+            Mode::Ctr(ctr) => {
+                let start = out.len();
+                out.extend_from_slice(input);
+                ctr.apply_keystream(&mut out[start..]);
             }
-            return;
-        }
-        self.pending.extend_from_slice(input);
-        // Keep at least one whole block back: the last one carries the padding.
-        let whole = self.pending.len() / 16 * 16;
-        let ready = if whole == self.pending.len() {
-            whole.saturating_sub(16)
-        } else {
-            whole
-        };
-        for chunk in self.pending[..ready].chunks_exact(16) {
-            let mut block = [0u8; 16];
-            block.copy_from_slice(chunk);
-            self.aes.decrypt(&mut block);
-            for (p, s) in block.iter_mut().zip(self.state.iter()) {
-                *p ^= s;
+            Mode::Cbc { cbc, pending } => {
+                pending.extend_from_slice(input);
+                // Keep at least one whole block back: the last one carries the padding.
+                let whole = pending.len() / 16 * 16;
+                let ready = if whole == pending.len() {
+                    whole.saturating_sub(16)
+                } else {
+                    whole
+                };
+                let start = out.len();
+                out.extend_from_slice(&pending[..ready]);
+                let (blocks, rest) = Array::slice_as_chunks_mut(&mut out[start..]);
+                debug_assert!(rest.is_empty(), "ready is a whole number of blocks");
+                cbc.decrypt_blocks(blocks);
+                pending.drain(..ready);
             }
-            self.state.copy_from_slice(chunk);
-            out.extend_from_slice(&block);
         }
-        self.pending.drain(..ready);
     }
 
     /// Ends the stream: checks and strips CBC padding.
     pub fn finish(&mut self, out: &mut Vec<u8>) -> Result<(), DecryptError> {
-        if self.ctr {
+        let Mode::Cbc { cbc, pending } = &mut self.mode else {
             return Ok(());
-        }
-        if self.pending.len() != 16 {
-            return Err(if self.pending.is_empty() {
+        };
+        let Ok(last) = aes::Block::try_from(pending.as_slice()) else {
+            return Err(if pending.is_empty() {
                 DecryptError::BadDecrypt
             } else {
                 DecryptError::Truncated
             });
-        }
-        let mut block = [0u8; 16];
-        block.copy_from_slice(&self.pending);
-        self.pending.clear();
-        self.aes.decrypt(&mut block);
-        for (p, s) in block.iter_mut().zip(self.state.iter()) {
-            *p ^= s;
-        }
-        let pad = usize::from(block[15]);
-        if pad == 0 || pad > 16 || block[16 - pad..].iter().any(|&b| usize::from(b) != pad) {
-            return Err(DecryptError::BadDecrypt);
-        }
-        out.extend_from_slice(&block[..16 - pad]);
+        };
+        pending.clear();
+        let mut last = [last];
+        cbc.decrypt_blocks(&mut last);
+        // A strict PKCS#7 check: every padding byte must equal the padding length.
+        let plain = Pkcs7::unpad(&last[0]).map_err(|_| DecryptError::BadDecrypt)?;
+        out.extend_from_slice(plain);
         Ok(())
     }
 }
 
-/// OpenSSL's `EVP_BytesToKey` with one iteration: D_i = H(D_{i-1} || pass || salt).
+const LENGTHS: &str = "key and IV lengths are the cipher's";
+
+/// PBKDF2-HMAC with `digest` (`openssl enc -pbkdf2 -md digest -iter rounds`).
+fn derive_pbkdf2(digest: KeyDigest, pass: &[u8], salt: &[u8], rounds: u32, out: &mut [u8]) {
+    match digest {
+        KeyDigest::Md5 => pbkdf2::pbkdf2_hmac::<md5::Md5>(pass, salt, rounds, out),
+        KeyDigest::Sha1 => pbkdf2::pbkdf2_hmac::<sha1::Sha1>(pass, salt, rounds, out),
+        KeyDigest::Sha256 => pbkdf2::pbkdf2_hmac::<sha2::Sha256>(pass, salt, rounds, out),
+        KeyDigest::Sha512 => pbkdf2::pbkdf2_hmac::<sha2::Sha512>(pass, salt, rounds, out),
+    }
+}
+
+/// OpenSSL's `EVP_BytesToKey` with one iteration: D_i = H(D_{i-1} || pass || salt), the
+/// key then the IV taken from D_1 || D_2 || ….
+///
+/// OpenSSL's legacy key derivation, kept for `openssl enc` without `-pbkdf2`; it is a plain
+/// hash loop over the maintained digest crates, so no extra crate is warranted for it.
 fn bytes_to_key<D: Digest>(pass: &[u8], salt: &[u8], out: &mut [u8]) {
     let mut prev: Vec<u8> = Vec::new();
     let mut filled = 0;
@@ -316,49 +327,139 @@ fn bytes_to_key<D: Digest>(pass: &[u8], salt: &[u8], out: &mut [u8]) {
     }
 }
 
-/// PBKDF2 (RFC 8018) with the HMAC `M`.
-fn pbkdf2<M: Mac + hmac::KeyInit + Clone>(pass: &[u8], salt: &[u8], rounds: u32, out: &mut [u8]) {
-    let prf = <M as hmac::KeyInit>::new_from_slice(pass).expect("HMAC takes keys of any length");
-    let mut index = 1u32;
-    let mut filled = 0;
-    while filled < out.len() {
-        let mut u = prf
-            .clone()
-            .chain_update(salt)
-            .chain_update(index.to_be_bytes())
-            .finalize()
-            .into_bytes()
-            .to_vec();
-        let mut t = u.clone();
-        for _ in 1..rounds.max(1) {
-            u = prf
-                .clone()
-                .chain_update(&u)
-                .finalize()
-                .into_bytes()
-                .to_vec();
-            for (a, b) in t.iter_mut().zip(&u) {
-                *a ^= b;
-            }
-        }
-        let n = t.len().min(out.len() - filled);
-        out[filled..filled + n].copy_from_slice(&t[..n]);
-        filled += n;
-        index += 1;
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn hex(bytes: &[u8]) -> String {
+        bytes.iter().map(|b| format!("{b:02x}")).collect()
+    }
+
+    fn unhex(s: &str) -> Vec<u8> {
+        (0..s.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).expect("hex"))
+            .collect()
+    }
+
     #[test]
     fn pbkdf2_matches_rfc_6070() {
-        // RFC 6070 test vector 2 (HMAC-SHA1, 2 iterations).
-        let mut out = [0u8; 20];
-        pbkdf2::<Hmac<sha1::Sha1>>(b"password", b"salt", 2, &mut out);
-        let hex: String = out.iter().map(|b| format!("{b:02x}")).collect();
-        assert_eq!(hex, "ea6c014dc72d6f8ccd1ed92ace1d41f0d8de8957");
+        // RFC 6070's HMAC-SHA1 vectors, through the same dispatch `-pbkdf2 -md sha1` takes.
+        let cases: &[(&[u8], &[u8], u32, &str)] = &[
+            (
+                b"password",
+                b"salt",
+                1,
+                "0c60c80f961f0e71f3a9b524af6012062fe037a6",
+            ),
+            (
+                b"password",
+                b"salt",
+                2,
+                "ea6c014dc72d6f8ccd1ed92ace1d41f0d8de8957",
+            ),
+            (
+                b"password",
+                b"salt",
+                4096,
+                "4b007901b765489abead49d926f721d065a429c1",
+            ),
+            // Longer than one HMAC output: the second block's index is used.
+            (
+                b"passwordPASSWORDpassword",
+                b"saltSALTsaltSALTsaltSALTsaltSALTsalt",
+                4096,
+                "3d2eec4fe41c849b80c8d83662c0e44a8b291a964cf2f07038",
+            ),
+            (
+                b"pass\0word",
+                b"sa\0lt",
+                4096,
+                "56fa6aa75548099dcc37d7f03425e0c3",
+            ),
+        ];
+        for &(pass, salt, rounds, want) in cases {
+            let mut out = vec![0u8; want.len() / 2];
+            derive_pbkdf2(KeyDigest::Sha1, pass, salt, rounds, &mut out);
+            assert_eq!(hex(&out), want, "{pass:?} {salt:?} {rounds}");
+        }
+    }
+
+    /// `bytes_to_key` against `openssl enc -aes-256-cbc -md md5 -k password -S 0102030405060708 -P`.
+    #[test]
+    fn bytes_to_key_matches_openssl() {
+        let mut out = [0u8; 48];
+        bytes_to_key::<md5::Md5>(b"password", &unhex("0102030405060708"), &mut out);
+        assert_eq!(hex(&out[..32]), EVP_MD5_KEY);
+        assert_eq!(hex(&out[32..]), EVP_MD5_IV);
+    }
+
+    const EVP_MD5_KEY: &str = "e7b0971e52ca5cc8d0539fb3412f6316f7ba2e6ee293d9f3457b99436b51ce02";
+    const EVP_MD5_IV: &str = "8d450e2ed75a84a923d4eac9fe49226b";
+
+    /// The plaintext of the ciphertexts below: 101 bytes, not a whole number of blocks.
+    fn chunked_plaintext() -> Vec<u8> {
+        (0u32..101).map(|i| ((i * 37 + 11) % 256) as u8).collect()
+    }
+
+    /// Made by `openssl enc -aes-256-cbc -pbkdf2 -iter 1000 -md sha256 -k chunked`.
+    const CBC_FILE: &str = "53616c7465645f5f0f85feef097dfe80a6fddd574335a78778c1ae455b116001d859413894cf3f254d48212f26a73e884866168ef22f1d10f0a094ee0260f00f093cb1ae3fa650e730f2c7bbcca4458545652c91c34e1299663c23165f60430e716e1017adc2171b7b882fa078e2cf7918a9ed32ce0de5f26158ae8fa0dde1aa";
+    /// Made by `openssl enc -aes-192-ctr -pbkdf2 -iter 1000 -md sha256 -k chunked`.
+    const CTR_FILE: &str = "53616c7465645f5fb71149cc0b32aae234f62d08324b5df1b1deb2faaf2b8a9f9e5fdc4fe81f2232f6f0433d2907863f66beb4e003c03b6320860fe6314de8a70581accc6def18a67d4f020402cc9ae7dee3c4188a7f583d89a8ca6a3e5b3a3ea726af428a92bc24055d122b1f7dadb826da1656ae";
+
+    fn decrypt_in_chunks(
+        cipher: Cipher,
+        file: &[u8],
+        chunk: usize,
+    ) -> Result<Vec<u8>, DecryptError> {
+        let settings = Decrypt {
+            cipher,
+            digest: KeyDigest::Sha256,
+            pbkdf2_iter: Some(1000),
+            passphrase: Secret::new("chunked"),
+        };
+        let mut d = Decryptor::new(&settings, &file[..HEADER_LEN])?;
+        let mut out = Vec::new();
+        for piece in file[HEADER_LEN..].chunks(chunk) {
+            d.update(piece, &mut out);
+        }
+        d.finish(&mut out)?;
+        Ok(out)
+    }
+
+    #[test]
+    fn odd_sized_chunks_decrypt_like_one_call() {
+        for (cipher, file) in [(Cipher::Aes256Cbc, CBC_FILE), (Cipher::Aes192Ctr, CTR_FILE)] {
+            let file = unhex(file);
+            let whole = decrypt_in_chunks(cipher, &file, file.len()).expect("decrypts");
+            assert_eq!(whole, chunked_plaintext(), "{cipher:?} in one call");
+            for chunk in [1, 7, 16, 33] {
+                assert_eq!(
+                    decrypt_in_chunks(cipher, &file, chunk).expect("decrypts"),
+                    whole,
+                    "{cipher:?} in {chunk}-byte chunks"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn cbc_with_the_wrong_passphrase_or_a_cut_tail_is_refused() {
+        let file = unhex(CBC_FILE);
+        let settings = Decrypt {
+            cipher: Cipher::Aes256Cbc,
+            digest: KeyDigest::Sha256,
+            pbkdf2_iter: Some(1000),
+            passphrase: Secret::new("not it"),
+        };
+        let mut d = Decryptor::new(&settings, &file[..HEADER_LEN]).expect("salted");
+        let mut out = Vec::new();
+        d.update(&file[HEADER_LEN..], &mut out);
+        assert_eq!(d.finish(&mut out), Err(DecryptError::BadDecrypt));
+        assert_eq!(
+            decrypt_in_chunks(Cipher::Aes256Cbc, &file[..file.len() - 5], 7),
+            Err(DecryptError::Truncated)
+        );
     }
 
     #[test]
