@@ -19,4 +19,5 @@ pub mod provider;
 pub mod resources;
 pub mod runbook;
 pub mod schema_helpers;
+pub mod shape;
 pub mod status;

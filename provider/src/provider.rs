@@ -12,6 +12,7 @@ use tf_provider::{map, AttributePath, Diagnostics, DynamicDataSource, DynamicRes
 
 use crate::aws::{AwsClients, AwsSettings, Endpoints, DEFAULT_MAX_RETRIES};
 use crate::diagnostics;
+use crate::shape::{is_http_url, is_region_name};
 use crate::{data_sources, resources};
 
 /// The AWS clients, shared by the provider and every resource. `get_resources` runs before
@@ -178,31 +179,6 @@ impl ProviderConfig {
     }
 }
 
-/// True for names shaped like AWS regions (`us-east-1`, `eu-central-2`, `us-gov-west-1`).
-pub fn is_region_name(name: &str) -> bool {
-    let parts: Vec<&str> = name.split('-').collect();
-    parts.len() >= 3
-        && parts.iter().all(|p| {
-            !p.is_empty()
-                && p.bytes()
-                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
-        })
-        && parts
-            .last()
-            .is_some_and(|p| p.bytes().all(|b| b.is_ascii_digit()))
-}
-
-/// True for an `http://` or `https://` URL with a host (and no whitespace).
-pub fn is_http_url(s: &str) -> bool {
-    let rest = s
-        .strip_prefix("https://")
-        .or_else(|| s.strip_prefix("http://"));
-    rest.is_some_and(|r| {
-        let host = r.split(['/', '?', '#']).next().unwrap_or("");
-        !host.is_empty() && !r.contains(char::is_whitespace)
-    })
-}
-
 fn optional(attr_type: AttributeType, text: &str) -> Attribute {
     Attribute {
         attr_type,
@@ -332,21 +308,6 @@ impl Provider for DrProvider {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn region_names() {
-        for ok in [
-            "us-east-1",
-            "eu-central-2",
-            "us-gov-west-1",
-            "ap-southeast-4",
-        ] {
-            assert!(is_region_name(ok), "{ok}");
-        }
-        for bad in ["", "us-east", "US-EAST-1", "us_east_1", "us--1"] {
-            assert!(!is_region_name(bad), "{bad}");
-        }
-    }
 
     #[test]
     fn same_primary_and_dr_region_is_an_error_on_dr_region() {

@@ -350,13 +350,13 @@ fn validate(diags: &mut Diagnostics, c: &RunbookState) {
         (
             "rds_instances",
             &c.rds_instances,
-            crate::policy::is_rds_identifier as Shape,
+            crate::shape::is_rds_identifier as Shape,
             "an RDS identifier: 1–63 letters, digits or hyphens, starting with a letter",
         ),
         (
             "buckets",
             &c.buckets,
-            crate::policy::is_bucket_name as Shape,
+            crate::shape::is_bucket_name as Shape,
             "an S3 bucket name: 3–63 lowercase letters, digits, '.' or '-'",
         ),
     ] {

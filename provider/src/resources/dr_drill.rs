@@ -347,7 +347,7 @@ fn validate_rds_cluster(diags: &mut Diagnostics, r: &RdsBlock, rp: &AttributePat
         _ => {}
     }
     if let Some(id) = r.cluster_identifier.as_ref_option() {
-        if !crate::policy::is_rds_identifier(id) {
+        if !crate::shape::is_rds_identifier(id) {
             diags.add_error(error(
                 "Invalid cluster_identifier",
                 format!("{id:?} is not an RDS identifier: 1–63 letters, digits or hyphens, starting with a letter."),
@@ -554,7 +554,7 @@ fn not_empty(
 /// An error for a region not shaped like an AWS region.
 fn region(diags: &mut Diagnostics, v: &Value<String>, path: AttributePath) {
     if let Some(r) = v.as_ref_option() {
-        if !crate::provider::is_region_name(r) {
+        if !crate::shape::is_region_name(r) {
             diags.add_error(error(
                 "Invalid region",
                 format!("region = {r:?} is not an AWS region name such as \"us-west-2\"."),
@@ -594,7 +594,7 @@ fn s3_uri(diags: &mut Diagnostics, v: &Value<String>, attr: &str, path: Attribut
     let bucket = uri
         .strip_prefix("s3://")
         .map(|rest| rest.split('/').next().unwrap_or(""));
-    if !bucket.is_some_and(crate::policy::is_bucket_name) {
+    if !bucket.is_some_and(crate::shape::is_bucket_name) {
         let detail = match bucket {
             Some(b) if !b.is_empty() => format!(
                 "{attr} = {uri:?}: {b:?} is not an S3 bucket name (3–63 lowercase letters, digits, '.' or '-'); write s3://bucket/prefix/"
@@ -712,7 +712,7 @@ pub fn validate(diags: &mut Diagnostics, c: &DrillState) {
             let bucket = uri
                 .strip_prefix("s3://")
                 .map(|rest| rest.split('/').next().unwrap_or(""));
-            if !bucket.is_some_and(crate::policy::is_bucket_name) {
+            if !bucket.is_some_and(crate::shape::is_bucket_name) {
                 let detail = match bucket {
                     Some(b) if !b.is_empty() => format!(
                         "s3_uri = {uri:?}: {b:?} is not an S3 bucket name (3–63 lowercase letters, digits, '.' or '-'); write s3://bucket/prefix/"
@@ -757,7 +757,7 @@ pub fn validate(diags: &mut Diagnostics, c: &DrillState) {
         let rp = AttributePath::new("rds").index(0);
         validate_rds_cluster(diags, r, &rp);
         if let Some(id) = r.instance_identifier.as_ref_option() {
-            if !crate::policy::is_rds_identifier(id) {
+            if !crate::shape::is_rds_identifier(id) {
                 diags.add_error(error(
                     "Invalid instance_identifier",
                     format!("{id:?} is not an RDS identifier: 1–63 letters, digits or hyphens, starting with a letter."),
@@ -767,7 +767,7 @@ pub fn validate(diags: &mut Diagnostics, c: &DrillState) {
         }
         region(diags, &r.region, rp.clone().attribute("region"));
         if let Some(class) = r.instance_class.as_ref_option() {
-            if !crate::policy::is_instance_class(class) {
+            if !crate::shape::is_instance_class(class) {
                 diags.add_error(error(
                     "Invalid instance_class",
                     format!("{class:?} is not an RDS instance class: write it like \"db.t3.medium\" (with the \"db.\" prefix), or remove it to use the source's class."),
@@ -885,7 +885,7 @@ pub fn validate(diags: &mut Diagnostics, c: &DrillState) {
         }
     }
     if let Some(url) = c.webhook_url.as_ref_option() {
-        if !crate::provider::is_http_url(url) {
+        if !crate::shape::is_http_url(url) {
             diags.add_error(error(
                 "Invalid webhook_url",
                 format!("webhook_url = {url:?}: write an https:// (or http://) URL with a host, such as a Slack incoming webhook \"https://hooks.slack.com/services/T000/B000/XXXX\""),
