@@ -20,4 +20,5 @@ pub mod resources;
 pub mod runbook;
 pub mod schema_helpers;
 pub mod shape;
+pub mod state;
 pub mod status;

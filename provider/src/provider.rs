@@ -77,7 +77,7 @@ pub struct ProviderConfig {
     pub max_retries: Value<i64>,
     /// Custom endpoints. (A `dynamic "endpoints"` block is unknown while variables are:
     /// `single_block` decodes that case, which `serde_as_vec` cannot.)
-    #[serde(default, with = "crate::resources::dr_policy::single_block")]
+    #[serde(default, with = "crate::schema_helpers::single_block")]
     pub endpoints: Value<EndpointsConfig>,
 }
 

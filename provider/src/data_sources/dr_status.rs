@@ -10,8 +10,8 @@ use tf_provider::{map, AttributePath, DataSource, Diagnostics};
 
 use crate::diagnostics::error;
 use crate::provider::{self as dr_provider, SharedClients};
-use crate::resources::dr_drill::Seconds;
 use crate::schema_helpers::attr;
+use crate::state::dr_drill::Seconds;
 use crate::status::{self, Figure, Measurement};
 
 /// Shortest and longest `window`: CloudWatch's standard resolution is one minute, and a
