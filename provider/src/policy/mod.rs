@@ -26,7 +26,7 @@ use tf_provider::{AttributePath, Diagnostic, Diagnostics};
 
 use crate::aws::AwsClients;
 use crate::diagnostics::{aws_diagnostic, error, AwsError};
-use crate::resources::dr_policy::{
+use crate::state::dr_policy::{
     BackupsBlock, EncryptionBlock, GlobalSecondaryBlock, PolicyState, RdsBlock, RdsClusterBlock,
     ReplicaBlock, ReplicationBlock, RetentionBlock, S3Block,
 };

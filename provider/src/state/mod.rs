@@ -3,3 +3,4 @@
 //! and [`crate::schema_helpers`]: the logic and the resources import these, never the reverse.
 
 pub mod dr_drill;
+pub mod dr_policy;
