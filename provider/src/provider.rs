@@ -1,7 +1,6 @@
 //! The `provider "dr"` block, and the one place resources and data sources are registered.
 
 use std::collections::HashMap;
-use std::sync::{Arc, OnceLock};
 
 use serde::{Deserialize, Serialize};
 use tf_provider::schema::{
@@ -10,23 +9,10 @@ use tf_provider::schema::{
 use tf_provider::value::{Value, ValueEmpty};
 use tf_provider::{map, AttributePath, Diagnostics, DynamicDataSource, DynamicResource, Provider};
 
-use crate::aws::{AwsClients, AwsSettings, Endpoints, DEFAULT_MAX_RETRIES};
+use crate::aws::{AwsClients, AwsSettings, Endpoints, SharedClients, DEFAULT_MAX_RETRIES};
 use crate::diagnostics;
 use crate::shape::{is_http_url, is_region_name};
 use crate::{data_sources, resources};
-
-/// The AWS clients, shared by the provider and every resource. `get_resources` runs before
-/// `configure`, so resources receive this empty cell and `configure` fills it.
-pub type SharedClients = Arc<OnceLock<AwsClients>>;
-
-/// The configured clients, or a "provider not configured" error in `diags`.
-pub fn clients<'a>(shared: &'a SharedClients, diags: &mut Diagnostics) -> Option<&'a AwsClients> {
-    let clients = shared.get();
-    if clients.is_none() {
-        diags.add_error(diagnostics::not_configured());
-    }
-    clients
-}
 
 /// The provider: AWS clients per region, shared by every resource once configured.
 #[derive(Debug, Default)]
@@ -320,13 +306,5 @@ mod tests {
         config.check(&mut diags);
         assert_eq!(diags.errors.len(), 1);
         assert_eq!(diags.errors[0].attribute, AttributePath::new("dr_region"));
-    }
-
-    #[test]
-    fn unconfigured_clients_give_a_clear_error() {
-        let shared = SharedClients::default();
-        let mut diags = Diagnostics::default();
-        assert!(clients(&shared, &mut diags).is_none());
-        assert!(diags.errors[0].summary.contains("not configured"));
     }
 }

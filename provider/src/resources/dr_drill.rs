@@ -19,8 +19,8 @@ use tf_provider::{map, AttributePath, Diagnostics, Resource};
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
+use crate::aws::SharedClients;
 use crate::diagnostics::error;
-use crate::provider::{self as dr_provider, SharedClients};
 use crate::state::dr_drill::{
     DecryptBlock, DrillState, HistoryState, PitrBlock, RdsBlock, Seconds, VerifyBlock,
     VerifyResultState,
@@ -925,7 +925,7 @@ impl Resource for DrDrill {
         _private: Self::PrivateState<'a>,
         _meta: Self::ProviderMetaState<'a>,
     ) -> Option<(Self::State<'a>, Self::PrivateState<'a>)> {
-        let clients = dr_provider::clients(&self.clients, diags)?;
+        let clients = crate::aws::clients(&self.clients, diags)?;
         validate(diags, &planned);
         if !diags.errors.is_empty() {
             return None;

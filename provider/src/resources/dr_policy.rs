@@ -12,8 +12,8 @@ use tf_provider::schema::{AttributeConstraint, AttributeType, NestedBlock, Schem
 use tf_provider::value::{Value, ValueEmpty};
 use tf_provider::{map, AttributePath, Diagnostics, Resource};
 
+use crate::aws::SharedClients;
 use crate::policy::{self, claims::Claims, Desired};
-use crate::provider::{self as dr_provider, SharedClients};
 
 use crate::state::dr_policy::PolicyState;
 
@@ -232,7 +232,7 @@ impl Resource for DrPolicy {
         config: Self::State<'a>,
         _meta: Self::ProviderMetaState<'a>,
     ) -> Option<(Self::State<'a>, Self::PrivateState<'a>)> {
-        let clients = dr_provider::clients(&self.clients, diags)?;
+        let clients = crate::aws::clients(&self.clients, diags)?;
         let planned = policy::plan(diags, clients, &self.claims, None, proposed, &config).await;
         Some((planned, ValueEmpty::Null))
     }
@@ -246,7 +246,7 @@ impl Resource for DrPolicy {
         _private: Self::PrivateState<'a>,
         _meta: Self::ProviderMetaState<'a>,
     ) -> Option<(Self::State<'a>, Self::PrivateState<'a>, Vec<AttributePath>)> {
-        let clients = dr_provider::clients(&self.clients, diags)?;
+        let clients = crate::aws::clients(&self.clients, diags)?;
         let planned = policy::plan(
             diags,
             clients,
@@ -278,7 +278,7 @@ impl Resource for DrPolicy {
         _private: Self::PrivateState<'a>,
         _meta: Self::ProviderMetaState<'a>,
     ) -> Option<(Self::State<'a>, Self::PrivateState<'a>)> {
-        let clients = dr_provider::clients(&self.clients, diags)?;
+        let clients = crate::aws::clients(&self.clients, diags)?;
         let desired = Desired::from_state(diags, &planned)?;
         let timeout = policy::timeout(&planned, true);
         let ok = policy::apply(diags, clients, &desired, None, timeout).await;
@@ -298,7 +298,7 @@ impl Resource for DrPolicy {
         _private: Self::PrivateState<'a>,
         _meta: Self::ProviderMetaState<'a>,
     ) -> Option<(Self::State<'a>, Self::PrivateState<'a>)> {
-        let clients = dr_provider::clients(&self.clients, diags)?;
+        let clients = crate::aws::clients(&self.clients, diags)?;
         let state = policy::read(diags, clients, state).await;
         Some((state, ValueEmpty::Null))
     }
@@ -312,7 +312,7 @@ impl Resource for DrPolicy {
         _private: Self::PrivateState<'a>,
         _meta: Self::ProviderMetaState<'a>,
     ) -> Option<(Self::State<'a>, Self::PrivateState<'a>)> {
-        let clients = dr_provider::clients(&self.clients, diags)?;
+        let clients = crate::aws::clients(&self.clients, diags)?;
         let Some(desired) = Desired::from_state(diags, &planned) else {
             return Some((prior, ValueEmpty::Null));
         };
@@ -335,7 +335,7 @@ impl Resource for DrPolicy {
         _private: Self::PrivateState<'a>,
         _meta: Self::ProviderMetaState<'a>,
     ) -> Option<()> {
-        let clients = dr_provider::clients(&self.clients, diags)?;
+        let clients = crate::aws::clients(&self.clients, diags)?;
         let desired = Desired::from_state(diags, &prior)?;
         let delete_replicas = prior.delete_replicas_on_destroy == Value::Value(true);
         policy::destroy(diags, clients, &desired, delete_replicas).await;
