@@ -116,3 +116,25 @@ fn every_module_imports_only_its_own_layer_or_below() {
     }
     assert!(upward.is_empty(), "upward imports:\n{}", upward.join("\n"));
 }
+
+#[test]
+fn no_glob_imports_of_crate_modules() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    rust_files(&src, &mut files);
+    let mut globs = Vec::new();
+    for file in &files {
+        let text = std::fs::read_to_string(file).unwrap();
+        for (n, line) in text.lines().enumerate() {
+            let l = line.trim();
+            // Globs over siblings or crate modules hide where a name comes from. (`use
+            // super::*;` remains in `mod tests` and, for now, in policy's submodules.)
+            if l.starts_with("use self::") && l.contains('*')
+                || l.starts_with("use crate::") && l.contains('*')
+            {
+                globs.push(format!("{}:{}: {l}", file.display(), n + 1));
+            }
+        }
+    }
+    assert!(globs.is_empty(), "glob imports:\n{}", globs.join("\n"));
+}

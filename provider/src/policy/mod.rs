@@ -66,8 +66,6 @@ mod observe;
 mod plan;
 mod validate;
 
-#[allow(unused_imports)]
-use self::{apply::*, desired::*, lifecycle::*, observe::*, plan::*, validate::*};
 use crate::shape::{
     is_bucket_name, is_http_url, is_instance_class, is_kms_arn, is_kms_key, is_policy_name,
     is_rds_identifier, is_region_name,

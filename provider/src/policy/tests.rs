@@ -1,5 +1,8 @@
 //! Unit tests of validation, defaults, import IDs and drift bookkeeping: no AWS needed.
 
+use super::observe::Sync;
+use super::plan::{fill_defaults, set_model_outputs};
+use super::validate::Regions;
 use super::*;
 use crate::state::dr_policy::TimeoutsBlock;
 
