@@ -11,7 +11,8 @@ use std::marker::PhantomData;
 
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
-use terraform_provider_dr::resources::dr_policy::{self, PolicyState};
+use terraform_provider_dr::resources::dr_policy;
+use terraform_provider_dr::state::dr_policy::PolicyState;
 use tf_provider::schema::{
     Attribute, AttributeConstraint, AttributeType, Block, Description, Schema,
 };

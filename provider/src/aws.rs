@@ -7,7 +7,7 @@
 //! they need them.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use aws_config::retry::RetryConfig;
@@ -247,6 +247,22 @@ impl AwsClients {
     }
 }
 
+/// The AWS clients, shared by the provider and every resource. `get_resources` runs before
+/// `configure`, so resources receive this empty cell and `configure` fills it.
+pub type SharedClients = Arc<OnceLock<AwsClients>>;
+
+/// The configured clients, or a "provider not configured" error in `diags`.
+pub fn clients<'a>(
+    shared: &'a SharedClients,
+    diags: &mut tf_provider::Diagnostics,
+) -> Option<&'a AwsClients> {
+    let clients = shared.get();
+    if clients.is_none() {
+        diags.add_error(crate::diagnostics::not_configured());
+    }
+    clients
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -298,5 +314,13 @@ mod tests {
     fn retries_count_after_the_first_attempt() {
         assert_eq!(retry_config(3).max_attempts(), 4);
         assert_eq!(retry_config(u32::MAX).max_attempts(), u32::MAX);
+    }
+
+    #[test]
+    fn unconfigured_clients_give_a_clear_error() {
+        let shared = SharedClients::default();
+        let mut diags = tf_provider::Diagnostics::default();
+        assert!(super::clients(&shared, &mut diags).is_none());
+        assert!(diags.errors[0].summary.contains("not configured"));
     }
 }

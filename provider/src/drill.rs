@@ -16,7 +16,7 @@ use time::OffsetDateTime;
 
 use crate::aws::AwsClients;
 use crate::diagnostics::error;
-use crate::resources::dr_drill::{default_timeout, parse_duration, DecryptBlock, DrillState};
+use crate::state::dr_drill::{default_timeout, parse_duration, DecryptBlock, DrillState};
 
 fn known(v: &Value<String>) -> Option<String> {
     v.as_ref_option().cloned()

@@ -13,7 +13,7 @@ use tf_provider::value::Value;
 
 use crate::aws::AwsClients;
 use crate::policy::claims::{parse_targets_tag, OWNER_TAG, TARGETS_TAG};
-use crate::resources::dr_drill::DrillState;
+use crate::state::dr_drill::DrillState;
 
 /// Targets found on a policy's resources.
 #[derive(Debug, Clone, PartialEq)]

@@ -4,9 +4,19 @@
 //! a backup and measures the real RTO/RPO, `dr_runbook` renders the failover runbook,
 //! `dr_status` measures the live RPO for `check` blocks.
 //!
-//! Layout: [`provider`] (the provider block, registration), [`aws`] (the client cache),
-//! [`diagnostics`] (shared error wording), [`resources`] (one module per resource),
-//! [`status`] (the live RPO per mechanism, behind `dr_status` and `dr_runbook`).
+//! Layers, each importing only the ones below it (checked by a unit test, `layering.rs`):
+//!
+//! 1. base: [`shape`] (shape checks on single strings: regions, URLs, identifiers, KMS
+//!    keys), [`diagnostics`] (shared error wording), [`schema_helpers`] (schema builders
+//!    and serde codecs), [`aws`] (the client cache and the cell resources share it through);
+//! 2. [`state`]: what Terraform stores for each resource, as serde types;
+//! 3. logic: [`policy`] (validate, plan, apply, read for `dr_policy`), [`drill`] and
+//!    [`drill_targets`] (mapping `dr_drill` onto the drill engine), [`status`] (the live RPO
+//!    per mechanism), [`runbook`] (the failover runbook);
+//! 4. adapters: [`resources`] and [`data_sources`], one module per Terraform type: schema,
+//!    validation of its own attributes, and the calls into the logic;
+//! 5. registration: [`provider`] (the provider block, the one place types are registered)
+//!    and [`docs`] (Registry docs rendered from the schemas).
 
 pub mod aws;
 pub mod data_sources;
@@ -19,4 +29,9 @@ pub mod provider;
 pub mod resources;
 pub mod runbook;
 pub mod schema_helpers;
+pub mod shape;
+pub mod state;
 pub mod status;
+
+#[cfg(test)]
+mod layering;

@@ -1,7 +1,6 @@
 //! The `provider "dr"` block, and the one place resources and data sources are registered.
 
 use std::collections::HashMap;
-use std::sync::{Arc, OnceLock};
 
 use serde::{Deserialize, Serialize};
 use tf_provider::schema::{
@@ -10,22 +9,10 @@ use tf_provider::schema::{
 use tf_provider::value::{Value, ValueEmpty};
 use tf_provider::{map, AttributePath, Diagnostics, DynamicDataSource, DynamicResource, Provider};
 
-use crate::aws::{AwsClients, AwsSettings, Endpoints, DEFAULT_MAX_RETRIES};
+use crate::aws::{AwsClients, AwsSettings, Endpoints, SharedClients, DEFAULT_MAX_RETRIES};
 use crate::diagnostics;
+use crate::shape::{is_http_url, is_region_name};
 use crate::{data_sources, resources};
-
-/// The AWS clients, shared by the provider and every resource. `get_resources` runs before
-/// `configure`, so resources receive this empty cell and `configure` fills it.
-pub type SharedClients = Arc<OnceLock<AwsClients>>;
-
-/// The configured clients, or a "provider not configured" error in `diags`.
-pub fn clients<'a>(shared: &'a SharedClients, diags: &mut Diagnostics) -> Option<&'a AwsClients> {
-    let clients = shared.get();
-    if clients.is_none() {
-        diags.add_error(diagnostics::not_configured());
-    }
-    clients
-}
 
 /// The provider: AWS clients per region, shared by every resource once configured.
 #[derive(Debug, Default)]
@@ -76,7 +63,7 @@ pub struct ProviderConfig {
     pub max_retries: Value<i64>,
     /// Custom endpoints. (A `dynamic "endpoints"` block is unknown while variables are:
     /// `single_block` decodes that case, which `serde_as_vec` cannot.)
-    #[serde(default, with = "crate::resources::dr_policy::single_block")]
+    #[serde(default, with = "crate::schema_helpers::single_block")]
     pub endpoints: Value<EndpointsConfig>,
 }
 
@@ -176,31 +163,6 @@ impl ProviderConfig {
                 .map(|n| (*n).clamp(0, 100) as u32),
         }
     }
-}
-
-/// True for names shaped like AWS regions (`us-east-1`, `eu-central-2`, `us-gov-west-1`).
-pub fn is_region_name(name: &str) -> bool {
-    let parts: Vec<&str> = name.split('-').collect();
-    parts.len() >= 3
-        && parts.iter().all(|p| {
-            !p.is_empty()
-                && p.bytes()
-                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
-        })
-        && parts
-            .last()
-            .is_some_and(|p| p.bytes().all(|b| b.is_ascii_digit()))
-}
-
-/// True for an `http://` or `https://` URL with a host (and no whitespace).
-pub fn is_http_url(s: &str) -> bool {
-    let rest = s
-        .strip_prefix("https://")
-        .or_else(|| s.strip_prefix("http://"));
-    rest.is_some_and(|r| {
-        let host = r.split(['/', '?', '#']).next().unwrap_or("");
-        !host.is_empty() && !r.contains(char::is_whitespace)
-    })
 }
 
 fn optional(attr_type: AttributeType, text: &str) -> Attribute {
@@ -334,21 +296,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn region_names() {
-        for ok in [
-            "us-east-1",
-            "eu-central-2",
-            "us-gov-west-1",
-            "ap-southeast-4",
-        ] {
-            assert!(is_region_name(ok), "{ok}");
-        }
-        for bad in ["", "us-east", "US-EAST-1", "us_east_1", "us--1"] {
-            assert!(!is_region_name(bad), "{bad}");
-        }
-    }
-
-    #[test]
     fn same_primary_and_dr_region_is_an_error_on_dr_region() {
         let config = ProviderConfig {
             region: Value::Value("us-east-1".into()),
@@ -359,13 +306,5 @@ mod tests {
         config.check(&mut diags);
         assert_eq!(diags.errors.len(), 1);
         assert_eq!(diags.errors[0].attribute, AttributePath::new("dr_region"));
-    }
-
-    #[test]
-    fn unconfigured_clients_give_a_clear_error() {
-        let shared = SharedClients::default();
-        let mut diags = Diagnostics::default();
-        assert!(clients(&shared, &mut diags).is_none());
-        assert!(diags.errors[0].summary.contains("not configured"));
     }
 }

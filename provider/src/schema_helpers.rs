@@ -96,6 +96,38 @@ pub fn not_whole(
     })
 }
 
+/// Serde codec of a block that appears at most once. Terraform sends it as a list of zero
+/// or one element, or as unknown while a `dynamic` block's `for_each` is not known yet
+/// (tf-provider's `serde_as_vec` cannot decode that case).
+pub mod single_block {
+    use serde::de::Error;
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+    use tf_provider::value::Value;
+
+    /// `[block]`, `[]`, or unknown.
+    pub fn serialize<T: Serialize, S: Serializer>(v: &Value<T>, s: S) -> Result<S::Ok, S::Error> {
+        match v {
+            Value::Value(block) => [block].serialize(s),
+            Value::Null => <[&T; 0]>::default().serialize(s),
+            Value::Unknown => Value::<()>::Unknown.serialize(s),
+        }
+    }
+
+    /// The block, null for an empty (or null) list, unknown for an unknown one.
+    pub fn deserialize<'de, T: Deserialize<'de>, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<Value<T>, D::Error> {
+        match Value::<Vec<Value<T>>>::deserialize(d)? {
+            Value::Unknown => Ok(Value::Unknown),
+            Value::Null => Ok(Value::Null),
+            Value::Value(list) if list.len() > 1 => Err(D::Error::custom(
+                "a block declared at most once appears more than once",
+            )),
+            Value::Value(list) => Ok(list.into_iter().next().unwrap_or(Value::Null)),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::whole_number::NOT_WHOLE;

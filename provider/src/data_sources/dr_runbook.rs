@@ -11,10 +11,10 @@ use tf_provider::value::{Value, ValueEmpty};
 use tf_provider::{map, AttributePath, DataSource, Diagnostics};
 
 use crate::aws::AwsClients;
+use crate::aws::SharedClients;
 use crate::diagnostics::{add_aws_error, error};
 use crate::policy::claims::{parse_targets_tag, TARGETS_TAG};
 use crate::policy::{rds, rds_cluster, s3};
-use crate::provider::{self as dr_provider, SharedClients};
 use crate::runbook::{self, Bucket, Cluster, Input, Instance, Secondary};
 use crate::status;
 
@@ -127,7 +127,7 @@ impl DataSource for DrRunbook {
         config: Self::State<'a>,
         _meta: Self::ProviderMetaState<'a>,
     ) -> Option<Self::State<'a>> {
-        let clients = dr_provider::clients(&self.clients, diags)?;
+        let clients = crate::aws::clients(&self.clients, diags)?;
         let policy = config.policy_id.as_ref_option()?.clone();
         let list = |v: &Value<Vec<Value<String>>>| -> Option<Vec<String>> {
             v.as_ref_option().map(|l| {
@@ -350,13 +350,13 @@ fn validate(diags: &mut Diagnostics, c: &RunbookState) {
         (
             "rds_instances",
             &c.rds_instances,
-            crate::policy::is_rds_identifier as Shape,
+            crate::shape::is_rds_identifier as Shape,
             "an RDS identifier: 1–63 letters, digits or hyphens, starting with a letter",
         ),
         (
             "buckets",
             &c.buckets,
-            crate::policy::is_bucket_name as Shape,
+            crate::shape::is_bucket_name as Shape,
             "an S3 bucket name: 3–63 lowercase letters, digits, '.' or '-'",
         ),
     ] {

@@ -8,10 +8,10 @@ use tf_provider::schema::{AttributeConstraint, AttributeType, Block, Description
 use tf_provider::value::{Value, ValueEmpty};
 use tf_provider::{map, AttributePath, DataSource, Diagnostics};
 
+use crate::aws::SharedClients;
 use crate::diagnostics::error;
-use crate::provider::{self as dr_provider, SharedClients};
-use crate::resources::dr_drill::Seconds;
 use crate::schema_helpers::attr;
+use crate::state::dr_drill::Seconds;
 use crate::status::{self, Figure, Measurement};
 
 /// Shortest and longest `window`: CloudWatch's standard resolution is one minute, and a
@@ -154,7 +154,7 @@ impl DataSource for DrStatus {
         _meta: Self::ProviderMetaState<'a>,
     ) -> Option<Self::State<'a>> {
         let window = validate(diags, &config)?;
-        let clients = dr_provider::clients(&self.clients, diags)?;
+        let clients = crate::aws::clients(&self.clients, diags)?;
         let policy = config.policy_id.as_ref_option()?.clone();
         let archives: Vec<String> = config
             .wal_archive_uris

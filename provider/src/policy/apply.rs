@@ -1,5 +1,7 @@
 //! Apply: change only what differs from the live resources, in parallel.
 
+use super::lifecycle::release;
+use super::plan::{check_live_instance, owner_conflict};
 use super::*;
 
 pub(super) type Step_ = Result<(), Diagnostic>;

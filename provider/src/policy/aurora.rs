@@ -2,6 +2,10 @@
 //! back (drift, import) and release. The AWS calls are in [`rds_cluster`]; the phases of
 //! the other blocks call into here, so a cluster is handled where an instance is.
 
+use super::apply::{aws_err, Step_};
+use super::observe::Sync;
+use super::plan::owner_conflict;
+use super::validate::{copy_region, Regions};
 use super::*;
 use rds_cluster::{LiveCluster, LiveGlobal};
 

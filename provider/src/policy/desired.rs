@@ -1,5 +1,6 @@
 //! A state whose values are all known: what apply makes true.
 
+use super::validate::retention_of;
 use super::*;
 
 /// A cross-region replica, fully resolved.

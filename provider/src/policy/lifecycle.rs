@@ -1,5 +1,6 @@
 //! Destroy (release the resources) and import (parse the import ID).
 
+use super::apply::bucket_tags;
 use super::*;
 
 /// Stops managing the resources of `d`: removes the ownership tags, and with

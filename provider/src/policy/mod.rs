@@ -26,7 +26,7 @@ use tf_provider::{AttributePath, Diagnostic, Diagnostics};
 
 use crate::aws::AwsClients;
 use crate::diagnostics::{aws_diagnostic, error, AwsError};
-use crate::resources::dr_policy::{
+use crate::state::dr_policy::{
     BackupsBlock, EncryptionBlock, GlobalSecondaryBlock, PolicyState, RdsBlock, RdsClusterBlock,
     ReplicaBlock, ReplicationBlock, RetentionBlock, S3Block,
 };
@@ -66,8 +66,10 @@ mod observe;
 mod plan;
 mod validate;
 
-#[allow(unused_imports)]
-use self::{apply::*, desired::*, lifecycle::*, observe::*, plan::*, validate::*};
+use crate::shape::{
+    is_bucket_name, is_http_url, is_instance_class, is_kms_arn, is_kms_key, is_policy_name,
+    is_rds_identifier, is_region_name,
+};
 pub use apply::apply;
 pub use desired::{
     timeout, Desired, DesiredBackups, DesiredCluster, DesiredRds, DesiredReplica, DesiredS3,
@@ -77,7 +79,6 @@ pub use lifecycle::{destroy, import_state};
 pub use observe::{read, refresh_computed};
 pub use plan::plan;
 pub use validate::{assess_policy, cluster_specs, model_spec, validate};
-pub(crate) use validate::{is_bucket_name, is_instance_class, is_rds_identifier};
 
 // ---------------------------------------------------------------------------------------
 // Paths

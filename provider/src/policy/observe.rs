@@ -1,5 +1,7 @@
 //! Read: compare the live resources with the state; findings, drift, import filling.
 
+use super::plan::set_model_outputs;
+use super::validate::{retention_block, retention_of, Regions};
 use super::*;
 
 /// Compares a state value with the live one: fills it when unknown (or when importing),

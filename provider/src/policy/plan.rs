@@ -1,5 +1,6 @@
 //! Plan: defaults, ownership, checks against the live resources, computed attributes.
 
+use super::validate::Regions;
 use super::*;
 
 /// Fills `proposed` with defaults where the configuration is null (never where it is set).

@@ -1,7 +1,10 @@
 //! Unit tests of validation, defaults, import IDs and drift bookkeeping: no AWS needed.
 
+use super::observe::Sync;
+use super::plan::{fill_defaults, set_model_outputs};
+use super::validate::Regions;
 use super::*;
-use crate::resources::dr_policy::TimeoutsBlock;
+use crate::state::dr_policy::TimeoutsBlock;
 
 fn s(v: &str) -> Value<String> {
     Value::Value(v.to_string())

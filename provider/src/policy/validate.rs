@@ -21,72 +21,6 @@ impl<'a> Regions<'a> {
     }
 }
 
-pub(crate) fn is_rds_identifier(s: &str) -> bool {
-    let b = s.as_bytes();
-    !b.is_empty()
-        && b.len() <= 63
-        && b[0].is_ascii_alphabetic()
-        && b.iter().all(|c| c.is_ascii_alphanumeric() || *c == b'-')
-        && !s.ends_with('-')
-        && !s.contains("--")
-}
-
-pub(crate) fn is_bucket_name(s: &str) -> bool {
-    let b = s.as_bytes();
-    (3..=63).contains(&b.len())
-        && b.iter()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-' || *c == b'.')
-        && b[0].is_ascii_alphanumeric()
-        && b[b.len() - 1].is_ascii_alphanumeric()
-}
-
-/// Policy names go into tags and the import ID: letters, digits, `_`, `.`, `-`.
-pub(super) fn is_policy_name(s: &str) -> bool {
-    !s.is_empty()
-        && s.len() <= 128
-        && s.bytes()
-            .all(|c| c.is_ascii_alphanumeric() || b"_.-".contains(&c))
-}
-
-/// RDS instance classes: `db.<family>.<size>`, e.g. `db.r6g.large`.
-pub(crate) fn is_instance_class(s: &str) -> bool {
-    let parts: Vec<&str> = s.split('.').collect();
-    parts.len() == 3
-        && parts[0] == "db"
-        && parts[1..].iter().all(|p| {
-            !p.is_empty()
-                && p.bytes()
-                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'-')
-        })
-}
-
-/// A KMS key ARN, `arn:PARTITION:kms:REGION:ACCOUNT:key/ID` (or `:alias/NAME`).
-fn is_kms_arn(s: &str) -> bool {
-    let parts: Vec<&str> = s.split(':').collect();
-    parts.len() == 6
-        && parts[0] == "arn"
-        && parts[1].starts_with("aws")
-        && parts[2] == "kms"
-        && !parts[3].is_empty()
-        && parts[4].len() == 12
-        && parts[4].bytes().all(|c| c.is_ascii_digit())
-        && ["key/", "alias/"].iter().any(|p| {
-            parts[5]
-                .strip_prefix(p)
-                .is_some_and(|rest| !rest.is_empty())
-        })
-}
-
-/// A KMS key of the bucket's own region: a key ID, `alias/NAME` or a key ARN.
-fn is_kms_key(s: &str) -> bool {
-    if s.starts_with("arn:") {
-        return is_kms_arn(s);
-    }
-    !s.is_empty()
-        && s.bytes()
-            .all(|c| c.is_ascii_alphanumeric() || b"-_/".contains(&c))
-}
-
 pub(super) struct Check<'d> {
     diags: &'d mut Diagnostics,
 }
@@ -157,7 +91,7 @@ impl Check<'_> {
     /// A copy's region: shaped like an AWS region.
     fn region(&mut self, v: &Value<String>, attr: &str, path: AttributePath) {
         if let Value::Value(r) = v {
-            if !crate::provider::is_region_name(r) {
+            if !is_region_name(r) {
                 self.err(
                     &format!("Invalid {attr}"),
                     format!(
@@ -447,7 +381,7 @@ pub fn validate(diags: &mut Diagnostics, s: &PolicyState, regions: Option<&Regio
         }
     }
     if let Value::Value(url) = &s.runbook_url {
-        if !crate::provider::is_http_url(url) {
+        if !is_http_url(url) {
             c.err(
                 "Invalid runbook_url",
                 format!("{url:?} must be an http:// or https:// URL with a host."),
