@@ -17,6 +17,8 @@ use std::time::Duration;
 
 /// Prefix of the drill directories in the temporary directory.
 pub const DIR_PREFIX: &str = "drkit-pitr-";
+/// Prefix of a `postgres_dump` drill's download directory, swept the same way.
+pub const DUMP_DIR_PREFIX: &str = "drkit-drill-";
 const OWNER_FILE: &str = "owner";
 
 /// True when this process runs as root.
@@ -49,6 +51,13 @@ fn process_identity(pid: u32) -> Option<String> {
     Some(format!("{pid} {}", fields.get(19)?))
 }
 
+/// Marks `dir` as this process's: the sweep removes it once the process is gone (killed
+/// before its teardown ran), never while it runs.
+pub fn write_owner_marker(dir: &Path) -> Result<(), String> {
+    let me = process_identity(std::process::id()).unwrap_or_default();
+    std::fs::write(dir.join(OWNER_FILE), me).map_err(|e| format!("{}: {e}", dir.display()))
+}
+
 /// The drill's working directory.
 #[derive(Debug)]
 pub struct Workdir {
@@ -72,8 +81,7 @@ impl Workdir {
             .map_err(|e| format!("cannot create a temporary directory: {e}"))?
             .keep();
         let dir = Workdir { root, owner };
-        let me = process_identity(std::process::id()).unwrap_or_default();
-        std::fs::write(dir.root.join(OWNER_FILE), me).map_err(|e| e.to_string())?;
+        write_owner_marker(&dir.root)?;
         for sub in ["data", "spool", "sock", "download"] {
             let p = dir.root.join(sub);
             std::fs::create_dir(&p).map_err(|e| format!("{}: {e}", p.display()))?;
@@ -329,7 +337,7 @@ pub async fn sweep_in(parent: &Path) -> Vec<String> {
         let is_ours = entry
             .file_name()
             .to_str()
-            .is_some_and(|n| n.starts_with(DIR_PREFIX));
+            .is_some_and(|n| n.starts_with(DIR_PREFIX) || n.starts_with(DUMP_DIR_PREFIX));
         let Ok(marker) = std::fs::read_to_string(path.join(OWNER_FILE)) else {
             continue;
         };
@@ -345,7 +353,7 @@ pub async fn sweep_in(parent: &Path) -> Vec<String> {
         if owner_alive {
             continue;
         }
-        let mut what = format!("PITR drill directory {}", path.display());
+        let mut what = format!("drill directory {}", path.display());
         if let Some(pid) = leftover_postmaster(&path.join("data")) {
             for (signal, wait) in [("QUIT", 50), ("KILL", 50)] {
                 signal_pid(pid, signal).await;

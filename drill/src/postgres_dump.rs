@@ -49,9 +49,11 @@ pub(crate) async fn run(
     let deadline = tokio::time::Instant::now() + spec.timeout;
     let scratch = postgres::scratch_name(&spec.run_id);
     let workdir = tempfile::Builder::new()
-        .prefix("drkit-drill-")
+        .prefix(crate::pitr_server::DUMP_DIR_PREFIX)
         .tempdir()
         .map_err(|e| format!("cannot create a temporary directory: {e}"))?;
+    // A drill killed before its teardown leaves the download: the next sweep finds it here.
+    crate::pitr_server::write_owner_marker(workdir.path())?;
     let mut created = false;
     // Held until teardown is done: tells concurrent drills this database is not a leftover.
     let lock = postgres::hold(target, &scratch).await?;

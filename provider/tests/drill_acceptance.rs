@@ -374,10 +374,19 @@ async fn after_a_crash_mid_drill_the_next_apply_removes_the_leftovers() {
         left,
         "the crash left the scratch database behind"
     );
+    // And its download directory, marked with the killed plugin's pid.
+    let orphaned = orphaned_download_dirs();
+    assert!(
+        !orphaned.is_empty(),
+        "the killed drill's download directory should be there, owned by a dead process"
+    );
 
     policy_support::rewrite(&tf, &moto, &drill(&pg, "", COUNT_CHECK));
     tf.apply().unwrap();
     assert!(scratch_dbs(&pg).is_empty(), "the leftover was not removed");
+    for dir in &orphaned {
+        assert!(!dir.exists(), "{} was not swept", dir.display());
+    }
     let state = tf.resource("dr_drill.shop").unwrap();
     let report: serde_json::Value =
         serde_json::from_str(state["report"].as_str().unwrap()).unwrap();
@@ -387,4 +396,22 @@ async fn after_a_crash_mid_drill_the_next_apply_removes_the_leftovers() {
             .contains(&format!("scratch database {}", left[0])),
         "{report:#}"
     );
+}
+
+/// `postgres_dump` download directories whose owner marker names a process that is gone.
+fn orphaned_download_dirs() -> Vec<std::path::PathBuf> {
+    std::fs::read_dir(std::env::temp_dir())
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().starts_with("drkit-drill-"))
+        .filter_map(|e| {
+            let marker = std::fs::read_to_string(e.path().join("owner")).ok()?;
+            let pid = marker.split_whitespace().next()?;
+            // Gone, or a zombie its killed parent has not reaped yet.
+            let state = std::fs::read_to_string(format!("/proc/{pid}/stat"))
+                .ok()
+                .and_then(|s| Some(s.rsplit_once(')')?.1.split_whitespace().next()?.to_string()));
+            matches!(state.as_deref(), None | Some("Z") | Some("X")).then(|| e.path())
+        })
+        .collect()
 }
