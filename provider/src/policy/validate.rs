@@ -30,6 +30,45 @@ impl Check<'_> {
         self.diags.add_error(error(summary, detail, path));
     }
 
+    /// The shapes of an `rds` or `rds_cluster` block's `backup_retention_days` and
+    /// `backup_window`. 0 and above 35 days are the tier model's findings; a negative or
+    /// fractional number is a shape error here.
+    fn retention_and_window(
+        &mut self,
+        block: &AttributePath,
+        retention: &Value<i64>,
+        window: &Value<String>,
+    ) {
+        let retention_path = block.clone().attribute("backup_retention_days");
+        if let Some(d) = crate::schema_helpers::not_whole(
+            retention,
+            "backup_retention_days",
+            retention_path.clone(),
+        ) {
+            self.diags.add_error(d);
+        } else if let Value::Value(n) = retention {
+            if *n < 0 {
+                self.err(
+                    "Invalid backup_retention_days",
+                    format!(
+                        "backup_retention_days = {n}: a retention cannot be negative; use 1 to \
+                         35 days."
+                    ),
+                    retention_path,
+                );
+            }
+        }
+        if let Value::Value(w) = window {
+            if let Err(msg) = windows::parse_backup_window(w) {
+                self.err(
+                    "Invalid backup_window",
+                    msg,
+                    block.clone().attribute("backup_window"),
+                );
+            }
+        }
+    }
+
     fn days(&mut self, v: &Value<i64>, path: AttributePath, what: &str, min: i64, max: i64) {
         self.count(v, path, what, "days", min, max);
     }
@@ -428,35 +467,7 @@ pub fn validate(diags: &mut Diagnostics, s: &PolicyState, regions: Option<&Regio
                 );
             }
         }
-        // 0 and above 35 are the tier model's findings; negative numbers are shapes.
-        let retention_path = p.clone().attribute("backup_retention_days");
-        if let Some(d) = crate::schema_helpers::not_whole(
-            &b.backup_retention_days,
-            "backup_retention_days",
-            retention_path.clone(),
-        ) {
-            c.diags.add_error(d);
-        } else if let Value::Value(n) = b.backup_retention_days {
-            if n < 0 {
-                c.err(
-                    "Invalid backup_retention_days",
-                    format!(
-                        "backup_retention_days = {n}: a retention cannot be negative; use 1 to \
-                         35 days."
-                    ),
-                    retention_path,
-                );
-            }
-        }
-        if let Value::Value(w) = &b.backup_window {
-            if let Err(msg) = windows::parse_backup_window(w) {
-                c.err(
-                    "Invalid backup_window",
-                    msg,
-                    p.clone().attribute("backup_window"),
-                );
-            }
-        }
+        c.retention_and_window(&p, &b.backup_retention_days, &b.backup_window);
         if let Value::Value(r) = &b.cross_region_replica {
             let rp = p.clone().attribute("cross_region_replica").index(0);
             if let Value::Value(id) = &r.identifier {
@@ -819,34 +830,7 @@ fn validate_clusters(c: &mut Check, s: &PolicyState, regions: Option<&Regions>) 
                 );
             }
         }
-        let retention_path = p.clone().attribute("backup_retention_days");
-        if let Some(d) = crate::schema_helpers::not_whole(
-            &b.backup_retention_days,
-            "backup_retention_days",
-            retention_path.clone(),
-        ) {
-            c.diags.add_error(d);
-        } else if let Value::Value(n) = b.backup_retention_days {
-            if n < 0 {
-                c.err(
-                    "Invalid backup_retention_days",
-                    format!(
-                        "backup_retention_days = {n}: a retention cannot be negative; use 1 to \
-                         35 days."
-                    ),
-                    retention_path,
-                );
-            }
-        }
-        if let Value::Value(w) = &b.backup_window {
-            if let Err(msg) = windows::parse_backup_window(w) {
-                c.err(
-                    "Invalid backup_window",
-                    msg,
-                    p.clone().attribute("backup_window"),
-                );
-            }
-        }
+        c.retention_and_window(&p, &b.backup_retention_days, &b.backup_window);
         let Value::Value(g) = &b.global_secondary else {
             continue;
         };
