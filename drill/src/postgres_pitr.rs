@@ -478,6 +478,19 @@ fn pg_timestamp(t: OffsetDateTime) -> String {
     )
 }
 
+/// The log line that says why the server stopped: the first FATAL or PANIC that is not a
+/// refused connection ("the database system is in recovery mode" is our own poll being
+/// turned away, and follows the startup process's real error), else the last line.
+fn why_the_server_stopped(tail: &[String]) -> String {
+    tail.iter()
+        .find(|l| {
+            (l.contains("FATAL:") || l.contains("PANIC:")) && !l.contains("the database system is")
+        })
+        .or_else(|| tail.last())
+        .cloned()
+        .unwrap_or_default()
+}
+
 /// Waits until the server has promoted, failing when it exits or a download fails;
 /// returns `pg_last_xact_replay_timestamp()` read on the promoted server (PostgreSQL keeps
 /// it after promotion until a restart).
@@ -498,12 +511,7 @@ async fn wait_for_promotion(
     loop {
         if let Some(status) = srv.exited() {
             let tail = pitr_server::log_tail(dir, LOG_TAIL);
-            let fatal = tail
-                .iter()
-                .rev()
-                .find(|l| l.contains("FATAL") || l.contains("PANIC"))
-                .cloned()
-                .unwrap_or_else(|| tail.last().cloned().unwrap_or_default());
+            let fatal = why_the_server_stopped(&tail);
             return Err(format!(
                 "the temporary server exited during replay ({status}): {fatal}"
             ));
@@ -855,6 +863,26 @@ mod tests {
             pg_timestamp(datetime!(2026-12-03 09:08:15.1234567 +01:00)),
             "2026-12-03 08:08:15.123456+00"
         );
+    }
+
+    #[test]
+    fn the_startup_process_error_is_chosen_over_a_refused_poll() {
+        // The order PostgreSQL 15 wrote when the archive ended before the target and a
+        // poll connected while the postmaster was going down (seen in CI).
+        let tail: Vec<String> = [
+            "LOG:  redo done at 0/4000108",
+            "FATAL:  recovery ended before configured recovery target was reached",
+            "LOG:  startup process (PID 11574) exited with exit code 1",
+            "FATAL:  the database system is in recovery mode",
+            "LOG:  database system is shut down",
+        ]
+        .map(String::from)
+        .to_vec();
+        assert!(why_the_server_stopped(&tail).contains(TARGET_NOT_REACHED));
+        let refused_only: Vec<String> = ["FATAL:  the database system is starting up", "LOG:  bye"]
+            .map(String::from)
+            .to_vec();
+        assert_eq!(why_the_server_stopped(&refused_only), "LOG:  bye");
     }
 
     #[test]
