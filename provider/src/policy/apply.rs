@@ -1,8 +1,20 @@
 //! Apply: change only what differs from the live resources, in parallel.
 
+use std::time::{Duration, Instant};
+
+use futures::future::join_all;
+use tf_provider::value::Value;
+use tf_provider::{AttributePath, Diagnostic, Diagnostics};
+
+use crate::aws::AwsClients;
+use crate::diagnostics::{aws_diagnostic, error, AwsError};
+use crate::state::dr_policy::{BackupsBlock, RdsBlock, ReplicaBlock};
+
+use super::claims::{CREATED_BY_TAG, OWNER_TAG, TARGETS_TAG};
+use super::desired::{Desired, DesiredRds, DesiredReplica, DesiredS3};
 use super::lifecycle::release;
 use super::plan::{check_live_instance, owner_conflict};
-use super::*;
+use super::{aurora, rds, rds_path, s3, s3_path};
 
 pub(super) type Step_ = Result<(), Diagnostic>;
 

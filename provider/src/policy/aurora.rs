@@ -2,12 +2,24 @@
 //! back (drift, import) and release. The AWS calls are in [`rds_cluster`]; the phases of
 //! the other blocks call into here, so a cluster is handled where an instance is.
 
+use std::time::Instant;
+
+use futures::future::join_all;
+use tf_provider::value::Value;
+use tf_provider::{AttributePath, Diagnostic, Diagnostics};
+
+use crate::aws::AwsClients;
+use crate::diagnostics::{aws_diagnostic, error, AwsError};
+use crate::state::dr_policy::{GlobalSecondaryBlock, PolicyState, RdsClusterBlock};
+
 use super::apply::{aws_err, Step_};
+use super::claims::{Claims, CREATED_BY_TAG, OWNER_TAG, TARGETS_TAG};
+use super::desired::{Desired, DesiredCluster, DesiredSecondary};
 use super::observe::Sync;
 use super::plan::owner_conflict;
+use super::rds_cluster::{LiveCluster, LiveGlobal};
 use super::validate::{copy_region, Regions};
-use super::*;
-use rds_cluster::{LiveCluster, LiveGlobal};
+use super::{claims, cluster_path, rds, rds_cluster, windows, DEFAULT_RETENTION_DAYS};
 
 /// The global cluster a source joins by default.
 pub(super) fn default_global_identifier(source: &str) -> String {

@@ -1,7 +1,20 @@
 //! A state whose values are all known: what apply makes true.
 
+use std::time::Duration;
+
+use drlint::model::Duration as DrDuration;
+use tf_provider::value::Value;
+use tf_provider::{AttributePath, Diagnostics};
+
+use crate::diagnostics::error;
+use crate::state::dr_policy::{PolicyState, RdsClusterBlock};
+
+use super::retention::Rule;
+use super::s3::WantReplication;
 use super::validate::retention_of;
-use super::*;
+use super::{
+    claims, cluster_path, rds_path, retention, s3, s3_path, DEFAULT_RETENTION_DAYS, DEFAULT_TIMEOUT,
+};
 
 /// A cross-region replica, fully resolved.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,7 +1,17 @@
 //! Destroy (release the resources) and import (parse the import ID).
 
+use tf_provider::value::Value;
+use tf_provider::{AttributePath, Diagnostics};
+
+use crate::aws::AwsClients;
+use crate::diagnostics::{aws_diagnostic, error};
+use crate::shape::{is_bucket_name, is_policy_name, is_rds_identifier};
+use crate::state::dr_policy::{PolicyState, RdsBlock, RdsClusterBlock, S3Block};
+
 use super::apply::bucket_tags;
-use super::*;
+use super::claims::{CREATED_BY_TAG, OWNER_TAG, TARGETS_TAG};
+use super::desired::Desired;
+use super::{aurora, rds, rds_path, s3, s3_path};
 
 /// Stops managing the resources of `d`: removes the ownership tags, and with
 /// `delete_replicas` deletes the replicas this policy created. Nothing else is deleted.

@@ -12,27 +12,10 @@ pub mod retention;
 pub mod s3;
 pub mod windows;
 
-use std::collections::HashMap;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use drlint::model::{
-    assess_with_clusters, Assessment, ClusterSpec, Duration as DrDuration, ModelFinding,
-    PolicySpec, RdsSpec, ReplicationSpec, RetentionSpec, S3Spec, Severity, Step,
-};
-use futures::future::join_all;
-use tf_provider::value::Value;
-use tf_provider::{AttributePath, Diagnostic, Diagnostics};
-
-use crate::aws::AwsClients;
-use crate::diagnostics::{aws_diagnostic, error, AwsError};
-use crate::state::dr_policy::{
-    BackupsBlock, EncryptionBlock, GlobalSecondaryBlock, PolicyState, RdsBlock, RdsClusterBlock,
-    ReplicaBlock, ReplicationBlock, RetentionBlock, S3Block,
-};
-use claims::{Claims, CREATED_BY_TAG, OWNER_TAG, TARGETS_TAG};
-use retention::{Retention, Rule};
-use s3::WantReplication;
+use drlint::model::Step;
+use tf_provider::AttributePath;
 
 /// Default automated backup retention (drlint's minimum).
 pub const DEFAULT_RETENTION_DAYS: i64 = 7;
@@ -66,10 +49,6 @@ mod observe;
 mod plan;
 mod validate;
 
-use crate::shape::{
-    is_bucket_name, is_http_url, is_instance_class, is_kms_arn, is_kms_key, is_policy_name,
-    is_rds_identifier, is_region_name,
-};
 pub use apply::apply;
 pub use desired::{
     timeout, Desired, DesiredBackups, DesiredCluster, DesiredRds, DesiredReplica, DesiredS3,

@@ -1,8 +1,22 @@
 //! Read: compare the live resources with the state; findings, drift, import filling.
 
+use futures::future::join_all;
+use tf_provider::value::Value;
+use tf_provider::Diagnostics;
+
+use crate::aws::AwsClients;
+use crate::diagnostics::{aws_diagnostic, error};
+use crate::state::dr_policy::{
+    BackupsBlock, EncryptionBlock, PolicyState, ReplicaBlock, ReplicationBlock,
+};
+
+use super::claims::TARGETS_TAG;
+use super::desired::Desired;
 use super::plan::set_model_outputs;
+use super::retention::Retention;
+use super::validate::assess_policy;
 use super::validate::{retention_block, retention_of, Regions};
-use super::*;
+use super::{aurora, claims, rds, rds_path, retention, s3, s3_path, DEFAULT_RETENTION_DAYS};
 
 /// Compares a state value with the live one: fills it when unknown (or when importing),
 /// records a finding and, when `write`, takes the live value when they differ.

@@ -1,7 +1,22 @@
 //! Plan: defaults, ownership, checks against the live resources, computed attributes.
 
+use std::sync::Mutex;
+
+use futures::future::join_all;
+use tf_provider::value::Value;
+use tf_provider::{AttributePath, Diagnostic, Diagnostics};
+
+use crate::aws::AwsClients;
+use crate::diagnostics::{aws_diagnostic, error};
+use crate::state::dr_policy::{PolicyState, RdsBlock};
+
+use super::claims::{Claims, OWNER_TAG};
+use super::desired::Desired;
+use super::validate::assess_policy;
 use super::validate::Regions;
-use super::*;
+use super::{
+    aurora, claims, rds, rds_path, s3, s3_path, validate, windows, DEFAULT_RETENTION_DAYS,
+};
 
 /// Fills `proposed` with defaults where the configuration is null (never where it is set).
 pub(super) fn fill_defaults(proposed: &mut PolicyState, config: &PolicyState, regions: &Regions) {

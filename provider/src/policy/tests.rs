@@ -1,10 +1,16 @@
 //! Unit tests of validation, defaults, import IDs and drift bookkeeping: no AWS needed.
 
+use tf_provider::value::Value;
+use tf_provider::Diagnostics;
+
+use crate::state::dr_policy::{
+    PolicyState, RdsBlock, ReplicaBlock, ReplicationBlock, RetentionBlock, S3Block, TimeoutsBlock,
+};
+
 use super::observe::Sync;
 use super::plan::{fill_defaults, set_model_outputs};
 use super::validate::Regions;
 use super::*;
-use crate::state::dr_policy::TimeoutsBlock;
 
 fn s(v: &str) -> Value<String> {
     Value::Value(v.to_string())

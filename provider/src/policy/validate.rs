@@ -1,6 +1,27 @@
 //! Configuration checks: shapes of every attribute, then drlint's tier model.
 
-use super::*;
+use std::collections::HashMap;
+
+use drlint::model::{
+    assess_with_clusters, Assessment, ClusterSpec, Duration as DrDuration, ModelFinding,
+    PolicySpec, RdsSpec, ReplicationSpec, RetentionSpec, S3Spec, Severity,
+};
+use tf_provider::value::Value;
+use tf_provider::{AttributePath, Diagnostic, Diagnostics};
+
+use crate::aws::AwsClients;
+use crate::diagnostics::error;
+use crate::shape::{
+    is_bucket_name, is_http_url, is_instance_class, is_kms_arn, is_kms_key, is_policy_name,
+    is_rds_identifier, is_region_name,
+};
+use crate::state::dr_policy::{PolicyState, RetentionBlock};
+
+use super::retention::Retention;
+use super::{
+    cluster_path, model_path, rds, rds_path, retention, s3_path, windows, ARCHIVE_CLASSES,
+    DEFAULT_RETENTION_DAYS, STORAGE_CLASSES,
+};
 
 /// The provider's regions, once configured.
 #[derive(Debug, Clone, Copy)]
