@@ -23,6 +23,7 @@ mod postgres_pitr;
 mod rds_cluster_restore;
 pub mod rds_create;
 mod rds_restore;
+mod rds_temporary;
 mod replicated_backups;
 mod report;
 mod secret;

@@ -5,16 +5,15 @@
 
 use std::time::Duration;
 
-use aws_sdk_rds::types::Tag;
 use time::OffsetDateTime;
 
-use crate::rds_create::{create_once, no_sdk_retries};
-use crate::rds_restore::{temp_identifier, EXPIRES_TAG};
-use crate::report::rfc3339;
-use crate::{
-    guarded, postgres, CancellationToken, Clients, DrillReport, DrillSpec, RestoreTime,
-    TeardownStep, NAME_PREFIX, TAG_KEY,
+use crate::rds_create::{create_cluster_once, create_once, no_sdk_retries};
+use crate::rds_temporary::{
+    aws_error, copy_tags, is_leftover, note_retention_shortfall, random_between, record_teardown,
+    temp_identifier, to_time, verify_copy, wait_instance_available,
 };
+use crate::report::rfc3339;
+use crate::{guarded, CancellationToken, Clients, DrillReport, DrillSpec, RestoreTime};
 
 /// An Aurora DB cluster to restore.
 #[derive(Debug, Clone)]
@@ -30,10 +29,6 @@ pub struct RdsClusterSource {
     pub instance_class: Option<String>,
     /// Retention the policy promises: the earliest restorable time must be this old.
     pub promised_retention_days: Option<u32>,
-}
-
-fn err(op: &str, e: impl std::error::Error) -> String {
-    format!("{op}: {}", aws_sdk_rds::error::DisplayErrorContext(e))
 }
 
 /// The temporary instance of a temporary cluster.
@@ -71,18 +66,12 @@ pub(crate) async fn run(
     report.phase("teardown");
     if created {
         let deleted = delete(&rds, &temp).await;
-        // Not there: the restore was refused before it created anything.
-        if deleted != Ok(false) {
-            report.teardown.push(TeardownStep {
-                what: format!(
-                    "temporary cluster {temp} and instance {} in {}",
-                    instance_of(&temp),
-                    src.region
-                ),
-                ok: deleted.is_ok(),
-                error: deleted.err(),
-            });
-        }
+        let what = format!(
+            "temporary cluster {temp} and instance {} in {}",
+            instance_of(&temp),
+            src.region
+        );
+        record_teardown(report, what, deleted);
     }
     report.end_phase();
     result
@@ -105,7 +94,7 @@ async fn body(
             .db_cluster_identifier(&src.cluster_identifier)
             .send()
             .await
-            .map_err(|e| err("DescribeDBClusters", e))
+            .map_err(|e| aws_error("DescribeDBClusters", e))
     })
     .await?;
     let source = described
@@ -119,28 +108,16 @@ async fn body(
         Some(c) => c.clone(),
         None => source_class(rds, &source).await,
     };
-    let expires = OffsetDateTime::now_utc().unix_timestamp() + spec.timeout.as_secs() as i64;
-    let tags = vec![
-        Tag::builder().key(TAG_KEY).value(&spec.run_id).build(),
-        Tag::builder()
-            .key(EXPIRES_TAG)
-            .value(expires.to_string())
-            .build(),
-        Tag::builder()
-            .key("drkit:source")
-            .value(&src.cluster_identifier)
-            .build(),
-    ];
+    let tags = copy_tags(spec, &src.cluster_identifier);
     let now = OffsetDateTime::now_utc();
     let earliest = source.earliest_restorable_time().map(to_time);
-    if let (Some(promised), Some(earliest)) = (src.promised_retention_days, earliest) {
-        let have = (now - earliest).whole_days();
-        if have < i64::from(promised) {
-            report.notes.push(format!(
-                "the earliest restorable point is {have} days old, less than the {promised} days of retention promised (the cluster may be younger than its retention)"
-            ));
-        }
-    }
+    note_retention_shortfall(
+        report,
+        src.promised_retention_days,
+        earliest,
+        now,
+        "cluster",
+    );
 
     report.phase("restore");
     let point = match &src.restore_time {
@@ -154,7 +131,7 @@ async fn body(
                         .db_cluster_identifier(&src.cluster_identifier)
                         .send()
                         .await
-                        .map_err(|e| err("DescribeDBClusterSnapshots", e))
+                        .map_err(|e| aws_error("DescribeDBClusterSnapshots", e))
                 },
             )
             .await?;
@@ -184,14 +161,14 @@ async fn body(
                 .set_tags(Some(tags.clone()))
                 .deletion_protection(false);
             guarded(cancel, deadline, "the cluster snapshot restore", async {
-                send_create(rds, temp, || {
+                create_cluster_once(rds, temp, || {
                     req.clone()
                         .customize()
                         .config_override(no_sdk_retries())
                         .send()
                 })
                 .await
-                .map_err(|e| err("RestoreDBClusterFromSnapshot", e))
+                .map_err(|e| aws_error("RestoreDBClusterFromSnapshot", e))
             })
             .await?;
             report.restored_from = Some(format!("cluster snapshot {snap_id}"));
@@ -200,7 +177,7 @@ async fn body(
         time_choice => {
             let point = match time_choice {
                 RestoreTime::At(t) => Some(*t),
-                RestoreTime::Random => earliest.map(|e| crate::rds_restore::random_between(e, now)),
+                RestoreTime::Random => earliest.map(|e| random_between(e, now)),
                 _ => None,
             };
             let mut req = rds
@@ -217,14 +194,14 @@ async fn body(
             };
             *created = true;
             guarded(cancel, deadline, "the point-in-time restore", async {
-                send_create(rds, temp, || {
+                create_cluster_once(rds, temp, || {
                     req.clone()
                         .customize()
                         .config_override(no_sdk_retries())
                         .send()
                 })
                 .await
-                .map_err(|e| err("RestoreDBClusterToPointInTime", e))
+                .map_err(|e| aws_error("RestoreDBClusterToPointInTime", e))
             })
             .await?;
             let at = point
@@ -256,7 +233,7 @@ async fn body(
                 .send()
         })
         .await
-        .map_err(|e| err("CreateDBInstance", e))
+        .map_err(|e| aws_error("CreateDBInstance", e))
     })
     .await?;
     let endpoint = guarded(
@@ -268,34 +245,17 @@ async fn body(
     .await?;
 
     report.phase("verify");
-    if !spec.verify.is_empty() {
-        let Some(target) = &spec.target else {
-            return Err(
-                "verify blocks on an rds drill need a target block for the credentials".into(),
-            );
-        };
-        let (host, port) =
-            endpoint.ok_or("the restored cluster has no endpoint to verify against")?;
-        let restored = crate::Target {
-            host,
-            port,
-            ..target.clone()
-        };
-        let db = restored.database.clone();
-        guarded(
-            cancel,
-            deadline,
-            "verification",
-            postgres::verify(&restored, &db, &spec.verify, report),
-        )
-        .await?;
-    } else {
-        report.verified();
-        report
-            .notes
-            .push("no verify blocks: the restore was proven, the data was not checked".into());
-    }
-    Ok(())
+    verify_copy(
+        spec,
+        &src.restore_time,
+        point,
+        endpoint,
+        "cluster",
+        cancel,
+        deadline,
+        report,
+    )
+    .await
 }
 
 /// The class of the source's first instance, for a temporary instance that behaves alike.
@@ -323,106 +283,19 @@ async fn source_class(rds: &aws_sdk_rds::Client, source: &aws_sdk_rds::types::Db
     "db.r6g.large".to_string()
 }
 
-/// A cluster restore sent without the SDK's retries, retried here on transient failures
-/// and never twice: before another attempt the identifier is looked up, and a cluster
-/// there means the earlier attempt went through.
-async fn send_create<T, E, F, Fut>(
-    rds: &aws_sdk_rds::Client,
-    identifier: &str,
-    mut send: F,
-) -> Result<(), aws_sdk_rds::error::SdkError<E>>
-where
-    E: aws_sdk_rds::error::ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Result<T, aws_sdk_rds::error::SdkError<E>>>,
-{
-    let attempts = rds
-        .config()
-        .retry_config()
-        .map_or(1, |r| r.max_attempts())
-        .max(1);
-    let mut delay = Duration::from_millis(200);
-    let mut attempt = 1;
-    loop {
-        match send().await {
-            Ok(_) => return Ok(()),
-            Err(e) if attempt < attempts && transient(&e) => {
-                tokio::time::sleep(delay).await;
-                delay = (delay * 2).min(Duration::from_secs(20));
-                attempt += 1;
-                if cluster_exists(rds, identifier).await {
-                    return Ok(());
-                }
-            }
-            Err(e) => return Err(e),
-        }
-    }
-}
-
-fn transient<E: aws_sdk_rds::error::ProvideErrorMetadata>(
-    e: &aws_sdk_rds::error::SdkError<E>,
-) -> bool {
-    use aws_sdk_rds::error::SdkError;
-    match e {
-        SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) | SdkError::ResponseError(_) => {
-            true
-        }
-        SdkError::ServiceError(s) => {
-            s.raw().status().as_u16() >= 500
-                || s.err()
-                    .code()
-                    .is_some_and(|c| c.starts_with("Throttling") || c == "RequestLimitExceeded")
-        }
-        _ => false,
-    }
-}
-
-async fn cluster_exists(rds: &aws_sdk_rds::Client, identifier: &str) -> bool {
-    rds.describe_db_clusters()
-        .db_cluster_identifier(identifier)
-        .send()
-        .await
-        .is_ok_and(|o| !o.db_clusters().is_empty())
-}
-
-fn to_time(t: &aws_sdk_rds::primitives::DateTime) -> OffsetDateTime {
-    OffsetDateTime::from_unix_timestamp(t.secs()).unwrap_or(OffsetDateTime::UNIX_EPOCH)
-}
-
 /// Waits until the temporary instance is available; returns the cluster's endpoint.
 async fn wait_available(
     rds: &aws_sdk_rds::Client,
     cluster: &str,
     instance: &str,
 ) -> Result<Option<(String, u16)>, String> {
-    let mut delay = Duration::from_millis(200);
-    loop {
-        let out = rds
-            .describe_db_instances()
-            .db_instance_identifier(instance)
-            .send()
-            .await
-            .map_err(|e| err("DescribeDBInstances", e))?;
-        match out
-            .db_instances()
-            .first()
-            .and_then(|d| d.db_instance_status())
-        {
-            Some("available") => break,
-            Some(s @ ("failed" | "incompatible-restore" | "incompatible-parameters")) => {
-                return Err(format!("the temporary instance {instance} is {s}"))
-            }
-            _ => {}
-        }
-        tokio::time::sleep(delay).await;
-        delay = (delay * 2).min(Duration::from_secs(30));
-    }
+    wait_instance_available(rds, instance, "the temporary instance").await?;
     let out = rds
         .describe_db_clusters()
         .db_cluster_identifier(cluster)
         .send()
         .await
-        .map_err(|e| err("DescribeDBClusters", e))?;
+        .map_err(|e| aws_error("DescribeDBClusters", e))?;
     Ok(out
         .db_clusters()
         .first()
@@ -441,7 +314,7 @@ async fn delete(rds: &aws_sdk_rds::Client, cluster: &str) -> Result<bool, String
     {
         Ok(out) => out,
         Err(e) if format!("{e:?}").contains("DBClusterNotFound") => return Ok(false),
-        Err(e) => return Err(err("DescribeDBClusters", e)),
+        Err(e) => return Err(aws_error("DescribeDBClusters", e)),
     };
     let Some(live) = out.db_clusters().first() else {
         return Ok(false);
@@ -466,7 +339,7 @@ async fn delete(rds: &aws_sdk_rds::Client, cluster: &str) -> Result<bool, String
         {
             Ok(_) => {}
             Err(e) if format!("{e:?}").contains("DBInstanceNotFound") => {}
-            Err(e) => return Err(err("DeleteDBInstance", e)),
+            Err(e) => return Err(aws_error("DeleteDBInstance", e)),
         }
     }
     if live.deletion_protection() == Some(true) {
@@ -476,7 +349,7 @@ async fn delete(rds: &aws_sdk_rds::Client, cluster: &str) -> Result<bool, String
             .apply_immediately(true)
             .send()
             .await
-            .map_err(|e| err("ModifyDBCluster", e))?;
+            .map_err(|e| aws_error("ModifyDBCluster", e))?;
     }
     // RDS deletes a cluster once its instances are gone: retry while they go.
     let mut delay = Duration::from_secs(1);
@@ -500,7 +373,7 @@ async fn delete(rds: &aws_sdk_rds::Client, cluster: &str) -> Result<bool, String
                 tokio::time::sleep(delay).await;
                 delay = (delay * 2).min(Duration::from_secs(30));
             }
-            Err(e) => return Err(err("DeleteDBCluster", e)),
+            Err(e) => return Err(aws_error("DeleteDBCluster", e)),
         }
     }
 }
@@ -517,14 +390,7 @@ pub(crate) async fn sweep(clients: &dyn Clients, region: &str) -> Vec<String> {
         let Some(id) = c.db_cluster_identifier() else {
             continue;
         };
-        let tagged = c.tag_list().iter().any(|t| t.key() == Some(TAG_KEY));
-        let expired = c
-            .tag_list()
-            .iter()
-            .find(|t| t.key() == Some(EXPIRES_TAG))
-            .and_then(|t| t.value()?.parse::<i64>().ok())
-            .is_none_or(|at| at < OffsetDateTime::now_utc().unix_timestamp());
-        if tagged && expired && id.starts_with(NAME_PREFIX) && delete(&rds, id).await == Ok(true) {
+        if is_leftover(id, c.tag_list()) && delete(&rds, id).await == Ok(true) {
             removed.push(format!("temporary cluster {id} in {region}"));
         }
     }

@@ -1,6 +1,8 @@
-//! Creating RDS instances (read replicas, restores) without ever creating one twice.
+//! Creating RDS instances (read replicas, restores) and Aurora clusters (restores) without
+//! ever creating one twice.
 //!
-//! Shared by the drill engine (temporary restores) and `dr_policy` (cross-region replicas).
+//! Shared by the drill engine (temporary restores) and `dr_policy` (cross-region replicas,
+//! readers of secondary clusters).
 
 use std::time::Duration;
 
@@ -36,6 +38,70 @@ pub fn no_sdk_retries() -> aws_sdk_rds::config::Builder {
 pub async fn create_once<T, E, F, Fut>(
     client: &Client,
     identifier: &str,
+    send: F,
+) -> Result<(), aws_sdk_rds::error::SdkError<E>>
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, aws_sdk_rds::error::SdkError<E>>>,
+{
+    create_once_as(Creates::Instance, client, identifier, send).await
+}
+
+/// [`create_once`] for a call that creates DB cluster `identifier` (a cluster restore):
+/// the lookup before another attempt asks for a cluster, and `DBClusterAlreadyExists`
+/// after a lost answer means the earlier attempt went through.
+pub async fn create_cluster_once<T, E, F, Fut>(
+    client: &Client,
+    identifier: &str,
+    send: F,
+) -> Result<(), aws_sdk_rds::error::SdkError<E>>
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, aws_sdk_rds::error::SdkError<E>>>,
+{
+    create_once_as(Creates::Cluster, client, identifier, send).await
+}
+
+/// What a create call makes: it decides the lookup and the "already exists" error code.
+#[derive(Debug, Clone, Copy)]
+enum Creates {
+    Instance,
+    Cluster,
+}
+
+impl Creates {
+    fn already_exists_code(self) -> &'static str {
+        match self {
+            Creates::Instance => "DBInstanceAlreadyExists",
+            Creates::Cluster => "DBClusterAlreadyExists",
+        }
+    }
+
+    /// True when `identifier` names one now (a failed lookup counts as no).
+    async fn exists(self, client: &Client, identifier: &str) -> bool {
+        match self {
+            Creates::Instance => client
+                .describe_db_instances()
+                .db_instance_identifier(identifier)
+                .send()
+                .await
+                .is_ok_and(|o| !o.db_instances().is_empty()),
+            Creates::Cluster => client
+                .describe_db_clusters()
+                .db_cluster_identifier(identifier)
+                .send()
+                .await
+                .is_ok_and(|o| !o.db_clusters().is_empty()),
+        }
+    }
+}
+
+async fn create_once_as<T, E, F, Fut>(
+    kind: Creates,
+    client: &Client,
+    identifier: &str,
     mut send: F,
 ) -> Result<(), aws_sdk_rds::error::SdkError<E>>
 where
@@ -55,13 +121,13 @@ where
     loop {
         match send().await {
             Ok(_) => return Ok(()),
-            Err(e) if attempt > 1 && is_already_exists(&e) => return Ok(()),
+            Err(e) if attempt > 1 && is_already_exists(&e, kind) => return Ok(()),
             Err(e) if attempt < attempts && is_transient(&e) => {
                 tracing::warn!(identifier, attempt, error = %aws_smithy_types::error::display::DisplayErrorContext(&e), "create failed transiently; checking whether it took effect");
                 tokio::time::sleep(jittered(backoff)).await;
                 backoff = (backoff * 2).min(max_backoff);
                 attempt += 1;
-                if exists(client, identifier).await {
+                if kind.exists(client, identifier).await {
                     return Ok(());
                 }
             }
@@ -70,10 +136,13 @@ where
     }
 }
 
-fn is_already_exists<E: ProvideErrorMetadata>(e: &aws_sdk_rds::error::SdkError<E>) -> bool {
+fn is_already_exists<E: ProvideErrorMetadata>(
+    e: &aws_sdk_rds::error::SdkError<E>,
+    kind: Creates,
+) -> bool {
     e.as_service_error()
         .and_then(|s| s.code())
-        .is_some_and(|c| c.starts_with("DBInstanceAlreadyExists"))
+        .is_some_and(|c| c.starts_with(kind.already_exists_code()))
 }
 
 /// Throttling, a 5xx answer, a timeout or a broken connection: worth another attempt.
@@ -97,16 +166,6 @@ fn jittered(backoff: Duration) -> Duration {
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.subsec_nanos());
     backoff.mul_f64(0.5 + f64::from(nanos % 1000) / 2000.0)
-}
-
-/// True when `identifier` names an instance now (a failed lookup counts as no).
-async fn exists(client: &Client, identifier: &str) -> bool {
-    client
-        .describe_db_instances()
-        .db_instance_identifier(identifier)
-        .send()
-        .await
-        .is_ok_and(|o| !o.db_instances().is_empty())
 }
 
 #[cfg(test)]

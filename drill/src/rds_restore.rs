@@ -2,32 +2,15 @@
 //! into a temporary instance, in the DR region when asked, wait until it is available,
 //! verify, and delete it without a final snapshot.
 
-use std::time::Duration;
-
-use aws_sdk_rds::types::Tag;
 use time::OffsetDateTime;
 
 use crate::rds_create::{create_once, no_sdk_retries};
-use crate::report::rfc3339;
-use crate::{
-    guarded, postgres, CancellationToken, Clients, DrillReport, DrillSpec, RdsSource, RestoreTime,
-    TeardownStep, NAME_PREFIX, TAG_KEY,
+use crate::rds_temporary::{
+    aws_error, copy_tags, is_leftover, note_retention_shortfall, random_between, record_teardown,
+    temp_identifier, to_time, verify_copy, wait_instance_available,
 };
-
-fn err(op: &str, e: impl std::error::Error) -> String {
-    format!("{op}: {}", aws_sdk_rds::error::DisplayErrorContext(e))
-}
-
-/// Tag with the Unix time after which a temporary instance counts as a leftover (the
-/// drill's time limit): another apply's sweep never deletes a drill still running.
-pub const EXPIRES_TAG: &str = "drkit:drill-expires";
-
-/// The temporary instance's identifier for a run (RDS: letters, digits, hyphens; 63 max).
-pub fn temp_identifier(run_id: &str) -> String {
-    let mut id = format!("{NAME_PREFIX}{}", crate::name_safe(run_id, '-'));
-    id.truncate(63);
-    id.trim_end_matches('-').to_string()
-}
+use crate::report::rfc3339;
+use crate::{guarded, CancellationToken, Clients, DrillReport, DrillSpec, RdsSource, RestoreTime};
 
 pub(crate) async fn run(
     spec: &DrillSpec,
@@ -60,14 +43,11 @@ pub(crate) async fn run(
     report.phase("teardown");
     if created {
         let deleted = delete(&rds, &temp).await;
-        // Not there: the restore was refused before it created anything.
-        if deleted != Ok(false) {
-            report.teardown.push(TeardownStep {
-                what: format!("temporary instance {temp} in {region}"),
-                ok: deleted.is_ok(),
-                error: deleted.err(),
-            });
-        }
+        record_teardown(
+            report,
+            format!("temporary instance {temp} in {region}"),
+            deleted,
+        );
     }
     report.end_phase();
     result
@@ -93,7 +73,7 @@ async fn body(
             .db_instance_identifier(&src.instance_identifier)
             .send()
             .await
-            .map_err(|e| err("DescribeDBInstances", e))
+            .map_err(|e| aws_error("DescribeDBInstances", e))
     })
     .await?;
     let source = described
@@ -112,28 +92,16 @@ async fn body(
         .clone()
         .or_else(|| source.db_instance_class().map(str::to_string))
         .unwrap_or_else(|| "db.t3.micro".into());
-    let expires = OffsetDateTime::now_utc().unix_timestamp() + spec.timeout.as_secs() as i64;
-    let tags = vec![
-        Tag::builder().key(TAG_KEY).value(&spec.run_id).build(),
-        Tag::builder()
-            .key(EXPIRES_TAG)
-            .value(expires.to_string())
-            .build(),
-        Tag::builder()
-            .key("drkit:source")
-            .value(&src.instance_identifier)
-            .build(),
-    ];
+    let tags = copy_tags(spec, &src.instance_identifier);
     let now = OffsetDateTime::now_utc();
     let earliest = source.instance_create_time().map(to_time);
-    if let (Some(promised), Some(earliest)) = (src.promised_retention_days, earliest) {
-        let have = (now - earliest).whole_days();
-        if have < i64::from(promised) {
-            report.notes.push(format!(
-                "the earliest restorable point is {have} days old, less than the {promised} days of retention promised (the instance may be younger than its retention)"
-            ));
-        }
-    }
+    note_retention_shortfall(
+        report,
+        src.promised_retention_days,
+        earliest,
+        now,
+        "instance",
+    );
 
     report.phase("restore");
     let point = match &src.restore_time {
@@ -143,7 +111,7 @@ async fn body(
                     .db_instance_identifier(&src.instance_identifier)
                     .send()
                     .await
-                    .map_err(|e| err("DescribeDBSnapshots", e))
+                    .map_err(|e| aws_error("DescribeDBSnapshots", e))
             })
             .await?;
             let newest = snaps
@@ -173,7 +141,7 @@ async fn body(
                         .send()
                 })
                 .await
-                .map_err(|e| err("RestoreDBInstanceFromDBSnapshot", e))
+                .map_err(|e| aws_error("RestoreDBInstanceFromDBSnapshot", e))
             })
             .await?;
             report.restored_from = Some(format!("snapshot {snap_id}"));
@@ -235,7 +203,7 @@ async fn body(
                         .send()
                 })
                 .await
-                .map_err(|e| err("RestoreDBInstanceToPointInTime", e))
+                .map_err(|e| aws_error("RestoreDBInstanceToPointInTime", e))
             })
             .await?;
             let latest = match &replicated {
@@ -266,110 +234,22 @@ async fn body(
         cancel,
         deadline,
         "waiting for the restored instance",
-        wait_available(rds, temp),
+        wait_instance_available(rds, temp, "the restored instance"),
     )
     .await?;
 
     report.phase("verify");
-    if !spec.verify.is_empty() || spec.freshness_sql.is_some() {
-        let Some(target) = &spec.target else {
-            return Err(
-                "verify blocks and freshness_sql on an rds drill need a target block for the credentials".into(),
-            );
-        };
-        let (host, port) =
-            endpoint.ok_or("the restored instance has no endpoint to verify against")?;
-        let restored = crate::Target {
-            host,
-            port,
-            ..target.clone()
-        };
-        let db = restored.database.clone();
-        guarded(
-            cancel,
-            deadline,
-            "verification",
-            postgres::verify(&restored, &db, &spec.verify, report),
-        )
-        .await?;
-        if let Some(sql) = &spec.freshness_sql {
-            if report.verify_results.iter().all(|v| v.passed) {
-                let newest_age = guarded(
-                    cancel,
-                    deadline,
-                    "the freshness query",
-                    postgres::freshness(&restored, &db, sql),
-                )
-                .await?;
-                // For `latest`, what a disaster now would lose; for an earlier point, what
-                // the copy misses of the data written up to that point.
-                let point_age = match src.restore_time {
-                    RestoreTime::Latest => 0.0,
-                    _ => (OffsetDateTime::now_utc() - point).as_seconds_f64(),
-                };
-                report.set_rpo(newest_age - point_age);
-                report
-                    .notes
-                    .push(format!("RPO measured by freshness_sql: {sql}"));
-            }
-        }
-    } else {
-        report.verified();
-        report
-            .notes
-            .push("no verify blocks: the restore was proven, the data was not checked".into());
-    }
-    Ok(())
-}
-
-fn to_time(t: &aws_sdk_rds::primitives::DateTime) -> OffsetDateTime {
-    OffsetDateTime::from_unix_timestamp(t.secs()).unwrap_or(OffsetDateTime::UNIX_EPOCH)
-}
-
-pub(crate) fn random_between(a: OffsetDateTime, b: OffsetDateTime) -> OffsetDateTime {
-    let span = (b - a).whole_seconds().max(0) as u64;
-    if span == 0 {
-        return b;
-    }
-    // Time-seeded: a drill needs spread, not cryptographic randomness.
-    let seed = OffsetDateTime::now_utc().unix_timestamp_nanos() as u64;
-    let x = seed
-        .wrapping_mul(6364136223846793005)
-        .wrapping_add(1442695040888963407);
-    a + time::Duration::seconds((x % span) as i64)
-}
-
-async fn wait_available(
-    rds: &aws_sdk_rds::Client,
-    id: &str,
-) -> Result<Option<(String, u16)>, String> {
-    let mut delay = Duration::from_millis(200);
-    loop {
-        let out = rds
-            .describe_db_instances()
-            .db_instance_identifier(id)
-            .send()
-            .await
-            .map_err(|e| err("DescribeDBInstances", e))?;
-        if let Some(db) = out.db_instances().first() {
-            match db.db_instance_status() {
-                Some("available") => {
-                    return Ok(db.endpoint().and_then(|e| {
-                        Some((e.address()?.to_string(), u16::try_from(e.port()?).ok()?))
-                    }))
-                }
-                Some("failed") | Some("incompatible-restore") | Some("incompatible-parameters") => {
-                    return Err(format!(
-                        "the restored instance {id} is {}",
-                        db.db_instance_status().unwrap_or_default()
-                    ))
-                }
-                _ => {}
-            }
-        }
-        tokio::time::sleep(delay).await;
-        delay = (delay * 2).min(Duration::from_secs(30));
-    }
+    verify_copy(
+        spec,
+        &src.restore_time,
+        point,
+        endpoint,
+        "instance",
+        cancel,
+        deadline,
+        report,
+    )
+    .await
 }
 
 /// Deletes a temporary instance: no final snapshot, and its own automated backups go too.
@@ -391,12 +271,12 @@ async fn delete(rds: &aws_sdk_rds::Client, id: &str) -> Result<bool, String> {
                 .apply_immediately(true)
                 .send()
                 .await
-                .map_err(|e| err("ModifyDBInstance", e))?;
+                .map_err(|e| aws_error("ModifyDBInstance", e))?;
             send_delete(rds, id)
                 .await
-                .map_err(|e| err("DeleteDBInstance", e))
+                .map_err(|e| aws_error("DeleteDBInstance", e))
         }
-        other => other.map_err(|e| err("DeleteDBInstance", e)),
+        other => other.map_err(|e| aws_error("DeleteDBInstance", e)),
     }
 }
 
@@ -432,15 +312,7 @@ pub(crate) async fn sweep(clients: &dyn Clients, region: &str) -> Vec<String> {
         let Some(id) = db.db_instance_identifier() else {
             continue;
         };
-        let tagged = db.tag_list().iter().any(|t| t.key() == Some(TAG_KEY));
-        // A drill still within its time limit (here or in another apply) is not a leftover.
-        let expired = db
-            .tag_list()
-            .iter()
-            .find(|t| t.key() == Some(EXPIRES_TAG))
-            .and_then(|t| t.value()?.parse::<i64>().ok())
-            .is_none_or(|at| at < OffsetDateTime::now_utc().unix_timestamp());
-        if tagged && expired && id.starts_with(NAME_PREFIX) && delete(&rds, id).await == Ok(true) {
+        if is_leftover(id, db.tag_list()) && delete(&rds, id).await == Ok(true) {
             removed.push(format!("temporary instance {id} in {region}"));
         }
     }

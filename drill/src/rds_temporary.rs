@@ -1,0 +1,214 @@
+//! What the two kinds of `rds` drill share about their temporary copy, whether it is an
+//! instance ([`crate::rds_restore`]) or an Aurora cluster ([`crate::rds_cluster_restore`]):
+//! its name and tags, when it counts as a leftover, waiting for its instance, verifying it,
+//! and how an AWS error reads in the report. The restore calls themselves differ per kind
+//! (different RDS operations and answers) and stay in the two modules.
+
+use std::time::Duration;
+
+use aws_sdk_rds::types::Tag;
+use time::OffsetDateTime;
+
+use crate::report::TeardownStep;
+use crate::{
+    guarded, postgres, CancellationToken, DrillReport, DrillSpec, RestoreTime, NAME_PREFIX, TAG_KEY,
+};
+
+/// Tag with the Unix time after which a temporary copy counts as a leftover (the drill's
+/// time limit): another apply's sweep never deletes a drill still running.
+pub const EXPIRES_TAG: &str = "drkit:drill-expires";
+
+/// The temporary copy's identifier for a run (RDS: letters, digits, hyphens; 63 max).
+pub fn temp_identifier(run_id: &str) -> String {
+    let mut id = format!("{NAME_PREFIX}{}", crate::name_safe(run_id, '-'));
+    id.truncate(63);
+    id.trim_end_matches('-').to_string()
+}
+
+/// An AWS error as the report shows it: the operation and the SDK's full context.
+pub(crate) fn aws_error(op: &str, e: impl std::error::Error) -> String {
+    format!("{op}: {}", aws_sdk_rds::error::DisplayErrorContext(e))
+}
+
+/// The tags of a temporary copy: the run, its expiry (the drill's time limit) and the
+/// source it copies.
+pub(crate) fn copy_tags(spec: &DrillSpec, source_identifier: &str) -> Vec<Tag> {
+    let expires = OffsetDateTime::now_utc().unix_timestamp() + spec.timeout.as_secs() as i64;
+    vec![
+        Tag::builder().key(TAG_KEY).value(&spec.run_id).build(),
+        Tag::builder()
+            .key(EXPIRES_TAG)
+            .value(expires.to_string())
+            .build(),
+        Tag::builder()
+            .key("drkit:source")
+            .value(source_identifier)
+            .build(),
+    ]
+}
+
+/// True when `identifier` with `tags` is the copy of an interrupted drill: named and tagged
+/// by a drill, and past its expiry (a drill still within its time limit, here or in
+/// another apply, is not a leftover).
+pub(crate) fn is_leftover(identifier: &str, tags: &[Tag]) -> bool {
+    let tagged = tags.iter().any(|t| t.key() == Some(TAG_KEY));
+    let expired = tags
+        .iter()
+        .find(|t| t.key() == Some(EXPIRES_TAG))
+        .and_then(|t| t.value()?.parse::<i64>().ok())
+        .is_none_or(|at| at < OffsetDateTime::now_utc().unix_timestamp());
+    tagged && expired && identifier.starts_with(NAME_PREFIX)
+}
+
+/// Notes in the report when the earliest restorable point of `kind` ("instance",
+/// "cluster") is younger than the retention the policy promises.
+pub(crate) fn note_retention_shortfall(
+    report: &mut DrillReport,
+    promised_days: Option<u32>,
+    earliest: Option<OffsetDateTime>,
+    now: OffsetDateTime,
+    kind: &str,
+) {
+    if let (Some(promised), Some(earliest)) = (promised_days, earliest) {
+        let have = (now - earliest).whole_days();
+        if have < i64::from(promised) {
+            report.notes.push(format!(
+                "the earliest restorable point is {have} days old, less than the {promised} days of retention promised (the {kind} may be younger than its retention)"
+            ));
+        }
+    }
+}
+
+/// Records the deletion of the temporary copy in the report's teardown, unless there was
+/// nothing to delete (`Ok(false)`: the restore was refused before it created anything).
+pub(crate) fn record_teardown(
+    report: &mut DrillReport,
+    what: String,
+    deleted: Result<bool, String>,
+) {
+    if deleted != Ok(false) {
+        report.teardown.push(TeardownStep {
+            what,
+            ok: deleted.is_ok(),
+            error: deleted.err(),
+        });
+    }
+}
+
+/// Polls instance `id` until it is available (backing off from 0.2 s to 30 s) and returns
+/// its endpoint; fails when it reaches a state it does not leave by waiting. `what` names
+/// the instance in that error ("the restored instance").
+pub(crate) async fn wait_instance_available(
+    rds: &aws_sdk_rds::Client,
+    id: &str,
+    what: &str,
+) -> Result<Option<(String, u16)>, String> {
+    let mut delay = Duration::from_millis(200);
+    loop {
+        let out = rds
+            .describe_db_instances()
+            .db_instance_identifier(id)
+            .send()
+            .await
+            .map_err(|e| aws_error("DescribeDBInstances", e))?;
+        if let Some(db) = out.db_instances().first() {
+            match db.db_instance_status() {
+                Some("available") => {
+                    return Ok(db.endpoint().and_then(|e| {
+                        Some((e.address()?.to_string(), u16::try_from(e.port()?).ok()?))
+                    }))
+                }
+                Some(s @ ("failed" | "incompatible-restore" | "incompatible-parameters")) => {
+                    return Err(format!("{what} {id} is {s}"))
+                }
+                _ => {}
+            }
+        }
+        tokio::time::sleep(delay).await;
+        delay = (delay * 2).min(Duration::from_secs(30));
+    }
+}
+
+/// The verify phase on the restored copy at `endpoint`: the verify blocks, then
+/// `freshness_sql` (its age is the measured RPO); without verify blocks the restore alone
+/// counts as proven. `kind` ("instance", "cluster") names the copy in errors.
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn verify_copy(
+    spec: &DrillSpec,
+    restore_time: &RestoreTime,
+    point: OffsetDateTime,
+    endpoint: Option<(String, u16)>,
+    kind: &str,
+    cancel: &CancellationToken,
+    deadline: tokio::time::Instant,
+    report: &mut DrillReport,
+) -> Result<(), String> {
+    if spec.verify.is_empty() && spec.freshness_sql.is_none() {
+        report.verified();
+        report
+            .notes
+            .push("no verify blocks: the restore was proven, the data was not checked".into());
+        return Ok(());
+    }
+    let Some(target) = &spec.target else {
+        return Err(
+            "verify blocks and freshness_sql on an rds drill need a target block for the credentials".into(),
+        );
+    };
+    let (host, port) =
+        endpoint.ok_or_else(|| format!("the restored {kind} has no endpoint to verify against"))?;
+    let restored = crate::Target {
+        host,
+        port,
+        ..target.clone()
+    };
+    let db = restored.database.clone();
+    guarded(
+        cancel,
+        deadline,
+        "verification",
+        postgres::verify(&restored, &db, &spec.verify, report),
+    )
+    .await?;
+    if let Some(sql) = &spec.freshness_sql {
+        if report.verify_results.iter().all(|v| v.passed) {
+            let newest_age = guarded(
+                cancel,
+                deadline,
+                "the freshness query",
+                postgres::freshness(&restored, &db, sql),
+            )
+            .await?;
+            // For `latest`, what a disaster now would lose; for an earlier point, what the
+            // copy misses of the data written up to that point.
+            let point_age = match restore_time {
+                RestoreTime::Latest => 0.0,
+                _ => (OffsetDateTime::now_utc() - point).as_seconds_f64(),
+            };
+            report.set_rpo(newest_age - point_age);
+            report
+                .notes
+                .push(format!("RPO measured by freshness_sql: {sql}"));
+        }
+    }
+    Ok(())
+}
+
+/// An RDS timestamp as a `time` value (the epoch when out of range).
+pub(crate) fn to_time(t: &aws_sdk_rds::primitives::DateTime) -> OffsetDateTime {
+    OffsetDateTime::from_unix_timestamp(t.secs()).unwrap_or(OffsetDateTime::UNIX_EPOCH)
+}
+
+/// A point between `a` and `b` for `restore_time = "random"`.
+pub(crate) fn random_between(a: OffsetDateTime, b: OffsetDateTime) -> OffsetDateTime {
+    let span = (b - a).whole_seconds().max(0) as u64;
+    if span == 0 {
+        return b;
+    }
+    // Time-seeded: a drill needs spread, not cryptographic randomness.
+    let seed = OffsetDateTime::now_utc().unix_timestamp_nanos() as u64;
+    let x = seed
+        .wrapping_mul(6364136223846793005)
+        .wrapping_add(1442695040888963407);
+    a + time::Duration::seconds((x % span) as i64)
+}
