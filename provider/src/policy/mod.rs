@@ -8,6 +8,7 @@
 pub mod claims;
 pub mod rds;
 pub mod rds_cluster;
+pub mod rds_wait;
 pub mod retention;
 pub mod s3;
 pub mod windows;

@@ -2,12 +2,14 @@
 //! cross-region read replica, replicate automated backups.
 
 use std::collections::HashMap;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use aws_sdk_rds::types::Tag;
 use aws_sdk_rds::Client;
 
 use crate::diagnostics::{aws, AwsError};
+
+use super::rds_wait::{wait_until_available, Waited};
 
 /// What the provider needs to know about a live DB instance.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -118,31 +120,35 @@ pub async fn describe(client: &Client, identifier: &str) -> Result<Option<LiveIn
             .send()
             .await
             .map_err(aws("ListTagsForResource"))?;
-        live.tags = tags
-            .tag_list()
-            .iter()
-            .filter_map(|t| {
-                Some((
-                    t.key()?.to_string(),
-                    t.value().unwrap_or_default().to_string(),
-                ))
-            })
-            .collect();
+        live.tags = tag_map(tags.tag_list());
     }
     Ok(Some(live))
 }
 
-/// Statuses from which an instance does not become `available` by waiting.
-const STUCK: &[&str] = &[
-    "failed",
-    "incompatible-parameters",
-    "incompatible-restore",
-    "incompatible-network",
-    "inaccessible-encryption-credentials",
-    "storage-full",
-    "stopped",
-    "deleting",
-];
+impl Waited for LiveInstance {
+    const NOUN: &'static str = "DB instance";
+    const DESCRIBE_OPERATION: &'static str = "DescribeDBInstances";
+    const NOT_FOUND_CODE: &'static str = "DBInstanceNotFound";
+    const INVALID_STATE_CODE: &'static str = "InvalidDBInstanceState";
+    const STUCK: &'static [&'static str] = &[
+        "failed",
+        "incompatible-parameters",
+        "incompatible-restore",
+        "incompatible-network",
+        "inaccessible-encryption-credentials",
+        "storage-full",
+        "stopped",
+        "deleting",
+    ];
+
+    fn status(&self) -> &str {
+        &self.status
+    }
+
+    fn pending_changes(&self) -> bool {
+        self.pending_changes
+    }
+}
 
 /// Polls until the instance is `available`, with a growing interval (1 s up to 15 s).
 pub async fn wait_available(
@@ -150,7 +156,7 @@ pub async fn wait_available(
     identifier: &str,
     deadline: Instant,
 ) -> Result<LiveInstance, AwsError> {
-    wait(client, identifier, deadline, false).await
+    wait_until_available(identifier, deadline, false, || describe(client, identifier)).await
 }
 
 /// After `ModifyDBInstance` with `ApplyImmediately`: polls until the instance is
@@ -161,53 +167,7 @@ pub async fn wait_settled(
     identifier: &str,
     deadline: Instant,
 ) -> Result<LiveInstance, AwsError> {
-    wait(client, identifier, deadline, true).await
-}
-
-async fn wait(
-    client: &Client,
-    identifier: &str,
-    deadline: Instant,
-    settled: bool,
-) -> Result<LiveInstance, AwsError> {
-    let mut interval = Duration::from_secs(1);
-    loop {
-        let live = describe(client, identifier).await?.ok_or_else(|| {
-            AwsError::new(
-                "DescribeDBInstances",
-                "DBInstanceNotFound",
-                format!("DB instance {identifier} disappeared while waiting for it"),
-            )
-        })?;
-        if live.status == "available" && !(settled && live.pending_changes) {
-            return Ok(live);
-        }
-        if STUCK.contains(&live.status.as_str()) {
-            let mut err = AwsError::new(
-                "InvalidDBInstanceState",
-                "InvalidDBInstanceState",
-                format!(
-                    "DB instance {identifier} is {:?}; it will not become available by waiting",
-                    live.status
-                ),
-            );
-            err.operation = format!("Waiting for DB instance {identifier}");
-            return Err(err);
-        }
-        if Instant::now() + interval > deadline {
-            return Err(AwsError {
-                operation: format!("Waiting for DB instance {identifier} to be available"),
-                code: Some("Timeout".into()),
-                message: Some(format!(
-                    "still {:?} when the timeout ran out; raise `timeouts` or apply again later",
-                    live.status
-                )),
-                kind: crate::diagnostics::ErrorKind::InvalidState,
-            });
-        }
-        tokio::time::sleep(interval).await;
-        interval = (interval * 2).min(Duration::from_secs(15));
-    }
+    wait_until_available(identifier, deadline, true, || describe(client, identifier)).await
 }
 
 /// Settings of `ModifyDBInstance`; `None` leaves a setting alone.
@@ -249,8 +209,21 @@ pub async fn modify(client: &Client, identifier: &str, m: &Modify) -> Result<(),
     Ok(())
 }
 
-fn tag(key: &str, value: &str) -> Tag {
+/// An RDS tag.
+pub(super) fn tag(key: &str, value: &str) -> Tag {
     Tag::builder().key(key).value(value).build()
+}
+
+/// RDS tags as a map (a tag without a value maps to "").
+pub(super) fn tag_map(tags: &[Tag]) -> HashMap<String, String> {
+    tags.iter()
+        .filter_map(|t| {
+            Some((
+                t.key()?.to_string(),
+                t.value().unwrap_or_default().to_string(),
+            ))
+        })
+        .collect()
 }
 
 /// Adds or overwrites tags.

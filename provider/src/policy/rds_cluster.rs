@@ -5,10 +5,13 @@
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use aws_sdk_rds::types::{DbCluster, GlobalCluster, Tag};
+use aws_sdk_rds::types::{DbCluster, GlobalCluster};
 use aws_sdk_rds::Client;
 
-use crate::diagnostics::{aws, AwsError, ErrorKind};
+use crate::diagnostics::{aws, AwsError};
+
+use super::rds::{tag, tag_map};
+use super::rds_wait::{wait_until_available, Waited};
 
 /// What the provider needs to know about a live DB cluster.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -74,16 +77,7 @@ impl LiveCluster {
             pending_changes: c.pending_modified_values().is_some_and(|p| {
                 *p != aws_sdk_rds::types::ClusterPendingModifiedValues::builder().build()
             }),
-            tags: c
-                .tag_list()
-                .iter()
-                .filter_map(|t| {
-                    Some((
-                        t.key()?.to_string(),
-                        t.value().unwrap_or_default().to_string(),
-                    ))
-                })
-                .collect(),
+            tags: tag_map(c.tag_list()),
         }
     }
 }
@@ -109,16 +103,29 @@ pub async fn describe(client: &Client, identifier: &str) -> Result<Option<LiveCl
         .map(|c| LiveCluster::of(c, identifier)))
 }
 
-/// Statuses from which a cluster does not become `available` by waiting.
-const STUCK: &[&str] = &[
-    "failed",
-    "stopped",
-    "deleting",
-    "inaccessible-encryption-credentials",
-    "incompatible-parameters",
-    "incompatible-restore",
-    "incompatible-network",
-];
+impl Waited for LiveCluster {
+    const NOUN: &'static str = "DB cluster";
+    const DESCRIBE_OPERATION: &'static str = "DescribeDBClusters";
+    const NOT_FOUND_CODE: &'static str = "DBClusterNotFoundFault";
+    const INVALID_STATE_CODE: &'static str = "InvalidDBClusterStateFault";
+    const STUCK: &'static [&'static str] = &[
+        "failed",
+        "stopped",
+        "deleting",
+        "inaccessible-encryption-credentials",
+        "incompatible-parameters",
+        "incompatible-restore",
+        "incompatible-network",
+    ];
+
+    fn status(&self) -> &str {
+        &self.status
+    }
+
+    fn pending_changes(&self) -> bool {
+        self.pending_changes
+    }
+}
 
 /// Polls until the cluster is `available` (with `settled`: and nothing pending), with a
 /// growing interval (1 s up to 15 s).
@@ -128,44 +135,10 @@ pub async fn wait_available(
     deadline: Instant,
     settled: bool,
 ) -> Result<LiveCluster, AwsError> {
-    let mut interval = Duration::from_secs(1);
-    loop {
-        let live = describe(client, identifier).await?.ok_or_else(|| {
-            AwsError::new(
-                "DescribeDBClusters",
-                "DBClusterNotFoundFault",
-                format!("DB cluster {identifier} disappeared while waiting for it"),
-            )
-        })?;
-        if live.status == "available" && !(settled && live.pending_changes) {
-            return Ok(live);
-        }
-        if STUCK.contains(&live.status.as_str()) {
-            let mut err = AwsError::new(
-                "InvalidDBClusterStateFault",
-                "InvalidDBClusterStateFault",
-                format!(
-                    "DB cluster {identifier} is {:?}; it will not become available by waiting",
-                    live.status
-                ),
-            );
-            err.operation = format!("Waiting for DB cluster {identifier}");
-            return Err(err);
-        }
-        if Instant::now() + interval > deadline {
-            return Err(AwsError {
-                operation: format!("Waiting for DB cluster {identifier} to be available"),
-                code: Some("Timeout".into()),
-                message: Some(format!(
-                    "still {:?} when the timeout ran out; raise `timeouts` or apply again later",
-                    live.status
-                )),
-                kind: ErrorKind::InvalidState,
-            });
-        }
-        tokio::time::sleep(interval).await;
-        interval = (interval * 2).min(Duration::from_secs(15));
-    }
+    wait_until_available(identifier, deadline, settled, || {
+        describe(client, identifier)
+    })
+    .await
 }
 
 /// Settings of `ModifyDBCluster`; `None` leaves a setting alone.
@@ -286,10 +259,6 @@ pub async fn create_global(
         Err(e) if e.has_code("GlobalClusterAlreadyExistsFault") => Ok(false),
         Err(e) => Err(e),
     }
-}
-
-fn tag(key: &str, value: &str) -> Tag {
-    Tag::builder().key(key).value(value).build()
 }
 
 /// What a new secondary cluster is created with.
