@@ -14,6 +14,7 @@ use super::claims::{CREATED_BY_TAG, OWNER_TAG, TARGETS_TAG};
 use super::desired::{Desired, DesiredRds, DesiredReplica, DesiredS3};
 use super::lifecycle::release;
 use super::plan::{check_live_instance, owner_conflict};
+use super::source_settings::SettingsChange;
 use super::{aurora, rds, rds_path, s3, s3_path};
 
 pub(super) type Step_ = Result<(), Diagnostic>;
@@ -26,7 +27,7 @@ pub(super) fn aws_err(summary: String, path: AttributePath) -> impl FnOnce(AwsEr
 pub(super) fn rds_block_of(d: &DesiredRds) -> RdsBlock {
     RdsBlock {
         instance_identifier: Value::Value(d.identifier.clone()),
-        backup_window: Value::from(d.backup_window.clone()),
+        backup_window: Value::from(d.settings.backup_window.clone()),
         cross_region_replica: match &d.replica {
             Some(r) => Value::Value(ReplicaBlock {
                 kms_key_id: Value::from(r.kms_key_id.clone()),
@@ -134,8 +135,8 @@ pub(super) async fn ensure_replica(
                     source_arn: source.arn.clone(),
                     instance_class: rep.instance_class.clone(),
                     kms_key_id: rep.kms_key_id.clone(),
-                    deletion_protection: r.deletion_protection,
-                    copy_tags: r.copy_tags,
+                    deletion_protection: r.settings.deletion_protection,
+                    copy_tags: r.settings.copy_tags,
                     tags: vec![
                         (OWNER_TAG.to_string(), d.name.clone()),
                         (CREATED_BY_TAG.to_string(), d.name.clone()),
@@ -264,17 +265,7 @@ async fn configure_rds(
     mut live: rds::LiveInstance,
     deadline: Instant,
 ) -> Step_ {
-    let m = rds::Modify {
-        retention: (live.retention != r.retention).then_some(r.retention),
-        backup_window: r
-            .backup_window
-            .clone()
-            .filter(|w| Some(w) != live.backup_window.as_ref()),
-        deletion_protection: (live.deletion_protection != r.deletion_protection)
-            .then_some(r.deletion_protection),
-        copy_tags: (live.copy_tags != r.copy_tags).then_some(r.copy_tags),
-        instance_class: None,
-    };
+    let m = rds::Modify::from(SettingsChange::between(&live.settings(), &r.settings));
     let what = format!("RDS instance {:?}", r.identifier);
     if !m.is_empty() {
         if live.status != "available" {

@@ -16,10 +16,11 @@ use super::apply::{aws_err, Step_};
 use super::claims::{Claims, CREATED_BY_TAG, OWNER_TAG, TARGETS_TAG};
 use super::desired::{Desired, DesiredCluster, DesiredSecondary};
 use super::observe::Sync;
-use super::plan::owner_conflict;
+use super::plan::{default, derived, owner_conflict, unknown_if_missing};
 use super::rds_cluster::{LiveCluster, LiveGlobal};
+use super::source_settings::{check_window_overlap, SettingsAttributes, SettingsChange};
 use super::validate::{copy_region, Regions};
-use super::{claims, cluster_path, rds, rds_cluster, windows, DEFAULT_RETENTION_DAYS};
+use super::{claims, cluster_path, rds, rds_cluster, DEFAULT_RETENTION_DAYS};
 
 /// The global cluster a source joins by default.
 pub(super) fn default_global_identifier(source: &str) -> String {
@@ -34,32 +35,31 @@ pub(super) fn fill_defaults(proposed: &mut PolicyState, config: &PolicyState, re
         return;
     };
     for (p, c) in ps.iter_mut().zip(cs.iter()) {
-        if c.backup_retention_days.is_null() {
-            p.backup_retention_days = Value::Value(DEFAULT_RETENTION_DAYS);
-        }
-        if c.deletion_protection.is_null() {
-            p.deletion_protection = Value::Value(true);
-        }
-        if c.copy_tags_to_snapshot.is_null() {
-            p.copy_tags_to_snapshot = Value::Value(true);
-        }
-        if c.backup_window.is_null() && p.backup_window.is_null() {
-            p.backup_window = Value::Unknown;
-        }
+        default(
+            &mut p.backup_retention_days,
+            &c.backup_retention_days,
+            DEFAULT_RETENTION_DAYS,
+        );
+        default(&mut p.deletion_protection, &c.deletion_protection, true);
+        default(&mut p.copy_tags_to_snapshot, &c.copy_tags_to_snapshot, true);
+        unknown_if_missing(&mut p.backup_window, &c.backup_window);
         let source_id = p.cluster_identifier.clone();
         if let (Value::Value(pg), Value::Value(cg)) =
             (p.global_secondary.as_mut(), c.global_secondary.as_ref())
         {
-            if let (Some(dr), true) = (regions.dr, cg.region.is_null()) {
-                pg.region = Value::Value(dr.to_string());
+            if let Some(dr) = regions.dr {
+                default(&mut pg.region, &cg.region, dr.to_string());
             }
-            if cg.cluster_identifier.is_null() {
-                pg.cluster_identifier = source_id.clone().map(|id| format!("{id}-dr"));
-            }
+            derived(
+                &mut pg.cluster_identifier,
+                &cg.cluster_identifier,
+                &source_id.map(|id| format!("{id}-dr")),
+            );
             // Read from the live source below (the global cluster it already belongs to).
-            if cg.global_cluster_identifier.is_null() && pg.global_cluster_identifier.is_null() {
-                pg.global_cluster_identifier = Value::Unknown;
-            }
+            unknown_if_missing(
+                &mut pg.global_cluster_identifier,
+                &cg.global_cluster_identifier,
+            );
         }
     }
 }
@@ -276,31 +276,20 @@ fn check_live_cluster(
             ));
         }
     }
-    if let (Value::Value(w), Some(m)) = (&b.backup_window, &live.maintenance_window) {
-        if let (Ok(bw), Some(mw)) = (
-            windows::parse_backup_window(w),
-            windows::parse_maintenance_window(m),
-        ) {
-            if windows::windows_overlap(bw, mw) {
-                diags.add_error(error(
-                    "Backup window overlaps the maintenance window",
-                    format!(
-                        "backup_window {w:?} overlaps the maintenance window {m:?} of {}; RDS \
-                         rejects that. Choose a backup window outside it.",
-                        live.identifier
-                    ),
-                    p.clone().attribute("backup_window"),
-                ));
-            }
-        }
-    }
+    check_window_overlap(
+        diags,
+        &b.backup_window,
+        live.maintenance_window.as_deref(),
+        &live.identifier,
+        p,
+    );
 }
 
 /// The state of an `rds_cluster` block, for the checks shared with plan.
 fn block_of(d: &DesiredCluster) -> RdsClusterBlock {
     RdsClusterBlock {
         cluster_identifier: Value::Value(d.identifier.clone()),
-        backup_window: Value::from(d.backup_window.clone()),
+        backup_window: Value::from(d.settings.backup_window.clone()),
         global_secondary: match &d.secondary {
             Some(s) => Value::Value(GlobalSecondaryBlock {
                 kms_key_id: Value::from(s.kms_key_id.clone()),
@@ -384,16 +373,7 @@ async fn configure_cluster(
 ) -> Step_ {
     let what = format!("DB cluster {:?}", c.identifier);
     let at = || p.clone().attribute("cluster_identifier");
-    let m = rds_cluster::Modify {
-        retention: (live.retention != c.retention).then_some(c.retention),
-        backup_window: c
-            .backup_window
-            .clone()
-            .filter(|w| Some(w) != live.backup_window.as_ref()),
-        deletion_protection: (live.deletion_protection != c.deletion_protection)
-            .then_some(c.deletion_protection),
-        copy_tags: (live.copy_tags != c.copy_tags).then_some(c.copy_tags),
-    };
+    let m = SettingsChange::between(&live.settings(), &c.settings);
     if !m.is_empty() {
         if live.status != "available" {
             rds_cluster::wait_available(primary, &c.identifier, deadline, false)
@@ -521,8 +501,8 @@ async fn ensure_secondary(
                         .unwrap_or_else(|| "aurora-postgresql".into()),
                     engine_version: source.engine_version.clone(),
                     kms_key_id: s.kms_key_id.clone(),
-                    deletion_protection: c.deletion_protection,
-                    copy_tags: c.copy_tags,
+                    deletion_protection: c.settings.deletion_protection,
+                    copy_tags: c.settings.copy_tags,
                     tags: vec![
                         (OWNER_TAG.to_string(), d.name.clone()),
                         (CREATED_BY_TAG.to_string(), d.name.clone()),
@@ -701,29 +681,7 @@ pub(super) async fn observe(
             write,
             import,
         };
-        sync.field(
-            &mut b.backup_retention_days,
-            Some(DEFAULT_RETENTION_DAYS),
-            live.retention as i64,
-            || at("backup retention days"),
-        );
-        if let Some(w) = &live.backup_window {
-            sync.field(&mut b.backup_window, None, w.clone(), || {
-                at("backup window")
-            });
-        }
-        sync.field(
-            &mut b.deletion_protection,
-            Some(true),
-            live.deletion_protection,
-            || at("deletion protection"),
-        );
-        sync.field(
-            &mut b.copy_tags_to_snapshot,
-            Some(true),
-            live.copy_tags,
-            || at("copy tags to snapshot"),
-        );
+        SettingsAttributes::of_cluster(b).sync(&mut sync, &live.settings(), at);
 
         if import && b.global_secondary.is_null() {
             if let Some(gid) = &live.global_cluster {

@@ -11,6 +11,7 @@ use crate::state::dr_policy::{PolicyState, RdsClusterBlock};
 
 use super::retention::Rule;
 use super::s3::WantReplication;
+use super::source_settings::SourceSettings;
 use super::validate::retention_of;
 use super::{
     claims, cluster_path, rds_path, retention, s3, s3_path, DEFAULT_RETENTION_DAYS, DEFAULT_TIMEOUT,
@@ -47,14 +48,8 @@ pub struct DesiredBackups {
 pub struct DesiredRds {
     /// Source identifier.
     pub identifier: String,
-    /// Backup retention.
-    pub retention: i32,
-    /// Backup window; `None`: leave as is.
-    pub backup_window: Option<String>,
-    /// Deletion protection.
-    pub deletion_protection: bool,
-    /// Copy tags to snapshots.
-    pub copy_tags: bool,
+    /// Backup retention and window, deletion protection, copy tags.
+    pub settings: SourceSettings,
     /// Replica.
     pub replica: Option<DesiredReplica>,
     /// Replicated backups.
@@ -82,14 +77,8 @@ pub struct DesiredSecondary {
 pub struct DesiredCluster {
     /// Source cluster identifier.
     pub identifier: String,
-    /// Backup retention.
-    pub retention: i32,
-    /// Backup window; `None`: leave as is.
-    pub backup_window: Option<String>,
-    /// Deletion protection.
-    pub deletion_protection: bool,
-    /// Copy tags to snapshots.
-    pub copy_tags: bool,
+    /// Backup retention and window, deletion protection, copy tags.
+    pub settings: SourceSettings,
     /// Global Database secondary.
     pub secondary: Option<DesiredSecondary>,
 }
@@ -153,6 +142,39 @@ impl Need<'_> {
     }
 }
 
+impl Need<'_> {
+    /// The settings of an `rds` or `rds_cluster` block (`p`: the block's path).
+    fn settings(
+        &mut self,
+        backup_retention_days: &Value<i64>,
+        backup_window: &Value<String>,
+        deletion_protection: &Value<bool>,
+        copy_tags_to_snapshot: &Value<bool>,
+        p: impl Fn() -> AttributePath,
+    ) -> SourceSettings {
+        SourceSettings {
+            retention: self
+                .get(backup_retention_days, Some(DEFAULT_RETENTION_DAYS), || {
+                    p().attribute("backup_retention_days")
+                })
+                .unwrap_or(DEFAULT_RETENTION_DAYS) as i32,
+            // Read from the live source at plan time; unknown when it did not exist yet,
+            // and then left as AWS sets it.
+            backup_window: backup_window.as_ref_option().cloned(),
+            deletion_protection: self
+                .get(deletion_protection, Some(true), || {
+                    p().attribute("deletion_protection")
+                })
+                .unwrap_or(true),
+            copy_tags: self
+                .get(copy_tags_to_snapshot, Some(true), || {
+                    p().attribute("copy_tags_to_snapshot")
+                })
+                .unwrap_or(true),
+        }
+    }
+}
+
 impl Desired {
     /// Resolves a planned (or prior) state. Unknown values are errors in `diags`, and
     /// `None` is returned.
@@ -183,26 +205,14 @@ impl Desired {
                     p().attribute("instance_identifier")
                 })
                 .unwrap_or_default();
-            let retention = n
-                .get(
-                    &b.backup_retention_days,
-                    Some(DEFAULT_RETENTION_DAYS),
-                    || p().attribute("backup_retention_days"),
-                )
-                .unwrap_or(DEFAULT_RETENTION_DAYS) as i32;
-            // Read from the live instance at plan time; unknown when it did not exist yet,
-            // and then left as AWS sets it.
-            let backup_window = b.backup_window.as_ref_option().cloned();
-            let deletion_protection = n
-                .get(&b.deletion_protection, Some(true), || {
-                    p().attribute("deletion_protection")
-                })
-                .unwrap_or(true);
-            let copy_tags = n
-                .get(&b.copy_tags_to_snapshot, Some(true), || {
-                    p().attribute("copy_tags_to_snapshot")
-                })
-                .unwrap_or(true);
+            let settings = n.settings(
+                &b.backup_retention_days,
+                &b.backup_window,
+                &b.deletion_protection,
+                &b.copy_tags_to_snapshot,
+                p,
+            );
+            let retention = settings.retention;
             let replica = match n.get(&b.cross_region_replica, None, || {
                 p().attribute("cross_region_replica")
             }) {
@@ -249,10 +259,7 @@ impl Desired {
             };
             rds.push(DesiredRds {
                 identifier,
-                retention,
-                backup_window,
-                deletion_protection,
-                copy_tags,
+                settings,
                 replica,
                 backups,
             });
@@ -382,13 +389,13 @@ fn desired_cluster(n: &mut Need, i: usize, b: &RdsClusterBlock) -> DesiredCluste
             p().attribute("cluster_identifier")
         })
         .unwrap_or_default();
-    let retention = n
-        .get(
-            &b.backup_retention_days,
-            Some(DEFAULT_RETENTION_DAYS),
-            || p().attribute("backup_retention_days"),
-        )
-        .unwrap_or(DEFAULT_RETENTION_DAYS) as i32;
+    let settings = n.settings(
+        &b.backup_retention_days,
+        &b.backup_window,
+        &b.deletion_protection,
+        &b.copy_tags_to_snapshot,
+        p,
+    );
     let secondary = match n.get(&b.global_secondary, None, || {
         p().attribute("global_secondary")
     }) {
@@ -414,19 +421,8 @@ fn desired_cluster(n: &mut Need, i: usize, b: &RdsClusterBlock) -> DesiredCluste
         None => None,
     };
     DesiredCluster {
-        backup_window: b.backup_window.as_ref_option().cloned(),
-        deletion_protection: n
-            .get(&b.deletion_protection, Some(true), || {
-                p().attribute("deletion_protection")
-            })
-            .unwrap_or(true),
-        copy_tags: n
-            .get(&b.copy_tags_to_snapshot, Some(true), || {
-                p().attribute("copy_tags_to_snapshot")
-            })
-            .unwrap_or(true),
         identifier,
-        retention,
+        settings,
         secondary,
     }
 }

@@ -11,6 +11,7 @@ pub mod rds_cluster;
 pub mod rds_wait;
 pub mod retention;
 pub mod s3;
+pub mod source_settings;
 pub mod windows;
 
 use std::time::Duration;

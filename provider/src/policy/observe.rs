@@ -14,9 +14,10 @@ use super::claims::TARGETS_TAG;
 use super::desired::Desired;
 use super::plan::set_model_outputs;
 use super::retention::Retention;
+use super::source_settings::SettingsAttributes;
 use super::validate::assess_policy;
 use super::validate::{retention_block, retention_of, Regions};
-use super::{aurora, claims, rds, rds_path, retention, s3, s3_path, DEFAULT_RETENTION_DAYS};
+use super::{aurora, claims, rds, rds_path, retention, s3, s3_path};
 
 /// Compares a state value with the live one: fills it when unknown (or when importing),
 /// records a finding and, when `write`, takes the live value when they differ.
@@ -131,29 +132,7 @@ pub(super) async fn observe(
                 import,
             };
             let at = |attr: &str| format!("rds[{i}] {id} {attr}");
-            sync.field(
-                &mut b.backup_retention_days,
-                Some(DEFAULT_RETENTION_DAYS),
-                live.retention as i64,
-                || at("backup retention days"),
-            );
-            if let Some(w) = &live.backup_window {
-                sync.field(&mut b.backup_window, None, w.clone(), || {
-                    at("backup window")
-                });
-            }
-            sync.field(
-                &mut b.deletion_protection,
-                Some(true),
-                live.deletion_protection,
-                || at("deletion protection"),
-            );
-            sync.field(
-                &mut b.copy_tags_to_snapshot,
-                Some(true),
-                live.copy_tags,
-                || at("copy tags to snapshot"),
-            );
+            SettingsAttributes::of_instance(b).sync(&mut sync, &live.settings(), at);
 
             // The replica.
             if import && b.cross_region_replica.is_null() {

@@ -12,32 +12,35 @@ use crate::state::dr_policy::{PolicyState, RdsBlock};
 
 use super::claims::{Claims, OWNER_TAG};
 use super::desired::Desired;
+use super::source_settings::check_window_overlap;
 use super::validate::assess_policy;
 use super::validate::Regions;
-use super::{
-    aurora, claims, rds, rds_path, s3, s3_path, validate, windows, DEFAULT_RETENTION_DAYS,
-};
+use super::{aurora, claims, rds, rds_path, s3, s3_path, validate, DEFAULT_RETENTION_DAYS};
+
+/// A static default: applies on every plan while the config is null, so a value changed
+/// outside Terraform (read into the prior state) is planned back to the default.
+pub(super) fn default<T>(v: &mut Value<T>, config: &Value<T>, value: T) {
+    if config.is_null() {
+        *v = Value::Value(value);
+    }
+}
+
+/// A derived default: follows its source on every plan while the config is null.
+pub(super) fn derived<T: Clone>(v: &mut Value<T>, config: &Value<T>, from: &Value<T>) {
+    if config.is_null() {
+        *v = from.clone();
+    }
+}
+
+/// A value read from the live resources (or left to AWS): unknown until then.
+pub(super) fn unknown_if_missing<T>(v: &mut Value<T>, config: &Value<T>) {
+    if config.is_null() && v.is_null() {
+        *v = Value::Unknown;
+    }
+}
 
 /// Fills `proposed` with defaults where the configuration is null (never where it is set).
 pub(super) fn fill_defaults(proposed: &mut PolicyState, config: &PolicyState, regions: &Regions) {
-    /// Static defaults apply on every plan while the config is null, so a value changed
-    /// outside Terraform (read into the prior state) is planned back to the default.
-    fn default<T>(v: &mut Value<T>, config: &Value<T>, value: T) {
-        if config.is_null() {
-            *v = Value::Value(value);
-        }
-    }
-    /// Derived defaults follow their source on every plan while the config is null.
-    fn derived<T: Clone>(v: &mut Value<T>, config: &Value<T>, from: &Value<T>) {
-        if config.is_null() {
-            *v = from.clone();
-        }
-    }
-    fn unknown_if_missing<T>(v: &mut Value<T>, config: &Value<T>) {
-        if config.is_null() && v.is_null() {
-            *v = Value::Unknown;
-        }
-    }
     let dr = regions.dr.map(str::to_string);
     default(&mut proposed.compliance, &config.compliance, false);
     default(
@@ -466,22 +469,11 @@ pub(super) fn check_live_instance(
             }
         }
     }
-    if let (Value::Value(w), Some(m)) = (&b.backup_window, &live.maintenance_window) {
-        if let (Ok(bw), Some(mw)) = (
-            windows::parse_backup_window(w),
-            windows::parse_maintenance_window(m),
-        ) {
-            if windows::windows_overlap(bw, mw) {
-                diags.add_error(error(
-                    "Backup window overlaps the maintenance window",
-                    format!(
-                        "backup_window {w:?} overlaps the maintenance window {m:?} of {}; RDS \
-                         rejects that. Choose a backup window outside it.",
-                        live.identifier
-                    ),
-                    p.clone().attribute("backup_window"),
-                ));
-            }
-        }
-    }
+    check_window_overlap(
+        diags,
+        &b.backup_window,
+        live.maintenance_window.as_deref(),
+        &live.identifier,
+        p,
+    );
 }

@@ -10,6 +10,7 @@ use aws_sdk_rds::Client;
 use crate::diagnostics::{aws, AwsError};
 
 use super::rds_wait::{wait_until_available, Waited};
+use super::source_settings::{SettingsChange, SourceSettings};
 
 /// What the provider needs to know about a live DB instance.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -46,6 +47,18 @@ pub struct LiveInstance {
     pub pending_changes: bool,
     /// Tags.
     pub tags: HashMap<String, String>,
+}
+
+impl LiveInstance {
+    /// The settings `dr_policy` keeps on a source instance.
+    pub fn settings(&self) -> SourceSettings {
+        SourceSettings {
+            retention: self.retention,
+            backup_window: self.backup_window.clone(),
+            deletion_protection: self.deletion_protection,
+            copy_tags: self.copy_tags,
+        }
+    }
 }
 
 /// The region in an ARN (`arn:aws:rds:REGION:...`).
@@ -183,6 +196,18 @@ pub struct Modify {
     pub copy_tags: Option<bool>,
     /// Instance class.
     pub instance_class: Option<String>,
+}
+
+impl From<SettingsChange> for Modify {
+    fn from(c: SettingsChange) -> Self {
+        Modify {
+            retention: c.retention,
+            backup_window: c.backup_window,
+            deletion_protection: c.deletion_protection,
+            copy_tags: c.copy_tags,
+            instance_class: None,
+        }
+    }
 }
 
 impl Modify {

@@ -12,6 +12,7 @@ use crate::diagnostics::{aws, AwsError};
 
 use super::rds::{tag, tag_map};
 use super::rds_wait::{wait_until_available, Waited};
+use super::source_settings::{SettingsChange, SourceSettings};
 
 /// What the provider needs to know about a live DB cluster.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -51,6 +52,16 @@ pub struct LiveCluster {
 }
 
 impl LiveCluster {
+    /// The settings `dr_policy` keeps on a source cluster.
+    pub fn settings(&self) -> SourceSettings {
+        SourceSettings {
+            retention: self.retention,
+            backup_window: self.backup_window.clone(),
+            deletion_protection: self.deletion_protection,
+            copy_tags: self.copy_tags,
+        }
+    }
+
     fn of(c: &DbCluster, identifier: &str) -> Self {
         LiveCluster {
             identifier: c.db_cluster_identifier().unwrap_or(identifier).to_string(),
@@ -141,28 +152,8 @@ pub async fn wait_available(
     .await
 }
 
-/// Settings of `ModifyDBCluster`; `None` leaves a setting alone.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Modify {
-    /// Backup retention.
-    pub retention: Option<i32>,
-    /// Backup window.
-    pub backup_window: Option<String>,
-    /// Deletion protection.
-    pub deletion_protection: Option<bool>,
-    /// Copy tags to snapshots.
-    pub copy_tags: Option<bool>,
-}
-
-impl Modify {
-    /// True when nothing changes.
-    pub fn is_empty(&self) -> bool {
-        *self == Modify::default()
-    }
-}
-
 /// `ModifyDBCluster` with `ApplyImmediately`.
-pub async fn modify(client: &Client, identifier: &str, m: &Modify) -> Result<(), AwsError> {
+pub async fn modify(client: &Client, identifier: &str, m: &SettingsChange) -> Result<(), AwsError> {
     client
         .modify_db_cluster()
         .db_cluster_identifier(identifier)
@@ -412,7 +403,7 @@ pub async fn delete_secondary(
         modify(
             client,
             &live.identifier,
-            &Modify {
+            &SettingsChange {
                 deletion_protection: Some(false),
                 ..Default::default()
             },
