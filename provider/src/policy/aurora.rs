@@ -15,6 +15,7 @@ use crate::state::dr_policy::{GlobalSecondaryBlock, PolicyState, RdsClusterBlock
 use super::apply::{aws_err, Step_};
 use super::claims::{Claims, CREATED_BY_TAG, OWNER_TAG, TARGETS_TAG};
 use super::desired::{Desired, DesiredCluster, DesiredSecondary};
+use super::lifecycle::{release_copy, untag_source, CopyOfSource};
 use super::observe::Sync;
 use super::plan::{default, derived, owner_conflict, unknown_if_missing};
 use super::rds_cluster::{LiveCluster, LiveGlobal};
@@ -825,62 +826,30 @@ pub(super) async fn release(
     let primary = clients.rds(clients.primary_region()).await;
     for (i, c) in d.clusters.iter().enumerate() {
         let p = cluster_path(i);
-        match rds_cluster::describe(&primary, &c.identifier).await {
-            Ok(Some(live)) if live.tags.get(OWNER_TAG) == Some(&d.name) => {
-                if let Err(e) =
-                    rds::remove_tags(&primary, &live.arn, &[OWNER_TAG, TARGETS_TAG]).await
-                {
-                    diags.add_warning(aws_diagnostic(
-                        format!("Could not remove the drkit tags of {:?}", c.identifier),
-                        p.clone(),
-                        &e,
-                    ));
-                }
-            }
-            Ok(_) => {}
-            Err(e) => diags.add_warning(aws_diagnostic(
-                format!("Could not read {:?}", c.identifier),
-                p.clone(),
-                &e,
-            )),
-        }
+        let read = rds_cluster::describe(&primary, &c.identifier).await;
+        untag_source(diags, &primary, read, d, &c.identifier, &p).await;
         let Some(s) = &c.secondary else { continue };
         let client = clients.rds(&s.region).await;
-        match rds_cluster::describe(&client, &s.identifier).await {
-            Ok(Some(live)) if delete_replicas && live.tags.get(CREATED_BY_TAG) == Some(&d.name) => {
-                tracing::info!(secondary = %s.identifier, "deleting secondary cluster (delete_replicas_on_destroy)");
-                if let Err(e) =
-                    rds_cluster::delete_secondary(&client, &live, live.global_cluster.as_deref())
-                        .await
-                {
-                    diags.add_error(aws_diagnostic(
-                        format!(
-                            "Could not delete secondary cluster {:?} in {}",
-                            s.identifier, s.region
-                        ),
-                        p.clone().attribute("global_secondary"),
-                        &e,
-                    ));
-                }
-            }
-            Ok(Some(live)) if live.tags.get(OWNER_TAG) == Some(&d.name) => {
-                if let Err(e) = rds::remove_tags(&client, &live.arn, &[OWNER_TAG]).await {
-                    diags.add_warning(aws_diagnostic(
-                        format!(
-                            "Could not remove the drkit tag of secondary cluster {:?}",
-                            s.identifier
-                        ),
-                        p.clone(),
-                        &e,
-                    ));
-                }
-            }
-            Ok(_) => {}
-            Err(e) => diags.add_warning(aws_diagnostic(
-                format!("Could not read secondary cluster {:?}", s.identifier),
-                p,
-                &e,
-            )),
-        }
+        let read = rds_cluster::describe(&client, &s.identifier).await;
+        let copy = CopyOfSource {
+            what: "secondary cluster",
+            identifier: &s.identifier,
+            region: &s.region,
+            block: "global_secondary",
+            source_path: p,
+        };
+        let client = &client;
+        release_copy(
+            diags,
+            client,
+            read,
+            d,
+            delete_replicas,
+            copy,
+            |live| async move {
+                rds_cluster::delete_secondary(client, &live, live.global_cluster.as_deref()).await
+            },
+        )
+        .await;
     }
 }
