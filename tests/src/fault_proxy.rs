@@ -316,14 +316,14 @@ impl Drop for FaultProxy {
     }
 }
 
-/// A parsed request or response head.
-struct Head {
-    start_line: String,
-    headers: Vec<(String, String)>,
+/// A parsed request or response head (also read by [`crate::rds_copy_proxy`]).
+pub(crate) struct Head {
+    pub(crate) start_line: String,
+    pub(crate) headers: Vec<(String, String)>,
 }
 
 impl Head {
-    fn header(&self, name: &str) -> Option<&str> {
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()
             .find(|(k, _)| k.eq_ignore_ascii_case(name))
@@ -352,7 +352,8 @@ impl Head {
     }
 }
 
-fn read_head(r: &mut impl BufRead) -> Result<Option<Head>> {
+/// Reads an HTTP/1.1 message head; `None` when the peer closed between messages.
+pub(crate) fn read_head(r: &mut impl BufRead) -> Result<Option<Head>> {
     let mut start_line = String::new();
     loop {
         if r.read_line(&mut start_line)? == 0 {

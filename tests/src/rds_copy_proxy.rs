@@ -20,7 +20,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
+
+use crate::fault_proxy::{read_head, Head};
 
 /// Replicated automated backups the proxy answers for in the DR region.
 #[derive(Debug, Clone)]
@@ -118,17 +120,13 @@ impl Drop for RdsCopyProxy {
 }
 
 struct Request {
-    start_line: String,
-    headers: Vec<(String, String)>,
+    head: Head,
     body: Vec<u8>,
 }
 
 impl Request {
     fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+        self.head.header(name)
     }
 
     /// The region of the SigV4 credential scope.
@@ -185,32 +183,11 @@ fn url_encode(s: &str) -> String {
 }
 
 fn read_request(r: &mut impl BufRead) -> Result<Option<Request>> {
-    let mut start_line = String::new();
-    loop {
-        if r.read_line(&mut start_line)? == 0 {
-            return Ok(None);
-        }
-        if !start_line.trim().is_empty() {
-            break;
-        }
-        start_line.clear();
-    }
-    let mut headers = Vec::new();
-    loop {
-        let mut line = String::new();
-        if r.read_line(&mut line)? == 0 {
-            bail!("connection closed inside a request head");
-        }
-        let line = line.trim_end_matches(['\r', '\n']);
-        if line.is_empty() {
-            break;
-        }
-        let (k, v) = line.split_once(':').context("malformed header")?;
-        headers.push((k.trim().to_string(), v.trim().to_string()));
-    }
+    let Some(head) = read_head(r)? else {
+        return Ok(None);
+    };
     let mut req = Request {
-        start_line: start_line.trim_end().to_string(),
-        headers,
+        head,
         body: Vec::new(),
     };
     let len: usize = req
@@ -342,8 +319,8 @@ type Answer = (u16, Vec<(String, String)>, String);
 fn forward_parts(shared: &Shared, req: &Request) -> Result<Answer> {
     let mut upstream = TcpStream::connect(("127.0.0.1", shared.upstream))?;
     upstream.set_read_timeout(Some(Duration::from_secs(120)))?;
-    let mut out = format!("{}\r\n", req.start_line);
-    for (k, v) in &req.headers {
+    let mut out = format!("{}\r\n", req.head.start_line);
+    for (k, v) in &req.head.headers {
         let lower = k.to_ascii_lowercase();
         if !matches!(
             lower.as_str(),
