@@ -1,9 +1,11 @@
 //! The logic behind `dr_policy`, in the order data flows: `validate` (shapes, then
 //! drlint's tier model) -> `plan` (defaults, ownership, live checks) -> `apply` (AWS calls,
 //! only what differs) -> `observe` (read back: findings, drift, import) -> `lifecycle`
-//! (destroy, import IDs). Pure parts need no server; the AWS calls live in [`rds`] and
-//! [`s3`], ownership in [`claims`], lifecycle rules in [`retention`], windows in
-//! [`windows`].
+//! (destroy, import IDs). Pure parts need no server; the AWS calls live in [`rds`],
+//! [`rds_cluster`] and [`s3`], ownership in [`claims`], lifecycle rules in [`retention`],
+//! windows in [`windows`]. What DB instances and Aurora clusters share is written once:
+//! the four source settings in [`source_settings`], waiting for `available` in
+//! [`rds_wait`]; `aurora` handles `rds_cluster` blocks through every phase.
 
 pub mod claims;
 pub mod rds;
