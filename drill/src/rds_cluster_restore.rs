@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use time::OffsetDateTime;
 
-use crate::rds_create::{create_cluster_once, create_once, no_sdk_retries};
+use crate::rds_create::{create_once, no_sdk_retries, Creates};
 use crate::rds_temporary::{
     aws_error, copy_tags, is_leftover, note_retention_shortfall, random_between, record_teardown,
     temp_identifier, to_time, verify_copy, wait_instance_available,
@@ -161,7 +161,7 @@ async fn body(
                 .set_tags(Some(tags.clone()))
                 .deletion_protection(false);
             guarded(cancel, deadline, "the cluster snapshot restore", async {
-                create_cluster_once(rds, temp, || {
+                create_once(rds, Creates::Cluster, temp, || {
                     req.clone()
                         .customize()
                         .config_override(no_sdk_retries())
@@ -194,7 +194,7 @@ async fn body(
             };
             *created = true;
             guarded(cancel, deadline, "the point-in-time restore", async {
-                create_cluster_once(rds, temp, || {
+                create_once(rds, Creates::Cluster, temp, || {
                     req.clone()
                         .customize()
                         .config_override(no_sdk_retries())
@@ -221,7 +221,7 @@ async fn body(
     // A restored cluster has storage, no compute: one instance makes it answer.
     let instance = instance_of(temp);
     guarded(cancel, deadline, "creating the temporary instance", async {
-        create_once(rds, &instance, || {
+        create_once(rds, Creates::Instance, &instance, || {
             rds.create_db_instance()
                 .db_instance_identifier(&instance)
                 .db_cluster_identifier(temp)

@@ -25,49 +25,13 @@ pub fn no_sdk_retries() -> aws_sdk_rds::config::Builder {
     aws_sdk_rds::config::Builder::default().retry_config(RetryConfig::disabled())
 }
 
-/// Sends a call that creates instance `identifier` without ever creating it twice.
-///
-/// RDS creates take no idempotency token, so the SDK's own retry of a create whose answer
-/// was lost (a 500 or a dropped connection after RDS acted) would start a second instance
-/// or fail on the first. `send` must therefore disable the SDK's retries; this retries
-/// transient failures itself, as often and with the same backoff as the client's retry
-/// configuration, and before each new attempt looks the identifier up: an instance there
-/// means an earlier attempt went through. `DBInstanceAlreadyExists` after a lost answer
-/// means the same. The caller describes the instance afterwards and checks that it is the
-/// one it asked for.
-pub async fn create_once<T, E, F, Fut>(
-    client: &Client,
-    identifier: &str,
-    send: F,
-) -> Result<(), aws_sdk_rds::error::SdkError<E>>
-where
-    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Result<T, aws_sdk_rds::error::SdkError<E>>>,
-{
-    create_once_as(Creates::Instance, client, identifier, send).await
-}
-
-/// [`create_once`] for a call that creates DB cluster `identifier` (a cluster restore):
-/// the lookup before another attempt asks for a cluster, and `DBClusterAlreadyExists`
-/// after a lost answer means the earlier attempt went through.
-pub async fn create_cluster_once<T, E, F, Fut>(
-    client: &Client,
-    identifier: &str,
-    send: F,
-) -> Result<(), aws_sdk_rds::error::SdkError<E>>
-where
-    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Result<T, aws_sdk_rds::error::SdkError<E>>>,
-{
-    create_once_as(Creates::Cluster, client, identifier, send).await
-}
-
-/// What a create call makes: it decides the lookup and the "already exists" error code.
-#[derive(Debug, Clone, Copy)]
-enum Creates {
+/// What a create call makes: decides the lookup before another attempt and the code of
+/// "already exists".
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Creates {
+    /// A DB instance (a read replica, an instance restore, a cluster's instance).
     Instance,
+    /// An Aurora DB cluster (a cluster restore).
     Cluster,
 }
 
@@ -98,9 +62,20 @@ impl Creates {
     }
 }
 
-async fn create_once_as<T, E, F, Fut>(
-    kind: Creates,
+/// Sends a call that creates the instance or cluster (`kind`) `identifier` without ever
+/// creating it twice.
+///
+/// RDS creates take no idempotency token, so the SDK's own retry of a create whose answer
+/// was lost (a 500 or a dropped connection after RDS acted) would start a second instance
+/// or fail on the first. `send` must therefore disable the SDK's retries; this retries
+/// transient failures itself, as often and with the same backoff as the client's retry
+/// configuration, and before each new attempt looks the identifier up: one there means an
+/// earlier attempt went through. `DBInstanceAlreadyExists` (`DBClusterAlreadyExists`)
+/// after a lost answer means the same. The caller describes what it created afterwards and
+/// checks that it is the one it asked for.
+pub async fn create_once<T, E, F, Fut>(
     client: &Client,
+    kind: Creates,
     identifier: &str,
     mut send: F,
 ) -> Result<(), aws_sdk_rds::error::SdkError<E>>

@@ -4,7 +4,7 @@
 
 use time::OffsetDateTime;
 
-use crate::rds_create::{create_once, no_sdk_retries};
+use crate::rds_create::{create_once, no_sdk_retries, Creates};
 use crate::rds_temporary::{
     aws_error, copy_tags, is_leftover, note_retention_shortfall, random_between, record_teardown,
     temp_identifier, to_time, verify_copy, wait_instance_available,
@@ -128,7 +128,7 @@ async fn body(
             // Torn down even when the answer to the restore is lost after RDS acted.
             *created = true;
             guarded(cancel, deadline, "the snapshot restore", async {
-                create_once(rds, temp, || {
+                create_once(rds, Creates::Instance, temp, || {
                     rds.restore_db_instance_from_db_snapshot()
                         .db_instance_identifier(temp)
                         .db_snapshot_identifier(&snap_id)
@@ -196,7 +196,7 @@ async fn body(
             };
             *created = true;
             guarded(cancel, deadline, "the point-in-time restore", async {
-                create_once(rds, temp, || {
+                create_once(rds, Creates::Instance, temp, || {
                     req.clone()
                         .customize()
                         .config_override(no_sdk_retries())

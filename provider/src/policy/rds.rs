@@ -6,6 +6,7 @@ use std::time::Instant;
 
 use aws_sdk_rds::types::Tag;
 use aws_sdk_rds::Client;
+use drkit_drill::rds_create::{create_once, no_sdk_retries, Creates};
 
 use crate::diagnostics::{aws, AwsError};
 
@@ -296,7 +297,7 @@ pub struct NewReplica {
 
 /// `CreateDBInstanceReadReplica`, called in the DR region with the source's ARN.
 pub async fn create_replica(client: &Client, r: &NewReplica) -> Result<(), AwsError> {
-    drkit_drill::rds_create::create_once(client, &r.identifier, || {
+    create_once(client, Creates::Instance, &r.identifier, || {
         client
             .create_db_instance_read_replica()
             .db_instance_identifier(&r.identifier)
@@ -307,7 +308,7 @@ pub async fn create_replica(client: &Client, r: &NewReplica) -> Result<(), AwsEr
             .copy_tags_to_snapshot(r.copy_tags)
             .set_tags(Some(r.tags.iter().map(|(k, v)| tag(k, v)).collect()))
             .customize()
-            .config_override(drkit_drill::rds_create::no_sdk_retries())
+            .config_override(no_sdk_retries())
             .send()
     })
     .await

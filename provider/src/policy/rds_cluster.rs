@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 
 use aws_sdk_rds::types::{DbCluster, GlobalCluster};
 use aws_sdk_rds::Client;
+use drkit_drill::rds_create::{create_once, no_sdk_retries, Creates};
 
 use crate::diagnostics::{aws, AwsError};
 
@@ -313,7 +314,7 @@ pub async fn create_reader(
     class: &str,
     tags: &[(String, String)],
 ) -> Result<(), AwsError> {
-    drkit_drill::rds_create::create_once(client, identifier, || {
+    create_once(client, Creates::Instance, identifier, || {
         client
             .create_db_instance()
             .db_instance_identifier(identifier)
@@ -322,7 +323,7 @@ pub async fn create_reader(
             .db_instance_class(class)
             .set_tags(Some(tags.iter().map(|(k, v)| tag(k, v)).collect()))
             .customize()
-            .config_override(drkit_drill::rds_create::no_sdk_retries())
+            .config_override(no_sdk_retries())
             .send()
     })
     .await
