@@ -182,12 +182,14 @@ pub(super) async fn ensure_replica(
         ));
     }
     let m = rds::Modify {
-        retention: (live.retention != rep.retention).then_some(rep.retention),
+        settings: SettingsChange {
+            retention: (live.retention != rep.retention).then_some(rep.retention),
+            ..Default::default()
+        },
         instance_class: rep
             .instance_class
             .clone()
             .filter(|c| Some(c) != live.instance_class.as_ref()),
-        ..Default::default()
     };
     if !m.is_empty() {
         if live.status != "available" {

@@ -184,28 +184,20 @@ pub async fn wait_settled(
     wait_until_available(identifier, deadline, true, || describe(client, identifier)).await
 }
 
-/// Settings of `ModifyDBInstance`; `None` leaves a setting alone.
+/// Settings of `ModifyDBInstance`: those a cluster shares, and the instance class; `None`
+/// leaves a setting alone.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Modify {
-    /// Backup retention.
-    pub retention: Option<i32>,
-    /// Backup window.
-    pub backup_window: Option<String>,
-    /// Deletion protection.
-    pub deletion_protection: Option<bool>,
-    /// Copy tags to snapshots.
-    pub copy_tags: Option<bool>,
+    /// Backup retention and window, deletion protection, copy tags.
+    pub settings: SettingsChange,
     /// Instance class.
     pub instance_class: Option<String>,
 }
 
 impl From<SettingsChange> for Modify {
-    fn from(c: SettingsChange) -> Self {
+    fn from(settings: SettingsChange) -> Self {
         Modify {
-            retention: c.retention,
-            backup_window: c.backup_window,
-            deletion_protection: c.deletion_protection,
-            copy_tags: c.copy_tags,
+            settings,
             instance_class: None,
         }
     }
@@ -224,10 +216,10 @@ pub async fn modify(client: &Client, identifier: &str, m: &Modify) -> Result<(),
         .modify_db_instance()
         .db_instance_identifier(identifier)
         .apply_immediately(true)
-        .set_backup_retention_period(m.retention)
-        .set_preferred_backup_window(m.backup_window.clone())
-        .set_deletion_protection(m.deletion_protection)
-        .set_copy_tags_to_snapshot(m.copy_tags)
+        .set_backup_retention_period(m.settings.retention)
+        .set_preferred_backup_window(m.settings.backup_window.clone())
+        .set_deletion_protection(m.settings.deletion_protection)
+        .set_copy_tags_to_snapshot(m.settings.copy_tags)
         .set_db_instance_class(m.instance_class.clone())
         .send()
         .await
@@ -357,10 +349,10 @@ pub async fn delete_replica(client: &Client, live: &LiveInstance) -> Result<(), 
         modify(
             client,
             &live.identifier,
-            &Modify {
+            &Modify::from(SettingsChange {
                 deletion_protection: Some(false),
                 ..Default::default()
-            },
+            }),
         )
         .await?;
     }
