@@ -455,8 +455,12 @@ fn redirect(finding: &mut Finding, attr: &Attr, origin: &Origin) {
 
 /// Whether `file` is inside a `.terraform` directory (modules `terraform init` fetched).
 pub fn is_downloaded(file: &Path) -> bool {
-    file.components()
-        .any(|c| c.as_os_str() == std::ffi::OsStr::new(".terraform"))
+    // Once per finding: most paths do not contain the name at all, and one byte search
+    // says so without walking the components.
+    memchr::memmem::find(file.as_os_str().as_encoded_bytes(), b".terraform").is_some()
+        && file
+            .components()
+            .any(|c| c.as_os_str() == std::ffi::OsStr::new(".terraform"))
 }
 
 /// The region part of an ARN (`arn:aws:rds:eu-west-1:123:db:x` → `eu-west-1`).

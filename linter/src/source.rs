@@ -353,26 +353,42 @@ fn walk(
 /// `f` over `items` on all cores (small batches: files differ a lot in size). Results keep
 /// the order of `items`.
 pub fn parallel_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
-    parallel_map_in(items, 4, 8, f)
+    parallel_map_in(items, 4, 8, || (), |(), t| f(t), drop)
 }
 
 /// [`parallel_map`] for items that each take long (a root module and its calls): taken one
 /// at a time, and in parallel from two items on, so that no core idles at the end.
 pub fn parallel_map_heavy<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
-    parallel_map_in(items, 1, 2, f)
+    parallel_map_in(items, 1, 2, || (), |(), t| f(t), drop)
 }
 
-fn parallel_map_in<T: Sync, R: Send>(
+/// [`parallel_map_heavy`] with a state per thread: `start` makes it, `f` takes it with
+/// each item, and `end` gets it when the thread has no item left.
+pub fn parallel_map_heavy_with<T: Sync, R: Send, S>(
+    items: &[T],
+    start: impl Fn() -> S + Sync,
+    f: impl Fn(&mut S, &T) -> R + Sync,
+    end: impl Fn(S) + Sync,
+) -> Vec<R> {
+    parallel_map_in(items, 1, 2, start, f, end)
+}
+
+fn parallel_map_in<T: Sync, R: Send, S>(
     items: &[T],
     chunk: usize,
     min_parallel: usize,
-    f: impl Fn(&T) -> R + Sync,
+    start: impl Fn() -> S + Sync,
+    f: impl Fn(&mut S, &T) -> R + Sync,
+    end: impl Fn(S) + Sync,
 ) -> Vec<R> {
     let threads = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .min(items.len().max(1));
     if threads <= 1 || items.len() < min_parallel {
-        return items.iter().map(f).collect();
+        let mut state = start();
+        let out = items.iter().map(|t| f(&mut state, t)).collect();
+        end(state);
+        return out;
     }
     let next = std::sync::atomic::AtomicUsize::new(0);
     let mut slots: Vec<Option<R>> = Vec::new();
@@ -380,17 +396,24 @@ fn parallel_map_in<T: Sync, R: Send>(
     let slots = std::sync::Mutex::new(slots);
     std::thread::scope(|s| {
         for _ in 0..threads {
-            s.spawn(|| loop {
-                let start = next.fetch_add(chunk, std::sync::atomic::Ordering::Relaxed);
-                if start >= items.len() {
-                    break;
+            s.spawn(|| {
+                let mut state = start();
+                loop {
+                    let first = next.fetch_add(chunk, std::sync::atomic::Ordering::Relaxed);
+                    if first >= items.len() {
+                        break;
+                    }
+                    let last = (first + chunk).min(items.len());
+                    let done: Vec<R> = items[first..last]
+                        .iter()
+                        .map(|t| f(&mut state, t))
+                        .collect();
+                    let mut slots = slots.lock().unwrap_or_else(|e| e.into_inner());
+                    for (i, r) in done.into_iter().enumerate() {
+                        slots[first + i] = Some(r);
+                    }
                 }
-                let end = (start + chunk).min(items.len());
-                let done: Vec<R> = items[start..end].iter().map(&f).collect();
-                let mut slots = slots.lock().unwrap_or_else(|e| e.into_inner());
-                for (i, r) in done.into_iter().enumerate() {
-                    slots[start + i] = Some(r);
-                }
+                end(state);
             });
         }
     });
