@@ -456,8 +456,10 @@ fn redirect(finding: &mut Finding, attr: &Attr, origin: &Origin) {
 /// Whether `file` is inside a `.terraform` directory (modules `terraform init` fetched).
 pub fn is_downloaded(file: &Path) -> bool {
     // Once per finding: most paths do not contain the name at all, and one byte search
-    // says so without walking the components.
-    memchr::memmem::find(file.as_os_str().as_encoded_bytes(), b".terraform").is_some()
+    // (with a searcher built once) says so without walking the components.
+    static NAME: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
+        std::sync::LazyLock::new(|| memchr::memmem::Finder::new(b".terraform"));
+    NAME.find(file.as_os_str().as_encoded_bytes()).is_some()
         && file
             .components()
             .any(|c| c.as_os_str() == std::ffi::OsStr::new(".terraform"))

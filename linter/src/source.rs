@@ -28,12 +28,32 @@ pub struct SourceFile {
     pub body: Body,
     /// Byte offset of each line start, for line:column.
     line_starts: Vec<usize>,
+    /// The 0-based line of the last location asked for: the loader asks in text order, so
+    /// the next answer is mostly on that line or the next one, not a binary search over
+    /// every line of the file away.
+    line_hint: std::sync::atomic::AtomicUsize,
 }
 
 impl SourceFile {
     /// 1-based line and column (in characters) of a byte offset, with the byte range.
     pub fn location(&self, start: usize, end: usize) -> Location {
-        let (line, column) = line_col(&self.text, &self.line_starts, start);
+        use std::sync::atomic::Ordering::Relaxed;
+        let starts = &self.line_starts;
+        let offset = start.min(self.text.len());
+        let on = |i: usize| {
+            starts.get(i).is_some_and(|&s| s <= offset)
+                && starts.get(i + 1).is_none_or(|&next| offset < next)
+        };
+        let hint = self.line_hint.load(Relaxed);
+        let index = if on(hint) {
+            hint
+        } else if on(hint + 1) {
+            hint + 1
+        } else {
+            starts.partition_point(|&s| s <= offset).max(1) - 1
+        };
+        self.line_hint.store(index, Relaxed);
+        let (line, column) = column_on(&self.text, starts, index, offset);
         Location {
             line,
             column,
@@ -54,12 +74,18 @@ fn line_starts(text: &str) -> Vec<usize> {
 
 fn line_col(text: &str, starts: &[usize], offset: usize) -> (u32, u32) {
     let offset = offset.min(text.len());
-    let line = starts.partition_point(|&s| s <= offset).max(1);
-    let start = starts[line - 1];
+    let index = starts.partition_point(|&s| s <= offset).max(1) - 1;
+    column_on(text, starts, index, offset)
+}
+
+/// 1-based line and column of `offset` (at most the text's length), on the 0-based line
+/// `index`.
+fn column_on(text: &str, starts: &[usize], index: usize, offset: usize) -> (u32, u32) {
+    let start = starts[index];
     let column = text
         .get(start..offset)
         .map_or(1, |s| s.trim_end_matches('\r').chars().count() + 1);
-    (line as u32, column as u32)
+    ((index + 1) as u32, column as u32)
 }
 
 /// A directory's `.tf` files: one Terraform module.
@@ -671,6 +697,7 @@ fn parse_text(
     Ok(SourceFile {
         path: path.to_path_buf(),
         line_starts: line_starts(&text),
+        line_hint: Default::default(),
         text,
         body,
     })

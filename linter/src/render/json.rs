@@ -184,10 +184,33 @@ fn number(out: &mut Vec<u8>, n: usize) {
     out.extend_from_slice(&digits[at..]);
 }
 
+/// Whether `bytes` holds a `"`, a `\\` or a control character (below 0x20), eight bytes at
+/// a time: the classic "has a byte less than n" and "has a zero byte" tests on a word.
+fn needs_escape(bytes: &[u8]) -> bool {
+    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+    const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
+    let zero_in = |v: u64| v.wrapping_sub(ONES) & !v & HIGHS != 0;
+    let mut words = bytes.chunks_exact(8);
+    for w in &mut words {
+        let v = u64::from_ne_bytes(w.try_into().unwrap_or([0; 8]));
+        let below_space = v.wrapping_sub(ONES * 0x20) & !v & HIGHS != 0;
+        if below_space
+            || zero_in(v ^ (ONES * u64::from(b'"')))
+            || zero_in(v ^ (ONES * u64::from(b'\\')))
+        {
+            return true;
+        }
+    }
+    words
+        .remainder()
+        .iter()
+        .any(|&b| b < 0x20 || b == b'"' || b == b'\\')
+}
+
 /// A JSON string as serde_json writes it: text without `"`, `\\` or control characters
 /// is copied as is; anything else goes through serde_json itself.
 fn string(out: &mut Vec<u8>, s: &str) {
-    if s.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
+    if !needs_escape(s.as_bytes()) {
         out.push(b'"');
         out.extend_from_slice(s.as_bytes());
         out.push(b'"');
@@ -212,6 +235,28 @@ mod tests {
         assert_eq!(v["errors"][0]["line"], 2);
         assert_eq!(v["files"], 3);
         insta::assert_snapshot!(out);
+    }
+
+    /// The word-at-a-time test says what the byte-at-a-time test says, wherever the byte
+    /// stands, for every byte value.
+    #[test]
+    fn needs_escape_finds_every_byte_that_needs_one() {
+        for special in 0u8..=255 {
+            for len in 1..20 {
+                for at in 0..len {
+                    let mut bytes = vec![b'a'; len];
+                    bytes[at] = special;
+                    let want = special < 0x20 || special == b'"' || special == b'\\';
+                    assert_eq!(
+                        super::needs_escape(&bytes),
+                        want,
+                        "{special:#x} at {at} of {len}"
+                    );
+                }
+            }
+        }
+        // Bytes above 0x7f (UTF-8) next to each other do not look like a control character.
+        assert!(!super::needs_escape("éééééééé日本語🦀🦀".as_bytes()));
     }
 
     /// The hand-written writer gives serde_json's bytes, also for text that needs escapes
