@@ -455,8 +455,14 @@ fn redirect(finding: &mut Finding, attr: &Attr, origin: &Origin) {
 
 /// Whether `file` is inside a `.terraform` directory (modules `terraform init` fetched).
 pub fn is_downloaded(file: &Path) -> bool {
-    file.components()
-        .any(|c| c.as_os_str() == std::ffi::OsStr::new(".terraform"))
+    // Once per finding: most paths do not contain the name at all, and one byte search
+    // (with a searcher built once) says so without walking the components.
+    static NAME: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
+        std::sync::LazyLock::new(|| memchr::memmem::Finder::new(b".terraform"));
+    NAME.find(file.as_os_str().as_encoded_bytes()).is_some()
+        && file
+            .components()
+            .any(|c| c.as_os_str() == std::ffi::OsStr::new(".terraform"))
 }
 
 /// The region part of an ARN (`arn:aws:rds:eu-west-1:123:db:x` → `eu-west-1`).

@@ -234,41 +234,65 @@ fn lint_roots(
     };
     let mut order: Vec<&Vec<usize>> = plan.batches.iter().collect();
     order.sort_by_key(|b| std::cmp::Reverse(cost(b)));
-    let linted = source::parallel_map_heavy(&order, |&batch| {
-        let shared = RefCell::new(plan.shared(batch));
-        let mut out = Vec::with_capacity(batch.len());
-        for &i in batch {
-            let loader = if world.reads_disk {
-                Loader::new(world.texts, world.dir_files, world.real, &options.var_files)
-            } else {
-                Loader::in_memory(world.texts, world.dir_files, world.real, &options.var_files)
-            };
-            let mut loader = loader.with_shared(&shared);
-            if let Some(found) = world.auto_tfvars {
-                loader = loader.with_auto_tfvars(found);
-            }
-            let resources = loader.root(&roots[i]);
-            let ctx = Context::new(resources, RuleOptions::from(options), loader.sources());
-            let findings = run_rules(&ctx, options);
-            out.push((
-                i,
-                RootOutcome {
-                    findings,
-                    errors: std::mem::take(&mut loader.errors),
-                    files: std::mem::take(&mut loader.seen_files),
-                    instantiated: std::mem::take(&mut loader.instantiated),
-                    skipped_remote: std::mem::take(&mut loader.skipped_remote),
-                    unknown: ctx.take_unjudged(),
-                },
-            ));
-            drop((ctx, loader));
-            shared.borrow_mut().release(i);
+    // Each thread frees a root's configuration when it starts the next one; the last one
+    // it built is left to the process's exit when the caller exits after this run.
+    let leave = |left: Option<Leftovers>| {
+        if options.exits_after {
+            std::mem::forget(left);
         }
-        out
-    });
+    };
+    let linted = source::parallel_map_heavy_with(
+        &order,
+        || None,
+        |left, &batch| {
+            let shared = RefCell::new(plan.shared(batch));
+            let mut out = Vec::with_capacity(batch.len());
+            for &i in batch {
+                drop(left.take());
+                let loader = if world.reads_disk {
+                    Loader::new(world.texts, world.dir_files, world.real, &options.var_files)
+                } else {
+                    Loader::in_memory(world.texts, world.dir_files, world.real, &options.var_files)
+                };
+                let mut loader = loader.with_shared(&shared);
+                if let Some(found) = world.auto_tfvars {
+                    loader = loader.with_auto_tfvars(found);
+                }
+                let resources = loader.root(&roots[i]);
+                let ctx = Context::new(resources, RuleOptions::from(options), loader.sources());
+                let findings = run_rules(&ctx, options);
+                out.push((
+                    i,
+                    RootOutcome {
+                        findings,
+                        errors: std::mem::take(&mut loader.errors),
+                        files: std::mem::take(&mut loader.seen_files),
+                        instantiated: std::mem::take(&mut loader.instantiated),
+                        skipped_remote: std::mem::take(&mut loader.skipped_remote),
+                        unknown: ctx.take_unjudged(),
+                    },
+                ));
+                *left = Some(Leftovers {
+                    _ctx: ctx,
+                    _files: loader.take_files(),
+                });
+                drop(loader);
+                shared.borrow_mut().release(i);
+            }
+            out
+        },
+        leave,
+    );
     let mut outcomes: Vec<(usize, RootOutcome)> = linted.into_iter().flatten().collect();
     outcomes.sort_by_key(|(i, _)| *i);
     outcomes.into_iter().map(|(_, o)| o).collect()
+}
+
+/// What linting a root built that outlives it until the thread lints the next root: its
+/// configuration and its syntax trees.
+struct Leftovers {
+    _ctx: Context,
+    _files: load::ParsedFiles,
 }
 
 /// Reorders `items` in place so that `items[k]` becomes the old `items[order[k]]`;
@@ -356,9 +380,23 @@ pub fn run_rules(ctx: &Context, options: &LintOptions) -> Vec<Finding> {
             }
         }
         // One finding per rule and address within this configuration (the first).
-        out.sort_by(|a, b| (&a.file, a.location.start).cmp(&(&b.file, b.location.start)));
+        // Equal bytes are equal paths: most findings share their file, and comparing paths
+        // component by component was most of this sort.
+        out.sort_by(|a, b| {
+            let file = if a.file.as_os_str() == b.file.as_os_str() {
+                std::cmp::Ordering::Equal
+            } else {
+                a.file.cmp(&b.file)
+            };
+            file.then(a.location.start.cmp(&b.location.start))
+        });
         let mut seen = HashSet::default();
-        out.retain(|f| seen.insert(f.resource.clone()));
+        let keep: Vec<bool> = out
+            .iter()
+            .map(|f| seen.insert(f.resource.as_str()))
+            .collect();
+        let mut keep = keep.into_iter();
+        out.retain(|_| keep.next().unwrap_or(true));
         findings.extend(out);
     }
     findings
@@ -369,12 +407,24 @@ fn finish(mut findings: Vec<Finding>, mut errors: Vec<FileError>, files: usize) 
     // component-by-component comparison was most of this sort). The findings are then
     // moved into that order where they are: a copy of them all would be a copy of some
     // hundreds of kilobytes into fresh pages.
-    let keys: Vec<Vec<u8>> = findings.iter().map(|f| sort_key(&f.file)).collect();
+    // Findings come grouped by file (a rule's, a configuration's): one key per group.
+    let mut group_keys: Vec<Vec<u8>> = Vec::new();
+    let mut last: Option<&Path> = None;
+    let keys: Vec<usize> = findings
+        .iter()
+        .map(|f| {
+            if last.is_none_or(|l| l.as_os_str() != f.file.as_os_str()) {
+                group_keys.push(sort_key(&f.file));
+                last = Some(&f.file);
+            }
+            group_keys.len() - 1
+        })
+        .collect();
     let mut order: Vec<usize> = (0..findings.len()).collect();
     order.sort_by(|&i, &j| {
         let (a, b) = (&findings[i], &findings[j]);
         (
-            &keys[i],
+            &group_keys[keys[i]],
             a.location.line,
             a.location.column,
             a.rule,
@@ -382,7 +432,7 @@ fn finish(mut findings: Vec<Finding>, mut errors: Vec<FileError>, files: usize) 
             &a.message,
         )
             .cmp(&(
-                &keys[j],
+                &group_keys[keys[j]],
                 b.location.line,
                 b.location.column,
                 b.rule,

@@ -114,6 +114,12 @@ pub fn dir_index(
         .collect()
 }
 
+/// The syntax trees a loader held ([`Loader::take_files`]), to be dropped (or left) later.
+pub struct ParsedFiles {
+    _files: PathMap<Option<Arc<SourceFile>>>,
+    _loaded: PathMap<Vec<Arc<SourceFile>>>,
+}
+
 impl<'s> Loader<'s> {
     /// A loader over the files read by [`read_all`].
     pub fn new(
@@ -199,6 +205,14 @@ impl<'s> Loader<'s> {
             Some(Ok(text)) => text.parse(path),
             Some(Err(e)) => Err(e.clone()),
             None => source::read_and_parse(path),
+        }
+    }
+
+    /// Takes the syntax trees this loader holds, leaving it none.
+    pub fn take_files(&mut self) -> ParsedFiles {
+        ParsedFiles {
+            _files: std::mem::take(&mut self.files),
+            _loaded: std::mem::take(&mut self.loaded),
         }
     }
 
@@ -802,7 +816,13 @@ fn has_no_instances(body: &Body, scope: &Scope<'_>) -> bool {
 /// A resource's address without index: `module.db.aws_db_instance.main`, `data.x.y`.
 fn address(prefix: &str, mode: Mode, kind: &str, name: &str) -> String {
     let data = if mode == Mode::Data { "data." } else { "" };
-    format!("{prefix}{data}{kind}.{name}")
+    // Once per resource: pushed, not formatted (`format!` was a tenth of the loader's own
+    // instructions for one file of 100,000 resources).
+    let mut out = String::with_capacity(prefix.len() + data.len() + kind.len() + 1 + name.len());
+    for part in [prefix, data, kind, ".", name] {
+        out.push_str(part);
+    }
+    out
 }
 
 enum Inputs<'a> {

@@ -25,6 +25,11 @@ pub struct LintOptions {
     /// Collect what each rule could not judge for want of a value known before apply
     /// ([`crate::Report::unknown`]).
     pub explain_unknown: bool,
+    /// The process ends right after this run (the `drlint` command): the last
+    /// configuration each lint thread built (its resources, index and syntax trees) is
+    /// left to the operating system instead of freed one allocation at a time, as rustc
+    /// and ruff leave theirs. A caller that goes on running leaves it false.
+    pub exits_after: bool,
 }
 
 impl Default for LintOptions {
@@ -38,6 +43,7 @@ impl Default for LintOptions {
             min_retention_days: 7,
             dr_regions: Vec::new(),
             explain_unknown: false,
+            exits_after: false,
         }
     }
 }

@@ -28,12 +28,32 @@ pub struct SourceFile {
     pub body: Body,
     /// Byte offset of each line start, for line:column.
     line_starts: Vec<usize>,
+    /// The 0-based line of the last location asked for: the loader asks in text order, so
+    /// the next answer is mostly on that line or the next one, not a binary search over
+    /// every line of the file away.
+    line_hint: std::sync::atomic::AtomicUsize,
 }
 
 impl SourceFile {
     /// 1-based line and column (in characters) of a byte offset, with the byte range.
     pub fn location(&self, start: usize, end: usize) -> Location {
-        let (line, column) = line_col(&self.text, &self.line_starts, start);
+        use std::sync::atomic::Ordering::Relaxed;
+        let starts = &self.line_starts;
+        let offset = start.min(self.text.len());
+        let on = |i: usize| {
+            starts.get(i).is_some_and(|&s| s <= offset)
+                && starts.get(i + 1).is_none_or(|&next| offset < next)
+        };
+        let hint = self.line_hint.load(Relaxed);
+        let index = if on(hint) {
+            hint
+        } else if on(hint + 1) {
+            hint + 1
+        } else {
+            starts.partition_point(|&s| s <= offset).max(1) - 1
+        };
+        self.line_hint.store(index, Relaxed);
+        let (line, column) = column_on(&self.text, starts, index, offset);
         Location {
             line,
             column,
@@ -54,12 +74,18 @@ fn line_starts(text: &str) -> Vec<usize> {
 
 fn line_col(text: &str, starts: &[usize], offset: usize) -> (u32, u32) {
     let offset = offset.min(text.len());
-    let line = starts.partition_point(|&s| s <= offset).max(1);
-    let start = starts[line - 1];
+    let index = starts.partition_point(|&s| s <= offset).max(1) - 1;
+    column_on(text, starts, index, offset)
+}
+
+/// 1-based line and column of `offset` (at most the text's length), on the 0-based line
+/// `index`.
+fn column_on(text: &str, starts: &[usize], index: usize, offset: usize) -> (u32, u32) {
+    let start = starts[index];
     let column = text
         .get(start..offset)
         .map_or(1, |s| s.trim_end_matches('\r').chars().count() + 1);
-    (line as u32, column as u32)
+    ((index + 1) as u32, column as u32)
 }
 
 /// A directory's `.tf` files: one Terraform module.
@@ -353,26 +379,42 @@ fn walk(
 /// `f` over `items` on all cores (small batches: files differ a lot in size). Results keep
 /// the order of `items`.
 pub fn parallel_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
-    parallel_map_in(items, 4, 8, f)
+    parallel_map_in(items, 4, 8, || (), |(), t| f(t), drop)
 }
 
 /// [`parallel_map`] for items that each take long (a root module and its calls): taken one
 /// at a time, and in parallel from two items on, so that no core idles at the end.
 pub fn parallel_map_heavy<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
-    parallel_map_in(items, 1, 2, f)
+    parallel_map_in(items, 1, 2, || (), |(), t| f(t), drop)
 }
 
-fn parallel_map_in<T: Sync, R: Send>(
+/// [`parallel_map_heavy`] with a state per thread: `start` makes it, `f` takes it with
+/// each item, and `end` gets it when the thread has no item left.
+pub fn parallel_map_heavy_with<T: Sync, R: Send, S>(
+    items: &[T],
+    start: impl Fn() -> S + Sync,
+    f: impl Fn(&mut S, &T) -> R + Sync,
+    end: impl Fn(S) + Sync,
+) -> Vec<R> {
+    parallel_map_in(items, 1, 2, start, f, end)
+}
+
+fn parallel_map_in<T: Sync, R: Send, S>(
     items: &[T],
     chunk: usize,
     min_parallel: usize,
-    f: impl Fn(&T) -> R + Sync,
+    start: impl Fn() -> S + Sync,
+    f: impl Fn(&mut S, &T) -> R + Sync,
+    end: impl Fn(S) + Sync,
 ) -> Vec<R> {
     let threads = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .min(items.len().max(1));
     if threads <= 1 || items.len() < min_parallel {
-        return items.iter().map(f).collect();
+        let mut state = start();
+        let out = items.iter().map(|t| f(&mut state, t)).collect();
+        end(state);
+        return out;
     }
     let next = std::sync::atomic::AtomicUsize::new(0);
     let mut slots: Vec<Option<R>> = Vec::new();
@@ -380,17 +422,24 @@ fn parallel_map_in<T: Sync, R: Send>(
     let slots = std::sync::Mutex::new(slots);
     std::thread::scope(|s| {
         for _ in 0..threads {
-            s.spawn(|| loop {
-                let start = next.fetch_add(chunk, std::sync::atomic::Ordering::Relaxed);
-                if start >= items.len() {
-                    break;
+            s.spawn(|| {
+                let mut state = start();
+                loop {
+                    let first = next.fetch_add(chunk, std::sync::atomic::Ordering::Relaxed);
+                    if first >= items.len() {
+                        break;
+                    }
+                    let last = (first + chunk).min(items.len());
+                    let done: Vec<R> = items[first..last]
+                        .iter()
+                        .map(|t| f(&mut state, t))
+                        .collect();
+                    let mut slots = slots.lock().unwrap_or_else(|e| e.into_inner());
+                    for (i, r) in done.into_iter().enumerate() {
+                        slots[first + i] = Some(r);
+                    }
                 }
-                let end = (start + chunk).min(items.len());
-                let done: Vec<R> = items[start..end].iter().map(&f).collect();
-                let mut slots = slots.lock().unwrap_or_else(|e| e.into_inner());
-                for (i, r) in done.into_iter().enumerate() {
-                    slots[start + i] = Some(r);
-                }
+                end(state);
             });
         }
     });
@@ -648,6 +697,7 @@ fn parse_text(
     Ok(SourceFile {
         path: path.to_path_buf(),
         line_starts: line_starts(&text),
+        line_hint: Default::default(),
         text,
         body,
     })

@@ -485,8 +485,19 @@ pub fn apply_with(mut findings: Vec<Finding>, sources: &Sources, checks: &Checks
     let mut first_use: BTreeMap<(PathBuf, usize), String> = BTreeMap::new();
     // Each suppressed finding's index, with the suppression's reason.
     let mut hits: Vec<(usize, Option<String>)> = Vec::new();
+    // The last file looked up when it has no suppression: findings come grouped by file,
+    // and most files have none.
+    let mut quiet: Option<&Path> = None;
     for (index, finding) in findings.iter().enumerate() {
+        let plain = finding.suppress_at.is_empty();
+        if plain && quiet.is_some_and(|q| q.as_os_str() == finding.file.as_os_str()) {
+            continue;
+        }
         let entry = files.get_or_insert_with(&finding.file, || load(&finding.file));
+        if plain && entry.is_none() {
+            quiet = Some(&finding.file);
+            continue;
+        }
         let mut hit = entry
             .as_mut()
             .and_then(|s| s.find(finding, today).map(|i| (finding.file.clone(), i)));
