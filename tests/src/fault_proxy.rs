@@ -779,5 +779,11 @@ mod latency_tests {
         let timings = proxy.take_timings();
         assert_eq!(timings.len(), 1);
         assert!(timings[0].end - timings[0].start >= Duration::from_millis(40));
+        // The upstream answers at once: its share is apart from the simulated round trip.
+        assert!(
+            timings[0].upstream < Duration::from_millis(30),
+            "{:?}",
+            timings[0].upstream
+        );
     }
 }

@@ -283,3 +283,25 @@ pub(crate) async fn run(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, Instant};
+
+    use super::*;
+
+    #[test]
+    fn moto_busy_joins_overlapping_requests_and_adds_separate_ones() {
+        let t0 = Instant::now();
+        let at = |start: u64, upstream: u64| Timed {
+            label: String::new(),
+            start: t0 + Duration::from_millis(start),
+            end: t0 + Duration::from_millis(start + 30),
+            upstream: Duration::from_millis(upstream),
+        };
+        // 0-10 and 5-20 overlap (20 ms busy), 100-104 stands alone (4 ms).
+        let busy = moto_busy(&[at(100, 4), at(5, 15), at(0, 10)]);
+        assert!((busy - 0.024).abs() < 1e-9, "{busy}");
+        assert_eq!(moto_busy(&[]), 0.0);
+    }
+}
