@@ -120,6 +120,9 @@ pub struct Timed {
     pub start: Instant,
     /// Answer written back.
     pub end: Instant,
+    /// How long the upstream server (moto) took to answer, from connecting to the last
+    /// byte: its own service time, queueing included, apart from the simulated round trip.
+    pub upstream: Duration,
 }
 
 struct LatencyState {
@@ -484,6 +487,7 @@ fn serve(shared: &Shared, client: TcpStream) -> Result<()> {
         let label = label_of(&head, &body);
         let is_head = head.start_line.starts_with("HEAD ");
         let (fault, slow) = pick_fault(shared, &label);
+        let mut upstream = Duration::ZERO;
         lock(&shared.log).push(Seen {
             label: label.clone(),
             fault,
@@ -495,18 +499,18 @@ fn serve(shared: &Shared, client: TcpStream) -> Result<()> {
             Some(Fault::Reset) => return reset(client),
             Some(Fault::Slow) => {
                 std::thread::sleep(slow);
-                forward(shared, &head, &body, is_head)?
+                forward(shared, &head, &body, is_head, &mut upstream)?
             }
             Some(Fault::ServerErrorAfterEffect) => {
-                forward(shared, &head, &body, is_head)?;
+                forward(shared, &head, &body, is_head, &mut upstream)?;
                 error_response(&label, is_head, false)
             }
             Some(Fault::ResetAfterEffect) => {
-                forward(shared, &head, &body, is_head)?;
+                forward(shared, &head, &body, is_head, &mut upstream)?;
                 return reset(client);
             }
             Some(Fault::CutBody) => {
-                let answer = forward(shared, &head, &body, is_head)?;
+                let answer = forward(shared, &head, &body, is_head, &mut upstream)?;
                 let head_len = answer
                     .windows(4)
                     .position(|w| w == b"\r\n\r\n")
@@ -517,10 +521,10 @@ fn serve(shared: &Shared, client: TcpStream) -> Result<()> {
                 std::thread::sleep(Duration::from_millis(200));
                 return reset(client);
             }
-            None => forward(shared, &head, &body, is_head)?,
+            None => forward(shared, &head, &body, is_head, &mut upstream)?,
         };
         hold_if_chosen(shared, &label);
-        round_trip(shared, label, started);
+        round_trip(shared, label, started, upstream);
         client.write_all(&answer)?;
         client.flush()?;
     }
@@ -529,7 +533,7 @@ fn serve(shared: &Shared, client: TcpStream) -> Result<()> {
 
 /// Waits out the rest of the simulated round trip of a request received at `started`, and
 /// records its timing.
-fn round_trip(shared: &Shared, label: String, started: Instant) {
+fn round_trip(shared: &Shared, label: String, started: Instant, upstream: Duration) {
     let wait = {
         let mut state = lock(&shared.latency);
         let Latency { base, jitter } = state.latency;
@@ -551,6 +555,7 @@ fn round_trip(shared: &Shared, label: String, started: Instant) {
         label,
         start: started,
         end: Instant::now(),
+        upstream,
     });
 }
 
@@ -580,8 +585,15 @@ fn reset(client: TcpStream) -> Result<()> {
 }
 
 /// Sends the request to moto on a fresh connection and returns the answer reframed for the
-/// client (`Content-Length`, keep-alive).
-fn forward(shared: &Shared, head: &Head, body: &[u8], is_head: bool) -> Result<Vec<u8>> {
+/// client (`Content-Length`, keep-alive); adds the time moto took to `took`.
+fn forward(
+    shared: &Shared,
+    head: &Head,
+    body: &[u8],
+    is_head: bool,
+    took: &mut Duration,
+) -> Result<Vec<u8>> {
+    let sent = Instant::now();
     let mut upstream = TcpStream::connect(("127.0.0.1", shared.upstream))
         .context("connecting to the upstream server")?;
     upstream.set_read_timeout(Some(Duration::from_secs(120)))?;
@@ -614,6 +626,7 @@ fn forward(shared: &Shared, head: &Head, body: &[u8], is_head: bool) -> Result<V
         reader.read_to_end(&mut rest)?;
         rest
     };
+    *took += sent.elapsed();
     let mut out = Vec::new();
     // A HEAD answer keeps its Content-Length: it describes the object, not this body.
     response.write_without_framing(&mut out, bodyless);
@@ -714,6 +727,7 @@ mod latency_tests {
             label: String::new(),
             start: t0 + Duration::from_millis(start_ms),
             end: t0 + Duration::from_millis(end_ms),
+            upstream: Duration::ZERO,
         }
     }
 
@@ -766,5 +780,11 @@ mod latency_tests {
         let timings = proxy.take_timings();
         assert_eq!(timings.len(), 1);
         assert!(timings[0].end - timings[0].start >= Duration::from_millis(40));
+        // The upstream answers at once: its share is apart from the simulated round trip.
+        assert!(
+            timings[0].upstream < Duration::from_millis(30),
+            "{:?}",
+            timings[0].upstream
+        );
     }
 }

@@ -121,6 +121,28 @@ impl Moto {
         .collect()
     }
 
+    /// CPU seconds (user and system) the server has used so far, from /proc: what moto
+    /// itself costs per request, apart from its clients. moto is one Python process (one
+    /// interpreter lock), so this is also about how long it was busy.
+    pub fn cpu_seconds(&self) -> Result<f64> {
+        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.child.id()))
+            .context("reading moto's /proc stat")?;
+        // After the command name: utime and stime are fields 14 and 15 (0-based 11, 12
+        // after the ')').
+        let fields: Vec<&str> = stat
+            .rsplit_once(')')
+            .map(|(_, rest)| rest.split_whitespace().collect())
+            .unwrap_or_default();
+        let ticks = |i: usize| -> Result<f64> {
+            fields
+                .get(i)
+                .and_then(|f| f.parse::<f64>().ok())
+                .context("malformed /proc stat of moto")
+        };
+        // Clock ticks of 1/100 s (USER_HZ on Linux).
+        Ok((ticks(11)? + ticks(12)?) / 100.0)
+    }
+
     /// Everything moto logged, one line per request.
     pub fn log_text(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()

@@ -323,6 +323,7 @@ async fn main() -> Result<()> {
     let mut runs = 3usize;
     let mut latency_ms: Option<u64> = None;
     let mut startup = false;
+    let mut trace: Option<std::path::PathBuf> = None;
     let args: Vec<String> = std::env::args().skip(1).collect();
     let mut it = args.iter();
     while let Some(a) = it.next() {
@@ -338,12 +339,13 @@ async fn main() -> Result<()> {
             "--runs" => runs = it.next().context("--runs N")?.parse()?,
             "--latency" => latency_ms = Some(it.next().context("--latency MS")?.parse()?),
             "--startup" => startup = true,
+            "--trace" => trace = Some(it.next().context("--trace DIR")?.into()),
             "--smoke" => {
                 sizes = vec![10];
                 runs = 1;
             }
             other => bail!(
-                "unknown argument {other}: use --sizes 10,100 --runs 3 --smoke --latency 30 --startup"
+                "unknown argument {other}: use --sizes 10,100 --runs 3 --smoke --latency 30 [--trace DIR] --startup"
             ),
         }
     }
@@ -378,6 +380,7 @@ async fn main() -> Result<()> {
             &sizes,
             runs,
             ms,
+            trace.as_deref(),
         )
         .await;
     }
