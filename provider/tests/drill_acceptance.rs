@@ -337,7 +337,11 @@ async fn after_a_crash_mid_drill_the_next_apply_removes_the_leftovers() {
     expect = "rows = 1"
   }
 "#;
-    let tf = setup(&moto, &pg, &drill(&pg, "", slow));
+    let mut tf = setup(&moto, &pg, &drill(&pg, "", slow));
+    // A temporary directory of its own: any other test's drill sweeps the shared one, and
+    // would remove this drill's leftovers before this test looks at them.
+    let tmp = tempfile::tempdir().unwrap();
+    tf.env("TMPDIR", tmp.path().display().to_string());
     let child = tf
         .command(&["apply", "-auto-approve", "-input=false"])
         .stdout(std::process::Stdio::null())
@@ -375,7 +379,7 @@ async fn after_a_crash_mid_drill_the_next_apply_removes_the_leftovers() {
         "the crash left the scratch database behind"
     );
     // And its download directory, marked with the killed plugin's pid.
-    let orphaned = orphaned_download_dirs();
+    let orphaned = orphaned_download_dirs(tmp.path());
     assert!(
         !orphaned.is_empty(),
         "the killed drill's download directory should be there, owned by a dead process"
@@ -399,8 +403,8 @@ async fn after_a_crash_mid_drill_the_next_apply_removes_the_leftovers() {
 }
 
 /// `postgres_dump` download directories whose owner marker names a process that is gone.
-fn orphaned_download_dirs() -> Vec<std::path::PathBuf> {
-    std::fs::read_dir(std::env::temp_dir())
+fn orphaned_download_dirs(parent: &std::path::Path) -> Vec<std::path::PathBuf> {
+    std::fs::read_dir(parent)
         .unwrap()
         .flatten()
         .filter(|e| e.file_name().to_string_lossy().starts_with("drkit-drill-"))

@@ -5,7 +5,8 @@
 
 mod policy_support;
 
-use std::path::PathBuf;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use drkit_testkit::{upload_base_backup, ArchivingPostgres, Moto, Terraform, WalCompression};
@@ -163,8 +164,8 @@ fn alive(pid: u32) -> bool {
 }
 
 /// The PITR directory and server of a drill run by a child of `terraform_pid`.
-fn running_drill_of(terraform_pid: u32) -> Option<(PathBuf, u32, u32)> {
-    std::fs::read_dir(std::env::temp_dir())
+fn running_drill_of(parent: &Path, terraform_pid: u32) -> Option<(PathBuf, u32, u32)> {
+    std::fs::read_dir(parent)
         .ok()?
         .flatten()
         .filter(|e| e.file_name().to_string_lossy().starts_with("drkit-pitr-"))
@@ -192,7 +193,13 @@ fn running_drill_of(terraform_pid: u32) -> Option<(PathBuf, u32, u32)> {
 async fn a_killed_plugin_leaves_a_server_that_the_next_apply_sweeps() {
     let moto = Moto::start().unwrap();
     let (pg, _) = archived(&moto, 10).await;
-    let tf: Terraform = terraform(&moto, &drill(&pg, "latest", "= 10"));
+    let mut tf: Terraform = terraform(&moto, &drill(&pg, "latest", "= 10"));
+    // A temporary directory of its own, open to the server's `postgres` user as /tmp is:
+    // any other test's drill sweeps the shared one, and could take this drill's leftovers
+    // before the next apply here records sweeping them.
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(0o1777)).unwrap();
+    tf.env("TMPDIR", tmp.path().display().to_string());
     let mut apply = tf
         .command(&["apply", "-auto-approve", "-input=false"])
         .stdout(std::process::Stdio::null())
@@ -201,7 +208,7 @@ async fn a_killed_plugin_leaves_a_server_that_the_next_apply_sweeps() {
         .unwrap();
     let mut found = None;
     for _ in 0..12_000 {
-        found = running_drill_of(apply.id());
+        found = running_drill_of(tmp.path(), apply.id());
         if found.is_some() || apply.try_wait().unwrap().is_some() {
             break;
         }
