@@ -14,6 +14,7 @@ use anyhow::{anyhow, Context, Result};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::config::{self, Config, Exclude, FailOn};
+use crate::finding::same_file;
 use crate::fix::applicable;
 use crate::path_map::PathMap;
 use crate::render::{self, display_path, Format, Output, RuleInfo, Sources};
@@ -785,14 +786,10 @@ fn postprocess(mut report: Report, settings: &Settings) -> LintResult {
     }
 
     let mut sources = Sources::default();
-    let mut last: Option<&Path> = None;
-    for f in &report.findings {
-        // Grouped by file: one lookup per group.
-        if last.is_none_or(|l| l.as_os_str() != f.file.as_os_str()) {
-            sources.insert_read(&f.file, read(&f.file));
-            last = Some(&f.file);
-        }
-        for (file, _) in &f.suppress_at {
+    for run in report.findings.chunk_by(same_file) {
+        // One lookup per run of findings in one file.
+        sources.insert_read(&run[0].file, read(&run[0].file));
+        for (file, _) in run.iter().flat_map(|f| &f.suppress_at) {
             sources.insert_read(file, read(file));
         }
     }

@@ -87,6 +87,13 @@ pub struct Fix {
     pub applicability: Applicability,
 }
 
+/// True when `a` and `b` are in the same file, compared as bytes: findings come in runs of
+/// one file (a rule's, a configuration's), and per-file work is done once per run with
+/// `findings.chunk_by(same_file)`.
+pub fn same_file(a: &Finding, b: &Finding) -> bool {
+    a.file.as_os_str() == b.file.as_os_str()
+}
+
 /// One rule violation at one Terraform address.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Finding {

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use rustc_hash::FxHashSet as HashSet;
 
 use crate::context::{Context, RuleOptions};
-use crate::finding::{FileError, Finding, Report};
+use crate::finding::{same_file, FileError, Finding, Report};
 use crate::load::Loader;
 use crate::options::LintOptions;
 use crate::path_map::{sort_key, PathMap, PathSet};
@@ -407,19 +407,13 @@ fn finish(mut findings: Vec<Finding>, mut errors: Vec<FileError>, files: usize) 
     // component-by-component comparison was most of this sort). The findings are then
     // moved into that order where they are: a copy of them all would be a copy of some
     // hundreds of kilobytes into fresh pages.
-    // Findings come grouped by file (a rule's, a configuration's): one key per group.
+    // One key per run of findings in one file.
     let mut group_keys: Vec<Vec<u8>> = Vec::new();
-    let mut last: Option<&Path> = None;
-    let keys: Vec<usize> = findings
-        .iter()
-        .map(|f| {
-            if last.is_none_or(|l| l.as_os_str() != f.file.as_os_str()) {
-                group_keys.push(sort_key(&f.file));
-                last = Some(&f.file);
-            }
-            group_keys.len() - 1
-        })
-        .collect();
+    let mut keys: Vec<usize> = Vec::with_capacity(findings.len());
+    for run in findings.chunk_by(same_file) {
+        keys.extend(std::iter::repeat_n(group_keys.len(), run.len()));
+        group_keys.push(sort_key(&run[0].file));
+    }
     let mut order: Vec<usize> = (0..findings.len()).collect();
     order.sort_by(|&i, &j| {
         let (a, b) = (&findings[i], &findings[j]);

@@ -9,6 +9,7 @@ use std::io::{self, Write};
 use serde::Serialize;
 
 use super::{display_path, Output};
+use crate::finding::same_file;
 
 #[derive(Serialize)]
 struct JsonReport<'a> {
@@ -55,21 +56,14 @@ const CHUNK: usize = 1 << 16;
 
 /// Each finding's file as shown: the shown paths, and which one each finding has.
 fn shown_paths(output: &Output<'_>) -> (Vec<String>, Vec<usize>) {
-    // Findings come grouped by file: each file's shown path is made once per group.
+    // Each file's shown path is made once per run of its findings.
+    let findings = &output.report.findings;
     let mut shown: Vec<String> = Vec::new();
-    let mut last: Option<&std::path::Path> = None;
-    let which: Vec<usize> = output
-        .report
-        .findings
-        .iter()
-        .map(|f| {
-            if last.is_none_or(|l| l.as_os_str() != f.file.as_os_str()) {
-                shown.push(display_path(&f.file));
-                last = Some(&f.file);
-            }
-            shown.len() - 1
-        })
-        .collect();
+    let mut which: Vec<usize> = Vec::with_capacity(findings.len());
+    for run in findings.chunk_by(same_file) {
+        which.extend(std::iter::repeat_n(shown.len(), run.len()));
+        shown.push(display_path(&run[0].file));
+    }
     (shown, which)
 }
 
