@@ -8,7 +8,9 @@ use std::process::Stdio;
 use tokio_postgres::{NoTls, SimpleQueryMessage};
 
 use crate::report::now_rfc3339;
-use crate::{Check, DrillReport, Target, Verify, VerifyResult};
+use crate::{
+    guarded, CancellationToken, Check, DrillReport, DrillSpec, Target, Verify, VerifyResult,
+};
 
 /// Prefix of scratch databases.
 pub const SCRATCH_PREFIX: &str = "drkit_drill_";
@@ -330,6 +332,45 @@ pub(crate) fn tool_command(target: &Target, name: &str) -> tokio::process::Comma
         cmd.env("PGPASSWORD", p.expose());
     }
     cmd
+}
+
+/// The verify phase on a restored copy: the `verify` blocks, then, when they all passed,
+/// `freshness_sql`. The age of its newest row, less `point_age()` (how long ago the
+/// restored point was, read after the query; 0 for the latest), is the measured RPO.
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn verify_and_measure_freshness(
+    target: &Target,
+    database: &str,
+    spec: &DrillSpec,
+    cancel: &CancellationToken,
+    deadline: tokio::time::Instant,
+    report: &mut DrillReport,
+    point_age: impl FnOnce() -> f64,
+) -> Result<(), String> {
+    guarded(
+        cancel,
+        deadline,
+        "verification",
+        verify(target, database, &spec.verify, report),
+    )
+    .await?;
+    let Some(sql) = &spec.freshness_sql else {
+        return Ok(());
+    };
+    if report.verify_results.iter().all(|v| v.passed) {
+        let newest_age = guarded(
+            cancel,
+            deadline,
+            "the freshness query",
+            freshness(target, database, sql),
+        )
+        .await?;
+        report.set_rpo(newest_age - point_age());
+        report
+            .notes
+            .push(format!("RPO measured by freshness_sql: {sql}"));
+    }
+    Ok(())
 }
 
 /// Age in seconds of the timestamp `sql` returns (`SELECT max(created_at) FROM orders`).

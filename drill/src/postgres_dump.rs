@@ -181,29 +181,9 @@ async fn body(
     }
 
     report.phase("verify");
-    guarded(
-        cancel,
-        deadline,
-        "verification",
-        postgres::verify(target, scratch, &spec.verify, report),
-    )
-    .await?;
-    if let Some(sql) = &spec.freshness_sql {
-        if report.verify_results.iter().all(|v| v.passed) {
-            let age = guarded(
-                cancel,
-                deadline,
-                "the freshness query",
-                postgres::freshness(target, scratch, sql),
-            )
-            .await?;
-            report.set_rpo(age);
-            report
-                .notes
-                .push(format!("RPO measured by freshness_sql: {sql}"));
-        }
-    }
-    Ok(())
+    // The dump's newest data is the reference: no earlier point to subtract.
+    postgres::verify_and_measure_freshness(target, scratch, spec, cancel, deadline, report, || 0.0)
+        .await
 }
 
 async fn newest_object(

@@ -383,33 +383,20 @@ async fn body(
     };
 
     report.phase("verify");
-    guarded(
+    // freshness() measures against now; a past target moves the reference back.
+    postgres::verify_and_measure_freshness(
+        &target,
+        &src.database,
+        spec,
         cancel,
         deadline,
-        "verification",
-        postgres::verify(&target, &src.database, &spec.verify, report),
+        report,
+        || {
+            plan.target
+                .map_or(0.0, |t| (OffsetDateTime::now_utc() - t).as_seconds_f64())
+        },
     )
-    .await?;
-    if let Some(sql) = &spec.freshness_sql {
-        if report.verify_results.iter().all(|v| v.passed) {
-            let age = guarded(
-                cancel,
-                deadline,
-                "the freshness query",
-                postgres::freshness(&target, &src.database, sql),
-            )
-            .await?;
-            // freshness() measures against now; a past target moves the reference back.
-            let behind = plan
-                .target
-                .map_or(0.0, |t| (OffsetDateTime::now_utc() - t).as_seconds_f64());
-            report.set_rpo(age - behind);
-            report
-                .notes
-                .push(format!("RPO measured by freshness_sql: {sql}"));
-        }
-    }
-    Ok(())
+    .await
 }
 
 fn set_mode(path: &Path, mode: u32) -> Result<(), String> {

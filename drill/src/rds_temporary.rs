@@ -11,7 +11,7 @@ use time::OffsetDateTime;
 
 use crate::report::TeardownStep;
 use crate::{
-    guarded, postgres, CancellationToken, DrillReport, DrillSpec, RestoreTime, NAME_PREFIX, TAG_KEY,
+    postgres, CancellationToken, DrillReport, DrillSpec, RestoreTime, NAME_PREFIX, TAG_KEY,
 };
 
 /// Tag with the Unix time after which a temporary copy counts as a leftover (the drill's
@@ -162,36 +162,21 @@ pub(crate) async fn verify_copy(
         port,
         ..target.clone()
     };
-    let db = restored.database.clone();
-    guarded(
+    // For `latest`, what a disaster now would lose; for an earlier point, what the copy
+    // misses of the data written up to that point.
+    postgres::verify_and_measure_freshness(
+        &restored,
+        &restored.database,
+        spec,
         cancel,
         deadline,
-        "verification",
-        postgres::verify(&restored, &db, &spec.verify, report),
+        report,
+        || match restore_time {
+            RestoreTime::Latest => 0.0,
+            _ => (OffsetDateTime::now_utc() - point).as_seconds_f64(),
+        },
     )
-    .await?;
-    if let Some(sql) = &spec.freshness_sql {
-        if report.verify_results.iter().all(|v| v.passed) {
-            let newest_age = guarded(
-                cancel,
-                deadline,
-                "the freshness query",
-                postgres::freshness(&restored, &db, sql),
-            )
-            .await?;
-            // For `latest`, what a disaster now would lose; for an earlier point, what the
-            // copy misses of the data written up to that point.
-            let point_age = match restore_time {
-                RestoreTime::Latest => 0.0,
-                _ => (OffsetDateTime::now_utc() - point).as_seconds_f64(),
-            };
-            report.set_rpo(newest_age - point_age);
-            report
-                .notes
-                .push(format!("RPO measured by freshness_sql: {sql}"));
-        }
-    }
-    Ok(())
+    .await
 }
 
 /// An RDS timestamp as a `time` value (the epoch when out of range).
