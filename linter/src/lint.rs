@@ -259,7 +259,8 @@ fn lint_roots(
                     loader = loader.with_auto_tfvars(found);
                 }
                 let resources = loader.root(&roots[i]);
-                let ctx = Context::new(resources, RuleOptions::from(options), loader.sources());
+                let ctx = Context::new(resources, RuleOptions::from(options), loader.sources())
+                    .with_empty(loader.take_empty());
                 let findings = run_rules(&ctx, options);
                 out.push((
                     i,

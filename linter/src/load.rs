@@ -93,6 +93,9 @@ pub struct Loader<'s> {
     /// Remote module calls (registry, git, ...) not followed because no `modules.json`
     /// lists them: the `module` block's file and line.
     pub skipped_remote: HashSet<(PathBuf, u32)>,
+    /// Addresses of resource blocks with no instance (`count = 0`): declared, so a fix
+    /// must not declare them again, but not linted.
+    empty: Vec<String>,
 }
 
 /// The automatic variable files of the directories the walk listed, by directory.
@@ -145,6 +148,7 @@ impl<'s> Loader<'s> {
             shared: None,
             remote: HashMap::default(),
             skipped_remote: HashSet::default(),
+            empty: Vec::new(),
         }
     }
 
@@ -326,6 +330,11 @@ impl<'s> Loader<'s> {
         std::mem::take(&mut self.resources)
     }
 
+    /// The addresses of the blocks the last [`Loader::root`] found with no instance.
+    pub fn take_empty(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.empty)
+    }
+
     /// `terraform.tfvars`, then `*.auto.tfvars` in name order: what Terraform loads itself.
     fn auto_tfvars(&self, dir: &Path) -> Vec<PathBuf> {
         let is_auto = |p: &Path| {
@@ -395,11 +404,7 @@ impl<'s> Loader<'s> {
                 let given = match &mut inputs {
                     Inputs::Root(m) | Inputs::Call(m) => m.remove(name),
                 };
-                let value = given.unwrap_or_else(|| match block.body.get_attribute("default") {
-                    Some(d) => eval(&d.value, &Scope::default()),
-                    None => Value::Unknown,
-                });
-                vars.insert(Cow::Borrowed(name), value);
+                vars.insert(Cow::Borrowed(name), variable_value(&block.body, given));
             }
         }
         // Locals, in passes so that locals may use each other in any order.
@@ -523,6 +528,7 @@ impl<'s> Loader<'s> {
                     }
                 }
                 if has_no_instances(&block.body, &scope) {
+                    self.empty.push(address(&module, mode, kind, name));
                     continue;
                 }
                 let mut res = self.resource(
@@ -811,6 +817,26 @@ fn has_no_instances(body: &Body, scope: &Scope<'_>) -> bool {
         };
     }
     false
+}
+
+/// A variable's value: the one given (null included, unless `nullable = false`), else its
+/// default (null is a default: the variable is not set), else unknown; converted to its
+/// `type` as Terraform converts it.
+fn variable_value(body: &Body, given: Option<Value>) -> Value {
+    let not_nullable = body
+        .get_attribute("nullable")
+        .is_some_and(|a| eval(&a.value, &Scope::default()).as_bool() == Some(false));
+    let value = match given {
+        Some(v) if !(v.is_null() && not_nullable) => v,
+        _ => match body.get_attribute("default") {
+            Some(d) => eval(&d.value, &Scope::default()),
+            None => Value::Unknown,
+        },
+    };
+    match body.get_attribute("type") {
+        Some(ty) => crate::eval::types::convert(value, &ty.value),
+        None => value,
+    }
 }
 
 /// A resource's address without index: `module.db.aws_db_instance.main`, `data.x.y`.

@@ -61,16 +61,23 @@ pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
         "aws_rds_cluster",
         "aws_rds_global_cluster",
     ]) {
-        let (at, message) = match db.body.attr("deletion_protection") {
+        let (at, message) = match db.body.setting("deletion_protection") {
             Some(a) => match a.value.as_bool() {
-                Some(false) => (a.loc, "deletion_protection is false: one mistaken destroy deletes the database".to_string()),
+                Some(false) => (
+                    a.loc,
+                    "deletion_protection is false: one mistaken destroy deletes the database"
+                        .to_string(),
+                ),
                 Some(true) => continue,
                 None => {
                     ctx.unknown_attr(&META, db, "deletion_protection", a);
                     continue;
                 }
             },
-            None => (db.header, "no deletion_protection: one mistaken destroy deletes the database (the AWS default is off)".to_string()),
+            None => {
+                let (at, unset) = db.body.unset("deletion_protection", db.header);
+                (at, format!("{unset}: one mistaken destroy deletes the database (the AWS default is off)"))
+            }
         };
         let fix = fix::set_attribute(
             ctx,

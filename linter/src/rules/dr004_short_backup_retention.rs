@@ -1,6 +1,6 @@
 //! DR004 short-backup-retention.
 
-use crate::context::Context;
+use crate::context::{Context, Resource};
 use crate::finding::{Applicability, Finding, Fix, Severity};
 use crate::rules::{facts, RuleMeta};
 
@@ -55,27 +55,33 @@ pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
         if facts::is_copy(ctx, db) {
             continue;
         }
-        let (at, message) = match db.body.attr("backup_retention_period") {
+        let (at, message) = match db.body.setting("backup_retention_period") {
             Some(a) => match a.value.as_f64() {
-                Some(d) if d < 1.0 => (a.loc, "backup_retention_period = 0 turns automated backups off: there is nothing to restore".to_string()),
+                Some(d) if d < 1.0 => (a.loc, format!(
+                    "backup_retention_period = 0 turns automated backups off: there is nothing to restore{}",
+                    binary_log_off(ctx, db)
+                )),
                 Some(d) if d < f64::from(min) => (a.loc, format!(
                     "backups are kept {d} day{}, under the minimum of {min}: corruption found later cannot be undone",
                     if d == 1.0 { "" } else { "s" }
                 )),
                 Some(_) => continue,
                 None => {
-                    if !matches!(a.value, crate::eval::Value::Null) {
-                        ctx.unknown_attr(&META, db, "backup_retention_period", a);
-                    }
+                    ctx.unknown_attr(&META, db, "backup_retention_period", a);
                     continue;
                 }
             },
-            // The AWS default is 1 day: under a minimum above that, or unchosen at 1.
-            None if min > 1 => (db.header, format!(
-                "no backup_retention_period: the default keeps 1 day at most; set at least {min}"
-            )),
-            None => (db.header,
-                "no backup_retention_period: retention is left to the AWS default of 1 day, which nobody chose; write it down".to_string()),
+            // Not set (not written, or null): the AWS default is 1 day. Reported under a
+            // minimum above that, or as unchosen at 1.
+            None => {
+                let (at, unset) = db.body.unset("backup_retention_period", db.header);
+                let message = if min > 1 {
+                    format!("{unset}: the default keeps 1 day at most; set at least {min}")
+                } else {
+                    format!("{unset}: retention is left to the AWS default of 1 day, which nobody chose; write it down")
+                };
+                (at, message)
+            }
         };
         let fix = Fix {
             description: format!("set backup_retention_period = {min} or more (up to 35)"),
@@ -84,4 +90,38 @@ pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
         };
         out.push(ctx.finding(&META, db, at, message, Some(fix)));
     }
+}
+
+/// What else a retention of 0 turns off, by engine: RDS for MySQL and MariaDB keep their
+/// binary log only while automated backups are on, and read replicas and point-in-time
+/// restore need it. Names the replicas in the configuration that AWS would refuse.
+fn binary_log_off(ctx: &Context, db: &Resource) -> String {
+    let engine = db.str("engine").map(str::to_ascii_lowercase);
+    if db.kind != "aws_db_instance" || !matches!(engine.as_deref(), Some("mysql" | "mariadb")) {
+        return String::new();
+    }
+    let replicas: Vec<&str> = ctx
+        .managed_of("aws_db_instance")
+        .filter(|r| {
+            r.value("replicate_source_db")
+                .is_some_and(|v| ctx.names(v, db) == Some(true))
+        })
+        .map(|r| r.address.as_str())
+        .collect();
+    let engine = if engine.as_deref() == Some("mysql") {
+        "MySQL"
+    } else {
+        "MariaDB"
+    };
+    let mut out = format!(
+        "; on {engine} it also turns the binary log off, so no read replica can be created from it and there is no point-in-time restore"
+    );
+    if !replicas.is_empty() {
+        out.push_str(&format!(
+            " (AWS refuses the replica{} {})",
+            if replicas.len() == 1 { "" } else { "s" },
+            replicas.join(", ")
+        ));
+    }
+    out
 }

@@ -55,16 +55,28 @@ pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
         if facts::is_copy(ctx, db) {
             continue;
         }
-        let (at, message) = match db.body.attr("delete_automated_backups") {
+        let (at, message) = match db.body.setting("delete_automated_backups") {
             Some(a) => match a.value.as_bool() {
-                Some(true) => (a.loc, format!("delete_automated_backups = true: deleting the {} deletes its backups too", what(db))),
+                Some(true) => (
+                    a.loc,
+                    format!(
+                        "delete_automated_backups = true: deleting the {} deletes its backups too",
+                        what(db)
+                    ),
+                ),
                 Some(false) => continue,
                 None => {
                     ctx.unknown_attr(&META, db, "delete_automated_backups", a);
                     continue;
                 }
             },
-            None => (db.header, format!("delete_automated_backups is not set to false: by default deleting the {} deletes its backups too", what(db))),
+            None => {
+                let at = db
+                    .body
+                    .attr("delete_automated_backups")
+                    .map_or(db.header, |a| a.loc);
+                (at, format!("delete_automated_backups is not set to false: by default deleting the {} deletes its backups too", what(db)))
+            }
         };
         let fix = fix::set_attribute(
             ctx,

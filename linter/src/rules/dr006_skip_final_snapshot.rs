@@ -65,7 +65,8 @@ pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
         *instances.entry((&db.file, db.header.start)).or_default() += 1;
     }
     for db in ctx.managed(facts::DATABASES) {
-        let Some(attr) = db.body.attr("skip_final_snapshot") else {
+        // Null is not set: the default (false) takes a final snapshot.
+        let Some(attr) = db.body.setting("skip_final_snapshot") else {
             continue;
         };
         match attr.value.as_bool() {

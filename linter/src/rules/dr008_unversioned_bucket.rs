@@ -152,9 +152,7 @@ pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
 fn add_versioning(ctx: &Context, b: &Resource) -> Option<Fix> {
     if b.expanded
         || hcl_edit::Ident::try_new(b.name.as_str()).is_err()
-        || ctx
-            .get(&format!("{}aws_s3_bucket_versioning.{}", b.module, b.name))
-            .is_some()
+        || ctx.declared(&format!("{}aws_s3_bucket_versioning.{}", b.module, b.name))
     {
         return None;
     }

@@ -63,7 +63,7 @@ pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
         if facts::is_copy(ctx, db) {
             continue;
         }
-        let (at, message) = match db.body.attr("copy_tags_to_snapshot") {
+        let (at, message) = match db.body.setting("copy_tags_to_snapshot") {
             Some(a) => match a.value.as_bool() {
                 Some(false) => (a.loc, "copy_tags_to_snapshot = false: snapshots and the databases restored from them lose their owner and cost tags".to_string()),
                 Some(true) => continue,
@@ -76,7 +76,11 @@ pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
                 if policies_unknown || managed_by_policy(ctx, db) {
                     continue;
                 }
-                (db.header, "no copy_tags_to_snapshot = true: snapshots and the databases restored from them lose their owner and cost tags (the AWS default is off)".to_string())
+                let (at, unset) = match db.body.attr("copy_tags_to_snapshot") {
+                    Some(a) => (a.loc, "copy_tags_to_snapshot is null (not set)"),
+                    None => (db.header, "no copy_tags_to_snapshot = true"),
+                };
+                (at, format!("{unset}: snapshots and the databases restored from them lose their owner and cost tags (the AWS default is off)"))
             }
         };
         let fix = fix::set_attribute(
