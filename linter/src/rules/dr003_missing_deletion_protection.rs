@@ -18,7 +18,9 @@ pub const META: RuleMeta = RuleMeta {
 /// The rule's documentation page.
 pub const DOC: &str = r#"## What it does
 Finds `aws_db_instance`, `aws_rds_cluster` and `aws_rds_global_cluster` (an Aurora global
-database) resources without `deletion_protection = true` (the AWS default is off).
+database) resources without `deletion_protection = true` (the AWS default is off). A null value
+(`default = null` in a module, as terraform-aws-modules/rds-aurora has, or an explicit
+`null`) is not set: the default, off, applies.
 
 ## Why is this bad?
 A `terraform destroy` in the wrong workspace, a renamed resource or a module refactor

@@ -18,13 +18,23 @@ pub const META: RuleMeta = RuleMeta {
 pub const DOC: &str = r#"## What it does
 Finds `aws_db_instance` and `aws_rds_cluster` resources whose `backup_retention_period`
 is missing, 0 (automated backups off) or below the minimum (7 days by default;
-`min_retention_days` in `.drlint.toml`). Read replicas are skipped: their source's
-backups are what counts.
+`min_retention_days` in `.drlint.toml`). A null value (`default = null` in a module, an
+explicit `null`) is missing: the AWS default of 1 day applies. Read replicas are skipped:
+their source's backups are what counts.
+
+drlint knows the engine: on RDS for MySQL and MariaDB (`engine = "mysql"` or
+`"mariadb"`), a retention of 0 also turns the binary log off, so no read replica can be
+created from the instance (AWS refuses `replicate_source_db` pointing at it, and the
+finding names the replicas in the configuration that would fail) and there is no
+point-in-time restore. Aurora clusters (MySQL-compatible included) keep 1 to 35 days
+and their binary log is a cluster parameter (`binlog_format`), not tied to retention.
 
 ## Why is this bad?
 Retention is how far back you can restore. Corruption and bad migrations are usually
 found days later; with one day of retention, the last clean restore point is already
-gone. With 0 there is no point-in-time restore at all.
+gone. With 0 there is no point-in-time restore at all, and on MySQL and MariaDB no read
+replica either: replication reads the binary log, which RDS keeps only while automated
+backups are on.
 
 ## Example
 ```hcl
@@ -46,6 +56,7 @@ finding suggests the configured minimum.
 
 ## References
 - [Backup retention period](https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_WorkingWithAutomatedBackups.html#USER_WorkingWithAutomatedBackups.BackupRetention)
+- [Working with MySQL read replicas](https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_MySQL.Replication.ReadReplicas.html) (automatic backups must be on for the source)
 "#;
 
 /// Pushes DR004 findings.

@@ -18,8 +18,9 @@ pub const META: RuleMeta = RuleMeta {
 /// The rule's documentation page.
 pub const DOC: &str = r#"## What it does
 Finds `aws_db_instance` and `aws_rds_cluster` resources that do not set
-`delete_automated_backups = false`. The provider's default is `true` for both. Read
-replicas are skipped.
+`delete_automated_backups = false`. The provider's default is `true` for both, and a
+null value (`default = null`, an explicit `null`) is that default. Read replicas are
+skipped.
 
 ## Why is this bad?
 With the default, deleting the instance deletes its automated backups with it: the one

@@ -18,7 +18,8 @@ pub const META: RuleMeta = RuleMeta {
 pub const DOC: &str = r#"## What it does
 Finds backups that are not encrypted at rest with a key you control:
 - `aws_db_instance` and `aws_rds_cluster` without `storage_encrypted = true` (their
-  snapshots and automated backups inherit the setting). Aurora Serverless v1 clusters
+  snapshots and automated backups inherit the setting; a null value is not set, and
+  the default is unencrypted). Aurora Serverless v1 clusters
   (`engine_mode = "serverless"`) are always encrypted and are not reported;
 - `aws_db_instance_automated_backups_replication` of an encrypted source without a
   `kms_key_id` in the destination region;

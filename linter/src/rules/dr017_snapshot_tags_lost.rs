@@ -18,7 +18,8 @@ pub const META: RuleMeta = RuleMeta {
 /// The rule's documentation page.
 pub const DOC: &str = r#"## What it does
 Finds `aws_db_instance` and `aws_rds_cluster` resources without
-`copy_tags_to_snapshot = true` (the AWS default is off). A database that a `dr_policy`
+`copy_tags_to_snapshot = true` (the AWS default is off; a null value is not set). A
+database that a `dr_policy`
 `rds` or `rds_cluster` block manages is not reported: the policy turns the setting on
 unless it says `copy_tags_to_snapshot = false`. Read replicas are skipped.
 
