@@ -180,6 +180,9 @@ pub struct Scope<'a> {
     pub prefix: &'a str,
     /// Extra names bound in this scope (e.g. a dynamic block's iterator): always unknown.
     pub unknown_roots: &'a [String],
+    /// Names bound to known values (a dynamic block's iterator over a known collection:
+    /// `{ key = ..., value = ... }`).
+    pub bound: &'a [(String, Value)],
 }
 
 /// Evaluates `expr` in `scope`. Never fails: what it cannot evaluate, and what Terraform
@@ -243,7 +246,11 @@ impl<'c> Cx<'c> {
             }
             frame = f.parent;
         }
-        None
+        self.scope
+            .bound
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v)
     }
 
     fn eval(self, expr: &Expression) -> Evaluated {
@@ -812,6 +819,7 @@ mod tests {
                 locals: Some(&locals),
                 prefix: "module.db.",
                 unknown_roots: &[],
+                bound: &[],
             },
         )
     }

@@ -442,6 +442,7 @@ impl<'s> Loader<'s> {
                         locals: Some(&locals),
                         prefix,
                         unknown_roots: &[],
+                        bound: &[],
                     },
                 );
                 if locals.get(*k) != Some(&v) {
@@ -458,6 +459,7 @@ impl<'s> Loader<'s> {
             locals: Some(&locals),
             prefix,
             unknown_roots: &[],
+            bound: &[],
         };
         // Providers: inherited, then this module's own blocks.
         let mut providers = inherited.clone();
@@ -908,14 +910,37 @@ fn node(
                     _ => None,
                 })
                 .unwrap_or_else(|| label.clone());
+            let content = blocks_named(&block.body, "content").next();
+            let instances = block
+                .body
+                .get_attribute("for_each")
+                .map(|a| dynamic_instances(eval(&a.value, scope)));
+            if let Some(Some(instances)) = instances {
+                // A known collection: one block per element, with the iterator's key and
+                // value known (none for an empty one).
+                for each in instances {
+                    let mut bound = scope.bound.to_vec();
+                    bound.push((iterator.clone(), each));
+                    let inner = Scope {
+                        bound: &bound,
+                        ..*scope
+                    };
+                    let child = match content {
+                        Some(c) => node(file, &c.body, bspan.clone(), &inner, origins, depth + 1),
+                        None => Node {
+                            loc: file.location(bspan.start, bspan.end),
+                            ..Node::default()
+                        },
+                    };
+                    n.blocks.push((label.clone(), child));
+                }
+                continue;
+            }
             let roots = [iterator];
             let inner = Scope {
-                vars: scope.vars,
-                locals: scope.locals,
-                prefix: scope.prefix,
                 unknown_roots: &roots,
+                ..*scope
             };
-            let content = blocks_named(&block.body, "content").next();
             let mut child = match content {
                 Some(c) => node(file, &c.body, bspan.clone(), &inner, origins, depth + 1),
                 None => Node {
@@ -933,6 +958,32 @@ fn node(
         }
     }
     n
+}
+
+/// A dynamic block's iterator values (`{ key, value }`) over a known `for_each`: the
+/// elements of a list or set (the key is the index), the entries of a map. `None` when
+/// the collection is unknown or too large to expand.
+fn dynamic_instances(each: Value) -> Option<Vec<Value>> {
+    const MAX_DYNAMIC: usize = 256;
+    let pairs: Vec<(Value, Value)> = match each {
+        Value::List(l) if l.len() <= MAX_DYNAMIC => l
+            .into_iter()
+            .enumerate()
+            .map(|(i, v)| (Value::Number(i as f64), v))
+            .collect(),
+        Value::Map(m) if m.len() <= MAX_DYNAMIC => {
+            m.into_iter().map(|(k, v)| (Value::String(k), v)).collect()
+        }
+        _ => return None,
+    };
+    Some(
+        pairs
+            .into_iter()
+            .map(|(key, value)| {
+                Value::Map([("key".to_string(), key), ("value".to_string(), value)].into())
+            })
+            .collect(),
+    )
 }
 
 /// `aws.dr` or `aws` as a provider key.
