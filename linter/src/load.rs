@@ -809,7 +809,9 @@ pub fn remote_modules(root: &Path) -> HashMap<String, PathBuf> {
 /// TFLint. An unknown count or collection keeps the block.
 fn has_no_instances(body: &Body, scope: &Scope<'_>) -> bool {
     if let Some(count) = body.get_attribute("count") {
-        return matches!(eval(&count.value, scope), Value::Number(n) if n == 0.0);
+        // A numeric string converts, as Terraform converts `count`.
+        let count = eval(&count.value, scope);
+        return count.is_known() && count.as_f64() == Some(0.0);
     }
     if let Some(each) = body.get_attribute("for_each") {
         return match eval(&each.value, scope) {
