@@ -827,20 +827,26 @@ fn has_no_instances(body: &Body, scope: &Scope<'_>) -> bool {
 /// default (null is a default: the variable is not set), else unknown; converted to its
 /// `type` as Terraform converts it.
 fn variable_value(body: &Body, given: Option<Value>) -> Value {
-    let not_nullable = body
-        .get_attribute("nullable")
-        .is_some_and(|a| eval(&a.value, &Scope::default()).as_bool() == Some(false));
-    let value = match given {
-        Some(v) if !(v.is_null() && not_nullable) => v,
-        _ => match body.get_attribute("default") {
-            Some(d) => eval(&d.value, &Scope::default()),
-            None => Value::Unknown,
-        },
-    };
-    match body.get_attribute("type") {
-        Some(ty) => crate::eval::types::convert(value, &ty.value),
-        None => value,
+    // One pass over the block (hcl-edit's lookups box an iterator each).
+    let (mut default, mut ty, mut nullable) = (None, None, None);
+    for a in attributes(body) {
+        match a.key.value().as_str() {
+            "default" => default = Some(&a.value),
+            "type" => ty = Some(&a.value),
+            "nullable" => nullable = Some(&a.value),
+            _ => {}
+        }
     }
+    let not_nullable =
+        nullable.is_some_and(|n| eval(n, &Scope::default()).as_bool() == Some(false));
+    let mut value = match given {
+        Some(v) if !(v.is_null() && not_nullable) => v,
+        _ => default.map_or(Value::Unknown, |d| eval(d, &Scope::default())),
+    };
+    if let Some(ty) = ty {
+        crate::eval::types::convert(&mut value, ty);
+    }
+    value
 }
 
 /// A resource's address without index: `module.db.aws_db_instance.main`, `data.x.y`.

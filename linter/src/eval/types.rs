@@ -10,93 +10,100 @@ use hcl_edit::expr::{Expression, ObjectKey};
 
 use super::{format_number, Value};
 
-/// `value` converted to the type the expression `ty` declares.
-pub(crate) fn convert(value: Value, ty: &Expression) -> Value {
-    convert_depth(value, ty, 0)
+/// `value` converted to the type the expression `ty` declares, in place: most values
+/// already have their type, and nothing is copied for them.
+pub(crate) fn convert(value: &mut Value, ty: &Expression) {
+    convert_depth(value, ty, 0);
 }
 
 // Type expressions nest as deep as their author wrote; past this, values stay as given.
 const MAX_DEPTH: usize = 32;
 
-fn convert_depth(value: Value, ty: &Expression, depth: usize) -> Value {
+fn convert_depth(value: &mut Value, ty: &Expression, depth: usize) {
     if depth > MAX_DEPTH || matches!(value, Value::Unknown | Value::Ref(_) | Value::Null) {
-        return value;
+        return;
     }
     match ty {
-        Expression::Variable(v) => match (v.value().as_str(), value) {
-            ("string", Value::Number(n)) => Value::String(format_number(n)),
-            ("string", Value::Bool(b)) => Value::String(b.to_string()),
-            ("number", Value::String(s)) => match s.trim().parse() {
-                Ok(n) => Value::Number(n),
-                Err(_) => Value::String(s),
-            },
-            ("bool", Value::String(s)) if s == "true" || s == "false" => Value::Bool(s == "true"),
-            (_, value) => value,
-        },
+        Expression::Variable(v) => {
+            let converted = match (v.value().as_str(), &*value) {
+                ("string", Value::Number(n)) => Value::String(format_number(*n)),
+                ("string", Value::Bool(b)) => Value::String(b.to_string()),
+                ("number", Value::String(s)) => match s.trim().parse() {
+                    Ok(n) => Value::Number(n),
+                    Err(_) => return,
+                },
+                ("bool", Value::String(s)) if s == "true" || s == "false" => {
+                    Value::Bool(s == "true")
+                }
+                _ => return,
+            };
+            *value = converted;
+        }
         Expression::FuncCall(call) if call.name.namespace.is_empty() => {
             let arg = call.args.iter().next();
             match (call.name.name.value().as_str(), arg, value) {
-                ("list" | "set", Some(t), Value::List(items)) => Value::List(
-                    items
-                        .into_iter()
-                        .map(|v| convert_depth(v, t, depth + 1))
-                        .collect(),
-                ),
-                ("map", Some(t), Value::Map(m)) => Value::Map(
-                    m.into_iter()
-                        .map(|(k, v)| (k, convert_depth(v, t, depth + 1)))
-                        .collect(),
-                ),
-                ("tuple", Some(Expression::Array(types)), Value::List(items)) => Value::List(
-                    items
-                        .into_iter()
-                        .zip(types.iter())
-                        .map(|(v, t)| convert_depth(v, t, depth + 1))
-                        .collect(),
-                ),
+                ("list" | "set", Some(t), Value::List(items)) => {
+                    for v in items {
+                        convert_depth(v, t, depth + 1);
+                    }
+                }
+                ("map", Some(t), Value::Map(m)) => {
+                    for v in m.values_mut() {
+                        convert_depth(v, t, depth + 1);
+                    }
+                }
+                ("tuple", Some(Expression::Array(types)), Value::List(items)) => {
+                    for (v, t) in items.iter_mut().zip(types.iter()) {
+                        convert_depth(v, t, depth + 1);
+                    }
+                }
                 ("object", Some(Expression::Object(attrs)), Value::Map(m)) => {
                     object(m, attrs, depth)
                 }
-                (_, _, value) => value,
+                _ => {}
             }
         }
         Expression::Parenthesis(p) => convert_depth(value, p.inner(), depth + 1),
-        _ => value,
+        _ => {}
     }
 }
 
 /// Only the declared attributes are kept (Terraform drops the others); a missing or null
 /// `optional` attribute takes its default, or null.
-fn object(
-    mut given: BTreeMap<String, Value>,
-    attrs: &hcl_edit::expr::Object,
-    depth: usize,
-) -> Value {
+fn object(given: &mut BTreeMap<String, Value>, attrs: &hcl_edit::expr::Object, depth: usize) {
     let mut out = BTreeMap::new();
     for (key, ty) in attrs.iter() {
         let name = match key {
             ObjectKey::Ident(id) => id.value().as_str().to_string(),
             ObjectKey::Expression(Expression::String(s)) => s.value().to_string(),
             // A key that is not a name: the type is not understood, keep what was given.
-            ObjectKey::Expression(_) => return Value::Map(given),
+            ObjectKey::Expression(_) => return,
         };
         let value = given.remove(&name);
         let converted = match optional(ty.expr()) {
             Some((inner, default)) => match value {
-                Some(v) if !v.is_null() => convert_depth(v, inner, depth + 1),
+                Some(mut v) if !v.is_null() => {
+                    convert_depth(&mut v, inner, depth + 1);
+                    v
+                }
                 _ => default.map_or(Value::Null, |d| {
-                    convert_depth(super::eval(d, &super::Scope::default()), inner, depth + 1)
+                    let mut v = super::eval(d, &super::Scope::default());
+                    convert_depth(&mut v, inner, depth + 1);
+                    v
                 }),
             },
             None => match value {
-                Some(v) => convert_depth(v, ty.expr(), depth + 1),
+                Some(mut v) => {
+                    convert_depth(&mut v, ty.expr(), depth + 1);
+                    v
+                }
                 // A required attribute left out: Terraform refuses the call.
                 None => continue,
             },
         };
         out.insert(name, converted);
     }
-    Value::Map(out)
+    *given = out;
 }
 
 /// `optional(type)` or `optional(type, default)`: the type and the default expression.
@@ -118,11 +125,12 @@ mod tests {
 
     fn converted(value: &str, ty: &str) -> Value {
         let body = hcl_edit::parser::parse_body(&format!("v = {value}\nt = {ty}\n")).unwrap();
-        let v = super::super::eval(
+        let mut v = super::super::eval(
             &body.get_attribute("v").unwrap().value,
             &super::super::Scope::default(),
         );
-        convert(v, &body.get_attribute("t").unwrap().value)
+        convert(&mut v, &body.get_attribute("t").unwrap().value);
+        v
     }
 
     #[test]
