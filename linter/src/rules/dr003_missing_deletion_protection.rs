@@ -50,6 +50,13 @@ resource "aws_db_instance" "main" {
 Safe: `--fix` sets `deletion_protection = true` (or changes `false` to `true`). It is an
 in-place modification; nothing is recreated.
 
+Where the value is not written as a literal, `--fix` changes it where it is decided and
+never writes a literal over an expression: the literal a module's caller passes, the
+literal `default` of a variable no caller sets, or (when another caller sets the
+variable) the `module` block that passes nothing gets the argument. A value from a
+`local`, a condition, a function or a `.tfvars` file gets no fix; the finding says where
+it comes from. See [drlint --fix](../drlint.md#fixes).
+
 ## References
 - [Deleting a DB instance: deletion protection](https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_DeleteInstance.html#USER_DeletionProtection)
 "#;
@@ -72,14 +79,16 @@ pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
             },
             None => (db.header, "no deletion_protection: one mistaken destroy deletes the database (the AWS default is off)".to_string()),
         };
-        let fix = fix::set_attribute(
+        out.push(fix::finding_setting(
             ctx,
+            &META,
             db,
             &db.body,
             "deletion_protection",
             "true",
+            at,
+            message,
             "set deletion_protection = true".into(),
-        );
-        out.push(ctx.finding(&META, db, at, message, fix));
+        ));
     }
 }

@@ -45,6 +45,13 @@ resource "aws_db_instance" "main" {
 ## Fix safety
 Safe: `--fix` sets `delete_automated_backups = false`, an in-place change.
 
+Where the value is not written as a literal, `--fix` changes it where it is decided and
+never writes a literal over an expression: the literal a module's caller passes, the
+literal `default` of a variable no caller sets, or (when another caller sets the
+variable) the `module` block that passes nothing gets the argument. A value from a
+`local`, a condition, a function or a `.tfvars` file gets no fix; the finding says where
+it comes from. See [drlint --fix](../drlint.md#fixes).
+
 ## References
 - [Retaining automated backups](https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_WorkingWithAutomatedBackups.html#USER_WorkingWithAutomatedBackups.Retaining)
 "#;
@@ -66,15 +73,17 @@ pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
             },
             None => (db.header, format!("delete_automated_backups is not set to false: by default deleting the {} deletes its backups too", what(db))),
         };
-        let fix = fix::set_attribute(
+        out.push(fix::finding_setting(
             ctx,
+            &META,
             db,
             &db.body,
             "delete_automated_backups",
             "false",
+            at,
+            message,
             "set delete_automated_backups = false".into(),
-        );
-        out.push(ctx.finding(&META, db, at, message, fix));
+        ));
     }
 }
 

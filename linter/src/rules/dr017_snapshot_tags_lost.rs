@@ -51,6 +51,13 @@ resource "aws_db_instance" "main" {
 Safe: `--fix` sets `copy_tags_to_snapshot = true` (or changes `false` to `true`), an
 in-place modification that affects snapshots taken from then on.
 
+Where the value is not written as a literal, `--fix` changes it where it is decided and
+never writes a literal over an expression: the literal a module's caller passes, the
+literal `default` of a variable no caller sets, or (when another caller sets the
+variable) the `module` block that passes nothing gets the argument. A value from a
+`local`, a condition, a function or a `.tfvars` file gets no fix; the finding says where
+it comes from. See [drlint --fix](../drlint.md#fixes).
+
 ## References
 - [Tagging Amazon RDS resources: copying tags to DB snapshots](https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_Tagging.html#USER_Tagging.CopyTags)
 "#;
@@ -79,15 +86,17 @@ pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
                 (db.header, "no copy_tags_to_snapshot = true: snapshots and the databases restored from them lose their owner and cost tags (the AWS default is off)".to_string())
             }
         };
-        let fix = fix::set_attribute(
+        out.push(fix::finding_setting(
             ctx,
+            &META,
             db,
             &db.body,
             "copy_tags_to_snapshot",
             "true",
+            at,
+            message,
             "set copy_tags_to_snapshot = true".into(),
-        );
-        out.push(ctx.finding(&META, db, at, message, fix));
+        ));
     }
 }
 
