@@ -65,12 +65,24 @@ pub fn of(ctx: &Context, res: &Resource, attr: &Attr) -> Decided {
             .source(&origin.file)
             .and_then(|s| s.get(origin.value_loc.start..origin.value_loc.end))
             .map(str::trim);
+        let passed_by = || shown(&origin.file, origin.block_line, &origin.file);
         return match passed {
             Some(p) if is_literal(p) => Decided::Argument,
+            // The root module's own variable, passed on: decided by its default.
+            Some(p) if res.calls.len() == 1 && bare_reference(p, "var").is_some() => {
+                let variable = bare_reference(p, "var").unwrap_or_default();
+                match default_of(ctx, &origin.file, variable, &attr.value, &origin.file) {
+                    Ok(place) => Decided::Default(place),
+                    Err(why) => Decided::Elsewhere(format!(
+                        "the value is `{p}`, passed by the module block at {}: {why}",
+                        passed_by()
+                    )),
+                }
+            }
             Some(p) => Decided::Elsewhere(format!(
                 "the value is `{}`, passed by the module block at {}",
                 one_line(p),
-                shown(&origin.file, origin.block_line, &origin.file)
+                passed_by()
             )),
             None => Decided::Elsewhere("its caller's argument cannot be read".into()),
         };
@@ -81,29 +93,10 @@ pub fn of(ctx: &Context, res: &Resource, attr: &Attr) -> Decided {
     let Some(variable) = bare_reference(text, "var") else {
         return Decided::Elsewhere(elsewhere(ctx, res, text));
     };
-    let Some((file, block)) = module_block(ctx, &res.file, "variable", variable) else {
-        return Decided::Elsewhere(format!("var.{variable} is not declared in this module"));
+    let place = match default_of(ctx, &res.file, variable, &attr.value, &res.file) {
+        Ok(place) => place,
+        Err(why) => return Decided::Elsewhere(why),
     };
-    let source = ctx.source(&file).unwrap_or_default();
-    let declared_at = line_of(source, block.span().map_or(0, |s| s.start));
-    let at = shown(&file, declared_at, &res.file);
-    let Some(default) = block.body.get_attribute("default") else {
-        return Decided::Elsewhere(format!("var.{variable} (declared at {at}) has no default"));
-    };
-    let span = default.value.span().unwrap_or(0..0);
-    let default_text = source.get(span.clone()).unwrap_or_default().trim();
-    if !is_literal(default_text) {
-        return Decided::Elsewhere(format!(
-            "var.{variable}'s default at {at} is the expression `{}`",
-            one_line(default_text)
-        ));
-    }
-    if literal_value(default_text).as_ref() != Some(&attr.value) {
-        // The default is not what the value is: a .tfvars file or -var sets it.
-        return Decided::Elsewhere(format!(
-            "var.{variable} (declared at {at}) is set outside its default, in a .tfvars file"
-        ));
-    }
     if let Some(&(ref caller, line)) = res.calls.last() {
         // Instances of this block whose caller passes the variable.
         let set_by_a_caller = ctx.resources.iter().any(|r| {
@@ -123,20 +116,52 @@ pub fn of(ctx: &Context, res: &Resource, attr: &Attr) -> Decided {
                     variable: variable.to_string(),
                 }),
                 None => Decided::Elsewhere(format!(
-                    "var.{variable}'s default at {at}, as the module block at {} passes nothing",
+                    "{}'s default, as the module block at {} passes nothing",
+                    place.variable,
                     shown(caller, line, &res.file)
                 )),
             };
         }
     }
-    let Some(text) = ctx.source(&file) else {
-        return Decided::Elsewhere(format!("var.{variable}'s default at {at}"));
+    Decided::Default(place)
+}
+
+/// The literal default of variable `name` of the module `file` is in, when `value` is
+/// that default; else why not, naming the declaration (shown relative to `finding_file`).
+fn default_of(
+    ctx: &Context,
+    file: &Path,
+    name: &str,
+    value: &Value,
+    finding_file: &Path,
+) -> Result<Place, String> {
+    let Some((file, block)) = module_block(ctx, file, "variable", name) else {
+        return Err(format!("var.{name} is not declared in this module"));
     };
-    Decided::Default(Place {
-        value: location(text, span.start, span.end),
+    let source = ctx.source(&file).unwrap_or_default();
+    let declared_at = line_of(source, block.span().map_or(0, |s| s.start));
+    let at = shown(&file, declared_at, finding_file);
+    let Some(default) = block.body.get_attribute("default") else {
+        return Err(format!("var.{name}, declared at {at}, has no default"));
+    };
+    let span = default.value.span().unwrap_or(0..0);
+    let default_text = source.get(span.clone()).unwrap_or_default().trim();
+    if !is_literal(default_text) {
+        return Err(format!(
+            "var.{name}'s default at {at} is the expression `{}`",
+            one_line(default_text)
+        ));
+    }
+    if literal_value(default_text).as_ref() != Some(value) {
+        return Err(format!(
+            "var.{name}, declared at {at}, is set outside its default by a .tfvars file or -var"
+        ));
+    }
+    Ok(Place {
+        value: location(source, span.start, span.end),
         file,
         block_line: declared_at,
-        variable: format!("var.{variable}"),
+        variable: format!("var.{name}"),
     })
 }
 

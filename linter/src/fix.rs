@@ -115,7 +115,11 @@ fn write(source: &str, edits: &[&Edit]) -> String {
         .filter(|(_, s)| inserted.iter().any(|r| r.start <= *s && *s < r.end))
         .map(|(line, _)| line)
         .collect();
-    align::realign(&out, &touched)
+    match out.strip_prefix('\u{feff}') {
+        // The byte-order mark is no part of the first line's text.
+        Some(rest) => format!("\u{feff}{}", align::realign(rest, &touched)),
+        None => align::realign(&out, &touched),
+    }
 }
 
 /// Takes the edits off fixes that a suppressed finding shares (the same rule at the same
@@ -232,7 +236,10 @@ pub fn finding_setting(
                 format!("{description} as the default of {}", place.variable),
                 vec![edit],
             );
-            let mut f = ctx.finding(meta, res, at, message, Some(fix));
+            // Made without the fix: a finding redirected to a caller's argument would
+            // drop an edit that is not of that argument.
+            let mut f = ctx.finding(meta, res, at, message, None);
+            f.fix = Some(fix);
             move_to(&mut f, res, place.file, place.value, place.block_line);
             f
         }
@@ -245,7 +252,8 @@ pub fn finding_setting(
                 call.variable
             );
             let fix = edit.map(|e| safe(format!("pass {line} to the module"), vec![e]));
-            let mut f = ctx.finding(meta, res, at, message, fix);
+            let mut f = ctx.finding(meta, res, at, message, None);
+            f.fix = fix;
             let header = Location {
                 end: call.block.start,
                 ..call.block
