@@ -72,7 +72,7 @@ fn write(source: &str, edits: &[&Edit]) -> String {
         .find('\n')
         .is_some_and(|i| source[..i].ends_with('\r'));
     let mut out = String::with_capacity(source.len() + 256);
-    let mut inserted: Vec<std::ops::Range<usize>> = Vec::new();
+    let mut inserted: Vec<std::ops::Range<usize>> = Vec::with_capacity(edits.len());
     let mut at = 0;
     let mut previous: Option<&Edit> = None;
     for e in edits {
@@ -98,22 +98,26 @@ fn write(source: &str, edits: &[&Edit]) -> String {
         } else {
             out.push_str(text);
         }
-        if text.contains('\n') {
-            inserted.push(start..out.len());
-        }
+        // Each edit's lines: the one it starts on, and those it adds.
+        inserted.push(start..out.len());
         at = e.end;
         previous = Some(e);
     }
     out.push_str(&source[at..]);
-    if inserted.is_empty() {
-        return out;
-    }
-    // The lines that begin inside inserted text.
-    let starts = std::iter::once(0).chain(out.match_indices('\n').map(|(i, _)| i + 1));
-    let touched: Vec<usize> = starts
-        .enumerate()
-        .filter(|(_, s)| inserted.iter().any(|r| r.start <= *s && *s < r.end))
-        .map(|(line, _)| line)
+    // The lines that begin inside written text or hold the start of an edit.
+    let starts: Vec<usize> = std::iter::once(0)
+        .chain(out.match_indices('\n').map(|(i, _)| i + 1))
+        .collect();
+    let touched: Vec<usize> = (0..starts.len())
+        .filter(|&line| {
+            let (s, next) = (
+                starts[line],
+                starts.get(line + 1).copied().unwrap_or(usize::MAX),
+            );
+            inserted
+                .iter()
+                .any(|r| (r.start <= s && s < r.end) || (s <= r.start && r.start < next))
+        })
         .collect();
     match out.strip_prefix('\u{feff}') {
         // The byte-order mark is no part of the first line's text.

@@ -510,3 +510,35 @@ fn copy_dir(from: &Path, to: &Path) {
         }
     }
 }
+
+#[test]
+fn trailing_comments_stay_aligned_and_heredocs_are_left_alone() {
+    let p = Project::new();
+    p.file(
+        "main.tf",
+        r#"resource "aws_db_instance" "main" {
+  identifier          = "orders" # the app's name
+  skip_final_snapshot = true     # from the tutorial
+  engine              = "postgres"
+
+  tags = {
+    Name = "orders"
+  }
+  password = <<EOT
+x = 1
+EOT
+}
+"#,
+    );
+    // `fix` checks terraform fmt on the result.
+    fix(&p, &["--select", "DR003,DR006"]);
+    let fixed = p.read("main.tf");
+    assert!(
+        fixed.contains("  skip_final_snapshot = false    # from the tutorial\n"),
+        "{fixed}"
+    );
+    assert!(
+        fixed.contains("EOT\n\n  deletion_protection       = true\n  final_snapshot_identifier = \"orders-final\"\n}\n"),
+        "{fixed}"
+    );
+}

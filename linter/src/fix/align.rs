@@ -3,9 +3,12 @@
 //! one space after the chain's longest key. Any other line (blank, a comment, a block's
 //! `{` or `}`, the first line of a multi-line value) ends a chain.
 //!
-//! Only chains that contain an inserted line are realigned; a chain with a line this
-//! module cannot be sure about (a trailing comment, a heredoc, a quoted key) is left as
-//! it is, and [`super::insert_lines_in`] does not join such a chain in the first place.
+//! Trailing comments are aligned the same way: consecutive lines that each end in a comment
+//! after some code put their comments one space after the longest code.
+//!
+//! Only chains that contain an edited line are realigned; a chain with a line this module
+//! cannot be sure about (a heredoc, a quoted key, a `/* */` comment) is left as it is, and
+//! [`super::insert_lines_in`] does not join such a chain in the first place.
 
 /// What one line (without its line ending) is to an alignment chain.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -26,15 +29,18 @@ pub enum Line {
 /// Classifies one line (without its line ending).
 pub fn classify(line: &str) -> Line {
     let line = line.strip_suffix('\r').unwrap_or(line);
-    let trimmed = line.trim_start_matches([' ', '\t']);
-    let key_start = line.len() - trimmed.len();
-    if trimmed.is_empty()
-        || trimmed.starts_with('#')
-        || trimmed.starts_with("//")
-        || trimmed == "}"
-        || trimmed == "})"
-        || trimmed == "]"
-    {
+    let alone = line.trim_start_matches([' ', '\t']);
+    if alone.starts_with('#') || alone.starts_with("//") {
+        return Line::Break;
+    }
+    let code = match split_comment(line) {
+        Some(Some((code_end, _))) => &line[..code_end],
+        Some(None) => line,
+        None => return Line::Unsure,
+    };
+    let trimmed = code.trim_start_matches([' ', '\t']);
+    let key_start = code.len() - trimmed.len();
+    if trimmed.is_empty() || trimmed == "}" || trimmed == "})" || trimmed == "]" {
         return Line::Break;
     }
     let key_len = trimmed
@@ -55,7 +61,7 @@ pub fn classify(line: &str) -> Line {
         };
     }
     let eq = key_start + key_len + spaces;
-    match scan_value(&line[eq + 1..]) {
+    match scan_value(&code[eq + 1..]) {
         Some(0) => Line::Assign {
             key_start,
             key_end: key_start + key_len,
@@ -67,35 +73,61 @@ pub fn classify(line: &str) -> Line {
     }
 }
 
-/// The net bracket change of a value, skipping strings; `None` for a trailing comment, a
-/// heredoc or an unterminated string (what this module does not model).
+/// Where a line's trailing comment is: `Some(Some((end of the code, start of the
+/// comment)))`, `Some(None)` for no trailing comment (a line that is only a comment has
+/// none: it is no comment cell), `None` when the line cannot be read with confidence (an
+/// unterminated string, a heredoc, a `/* */` comment).
+fn split_comment(line: &str) -> Option<Option<(usize, usize)>> {
+    let bytes = line.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'"' => i = string_end(line, i)?,
+            b'#' => return Some(comment_at(line, i)),
+            b'/' if bytes.get(i + 1) == Some(&b'/') => return Some(comment_at(line, i)),
+            b'/' if bytes.get(i + 1) == Some(&b'*') => return None,
+            b'<' if bytes.get(i + 1) == Some(&b'<') => return None,
+            _ => {}
+        }
+        i += 1;
+    }
+    Some(None)
+}
+
+fn comment_at(line: &str, start: usize) -> Option<(usize, usize)> {
+    let code_end = line[..start].trim_end_matches([' ', '\t']).len();
+    (!line[..code_end].trim().is_empty()).then_some((code_end, start))
+}
+
+/// The index of the quote closing the string opened at `open`; `None` when it is not on
+/// the line or holds an interpolation with quotes of its own.
+fn string_end(text: &str, open: usize) -> Option<usize> {
+    let bytes = text.as_bytes();
+    let mut i = open + 1;
+    while i < bytes.len() && bytes[i] != b'"' {
+        if bytes[i] == b'\\' {
+            i += 1;
+        } else if bytes[i] == b'$' && bytes.get(i + 1) == Some(&b'{') {
+            let close = text[i..].find('}')? + i;
+            if text[i..close].contains('"') {
+                return None;
+            }
+            i = close;
+        }
+        i += 1;
+    }
+    (i < bytes.len()).then_some(i)
+}
+
+/// The net bracket change of a value without its comment, skipping strings; `None` for
+/// what this module does not model (a heredoc, an unterminated string).
 fn scan_value(value: &str) -> Option<i32> {
     let bytes = value.as_bytes();
     let mut depth = 0i32;
     let mut i = 0;
     while i < bytes.len() {
         match bytes[i] {
-            b'"' => {
-                i += 1;
-                // Inside a string: `${ ... }` may hold quotes of its own; give up on those.
-                while i < bytes.len() && bytes[i] != b'"' {
-                    if bytes[i] == b'\\' {
-                        i += 1;
-                    } else if bytes[i] == b'$' && bytes.get(i + 1) == Some(&b'{') {
-                        let close = value[i..].find('}')? + i;
-                        if value[i..close].contains('"') {
-                            return None;
-                        }
-                        i = close;
-                    }
-                    i += 1;
-                }
-                if i >= bytes.len() {
-                    return None;
-                }
-            }
-            b'#' => return None,
-            b'/' if matches!(bytes.get(i + 1), Some(b'/') | Some(b'*')) => return None,
+            b'"' => i = string_end(value, i)?,
             b'<' if bytes.get(i + 1) == Some(&b'<') => return None,
             b'(' | b'[' | b'{' => depth += 1,
             b')' | b']' | b'}' => depth -= 1,
@@ -133,51 +165,95 @@ pub fn chain(lines: &[&str], at: usize) -> Option<(usize, usize)> {
     Some((first, last))
 }
 
-/// `text` with the chains holding the lines `touched` (0-based) realigned.
+/// `text` with the chains holding the lines `touched` (0-based) realigned: the `=` of
+/// assignment chains, then the trailing comments of comment chains.
 pub fn realign(text: &str, touched: &[usize]) -> String {
     let lines: Vec<&str> = text.split_inclusive('\n').collect();
-    let mut out: Vec<std::borrow::Cow<'_, str>> = lines.iter().map(|l| (*l).into()).collect();
-    let bare: Vec<&str> = lines
-        .iter()
-        .map(|l| l.trim_end_matches('\n').trim_end_matches('\r'))
-        .collect();
+    let mut out: Vec<String> = lines.iter().map(|l| (*l).to_string()).collect();
+    let bare = |l: &str| l.trim_end_matches('\n').trim_end_matches('\r').len();
     let mut done = std::collections::BTreeSet::new();
+    let mut moved: Vec<usize> = touched.to_vec();
     for &t in touched {
-        let Some((first, last)) = chain(&bare, t) else {
+        let view: Vec<&str> = out.iter().map(|l| &l[..bare(l)]).collect();
+        let Some((first, last)) = chain(&view, t) else {
             continue;
         };
         if !done.insert(first) {
             continue;
         }
-        let width = (first..=last)
-            .filter_map(|i| match classify(bare[i]) {
+        let keys: Vec<(usize, usize, usize)> = (first..=last)
+            .filter_map(|i| match classify(view[i]) {
                 Line::Assign {
-                    key_start, key_end, ..
-                } => Some(bare[i][key_start..key_end].chars().count()),
+                    key_start,
+                    key_end,
+                    eq,
+                } => Some((key_start, key_end, eq)),
                 _ => None,
             })
+            .collect();
+        let width = keys
+            .iter()
+            .zip(first..)
+            .map(|(&(s, e, _), i)| view[i][s..e].chars().count())
             .max()
             .unwrap_or(0);
-        for i in first..=last {
-            if let Line::Assign {
-                key_start,
-                key_end,
-                eq,
-            } = classify(bare[i])
-            {
-                let key = &bare[i][key_start..key_end];
+        let rewritten: Vec<String> = keys
+            .iter()
+            .zip(first..)
+            .map(|(&(s, e, eq), i)| {
+                let key = &out[i][s..e];
                 let pad = width - key.chars().count() + 1;
-                out[i] = format!(
-                    "{}{key}{}{}",
-                    &lines[i][..key_start],
-                    " ".repeat(pad),
-                    &lines[i][eq..]
-                )
-                .into();
-            }
+                format!("{}{key}{}{}", &out[i][..s], " ".repeat(pad), &out[i][eq..])
+            })
+            .collect();
+        for (line, i) in rewritten.into_iter().zip(first..) {
+            out[i] = line;
+            moved.push(i);
         }
     }
+    align_comments(&mut out, &moved);
     out.concat()
+}
+
+/// Realigns the trailing comments of the comment chains holding the lines `moved`.
+fn align_comments(out: &mut [String], moved: &[usize]) {
+    let comment = |l: &str| -> Option<(usize, usize)> {
+        let l = l.trim_end_matches('\n').trim_end_matches('\r');
+        split_comment(l).flatten()
+    };
+    let mut done = std::collections::BTreeSet::new();
+    for &m in moved {
+        if m >= out.len() || comment(&out[m]).is_none() {
+            continue;
+        }
+        let mut first = m;
+        while first > 0 && comment(&out[first - 1]).is_some() {
+            first -= 1;
+        }
+        if !done.insert(first) {
+            continue;
+        }
+        let mut last = m;
+        while last + 1 < out.len() && comment(&out[last + 1]).is_some() {
+            last += 1;
+        }
+        let cells: Vec<(usize, usize)> = (first..=last).filter_map(|i| comment(&out[i])).collect();
+        let width = cells
+            .iter()
+            .zip(first..)
+            .map(|(&(code_end, _), i)| out[i][..code_end].chars().count())
+            .max()
+            .unwrap_or(0);
+        for (&(code_end, start), i) in cells.iter().zip(first..) {
+            let pad = width - out[i][..code_end].chars().count() + 1;
+            out[i] = format!(
+                "{}{}{}",
+                &out[i][..code_end],
+                " ".repeat(pad),
+                &out[i][start..]
+            );
+        }
+    }
 }
 
 #[cfg(test)]
@@ -194,7 +270,12 @@ mod tests {
         assert_eq!(classify("  }"), Line::Break);
         assert_eq!(classify(""), Line::Break);
         assert_eq!(classify("  # note"), Line::Break);
-        assert_eq!(classify("  a = 1 # why"), Line::Unsure);
+        assert!(matches!(classify("  a = 1 # why"), Line::Assign { .. }));
+        assert!(matches!(
+            classify("  a = \"#1\" // why"),
+            Line::Assign { .. }
+        ));
+        assert_eq!(classify("  a = 1 /* why */"), Line::Unsure);
         assert_eq!(classify("  a = <<EOT"), Line::Unsure);
         assert_eq!(classify("  \"k\" = 1"), Line::Unsure);
         assert_eq!(classify("  a == b"), Line::Unsure);
@@ -207,8 +288,11 @@ mod tests {
             realign(text, &[3]),
             "x {\r\n  id                  = 1\r\n  skip                = true\r\n  deletion_protection = true\r\n}\r\n"
         );
-        // A chain with a trailing comment is left alone.
-        let text = "  a = 1 # one\n  bb = 2\n";
-        assert_eq!(realign(text, &[1]), text);
+        // Trailing comments follow, as terraform fmt aligns them.
+        let text = "  a = 1 # one\n  bb = true # two\n  # alone\n  c = 3 # three\n";
+        assert_eq!(
+            realign(text, &[1]),
+            "  a  = 1    # one\n  bb = true # two\n  # alone\n  c = 3 # three\n"
+        );
     }
 }
