@@ -50,7 +50,7 @@ never writes a literal over an expression: the literal a module's caller passes,
 literal `default` of a variable no caller sets, or (when another caller sets the
 variable) the `module` block that passes nothing gets the argument. A value from a
 `local`, a condition, a function or a `.tfvars` file gets no fix; the finding says where
-it comes from. See [drlint --fix](../drlint.md#fixes).
+it comes from. See [drlint --fix](../drlint.md#where-a-fix-is-written).
 
 ## References
 - [Retaining automated backups](https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_WorkingWithAutomatedBackups.html#USER_WorkingWithAutomatedBackups.Retaining)

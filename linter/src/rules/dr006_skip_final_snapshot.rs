@@ -71,7 +71,7 @@ literal a caller passes, a variable's literal default, or an argument added to t
 `module` block that passes nothing) only when the resource already has a
 `final_snapshot_identifier`, since the fix would otherwise span two places; a value from
 a `local`, a condition or a `.tfvars` file gets no fix, and the finding says where it
-comes from. See [drlint --fix](../drlint.md#fixes).
+comes from. See [drlint --fix](../drlint.md#where-a-fix-is-written).
 
 ## References
 - [Deleting a DB instance: final snapshot](https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_DeleteInstance.html)

@@ -62,7 +62,7 @@ The added resource follows its bucket: it copies the bucket's `count` or `for_ea
 `aws.dr` is configured through `aws.dr`, not the default provider's region) and the AWS
 provider 6's `region`. It does not copy `depends_on`: referring to the bucket already
 orders it after the bucket and its dependencies. `status` or `enabled` written as an
-expression is fixed where its value is decided (see [drlint --fix](../drlint.md#fixes)).
+expression is fixed where its value is decided (see [drlint --fix](../drlint.md#where-a-fix-is-written)).
 
 ## References
 - [Using versioning in S3 buckets](https://docs.aws.amazon.com/AmazonS3/latest/userguide/Versioning.html)
