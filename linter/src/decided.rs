@@ -61,45 +61,83 @@ pub fn of(ctx: &Context, res: &Resource, attr: &Attr) -> Decided {
         return Decided::Elsewhere("its expression cannot be read".into());
     };
     if let Some(origin) = &attr.origin {
+        // A literal passed by a caller: the finding already points at it.
         let passed = ctx
             .source(&origin.file)
-            .and_then(|s| s.get(origin.value_loc.start..origin.value_loc.end))
-            .map(str::trim);
-        let passed_by = || shown(&origin.file, origin.block_line, &origin.file);
-        return match passed {
-            Some(p) if is_literal(p) => Decided::Argument,
-            // The root module's own variable, passed on: decided by its default.
-            Some(p) if res.calls.len() == 1 && bare_reference(p, "var").is_some() => {
-                let variable = bare_reference(p, "var").unwrap_or_default();
-                match default_of(ctx, &origin.file, variable, &attr.value, &origin.file) {
-                    Ok(place) => Decided::Default(place),
-                    Err(why) => Decided::Elsewhere(format!(
-                        "the value is `{p}`, passed by the module block at {}: {why}",
-                        passed_by()
-                    )),
-                }
-            }
-            Some(p) => Decided::Elsewhere(format!(
-                "the value is `{}`, passed by the module block at {}",
-                one_line(p),
-                passed_by()
-            )),
-            None => Decided::Elsewhere("its caller's argument cannot be read".into()),
-        };
-    }
-    if is_literal(text) {
+            .and_then(|s| s.get(origin.value_loc.start..origin.value_loc.end));
+        if passed.is_some_and(is_literal) {
+            return Decided::Argument;
+        }
+    } else if is_literal(text) {
         return Decided::Here;
     }
-    let Some(variable) = bare_reference(text, "var") else {
-        return Decided::Elsewhere(elsewhere(ctx, res, text));
+    match bare_reference(text, "var") {
+        Some(variable) => through_callers(ctx, res, attr, res.calls.len(), variable),
+        None => Decided::Elsewhere(elsewhere(ctx, res, text)),
+    }
+}
+
+/// Where `var.NAME` of the module instance `level` calls deep on `res`'s way (the
+/// resource's own module at `res.calls.len()`, the root at 0) is decided: up through the
+/// `module` blocks that pass it on as `NAME = var.OTHER`, to a literal argument, a
+/// `module` block that passes nothing, or a default.
+fn through_callers(
+    ctx: &Context,
+    res: &Resource,
+    attr: &Attr,
+    level: usize,
+    name: &str,
+) -> Decided {
+    // The module at `level` holds the block calling the next one down (or the resource).
+    let module_file = if level == res.calls.len() {
+        res.file.as_path()
+    } else {
+        res.calls[level].0.as_path()
     };
-    let place = match default_of(ctx, &res.file, variable, &attr.value, &res.file) {
-        Ok(place) => place,
-        Err(why) => return Decided::Elsewhere(why),
+    let default = || default_of(ctx, module_file, name, &attr.value, &res.file);
+    let Some((caller, line)) = level.checked_sub(1).map(|i| &res.calls[i]) else {
+        return default().map_or_else(Decided::Elsewhere, Decided::Default);
     };
-    if let Some(&(ref caller, line)) = res.calls.last() {
-        // Instances of this block whose caller passes the variable.
-        let set_by_a_caller = ctx.resources.iter().any(|r| {
+    let Some((block, passed)) = module_call(ctx, caller, *line, name) else {
+        return Decided::Elsewhere(format!(
+            "var.{name}, passed or not by the module block at {}, which cannot be read",
+            shown(caller, *line, &res.file)
+        ));
+    };
+    if let Some(text) = passed {
+        return match bare_reference(&text, "var") {
+            Some(up) => through_callers(ctx, res, attr, level - 1, up),
+            // A literal here is [`Decided::Argument`], found by the loader.
+            None => Decided::Elsewhere(format!(
+                "the value is `{}`, passed by the module block at {}",
+                one_line(&text),
+                shown(caller, *line, &res.file)
+            )),
+        };
+    }
+    // Nothing passed: the module's default applies. Changed there, unless the module is
+    // not the user's to edit (`terraform init` fetched it) or another caller sets the
+    // variable: then this caller gets the argument.
+    let add_here = || {
+        Decided::MissingArgument(Call {
+            file: caller.clone(),
+            block,
+            variable: name.to_string(),
+        })
+    };
+    let caller_editable = !crate::context::is_downloaded(caller);
+    if crate::context::is_downloaded(module_file) {
+        return if caller_editable {
+            add_here()
+        } else {
+            Decided::Elsewhere(format!(
+                "var.{name}'s default in a module `terraform init` fetched, which the module block at {} does not set",
+                shown(caller, *line, &res.file)
+            ))
+        };
+    }
+    let set_by_another_caller = level == res.calls.len()
+        && ctx.resources.iter().any(|r| {
             r.file == res.file
                 && r.header.start == res.header.start
                 && r.address != res.address
@@ -108,22 +146,11 @@ pub fn of(ctx: &Context, res: &Resource, attr: &Attr) -> Decided {
                     .iter()
                     .any(|(_, a)| a.loc == attr.loc && a.origin.is_some())
         });
-        if set_by_a_caller {
-            return match module_block_at(ctx, caller, line) {
-                Some(block) => Decided::MissingArgument(Call {
-                    file: caller.clone(),
-                    block,
-                    variable: variable.to_string(),
-                }),
-                None => Decided::Elsewhere(format!(
-                    "{}'s default, as the module block at {} passes nothing",
-                    place.variable,
-                    shown(caller, line, &res.file)
-                )),
-            };
-        }
+    match default() {
+        Ok(_) if set_by_another_caller && caller_editable => add_here(),
+        Ok(place) => Decided::Default(place),
+        Err(why) => Decided::Elsewhere(why),
     }
-    Decided::Default(place)
 }
 
 /// The literal default of variable `name` of the module `file` is in, when `value` is
@@ -204,15 +231,28 @@ fn module_block(ctx: &Context, file: &Path, kind: &str, label: &str) -> Option<(
         })
 }
 
-/// The `module` block whose header is on `line` of `file`.
-fn module_block_at(ctx: &Context, file: &Path, line: u32) -> Option<Location> {
+/// The `module` block whose header is on `line` of `file`, and the text of its argument
+/// `name` if it passes one.
+fn module_call(
+    ctx: &Context,
+    file: &Path,
+    line: u32,
+    name: &str,
+) -> Option<(Location, Option<String>)> {
     let source = ctx.source(file)?;
     let body = source.parse::<Body>().ok()?;
-    body.into_blocks()
+    let block = body
+        .into_blocks()
         .filter(|b| b.has_ident("module"))
-        .filter_map(|b| b.span())
-        .find(|s| line_of(source, s.start) == line)
-        .map(|s| location(source, s.start, s.end))
+        .find(|b| b.span().is_some_and(|s| line_of(source, s.start) == line))?;
+    let span = block.span()?;
+    let passed = block
+        .body
+        .get_attribute(name)
+        .and_then(|a| a.value.span())
+        .and_then(|v| source.get(v))
+        .map(|t| t.trim().to_string());
+    Some((location(source, span.start, span.end), passed))
 }
 
 /// Whether `text` is a literal: a boolean, number, string without interpolation, or null.

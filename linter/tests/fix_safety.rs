@@ -542,3 +542,83 @@ EOT
         "{fixed}"
     );
 }
+
+/// A registry module as `terraform init` lays it out (the `modules.json` it writes): the
+/// module passes its variable on to a nested module, and the user's `module` block passes
+/// nothing, so the registry module's default (off) decides.
+#[test]
+fn a_registry_module_default_is_overridden_in_the_users_module_block() {
+    let p = Project::new();
+    p.file(
+        "main.tf",
+        r#"module "db" {
+  source  = "terraform-aws-modules/rds/aws"
+  version = "6.10.0"
+
+  identifier = "orders"
+}
+"#,
+    );
+    p.file(
+        ".terraform/modules/modules.json",
+        r#"{"Modules":[{"Key":"","Source":"","Dir":"."},{"Key":"db","Source":"registry.terraform.io/terraform-aws-modules/rds/aws","Version":"6.10.0","Dir":".terraform/modules/db"},{"Key":"db.db_instance","Source":"./modules/db_instance","Dir":".terraform/modules/db/modules/db_instance"}]}"#,
+    );
+    p.file(
+        ".terraform/modules/db/main.tf",
+        r#"variable "identifier" {
+  type = string
+}
+
+variable "deletion_protection" {
+  type    = bool
+  default = false
+}
+
+module "db_instance" {
+  source = "./modules/db_instance"
+
+  identifier          = var.identifier
+  deletion_protection = var.deletion_protection
+}
+"#,
+    );
+    let inner = r#"variable "identifier" {
+  type = string
+}
+
+variable "deletion_protection" {
+  type    = bool
+  default = false
+}
+
+resource "aws_db_instance" "this" {
+  identifier          = var.identifier
+  engine              = "postgres"
+  instance_class      = "db.t3.micro"
+  deletion_protection = var.deletion_protection
+}
+"#;
+    p.file(".terraform/modules/db/modules/db_instance/main.tf", inner);
+    let run = fix(&p, &["--select", "DR003"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(
+        p.read(".terraform/modules/db/modules/db_instance/main.tf"),
+        inner
+    );
+    assert!(
+        p.read(".terraform/modules/db/main.tf")
+            .contains("default = false"),
+        "nothing is written under .terraform"
+    );
+    assert_eq!(
+        p.read("main.tf"),
+        r#"module "db" {
+  source  = "terraform-aws-modules/rds/aws"
+  version = "6.10.0"
+
+  identifier          = "orders"
+  deletion_protection = true
+}
+"#
+    );
+}
