@@ -8,18 +8,7 @@ mod cli_support;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use cli_support::Project;
-
-fn terraform() -> PathBuf {
-    let path = std::env::var_os("TERRAFORM")
-        .map_or_else(|| PathBuf::from("/usr/local/bin/terraform"), PathBuf::from);
-    assert!(
-        path.is_file(),
-        "terraform is needed for the fmt checks of --fix: install it at {} or set TERRAFORM",
-        path.display()
-    );
-    path
-}
+use cli_support::{terraform, Project};
 
 /// `terraform fmt -check` on one file; its output when it fails.
 fn fmt_check(file: &Path) -> Result<(), String> {
@@ -244,6 +233,24 @@ fn a_value_from_a_variable_is_fixed_where_it_is_decided() {
     assert!(!run.stdout.contains("fixable with"), "{}", run.stdout);
 }
 
+/// A database module whose deletion protection is its variable's, off by default.
+const DB_MODULE: &str = r#"variable "identifier" {
+  type = string
+}
+
+variable "deletion_protection" {
+  type    = bool
+  default = false
+}
+
+resource "aws_db_instance" "this" {
+  identifier          = var.identifier
+  engine              = "postgres"
+  instance_class      = "db.t3.micro"
+  deletion_protection = var.deletion_protection
+}
+"#;
+
 #[test]
 fn a_default_shared_with_a_suppressed_caller_is_not_changed() {
     let p = Project::new();
@@ -261,23 +268,9 @@ module "scratch" {
 }
 "#,
     );
-    let module = r#"variable "identifier" {
-  type = string
-}
-
-variable "deletion_protection" {
-  type    = bool
-  default = false
-}
-
-resource "aws_db_instance" "this" {
-  identifier          = var.identifier
-  deletion_protection = var.deletion_protection
-}
-"#;
-    p.file("modules/db/main.tf", module);
+    p.file("modules/db/main.tf", DB_MODULE);
     let run = fix(&p, &["--select", "DR003"]);
-    assert_eq!(p.read("modules/db/main.tf"), module);
+    assert_eq!(p.read("modules/db/main.tf"), DB_MODULE);
     assert!(
         run.stdout.contains("not applied: it would also change module.scratch.aws_db_instance.this, whose finding is suppressed"),
         "{}",
@@ -582,28 +575,15 @@ module "db_instance" {
 }
 "#,
     );
-    let inner = r#"variable "identifier" {
-  type = string
-}
-
-variable "deletion_protection" {
-  type    = bool
-  default = false
-}
-
-resource "aws_db_instance" "this" {
-  identifier          = var.identifier
-  engine              = "postgres"
-  instance_class      = "db.t3.micro"
-  deletion_protection = var.deletion_protection
-}
-"#;
-    p.file(".terraform/modules/db/modules/db_instance/main.tf", inner);
+    p.file(
+        ".terraform/modules/db/modules/db_instance/main.tf",
+        DB_MODULE,
+    );
     let run = fix(&p, &["--select", "DR003"]);
     assert_eq!(run.code, 0, "{run:?}");
     assert_eq!(
         p.read(".terraform/modules/db/modules/db_instance/main.tf"),
-        inner
+        DB_MODULE
     );
     assert!(
         p.read(".terraform/modules/db/main.tf")

@@ -16,7 +16,8 @@ pub const META: RuleMeta = RuleMeta {
 };
 
 /// The rule's documentation page.
-pub const DOC: &str = r#"## What it does
+pub const DOC: &str = concat!(
+    r#"## What it does
 Finds `aws_db_instance`, `aws_rds_cluster` and `aws_rds_global_cluster` (an Aurora global
 database) resources without `deletion_protection = true` (the AWS default is off).
 
@@ -50,16 +51,13 @@ resource "aws_db_instance" "main" {
 Safe: `--fix` sets `deletion_protection = true` (or changes `false` to `true`). It is an
 in-place modification; nothing is recreated.
 
-Where the value is not written as a literal, `--fix` changes it where it is decided and
-never writes a literal over an expression: the literal a module's caller passes, the
-literal `default` of a variable no caller sets, or (when another caller sets the
-variable) the `module` block that passes nothing gets the argument. A value from a
-`local`, a condition, a function or a `.tfvars` file gets no fix; the finding says where
-it comes from. See [drlint --fix](../drlint.md#where-a-fix-is-written).
-
+"#,
+    fixed_where_decided!(),
+    r#"
 ## References
 - [Deleting a DB instance: deletion protection](https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_DeleteInstance.html#USER_DeletionProtection)
-"#;
+"#
+);
 
 /// Pushes DR003 findings.
 pub fn check(ctx: &Context, out: &mut Vec<Finding>) {

@@ -16,7 +16,8 @@ pub const META: RuleMeta = RuleMeta {
 };
 
 /// The rule's documentation page.
-pub const DOC: &str = r#"## What it does
+pub const DOC: &str = concat!(
+    r#"## What it does
 Finds `aws_db_instance` and `aws_rds_cluster` resources that do not set
 `delete_automated_backups = false`. The provider's default is `true` for both. Read
 replicas are skipped.
@@ -45,16 +46,13 @@ resource "aws_db_instance" "main" {
 ## Fix safety
 Safe: `--fix` sets `delete_automated_backups = false`, an in-place change.
 
-Where the value is not written as a literal, `--fix` changes it where it is decided and
-never writes a literal over an expression: the literal a module's caller passes, the
-literal `default` of a variable no caller sets, or (when another caller sets the
-variable) the `module` block that passes nothing gets the argument. A value from a
-`local`, a condition, a function or a `.tfvars` file gets no fix; the finding says where
-it comes from. See [drlint --fix](../drlint.md#where-a-fix-is-written).
-
+"#,
+    fixed_where_decided!(),
+    r#"
 ## References
 - [Retaining automated backups](https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_WorkingWithAutomatedBackups.html#USER_WorkingWithAutomatedBackups.Retaining)
-"#;
+"#
+);
 
 /// Pushes DR005 findings.
 pub fn check(ctx: &Context, out: &mut Vec<Finding>) {

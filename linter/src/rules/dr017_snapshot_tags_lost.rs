@@ -16,7 +16,8 @@ pub const META: RuleMeta = RuleMeta {
 };
 
 /// The rule's documentation page.
-pub const DOC: &str = r#"## What it does
+pub const DOC: &str = concat!(
+    r#"## What it does
 Finds `aws_db_instance` and `aws_rds_cluster` resources without
 `copy_tags_to_snapshot = true` (the AWS default is off). A database that a `dr_policy`
 `rds` or `rds_cluster` block manages is not reported: the policy turns the setting on
@@ -51,16 +52,13 @@ resource "aws_db_instance" "main" {
 Safe: `--fix` sets `copy_tags_to_snapshot = true` (or changes `false` to `true`), an
 in-place modification that affects snapshots taken from then on.
 
-Where the value is not written as a literal, `--fix` changes it where it is decided and
-never writes a literal over an expression: the literal a module's caller passes, the
-literal `default` of a variable no caller sets, or (when another caller sets the
-variable) the `module` block that passes nothing gets the argument. A value from a
-`local`, a condition, a function or a `.tfvars` file gets no fix; the finding says where
-it comes from. See [drlint --fix](../drlint.md#where-a-fix-is-written).
-
+"#,
+    fixed_where_decided!(),
+    r#"
 ## References
 - [Tagging Amazon RDS resources: copying tags to DB snapshots](https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_Tagging.html#USER_Tagging.CopyTags)
-"#;
+"#
+);
 
 /// Pushes DR017 findings.
 pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
