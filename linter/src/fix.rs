@@ -104,21 +104,22 @@ fn write(source: &str, edits: &[&Edit]) -> String {
         previous = Some(e);
     }
     out.push_str(&source[at..]);
-    // The lines that begin inside written text or hold the start of an edit.
+    // The lines that hold the start of an edit or begin inside written text (edits are
+    // sorted, and so are line starts).
     let starts: Vec<usize> = std::iter::once(0)
         .chain(out.match_indices('\n').map(|(i, _)| i + 1))
         .collect();
-    let touched: Vec<usize> = (0..starts.len())
-        .filter(|&line| {
-            let (s, next) = (
-                starts[line],
-                starts.get(line + 1).copied().unwrap_or(usize::MAX),
-            );
-            inserted
-                .iter()
-                .any(|r| (r.start <= s && s < r.end) || (s <= r.start && r.start < next))
-        })
-        .collect();
+    let mut touched: Vec<usize> = Vec::new();
+    for r in &inserted {
+        let mut line = starts.partition_point(|&s| s <= r.start).max(1) - 1;
+        touched.push(line);
+        line += 1;
+        while line < starts.len() && starts[line] < r.end {
+            touched.push(line);
+            line += 1;
+        }
+    }
+    touched.dedup();
     match out.strip_prefix('\u{feff}') {
         // The byte-order mark is no part of the first line's text.
         Some(rest) => format!("\u{feff}{}", align::realign(rest, &touched)),
@@ -136,24 +137,33 @@ pub fn keep_suppressed_instances(
     if suppressed.is_empty() {
         return;
     }
+    // By rule and place: a lookup per finding, not a scan of the suppressed ones.
+    let mut at: std::collections::HashMap<(&str, usize, usize), Vec<&Finding>> =
+        std::collections::HashMap::new();
+    for s in suppressed {
+        let key = (
+            s.finding.rule,
+            s.finding.location.start,
+            s.finding.location.end,
+        );
+        at.entry(key).or_default().push(&s.finding);
+    }
     for f in findings.iter_mut() {
-        let shared = suppressed.iter().find(|s| {
-            s.finding.rule == f.rule
-                && s.finding.location == f.location
-                && s.finding.file == f.file
-                && s.finding.resource != f.resource
-        });
-        let (Some(s), Some(fix)) = (shared, f.fix.as_mut()) else {
+        let Some(fix) = f.fix.as_mut().filter(|x| !x.edits.is_empty()) else {
             continue;
         };
-        if fix.edits.is_empty() {
+        let key = (f.rule, f.location.start, f.location.end);
+        let Some(other) = at.get(&key).and_then(|list| {
+            list.iter()
+                .find(|s| s.file == f.file && s.resource != f.resource)
+        }) else {
             continue;
-        }
+        };
         fix.edits.clear();
         fix.applicability = Applicability::Unsafe;
         fix.description = format!(
             "{} (not applied: it would also change {}, whose finding is suppressed)",
-            fix.description, s.finding.resource
+            fix.description, other.resource
         );
     }
 }

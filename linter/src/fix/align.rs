@@ -169,45 +169,48 @@ pub fn chain(lines: &[&str], at: usize) -> Option<(usize, usize)> {
 /// assignment chains, then the trailing comments of comment chains.
 pub fn realign(text: &str, touched: &[usize]) -> String {
     let lines: Vec<&str> = text.split_inclusive('\n').collect();
-    let mut out: Vec<String> = lines.iter().map(|l| (*l).to_string()).collect();
-    let bare = |l: &str| l.trim_end_matches('\n').trim_end_matches('\r').len();
-    let mut done = std::collections::BTreeSet::new();
+    let bare: Vec<&str> = lines
+        .iter()
+        .map(|l| l.trim_end_matches('\n').trim_end_matches('\r'))
+        .collect();
+    let mut out: Vec<std::borrow::Cow<'_, str>> = lines.iter().map(|l| (*l).into()).collect();
+    // Chains are disjoint, and realigning one changes no line's class: each is found
+    // once, in the original text.
+    let mut covered = vec![false; lines.len()];
     let mut moved: Vec<usize> = touched.to_vec();
     for &t in touched {
-        let view: Vec<&str> = out.iter().map(|l| &l[..bare(l)]).collect();
-        let Some((first, last)) = chain(&view, t) else {
-            continue;
-        };
-        if !done.insert(first) {
+        if covered.get(t) != Some(&false) {
             continue;
         }
-        let keys: Vec<(usize, usize, usize)> = (first..=last)
-            .filter_map(|i| match classify(view[i]) {
+        let Some((first, last)) = chain(&bare, t) else {
+            continue;
+        };
+        let keys: Vec<(usize, usize, usize, usize)> = (first..=last)
+            .filter_map(|i| match classify(bare[i]) {
                 Line::Assign {
                     key_start,
                     key_end,
                     eq,
-                } => Some((key_start, key_end, eq)),
+                } => Some((i, key_start, key_end, eq)),
                 _ => None,
             })
             .collect();
         let width = keys
             .iter()
-            .zip(first..)
-            .map(|(&(s, e, _), i)| view[i][s..e].chars().count())
+            .map(|&(i, s, e, _)| bare[i][s..e].chars().count())
             .max()
             .unwrap_or(0);
-        let rewritten: Vec<String> = keys
-            .iter()
-            .zip(first..)
-            .map(|(&(s, e, eq), i)| {
-                let key = &out[i][s..e];
-                let pad = width - key.chars().count() + 1;
-                format!("{}{key}{}{}", &out[i][..s], " ".repeat(pad), &out[i][eq..])
-            })
-            .collect();
-        for (line, i) in rewritten.into_iter().zip(first..) {
-            out[i] = line;
+        for &(i, s, e, eq) in &keys {
+            let key = &lines[i][s..e];
+            let pad = width - key.chars().count() + 1;
+            out[i] = format!(
+                "{}{key}{}{}",
+                &lines[i][..s],
+                " ".repeat(pad),
+                &lines[i][eq..]
+            )
+            .into();
+            covered[i] = true;
             moved.push(i);
         }
     }
@@ -216,42 +219,42 @@ pub fn realign(text: &str, touched: &[usize]) -> String {
 }
 
 /// Realigns the trailing comments of the comment chains holding the lines `moved`.
-fn align_comments(out: &mut [String], moved: &[usize]) {
+fn align_comments(out: &mut [std::borrow::Cow<'_, str>], moved: &[usize]) {
     let comment = |l: &str| -> Option<(usize, usize)> {
         let l = l.trim_end_matches('\n').trim_end_matches('\r');
         split_comment(l).flatten()
     };
-    let mut done = std::collections::BTreeSet::new();
+    let mut covered = vec![false; out.len()];
     for &m in moved {
-        if m >= out.len() || comment(&out[m]).is_none() {
+        if covered.get(m) != Some(&false) || comment(&out[m]).is_none() {
             continue;
         }
         let mut first = m;
         while first > 0 && comment(&out[first - 1]).is_some() {
             first -= 1;
         }
-        if !done.insert(first) {
-            continue;
-        }
         let mut last = m;
         while last + 1 < out.len() && comment(&out[last + 1]).is_some() {
             last += 1;
         }
-        let cells: Vec<(usize, usize)> = (first..=last).filter_map(|i| comment(&out[i])).collect();
+        let cells: Vec<(usize, usize, usize)> = (first..=last)
+            .filter_map(|i| comment(&out[i]).map(|(code_end, start)| (i, code_end, start)))
+            .collect();
         let width = cells
             .iter()
-            .zip(first..)
-            .map(|(&(code_end, _), i)| out[i][..code_end].chars().count())
+            .map(|&(i, code_end, _)| out[i][..code_end].chars().count())
             .max()
             .unwrap_or(0);
-        for (&(code_end, start), i) in cells.iter().zip(first..) {
+        for (i, code_end, start) in cells {
             let pad = width - out[i][..code_end].chars().count() + 1;
-            out[i] = format!(
+            let line = format!(
                 "{}{}{}",
                 &out[i][..code_end],
                 " ".repeat(pad),
                 &out[i][start..]
             );
+            out[i] = line.into();
+            covered[i] = true;
         }
     }
 }
