@@ -75,6 +75,10 @@ comes from. See [drlint --fix](../drlint.md#where-a-fix-is-written).
 
 ## References
 - [Deleting a DB instance: final snapshot](https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_DeleteInstance.html)
+- [DeleteDBInstance `SkipFinalSnapshot`](https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_DeleteDBInstance.html):
+  "If you delete a read replica [...], you must enable this setting."
+- [Terraform AWS provider `aws_rds_global_cluster`](https://registry.terraform.io/providers/hashicorp/aws/latest/docs/resources/rds_global_cluster):
+  the secondary cluster of its examples has no credentials and `skip_final_snapshot = true`
 "#;
 
 /// Pushes DR006 findings.
