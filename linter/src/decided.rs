@@ -58,7 +58,9 @@ pub struct Call {
 /// Where `attr` of `res` is decided.
 pub fn of(ctx: &Context, res: &Resource, attr: &Attr) -> Decided {
     let Some(text) = ctx.expression_text(res, attr).map(str::trim) else {
-        return Decided::Elsewhere("its expression cannot be read".into());
+        // No configuration text (a plan's values): nothing tells where it was decided,
+        // and a fix has no text to edit anyway.
+        return Decided::Here;
     };
     if let Some(origin) = &attr.origin {
         // A literal passed by a caller: the finding already points at it.

@@ -602,3 +602,29 @@ module "db_instance" {
 "#
     );
 }
+
+/// A plan has values but no configuration text: its findings say nothing about where a
+/// value is decided.
+#[test]
+fn plan_findings_do_not_guess_where_a_value_is_decided() {
+    let p = Project::new();
+    p.file(
+        "plan.json",
+        r#"{"format_version":"1.2","planned_values":{"root_module":{"resources":[{"address":"aws_db_instance.main","mode":"managed","type":"aws_db_instance","name":"main","values":{"identifier":"orders","deletion_protection":false,"delete_automated_backups":true,"backup_retention_period":7}}]}}}"#,
+    );
+    let run = p.run(&[
+        "--no-config",
+        "--plan",
+        "plan.json",
+        "--select",
+        "DR003,DR005",
+    ]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        run.stdout.contains("deletion_protection is false"),
+        "{}",
+        run.stdout
+    );
+    assert!(!run.stdout.contains("decided"), "{}", run.stdout);
+    assert!(!run.stdout.contains("cannot be read"), "{}", run.stdout);
+}
