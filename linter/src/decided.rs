@@ -233,6 +233,22 @@ fn module_block(ctx: &Context, file: &Path, kind: &str, label: &str) -> Option<(
         })
 }
 
+/// Whether the module `file` is in declares `resource "KIND" "NAME"`, instantiated or
+/// not (a `count = 0` resource is not linted, but its name is taken).
+pub fn declares_resource(ctx: &Context, file: &Path, kind: &str, name: &str) -> bool {
+    ctx.sources_in(module_dir(file))
+        .into_iter()
+        .any(|(_, source)| {
+            memchr::memmem::find(source.as_bytes(), kind.as_bytes()).is_some()
+                && source.parse::<Body>().is_ok_and(|body| {
+                    body.get_blocks("resource").any(|b| {
+                        let labels: Vec<&str> = b.labels.iter().map(|l| l.as_str()).collect();
+                        labels == [kind, name]
+                    })
+                })
+        })
+}
+
 /// The `module` block whose header is on `line` of `file`, and the text of its argument
 /// `name` if it passes one.
 fn module_call(

@@ -628,3 +628,32 @@ fn plan_findings_do_not_guess_where_a_value_is_decided() {
     assert!(!run.stdout.contains("decided"), "{}", run.stdout);
     assert!(!run.stdout.contains("cannot be read"), "{}", run.stdout);
 }
+
+/// The name of a versioning resource with no instances is still taken: adding a second
+/// `aws_s3_bucket_versioning.this` would not parse as a configuration.
+#[test]
+fn no_versioning_resource_is_added_under_a_taken_name() {
+    let p = Project::new();
+    let source = r#"variable "versioning_enabled" {
+  type    = bool
+  default = false
+}
+
+resource "aws_s3_bucket" "this" {
+  bucket = "orders-backups"
+}
+
+resource "aws_s3_bucket_versioning" "this" {
+  count  = var.versioning_enabled ? 1 : 0
+  bucket = aws_s3_bucket.this.id
+
+  versioning_configuration {
+    status = "Enabled"
+  }
+}
+"#;
+    p.file("main.tf", source);
+    let run = fix(&p, &["--select", "DR008"]);
+    assert_eq!(p.read("main.tf"), source);
+    assert!(run.stdout.contains("error[DR008]"), "{}", run.stdout);
+}

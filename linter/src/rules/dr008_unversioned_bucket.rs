@@ -154,9 +154,7 @@ pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
 /// Terraform rejects such a name anyway).
 fn add_versioning(ctx: &Context, b: &Resource) -> Option<Fix> {
     if hcl_edit::Ident::try_new(b.name.as_str()).is_err()
-        || ctx
-            .get(&format!("{}aws_s3_bucket_versioning.{}", b.module, b.name))
-            .is_some()
+        || crate::decided::declares_resource(ctx, &b.file, "aws_s3_bucket_versioning", &b.name)
     {
         return None;
     }
