@@ -314,8 +314,13 @@ fn shown(file: &Path, line: u32, finding_file: &Path) -> String {
     }
 }
 
+/// An expression on one line for a message, cut after 80 characters.
 fn one_line(text: &str) -> String {
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
+    let line = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    match line.char_indices().nth(80) {
+        Some((cut, _)) => format!("{}...", &line[..cut]),
+        None => line,
+    }
 }
 
 fn line_of(text: &str, offset: usize) -> u32 {
@@ -356,5 +361,7 @@ mod tests {
         assert_eq!(bare_reference("var.protect.x", "var"), None);
         assert_eq!(bare_reference("local.protect", "var"), None);
         assert_eq!(bare_reference("local.protect", "local"), Some("protect"));
+        assert_eq!(one_line("a ?\n   b\n : c"), "a ? b : c");
+        assert_eq!(one_line(&"x".repeat(90)), format!("{}...", "x".repeat(80)));
     }
 }
