@@ -21,7 +21,7 @@ pub const META: RuleMeta = RuleMeta {
 pub const DOC: &str = r#"## What it does
 Finds `aws_db_instance` and `aws_rds_cluster` resources with `skip_final_snapshot = true`.
 
-Copies are skipped, as DR004 and DR005 skip them: RDS takes no final snapshot of a read
+Copies are skipped (DR004 and DR005 skip read replicas too): RDS takes no final snapshot of a read
 replica (`replicate_source_db`, or an `aws_rds_cluster` with
 `replication_source_identifier`) nor of a secondary cluster of an Aurora global database,
 and deleting one with `skip_final_snapshot = false` fails. A secondary is an
