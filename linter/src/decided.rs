@@ -98,6 +98,10 @@ fn through_callers(
     };
     let default = || default_of(ctx, module_file, name, &attr.value, &res.file);
     let Some((caller, line)) = level.checked_sub(1).map(|i| &res.calls[i]) else {
+        // The root module: a `.tfvars` file Terraform loads by itself may set it.
+        if let Some(at) = set_by_auto_tfvars(module_dir(module_file), name) {
+            return Decided::Elsewhere(format!("var.{name} is set in {at}"));
+        }
         return default().map_or_else(Decided::Elsewhere, Decided::Default);
     };
     let Some((block, passed)) = module_call(ctx, caller, *line, name) else {
@@ -153,6 +157,35 @@ fn through_callers(
         Ok(place) => Decided::Default(place),
         Err(why) => Decided::Elsewhere(why),
     }
+}
+
+/// Where `terraform.tfvars` or a `*.auto.tfvars` file of root module `dir` sets variable
+/// `name` (`file:line`), read from disk: Terraform loads them without being asked, so
+/// the variable's default decides nothing there.
+fn set_by_auto_tfvars(dir: &Path, name: &str) -> Option<String> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(if dir.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        dir
+    })
+    .ok()?
+    .filter_map(|e| e.ok().map(|e| e.path()))
+    .filter(|p| {
+        p.file_name()
+            .and_then(|n| n.to_str())
+            .is_some_and(|n| n == "terraform.tfvars" || n.ends_with(".auto.tfvars"))
+    })
+    .collect();
+    files.sort();
+    files.into_iter().find_map(|file| {
+        let text = std::fs::read_to_string(&file).ok()?;
+        let attr = text.parse::<Body>().ok()?.get_attribute(name)?.span()?;
+        Some(format!(
+            "{}:{}",
+            file.file_name()?.to_string_lossy(),
+            line_of(&text, attr.start)
+        ))
+    })
 }
 
 /// The literal default of variable `name` of the module `file` is in, when `value` is

@@ -289,7 +289,7 @@ fn a_root_variable_default_is_fixed_and_a_value_from_tfvars_is_not() {
 
 variable "delete_backups" {
   type    = bool
-  default = false
+  default = true
 }
 "#;
     p.file("variables.tf", variables);
@@ -303,7 +303,12 @@ variable "delete_backups" {
 }
 "#,
     );
-    p.file("terraform.tfvars", "delete_backups = true\n");
+    // The value the default has, set again by the tfvars file: changing the default
+    // would change nothing.
+    p.file(
+        "terraform.tfvars",
+        "protect_reports = true\n\ndelete_backups = true\n",
+    );
     let main = p.read("main.tf");
     let run = fix(&p, &["--select", "DR003,DR005"]);
     assert_eq!(p.read("main.tf"), main, "expressions stay");
@@ -312,11 +317,13 @@ variable "delete_backups" {
         variables.replacen("default = false", "default = true", 1),
         "the default nobody overrides is where protection is decided"
     );
-    assert_eq!(p.read("terraform.tfvars"), "delete_backups = true\n");
+    assert_eq!(
+        p.read("terraform.tfvars"),
+        "protect_reports = true\n\ndelete_backups = true\n"
+    );
     assert!(
-        run.stdout.contains(
-            "(var.delete_backups, declared at variables.tf:6, is set outside its default by a .tfvars file or -var)"
-        ),
+        run.stdout
+            .contains("(var.delete_backups is set in terraform.tfvars:3)"),
         "{}",
         run.stdout
     );
