@@ -268,11 +268,8 @@ pub fn finding_setting(
             let fix = edit.map(|e| safe(format!("pass {line} to the module"), vec![e]));
             let mut f = ctx.finding(meta, res, at, message, None);
             f.fix = fix;
-            let header = Location {
-                end: call.block.start,
-                ..call.block
-            };
-            move_to(&mut f, res, call.file, header, call.block.line);
+            // At the block, as a resource's missing attribute is at its block.
+            move_to(&mut f, res, call.file, call.block, call.block.line);
             f
         }
         Decided::Elsewhere(from) => {
