@@ -1,0 +1,256 @@
+//! Terraform's JSON configuration syntax (`*.tf.json`, what `cdktf synth` writes) is linted
+//! like `.tf`: the same findings, at the JSON key's line and column in every format,
+//! references resolved across `.tf` and `.tf.json` files of one module, variable files in
+//! JSON loaded as Terraform loads them, and `--fix` never writes to a JSON file.
+
+mod cli_support;
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use cli_support::Project;
+use drlint::{lint, LintOptions, Report};
+
+fn case(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/json")
+        .join(name)
+}
+
+fn lint_dir(dir: &Path) -> Report {
+    lint(&LintOptions {
+        paths: vec![dir.to_path_buf()],
+        ..LintOptions::default()
+    })
+}
+
+fn listing(report: &Report, base: &Path) -> String {
+    let mut out = String::new();
+    for f in &report.findings {
+        let file = f.file.strip_prefix(base).unwrap_or(&f.file);
+        writeln!(
+            out,
+            "{}:{}:{} {} {}\n    {}",
+            file.display(),
+            f.location.line,
+            f.location.column,
+            f.rule,
+            f.resource,
+            f.message,
+        )
+        .unwrap();
+    }
+    for e in &report.errors {
+        let file = e.file.strip_prefix(base).unwrap_or(&e.file);
+        writeln!(
+            out,
+            "error {}:{}:{}: {}",
+            file.display(),
+            e.line.unwrap_or(0),
+            e.column.unwrap_or(0),
+            e.message
+        )
+        .unwrap();
+    }
+    writeln!(out, "files: {}", report.files).unwrap();
+    out
+}
+
+/// The line and column of the first occurrence of `needle` in `text`.
+fn position_of(text: &str, needle: &str) -> (u32, u32) {
+    let at = text
+        .find(needle)
+        .unwrap_or_else(|| panic!("{needle} not in text"));
+    let line = text[..at].matches('\n').count() as u32 + 1;
+    let column = text[..at].rsplit('\n').next().unwrap().chars().count() as u32 + 1;
+    (line, column)
+}
+
+#[test]
+fn a_cdktf_stack_is_linted_with_json_lines_and_columns() {
+    let dir = case("cdktf_stack");
+    let report = lint_dir(&dir);
+    assert!(report.errors.is_empty(), "{:?}", report.errors);
+    assert_eq!(report.files, 1, "the .tf.json file is read");
+    let text = std::fs::read_to_string(dir.join("cdk.tf.json")).unwrap();
+    let dumps = report
+        .findings
+        .iter()
+        .find(|f| f.rule == "DR008")
+        .expect("the dump bucket is unversioned");
+    assert_eq!(dumps.resource, "aws_s3_bucket.orders_DumpBucket_6F2C1A9E");
+    // A missing setting points at the resource's name key.
+    assert_eq!(
+        (dumps.location.line, dumps.location.column),
+        position_of(&text, "\"orders_DumpBucket_6F2C1A9E\": {")
+    );
+    // A wrong setting points at its property, with the value from the variable's default.
+    let retention = report.findings.iter().find(|f| f.rule == "DR004").unwrap();
+    assert_eq!(
+        (retention.location.line, retention.location.column),
+        position_of(&text, "\"backup_retention_period\"")
+    );
+    assert!(
+        retention.message.contains("3 days"),
+        "{}",
+        retention.message
+    );
+    // The assets bucket is versioned by a split resource written in JSON.
+    assert!(!report
+        .findings
+        .iter()
+        .any(|f| f.resource.contains("AssetsBucket")));
+    insta::assert_snapshot!(listing(&report, &dir));
+}
+
+#[test]
+fn references_resolve_across_tf_and_tf_json_files_of_one_module() {
+    let dir = case("mixed_module");
+    let report = lint_dir(&dir);
+    assert!(report.errors.is_empty(), "{:?}", report.errors);
+    assert_eq!(report.files, 3);
+    // versioning in JSON for a bucket in HCL.
+    assert!(
+        !report
+            .findings
+            .iter()
+            .any(|f| f.resource == "aws_s3_bucket.data"),
+        "{}",
+        listing(&report, &dir)
+    );
+    // a bucket in JSON named by a local in HCL: a WAL archive.
+    assert!(report
+        .findings
+        .iter()
+        .any(|f| f.rule == "DR009" && f.resource == "aws_s3_bucket.archive"));
+    // a module called from JSON: its argument is where the finding points.
+    let dr003 = report
+        .findings
+        .iter()
+        .find(|f| f.rule == "DR003")
+        .expect("the JSON caller turns protection off");
+    assert_eq!(dr003.resource, "module.db_json.aws_db_instance.this");
+    assert!(dr003.file.ends_with("generated.tf.json"), "{dr003:?}");
+    let text = std::fs::read_to_string(dir.join("generated.tf.json")).unwrap();
+    assert_eq!(dr003.location.line, position_of(&text, "\"protect\"").0);
+    insta::assert_snapshot!(listing(&report, &dir));
+}
+
+#[test]
+fn json_variable_files_load_in_terraforms_order() {
+    let dir = case("tfvars_json");
+    let report = lint_dir(&dir);
+    assert!(report.errors.is_empty(), "{:?}", report.errors);
+    let dr004 = report.findings.iter().find(|f| f.rule == "DR004").unwrap();
+    // terraform.tfvars.json says 2, zz.auto.tfvars.json (loaded after it) says 4.
+    assert!(dr004.message.contains("4 days"), "{}", dr004.message);
+}
+
+#[test]
+fn provider_references_count_and_nested_block_arrays_follow_the_spec() {
+    let dir = case("spec_exceptions");
+    let report = lint_dir(&dir);
+    assert!(report.errors.is_empty(), "{:?}", report.errors);
+    // `"provider": "aws.same"` resolves to the alias's region; `aws.dr` is elsewhere.
+    let dr002: Vec<_> = report
+        .findings
+        .iter()
+        .filter(|f| f.rule == "DR002")
+        .collect();
+    assert_eq!(dr002.len(), 1, "{}", listing(&report, &dir));
+    assert!(
+        dr002[0].message.contains("copy_same"),
+        "{}",
+        dr002[0].message
+    );
+    // `"count": "${var.create_scratch ? 1 : 0}"` with the default false: no instance.
+    assert!(!report
+        .findings
+        .iter()
+        .any(|f| f.resource.contains("scratch")));
+    insta::assert_snapshot!(listing(&report, &dir));
+}
+
+#[test]
+fn broken_json_is_an_error_at_its_line_and_column_and_other_files_still_lint() {
+    let p = Project::new();
+    p.file(
+        "bad.tf.json",
+        "{\n  \"resource\": {\n    \"aws_s3_bucket\": {\n      \"a\": {\"bucket\": \"x\",}\n    }\n  }\n}\n",
+    );
+    p.file(
+        "shape.tf.json",
+        "{\n  \"resource\": {\n    \"aws_s3_bucket\": \"not an object\"\n  }\n}\n",
+    );
+    p.file("template.tf.json", "{\"locals\": {\"a\": \"${var.\"}}\n");
+    p.file("root.tf.json", "[]\n");
+    p.file(
+        "ok.tf",
+        "resource \"aws_s3_bucket\" \"b\" {\n  bucket = \"b\"\n}\n",
+    );
+    let report = lint_dir(p.root());
+    let listing = listing(&report, p.root());
+    insta::assert_snapshot!(listing);
+    assert!(report.findings.iter().any(|f| f.rule == "DR008"));
+    let bad = report
+        .errors
+        .iter()
+        .find(|e| e.file.ends_with("bad.tf.json"))
+        .unwrap();
+    assert_eq!(bad.line, Some(4), "{bad:?}");
+}
+
+#[test]
+fn fix_never_writes_a_json_file_and_says_why() {
+    let p = Project::new();
+    let json = std::fs::read_to_string(case("cdktf_stack").join("cdk.tf.json")).unwrap();
+    p.file("cdk.tf.json", &json);
+    let run = p.run(&["--no-config", "--fix", "."]);
+    assert_eq!(p.read("cdk.tf.json"), json, "the JSON file is unchanged");
+    assert!(
+        run.stdout.contains("no --fix for JSON configuration"),
+        "{}",
+        run.stdout
+    );
+    assert!(!run.stdout.contains("fixable with"), "{}", run.stdout);
+}
+
+#[test]
+fn every_format_carries_the_json_line_and_column() {
+    let p = Project::new();
+    let json = std::fs::read_to_string(case("cdktf_stack").join("cdk.tf.json")).unwrap();
+    p.file("cdk.tf.json", &json);
+    let (line, column) = position_of(&json, "\"skip_final_snapshot\"");
+    let select = ["--no-config", "--select", "DR006"];
+    let text = p.run(&[&select[..], &["."]].concat());
+    assert!(
+        text.stdout
+            .contains(&format!("cdk.tf.json:{line}:{column}")),
+        "{}",
+        text.stdout
+    );
+    let out = p.run(&[&select[..], &["--format", "json", "."]].concat());
+    let v: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(v["findings"][0]["file"], "cdk.tf.json");
+    assert_eq!(v["findings"][0]["line"], line);
+    assert_eq!(v["findings"][0]["column"], column);
+    assert_eq!(v["files"], 1);
+    let out = p.run(&[&select[..], &["--format", "sarif", "."]].concat());
+    let v: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    let region = &v["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["region"];
+    assert_eq!(region["startLine"], line, "{region}");
+    assert_eq!(region["startColumn"], column, "{region}");
+    let out = p.run(&[&select[..], &["--format", "github", "."]].concat());
+    assert!(
+        out.stdout
+            .contains(&format!("file=cdk.tf.json,line={line},col={column}")),
+        "{}",
+        out.stdout
+    );
+    let out = p.run(&[&select[..], &["--format", "junit", "."]].concat());
+    assert!(
+        out.stdout.contains(&format!("cdk.tf.json:{line}:{column}")),
+        "{}",
+        out.stdout
+    );
+}
