@@ -35,6 +35,7 @@ pub mod dr017_snapshot_tags_lost;
 pub mod dr018_kms_replication_without_replica_key;
 
 pub(crate) mod backup_selection;
+pub mod bucket_role;
 pub(crate) mod facts;
 pub(crate) mod index;
 
