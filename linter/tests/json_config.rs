@@ -17,6 +17,11 @@ fn case(name: &str) -> PathBuf {
         .join(name)
 }
 
+/// `examples/drlint/cdktf`: what `cdktf synth` writes for a small stack.
+fn cdktf_example() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/drlint/cdktf")
+}
+
 fn lint_dir(dir: &Path) -> Report {
     lint(&LintOptions {
         paths: vec![dir.to_path_buf()],
@@ -68,7 +73,7 @@ fn position_of(text: &str, needle: &str) -> (u32, u32) {
 
 #[test]
 fn a_cdktf_stack_is_linted_with_json_lines_and_columns() {
-    let dir = case("cdktf_stack");
+    let dir = cdktf_example();
     let report = lint_dir(&dir);
     assert!(report.errors.is_empty(), "{:?}", report.errors);
     assert_eq!(report.files, 1, "the .tf.json file is read");
@@ -203,7 +208,7 @@ fn broken_json_is_an_error_at_its_line_and_column_and_other_files_still_lint() {
 #[test]
 fn fix_never_writes_a_json_file_and_says_why() {
     let p = Project::new();
-    let json = std::fs::read_to_string(case("cdktf_stack").join("cdk.tf.json")).unwrap();
+    let json = std::fs::read_to_string(cdktf_example().join("cdk.tf.json")).unwrap();
     p.file("cdk.tf.json", &json);
     let run = p.run(&["--no-config", "--fix", "."]);
     assert_eq!(p.read("cdk.tf.json"), json, "the JSON file is unchanged");
@@ -218,7 +223,7 @@ fn fix_never_writes_a_json_file_and_says_why() {
 #[test]
 fn every_format_carries_the_json_line_and_column() {
     let p = Project::new();
-    let json = std::fs::read_to_string(case("cdktf_stack").join("cdk.tf.json")).unwrap();
+    let json = std::fs::read_to_string(cdktf_example().join("cdk.tf.json")).unwrap();
     p.file("cdk.tf.json", &json);
     let (line, column) = position_of(&json, "\"skip_final_snapshot\"");
     let select = ["--no-config", "--select", "DR006"];
