@@ -118,10 +118,24 @@ pub fn words(text: &str) -> Vec<String> {
     out
 }
 
+/// What a process leaves when it crashes, not a copy of data: `core-dumps`, `heapdumps`.
+const DIAGNOSTIC_DUMPS: &[&str] = &["core", "crash", "heap", "thread", "memory", "mem"];
+
 /// Whether a name or tag value says backup, dump, snapshot, WAL or archive (whole words).
 pub fn looks_like_backup(text: &str) -> bool {
-    words(text).iter().any(|w| {
-        BACKUP_WORDS.contains(&w.as_str())
+    let words = words(text);
+    words.iter().enumerate().any(|(i, w)| {
+        let w = w.as_str();
+        let diagnostic = |stem: &str| {
+            DIAGNOSTIC_DUMPS.contains(&stem)
+                || (stem.is_empty() && i > 0 && DIAGNOSTIC_DUMPS.contains(&words[i - 1].as_str()))
+        };
+        if let Some(stem) = w.strip_suffix("dumps").or_else(|| w.strip_suffix("dump")) {
+            if diagnostic(stem) {
+                return false;
+            }
+        }
+        BACKUP_WORDS.contains(&w)
             || BACKUP_SUFFIXES
                 .iter()
                 .any(|s| w.len() > s.len() && w.ends_with(s))
@@ -266,6 +280,10 @@ mod tests {
             ("archiv", false),
             ("bac", false),
             ("dumpling-images", false),
+            ("acme-core-dumps", false),
+            ("heapdumps", false),
+            ("crash_dump_uploads", false),
+            ("orders-db-dump", true),
             ("", false),
             ("assets", false),
         ] {
