@@ -11,7 +11,7 @@
 use crate::context::{Context, Node, Resource};
 use crate::eval::Value;
 
-/// Words that say a bucket holds backups (lowercase, whole words), with the plurals and
+/// Words that say a bucket holds backups (whole words, any case), with the plurals and
 /// the names of the tools that write them: `wal-g` is `wal` + `g`, `wal-e` likewise.
 const BACKUP_WORDS: &[&str] = &[
     "backup",
@@ -83,39 +83,52 @@ const WORKING_DATA_WORDS: &[&str] = &[
 /// month of recovery points (monthly backups, the usual minimum for an audit).
 pub const SHORT_LIVED_DAYS: f64 = 30.0;
 
-/// The words of a name, lowercase (see the module documentation).
-pub fn words(text: &str) -> Vec<String> {
-    let chars: Vec<char> = text.chars().collect();
+/// The words of a name, as written (see the module documentation); compare them with
+/// [`is`] (case-insensitive). Slices of `text`: one allocation, for the list.
+pub fn words(text: &str) -> Vec<&str> {
     let mut out = Vec::new();
-    let mut word = String::new();
-    for (i, &c) in chars.iter().enumerate() {
+    let mut start = None;
+    let mut prev: Option<char> = None;
+    let mut chars = text.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
         if !c.is_alphanumeric() {
-            if !word.is_empty() {
-                out.push(std::mem::take(&mut word));
+            if let Some(s) = start.take() {
+                out.push(&text[s..i]);
             }
+            prev = None;
             continue;
         }
-        let prev = i.checked_sub(1).map(|p| chars[p]);
-        let next = chars.get(i + 1).copied();
+        let next = chars.peek().map(|&(_, n)| n);
         let boundary = prev.is_some_and(|p| {
-            p.is_alphanumeric()
-                && ((p.is_ascii_digit() != c.is_ascii_digit())
-                    // camelCase: `dbBackups`.
-                    || (p.is_lowercase() && c.is_uppercase())
-                    // an acronym before a word: `RDSSnapshots`.
-                    || (p.is_uppercase()
-                        && c.is_uppercase()
-                        && next.is_some_and(char::is_lowercase)))
+            (p.is_ascii_digit() != c.is_ascii_digit())
+                // camelCase: `dbBackups`.
+                || (p.is_lowercase() && c.is_uppercase())
+                // an acronym before a word: `RDSSnapshots`.
+                || (p.is_uppercase() && c.is_uppercase() && next.is_some_and(char::is_lowercase))
         });
-        if boundary && !word.is_empty() {
-            out.push(std::mem::take(&mut word));
+        if boundary {
+            if let Some(s) = start.replace(i) {
+                out.push(&text[s..i]);
+            }
         }
-        word.extend(c.to_lowercase());
+        start.get_or_insert(i);
+        prev = Some(c);
     }
-    if !word.is_empty() {
-        out.push(word);
+    if let Some(s) = start {
+        out.push(&text[s..]);
     }
     out
+}
+
+/// Whether `word` is one of `list`, case-insensitively.
+fn is(word: &str, list: &[&str]) -> bool {
+    list.iter().any(|w| word.eq_ignore_ascii_case(w))
+}
+
+/// `word` without `suffix` at its end (case-insensitively), if it ends so.
+fn strip_suffix<'a>(word: &'a str, suffix: &str) -> Option<&'a str> {
+    let at = word.len().checked_sub(suffix.len())?;
+    (word.is_char_boundary(at) && word[at..].eq_ignore_ascii_case(suffix)).then(|| &word[..at])
 }
 
 /// What a process leaves when it crashes, not a copy of data: `core-dumps`, `heapdumps`.
@@ -124,29 +137,25 @@ const DIAGNOSTIC_DUMPS: &[&str] = &["core", "crash", "heap", "thread", "memory",
 /// Whether a name or tag value says backup, dump, snapshot, WAL or archive (whole words).
 pub fn looks_like_backup(text: &str) -> bool {
     let words = words(text);
-    words.iter().enumerate().any(|(i, w)| {
-        let w = w.as_str();
+    words.iter().enumerate().any(|(i, &w)| {
         let diagnostic = |stem: &str| {
-            DIAGNOSTIC_DUMPS.contains(&stem)
-                || (stem.is_empty() && i > 0 && DIAGNOSTIC_DUMPS.contains(&words[i - 1].as_str()))
+            is(stem, DIAGNOSTIC_DUMPS)
+                || (stem.is_empty() && i > 0 && is(words[i - 1], DIAGNOSTIC_DUMPS))
         };
-        if let Some(stem) = w.strip_suffix("dumps").or_else(|| w.strip_suffix("dump")) {
-            if diagnostic(stem) {
-                return false;
-            }
+        let stem = strip_suffix(w, "dumps").or_else(|| strip_suffix(w, "dump"));
+        if stem.is_some_and(diagnostic) {
+            return false;
         }
-        BACKUP_WORDS.contains(&w)
+        is(w, BACKUP_WORDS)
             || BACKUP_SUFFIXES
                 .iter()
-                .any(|s| w.len() > s.len() && w.ends_with(s))
+                .any(|s| strip_suffix(w, s).is_some_and(|stem| !stem.is_empty()))
     })
 }
 
 /// Whether a name says logs, reports, query results or scratch space (whole words).
 pub fn names_working_data(text: &str) -> bool {
-    words(text)
-        .iter()
-        .any(|w| WORKING_DATA_WORDS.contains(&w.as_str()))
+    words(text).iter().any(|w| is(w, WORKING_DATA_WORDS))
 }
 
 /// The bucket's name as written (`bucket`, else `bucket_prefix`), or its resource name when
@@ -249,8 +258,9 @@ mod tests {
                 "orders-db_backups.nightly",
                 &["orders", "db", "backups", "nightly"][..],
             ),
-            ("rdsSnapshots", &["rds", "snapshots"]),
-            ("RDSSnapshots2024", &["rds", "snapshots", "2024"]),
+            ("rdsSnapshots", &["rds", "Snapshots"]),
+            ("RDSSnapshots2024", &["RDS", "Snapshots", "2024"]),
+            ("Ünïcode-Bäckups", &["Ünïcode", "Bäckups"]),
             ("s3-wal-g", &["s", "3", "wal", "g"]),
             ("", &[]),
         ] {

@@ -197,8 +197,7 @@ fn check_rule(ctx: &Context, res: &Resource, rule: &Node, form: Form, out: &mut 
             res,
             dest.loc,
             format!(
-                "this rule replicates SSE-KMS objects (sse_kms_encrypted_objects, line {}) but its destination has no {}: S3 refuses the replication configuration",
-                switch.loc.line,
+                "this rule replicates SSE-KMS objects (sse_kms_encrypted_objects is on) but its destination has no {}: S3 refuses the replication configuration",
                 form.key_path()
             ),
             None,
@@ -235,11 +234,43 @@ fn check_policy(ctx: &Context, policy: &Resource, s3: &Node, out: &mut Vec<Findi
             &META,
             policy,
             replication.loc,
-            format!(
-                "the bucket is encrypted with a KMS key (kms_key_id, line {}) but this replication has no replica_kms_key_id: S3 replicates SSE-KMS objects only with a key of the destination region, and terraform-provider-dr refuses this plan",
-                kms.loc.line
-            ),
+            "the bucket is encrypted with a KMS key (encryption.kms_key_id) but this replication has no replica_kms_key_id: S3 replicates SSE-KMS objects only with a key of the destination region, and terraform-provider-dr refuses this plan".into(),
             None,
         ));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    /// `terraform show -json` writes every nested block as a list, an absent one as `[]`.
+    #[test]
+    fn plans_are_judged_too() {
+        let resource = |name: &str, encryption: &str| {
+            format!(
+                r#"{{"address":"aws_s3_bucket_replication_configuration.{name}","mode":"managed","type":"aws_s3_bucket_replication_configuration","name":"{name}","values":{{"bucket":"{name}","role":"arn:aws:iam::123456789012:role/r","rule":[{{"id":"all","status":"Enabled","source_selection_criteria":[{{"replica_modifications":[],"sse_kms_encrypted_objects":[{{"status":"Enabled"}}]}}],"destination":[{{"bucket":"arn:aws:s3:::{name}-dr","encryption_configuration":{encryption}}}]}}]}}}}"#
+            )
+        };
+        let plan = format!(
+            r#"{{"format_version":"1.2","planned_values":{{"root_module":{{"resources":[{},{}]}}}}}}"#,
+            resource("without", "[]"),
+            resource(
+                "with",
+                r#"[{"replica_kms_key_id":"arn:aws:kms:us-west-2:123456789012:key/k"}]"#
+            ),
+        );
+        let options = crate::LintOptions {
+            select: vec!["DR018".into()],
+            ..Default::default()
+        };
+        let report = crate::lint_plan_json(Path::new("plan.json"), plan.as_bytes(), &options);
+        assert!(report.errors.is_empty(), "{:?}", report.errors);
+        let found: Vec<&str> = report
+            .findings
+            .iter()
+            .map(|f| f.resource.as_str())
+            .collect();
+        assert_eq!(found, ["aws_s3_bucket_replication_configuration.without"]);
     }
 }
