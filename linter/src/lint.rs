@@ -14,9 +14,9 @@ use crate::path_map::{sort_key, PathMap, PathSet};
 use crate::shared_parses::{Batches, ModuleCalls};
 use crate::{load, plan, rules, source};
 
-/// Lints the `.tf` files and directories of `options.paths`.
+/// Lints the `.tf` and `.tf.json` files and directories of `options.paths`.
 ///
-/// Every directory with `.tf` files is a module; directories that another linted module
+/// Every directory with `.tf` or `.tf.json` files is a module; directories that another linted module
 /// calls as a local module are linted through that call (at `module.NAME.` addresses),
 /// the others as root modules. Unreadable or malformed files are reported in
 /// [`Report::errors`]; every other file is still linted.
@@ -53,7 +53,7 @@ fn tf_texts(texts: load::Texts) -> PathMap<source::FileText> {
 }
 
 /// Lints files held in memory, by path and content, as [`lint`] lints files on disk: each
-/// directory with `.tf` files is a module, and `.tfvars` (or `.tfvars.json`) files are
+/// directory with `.tf` or `.tf.json` files is a module, and `.tfvars` (or `.tfvars.json`) files are
 /// variable files (`terraform.tfvars` and `*.auto.tfvars` beside a root module load
 /// themselves; `options.var_files` names others among `files`). Nothing is read from disk:
 /// a module call to a directory without files here finds an empty module.
@@ -97,7 +97,7 @@ pub fn lint_in_memory(files: &[(PathBuf, Vec<u8>)], options: &LintOptions) -> Re
     report
 }
 
-/// The files a lint run sees: their bytes, the `.tf` files of each module directory
+/// The files a lint run sees: their bytes, the configuration files of each module directory
 /// (canonical), and whether files beyond them may be read from disk.
 struct World<'a> {
     texts: &'a load::Texts,

@@ -25,7 +25,7 @@ use crate::source::{self, FileText, SourceFile};
 /// Module calls nested deeper than this are not followed (cycles, runaway recursion).
 const MAX_MODULE_DEPTH: usize = 16;
 
-/// The bytes of every discovered `.tf` file, read once (in parallel) by [`read_all`].
+/// The bytes of every discovered `.tf` and `.tf.json` file, read once (in parallel) by [`read_all`].
 pub type Texts = PathMap<Result<FileText, FileError>>;
 
 /// Reads every file of `modules` on all cores; also returns the local module calls their

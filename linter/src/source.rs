@@ -88,7 +88,7 @@ fn column_on(text: &str, starts: &[usize], index: usize, offset: usize) -> (u32,
     ((index + 1) as u32, column as u32)
 }
 
-/// A directory's `.tf` files: one Terraform module.
+/// A directory's `.tf` and `.tf.json` files: one Terraform module.
 #[derive(Debug, Default)]
 pub struct ModuleDir {
     /// The module's files, sorted by name.
@@ -99,7 +99,7 @@ pub struct ModuleDir {
     pub auto_tfvars: Option<Vec<PathBuf>>,
 }
 
-/// Walks `paths`: each directory holding `.tf` files is a module; a named file brings its
+/// Walks `paths`: each directory holding `.tf` or `.tf.json` files is a module; a named file brings its
 /// whole directory (its module context). Also returns `*.tfvars` found beside root files.
 pub fn discover(paths: &[PathBuf]) -> (BTreeMap<PathBuf, ModuleDir>, Vec<FileError>) {
     let mut modules: BTreeMap<PathBuf, ModuleDir> = BTreeMap::new();
@@ -264,8 +264,8 @@ struct Entries {
     errors: Vec<FileError>,
 }
 
-/// Lists `dir` (no recursion): its `.tf` files, automatic variable files and subdirectories,
-/// sorted, and the entries that are named `.tf` but cannot be read as files.
+/// Lists `dir` (no recursion): its `.tf` and `.tf.json` files, automatic variable files and subdirectories,
+/// sorted, and the entries that are named so but cannot be read as files.
 fn list(dir: &Path) -> Listing {
     let id = dir_identity(dir).ok();
     if id.is_none() {
