@@ -335,3 +335,60 @@ fn the_fixed_example_in_json_is_clean() {
     assert_eq!(report.files, 3);
     assert!(report.findings.is_empty(), "{:#?}", report.findings);
 }
+
+fn terraform() -> PathBuf {
+    let path = std::env::var_os("TERRAFORM")
+        .map_or_else(|| PathBuf::from("/usr/local/bin/terraform"), PathBuf::from);
+    assert!(
+        path.is_file(),
+        "terraform is needed to check the JSON fixtures: install it at {} or set TERRAFORM",
+        path.display()
+    );
+    path
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.path().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+/// The JSON fixtures are configurations Terraform itself reads: `terraform get` installs
+/// their local modules and `terraform providers` decodes every file (block types, labels,
+/// module calls, provider references), offline.
+#[test]
+fn terraform_reads_the_json_fixtures() {
+    let fixtures = [
+        case("mixed_module"),
+        case("spec_exceptions"),
+        case("tfvars_json"),
+        case("bad_example_as_json"),
+        case("fixed_example_as_json"),
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/DR018/bad_cdktf_json"),
+    ];
+    for dir in fixtures {
+        let tmp = tempfile::tempdir().unwrap();
+        copy_dir(&dir, tmp.path());
+        for args in [&["get"][..], &["providers"]] {
+            let out = std::process::Command::new(terraform())
+                .args(args)
+                .current_dir(tmp.path())
+                .env("TF_IN_AUTOMATION", "1")
+                .output()
+                .expect("run terraform");
+            assert!(
+                out.status.success(),
+                "terraform {args:?} on {}:\n{}",
+                dir.display(),
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+    }
+}
