@@ -158,18 +158,16 @@ pub fn names_working_data(text: &str) -> bool {
     words(text).iter().any(|w| is(w, WORKING_DATA_WORDS))
 }
 
-/// The bucket's name as written (`bucket`, else `bucket_prefix`), or its resource name when
-/// the name is not known before apply.
-fn name_of(bucket: &Resource) -> Option<&str> {
-    bucket
-        .str("bucket")
-        .or(bucket.str("bucket_prefix"))
-        .or_else(|| {
-            bucket
-                .value("bucket")
-                .is_none_or(|v| !v.is_known())
-                .then_some(bucket.name.as_str())
-        })
+/// The names that say what a bucket is for: its name as written (`bucket`, else
+/// `bucket_prefix`), and its resource name when the bucket's name is not known before
+/// apply (`bucket = var.name`, or only a prefix).
+fn names_of(bucket: &Resource) -> impl Iterator<Item = &str> {
+    let written = bucket.str("bucket").or(bucket.str("bucket_prefix"));
+    let resource = bucket
+        .value("bucket")
+        .is_none_or(|v| !v.is_known())
+        .then_some(bucket.name.as_str());
+    written.into_iter().chain(resource)
 }
 
 /// Tag values that name the bucket's contents. A key that is itself about backups
@@ -187,15 +185,15 @@ fn content_tags(bucket: &Resource) -> impl Iterator<Item = &str> {
 
 /// Whether the bucket's name or tags say it holds backups.
 pub fn named_backup(bucket: &Resource) -> bool {
-    name_of(bucket).is_some_and(looks_like_backup) || content_tags(bucket).any(looks_like_backup)
+    names_of(bucket).any(looks_like_backup) || content_tags(bucket).any(looks_like_backup)
 }
 
 /// Whether the bucket holds short-lived working data: its name (or a tag value) says logs,
 /// reports, query results or scratch, and a lifecycle rule for the whole bucket expires
 /// current objects within [`SHORT_LIVED_DAYS`].
 pub fn is_short_lived(ctx: &Context, bucket: &Resource) -> bool {
-    let named = name_of(bucket).is_some_and(names_working_data)
-        || content_tags(bucket).any(names_working_data);
+    let named =
+        names_of(bucket).any(names_working_data) || content_tags(bucket).any(names_working_data);
     named && expires_within(ctx, bucket, SHORT_LIVED_DAYS)
 }
 
