@@ -34,9 +34,10 @@ Disabled rules are skipped; a `dynamic` block, or a value known only at apply, i
 judged (see `--explain-unknown`).
 
 ## Why is this bad?
-S3 refuses the configuration: `PutBucketReplication` fails with `InvalidRequest`
-("ReplicaKmsKeyID must be specified if SseKmsEncryptedObjects tag is present"), so
-`terraform apply` breaks half-way through the change that was meant to add the DR copy.
+S3 refuses the configuration: a rule that selects SSE-KMS objects must name, in its
+destination's `EncryptionConfiguration`, the `ReplicaKmsKeyID` that encrypts the replicas,
+and `PutBucketReplication` fails with `InvalidRequest` without it. `terraform apply` then
+breaks half-way through the change that was meant to add the DR copy.
 KMS keys are regional, and S3 will not guess which key of the destination region may
 encrypt the replicas. Until someone notices, nothing reaches the DR region: the backups
 that need the copy most (the encrypted ones) are the ones that do not have one.
