@@ -30,6 +30,12 @@ const BACKUP_WORDS: &[&str] = &[
     "archives",
     "archived",
     "archival",
+    // What point-in-time recovery replays: PostgreSQL's WAL (`pg_xlog` before 10),
+    // MySQL's binary logs.
+    "pitr",
+    "xlog",
+    "binlog",
+    "binlogs",
     "pgbackrest",
     "barman",
     "xtrabackup",
@@ -292,6 +298,9 @@ mod tests {
             ("heapdumps", false),
             ("crash_dump_uploads", false),
             ("orders-db-dump", true),
+            ("orders-pitr", true),
+            ("mysql-binlogs", true),
+            ("pg_xlog_archive", true),
             ("", false),
             ("assets", false),
         ] {
