@@ -366,6 +366,7 @@ fn copy_dir(from: &Path, to: &Path) {
 #[test]
 fn terraform_reads_the_json_fixtures() {
     let fixtures = [
+        case("every_block_type"),
         case("mixed_module"),
         case("spec_exceptions"),
         case("tfvars_json"),
@@ -391,4 +392,22 @@ fn terraform_reads_the_json_fixtures() {
             );
         }
     }
+}
+
+/// Every top-level block type (`terraform`, `variable` with `validation`, `locals` as an
+/// array, `data`, `resource` with `lifecycle` and `provisioner`, `moved`, `import`,
+/// `removed`, `check`, `output` with `precondition`) reads without an error, and the bucket
+/// named through two `locals` blocks is a backup bucket (`orders-dumps`).
+#[test]
+fn every_block_type_of_the_specification_reads() {
+    let dir = case("every_block_type");
+    let report = lint_dir(&dir);
+    assert!(report.errors.is_empty(), "{:?}", report.errors);
+    let rules: Vec<&str> = report
+        .findings
+        .iter()
+        .filter(|f| f.resource == "aws_s3_bucket.dumps")
+        .map(|f| f.rule)
+        .collect();
+    assert!(rules.contains(&"DR009"), "{}", listing(&report, &dir));
 }
