@@ -296,9 +296,7 @@ fn body(object: &JsonObject<'_>, kind: Kind) -> Result<Body, JsonError> {
             (Kind::Module, "providers") => providers(value)?,
             _ => expression(value)?,
         };
-        let mut key = decorated_ident(name, name_range(prop));
-        key.set_span(name_range(prop));
-        let mut attr = Attribute::new(key, expr);
+        let mut attr = Attribute::new(decorated_ident(name, name_range(prop)), expr);
         attr.set_span(prop_range(prop));
         body.push(attr);
     }
