@@ -198,40 +198,47 @@ pub fn named_backup(bucket: &Resource) -> bool {
 /// reports, query results or scratch, and a lifecycle rule for the whole bucket expires
 /// current objects within [`SHORT_LIVED_DAYS`].
 pub fn is_short_lived(ctx: &Context, bucket: &Resource) -> bool {
-    let named =
-        names_of(bucket).any(names_working_data) || content_tags(bucket).any(names_working_data);
-    named && expires_within(ctx, bucket, SHORT_LIVED_DAYS)
+    names_working_data_of(bucket)
+        && expiry_days(ctx, bucket)
+            .iter()
+            .any(|d| d.as_f64().is_some_and(|d| d > 0.0 && d <= SHORT_LIVED_DAYS))
 }
 
-/// Whether an enabled lifecycle rule over the whole bucket (no filter, an empty one, or an
-/// empty prefix) expires current objects after at most `days`: the split
+/// Whether the bucket is named for working data and a whole-bucket expiry's days are not
+/// known before apply (`days = var.retention`): it may be short-lived working data.
+pub fn may_be_short_lived(ctx: &Context, bucket: &Resource) -> bool {
+    names_working_data_of(bucket) && expiry_days(ctx, bucket).iter().any(|d| !d.is_known())
+}
+
+fn names_working_data_of(bucket: &Resource) -> bool {
+    names_of(bucket).any(names_working_data) || content_tags(bucket).any(names_working_data)
+}
+
+/// The `days` of every enabled lifecycle rule over the whole bucket (no filter, an empty
+/// one, or an empty prefix) that expires current objects: the split
 /// `aws_s3_bucket_lifecycle_configuration` or a legacy inline `lifecycle_rule`.
-pub fn expires_within(ctx: &Context, bucket: &Resource, days: f64) -> bool {
-    let soon = |rule: &Node| {
-        rule.blocks("expiration").any(|e| {
-            !e.dynamic
-                && e.value("days")
-                    .and_then(Value::as_f64)
-                    .is_some_and(|d| d > 0.0 && d <= days)
-        })
+fn expiry_days<'a>(ctx: &'a Context, bucket: &'a Resource) -> Vec<&'a Value> {
+    let days = |rule: &'a Node| {
+        rule.blocks("expiration")
+            .filter(|e| !e.dynamic)
+            .filter_map(|e| e.value("days"))
     };
     let inline = bucket
         .body
         .blocks("lifecycle_rule")
-        .any(|r| !r.dynamic && r.bool("enabled") == Some(Some(true)) && whole_bucket(r) && soon(r));
-    inline
-        || super::facts::bucket_configs(ctx, "aws_s3_bucket_lifecycle_configuration", bucket).any(
-            |c| {
-                c.body.blocks("rule").any(|r| {
-                    !r.dynamic
-                        && r.value("status")
-                            .and_then(Value::as_str)
-                            .is_some_and(|s| s.eq_ignore_ascii_case("enabled"))
-                        && whole_bucket(r)
-                        && soon(r)
-                })
-            },
-        )
+        .filter(|r| !r.dynamic && r.bool("enabled") == Some(Some(true)) && whole_bucket(r))
+        .flat_map(days);
+    let split = super::facts::bucket_configs(ctx, "aws_s3_bucket_lifecycle_configuration", bucket)
+        .flat_map(|c| c.body.blocks("rule"))
+        .filter(|r| {
+            !r.dynamic
+                && r.value("status")
+                    .and_then(Value::as_str)
+                    .is_some_and(|s| s.eq_ignore_ascii_case("enabled"))
+                && whole_bucket(r)
+        })
+        .flat_map(days);
+    inline.chain(split).collect()
 }
 
 /// A lifecycle rule without a filter that narrows it: no `filter`, an empty one, and no
