@@ -97,7 +97,7 @@ impl From<FormatArg> for Format {
 
 #[derive(Args, Debug)]
 struct CheckArgs {
-    /// Files or directories to lint (directories are searched for `*.tf`). Default: `.`
+    /// Files or directories to lint (directories are searched for `*.tf` and `*.tf.json`). Default: `.`
     #[arg(value_name = "PATHS")]
     paths: Vec<PathBuf>,
 
@@ -814,6 +814,7 @@ fn postprocess(mut report: Report, settings: &Settings) -> LintResult {
         },
     );
     report.findings = outcome.kept;
+    crate::fix::keep_suppressed_instances(&mut report.findings, &outcome.suppressed);
     report
         .errors
         .sort_by(|a, b| (&a.file, a.line).cmp(&(&b.file, b.line)));

@@ -223,8 +223,6 @@ pub struct Context {
     /// Rule options.
     pub options: RuleOptions,
     index: rustc_hash::FxHashMap<String, usize>,
-    /// Addresses declared with no instance (`count = 0`): not in `resources`.
-    empty: rustc_hash::FxHashSet<String>,
     sources: Arc<PathMap<Arc<str>>>,
     /// What the rules look up, built on first use.
     facts: std::sync::OnceLock<crate::rules::index::Index>,
@@ -248,23 +246,10 @@ impl Context {
             resources,
             options,
             index,
-            empty: Default::default(),
             sources,
             facts: std::sync::OnceLock::new(),
             unjudged: std::sync::Mutex::new(Vec::new()),
         }
-    }
-
-    /// Adds the addresses declared with no instance ([`Context::declared`]).
-    pub fn with_empty(mut self, addresses: Vec<String>) -> Self {
-        self.empty.extend(addresses);
-        self
-    }
-
-    /// Whether a block declares `address`, with instances or without (`count = 0`): a
-    /// fix that adds a resource must not declare it again.
-    pub fn declared(&self, address: &str) -> bool {
-        self.index.contains_key(address) || self.empty.contains(address)
     }
 
     /// Records that rule `meta` could not judge `res` because `attr` (named `name`) is
@@ -415,6 +400,18 @@ impl Context {
         self.sources.get(file).map(|s| &**s)
     }
 
+    /// The `.tf` files read in directory `dir` (one module's), sorted by name.
+    pub fn sources_in(&self, dir: &Path) -> Vec<(&Path, &str)> {
+        let mut found: Vec<(&Path, &str)> = self
+            .sources
+            .iter()
+            .filter(|(p, _)| p.parent() == Some(dir) && p.extension().is_some_and(|e| e == "tf"))
+            .map(|(p, s)| (p, &**s))
+            .collect();
+        found.sort();
+        found
+    }
+
     /// Whether `region` is acceptable as a DR region for a primary in `primary`.
     pub fn is_dr_region(&self, primary: &str, region: &str) -> bool {
         region != primary
@@ -525,48 +522,9 @@ pub fn arn_resource_name(s: &str) -> Option<&str> {
     s.rsplit([':', '/']).next().filter(|n| !n.is_empty())
 }
 
-/// True when a bucket is a backup bucket by its name or tags: backup, dump, snapshot,
-/// wal or archive.
-pub fn looks_like_backup(text: &str) -> bool {
-    // Case-insensitive, without a lowercased copy: each word is tried only where its
-    // first letter is.
-    let t = text.as_bytes();
-    (0..t.len()).any(|i| {
-        let word: &[u8] = match t[i].to_ascii_lowercase() {
-            b'b' => b"backup",
-            b'd' => b"dump",
-            b's' => b"snapshot",
-            b'w' => b"wal",
-            b'a' => b"archive",
-            _ => return false,
-        };
-        t[i..]
-            .get(..word.len())
-            .is_some_and(|w| w.eq_ignore_ascii_case(word))
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn backup_words_are_found_in_any_case_anywhere() {
-        for (text, want) in [
-            ("orders-BACKUPS", true),
-            ("pgdump", true),
-            ("db-Snapshot-copies", true),
-            ("wal-archive", true),
-            ("ARCHIVE", true),
-            ("snap", false),
-            ("archiv", false),
-            ("bac", false),
-            ("", false),
-            ("assets", false),
-        ] {
-            assert_eq!(looks_like_backup(text), want, "{text}");
-        }
-    }
 
     #[test]
     fn arns_give_region_and_name() {

@@ -10,10 +10,12 @@ pub mod path_map;
 
 // The engine: files -> parse -> module instances and values -> rules -> findings.
 pub mod context;
+pub mod decided;
 pub mod eval;
 pub mod fix;
 #[doc(hidden)]
 pub mod fuzz;
+pub mod json_config;
 mod lint;
 pub mod load;
 pub mod plan;

@@ -3,7 +3,7 @@
 use crate::context::{Context, Resource};
 use crate::finding::{Applicability, Edit, Finding, Fix, Severity};
 use crate::fix;
-use crate::rules::{facts, RuleMeta};
+use crate::rules::{bucket_role, facts, RuleMeta};
 
 /// Rule metadata.
 pub const META: RuleMeta = RuleMeta {
@@ -24,6 +24,15 @@ turns versioning on unless it says `versioning = false`). Replication destinatio
 checked too: S3 replication requires versioning on both sides. A bucket created with
 Object Lock (`object_lock_enabled = true`, or the legacy `object_lock_configuration {
 object_lock_enabled = "Enabled" }`) is versioned by S3 itself and is not reported.
+
+Short-lived working data is not reported: a bucket whose name (or a tag value) says logs,
+reports, query results or scratch (`access-logs`, `cur`, `cost-report`,
+`athena-query-results`, `tmp`, as whole words) and whose lifecycle expires every current
+object within 30 days, unless it is a backup bucket, a replication source or a
+replication destination. Its objects are thrown away within the month by decision and
+produced again by their writer; versioning would keep deleted copies nobody restores.
+When such a bucket's expiry is not known before apply (`days = var.retention`), it is not
+judged (see `--explain-unknown`).
 
 ## Why is this bad?
 Without versioning, an overwrite or a delete, by a bug, a script or ransomware, is
@@ -56,7 +65,15 @@ resource "aws_s3_bucket_versioning" "backups" {
 Safe: `--fix` adds an `aws_s3_bucket_versioning` resource after the bucket, or sets
 `status = "Enabled"` / `enabled = true` where versioning is written as off. Enabling
 versioning is an in-place change; storage grows with noncurrent versions, which a
-lifecycle rule (DR009) expires. Buckets with `count`/`for_each` get no automatic fix.
+lifecycle rule (DR009) expires.
+
+The added resource follows its bucket: it copies the bucket's `count` or `for_each`
+(as written) and refers to `aws_s3_bucket.NAME[count.index].id` or
+`aws_s3_bucket.NAME[each.key].id`, and it copies `provider` (a bucket in the DR region's
+`aws.dr` is configured through `aws.dr`, not the default provider's region) and the AWS
+provider 6's `region`. It does not copy `depends_on`: referring to the bucket already
+orders it after the bucket and its dependencies. `status` or `enabled` written as an
+expression is fixed where its value is decided (see [drlint --fix](../drlint.md#where-a-fix-is-written)).
 
 ## References
 - [Using versioning in S3 buckets](https://docs.aws.amazon.com/AmazonS3/latest/userguide/Versioning.html)
@@ -68,6 +85,13 @@ pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
     const KIND: &str = "aws_s3_bucket_versioning";
     for b in ctx.managed(&["aws_s3_bucket"]) {
         if object_lock_enabled(b) {
+            continue;
+        }
+        if is_working_data(ctx, b) {
+            continue;
+        }
+        if bucket_role::may_be_short_lived(ctx, b) && !needs_versioning(ctx, b) {
+            ctx.unknown(&META, b, b.header, SHORT_LIVED_UNKNOWN.into());
             continue;
         }
         if let Some(v) = b.body.block("versioning") {
@@ -82,20 +106,16 @@ pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
                 _ if v.dynamic => continue,
                 _ => {
                     let at = v.attr("enabled").map_or(v.loc, |a| a.loc);
-                    let fix = fix::set_attribute(
+                    out.push(fix::finding_setting(
                         ctx,
+                        &META,
                         b,
                         v,
                         "enabled",
                         "true",
-                        "set enabled = true".into(),
-                    );
-                    out.push(ctx.finding(
-                        &META,
-                        b,
                         at,
                         "versioning is off: an overwrite or delete is final".into(),
-                        fix,
+                        "set enabled = true".into(),
                     ));
                     continue;
                 }
@@ -108,21 +128,20 @@ pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
             };
             if let Some(status) = vc.attr("status") {
                 if matches!(status.value.as_str(), Some("Suspended") | Some("Disabled")) {
-                    let fix = Fix {
-                        description: "set status = \"Enabled\"".into(),
-                        edits: vec![fix::replace_value(status, "\"Enabled\"")],
-                        applicability: Applicability::Safe,
-                    };
-                    out.push(ctx.finding(
+                    out.push(fix::finding_setting(
+                        ctx,
                         &META,
                         cfg,
+                        vc,
+                        "status",
+                        "\"Enabled\"",
                         status.loc,
                         format!(
                             "versioning of {} is {}: an overwrite or delete is final",
                             b.address,
                             status.value.as_str().unwrap_or_default()
                         ),
-                        Some(fix),
+                        "set status = \"Enabled\"".into(),
                     ));
                 }
             }
@@ -163,13 +182,29 @@ fn object_lock_enabled(b: &Resource) -> bool {
             == Some("Enabled")
 }
 
+/// Short-lived working data (logs, reports, query results expired within days, see
+/// [`bucket_role::is_short_lived`]) that nothing restores from and no replication needs
+/// versioned: neither a replication source or destination nor a backup bucket.
+fn is_working_data(ctx: &Context, b: &Resource) -> bool {
+    bucket_role::is_short_lived(ctx, b) && !needs_versioning(ctx, b)
+}
+
+/// A backup bucket, or a replication source or destination: versioned whatever it holds.
+fn needs_versioning(ctx: &Context, b: &Resource) -> bool {
+    facts::is_backup_bucket(ctx, b)
+        || facts::is_replication_destination(ctx, b)
+        || !facts::replications_from(ctx, b).0.is_empty()
+}
+
+/// `--explain-unknown`'s reason when a working-data bucket's expiry is not known.
+const SHORT_LIVED_UNKNOWN: &str = "the bucket is named for logs, reports or query results and its lifecycle expiry is not known before apply: it may be short-lived working data";
+
 /// A new `aws_s3_bucket_versioning` resource right after the bucket's block. None when
 /// the bucket's name is not an identifier: `aws_s3_bucket.<name>.id` would not parse (and
 /// Terraform rejects such a name anyway).
 fn add_versioning(ctx: &Context, b: &Resource) -> Option<Fix> {
-    if b.expanded
-        || hcl_edit::Ident::try_new(b.name.as_str()).is_err()
-        || ctx.declared(&format!("{}aws_s3_bucket_versioning.{}", b.module, b.name))
+    if hcl_edit::Ident::try_new(b.name.as_str()).is_err()
+        || crate::decided::declares_resource(ctx, &b.file, "aws_s3_bucket_versioning", &b.name)
     {
         return None;
     }
@@ -178,15 +213,17 @@ fn add_versioning(ctx: &Context, b: &Resource) -> Option<Fix> {
     if src.as_bytes().get(end.checked_sub(1)?) != Some(&b'}') {
         return None;
     }
-    let line_start = src[..b.body.loc.start].rfind('\n').map_or(0, |i| i + 1);
-    let indent: String = src[line_start..]
-        .chars()
-        .take_while(|c| *c == ' ')
-        .collect();
     let name = &b.name;
-    let text = format!(
-        "\n\n{indent}resource \"aws_s3_bucket_versioning\" \"{name}\" {{\n{indent}  bucket = aws_s3_bucket.{name}.id\n\n{indent}  versioning_configuration {{\n{indent}    status = \"Enabled\"\n{indent}  }}\n{indent}}}"
-    );
+    let body = fix::companion_body(ctx, b, &format!("aws_s3_bucket.{name}"))?
+        .into_iter()
+        .chain([
+            String::new(),
+            "versioning_configuration {".to_string(),
+            "  status = \"Enabled\"".to_string(),
+            "}".to_string(),
+        ])
+        .collect::<Vec<_>>();
+    let text = fix::resource_after(src, b, "aws_s3_bucket_versioning", name, &body);
     Some(Fix {
         description: format!(
             "add resource \"aws_s3_bucket_versioning\" \"{name}\" with status = \"Enabled\""

@@ -16,7 +16,8 @@ pub const META: RuleMeta = RuleMeta {
 };
 
 /// The rule's documentation page.
-pub const DOC: &str = r#"## What it does
+pub const DOC: &str = concat!(
+    r#"## What it does
 Finds `aws_db_instance` and `aws_rds_cluster` resources without
 `copy_tags_to_snapshot = true` (the AWS default is off; a null value is not set). A
 database that a `dr_policy`
@@ -52,9 +53,13 @@ resource "aws_db_instance" "main" {
 Safe: `--fix` sets `copy_tags_to_snapshot = true` (or changes `false` to `true`), an
 in-place modification that affects snapshots taken from then on.
 
+"#,
+    fixed_where_decided!(),
+    r#"
 ## References
 - [Tagging Amazon RDS resources: copying tags to DB snapshots](https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_Tagging.html#USER_Tagging.CopyTags)
-"#;
+"#
+);
 
 /// Pushes DR017 findings.
 pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
@@ -84,15 +89,17 @@ pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
                 (at, format!("{unset}: snapshots and the databases restored from them lose their owner and cost tags (the AWS default is off)"))
             }
         };
-        let fix = fix::set_attribute(
+        out.push(fix::finding_setting(
             ctx,
+            &META,
             db,
             &db.body,
             "copy_tags_to_snapshot",
             "true",
+            at,
+            message,
             "set copy_tags_to_snapshot = true".into(),
-        );
-        out.push(ctx.finding(&META, db, at, message, fix));
+        ));
     }
 }
 

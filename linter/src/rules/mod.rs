@@ -15,6 +15,21 @@
 use crate::context::Context;
 use crate::finding::{Finding, Severity};
 
+/// The "Fix safety" paragraph of rules whose fix sets a value: where a value that is not a
+/// literal is fixed (a literal, for `concat!` into a rule's `DOC`).
+macro_rules! fixed_where_decided {
+    () => {
+        "Where the value is not written as a literal, `--fix` changes it where it is decided and
+never writes a literal over an expression: the literal a module's caller passes, the
+literal `default` of a variable no caller sets, or (when another caller sets the
+variable, or the module is one `terraform init` fetched) the `module` block that passes
+nothing gets the argument. A value from a `local`, a condition, a function or a `.tfvars`
+file gets no fix; the finding says where it comes from. See
+[drlint --fix](../drlint.md#where-a-fix-is-written).
+"
+    };
+}
+
 pub mod dr001_same_region_replica;
 pub mod dr002_same_region_replication;
 pub mod dr003_missing_deletion_protection;
@@ -32,8 +47,10 @@ pub mod dr014_unreachable_target;
 pub mod dr015_ownership_conflict;
 pub mod dr016_uncovered_state;
 pub mod dr017_snapshot_tags_lost;
+pub mod dr018_kms_replication_without_replica_key;
 
 pub(crate) mod backup_selection;
+pub mod bucket_role;
 pub(crate) mod facts;
 pub(crate) mod index;
 
@@ -121,6 +138,7 @@ registry!(
     dr015_ownership_conflict,
     dr016_uncovered_state,
     dr017_snapshot_tags_lost,
+    dr018_kms_replication_without_replica_key,
 );
 
 /// The rule's documentation page in markdown (`docs/rules/DRNNN.md`).
