@@ -430,11 +430,7 @@ impl<'c> Cx<'c> {
             if found {
                 return;
             }
-            let value = match root {
-                Some(root) => self.traversal(root, ops),
-                None => Ok(Value::Unknown),
-            };
-            found = matches!(value, Ok(v) if v.has_unknown());
+            found = matches!(self.traversal(root, ops), Ok(v) if v.has_unknown());
         });
         found
     }
@@ -636,10 +632,10 @@ impl<'c> Cx<'c> {
 
 /// Calls `visit` with every traversal `expr` reads: its root and the operators of its
 /// static part (attributes and literal indexes; an index expression is visited on its
-/// own). A bare name is a traversal without operators; `None` is a root that is no name.
+/// own). A bare name is a traversal without operators.
 fn visit_traversals<'e>(
     expr: &'e Expression,
-    visit: &mut dyn FnMut(Option<&'e Expression>, &'e [hcl_edit::Decorated<TraversalOperator>]),
+    visit: &mut dyn FnMut(&'e Expression, &'e [hcl_edit::Decorated<TraversalOperator>]),
 ) {
     let mut sub = |e: &'e Expression| visit_traversals(e, visit);
     match expr {
@@ -647,7 +643,7 @@ fn visit_traversals<'e>(
         | Expression::Bool(_)
         | Expression::Number(_)
         | Expression::String(_) => {}
-        Expression::Variable(_) => visit(Some(expr), &[]),
+        Expression::Variable(_) => visit(expr, &[]),
         Expression::Array(a) => a.iter().for_each(sub),
         Expression::Object(o) => {
             for (k, v) in o.iter() {
@@ -676,7 +672,7 @@ fn visit_traversals<'e>(
             };
             let n = t.operators.iter().take_while(|o| is_static(o)).count();
             match &t.expr {
-                Expression::Variable(_) => visit(Some(&t.expr), &t.operators[..n]),
+                Expression::Variable(_) => visit(&t.expr, &t.operators[..n]),
                 other => visit_traversals(other, visit),
             }
             for op in &t.operators {
@@ -694,8 +690,8 @@ fn visit_traversals<'e>(
         // the collection and the other names of its expressions.
         Expression::ForExpr(f) => {
             visit_traversals(&f.intro.collection_expr, visit);
-            let own = |root: Option<&Expression>| match root {
-                Some(Expression::Variable(v)) => {
+            let own = |root: &Expression| match root {
+                Expression::Variable(v) => {
                     let n = v.value().as_str();
                     n == f.intro.value_var.value().as_str()
                         || f.intro
@@ -723,7 +719,7 @@ fn visit_traversals<'e>(
 
 fn visit_template<'e>(
     elements: impl Iterator<Item = &'e Element>,
-    visit: &mut dyn FnMut(Option<&'e Expression>, &'e [hcl_edit::Decorated<TraversalOperator>]),
+    visit: &mut dyn FnMut(&'e Expression, &'e [hcl_edit::Decorated<TraversalOperator>]),
 ) {
     for element in elements {
         if let Element::Interpolation(i) = element {
