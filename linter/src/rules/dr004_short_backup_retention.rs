@@ -26,8 +26,10 @@ drlint knows the engine: on RDS for MySQL and MariaDB (`engine = "mysql"` or
 `"mariadb"`), a retention of 0 also turns the binary log off, so no read replica can be
 created from the instance (AWS refuses `replicate_source_db` pointing at it, and the
 finding names the replicas in the configuration that would fail) and there is no
-point-in-time restore. Aurora clusters (MySQL-compatible included) keep 1 to 35 days
-and their binary log is a cluster parameter (`binlog_format`), not tied to retention.
+point-in-time restore. DB clusters (`aws_rds_cluster`: Aurora, MySQL-compatible
+included, and Multi-AZ DB clusters) keep 1 to 35 days: AWS refuses 0, and the finding says
+so; an Aurora MySQL cluster's binary log is a cluster parameter (`binlog_format`), not
+tied to retention.
 
 ## Why is this bad?
 Retention is how far back you can restore. Corruption and bad migrations are usually
@@ -56,6 +58,7 @@ finding suggests the configured minimum.
 
 ## References
 - [Backup retention period](https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_WorkingWithAutomatedBackups.html#USER_WorkingWithAutomatedBackups.BackupRetention)
+- [CreateDBCluster: BackupRetentionPeriod, 1 to 35](https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_CreateDBCluster.html)
 - [Working with MySQL read replicas](https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_MySQL.Replication.ReadReplicas.html) (automatic backups must be on for the source)
 "#;
 
@@ -68,6 +71,9 @@ pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
         }
         let (at, message) = match db.body.setting("backup_retention_period") {
             Some(a) => match a.value.as_f64() {
+                // A DB cluster (Aurora or Multi-AZ) keeps 1 to 35 days: AWS refuses 0.
+                Some(d) if d < 1.0 && db.kind == "aws_rds_cluster" => (a.loc,
+                    "backup_retention_period = 0: a DB cluster keeps automated backups 1 to 35 days, so AWS refuses the apply; choose the retention".to_string()),
                 Some(d) if d < 1.0 => (a.loc, format!(
                     "backup_retention_period = 0 turns automated backups off: there is nothing to restore{}",
                     binary_log_off(ctx, db)
