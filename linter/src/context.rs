@@ -62,14 +62,31 @@ pub struct Node {
 }
 
 impl Node {
-    /// The attribute `name`, if written.
+    /// The attribute `name`, if written (its value may be null: see [`Node::setting`]).
     pub fn attr(&self, name: &str) -> Option<&Attr> {
         self.attrs.iter().find(|(k, _)| k == name).map(|(_, a)| a)
     }
 
-    /// The value of `name`; `None` when the attribute is not written.
+    /// The attribute `name` when it sets a value: written, and not null. An argument whose
+    /// value is null (`= var.x` where the variable defaults to null) is not set, as if it
+    /// were not written: the provider's default applies. Unknown values are settings.
+    pub fn setting(&self, name: &str) -> Option<&Attr> {
+        self.attr(name).filter(|a| !a.value.is_null())
+    }
+
+    /// The value of `name`; `None` when the argument is not set (not written, or null).
     pub fn value(&self, name: &str) -> Option<&Value> {
-        self.attr(name).map(|a| &a.value)
+        self.setting(name).map(|a| &a.value)
+    }
+
+    /// Where and how a finding names the argument `name`, which is not set: at the
+    /// attribute and `NAME is null` when it is written with a null value, at `header`
+    /// and `no NAME` when it is not written.
+    pub fn unset(&self, name: &str, header: Location) -> (Location, String) {
+        match self.attr(name) {
+            Some(a) => (a.loc, format!("{name} is null (not set)")),
+            None => (header, format!("no {name}")),
+        }
     }
 
     /// The known boolean value of `name`: `Some(None)` when written but unknown.
@@ -246,17 +263,25 @@ impl Context {
             .expression_text(res, attr)
             .map(|t| t.split_whitespace().collect::<Vec<_>>().join(" "))
             .unwrap_or_else(|| "?".into());
-        let why = match (&attr.value, text.strip_prefix("var.")) {
-            (Value::Ref(r), _) => format!("{} is known only after apply", r.address),
-            (_, Some(var))
-                if var
-                    .chars()
-                    .all(|c| c.is_alphanumeric() || c == '_' || c == '-') =>
-            {
-                format!("var.{var} has no default and no value from a .tfvars file or the module's caller")
-            }
-            _ => "it cannot be evaluated before apply".to_string(),
-        };
+        let why =
+            match (&attr.value, text.strip_prefix("var.")) {
+                (Value::Ref(r), _) => format!("{} is known only after apply", r.address),
+                (_, Some(var))
+                    if var
+                        .chars()
+                        .all(|c| c.is_alphanumeric() || c == '_' || c == '-') =>
+                {
+                    match &attr.origin {
+                    Some(o) => format!(
+                        "the value the module's caller passes for var.{var} ({}:{}) cannot be evaluated before apply",
+                        o.file.display(),
+                        o.loc.line
+                    ),
+                    None => format!("var.{var} has no default and no value from a .tfvars file or the module's caller"),
+                }
+                }
+                _ => "it cannot be evaluated before apply".to_string(),
+            };
         self.unknown(meta, res, attr.loc, format!("{name} = {text}: {why}"));
     }
 

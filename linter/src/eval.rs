@@ -1,17 +1,28 @@
 //! Evaluates HCL expressions the way a reviewer does in their head: literals, variables,
-//! locals, references to other resources, simple functions and conditionals. Anything it
-//! cannot know is [`Value::Unknown`], and rules never report on an unknown value alone.
+//! locals, references to other resources, Terraform's functions, conditionals and `for`
+//! expressions. Three answers are kept apart, as Terraform keeps them: a value, `null` (the
+//! argument is not set: the provider's default applies), and [`Value::Unknown`] (not
+//! knowable before apply, or not modelled here). Rules never report on an unknown value
+//! alone. An expression Terraform would refuse (a missing key, an index out of range, a
+//! function given the wrong kind of value) is an error inside the evaluator, which `try`
+//! and `can` catch as Terraform's do; anywhere else it is unknown.
+
+mod functions;
+pub(crate) mod types;
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 
-use hcl_edit::expr::{BinaryOperator, Expression, ObjectKey, TraversalOperator, UnaryOperator};
+use hcl_edit::expr::{
+    BinaryOperator, Expression, ForExpr, ObjectKey, TraversalOperator, UnaryOperator,
+};
 use hcl_edit::template::{Element, Template};
 
 /// An evaluated value.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Value {
-    /// `null`, or an argument that is absent.
+    /// `null`: not set. An argument whose value is null is unset, as if not written, and
+    /// the provider's default applies.
     Null,
     /// A boolean.
     Bool(bool),
@@ -105,6 +116,21 @@ impl Value {
         matches!(self, Value::Unknown)
     }
 
+    /// True for `null`: the argument is not set.
+    pub fn is_null(&self) -> bool {
+        matches!(self, Value::Null)
+    }
+
+    /// True when an unknown is inside (a reference is not unknown: its target is known).
+    pub fn has_unknown(&self) -> bool {
+        match self {
+            Value::Unknown => true,
+            Value::List(items) => items.iter().any(Value::has_unknown),
+            Value::Map(m) => m.values().any(Value::has_unknown),
+            _ => false,
+        }
+    }
+
     /// Converts a JSON value (tfvars in JSON, plan values).
     pub fn from_json(v: &serde_json::Value) -> Value {
         match v {
@@ -121,7 +147,7 @@ impl Value {
         }
     }
 
-    fn to_template_string(&self) -> Option<String> {
+    pub(crate) fn to_template_string(&self) -> Option<String> {
         match self {
             Value::String(s) => Some(s.clone()),
             Value::Number(n) => Some(format_number(*n)),
@@ -131,7 +157,7 @@ impl Value {
     }
 }
 
-fn format_number(n: f64) -> String {
+pub(crate) fn format_number(n: f64) -> String {
     if n.fract() == 0.0 && n.abs() < 1e15 {
         format!("{}", n as i64)
     } else {
@@ -154,197 +180,557 @@ pub struct Scope<'a> {
     pub prefix: &'a str,
     /// Extra names bound in this scope (e.g. a dynamic block's iterator): always unknown.
     pub unknown_roots: &'a [String],
+    /// Names bound to known values (a dynamic block's iterator over a known collection:
+    /// `{ key = ..., value = ... }`).
+    pub bound: &'a [(String, Value)],
 }
 
-/// Evaluates `expr` in `scope`. Never fails: what it cannot evaluate is `Unknown`.
+/// Evaluates `expr` in `scope`. Never fails: what it cannot evaluate, and what Terraform
+/// would refuse, is `Unknown`.
 pub fn eval(expr: &Expression, scope: &Scope<'_>) -> Value {
-    eval_depth(expr, scope, 0)
+    Cx::new(scope).eval(expr).unwrap_or(Value::Unknown)
 }
+
+/// Terraform would refuse this expression: the error `try` and `can` catch. Never a value
+/// a rule sees.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Invalid;
+
+/// A value, or the error Terraform would report.
+pub(crate) type Evaluated = Result<Value, Invalid>;
 
 // Deeply nested input must not overflow the stack: past this depth the value is unknown.
 const MAX_DEPTH: usize = 64;
 
-fn eval_depth(expr: &Expression, scope: &Scope<'_>, depth: usize) -> Value {
-    if depth > MAX_DEPTH {
-        return Value::Unknown;
-    }
-    let ev = |e: &Expression| eval_depth(e, scope, depth + 1);
-    match expr {
-        Expression::Null(_) => Value::Null,
-        Expression::Bool(b) => Value::Bool(*b.value()),
-        Expression::Number(n) => n.value().as_f64().map_or(Value::Unknown, Value::Number),
-        Expression::String(s) => Value::String(s.value().to_string()),
-        Expression::Array(a) => Value::List(a.iter().map(ev).collect()),
-        Expression::Object(o) => {
-            let mut map = BTreeMap::new();
-            for (key, value) in o.iter() {
-                let key = match key {
-                    ObjectKey::Ident(id) => id.value().as_str().to_string(),
-                    ObjectKey::Expression(e) => match ev(e) {
-                        Value::String(s) => s,
-                        _ => return Value::Unknown,
-                    },
-                };
-                map.insert(key, ev(value.expr()));
-            }
-            Value::Map(map)
+// A `for` expression over more elements than this is not evaluated (unknown): the work
+// is bounded whatever a configuration holds.
+const MAX_FOR_ELEMENTS: usize = 10_000;
+
+/// A name a `for` expression binds (its key or value variable), innermost first.
+struct Frame<'f> {
+    name: &'f str,
+    value: Value,
+    parent: Option<&'f Frame<'f>>,
+}
+
+/// Where an expression is evaluated: the scope, the names `for` expressions bind around
+/// it, and how deep the evaluation is.
+#[derive(Clone, Copy)]
+struct Cx<'c> {
+    scope: &'c Scope<'c>,
+    frame: Option<&'c Frame<'c>>,
+    depth: usize,
+}
+
+impl<'c> Cx<'c> {
+    fn new(scope: &'c Scope<'c>) -> Self {
+        Cx {
+            scope,
+            frame: None,
+            depth: 0,
         }
-        Expression::StringTemplate(t) => eval_template(t.iter(), scope, depth),
-        Expression::HeredocTemplate(h) => eval_template(h.template.iter(), scope, depth),
-        Expression::Parenthesis(p) => ev(p.inner()),
-        // A bare name (e.g. `aws` in `providers = { aws = aws }`) is not a value.
-        Expression::Variable(_) => Value::Unknown,
-        Expression::Conditional(c) => match ev(&c.cond_expr).as_bool() {
-            Some(true) => ev(&c.true_expr),
-            Some(false) => ev(&c.false_expr),
-            None => {
-                let (t, f) = (ev(&c.true_expr), ev(&c.false_expr));
-                if t == f && t.is_known() {
-                    t
-                } else {
-                    Value::Unknown
+    }
+
+    fn deeper(self) -> Self {
+        Cx {
+            depth: self.depth + 1,
+            ..self
+        }
+    }
+
+    fn bound(&self, name: &str) -> Option<&'c Value> {
+        let mut frame = self.frame;
+        while let Some(f) = frame {
+            if f.name == name {
+                return Some(&f.value);
+            }
+            frame = f.parent;
+        }
+        self.scope
+            .bound
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v)
+    }
+
+    fn eval(self, expr: &Expression) -> Evaluated {
+        if self.depth > MAX_DEPTH {
+            return Ok(Value::Unknown);
+        }
+        let cx = self.deeper();
+        Ok(match expr {
+            Expression::Null(_) => Value::Null,
+            Expression::Bool(b) => Value::Bool(*b.value()),
+            Expression::Number(n) => n.value().as_f64().map_or(Value::Unknown, Value::Number),
+            Expression::String(s) => Value::String(s.value().to_string()),
+            Expression::Array(a) => {
+                Value::List(a.iter().map(|e| cx.eval(e)).collect::<Result<_, _>>()?)
+            }
+            Expression::Object(o) => {
+                let mut map = BTreeMap::new();
+                let mut unknown_key = false;
+                for (key, value) in o.iter() {
+                    let key = match key {
+                        ObjectKey::Ident(id) => id.value().as_str().to_string(),
+                        ObjectKey::Expression(e) => match cx.eval(e)? {
+                            Value::String(s) => s,
+                            Value::Number(n) => format_number(n),
+                            Value::Bool(b) => b.to_string(),
+                            Value::Unknown | Value::Ref(_) => {
+                                unknown_key = true;
+                                continue;
+                            }
+                            _ => return Err(Invalid),
+                        },
+                    };
+                    map.insert(key, cx.eval(value.expr())?);
+                }
+                if unknown_key {
+                    return Ok(Value::Unknown);
+                }
+                Value::Map(map)
+            }
+            Expression::StringTemplate(t) => return cx.template(t.iter()),
+            Expression::HeredocTemplate(h) => return cx.template(h.template.iter()),
+            Expression::Parenthesis(p) => return cx.eval(p.inner()),
+            Expression::Variable(v) => match self.bound(v.value().as_str()) {
+                Some(value) => value.clone(),
+                // A bare name (e.g. `aws` in `providers = { aws = aws }`) is not a value.
+                None => Value::Unknown,
+            },
+            Expression::Conditional(c) => {
+                // Terraform evaluates both results but reports only the chosen one's error.
+                let cond = cx.eval(&c.cond_expr)?;
+                match cond {
+                    Value::Null => return Err(Invalid),
+                    Value::Unknown | Value::Ref(_) => {
+                        let (t, f) = (cx.eval(&c.true_expr), cx.eval(&c.false_expr));
+                        match (t, f) {
+                            (Ok(t), Ok(f)) if t == f && t.is_known() => t,
+                            _ => Value::Unknown,
+                        }
+                    }
+                    other => match other.as_bool() {
+                        Some(true) => return cx.eval(&c.true_expr),
+                        Some(false) => return cx.eval(&c.false_expr),
+                        None => return Err(Invalid),
+                    },
                 }
             }
-        },
-        Expression::FuncCall(call) => {
-            if !call.name.namespace.is_empty() {
-                return Value::Unknown;
+            Expression::FuncCall(call) => {
+                if !call.name.namespace.is_empty() {
+                    return Ok(Value::Unknown);
+                }
+                let name = call.name.name.value().as_str();
+                match name {
+                    "try" => return cx.try_args(call.args.iter()),
+                    "can" => return cx.can(call.args.iter()),
+                    _ => {}
+                }
+                let mut args: Vec<Value> = call
+                    .args
+                    .iter()
+                    .map(|e| cx.eval(e))
+                    .collect::<Result<_, _>>()?;
+                if call.args.expand_final() {
+                    // `f(list...)`: the list's elements are the last arguments.
+                    match args.pop() {
+                        Some(Value::List(rest)) => args.extend(rest),
+                        Some(Value::Unknown | Value::Ref(_)) => return Ok(Value::Unknown),
+                        _ => return Err(Invalid),
+                    }
+                }
+                return functions::call(name, args);
             }
-            let args: Vec<Value> = call.args.iter().map(ev).collect();
-            call_function(call.name.name.value().as_str(), args)
+            Expression::Traversal(t) => return cx.traversal(&t.expr, &t.operators),
+            Expression::UnaryOp(op) => {
+                let v = cx.eval(&op.expr)?;
+                if !v.is_known() {
+                    return Ok(Value::Unknown);
+                }
+                match op.operator.value() {
+                    UnaryOperator::Not => Value::Bool(!v.as_bool().ok_or(Invalid)?),
+                    UnaryOperator::Neg => Value::Number(-v.as_f64().ok_or(Invalid)?),
+                }
+            }
+            Expression::BinaryOp(op) => {
+                return binary(*op.operator.value(), cx.eval(&op.lhs_expr)?, || {
+                    cx.eval(&op.rhs_expr)
+                })
+            }
+            Expression::ForExpr(f) => return cx.for_expr(f),
+        })
+    }
+
+    fn template<'t>(self, elements: impl Iterator<Item = &'t Element>) -> Evaluated {
+        let elements: Vec<&Element> = elements.collect();
+        // "${aws_s3_bucket.x.id}" is the reference itself, as in Terraform.
+        if let [Element::Interpolation(i)] = elements.as_slice() {
+            return self.eval(&i.expr);
         }
-        Expression::Traversal(t) => eval_traversal(&t.expr, &t.operators, scope, depth),
-        Expression::UnaryOp(op) => {
-            let v = ev(&op.expr);
-            match op.operator.value() {
-                UnaryOperator::Not => v.as_bool().map_or(Value::Unknown, |b| Value::Bool(!b)),
-                UnaryOperator::Neg => v.as_f64().map_or(Value::Unknown, |n| Value::Number(-n)),
+        let mut out = String::new();
+        let mut unknown = false;
+        for element in elements {
+            match element {
+                Element::Literal(s) => out.push_str(s.value()),
+                Element::Interpolation(i) => match self.eval(&i.expr)? {
+                    Value::Unknown | Value::Ref(_) => unknown = true,
+                    v => out.push_str(&v.to_template_string().ok_or(Invalid)?),
+                },
+                Element::Directive(_) => unknown = true,
             }
         }
-        Expression::BinaryOp(op) => {
-            binary(*op.operator.value(), ev(&op.lhs_expr), ev(&op.rhs_expr))
+        Ok(if unknown {
+            Value::Unknown
+        } else {
+            Value::String(out)
+        })
+    }
+
+    /// `try(a, b, ...)`: the first argument that evaluates without an error. An argument
+    /// that depends on an unknown value makes the result unknown: whether it would fail is
+    /// not known yet (HCL's `tryfunc`).
+    fn try_args<'e>(self, args: impl Iterator<Item = &'e Expression>) -> Evaluated {
+        for arg in args {
+            if self.depends_on_unknowns(arg) {
+                return Ok(Value::Unknown);
+            }
+            match self.eval(arg) {
+                Ok(v) => return Ok(v),
+                Err(Invalid) => continue,
+            }
         }
-        Expression::ForExpr(_) => Value::Unknown,
+        Err(Invalid)
+    }
+
+    /// `can(expr)`: whether `expr` evaluates without an error; unknown while it depends on
+    /// an unknown value.
+    fn can<'e>(self, mut args: impl Iterator<Item = &'e Expression>) -> Evaluated {
+        let (Some(arg), None) = (args.next(), args.next()) else {
+            return Err(Invalid);
+        };
+        if self.depends_on_unknowns(arg) {
+            return Ok(Value::Unknown);
+        }
+        Ok(match self.eval(arg) {
+            Ok(Value::Unknown) => Value::Unknown,
+            Ok(_) => Value::Bool(true),
+            Err(Invalid) => Value::Bool(false),
+        })
+    }
+
+    /// Whether some name `expr` reads (a variable, a local, a `for` or `dynamic` iterator,
+    /// `count`, `each`, ...), followed as far as its static traversal goes, is or holds
+    /// an unknown value. A traversal that fails does not count: it fails whatever else
+    /// is unknown. A reference to another resource counts as known: drlint's value for
+    /// it is the reference.
+    fn depends_on_unknowns(self, expr: &Expression) -> bool {
+        let mut found = false;
+        visit_traversals(expr, &mut |root, ops| {
+            if found {
+                return;
+            }
+            found = matches!(self.traversal(root, ops), Ok(v) if v.has_unknown());
+        });
+        found
+    }
+
+    fn traversal(
+        self,
+        root: &Expression,
+        ops: &[hcl_edit::Decorated<TraversalOperator>],
+    ) -> Evaluated {
+        let attr = |i: usize| -> Option<&str> {
+            match ops.get(i).map(|o| o.value()) {
+                Some(TraversalOperator::GetAttr(id)) => Some(id.value().as_str()),
+                _ => None,
+            }
+        };
+        let scope = self.scope;
+        match root {
+            Expression::Variable(v) => {
+                let name = v.value().as_str();
+                if let Some(value) = self.bound(name) {
+                    return self.traverse(value, ops);
+                }
+                if scope.unknown_roots.iter().any(|r| r == name) {
+                    return Ok(Value::Unknown);
+                }
+                match name {
+                    "var" | "local" => {
+                        let Some(key) = attr(0) else {
+                            return Ok(Value::Unknown);
+                        };
+                        let table = if name == "var" {
+                            scope.vars
+                        } else {
+                            scope.locals
+                        };
+                        // Walked by reference: `var.tags.Name` copies one string, not the map.
+                        match table.and_then(|t| t.get(key)) {
+                            Some(v) => self.traverse(v, &ops[1..]),
+                            None => Ok(Value::Unknown),
+                        }
+                    }
+                    "count" | "each" | "self" | "path" | "terraform" | "module" => {
+                        Ok(Value::Unknown)
+                    }
+                    "data" => {
+                        let (Some(kind), Some(rname)) = (attr(0), attr(1)) else {
+                            return Ok(Value::Unknown);
+                        };
+                        let address = format!("{}data.{kind}.{rname}", scope.prefix);
+                        Ok(Value::Ref(reference(address, &ops[2..])))
+                    }
+                    kind if kind.contains('_') => {
+                        let Some(rname) = attr(0) else {
+                            return Ok(Value::Unknown);
+                        };
+                        let address = format!("{}{kind}.{rname}", scope.prefix);
+                        Ok(Value::Ref(reference(address, &ops[1..])))
+                    }
+                    _ => Ok(Value::Unknown),
+                }
+            }
+            other => self.traverse(&self.eval(other)?, ops),
+        }
+    }
+
+    /// What `ops` reach from `value`: an error where Terraform reports one (a missing key
+    /// or attribute, an index out of range, a step into null or into a string), unknown
+    /// where the value or the key is unknown.
+    fn traverse(self, value: &Value, ops: &[hcl_edit::Decorated<TraversalOperator>]) -> Evaluated {
+        let mut value = value;
+        for (i, op) in ops.iter().enumerate() {
+            let key = match op.value() {
+                TraversalOperator::GetAttr(id) => Value::String(id.value().as_str().to_string()),
+                TraversalOperator::Index(e) => self.deeper().eval(e)?,
+                TraversalOperator::LegacyIndex(i) => Value::Number(*i.value() as f64),
+                // Splats: not modelled.
+                _ => return Ok(Value::Unknown),
+            };
+            let attr = matches!(op.value(), TraversalOperator::GetAttr(_));
+            value = match (value, &key) {
+                (Value::Unknown, _) | (_, Value::Unknown | Value::Ref(_)) => {
+                    return Ok(Value::Unknown)
+                }
+                // `local.bucket.id` where the local is `aws_s3_bucket.b`: the attribute of
+                // the referenced resource.
+                (Value::Ref(r), _) => {
+                    let mut r = r.clone();
+                    r.attr.extend(reference(String::new(), &ops[i..]).attr);
+                    return Ok(Value::Ref(r));
+                }
+                (Value::Map(m), Value::String(k)) => m.get(k).ok_or(Invalid)?,
+                (Value::Map(m), Value::Number(n)) if !attr => {
+                    m.get(&format_number(*n)).ok_or(Invalid)?
+                }
+                (Value::List(l), k) if !attr => {
+                    let i = k.as_f64().ok_or(Invalid)?;
+                    if i < 0.0 || i.fract() != 0.0 {
+                        return Err(Invalid);
+                    }
+                    l.get(i as usize).ok_or(Invalid)?
+                }
+                _ => return Err(Invalid),
+            };
+        }
+        Ok(value.clone())
+    }
+
+    /// `[for x in coll : v if c]` and `{for k, v in coll : k => v if c}` (`...` groups).
+    fn for_expr(self, f: &ForExpr) -> Evaluated {
+        let collection = self.eval(&f.intro.collection_expr)?;
+        let pairs: Vec<(Value, &Value)> = match &collection {
+            Value::List(l) => l
+                .iter()
+                .enumerate()
+                .map(|(i, v)| (Value::Number(i as f64), v))
+                .collect(),
+            Value::Map(m) => m
+                .iter()
+                .map(|(k, v)| (Value::String(k.clone()), v))
+                .collect(),
+            Value::Unknown | Value::Ref(_) => return Ok(Value::Unknown),
+            _ => return Err(Invalid),
+        };
+        if pairs.len() > MAX_FOR_ELEMENTS {
+            return Ok(Value::Unknown);
+        }
+        let value_name = f.intro.value_var.value().as_str();
+        let key_name = f.intro.key_var.as_ref().map(|k| k.value().as_str());
+        let mut list = Vec::new();
+        let mut map: BTreeMap<String, Value> = BTreeMap::new();
+        let mut unknown = false;
+        for (key, value) in pairs {
+            let key_frame;
+            let parent = match key_name {
+                Some(name) => {
+                    key_frame = Frame {
+                        name,
+                        value: key,
+                        parent: self.frame,
+                    };
+                    Some(&key_frame)
+                }
+                None => self.frame,
+            };
+            let frame = Frame {
+                name: value_name,
+                value: value.clone(),
+                parent,
+            };
+            let cx = Cx {
+                frame: Some(&frame),
+                ..self.deeper()
+            };
+            if let Some(cond) = &f.cond {
+                match cx.eval(&cond.expr)? {
+                    Value::Unknown | Value::Ref(_) => {
+                        unknown = true;
+                        continue;
+                    }
+                    c => {
+                        if !c.as_bool().ok_or(Invalid)? {
+                            continue;
+                        }
+                    }
+                }
+            }
+            let item = cx.eval(&f.value_expr)?;
+            match &f.key_expr {
+                None => list.push(item),
+                Some(k) => {
+                    let k = match cx.eval(k)? {
+                        Value::Unknown | Value::Ref(_) => {
+                            unknown = true;
+                            continue;
+                        }
+                        k => k.to_template_string().ok_or(Invalid)?,
+                    };
+                    if f.grouping {
+                        match map.entry(k).or_insert_with(|| Value::List(Vec::new())) {
+                            Value::List(group) => group.push(item),
+                            _ => return Ok(Value::Unknown),
+                        }
+                    } else if map.insert(k, item).is_some() {
+                        // Terraform refuses a duplicate key without `...`.
+                        return Err(Invalid);
+                    }
+                }
+            }
+        }
+        Ok(if unknown {
+            Value::Unknown
+        } else if f.key_expr.is_some() {
+            Value::Map(map)
+        } else {
+            Value::List(list)
+        })
     }
 }
 
-fn eval_template<'t>(
-    elements: impl Iterator<Item = &'t Element>,
-    scope: &Scope<'_>,
-    depth: usize,
-) -> Value {
-    let elements: Vec<&Element> = elements.collect();
-    // "${aws_s3_bucket.x.id}" is the reference itself, as in Terraform.
-    if let [Element::Interpolation(i)] = elements.as_slice() {
-        return eval_depth(&i.expr, scope, depth + 1);
-    }
-    let mut out = String::new();
-    for element in elements {
-        match element {
-            Element::Literal(s) => out.push_str(s.value()),
-            Element::Interpolation(i) => {
-                match eval_depth(&i.expr, scope, depth + 1).to_template_string() {
-                    Some(s) => out.push_str(&s),
-                    None => return Value::Unknown,
+/// Calls `visit` with every traversal `expr` reads: its root and the operators of its
+/// static part (attributes and literal indexes; an index expression is visited on its
+/// own). A bare name is a traversal without operators.
+fn visit_traversals<'e>(
+    expr: &'e Expression,
+    visit: &mut dyn FnMut(&'e Expression, &'e [hcl_edit::Decorated<TraversalOperator>]),
+) {
+    let mut sub = |e: &'e Expression| visit_traversals(e, visit);
+    match expr {
+        Expression::Null(_)
+        | Expression::Bool(_)
+        | Expression::Number(_)
+        | Expression::String(_) => {}
+        Expression::Variable(_) => visit(expr, &[]),
+        Expression::Array(a) => a.iter().for_each(sub),
+        Expression::Object(o) => {
+            for (k, v) in o.iter() {
+                if let ObjectKey::Expression(e) = k {
+                    visit_traversals(e, visit);
+                }
+                visit_traversals(v.expr(), visit);
+            }
+        }
+        Expression::StringTemplate(t) => visit_template(t.iter(), visit),
+        Expression::HeredocTemplate(h) => visit_template(h.template.iter(), visit),
+        Expression::Parenthesis(p) => sub(p.inner()),
+        Expression::Conditional(c) => {
+            visit_traversals(&c.cond_expr, visit);
+            visit_traversals(&c.true_expr, visit);
+            visit_traversals(&c.false_expr, visit);
+        }
+        Expression::FuncCall(call) => call.args.iter().for_each(sub),
+        Expression::Traversal(t) => {
+            let is_static = |o: &hcl_edit::Decorated<TraversalOperator>| match o.value() {
+                TraversalOperator::GetAttr(_) | TraversalOperator::LegacyIndex(_) => true,
+                TraversalOperator::Index(e) => {
+                    matches!(e, Expression::Number(_) | Expression::String(_))
+                }
+                _ => false,
+            };
+            let n = t.operators.iter().take_while(|o| is_static(o)).count();
+            match &t.expr {
+                Expression::Variable(_) => visit(&t.expr, &t.operators[..n]),
+                other => visit_traversals(other, visit),
+            }
+            for op in &t.operators {
+                if let TraversalOperator::Index(e) = op.value() {
+                    visit_traversals(e, visit);
                 }
             }
-            Element::Directive(_) => return Value::Unknown,
+        }
+        Expression::UnaryOp(op) => sub(&op.expr),
+        Expression::BinaryOp(op) => {
+            visit_traversals(&op.lhs_expr, visit);
+            visit_traversals(&op.rhs_expr, visit);
+        }
+        // Its own key and value names are bound inside: what it reads from outside is
+        // the collection and the other names of its expressions.
+        Expression::ForExpr(f) => {
+            visit_traversals(&f.intro.collection_expr, visit);
+            let own = |root: &Expression| match root {
+                Expression::Variable(v) => {
+                    let n = v.value().as_str();
+                    n == f.intro.value_var.value().as_str()
+                        || f.intro
+                            .key_var
+                            .as_ref()
+                            .is_some_and(|k| k.value().as_str() == n)
+                }
+                _ => false,
+            };
+            let inner = [
+                Some(&f.value_expr),
+                f.key_expr.as_ref(),
+                f.cond.as_ref().map(|c| &c.expr),
+            ];
+            for e in inner.into_iter().flatten() {
+                visit_traversals(e, &mut |root, ops| {
+                    if !own(root) {
+                        visit(root, ops);
+                    }
+                });
+            }
         }
     }
-    Value::String(out)
+}
+
+fn visit_template<'e>(
+    elements: impl Iterator<Item = &'e Element>,
+    visit: &mut dyn FnMut(&'e Expression, &'e [hcl_edit::Decorated<TraversalOperator>]),
+) {
+    for element in elements {
+        if let Element::Interpolation(i) = element {
+            visit_traversals(&i.expr, visit);
+        }
+    }
 }
 
 /// Evaluates a whole template (heredoc bodies); exposed for tests.
 pub fn eval_template_str(t: &Template, scope: &Scope<'_>) -> Value {
-    eval_template(t.iter(), scope, 0)
-}
-
-fn eval_traversal(
-    root: &Expression,
-    ops: &[hcl_edit::Decorated<TraversalOperator>],
-    scope: &Scope<'_>,
-    depth: usize,
-) -> Value {
-    let attr = |i: usize| -> Option<&str> {
-        match ops.get(i).map(|o| o.value()) {
-            Some(TraversalOperator::GetAttr(id)) => Some(id.value().as_str()),
-            _ => None,
-        }
-    };
-    match root {
-        Expression::Variable(v) => {
-            let name = v.value().as_str();
-            if scope.unknown_roots.iter().any(|r| r == name) {
-                return Value::Unknown;
-            }
-            match name {
-                "var" | "local" => {
-                    let Some(key) = attr(0) else {
-                        return Value::Unknown;
-                    };
-                    let table = if name == "var" {
-                        scope.vars
-                    } else {
-                        scope.locals
-                    };
-                    // Walked by reference: `var.tags.Name` copies one string, not the map.
-                    match table.and_then(|t| t.get(key)) {
-                        Some(v) => traverse(v, &ops[1..], scope, depth),
-                        None => Value::Unknown,
-                    }
-                }
-                "count" | "each" | "self" | "path" | "terraform" | "module" => Value::Unknown,
-                "data" => {
-                    let (Some(kind), Some(rname)) = (attr(0), attr(1)) else {
-                        return Value::Unknown;
-                    };
-                    let address = format!("{}data.{kind}.{rname}", scope.prefix);
-                    Value::Ref(reference(address, &ops[2..]))
-                }
-                kind if kind.contains('_') => {
-                    let Some(rname) = attr(0) else {
-                        return Value::Unknown;
-                    };
-                    let address = format!("{}{kind}.{rname}", scope.prefix);
-                    Value::Ref(reference(address, &ops[1..]))
-                }
-                _ => Value::Unknown,
-            }
-        }
-        other => traverse(&eval_depth(other, scope, depth + 1), ops, scope, depth),
-    }
-}
-
-/// What `ops` reach from `value`; unknown where an operator does not apply.
-fn traverse(
-    value: &Value,
-    ops: &[hcl_edit::Decorated<TraversalOperator>],
-    scope: &Scope<'_>,
-    depth: usize,
-) -> Value {
-    let mut value = value;
-    for op in ops {
-        let next = match (value, op.value()) {
-            (Value::Map(m), TraversalOperator::GetAttr(id)) => m.get(id.value().as_str()),
-            (Value::Map(m), TraversalOperator::Index(e)) => match eval_depth(e, scope, depth + 1) {
-                Value::String(k) => m.get(&k),
-                _ => None,
-            },
-            (Value::List(l), TraversalOperator::Index(e)) => {
-                match eval_depth(e, scope, depth + 1).as_f64() {
-                    Some(i) if i >= 0.0 && (i as usize) < l.len() => l.get(i as usize),
-                    _ => None,
-                }
-            }
-            (Value::List(l), TraversalOperator::LegacyIndex(i)) => l.get(*i.value() as usize),
-            _ => None,
-        };
-        match next {
-            Some(v) => value = v,
-            None => return Value::Unknown,
-        }
-    }
-    value.clone()
+    Cx::new(scope).template(t.iter()).unwrap_or(Value::Unknown)
 }
 
 fn reference(address: String, ops: &[hcl_edit::Decorated<TraversalOperator>]) -> Reference {
@@ -359,12 +745,20 @@ fn reference(address: String, ops: &[hcl_edit::Decorated<TraversalOperator>]) ->
     Reference { address, attr }
 }
 
-fn binary(op: BinaryOperator, l: Value, r: Value) -> Value {
+/// `l op r`. The right operand is evaluated only when the left does not decide
+/// (`false && x`, `true || x`): short-circuit, so `var.x != null && var.x.on` works.
+fn binary(op: BinaryOperator, l: Value, r: impl FnOnce() -> Evaluated) -> Evaluated {
     use BinaryOperator::*;
-    match op {
+    if let (And | Or, Some(b)) = (op, l.as_bool()) {
+        if (op == And && !b) || (op == Or && b) {
+            return Ok(Value::Bool(b));
+        }
+    }
+    let r = r()?;
+    Ok(match op {
         Eq | NotEq => {
             if !(l.is_known() && r.is_known()) {
-                return Value::Unknown;
+                return Ok(Value::Unknown);
             }
             let same = match (&l, &r) {
                 (Value::Number(a), Value::Number(b)) => a == b,
@@ -376,11 +770,15 @@ fn binary(op: BinaryOperator, l: Value, r: Value) -> Value {
             (Some(a), Some(b)) => Value::Bool(if op == And { a && b } else { a || b }),
             (Some(false), None) | (None, Some(false)) if op == And => Value::Bool(false),
             (Some(true), None) | (None, Some(true)) if op == Or => Value::Bool(true),
+            _ if l.is_known() && r.is_known() => return Err(Invalid),
             _ => Value::Unknown,
         },
         _ => {
+            if !(l.is_known() && r.is_known()) {
+                return Ok(Value::Unknown);
+            }
             let (Some(a), Some(b)) = (l.as_f64(), r.as_f64()) else {
-                return Value::Unknown;
+                return Err(Invalid);
             };
             match op {
                 Less => Value::Bool(a < b),
@@ -392,127 +790,10 @@ fn binary(op: BinaryOperator, l: Value, r: Value) -> Value {
                 Mul => Value::Number(a * b),
                 Div if b != 0.0 => Value::Number(a / b),
                 Mod if b != 0.0 => Value::Number(a % b),
-                _ => Value::Unknown,
+                _ => return Err(Invalid),
             }
         }
-    }
-}
-
-/// The few built-in functions whose result matters for DR settings; the rest are unknown.
-fn call_function(name: &str, args: Vec<Value>) -> Value {
-    let known = |v: &Value| v.is_known();
-    match name {
-        "tostring" | "tonumber" | "tobool" | "tolist" | "toset" | "tomap" | "sensitive"
-        | "nonsensitive" => args.into_iter().next().unwrap_or(Value::Unknown),
-        "lower" | "upper" | "trimspace" => match args.first().and_then(Value::as_str) {
-            Some(s) => Value::String(match name {
-                "lower" => s.to_lowercase(),
-                "upper" => s.to_uppercase(),
-                _ => s.trim().to_string(),
-            }),
-            None => Value::Unknown,
-        },
-        "lookup" => match (args.first(), args.get(1).and_then(Value::as_str)) {
-            (Some(Value::Map(m)), Some(k)) => m
-                .get(k)
-                .cloned()
-                .or_else(|| args.get(2).cloned())
-                .unwrap_or(Value::Unknown),
-            _ => Value::Unknown,
-        },
-        "merge" => {
-            let mut out = BTreeMap::new();
-            for a in args {
-                match a {
-                    Value::Map(m) => out.extend(m),
-                    Value::Null => {}
-                    _ => return Value::Unknown,
-                }
-            }
-            Value::Map(out)
-        }
-        "coalesce" => {
-            for a in args {
-                match a {
-                    Value::Null => continue,
-                    Value::String(s) if s.is_empty() => continue,
-                    v if known(&v) => return v,
-                    _ => return Value::Unknown,
-                }
-            }
-            Value::Unknown
-        }
-        "try" => match args.into_iter().next() {
-            Some(v) if known(&v) => v,
-            _ => Value::Unknown,
-        },
-        "concat" => {
-            let mut out = Vec::new();
-            for a in args {
-                match a {
-                    Value::List(l) => out.extend(l),
-                    _ => return Value::Unknown,
-                }
-            }
-            Value::List(out)
-        }
-        "length" => match args.first() {
-            Some(Value::List(l)) => Value::Number(l.len() as f64),
-            Some(Value::Map(m)) => Value::Number(m.len() as f64),
-            Some(Value::String(s)) => Value::Number(s.chars().count() as f64),
-            _ => Value::Unknown,
-        },
-        "contains" => match (args.first(), args.get(1)) {
-            (Some(Value::List(l)), Some(v)) if known(v) && l.iter().all(known) => {
-                Value::Bool(l.contains(v))
-            }
-            _ => Value::Unknown,
-        },
-        "join" => match (args.first().and_then(Value::as_str), args.get(1)) {
-            (Some(sep), Some(Value::List(l))) => {
-                let parts: Option<Vec<String>> = l.iter().map(Value::to_template_string).collect();
-                parts.map_or(Value::Unknown, |p| Value::String(p.join(sep)))
-            }
-            _ => Value::Unknown,
-        },
-        "format" => {
-            let Some(fmt) = args.first().and_then(Value::as_str) else {
-                return Value::Unknown;
-            };
-            let mut out = String::new();
-            let mut rest = args[1..].iter();
-            let mut chars = fmt.chars().peekable();
-            while let Some(c) = chars.next() {
-                if c != '%' {
-                    out.push(c);
-                    continue;
-                }
-                match chars.next() {
-                    Some('%') => out.push('%'),
-                    Some('s') | Some('d') | Some('v') => {
-                        match rest.next().and_then(Value::to_template_string) {
-                            Some(s) => out.push_str(&s),
-                            None => return Value::Unknown,
-                        }
-                    }
-                    _ => return Value::Unknown,
-                }
-            }
-            Value::String(out)
-        }
-        "max" | "min" => {
-            let nums: Option<Vec<f64>> = args.iter().map(Value::as_f64).collect();
-            match nums {
-                Some(n) if !n.is_empty() => Value::Number(if name == "max" {
-                    n.into_iter().fold(f64::MIN, f64::max)
-                } else {
-                    n.into_iter().fold(f64::MAX, f64::min)
-                }),
-                _ => Value::Unknown,
-            }
-        }
-        _ => Value::Unknown,
-    }
+    })
 }
 
 #[cfg(test)]
@@ -534,6 +815,7 @@ mod tests {
                 locals: Some(&locals),
                 prefix: "module.db.",
                 unknown_roots: &[],
+                bound: &[],
             },
         )
     }
@@ -590,5 +872,238 @@ mod tests {
         // hcl-edit refuses more than 64 levels; everything it accepts evaluates.
         let src = format!("{}1{}", "(".repeat(60), ")".repeat(60));
         assert_eq!(eval_str(&src, &[]), Value::Number(1.0));
+    }
+
+    fn s(v: &str) -> Value {
+        Value::String(v.into())
+    }
+
+    fn list(items: &[Value]) -> Value {
+        Value::List(items.to_vec())
+    }
+
+    fn map(items: &[(&str, Value)]) -> Value {
+        Value::Map(
+            items
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.clone()))
+                .collect(),
+        )
+    }
+
+    #[test]
+    fn null_is_not_set_and_unknown_is_unknown() {
+        assert_eq!(eval_str("var.n", &[("n", Value::Null)]), Value::Null);
+        assert_eq!(eval_str("var.missing", &[]), Value::Unknown);
+        assert_eq!(
+            eval_str("var.n == null", &[("n", Value::Null)]),
+            Value::Bool(true)
+        );
+        assert_eq!(
+            eval_str("var.n != null ? 1 : 2", &[("n", Value::Null)]),
+            Value::Number(2.0)
+        );
+        // What Terraform refuses is unknown outside try: never a value a rule judges.
+        assert_eq!(
+            eval_str("var.m.missing", &[("m", map(&[]))]),
+            Value::Unknown
+        );
+        assert_eq!(
+            eval_str("var.n ? 1 : 2", &[("n", Value::Null)]),
+            Value::Unknown
+        );
+        assert_eq!(
+            eval_str("\"a-${var.n}\"", &[("n", Value::Null)]),
+            Value::Unknown
+        );
+    }
+
+    #[test]
+    fn try_takes_the_first_argument_without_an_error() {
+        let m = ("m", map(&[("status", s("Suspended"))]));
+        // A missing key, tobool of a word: errors, skipped.
+        assert_eq!(
+            eval_str(
+                r#"try(var.m["enabled"] ? "Enabled" : "Suspended", tobool(var.m["status"]) ? "Enabled" : "Suspended", title(lower(var.m["status"])), "Enabled")"#,
+                std::slice::from_ref(&m)
+            ),
+            s("Suspended")
+        );
+        assert_eq!(
+            eval_str(r#"try(var.m["x"], null)"#, std::slice::from_ref(&m)),
+            Value::Null
+        );
+        // Null is a value, not an error.
+        assert_eq!(
+            eval_str("try(var.n, 1)", &[("n", Value::Null)]),
+            Value::Null
+        );
+        // An index out of range, lookup without a default, element of an empty list.
+        assert_eq!(eval_str("try([][0], 7)", &[]), Value::Number(7.0));
+        assert_eq!(
+            eval_str(r#"try(lookup({}, "k"), 7)"#, &[]),
+            Value::Number(7.0)
+        );
+        assert_eq!(eval_str("try(element([], 0), 7)", &[]), Value::Number(7.0));
+        assert_eq!(
+            eval_str("try(jsondecode(var.l), var.l)", &[("l", list(&[s("a")]))]),
+            list(&[s("a")])
+        );
+        // All fail: the error stays (unknown outside).
+        assert_eq!(eval_str("try([][0])", &[]), Value::Unknown);
+        // An argument that depends on an unknown value: whether it fails is not known
+        // yet, so the result is unknown, not the next argument (HCL's tryfunc).
+        assert_eq!(eval_str("try(var.u, 1)", &[]), Value::Unknown);
+        let partly = ("p", map(&[("a", Value::Unknown)]));
+        assert_eq!(
+            eval_str("try(var.p.a, 1)", std::slice::from_ref(&partly)),
+            Value::Unknown
+        );
+        // Conservative as Terraform is: the whole map is read, and it holds an unknown.
+        assert_eq!(
+            eval_str("try(length(var.p), 1)", std::slice::from_ref(&partly)),
+            Value::Unknown
+        );
+        // A key the map does not have fails before reaching the unknown.
+        assert_eq!(
+            eval_str(r#"try(var.p["b"], 1)"#, &[partly]),
+            Value::Number(1.0)
+        );
+        // A failing traversal does not pass through the unknown: it fails whatever it is.
+        assert_eq!(
+            eval_str(r#"try(var.m["x"]["y"], var.u, 1)"#, &[m]),
+            Value::Unknown
+        );
+        // A reference is the value drlint knows at apply.
+        assert!(matches!(
+            eval_str("try(aws_s3_bucket.b.id, null)", &[]),
+            Value::Ref(_)
+        ));
+    }
+
+    #[test]
+    fn can_says_whether_an_expression_fails() {
+        let m = ("m", map(&[("a", Value::Number(1.0))]));
+        assert_eq!(
+            eval_str("can(var.m.a)", std::slice::from_ref(&m)),
+            Value::Bool(true)
+        );
+        assert_eq!(eval_str("can(var.m.b)", &[m]), Value::Bool(false));
+        assert_eq!(eval_str("can(var.u.b)", &[]), Value::Unknown);
+    }
+
+    #[test]
+    fn functions_registry_modules_use_follow_terraform() {
+        let v = map(&[("b", Value::Number(2.0)), ("a", Value::Number(1.0))]);
+        let vars = [("v", v), ("e", s("sqlserver-ex")), ("empty", map(&[]))];
+        for (src, want) in [
+            ("keys(var.v)", list(&[s("a"), s("b")])),
+            (
+                "values(var.v)",
+                list(&[Value::Number(1.0), Value::Number(2.0)]),
+            ),
+            ("length(keys(var.empty)) > 0 ? 1 : 0", Value::Number(0.0)),
+            (r#"lookup(var.v, "a")"#, Value::Number(1.0)),
+            (r#"lookup(var.v, "z", 9)"#, Value::Number(9.0)),
+            ("length(var.v)", Value::Number(2.0)),
+            (r#"length("héllo")"#, Value::Number(5.0)),
+            (r#"contains(["a", "b"], "b")"#, Value::Bool(true)),
+            (r#"coalesce(null, "", "x")"#, s("x")),
+            (
+                "merge(var.v, {c = 3}, null)",
+                map(&[
+                    ("a", Value::Number(1.0)),
+                    ("b", Value::Number(2.0)),
+                    ("c", Value::Number(3.0)),
+                ]),
+            ),
+            (
+                r#"element(split("-", var.e), 0) == "sqlserver""#,
+                Value::Bool(true),
+            ),
+            ("element([1, 2], 3)", Value::Number(2.0)),
+            (r#"join(",", ["a", 1, true])"#, s("a,1,true")),
+            (r#"concat(["a"], ["b"])"#, list(&[s("a"), s("b")])),
+            (r#"flatten([["a"], [["b"]], []])"#, list(&[s("a"), s("b")])),
+            (r#"compact(["a", "", null])"#, list(&[s("a")])),
+            ("one([])", Value::Null),
+            ("one([4])", Value::Number(4.0)),
+            (r#"tobool("true")"#, Value::Bool(true)),
+            ("tobool(null)", Value::Null),
+            ("tostring(14)", s("14")),
+            (r#"title("hello world")"#, s("Hello World")),
+            (r#"distinct(["a", "a", "b"])"#, list(&[s("a"), s("b")])),
+            (r#"zipmap(["a"], [1])"#, map(&[("a", Value::Number(1.0))])),
+            ("alltrue([true, false])", Value::Bool(false)),
+            (r#"replace("a-b", "-", "_")"#, s("a_b")),
+            ("max(1, 5, 3)", Value::Number(5.0)),
+        ] {
+            assert_eq!(eval_str(src, &vars), want, "{src}");
+        }
+        // Refused by Terraform: unknown outside try.
+        for src in [
+            r#"lookup(var.v, "z")"#,
+            "one([1, 2])",
+            r#"tobool("yes")"#,
+            "keys([1])",
+            r#"coalesce(null, "")"#,
+            "element([], 0)",
+        ] {
+            assert_eq!(eval_str(src, &vars), Value::Unknown, "{src}");
+            assert_eq!(
+                eval_str(&format!("try({src}, 0)"), &vars),
+                Value::Number(0.0),
+                "{src}"
+            );
+        }
+        // Unknown stays unknown where the function needs it, known where it does not.
+        assert_eq!(eval_str("keys(var.u)", &vars), Value::Unknown);
+        assert_eq!(eval_str("length([var.u, 1])", &vars), Value::Number(2.0));
+        assert_eq!(eval_str("merge(var.u, {})", &vars), Value::Unknown);
+    }
+
+    #[test]
+    fn for_expressions_evaluate_over_known_collections() {
+        let vars = [
+            (
+                "m",
+                map(&[("a", Value::Number(1.0)), ("b", Value::Number(2.0))]),
+            ),
+            ("on", Value::Bool(false)),
+        ];
+        assert_eq!(
+            eval_str("{ for k, v in var.m : k => v if var.on }", &vars),
+            map(&[])
+        );
+        assert_eq!(
+            eval_str("[for k, v in var.m : \"${k}=${v}\" if v > 1]", &vars),
+            list(&[s("b=2")])
+        );
+        assert_eq!(
+            eval_str("{ for v in [\"x\", \"y\", \"x\"] : v => v... }", &vars),
+            map(&[("x", list(&[s("x"), s("x")])), ("y", list(&[s("y")]))])
+        );
+        assert_eq!(eval_str("[for v in var.u : v]", &vars), Value::Unknown);
+        assert_eq!(
+            eval_str("{ for v in [1, 1] : v => v }", &vars),
+            Value::Unknown
+        );
+    }
+
+    #[test]
+    fn logical_operators_short_circuit_and_null_guards_work() {
+        let vars = [("n", Value::Null), ("o", map(&[("on", Value::Bool(true))]))];
+        assert_eq!(
+            eval_str("var.n != null && var.n.on", &vars),
+            Value::Bool(false)
+        );
+        assert_eq!(
+            eval_str("var.o != null && var.o.on", &vars),
+            Value::Bool(true)
+        );
+        assert_eq!(
+            eval_str("var.n == null || var.n.on", &vars),
+            Value::Bool(true)
+        );
     }
 }

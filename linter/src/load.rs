@@ -411,11 +411,7 @@ impl<'s> Loader<'s> {
                 let given = match &mut inputs {
                     Inputs::Root(m) | Inputs::Call(m) => m.remove(name),
                 };
-                let value = given.unwrap_or_else(|| match block.body.get_attribute("default") {
-                    Some(d) => eval(&d.value, &Scope::default()),
-                    None => Value::Unknown,
-                });
-                vars.insert(Cow::Borrowed(name), value);
+                vars.insert(Cow::Borrowed(name), variable_value(&block.body, given));
             }
         }
         // Locals, in passes so that locals may use each other in any order.
@@ -453,6 +449,7 @@ impl<'s> Loader<'s> {
                         locals: Some(&locals),
                         prefix,
                         unknown_roots: &[],
+                        bound: &[],
                     },
                 );
                 if locals.get(*k) != Some(&v) {
@@ -469,6 +466,7 @@ impl<'s> Loader<'s> {
             locals: Some(&locals),
             prefix,
             unknown_roots: &[],
+            bound: &[],
         };
         // Providers: inherited, then this module's own blocks.
         let mut providers = inherited.clone();
@@ -817,7 +815,9 @@ pub fn remote_modules(root: &Path) -> HashMap<String, PathBuf> {
 /// TFLint. An unknown count or collection keeps the block.
 fn has_no_instances(body: &Body, scope: &Scope<'_>) -> bool {
     if let Some(count) = body.get_attribute("count") {
-        return matches!(eval(&count.value, scope), Value::Number(n) if n == 0.0);
+        // A numeric string converts, as Terraform converts `count`.
+        let count = eval(&count.value, scope);
+        return count.is_known() && count.as_f64() == Some(0.0);
     }
     if let Some(each) = body.get_attribute("for_each") {
         return match eval(&each.value, scope) {
@@ -827,6 +827,32 @@ fn has_no_instances(body: &Body, scope: &Scope<'_>) -> bool {
         };
     }
     false
+}
+
+/// A variable's value: the one given (null included, unless `nullable = false`), else its
+/// default (null is a default: the variable is not set), else unknown; converted to its
+/// `type` as Terraform converts it.
+fn variable_value(body: &Body, given: Option<Value>) -> Value {
+    // One pass over the block (hcl-edit's lookups box an iterator each).
+    let (mut default, mut ty, mut nullable) = (None, None, None);
+    for a in attributes(body) {
+        match a.key.value().as_str() {
+            "default" => default = Some(&a.value),
+            "type" => ty = Some(&a.value),
+            "nullable" => nullable = Some(&a.value),
+            _ => {}
+        }
+    }
+    let not_nullable =
+        nullable.is_some_and(|n| eval(n, &Scope::default()).as_bool() == Some(false));
+    let mut value = match given {
+        Some(v) if !(v.is_null() && not_nullable) => v,
+        _ => default.map_or(Value::Unknown, |d| eval(d, &Scope::default())),
+    };
+    if let Some(ty) = ty {
+        crate::eval::types::convert(&mut value, ty);
+    }
+    value
 }
 
 /// A resource's address without index: `module.db.aws_db_instance.main`, `data.x.y`.
@@ -898,14 +924,37 @@ fn node(
                     _ => None,
                 })
                 .unwrap_or_else(|| label.clone());
+            let content = blocks_named(&block.body, "content").next();
+            let instances = block
+                .body
+                .get_attribute("for_each")
+                .map(|a| dynamic_instances(eval(&a.value, scope)));
+            if let Some(Some(instances)) = instances {
+                // A known collection: one block per element, with the iterator's key and
+                // value known (none for an empty one).
+                for each in instances {
+                    let mut bound = scope.bound.to_vec();
+                    bound.push((iterator.clone(), each));
+                    let inner = Scope {
+                        bound: &bound,
+                        ..*scope
+                    };
+                    let child = match content {
+                        Some(c) => node(file, &c.body, bspan.clone(), &inner, origins, depth + 1),
+                        None => Node {
+                            loc: file.location(bspan.start, bspan.end),
+                            ..Node::default()
+                        },
+                    };
+                    n.blocks.push((label.clone(), child));
+                }
+                continue;
+            }
             let roots = [iterator];
             let inner = Scope {
-                vars: scope.vars,
-                locals: scope.locals,
-                prefix: scope.prefix,
                 unknown_roots: &roots,
+                ..*scope
             };
-            let content = blocks_named(&block.body, "content").next();
             let mut child = match content {
                 Some(c) => node(file, &c.body, bspan.clone(), &inner, origins, depth + 1),
                 None => Node {
@@ -923,6 +972,32 @@ fn node(
         }
     }
     n
+}
+
+/// A dynamic block's iterator values (`{ key, value }`) over a known `for_each`: the
+/// elements of a list or set (the key is the index), the entries of a map. `None` when
+/// the collection is unknown or too large to expand.
+fn dynamic_instances(each: Value) -> Option<Vec<Value>> {
+    const MAX_DYNAMIC: usize = 256;
+    let pairs: Vec<(Value, Value)> = match each {
+        Value::List(l) if l.len() <= MAX_DYNAMIC => l
+            .into_iter()
+            .enumerate()
+            .map(|(i, v)| (Value::Number(i as f64), v))
+            .collect(),
+        Value::Map(m) if m.len() <= MAX_DYNAMIC => {
+            m.into_iter().map(|(k, v)| (Value::String(k), v)).collect()
+        }
+        _ => return None,
+    };
+    Some(
+        pairs
+            .into_iter()
+            .map(|(key, value)| {
+                Value::Map([("key".to_string(), key), ("value".to_string(), value)].into())
+            })
+            .collect(),
+    )
 }
 
 /// `aws.dr` or `aws` as a provider key.

@@ -78,3 +78,49 @@ fn a_reference_known_only_after_apply_is_named() {
         run.stderr
     );
 }
+
+#[test]
+fn a_null_default_is_not_set_and_is_judged_not_listed() {
+    let p = Project::new();
+    p.file(
+        "db.tf",
+        "variable \"protect\" {\n  type    = bool\n  default = null\n}\n\nresource \"aws_db_instance\" \"main\" {\n  identifier          = \"orders\"\n  deletion_protection = var.protect\n}\n",
+    );
+    let run = p.run(&["--select", "DR003", "--explain-unknown"]);
+    // Null is the AWS default (off): a finding at the attribute, nothing unjudged.
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        run.stdout.contains(
+            "deletion_protection is null (not set): one mistaken destroy deletes the database"
+        ),
+        "{}",
+        run.stdout
+    );
+    assert!(!run.stderr.contains("has no default"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("every rule could judge every resource"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn an_unknown_value_from_the_caller_names_the_caller() {
+    let p = Project::new();
+    p.file(
+        "main.tf",
+        "variable \"protect\" {}\n\nmodule \"db\" {\n  source  = \"./db\"\n  protect = !var.protect\n}\n",
+    );
+    p.file(
+        "db/main.tf",
+        "variable \"protect\" {\n  default = true\n}\n\nresource \"aws_db_instance\" \"main\" {\n  identifier          = \"orders\"\n  deletion_protection = var.protect\n}\n",
+    );
+    let run = p.run(&["--select", "DR003", "--explain-unknown", "."]);
+    assert!(
+        run.stderr.contains(
+            "the value the module's caller passes for var.protect (main.tf:5) cannot be evaluated before apply"
+        ),
+        "{}",
+        run.stderr
+    );
+}

@@ -6,19 +6,8 @@
 mod cli_support;
 
 use std::path::Path;
-use std::process::Command;
 
-use cli_support::{terraform, Project};
-
-fn run(cmd: &mut Command) {
-    let out = cmd.output().unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
-    assert!(
-        out.status.success(),
-        "{cmd:?} failed:\n{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
+use cli_support::Project;
 
 /// A module repository like `terraform-aws-modules/rds/aws`: the caller decides deletion
 /// protection; a nested local module has its own mistake.
@@ -59,18 +48,7 @@ module "replica" {
 "#,
     )
     .unwrap();
-    let git = |args: &[&str]| {
-        run(Command::new("git")
-            .args(args)
-            .current_dir(dir)
-            .env("GIT_AUTHOR_NAME", "t")
-            .env("GIT_AUTHOR_EMAIL", "t@example.com")
-            .env("GIT_COMMITTER_NAME", "t")
-            .env("GIT_COMMITTER_EMAIL", "t@example.com"));
-    };
-    git(&["init", "-q"]);
-    git(&["add", "-A"]);
-    git(&["commit", "-q", "-m", "module"]);
+    cli_support::git_commit_all(dir);
 }
 
 const CALLER: &str = r#"module "db" {
@@ -92,15 +70,7 @@ fn project(caller: &str, init: bool) -> (Project, tempfile::TempDir) {
         &caller.replace("REPO", &source.to_string_lossy()),
     );
     if init {
-        run(Command::new(terraform())
-            // `terraform get`: the module half of `init` (no provider download: offline).
-            .args(["get", "-no-color"])
-            .current_dir(p.root().join("infra"))
-            .env("TF_IN_AUTOMATION", "1"));
-        assert!(p
-            .root()
-            .join("infra/.terraform/modules/modules.json")
-            .is_file());
+        cli_support::terraform_get(&p.root().join("infra"));
     }
     (p, repo)
 }

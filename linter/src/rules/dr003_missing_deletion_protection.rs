@@ -19,7 +19,9 @@ pub const META: RuleMeta = RuleMeta {
 pub const DOC: &str = concat!(
     r#"## What it does
 Finds `aws_db_instance`, `aws_rds_cluster` and `aws_rds_global_cluster` (an Aurora global
-database) resources without `deletion_protection = true` (the AWS default is off).
+database) resources without `deletion_protection = true` (the AWS default is off). A null value
+(`default = null` in a module, as terraform-aws-modules/rds-aurora has, or an explicit
+`null`) is not set: the default, off, applies.
 
 ## Why is this bad?
 A `terraform destroy` in the wrong workspace, a renamed resource or a module refactor
@@ -66,16 +68,23 @@ pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
         "aws_rds_cluster",
         "aws_rds_global_cluster",
     ]) {
-        let (at, message) = match db.body.attr("deletion_protection") {
+        let (at, message) = match db.body.setting("deletion_protection") {
             Some(a) => match a.value.as_bool() {
-                Some(false) => (a.loc, "deletion_protection is false: one mistaken destroy deletes the database".to_string()),
+                Some(false) => (
+                    a.loc,
+                    "deletion_protection is false: one mistaken destroy deletes the database"
+                        .to_string(),
+                ),
                 Some(true) => continue,
                 None => {
                     ctx.unknown_attr(&META, db, "deletion_protection", a);
                     continue;
                 }
             },
-            None => (db.header, "no deletion_protection: one mistaken destroy deletes the database (the AWS default is off)".to_string()),
+            None => {
+                let (at, unset) = db.body.unset("deletion_protection", db.header);
+                (at, format!("{unset}: one mistaken destroy deletes the database (the AWS default is off)"))
+            }
         };
         out.push(fix::finding_setting(
             ctx,

@@ -19,8 +19,9 @@ pub const META: RuleMeta = RuleMeta {
 pub const DOC: &str = concat!(
     r#"## What it does
 Finds `aws_db_instance` and `aws_rds_cluster` resources that do not set
-`delete_automated_backups = false`. The provider's default is `true` for both. Read
-replicas are skipped.
+`delete_automated_backups = false`. The provider's default is `true` for both, and a
+null value (`default = null`, an explicit `null`) is that default. Read replicas are
+skipped.
 
 ## Why is this bad?
 With the default, deleting the instance deletes its automated backups with it: the one
@@ -60,16 +61,28 @@ pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
         if facts::is_copy(ctx, db) {
             continue;
         }
-        let (at, message) = match db.body.attr("delete_automated_backups") {
+        let (at, message) = match db.body.setting("delete_automated_backups") {
             Some(a) => match a.value.as_bool() {
-                Some(true) => (a.loc, format!("delete_automated_backups = true: deleting the {} deletes its backups too", what(db))),
+                Some(true) => (
+                    a.loc,
+                    format!(
+                        "delete_automated_backups = true: deleting the {} deletes its backups too",
+                        what(db)
+                    ),
+                ),
                 Some(false) => continue,
                 None => {
                     ctx.unknown_attr(&META, db, "delete_automated_backups", a);
                     continue;
                 }
             },
-            None => (db.header, format!("delete_automated_backups is not set to false: by default deleting the {} deletes its backups too", what(db))),
+            None => {
+                let at = db
+                    .body
+                    .attr("delete_automated_backups")
+                    .map_or(db.header, |a| a.loc);
+                (at, format!("delete_automated_backups is not set to false: by default deleting the {} deletes its backups too", what(db)))
+            }
         };
         out.push(fix::finding_setting(
             ctx,

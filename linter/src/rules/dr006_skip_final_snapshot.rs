@@ -92,7 +92,8 @@ pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
         if takes_no_final_snapshot(ctx, db) {
             continue;
         }
-        let Some(attr) = db.body.attr("skip_final_snapshot") else {
+        // Null is not set: the default (false) takes a final snapshot.
+        let Some(attr) = db.body.setting("skip_final_snapshot") else {
             continue;
         };
         match attr.value.as_bool() {

@@ -18,7 +18,8 @@ pub const META: RuleMeta = RuleMeta {
 pub const DOC: &str = r#"## What it does
 Finds backups that are not encrypted at rest with a key you control:
 - `aws_db_instance` and `aws_rds_cluster` without `storage_encrypted = true` (their
-  snapshots and automated backups inherit the setting). Aurora Serverless v1 clusters
+  snapshots and automated backups inherit the setting; a null value is not set, and
+  the default is unencrypted). Aurora Serverless v1 clusters
   (`engine_mode = "serverless"`) are always encrypted and are not reported;
 - `aws_db_instance_automated_backups_replication` of an encrypted source without a
   `kms_key_id` in the destination region;
@@ -66,11 +67,14 @@ pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
         if facts::is_copy(ctx, db) || is_serverless_v1(db) {
             continue;
         }
-        match db.body.attr("storage_encrypted") {
+        match db.body.setting("storage_encrypted") {
             Some(a) if a.value.as_bool() == Some(false) => out.push(ctx.finding(&META, db, a.loc,
                 "storage_encrypted = false: the database, its snapshots and its automated backups are unencrypted".into(), None)),
-            None if db.value("snapshot_identifier").is_none() => out.push(ctx.finding(&META, db, db.header,
-                "no storage_encrypted = true: the database, its snapshots and its automated backups are unencrypted (this cannot be changed in place later)".into(), None)),
+            None if db.value("snapshot_identifier").is_none() => {
+                let at = db.body.attr("storage_encrypted").map_or(db.header, |a| a.loc);
+                out.push(ctx.finding(&META, db, at,
+                    "no storage_encrypted = true: the database, its snapshots and its automated backups are unencrypted (this cannot be changed in place later)".into(), None));
+            }
             Some(a) if a.value.as_bool().is_none() => {
                 ctx.unknown_attr(&META, db, "storage_encrypted", a);
             }

@@ -21,7 +21,9 @@ Finds `aws_s3_bucket` resources without versioning enabled: no
 `aws_s3_bucket_versioning` with `status = "Enabled"` for the bucket, no legacy inline
 `versioning { enabled = true }`, and no `dr_policy` `s3` block managing it (a policy
 turns versioning on unless it says `versioning = false`). Replication destinations are
-checked too: S3 replication requires versioning on both sides.
+checked too: S3 replication requires versioning on both sides. A bucket created with
+Object Lock (`object_lock_enabled = true`, or the legacy `object_lock_configuration {
+object_lock_enabled = "Enabled" }`) is versioned by S3 itself and is not reported.
 
 Short-lived working data is not reported: a bucket whose name (or a tag value) says logs,
 reports, query results or scratch (`access-logs`, `cur`, `cost-report`,
@@ -75,12 +77,16 @@ expression is fixed where its value is decided (see [drlint --fix](../drlint.md#
 
 ## References
 - [Using versioning in S3 buckets](https://docs.aws.amazon.com/AmazonS3/latest/userguide/Versioning.html)
+- [Object Lock turns versioning on](https://docs.aws.amazon.com/AmazonS3/latest/userguide/object-lock.html)
 "#;
 
 /// Pushes DR008 findings.
 pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
     const KIND: &str = "aws_s3_bucket_versioning";
     for b in ctx.managed(&["aws_s3_bucket"]) {
+        if object_lock_enabled(b) {
+            continue;
+        }
         if is_working_data(ctx, b) {
             continue;
         }
@@ -163,6 +169,17 @@ pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
             fix,
         ));
     }
+}
+
+/// A bucket created with Object Lock: S3 turns versioning on with it, for good (it
+/// cannot be suspended), whatever the configuration says about versioning.
+fn object_lock_enabled(b: &Resource) -> bool {
+    b.value("object_lock_enabled").and_then(|v| v.as_bool()) == Some(true)
+        || b.body
+            .block("object_lock_configuration")
+            .and_then(|c| c.value("object_lock_enabled"))
+            .and_then(|v| v.as_str())
+            == Some("Enabled")
 }
 
 /// Short-lived working data (logs, reports, query results expired within days, see

@@ -19,7 +19,8 @@ pub const META: RuleMeta = RuleMeta {
 pub const DOC: &str = concat!(
     r#"## What it does
 Finds `aws_db_instance` and `aws_rds_cluster` resources without
-`copy_tags_to_snapshot = true` (the AWS default is off). A database that a `dr_policy`
+`copy_tags_to_snapshot = true` (the AWS default is off; a null value is not set). A
+database that a `dr_policy`
 `rds` or `rds_cluster` block manages is not reported: the policy turns the setting on
 unless it says `copy_tags_to_snapshot = false`. Read replicas are skipped.
 
@@ -68,7 +69,7 @@ pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
         if facts::is_copy(ctx, db) {
             continue;
         }
-        let (at, message) = match db.body.attr("copy_tags_to_snapshot") {
+        let (at, message) = match db.body.setting("copy_tags_to_snapshot") {
             Some(a) => match a.value.as_bool() {
                 Some(false) => (a.loc, "copy_tags_to_snapshot = false: snapshots and the databases restored from them lose their owner and cost tags".to_string()),
                 Some(true) => continue,
@@ -81,7 +82,11 @@ pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
                 if policies_unknown || managed_by_policy(ctx, db) {
                     continue;
                 }
-                (db.header, "no copy_tags_to_snapshot = true: snapshots and the databases restored from them lose their owner and cost tags (the AWS default is off)".to_string())
+                let (at, unset) = match db.body.attr("copy_tags_to_snapshot") {
+                    Some(a) => (a.loc, "copy_tags_to_snapshot is null (not set)"),
+                    None => (db.header, "no copy_tags_to_snapshot = true"),
+                };
+                (at, format!("{unset}: snapshots and the databases restored from them lose their owner and cost tags (the AWS default is off)"))
             }
         };
         out.push(fix::finding_setting(

@@ -120,3 +120,45 @@ pub const DB_NO_PROTECTION_TF: &str = r#"resource "aws_db_instance" "reports" {
 
 /// Malformed HCL.
 pub const BROKEN_TF: &str = "resource \"aws_s3_bucket\" \"b\" {{{\n";
+
+/// Runs `cmd`, failing the test with its output when it fails.
+pub fn run_ok(cmd: &mut Command) {
+    let out = cmd.output().unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
+    assert!(
+        out.status.success(),
+        "{cmd:?} failed:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Commits everything under `dir` into a new git repository (a module source for
+/// `git::file://`).
+pub fn git_commit_all(dir: &Path) {
+    let git = |args: &[&str]| {
+        run_ok(
+            Command::new("git")
+                .args(args)
+                .current_dir(dir)
+                .env("GIT_AUTHOR_NAME", "t")
+                .env("GIT_AUTHOR_EMAIL", "t@example.com")
+                .env("GIT_COMMITTER_NAME", "t")
+                .env("GIT_COMMITTER_EMAIL", "t@example.com"),
+        );
+    };
+    git(&["init", "-q"]);
+    git(&["add", "-A"]);
+    git(&["commit", "-q", "-m", "module"]);
+}
+
+/// `terraform get` in `dir`: the module half of `terraform init` (no provider download,
+/// offline for `git::file://` sources). Lays modules out in `.terraform/modules/`.
+pub fn terraform_get(dir: &Path) {
+    run_ok(
+        Command::new(terraform())
+            .args(["get", "-no-color"])
+            .current_dir(dir)
+            .env("TF_IN_AUTOMATION", "1"),
+    );
+    assert!(dir.join(".terraform/modules/modules.json").is_file());
+}
