@@ -493,7 +493,7 @@ mod tests {
         let rules = crate::render::testing::rules();
         assert_eq!(
             expand_selector("ALL", &rules).unwrap(),
-            ["DR000", "DR003", "DR010", "DR900", "DR901"]
+            ["DR000", "DR003", "DR010", "DR900", "DR901", "DR902"]
         );
         assert_eq!(expand_selector("dr003", &rules).unwrap(), ["DR003"]);
         assert_eq!(expand_selector("DR0", &rules).unwrap().len(), 3);
@@ -511,7 +511,7 @@ mod tests {
         let rules = crate::render::testing::rules();
         let text = "select = [\"ALL\"]\nignore = [\"dr010\"]\nmin_retention_days = 14\ndr_regions = [\"eu-central-1\"]\nvar_files = [\"prod.tfvars\"]\nexclude = [\"examples/**\"]\nfail_on = \"error\"\n\n[severity]\ndr010 = \"note\"\n";
         let c = parse(Path::new("/repo/infra/.drlint.toml"), text, &rules).unwrap();
-        assert_eq!(c.select.as_deref().map(<[String]>::len), Some(5));
+        assert_eq!(c.select.as_deref().map(<[String]>::len), Some(6));
         assert_eq!(c.ignore, ["DR010"]);
         assert_eq!(c.min_retention_days, Some(14));
         assert_eq!(c.dr_regions, Some(vec!["eu-central-1".to_string()]));

@@ -14,6 +14,13 @@
 //! day it suppresses nothing and is reported as DR900 `expired-suppression`. A code of a
 //! rule that ran and that the suppression silenced nothing of is reported as DR901
 //! `unused-suppression` (as ruff's unused-noqa), so stale ignores do not pile up.
+//!
+//! A rule may be named by its code or its name (`# drlint:ignore skip-final-snapshot`), as
+//! TFLint's `# tflint-ignore: rule_name` and drlint's own `--select` accept. A comment
+//! meant as a suppression that is none (`# drlint-ignore DR003`, a code that is no rule)
+//! is reported as DR902 `malformed-suppression` ([`malformed`]).
+
+pub mod malformed;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -95,8 +102,61 @@ pub const UNUSED_RULE: RuleInfo = RuleInfo {
     fixable: false,
 };
 
+/// DR902's code.
+pub const MALFORMED_CODE: &str = "DR902";
+
+/// DR902's catalog entry.
+pub const MALFORMED_RULE: RuleInfo = RuleInfo {
+    code: MALFORMED_CODE,
+    name: "malformed-suppression",
+    severity: Severity::Warning,
+    summary: "a comment meant as a suppression that is none (`# drlint-ignore DR003`, a code that is no rule)",
+    doc: MALFORMED_DOC,
+    fixable: false,
+};
+
 /// The suppression checks' catalog entries, DR000 first.
-pub const RULES: [RuleInfo; 3] = [RULE, EXPIRED_RULE, UNUSED_RULE];
+pub const RULES: [RuleInfo; 4] = [RULE, EXPIRED_RULE, UNUSED_RULE, MALFORMED_RULE];
+
+const MALFORMED_DOC: &str = "# DR902 malformed-suppression
+
+## What it does
+Reports a comment that was meant to suppress a finding but is not a drlint suppression,
+and says how to write it:
+
+- another tool's spelling: `# drlint-ignore DR003`, `# drlint:ignore=DR003`,
+  `// drlint:disable`, `# drlint ignore DR003`, `# DRLINT:IGNORE DR003`;
+- a form drlint does not have: `# drlint:ignore-file` (use `exclude` instead);
+- a `drlint:ignore` that names no rule (`# drlint:ignore legacy database`);
+- a code or rule name that is no drlint rule (`DR303`, `missing-deletion-protect`), with the
+  closest rule when one is close.
+
+## Why is this bad?
+The finding the comment was written for is still reported, or the suppression silently
+covers nothing, and nothing says why. The author believes the exception is recorded; the
+gate keeps failing, or a later reader trusts a comment that does nothing.
+
+## Example
+```hcl
+# drlint-ignore DR003 scratch database, recreated nightly
+resource \"aws_db_instance\" \"scratch\" {
+  deletion_protection = false
+}
+```
+
+Use instead:
+```hcl
+# drlint:ignore DR003 scratch database, recreated nightly
+resource \"aws_db_instance\" \"scratch\" {
+  deletion_protection = false
+}
+```
+
+A rule's name works as well as its code: `# drlint:ignore missing-deletion-protection ...`.
+
+## Configuration
+Like any rule: `ignore = [\"DR902\"]`, `[severity] DR902 = \"error\"`.
+";
 
 const EXPIRED_DOC: &str = "# DR900 expired-suppression
 
@@ -210,6 +270,8 @@ pub struct Checks<'a> {
     pub expired: Option<Severity>,
     /// DR901's severity, or `None` when it does not run.
     pub unused: Option<Severity>,
+    /// DR902's severity, or `None` when it does not run.
+    pub malformed: Option<Severity>,
     /// Codes of the rules that ran: only their suppressions can be judged unused.
     pub active: &'a [&'a str],
     /// Files whose every suppression is judged (expired, unused), besides those of the
@@ -226,6 +288,7 @@ impl Checks<'_> {
             reasonless,
             expired: None,
             unused: None,
+            malformed: None,
             active: &[],
             files: &[],
             today: today(),
@@ -343,13 +406,16 @@ fn split_codes(text: &str) -> (Vec<String>, Option<String>) {
     let mut rest = text.trim_start();
     loop {
         let end = rest
-            .find(|c: char| !c.is_ascii_alphanumeric())
+            .find(|c: char| !c.is_ascii_alphanumeric() && c != '-' && c != '_')
             .unwrap_or(rest.len());
         let word = &rest[..end];
-        if !is_code(word) {
+        if is_code(word) {
+            codes.push(word.to_ascii_uppercase());
+        } else if let Some(code) = rule_code(word) {
+            codes.push(code.to_string());
+        } else {
             break;
         }
-        codes.push(word.to_ascii_uppercase());
         rest = &rest[end..];
         let after_comma = rest.trim_start().strip_prefix(',');
         match after_comma {
@@ -381,6 +447,16 @@ fn split_until(reason: Option<String>) -> (Option<Result<Day, String>>, Option<S
         .trim();
     let day = parse_day(date).ok_or_else(|| date.to_string());
     (Some(day), (!why.is_empty()).then(|| why.to_string()))
+}
+
+/// The code of the rule `word` names: a code (any case) or a rule's name.
+fn rule_code(word: &str) -> Option<&'static str> {
+    crate::rules::lookup(word).map(|m| m.code).or_else(|| {
+        RULES
+            .iter()
+            .find(|r| r.code.eq_ignore_ascii_case(word) || r.name == word)
+            .map(|r| r.code)
+    })
 }
 
 /// `DR003`, any case.
@@ -561,6 +637,20 @@ pub fn apply_with(mut findings: Vec<Finding>, sources: &Sources, checks: &Checks
                 .push(reasonless_finding(&file, sup, resource, severity));
         }
     }
+    if let Some(severity) = checks.malformed {
+        for file in checks.files {
+            let Some(text) = sources.get(file) else {
+                continue;
+            };
+            let parsed = match files.get(file) {
+                Some(Some(s)) => s.all.clone(),
+                _ => parse(text),
+            };
+            for m in malformed::find(text, &parsed) {
+                outcome.kept.push(malformed_finding(file, m, severity));
+            }
+        }
+    }
     let judged: crate::path_map::PathSet = checks.files.iter().cloned().collect();
     for (file, entry) in files.iter() {
         let Some(s) = entry else { continue };
@@ -582,8 +672,11 @@ pub fn apply_with(mut findings: Vec<Finding>, sources: &Sources, checks: &Checks
                 .iter()
                 .map(String::as_str)
                 .filter(|c| !s.used_codes[i].contains(*c))
-                .filter(|c| checks.active.contains(c) || !is_known_code(c, checks.active))
-                .filter(|c| ![CODE, EXPIRED_CODE, UNUSED_CODE].contains(c))
+                .filter(|c| {
+                    checks.active.contains(c)
+                        || (checks.malformed.is_none() && !is_known_code(c, checks.active))
+                })
+                .filter(|c| ![CODE, EXPIRED_CODE, UNUSED_CODE, MALFORMED_CODE].contains(c))
                 .collect();
             if !unused.is_empty() {
                 outcome
@@ -684,6 +777,26 @@ fn unused_finding(
         location: at_comment(sup),
         block_line: sup.line,
         message,
+        fix: None,
+        suppress_at: Vec::new(),
+    }
+}
+
+fn malformed_finding(file: &Path, m: malformed::Malformed, severity: Severity) -> Finding {
+    Finding {
+        rule: MALFORMED_CODE,
+        name: MALFORMED_RULE.name,
+        severity,
+        resource: String::new(),
+        file: file.to_path_buf(),
+        location: Location {
+            line: m.line,
+            column: m.column,
+            start: m.start,
+            end: m.end,
+        },
+        block_line: m.line,
+        message: m.message,
         fix: None,
         suppress_at: Vec::new(),
     }

@@ -245,9 +245,10 @@ fn github_prints_escaped_workflow_commands() {
         "{}",
         run.stdout
     );
+    // The title names the resource.
     assert!(run
         .stdout
-        .contains(",title=DR003 missing-deletion-protection::"));
+        .contains(",title=DR003 missing-deletion-protection (aws_db_instance.main)::"));
     insta::assert_snapshot!(run.stdout);
 }
 

@@ -1,0 +1,177 @@
+//! A gate that fails for the right reasons: nothing to lint is an error, a missing local
+//! module is named at its caller, comments meant as suppressions that are none are
+//! reported, and `drlint explain ALL` works.
+
+mod cli_support;
+
+use cli_support::{Project, DB_TF};
+use serde_json::Value;
+
+#[test]
+fn nothing_to_lint_is_an_error() {
+    let p = Project::new();
+    p.file("docs/README.md", "no terraform here\n");
+    p.file(".terraform/modules/x/main.tf", "# not the user's code\n");
+    for args in [&["--no-config"][..], &["--no-config", "docs"]] {
+        let run = p.run(args);
+        assert_eq!(run.code, 2, "{args:?}: {run:?}");
+        assert!(
+            run.stdout.contains("no Terraform files under"),
+            "{args:?}: {run:?}"
+        );
+    }
+    // One empty path among good ones still fails the gate, naming it.
+    p.file("infra/main.tf", DB_TF);
+    let run = p.run(&["--no-config", "--select", "DR003", "infra", "docs"]);
+    assert_eq!(run.code, 2, "{run:?}");
+    assert!(
+        run.stdout.contains("no Terraform files under docs"),
+        "{run:?}"
+    );
+    assert!(run.stdout.contains("error[DR003]"), "{run:?}");
+    // A mistyped path is an error too.
+    let run = p.run(&["--no-config", "infra-typo"]);
+    assert_eq!(run.code, 2, "{run:?}");
+}
+
+#[test]
+fn json_configuration_counts_as_terraform_files() {
+    let p = Project::new();
+    p.file(
+        "cdktf.out/stacks/db/cdk.tf.json",
+        "{\"resource\": {\"aws_s3_bucket\": {\"b\": {\"bucket\": \"x\"}}}}\n",
+    );
+    let run = p.run(&["--no-config", "cdktf.out"]);
+    assert!(!run.stdout.contains("no Terraform files"), "{run:?}");
+    assert!(!run.stderr.contains("no Terraform files"), "{run:?}");
+}
+
+#[test]
+fn a_missing_local_module_is_named_at_its_caller() {
+    let p = Project::new();
+    p.file(
+        "envs/prod/main.tf",
+        "locals {\n  env = \"prod\"\n}\n\nmodule \"db\" {\n  source = \"../../modules/db\"\n}\n",
+    );
+    let run = p.run(&["--no-config"]);
+    assert_eq!(run.code, 2, "{run:?}");
+    assert!(
+        run.stdout.contains("module \"db\": its source directory"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("--> envs/prod/main.tf:5:1"),
+        "the calling block, file:line: {}",
+        run.stdout
+    );
+    // Leaving the caller out leaves its error out.
+    let run = p.run(&["--no-config", "--exclude", "envs/**"]);
+    assert!(!run.stdout.contains("source directory"), "{run:?}");
+    let run = p.run(&["--no-config", "--format", "json"]);
+    let v: Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(v["errors"][0]["file"], "envs/prod/main.tf");
+    assert_eq!(v["errors"][0]["line"], 5);
+}
+
+#[test]
+fn fail_on_never_still_exits_2_on_errors_only() {
+    let p = Project::new();
+    p.file("main.tf", DB_TF);
+    let run = p.run(&["--no-config", "--fail-on", "never"]);
+    assert_eq!(run.code, 0, "findings never fail it: {run:?}");
+    p.file("broken.tf", "resource \"aws_s3_bucket\" \"b\" {{{\n");
+    let run = p.run(&["--no-config", "--fail-on", "never"]);
+    assert_eq!(run.code, 2, "a file that cannot be parsed does: {run:?}");
+    let empty = Project::new();
+    let run = empty.run(&["--no-config", "--fail-on", "never"]);
+    assert_eq!(run.code, 2, "nothing to lint does: {run:?}");
+    let help = p.run(&["--help"]);
+    assert!(help.stdout.contains("`--fail-on never`"), "{}", help.stdout);
+}
+
+/// The database of DB_TF under a given comment.
+fn commented(comment: &str) -> String {
+    format!("{comment}\n{DB_TF}")
+}
+
+#[test]
+fn comments_meant_as_suppressions_are_reported_with_the_right_spelling() {
+    let p = Project::new();
+    for (comment, want) in [
+        (
+            "# drlint-ignore DR003 scratch",
+            "write `# drlint:ignore DR003 <reason>`",
+        ),
+        (
+            "# drlint:ignore=DR003",
+            "write `# drlint:ignore DR003 <reason>`",
+        ),
+        (
+            "// drlint:disable DR003",
+            "write `// drlint:ignore DR003 <reason>`",
+        ),
+        (
+            "# drlint:ignore DR03 scratch",
+            "did you mean DR003, missing-deletion-protection?",
+        ),
+        (
+            "# drlint:ignore missing-deletion-protect scratch",
+            "did you mean DR003, missing-deletion-protection?",
+        ),
+    ] {
+        p.file("main.tf", &commented(comment));
+        let run = p.run(&["--no-config", "--select", "DR003,DR902", "--format", "json"]);
+        let v: Value = serde_json::from_str(&run.stdout).unwrap();
+        let rules: Vec<&str> = v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["rule"].as_str().unwrap())
+            .collect();
+        assert_eq!(rules, ["DR902", "DR003"], "{comment}: {}", run.stdout);
+        let message = v["findings"][0]["message"].as_str().unwrap();
+        assert!(message.contains(want), "{comment}: {message}");
+        assert_eq!(v["findings"][0]["line"], 1);
+    }
+    p.file("main.tf", &commented("# drlint-ignore DR003 scratch"));
+    let run = p.run(&["--no-config", "--select", "DR003,DR902"]);
+    insta::assert_snapshot!(run.stdout);
+}
+
+#[test]
+fn a_rule_name_suppresses_like_its_code() {
+    let p = Project::new();
+    p.file(
+        "main.tf",
+        &commented("# drlint:ignore missing-deletion-protection scratch copy, rebuilt nightly"),
+    );
+    let run = p.run(&["--no-config", "--select", "DR003,DR9"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(
+        run.stdout.contains("1 finding suppressed inline"),
+        "{run:?}"
+    );
+}
+
+#[test]
+fn explain_all_prints_every_rule() {
+    let p = Project::new();
+    let run = p.run(&["explain", "ALL"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let rules = p.run(&["rules", "--format", "json"]);
+    let rules: Value = serde_json::from_str(&rules.stdout).unwrap();
+    for rule in rules.as_array().unwrap() {
+        let heading = format!(
+            "# {} {}",
+            rule["code"].as_str().unwrap(),
+            rule["name"].as_str().unwrap()
+        );
+        assert!(run.stdout.contains(&heading), "{heading}");
+    }
+    let run = p.run(&["explain", "DR01"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(run.stdout.contains("# DR010 ") && !run.stdout.contains("# DR003 "));
+    let run = p.run(&["explain", "DR999"]);
+    assert_eq!(run.code, 2, "{run:?}");
+}
