@@ -410,6 +410,10 @@ fn locate_plan_findings(findings: &mut [Finding], options: &LintOptions) {
 
 /// The instance addresses of the resources `findings` name, where known.
 fn instances_of(ctx: &Context, findings: &[Finding]) -> Vec<(String, Vec<String>)> {
+    // Most configurations have no known instance keys: no lookup per finding then.
+    if ctx.resources.iter().all(|r| r.instances.is_empty()) {
+        return Vec::new();
+    }
     let mut seen = HashSet::default();
     findings
         .iter()

@@ -577,12 +577,17 @@ impl<'s> Loader<'s> {
                     // Named at the call, so that the error points at what to fix and
                     // `--exclude` of the calling file drops it.
                     let at = file.location(header, header);
+                    let hint = if local_source(&block.body).is_some() {
+                        "fix `source`, or add the module"
+                    } else {
+                        "run `terraform init` again: .terraform/modules/modules.json names it"
+                    };
                     self.errors.push(FileError {
                         file: file.path.clone(),
                         line: Some(at.line),
                         column: Some(at.column),
                         message: format!(
-                            "module {name:?}: its source directory {} does not exist",
+                            "module {name:?}: its source directory {} does not exist ({hint})",
                             child_dir.display()
                         ),
                     });

@@ -336,14 +336,22 @@ pub struct Outcome {
     pub suppressed: Vec<Suppressed>,
 }
 
+/// The lines of `source` without their line ending: 1-based number, byte offset of the
+/// line's start, text.
+fn numbered_lines(source: &str) -> impl Iterator<Item = (u32, usize, &str)> {
+    let mut offset = 0;
+    source.split('\n').enumerate().map(move |(index, raw)| {
+        let start = offset;
+        offset += raw.len() + 1;
+        let number = u32::try_from(index + 1).unwrap_or(u32::MAX);
+        (number, start, raw.strip_suffix('\r').unwrap_or(raw))
+    })
+}
+
 /// Finds every `drlint:ignore` comment in `source`.
 pub fn parse(source: &str) -> Vec<Suppression> {
     let mut out = Vec::new();
-    let mut offset = 0;
-    for (index, raw_line) in source.split('\n').enumerate() {
-        let line_start = offset;
-        offset += raw_line.len() + 1;
-        let line = raw_line.strip_suffix('\r').unwrap_or(raw_line);
+    for (number, line_start, line) in numbered_lines(source) {
         let Some(at) = line.find("drlint:ignore") else {
             continue;
         };
@@ -361,7 +369,7 @@ pub fn parse(source: &str) -> Vec<Suppression> {
         let (until, reason) = split_until(reason);
         out.push(Suppression {
             until,
-            line: u32::try_from(index + 1).unwrap_or(u32::MAX),
+            line: number,
             column: u32::try_from(line[..comment_at].chars().count() + 1).unwrap_or(u32::MAX),
             start: line_start + comment_at,
             end: line_start + line.len(),

@@ -17,6 +17,13 @@ fn repo() -> Project {
     p
 }
 
+/// drlint with the baseline and `extra`.
+fn with_baseline(p: &Project, extra: &[&str]) -> cli_support::Run {
+    let mut args = vec!["--no-config", SELECT, "--baseline", "drlint-baseline.json"];
+    args.extend_from_slice(extra);
+    p.run(&args)
+}
+
 fn write(p: &Project) {
     let run = p.run(&[
         "--no-config",
@@ -43,7 +50,7 @@ fn the_baseline_file_is_sorted_versioned_and_keyed_without_lines() {
 fn a_baselined_repository_passes_until_something_new_appears() {
     let p = repo();
     write(&p);
-    let run = p.run(&["--no-config", SELECT, "--baseline", "drlint-baseline.json"]);
+    let run = with_baseline(&p, &[]);
     assert_eq!(run.code, 0, "{run:?}");
     assert!(
         run.stdout.contains("4 findings in the baseline not shown"),
@@ -60,21 +67,14 @@ fn a_baselined_repository_passes_until_something_new_appears() {
         p.root().join("staging/rds.tf"),
     )
     .unwrap();
-    let run = p.run(&["--no-config", SELECT, "--baseline", "drlint-baseline.json"]);
+    let run = with_baseline(&p, &[]);
     assert_eq!(run.code, 0, "{run:?}");
     // A new finding is reported, and only it.
     p.file(
         "prod/bucket.tf",
         "resource \"aws_s3_bucket\" \"exports\" {\n  bucket = \"orders-exports\"\n}\n",
     );
-    let run = p.run(&[
-        "--no-config",
-        SELECT,
-        "--baseline",
-        "drlint-baseline.json",
-        "--format",
-        "json",
-    ]);
+    let run = with_baseline(&p, &["--format", "json"]);
     assert_eq!(run.code, 1, "{run:?}");
     let v: Value = serde_json::from_str(&run.stdout).unwrap();
     let found: Vec<String> = v["findings"]
@@ -101,7 +101,7 @@ fn a_fixed_finding_is_stale_and_writing_again_prunes_it() {
         "prod/db.tf",
         &DB_TF.replace("deletion_protection = false", "deletion_protection = true"),
     );
-    let run = p.run(&["--no-config", SELECT, "--baseline", "drlint-baseline.json"]);
+    let run = with_baseline(&p, &[]);
     assert_eq!(run.code, 0, "{run:?}");
     assert!(
         run.stdout.contains(
@@ -116,14 +116,7 @@ fn a_fixed_finding_is_stale_and_writing_again_prunes_it() {
         run.stdout
     );
     // The other root module's DR003 is still there: the directory tells them apart.
-    let run = p.run(&[
-        "--no-config",
-        SELECT,
-        "--baseline",
-        "drlint-baseline.json",
-        "--format",
-        "json",
-    ]);
+    let run = with_baseline(&p, &["--format", "json"]);
     let v: Value = serde_json::from_str(&run.stdout).unwrap();
     assert_eq!(
         v["baseline"]["stale"],
@@ -135,14 +128,7 @@ fn a_fixed_finding_is_stale_and_writing_again_prunes_it() {
         }])
     );
     // Other formats keep their shape: the note goes to standard error.
-    let run = p.run(&[
-        "--no-config",
-        SELECT,
-        "--baseline",
-        "drlint-baseline.json",
-        "--format",
-        "sarif",
-    ]);
+    let run = with_baseline(&p, &["--format", "sarif"]);
     assert_eq!(run.code, 0, "{run:?}");
     assert!(run.stderr.contains("stale baseline entry DR003"), "{run:?}");
     let sarif: Value = serde_json::from_str(&run.stdout).unwrap();
@@ -155,7 +141,7 @@ fn a_fixed_finding_is_stale_and_writing_again_prunes_it() {
         "drlint-baseline.json",
     ]);
     assert!(run.stderr.contains("wrote 3 baseline entries"), "{run:?}");
-    let run = p.run(&["--no-config", SELECT, "--baseline", "drlint-baseline.json"]);
+    let run = with_baseline(&p, &[]);
     assert!(!run.stdout.contains("stale"), "{run:?}");
 }
 
@@ -163,13 +149,7 @@ fn a_fixed_finding_is_stale_and_writing_again_prunes_it() {
 fn a_run_on_named_files_judges_no_entry_stale() {
     let p = repo();
     write(&p);
-    let run = p.run(&[
-        "--no-config",
-        SELECT,
-        "--baseline",
-        "drlint-baseline.json",
-        "prod/db.tf",
-    ]);
+    let run = with_baseline(&p, &["prod/db.tf"]);
     assert_eq!(run.code, 0, "{run:?}");
     assert!(!run.stdout.contains("stale"), "{run:?}");
 }

@@ -156,16 +156,17 @@ fn plan_project() -> Project {
     p
 }
 
+/// `drlint --plan PLAN --select DR003` and `extra` in `p`.
+fn lint_plan(p: &Project, plan: &str, extra: &[&str]) -> cli_support::Run {
+    let mut args = vec!["--no-config", "--plan", plan, "--select", "DR003"];
+    args.extend_from_slice(extra);
+    p.run(&args)
+}
+
 #[test]
 fn plan_findings_point_at_the_block_in_the_configuration_beside_the_plan() {
     let p = plan_project();
-    let run = p.run(&[
-        "--no-config",
-        "--plan",
-        "plan/plan.json",
-        "--select",
-        "DR003",
-    ]);
+    let run = lint_plan(&p, "plan/plan.json", &[]);
     assert_eq!(run.code, 1, "{run:?}");
     assert!(
         run.stdout.contains("--> plan/modules/db/main.tf:3:3"),
@@ -190,17 +191,11 @@ fn plan_findings_point_at_the_block_in_the_configuration_beside_the_plan() {
 #[test]
 fn plan_findings_use_config_dir_and_its_suppressions() {
     let p = plan_project();
-    let run = p.run(&[
-        "--no-config",
-        "--plan",
+    let run = lint_plan(
+        &p,
         "elsewhere/plan.json",
-        "--config-dir",
-        "plan",
-        "--select",
-        "DR003",
-        "--format",
-        "json",
-    ]);
+        &["--config-dir", "plan", "--format", "json"],
+    );
     let v: Value = serde_json::from_str(&run.stdout).unwrap();
     assert_eq!(v["findings"][0]["file"], "plan/modules/db/main.tf", "{v}");
     assert_eq!(v["findings"][0]["line"], 3);
@@ -209,13 +204,7 @@ fn plan_findings_use_config_dir_and_its_suppressions() {
         "plan/modules/db/main.tf",
         "# drlint:ignore DR003 scratch database\nresource \"aws_db_instance\" \"this\" {\n  engine              = \"postgres\"\n  deletion_protection = false\n}\n",
     );
-    let run = p.run(&[
-        "--no-config",
-        "--plan",
-        "plan/plan.json",
-        "--select",
-        "DR003",
-    ]);
+    let run = lint_plan(&p, "plan/plan.json", &[]);
     assert_eq!(run.code, 0, "{run:?}");
     let run = p.run(&["--no-config", "--plan", "x.json", "--config-dir", "nope"]);
     assert_eq!(run.code, 2, "{run:?}");
@@ -226,15 +215,7 @@ fn plan_findings_use_config_dir_and_its_suppressions() {
 fn plan_findings_without_a_configuration_name_their_address_not_line_1() {
     let p = plan_project();
     for format in ["text", "github"] {
-        let run = p.run(&[
-            "--no-config",
-            "--plan",
-            "elsewhere/plan.json",
-            "--select",
-            "DR003",
-            "--format",
-            format,
-        ]);
+        let run = lint_plan(&p, "elsewhere/plan.json", &["--format", format]);
         assert_eq!(run.code, 1, "{run:?}");
         assert!(!run.stdout.contains("plan.json:1:1"), "{}", run.stdout);
         assert!(!run.stdout.contains("line=1,"), "{}", run.stdout);
@@ -245,15 +226,7 @@ fn plan_findings_without_a_configuration_name_their_address_not_line_1() {
             run.stdout
         );
     }
-    let run = p.run(&[
-        "--no-config",
-        "--plan",
-        "elsewhere/plan.json",
-        "--select",
-        "DR003",
-        "--format",
-        "sarif",
-    ]);
+    let run = lint_plan(&p, "elsewhere/plan.json", &["--format", "sarif"]);
     let v: Value = serde_json::from_str(&run.stdout).unwrap();
     let physical = &v["runs"][0]["results"][0]["locations"][0]["physicalLocation"];
     assert!(physical.get("region").is_none(), "{physical}");

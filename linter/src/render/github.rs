@@ -105,7 +105,11 @@ pub fn step_summary(output: &Output<'_>) -> String {
                 super::REPO_URL,
                 f.rule,
                 f.name,
-                cell(&f.resource),
+                instance_addresses(report, f)
+                    .iter()
+                    .map(|a| cell(a))
+                    .collect::<Vec<_>>()
+                    .join("`, `"),
                 cell(&display_path(&f.file)),
                 f.location.line,
                 cell(&f.message)

@@ -8,7 +8,7 @@
 //!
 //! Each message says what to write instead, with the closest rule when one is close.
 
-use super::{comment_start, is_code, rule_code, Suppression};
+use super::{comment_start, is_code, numbered_lines, rule_code, Suppression};
 
 /// The verbs people write after a linter's name to silence it (ruff, tflint, eslint,
 /// checkov, tfsec).
@@ -36,18 +36,13 @@ pub struct Malformed {
 /// comments (from [`super::parse`]), judged for their codes.
 pub fn find(source: &str, parsed: &[Suppression]) -> Vec<Malformed> {
     let mut out = Vec::new();
-    let mut offset = 0;
-    for (index, raw_line) in source.split('\n').enumerate() {
-        let line_start = offset;
-        offset += raw_line.len() + 1;
-        let line = raw_line.strip_suffix('\r').unwrap_or(raw_line);
+    for (number, line_start, line) in numbered_lines(source) {
         let Some(at) = find_ascii_ci(line, "drlint") else {
             continue;
         };
         let Some(comment_at) = comment_start(line, at) else {
             continue;
         };
-        let number = u32::try_from(index + 1).unwrap_or(u32::MAX);
         let message = match parsed.iter().find(|s| s.line == number) {
             Some(sup) => well_formed_problem(line, at, sup),
             None => lookalike_problem(line, at),
