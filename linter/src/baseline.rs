@@ -47,7 +47,7 @@ pub struct Entry {
     /// The attribute or nested block the finding points at; `null` for the whole block.
     pub attribute: Option<String>,
     /// The directory of the file the finding is in, relative to the baseline file's
-    /// directory, with `/` separators (`.` for the same directory).
+    /// directory, with `/` separators (`.` for the same directory, `..` above it).
     pub directory: String,
 }
 
@@ -192,25 +192,33 @@ fn base_dir(baseline: &Path) -> PathBuf {
     fs::canonicalize(&parent).unwrap_or(parent)
 }
 
-/// A directory as an entry names it: relative to `base` where it lies below it.
+/// A directory as an entry names it: relative to `base` (with `..` where it lies beside
+/// it), `/`-separated; as drlint shows it when either cannot be resolved.
 pub fn directory_key(dir: &Path, base: &Path) -> String {
     let dir = if dir.as_os_str().is_empty() {
         Path::new(".")
     } else {
         dir
     };
-    let resolved = fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
-    match resolved.strip_prefix(base) {
-        Ok(rel) if rel.as_os_str().is_empty() => ".".to_string(),
-        Ok(rel) => rel
-            .components()
+    let Ok(resolved) = fs::canonicalize(dir) else {
+        return display_path(dir);
+    };
+    let words = |p: &Path| -> Vec<String> {
+        p.components()
             .filter_map(|c| match c {
                 Component::Normal(s) => Some(s.to_string_lossy().into_owned()),
                 _ => None,
             })
-            .collect::<Vec<_>>()
-            .join("/"),
-        Err(_) => display_path(dir),
+            .collect()
+    };
+    let (to, from) = (words(&resolved), words(base));
+    let common = to.iter().zip(&from).take_while(|(a, b)| a == b).count();
+    let mut parts = vec!["..".to_string(); from.len() - common];
+    parts.extend(to[common..].iter().cloned());
+    if parts.is_empty() {
+        ".".to_string()
+    } else {
+        parts.join("/")
     }
 }
 
@@ -340,6 +348,25 @@ mod tests {
         assert_eq!(now[0].rule, "DR005");
         assert_eq!(outcome.stale.len(), 1);
         assert_eq!(outcome.stale[0].rule, "DR010");
+    }
+
+    #[test]
+    fn directories_are_relative_to_the_baseline_file() {
+        let dir = tempfile::tempdir().unwrap();
+        for d in ["ci", "infra/db"] {
+            fs::create_dir_all(dir.path().join(d)).unwrap();
+        }
+        let base = base_dir(&dir.path().join("ci/baseline.json"));
+        assert_eq!(
+            directory_key(&dir.path().join("infra/db"), &base),
+            "../infra/db"
+        );
+        assert_eq!(directory_key(&dir.path().join("ci"), &base), ".");
+        let root = base_dir(&dir.path().join("baseline.json"));
+        assert_eq!(
+            directory_key(&dir.path().join("infra/db"), &root),
+            "infra/db"
+        );
     }
 
     #[test]

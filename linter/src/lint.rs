@@ -389,11 +389,31 @@ fn locate_plan_findings(findings: &mut [Finding], options: &LintOptions) {
         .as_deref()
         .map(|dir| plan::config_blocks(dir, &options.var_files))
         .unwrap_or_default();
+    // A resource the configuration's own values do not instantiate (`count` from a
+    // variable the plan set in a .tfvars file) is found by its local address
+    // (`aws_db_instance.this`) when one block alone has it.
+    let mut by_local: rustc_hash::FxHashMap<&str, Option<plan::Block>> = Default::default();
+    for (address, block) in &blocks {
+        by_local
+            .entry(local(address))
+            .and_modify(|seen| {
+                if seen
+                    .as_ref()
+                    .is_some_and(|b| (&b.file, b.header.line) != (&block.file, block.header.line))
+                {
+                    *seen = None;
+                }
+            })
+            .or_insert_with(|| Some(block.clone()));
+    }
     for f in findings {
         if let Some(fix) = &mut f.fix {
             fix.edits.clear();
         }
-        match blocks.get(&f.resource) {
+        match blocks
+            .get(&f.resource)
+            .or_else(|| by_local.get(local(&f.resource))?.as_ref())
+        {
             Some(block) => {
                 f.file = block.file.clone();
                 f.location = block.location_for(&f.message);
@@ -406,6 +426,12 @@ fn locate_plan_findings(findings: &mut [Finding], options: &LintOptions) {
             }
         }
     }
+}
+
+/// An address without its module path: `aws_db_instance.this` of
+/// `module.db.aws_db_instance.this`.
+fn local(address: &str) -> &str {
+    &address[crate::render::module_path(address).len()..]
 }
 
 /// The instance addresses of the resources `findings` name, where known.

@@ -212,6 +212,39 @@ fn plan_findings_use_config_dir_and_its_suppressions() {
 }
 
 #[test]
+fn plan_findings_find_blocks_the_configuration_defaults_leave_out() {
+    // The plan enabled `module.replica` (count from a variable its defaults leave at 0);
+    // its block is the one `module.primary` instantiates.
+    let p = Project::new();
+    p.file(
+        "main.tf",
+        "variable \"replica\" {\n  default = false\n}\n\nmodule \"primary\" {\n  source = \"./modules/db\"\n}\n\nmodule \"replica\" {\n  source = \"./modules/db\"\n  count  = var.replica ? 1 : 0\n}\n",
+    );
+    p.file(
+        "modules/db/main.tf",
+        "resource \"aws_db_instance\" \"this\" {\n  engine              = \"postgres\"\n  deletion_protection = false\n}\n",
+    );
+    p.file(
+        "plan.json",
+        &PLAN
+            .replace("module.db[0]", "module.replica[0]")
+            .replace("\"db\": {\"source\"", "\"replica\": {\"source\""),
+    );
+    let run = lint_plan(&p, "plan.json", &[]);
+    assert!(
+        run.stdout.contains("--> modules/db/main.tf:3:3"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout
+            .contains("= resource: module.replica[0].aws_db_instance.this"),
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
 fn plan_findings_without_a_configuration_name_their_address_not_line_1() {
     let p = plan_project();
     for format in ["text", "github"] {

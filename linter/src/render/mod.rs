@@ -221,6 +221,19 @@ pub fn instance_addresses<'r>(report: &'r Report, f: &'r Finding) -> Vec<&'r str
     }
 }
 
+/// The module path of an address without index: `module.a.module.b.` of
+/// `module.a.module.b.aws_db_instance.x`, empty in the root module.
+pub fn module_path(address: &str) -> &str {
+    let mut end = 0;
+    while let Some(rest) = address[end..].strip_prefix("module.") {
+        match rest.find('.') {
+            Some(dot) => end += "module.".len() + dot + 1,
+            None => break,
+        }
+    }
+    &address[..end]
+}
+
 /// The note for a stale baseline entry.
 pub fn stale_note(entry: &crate::baseline::Entry, baseline: &Path) -> String {
     format!(

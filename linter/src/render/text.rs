@@ -220,17 +220,9 @@ fn groups(findings: &[Finding]) -> Vec<Vec<&Finding>> {
 /// The module path of an address: `module.a.module.b.` of `module.a.module.b.x.y`; empty
 /// for the root module (never an empty pattern to replace: a lone `\0` then).
 fn module_prefix(address: &str) -> &str {
-    let mut end = 0;
-    while let Some(rest) = address[end..].strip_prefix("module.") {
-        match rest.find('.') {
-            Some(dot) => end += "module.".len() + dot + 1,
-            None => break,
-        }
-    }
-    if end == 0 {
-        "\0"
-    } else {
-        &address[..end]
+    match super::module_path(address) {
+        "" => "\0",
+        path => path,
     }
 }
 
