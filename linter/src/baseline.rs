@@ -132,8 +132,8 @@ pub fn read(path: &Path) -> Result<Baseline, String> {
 pub fn write(path: &Path, findings: &[Finding], sources: &Sources) -> std::io::Result<usize> {
     let mut keys = Keys::new(sources, path);
     let mut entries: Vec<Entry> = findings.iter().map(|f| keys.entry(f)).collect();
+    // Equal keys stay, one per finding: two roots' findings at one address.
     entries.sort_by(|a, b| a.order().cmp(&b.order()));
-    entries.dedup();
     let n = entries.len();
     let mut text = serde_json::to_string_pretty(&File {
         version: VERSION,
@@ -348,6 +348,28 @@ mod tests {
         assert_eq!(now[0].rule, "DR005");
         assert_eq!(outcome.stale.len(), 1);
         assert_eq!(outcome.stale[0].rule, "DR010");
+    }
+
+    /// Two root modules calling one module under one name, with different values: two
+    /// findings at one address and attribute, two entries, both accepted.
+    #[test]
+    fn equal_keys_are_kept_one_per_finding() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("main.tf");
+        fs::write(&file, TF).unwrap();
+        let mut sources = Sources::default();
+        sources.insert(&file);
+        let at = TF.find("deletion").unwrap();
+        let mut twice = vec![
+            finding(&file, "DR003", at, 2),
+            finding(&file, "DR003", at, 2),
+        ];
+        twice[1].message = "another root's value".into();
+        let path = dir.path().join("b.json");
+        assert_eq!(write(&path, &twice, &sources).unwrap(), 2);
+        let outcome = apply(&mut twice, &read(&path).unwrap(), &sources, |_| true);
+        assert_eq!((outcome.matched, twice.len()), (2, 0));
+        assert!(outcome.stale.is_empty());
     }
 
     #[test]
