@@ -99,9 +99,12 @@ fn lookalike_problem(line: &str, at: usize) -> Option<String> {
         .find(|c: char| !matches!(c, ':' | '-' | '_' | ' ' | '\t'))
         .unwrap_or(after.len());
     let rest = &after[separators..];
-    let verb = VERBS
-        .iter()
-        .find(|v| rest.len() >= v.len() && rest[..v.len()].eq_ignore_ascii_case(v))?;
+    let verb = VERBS.iter().find(|v| {
+        rest.len() >= v.len()
+            && rest[..v.len()].eq_ignore_ascii_case(v)
+            // A whole word: `drlint ignores modules under .terraform` is prose.
+            && !rest[v.len()..].starts_with(|c: char| c.is_ascii_alphabetic())
+    })?;
     let written_end = at + "drlint".len() + separators + verb.len();
     // The directive as written, with what follows it up to a space (`drlint:ignore=DR003`).
     let tail = &line[written_end..];
@@ -117,6 +120,12 @@ fn lookalike_problem(line: &str, at: usize) -> Option<String> {
             Some(code) => codes.push(code.to_string()),
             None => break,
         }
+    }
+    // `drlint skip for now` is prose unless a rule follows; `drlint-skip`, `drlint:skip`
+    // are meant as directives whatever follows.
+    let spaced = after[..separators].chars().all(char::is_whitespace);
+    if spaced && codes.is_empty() && suffix.is_empty() {
+        return None;
     }
     let marker = marker(line, at);
     if suffix.starts_with(['-', '_']) && !suffix.trim_start_matches(['-', '_']).is_empty() {
@@ -260,6 +269,9 @@ mod tests {
             "# drlint:ignore missing-deletion-protection scratch\n",
             "# drlint:ignore DR003, skip-final-snapshot scratch\n",
             "# drlint found this; see docs/drlint.md\n",
+            "# drlint ignores modules under .terraform\n",
+            "# drlint skip for now, see the runbook\n",
+            "# drlint allows this in staging\n",
             "resource \"a\" \"b\" { name = \"drlint-ignore\" }\n",
         ] {
             assert_eq!(messages(ok), Vec::<String>::new(), "{ok}");
