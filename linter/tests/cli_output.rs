@@ -211,6 +211,37 @@ fn plan_findings_use_config_dir_and_its_suppressions() {
     assert!(run.stderr.contains("--config-dir"), "{run:?}");
 }
 
+/// A plan Terraform made (tests/plans/for_each): module instances by `for_each` key,
+/// resource instances by `count` index.
+#[test]
+fn a_terraform_plan_points_at_its_configuration_and_names_each_instance() {
+    let p = Project::new();
+    let fixture = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/plans/for_each");
+    for rel in ["main.tf", "modules/db/main.tf", "plan.json"] {
+        p.file(rel, &std::fs::read_to_string(fixture.join(rel)).unwrap());
+    }
+    let run = lint_plan(&p, "plan.json", &[]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        run.stdout.contains("--> modules/db/main.tf:10:3"),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(
+        run.stdout.matches("error[DR003]").count(),
+        1,
+        "{}",
+        run.stdout
+    );
+    for address in [
+        "module.db[\"blue\"].aws_db_instance.this[0]",
+        "module.db[\"green\"].aws_db_instance.this[0]",
+    ] {
+        assert!(run.stdout.contains(address), "{address}: {}", run.stdout);
+    }
+    assert!(!run.stdout.contains("--fix"), "{}", run.stdout);
+}
+
 #[test]
 fn plan_findings_find_blocks_the_configuration_defaults_leave_out() {
     // The plan enabled `module.replica` (count from a variable its defaults leave at 0);
