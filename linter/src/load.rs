@@ -865,9 +865,6 @@ pub fn remote_modules(root: &Path) -> HashMap<String, PathBuf> {
     out
 }
 
-/// `count = 0` or an empty `for_each`, known before apply (`count = var.create ? 1 : 0`
-/// with `create = false`): Terraform creates nothing, so there is nothing to lint, as in
-/// TFLint. An unknown count or collection keeps the block.
 /// At most this many instance addresses are listed per resource.
 const MAX_INSTANCES: usize = 100;
 
@@ -902,6 +899,9 @@ fn instance_keys(body: &Body, scope: &Scope<'_>) -> Option<Vec<String>> {
     }
 }
 
+/// `count = 0` or an empty `for_each`, known before apply (`count = var.create ? 1 : 0`
+/// with `create = false`): Terraform creates nothing, so there is nothing to lint, as in
+/// TFLint. An unknown count or collection keeps the block.
 fn has_no_instances(body: &Body, scope: &Scope<'_>) -> bool {
     if let Some(count) = body.get_attribute("count") {
         return matches!(eval(&count.value, scope), Value::Number(n) if n == 0.0);
