@@ -99,7 +99,7 @@ pub fn step_summary(output: &Output<'_>) -> String {
         out.push_str("|---|---|---|---|---|\n");
         for f in &report.findings {
             out.push_str(&format!(
-                "| {} | [{}]({}/blob/main/docs/rules/{}.md) {} | `{}` | `{}:{}` | {} |\n",
+                "| {} | [{}]({}/blob/main/docs/rules/{}.md) {} | `{}` | `{}{}` | {} |\n",
                 f.severity.as_str(),
                 f.rule,
                 super::REPO_URL,
@@ -111,7 +111,11 @@ pub fn step_summary(output: &Output<'_>) -> String {
                     .collect::<Vec<_>>()
                     .join("`, `"),
                 cell(&display_path(&f.file)),
-                f.location.line,
+                // A plan's finding without its configuration has no line.
+                Some(f.location.line)
+                    .filter(|&l| l > 0)
+                    .map(|l| format!(":{l}"))
+                    .unwrap_or_default(),
                 cell(&f.message)
             ));
         }
