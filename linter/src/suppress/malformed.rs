@@ -88,7 +88,7 @@ fn well_formed_problem(line: &str, at: usize, sup: &Suppression) -> Option<Strin
         did_you_mean(first)
     };
     Some(format!(
-        "`drlint:ignore` names no rule, so it suppresses nothing{hint}: write `{marker} drlint:ignore DR003 <reason>` with the rule's code or name"
+        "`drlint:ignore` names no rule, so it suppresses nothing{hint}: write `{marker} drlint:ignore <CODE> <reason>` with the rule's code or name (`drlint rules`)"
     ))
 }
 
@@ -131,11 +131,11 @@ fn lookalike_problem(line: &str, at: usize) -> Option<String> {
     if suffix.starts_with(['-', '_']) && !suffix.trim_start_matches(['-', '_']).is_empty() {
         // `drlint:ignore-file`, `drlint-disable-next-line`: a form drlint does not have.
         return Some(format!(
-            "`{written}{suffix}` is not a drlint directive, so this comment suppresses nothing: drlint suppresses per block or line with `{marker} drlint:ignore DR003 <reason>` above it; leave whole files out with `exclude` in .drlint.toml or `--exclude`"
+            "`{written}{suffix}` is not a drlint directive, so this comment suppresses nothing: drlint suppresses per block or line with `{marker} drlint:ignore <CODE> <reason>` above it; leave whole files out with `exclude` in .drlint.toml or `--exclude`"
         ));
     }
     let codes = if codes.is_empty() {
-        "DR003".to_string()
+        "<CODE>".to_string()
     } else {
         codes.join(",")
     };
@@ -240,6 +240,10 @@ mod tests {
                 "write `# drlint:ignore DR003 <reason>`",
             ),
             ("# drlint:ignore-file", "`exclude`"),
+            (
+                "// drlint:disable",
+                "write `// drlint:ignore <CODE> <reason>`",
+            ),
         ] {
             let got = messages(&format!("{comment}\nresource \"a\" \"b\" {{}}\n"));
             assert_eq!(got.len(), 1, "{comment}: {got:?}");
