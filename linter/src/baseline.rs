@@ -107,17 +107,17 @@ pub struct Outcome {
 /// Reads a baseline; the error says what is wrong with the file.
 pub fn read(path: &Path) -> Result<Baseline, String> {
     let text = fs::read_to_string(path)
-        .map_err(|e| format!("--baseline {}: cannot read: {e}", path.display()))?;
+        .map_err(|e| format!("baseline {}: cannot read: {e}", path.display()))?;
     let file: File = serde_json::from_str(&text).map_err(|e| {
         format!(
-            "--baseline {}: not a drlint baseline ({e}); write one with `drlint --write-baseline {}`",
+            "baseline {}: not a drlint baseline ({e}); write one with `drlint --write-baseline {}`",
             path.display(),
             path.display()
         )
     })?;
     if file.version != VERSION {
         return Err(format!(
-            "--baseline {}: version {} is not supported (this drlint reads version {VERSION}); write it again with `drlint --write-baseline`",
+            "baseline {}: version {} is not supported (this drlint reads version {VERSION}); write it again with `drlint --write-baseline`",
             path.display(),
             file.version
         ));

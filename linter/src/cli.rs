@@ -124,7 +124,8 @@ struct CheckArgs {
     config_dir: Option<PathBuf>,
 
     /// Report only findings that this baseline file does not list (see --write-baseline);
-    /// its entries that no finding matches any more are noted as stale.
+    /// its entries that no finding matches any more are noted as stale. Replaces the
+    /// configuration's `baseline`.
     #[arg(long, value_name = "FILE", conflicts_with = "write_baseline")]
     baseline: Option<PathBuf>,
 
@@ -372,8 +373,9 @@ struct Settings {
     unused: Option<Severity>,
     /// DR902's (malformed suppressions) severity, or None when it does not run.
     malformed: Option<Severity>,
-    /// A baseline is applied: the run notes which directories it linted in full.
-    baseline: bool,
+    /// The baseline to apply (`--baseline`, else the configuration's `baseline`); the run
+    /// then notes which directories it linted in full.
+    baseline: Option<PathBuf>,
 }
 
 fn check(args: CheckArgs) -> Result<ExitCode> {
@@ -392,7 +394,7 @@ fn check(args: CheckArgs) -> Result<ExitCode> {
     let format: Format = args.format.into();
     let root = std::env::current_dir().context("cannot read the working directory")?;
 
-    let baseline = match args.baseline.as_deref().map(baseline::read).transpose() {
+    let baseline = match settings.baseline.as_deref().map(baseline::read).transpose() {
         Ok(b) => b,
         Err(message) => {
             say!("drlint: error: {message}");
@@ -758,7 +760,12 @@ fn settings(args: &CheckArgs) -> Result<Settings> {
         expired,
         unused,
         malformed,
-        baseline: args.baseline.is_some(),
+        // `--write-baseline` records every finding: no baseline hides any.
+        baseline: if args.write_baseline.is_some() {
+            None
+        } else {
+            args.baseline.clone().or(config.baseline.clone())
+        },
     })
 }
 
@@ -914,7 +921,7 @@ fn postprocess(mut report: Report, settings: &Settings) -> LintResult {
     }
     let linted_dirs: BTreeSet<PathBuf> = texts
         .keys()
-        .filter(|_| settings.baseline)
+        .filter(|_| settings.baseline.is_some())
         .map(|p| {
             let file = openable_once(p);
             file.parent().map(Path::to_path_buf).unwrap_or_default()

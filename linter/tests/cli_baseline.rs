@@ -155,6 +155,23 @@ fn a_run_on_named_files_judges_no_entry_stale() {
 }
 
 #[test]
+fn the_configuration_can_name_the_baseline() {
+    let p = repo();
+    write(&p);
+    p.file(
+        ".drlint.toml",
+        "select = [\"DR003\", \"DR008\", \"DR010\"]\nbaseline = \"drlint-baseline.json\"\n",
+    );
+    // From a subdirectory too: the path is relative to the configuration file.
+    let run = p.run_in("prod", &["."]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(run.stdout.contains("in the baseline not shown"), "{run:?}");
+    // --write-baseline records every finding, whatever the configuration's baseline hides.
+    let run = p.run(&["--write-baseline", "again.json"]);
+    assert!(run.stderr.contains("wrote 4 baseline entries"), "{run:?}");
+}
+
+#[test]
 fn a_bad_baseline_is_a_usage_error() {
     let p = repo();
     p.file("b.json", "{\"version\": 7, \"findings\": []}");
