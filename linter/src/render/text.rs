@@ -198,6 +198,10 @@ fn groups(findings: &[Finding]) -> Vec<Vec<&Finding>> {
             && a.rule == b.rule
     };
     for run in findings.chunk_by(|a, b| same_place(a, b)) {
+        if let [one] = run {
+            out.push(vec![one]);
+            continue;
+        }
         let first = out.len();
         for f in run {
             let key = f.message.replace(module_prefix(&f.resource), "");
