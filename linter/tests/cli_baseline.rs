@@ -171,6 +171,30 @@ fn the_configuration_can_name_the_baseline() {
     assert!(run.stderr.contains("wrote 4 baseline entries"), "{run:?}");
 }
 
+/// examples/drlint/adopting: the baseline its configuration names accepts its findings.
+#[test]
+fn the_adopting_example_passes_on_its_baseline() {
+    let example =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/drlint/adopting");
+    let run = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_drlint"))
+            .args(args)
+            .current_dir(&example)
+            .output()
+            .unwrap()
+    };
+    let out = run(&[]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert!(
+        stdout.contains("2 findings in the baseline not shown"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("stale"), "{stdout}");
+    let out = run(&["--no-config", "--select", "DR003,DR008"]);
+    assert_eq!(out.status.code(), Some(1));
+}
+
 #[test]
 fn a_bad_baseline_is_a_usage_error() {
     let p = repo();
