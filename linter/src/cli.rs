@@ -919,13 +919,11 @@ fn postprocess(mut report: Report, settings: &Settings) -> LintResult {
     for u in &mut report.unknown {
         u.file = openable_once(&u.file);
     }
-    let linted_dirs: BTreeSet<PathBuf> = texts
+    // The files this run reports on, for stale baseline entries (only with a baseline).
+    let linted_files: Vec<PathBuf> = texts
         .keys()
         .filter(|_| settings.baseline.is_some())
-        .map(|p| {
-            let file = openable_once(p);
-            file.parent().map(Path::to_path_buf).unwrap_or_default()
-        })
+        .map(&mut openable_once)
         .collect();
     // The files whose suppressions are judged as a whole (DR900, DR901, DR902): those that
     // mention drlint (a `drlint:ignore`, or something meant as one) the engine read.
@@ -975,6 +973,12 @@ fn postprocess(mut report: Report, settings: &Settings) -> LintResult {
         report.unknown.retain(|u| is_named(&u.file));
     }
     let excluded = |file: &Path| settings.exclude.iter().any(|g| g.matches(file));
+    // A directory whose files are left out by `exclude` cannot tell a fixed finding.
+    let linted_dirs: BTreeSet<PathBuf> = linted_files
+        .iter()
+        .filter(|f| !excluded(f))
+        .map(|f| f.parent().map(Path::to_path_buf).unwrap_or_default())
+        .collect();
     report.unknown.retain(|u| !excluded(&u.file));
     // Never judged inside modules `terraform init` downloaded: not the user's to edit.
     let judged: Vec<PathBuf> = with_suppressions

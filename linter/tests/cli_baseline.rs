@@ -146,10 +146,14 @@ fn a_fixed_finding_is_stale_and_writing_again_prunes_it() {
 }
 
 #[test]
-fn a_run_on_named_files_judges_no_entry_stale() {
+fn a_run_on_named_files_or_with_excludes_judges_no_entry_there_stale() {
     let p = repo();
     write(&p);
     let run = with_baseline(&p, &["prod/db.tf"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(!run.stdout.contains("stale"), "{run:?}");
+    // Nor are the entries of a directory `--exclude` leaves out.
+    let run = with_baseline(&p, &["--exclude", "staging/**"]);
     assert_eq!(run.code, 0, "{run:?}");
     assert!(!run.stdout.contains("stale"), "{run:?}");
 }
