@@ -469,6 +469,10 @@ fn check(args: CheckArgs) -> Result<ExitCode> {
         // still comes here.
         say_errors(&result.report.errors);
         say!("drlint: {}", render::text::summary(&output));
+    } else if result.report.files == 0 && args.plan.is_none() {
+        // Nothing was linted: the gate failed for want of input, which belongs with the
+        // other fatal errors on standard error whatever the format.
+        say_errors(&result.report.errors);
     }
     if format == Format::Github {
         append_step_summary(&output);

@@ -19,6 +19,10 @@ fn nothing_to_lint_is_an_error() {
             run.stdout.contains("no Terraform files under"),
             "{args:?}: {run:?}"
         );
+        assert!(
+            run.stderr.contains("no Terraform files under"),
+            "{args:?}: {run:?}"
+        );
     }
     // One empty path among good ones still fails the gate, naming it.
     p.file("infra/main.tf", DB_TF);
