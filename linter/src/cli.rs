@@ -42,9 +42,10 @@ Adopting drlint on an existing repository: `drlint --write-baseline drlint-basel
 records today's findings; `drlint --baseline drlint-baseline.json` then reports only new
 ones, and notes the entries whose finding was fixed (stale).
 
-Inline: `# drlint:ignore DR003 reason` on the line above a block or attribute (a rule's
-code or name); `# drlint:ignore DR003 until=2027-03-31 reason` expires after that day.
-A comment meant as a suppression that is none (`# drlint-ignore DR003`) is DR902.
+Inline: `# drlint:ignore DR003 reason` on the line above a block or attribute (rule
+codes, not names); `# drlint:ignore DR003 until=2027-03-31 reason` expires after that day.
+A comment meant as a suppression that is none (`# drlint-ignore DR003`, a rule's name) is
+DR902, with what to write.
 Remote modules are linted after `terraform init` (.terraform/modules/modules.json).
 Docs: drlint explain DR003 (or ALL), and docs/drlint.md.";
 

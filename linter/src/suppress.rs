@@ -15,10 +15,11 @@
 //! rule that ran and that the suppression silenced nothing of is reported as DR901
 //! `unused-suppression` (as ruff's unused-noqa), so stale ignores do not pile up.
 //!
-//! A rule may be named by its code or its name (`# drlint:ignore skip-final-snapshot`), as
-//! TFLint's `# tflint-ignore: rule_name` and drlint's own `--select` accept. A comment
-//! meant as a suppression that is none (`# drlint-ignore DR003`, a code that is no rule)
-//! is reported as DR902 `malformed-suppression` ([`malformed`]).
+//! Suppressions name rules by code, as ruff's `# noqa: E501`: codes are stable, names may
+//! be renamed, and a suppression must not stop working silently when one is. A comment
+//! meant as a suppression that is none (`# drlint-ignore DR003`, a rule's name instead of
+//! its code, a code that is no rule) is reported as DR902 `malformed-suppression`
+//! ([`malformed`]), with the code to write.
 
 pub mod malformed;
 
@@ -128,8 +129,9 @@ and says how to write it:
   `// drlint:disable`, `# drlint ignore DR003`, `# DRLINT:IGNORE DR003`;
 - a form drlint does not have: `# drlint:ignore-file` (use `exclude` instead);
 - a `drlint:ignore` that names no rule (`# drlint:ignore legacy database`);
-- a code or rule name that is no drlint rule (`DR303`, `missing-deletion-protect`), with the
-  closest rule when one is close.
+- a rule's name instead of its code (`# drlint:ignore missing-deletion-protection`):
+  suppressions name rules by code, which never changes;
+- a code that is no drlint rule (`DR303`), with the closest rule when one is close.
 
 ## Why is this bad?
 The finding the comment was written for is still reported, or the suppression silently
@@ -152,7 +154,7 @@ resource \"aws_db_instance\" \"scratch\" {
 }
 ```
 
-A rule's name works as well as its code: `# drlint:ignore missing-deletion-protection ...`.
+Write the rule's code, not its name: `drlint rules` lists both.
 
 ## Configuration
 Like any rule: `ignore = [\"DR902\"]`, `[severity] DR902 = \"error\"`.
@@ -414,16 +416,13 @@ fn split_codes(text: &str) -> (Vec<String>, Option<String>) {
     let mut rest = text.trim_start();
     loop {
         let end = rest
-            .find(|c: char| !c.is_ascii_alphanumeric() && c != '-' && c != '_')
+            .find(|c: char| !c.is_ascii_alphanumeric())
             .unwrap_or(rest.len());
         let word = &rest[..end];
-        if is_code(word) {
-            codes.push(word.to_ascii_uppercase());
-        } else if let Some(code) = rule_code(word) {
-            codes.push(code.to_string());
-        } else {
+        if !is_code(word) {
             break;
         }
+        codes.push(word.to_ascii_uppercase());
         rest = &rest[end..];
         let after_comma = rest.trim_start().strip_prefix(',');
         match after_comma {

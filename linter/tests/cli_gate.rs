@@ -143,18 +143,30 @@ fn comments_meant_as_suppressions_are_reported_with_the_right_spelling() {
     insta::assert_snapshot!(run.stdout);
 }
 
+/// Suppressions name rules by code (codes never change; names may): a name is reported
+/// with the code to write, and suppresses nothing.
 #[test]
-fn a_rule_name_suppresses_like_its_code() {
+fn a_rule_name_in_a_suppression_is_reported_with_its_code() {
     let p = Project::new();
     p.file(
         "main.tf",
         &commented("# drlint:ignore missing-deletion-protection scratch copy, rebuilt nightly"),
     );
-    let run = p.run(&["--no-config", "--select", "DR003,DR9"]);
-    assert_eq!(run.code, 0, "{run:?}");
+    let run = p.run(&["--no-config", "--select", "DR003,DR9", "--format", "json"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    let v: Value = serde_json::from_str(&run.stdout).unwrap();
+    let rules: Vec<&str> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["rule"].as_str().unwrap())
+        .collect();
+    assert_eq!(rules, ["DR902", "DR003"], "{}", run.stdout);
+    let message = v["findings"][0]["message"].as_str().unwrap();
     assert!(
-        run.stdout.contains("1 finding suppressed inline"),
-        "{run:?}"
+        message.contains("is the name of DR003")
+            && message.contains("write `# drlint:ignore DR003 <reason>`"),
+        "{message}"
     );
 }
 

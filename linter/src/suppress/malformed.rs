@@ -4,7 +4,8 @@
 //! - another spelling of the directive: `# drlint-ignore DR003`, `# drlint:ignore=DR003`,
 //!   `// drlint:disable`, `# drlint ignore`, `# DRLINT:IGNORE`;
 //! - a directive that names no rule: `# drlint:ignore legacy database`;
-//! - a code or rule name that is no drlint rule: `DR303`, `missing-deletion-protect`.
+//! - a rule's name where its code belongs: `# drlint:ignore missing-deletion-protection`;
+//! - a code that is no drlint rule: `DR303` (or a name that is none: `missing-deletion-protect`).
 //!
 //! Each message says what to write instead, with the closest rule when one is close.
 
@@ -60,7 +61,7 @@ pub fn find(source: &str, parsed: &[Suppression]) -> Vec<Malformed> {
     out
 }
 
-/// A `drlint:ignore` comment that names no rule, or a code or name that is none.
+/// A `drlint:ignore` comment that names no rule, a rule by its name, or a code that is none.
 fn well_formed_problem(line: &str, at: usize, sup: &Suppression) -> Option<String> {
     let marker = marker(line, at);
     let unknown: Vec<&String> = sup
@@ -70,25 +71,35 @@ fn well_formed_problem(line: &str, at: usize, sup: &Suppression) -> Option<Strin
         .collect();
     if let Some(code) = unknown.first() {
         return Some(format!(
-            "`{code}` is not a drlint rule, so this comment suppresses nothing for it{}: see `drlint rules` for the codes and names",
+            "`{code}` is not a drlint rule, so this comment suppresses nothing for it{}: see `drlint rules` for the codes",
             did_you_mean(code)
         ));
     }
-    if !sup.codes.is_empty() {
-        return None;
-    }
+    // The first word after the codes: a rule's name written where a code belongs
+    // (`DR003, skip-final-snapshot` or a name alone) is no code, so it starts the reason.
     let first = sup
         .reason
         .as_deref()
         .and_then(|r| r.split([' ', ',', '\t']).next())
         .unwrap_or("");
+    if let Some(code) = rule_code(first).filter(|_| !is_code(first)) {
+        let mut codes = sup.codes.clone();
+        codes.push(code.to_string());
+        return Some(format!(
+            "`{first}` is the name of {code}: suppressions name rules by code, so this comment does not suppress {code}: write `{marker} drlint:ignore {} <reason>`",
+            codes.join(",")
+        ));
+    }
+    if !sup.codes.is_empty() {
+        return None;
+    }
     let hint = if first.is_empty() {
         String::new()
     } else {
         did_you_mean(first)
     };
     Some(format!(
-        "`drlint:ignore` names no rule, so it suppresses nothing{hint}: write `{marker} drlint:ignore <CODE> <reason>` with the rule's code or name (`drlint rules`)"
+        "`drlint:ignore` names no rule, so it suppresses nothing{hint}: write `{marker} drlint:ignore <CODE> <reason>` with the rule's code (`drlint rules`)"
     ))
 }
 
@@ -253,6 +264,21 @@ mod tests {
     }
 
     #[test]
+    fn a_rule_name_says_its_code() {
+        let got = messages("# drlint:ignore missing-deletion-protection scratch\n");
+        assert!(
+            got[0].contains("is the name of DR003")
+                && got[0].contains("write `# drlint:ignore DR003 <reason>`"),
+            "{got:?}"
+        );
+        let got = messages("// drlint:ignore DR005, skip-final-snapshot scratch\n");
+        assert!(
+            got[0].contains("write `// drlint:ignore DR005,DR006 <reason>`"),
+            "{got:?}"
+        );
+    }
+
+    #[test]
     fn codes_and_names_that_are_no_rule_get_the_closest() {
         let got = messages("# drlint:ignore DR303 typo\n");
         assert!(got[0].contains("did you mean DR003"), "{got:?}");
@@ -270,8 +296,7 @@ mod tests {
     fn well_formed_suppressions_and_prose_are_fine() {
         for ok in [
             "# drlint:ignore DR003 scratch\n",
-            "# drlint:ignore missing-deletion-protection scratch\n",
-            "# drlint:ignore DR003, skip-final-snapshot scratch\n",
+            "# drlint:ignore DR003, DR006 scratch\n",
             "# drlint found this; see docs/drlint.md\n",
             "# drlint ignores modules under .terraform\n",
             "# drlint skip for now, see the runbook\n",
