@@ -712,7 +712,7 @@ fn settings(args: &CheckArgs) -> Result<Settings> {
     let unused = layer_severity(&suppress::UNUSED_RULE);
     let malformed = layer_severity(&suppress::MALFORMED_RULE);
 
-    // DR000, DR900 and DR901 belong to this layer; the engine only sees its own codes. When
+    // DR000 and DR900 to DR902 belong to this layer; the engine only sees its own codes. When
     // they alone are selected the engine gets them anyway, which selects none of its rules.
     let is_engine_code = |c: &String| !suppress::RULES.iter().any(|r| r.code == c);
     let engine_select: Vec<String> = if select.iter().all(|c| !is_engine_code(c)) {
@@ -835,7 +835,7 @@ fn lint_once(args: &CheckArgs, settings: &Settings) -> LintResult {
     report.errors.splice(0..0, missing);
     if args.plan.is_none() && (report.files == 0 || options.paths.len() > 1) {
         for path in options.paths.iter().filter(|p| p.is_dir()) {
-            if !has_terraform_files(path, 0) {
+            if !has_terraform_files(path, &mut BTreeSet::new()) {
                 report.errors.push(FileError {
                     file: path.clone(),
                     line: None,
@@ -853,8 +853,12 @@ fn lint_once(args: &CheckArgs, settings: &Settings) -> LintResult {
 
 /// Whether `dir` or a directory below it holds a `*.tf` or `*.tf.json` file, looking
 /// where the engine looks (not in hidden directories such as `.terraform`, nor in
-/// `node_modules`).
-fn has_terraform_files(dir: &Path, depth: usize) -> bool {
+/// `node_modules`), each real directory once (symlink loops).
+fn has_terraform_files(dir: &Path, visited: &mut BTreeSet<PathBuf>) -> bool {
+    let real = fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
+    if !visited.insert(real) {
+        return false;
+    }
     let Ok(entries) = fs::read_dir(dir) else {
         return false;
     };
@@ -871,7 +875,7 @@ fn has_terraform_files(dir: &Path, depth: usize) -> bool {
             return true;
         }
     }
-    depth < 64 && subdirs.iter().any(|d| has_terraform_files(d, depth + 1))
+    subdirs.iter().any(|d| has_terraform_files(d, visited))
 }
 
 /// Applies what the engine may not know about: paths made openable from the working
