@@ -36,6 +36,18 @@ resource "dr_policy" "payments" {
   }
 }
 
+# Every 30 days: restore the cluster to its latest restorable time into a temporary
+# cluster and instance, measure the RTO against the policy's, and remove both again.
+resource "dr_drill" "payments" {
+  policy_id = dr_policy.payments.id
+  interval  = "30d"
+
+  rds {
+    cluster_identifier = "payments"
+    instance_class     = "db.r6g.large"
+  }
+}
+
 # The failover commands (failover-global-cluster, switchover-global-cluster for drills),
 # rendered from the live clusters.
 data "dr_runbook" "payments" {

@@ -378,6 +378,18 @@ impl Context {
         self.sources.get(file).map(|s| &**s)
     }
 
+    /// The `.tf` files read in directory `dir` (one module's), sorted by name.
+    pub fn sources_in(&self, dir: &Path) -> Vec<(&Path, &str)> {
+        let mut found: Vec<(&Path, &str)> = self
+            .sources
+            .iter()
+            .filter(|(p, _)| p.parent() == Some(dir) && p.extension().is_some_and(|e| e == "tf"))
+            .map(|(p, s)| (p, &**s))
+            .collect();
+        found.sort();
+        found
+    }
+
     /// Whether `region` is acceptable as a DR region for a primary in `primary`.
     pub fn is_dr_region(&self, primary: &str, region: &str) -> bool {
         region != primary

@@ -1,8 +1,14 @@
 //! Safe fixes: rules describe them as byte edits computed from hcl-edit spans; [`apply`]
 //! writes them into the file text, so everything else (formatting, comments) is untouched.
 
+use std::path::PathBuf;
+
+mod align;
+
 use crate::context::{Attr, Context, Node, Resource};
-use crate::finding::{Applicability, Edit, Finding, Fix};
+use crate::decided::{self, Decided};
+use crate::finding::{Applicability, Edit, Finding, Fix, Location};
+use crate::rules::RuleMeta;
 
 /// How many times `--fix` lints and applies while the files keep changing: a pass skips
 /// edits that overlap an earlier one, and the next pass applies them.
@@ -55,11 +61,111 @@ pub fn apply(source: &str, findings: &[Finding]) -> String {
     }
     // Stable: insertions at one offset keep their order.
     kept.sort_by_key(|e| (e.start, e.end));
-    let mut out = source.to_string();
-    for e in kept.iter().rev() {
-        out.replace_range(e.start..e.end, &e.text);
+    write(source, &kept)
+}
+
+/// `source` with the `edits` (sorted, not overlapping) written in: inserted text takes the
+/// file's line ending, lines inserted at one place form one group, and the `=` of the
+/// chains holding inserted lines are realigned as `terraform fmt` aligns them.
+fn write(source: &str, edits: &[&Edit]) -> String {
+    let crlf = source
+        .find('\n')
+        .is_some_and(|i| source[..i].ends_with('\r'));
+    let mut out = String::with_capacity(source.len() + 256);
+    let mut inserted: Vec<std::ops::Range<usize>> = Vec::with_capacity(edits.len());
+    let mut at = 0;
+    let mut previous: Option<&Edit> = None;
+    for e in edits {
+        out.push_str(&source[at..e.start]);
+        let mut text = e.text.as_str();
+        // A second insertion at one place: no second blank line before it.
+        if e.start == e.end
+            && previous
+                .is_some_and(|p| p.start == e.start && p.end == e.end && p.text.starts_with('\n'))
+        {
+            text = text.strip_prefix('\n').unwrap_or(text);
+        }
+        let start = out.len();
+        if crlf {
+            let mut last = '\0';
+            for c in text.chars() {
+                if c == '\n' && last != '\r' {
+                    out.push('\r');
+                }
+                out.push(c);
+                last = c;
+            }
+        } else {
+            out.push_str(text);
+        }
+        // Each edit's lines: the one it starts on, and those it adds.
+        inserted.push(start..out.len());
+        at = e.end;
+        previous = Some(e);
     }
-    out
+    out.push_str(&source[at..]);
+    // The lines that hold the start of an edit or begin inside written text (edits are
+    // sorted, and so are line starts).
+    let starts: Vec<usize> = std::iter::once(0)
+        .chain(out.match_indices('\n').map(|(i, _)| i + 1))
+        .collect();
+    let mut touched: Vec<usize> = Vec::new();
+    for r in &inserted {
+        let mut line = starts.partition_point(|&s| s <= r.start).max(1) - 1;
+        touched.push(line);
+        line += 1;
+        while line < starts.len() && starts[line] < r.end {
+            touched.push(line);
+            line += 1;
+        }
+    }
+    touched.dedup();
+    match out.strip_prefix('\u{feff}') {
+        // The byte-order mark is no part of the first line's text.
+        Some(rest) => format!("\u{feff}{}", align::realign(rest, &touched)),
+        None => align::realign(&out, &touched),
+    }
+}
+
+/// Takes the edits off fixes that a suppressed finding shares (the same rule at the same
+/// place: one block, or one variable default, seen through several module instances):
+/// applying them would override the instance whose finding is suppressed.
+pub fn keep_suppressed_instances(
+    findings: &mut [Finding],
+    suppressed: &[crate::suppress::Suppressed],
+) {
+    if suppressed.is_empty() {
+        return;
+    }
+    // By rule and place: a lookup per finding, not a scan of the suppressed ones.
+    let mut at: std::collections::HashMap<(&str, usize, usize), Vec<&Finding>> =
+        std::collections::HashMap::new();
+    for s in suppressed {
+        let key = (
+            s.finding.rule,
+            s.finding.location.start,
+            s.finding.location.end,
+        );
+        at.entry(key).or_default().push(&s.finding);
+    }
+    for f in findings.iter_mut() {
+        let Some(fix) = f.fix.as_mut().filter(|x| !x.edits.is_empty()) else {
+            continue;
+        };
+        let key = (f.rule, f.location.start, f.location.end);
+        let Some(other) = at.get(&key).and_then(|list| {
+            list.iter()
+                .find(|s| s.file == f.file && s.resource != f.resource)
+        }) else {
+            continue;
+        };
+        fix.edits.clear();
+        fix.applicability = Applicability::Unsafe;
+        fix.description = format!(
+            "{} (not applied: it would also change {}, whose finding is suppressed)",
+            fix.description, other.resource
+        );
+    }
 }
 
 /// Whether two different edits touch the same text: overlapping replacements, or an
@@ -81,7 +187,8 @@ pub fn string_literal(value: &str) -> String {
 }
 
 /// A safe fix that sets `name = value_text` in `node` of `res`: replaces the value when the
-/// attribute is written, else inserts a line before the block's closing brace.
+/// attribute is written, else inserts a line before the block's closing brace. Only for a
+/// value written as a literal: [`finding_setting`] decides where an expression is fixed.
 pub fn set_attribute(
     ctx: &Context,
     res: &Resource,
@@ -94,11 +201,107 @@ pub fn set_attribute(
         Some(attr) => replace_value(attr, value_text),
         None => insert_attribute(ctx.source(&res.file)?, node, name, value_text)?,
     };
-    Some(Fix {
+    Some(safe(description, vec![edit]))
+}
+
+fn safe(description: String, edits: Vec<Edit>) -> Fix {
+    Fix {
         description,
-        edits: vec![edit],
+        edits,
         applicability: Applicability::Safe,
-    })
+    }
+}
+
+/// The finding of rule `meta` on `res` at `at`, with a fix that makes attribute `name` of
+/// `node` equal `value_text` where its value is decided ([`decided::of`]): the literal
+/// written here or passed by the caller is replaced, a missing attribute is added, a
+/// variable's literal default is changed when no caller sets the variable, a caller that
+/// passes nothing gets the argument. Anything else (a local, a condition, a `.tfvars`
+/// value) gets no edits, and the message says where the value comes from.
+#[allow(clippy::too_many_arguments)]
+pub fn finding_setting(
+    ctx: &Context,
+    meta: &RuleMeta,
+    res: &Resource,
+    node: &Node,
+    name: &str,
+    value_text: &str,
+    at: Location,
+    message: String,
+    description: String,
+) -> Finding {
+    let Some(attr) = node.attr(name) else {
+        let fix = set_attribute(ctx, res, node, name, value_text, description);
+        return ctx.finding(meta, res, at, message, fix);
+    };
+    match decided::of(ctx, res, attr) {
+        Decided::Here | Decided::Argument => {
+            let fix = safe(description, vec![replace_value(attr, value_text)]);
+            ctx.finding(meta, res, at, message, Some(fix))
+        }
+        Decided::Default(place) => {
+            let message = format!("{message} (the default of {})", place.variable);
+            let edit = Edit {
+                start: place.value.start,
+                end: place.value.end,
+                text: value_text.to_string(),
+            };
+            let fix = safe(
+                format!("{description} as the default of {}", place.variable),
+                vec![edit],
+            );
+            // Made without the fix: a finding redirected to a caller's argument would
+            // drop an edit that is not of that argument.
+            let mut f = ctx.finding(meta, res, at, message, None);
+            f.fix = Some(fix);
+            move_to(&mut f, res, place.file, place.value, place.block_line);
+            f
+        }
+        Decided::MissingArgument(call) => {
+            let source = ctx.source(&call.file).unwrap_or_default();
+            let line = format!("{} = {value_text}", call.variable);
+            let edit = insert_lines_in(source, call.block, std::slice::from_ref(&line));
+            let message = format!(
+                "{message} (this module block passes no {}, so its default applies)",
+                call.variable
+            );
+            let fix = edit.map(|e| safe(format!("pass {line} to the module"), vec![e]));
+            let mut f = ctx.finding(meta, res, at, message, None);
+            f.fix = fix;
+            // At the block, as a resource's missing attribute is at its block.
+            move_to(&mut f, res, call.file, call.block, call.block.line);
+            f
+        }
+        Decided::Elsewhere(from) => {
+            let fix = Fix {
+                description: format!("{description} where the value is decided"),
+                edits: Vec::new(),
+                applicability: Applicability::Unsafe,
+            };
+            let mut f = ctx.finding(meta, res, at, format!("{message} ({from})"), Some(fix));
+            // The caller's argument may be an expression: never written over.
+            if let Some(fix) = &mut f.fix {
+                fix.edits.clear();
+            }
+            f
+        }
+    }
+}
+
+/// Points `finding` where its value is decided; a `# drlint:ignore` above the resource
+/// still covers it.
+fn move_to(finding: &mut Finding, res: &Resource, file: PathBuf, at: Location, block_line: u32) {
+    finding
+        .suppress_at
+        .push((res.file.clone(), res.header.line));
+    finding.file = file;
+    finding.location = at;
+    finding.block_line = block_line;
+    if crate::context::is_downloaded(&finding.file) {
+        if let Some(fix) = &mut finding.fix {
+            fix.edits.clear();
+        }
+    }
 }
 
 /// Replaces an attribute's value expression.
@@ -110,6 +313,103 @@ pub fn replace_value(attr: &Attr, value_text: &str) -> Edit {
     }
 }
 
+/// The meta-arguments a resource added for `res` (a bucket's versioning) copies, so
+/// that it configures the same instances through the same provider: `count` or
+/// `for_each`, `provider`, and the AWS provider 6's per-resource `region`. Not
+/// `depends_on` (the reference to `res` already orders the two, and `res`'s own
+/// dependencies come before it) nor `lifecycle` (about `res`'s own replacement).
+const FOLLOWED_META_ARGUMENTS: &[&str] = &["count", "for_each", "provider", "region"];
+
+/// The first lines of the body of a resource added for `res`: its meta-arguments as
+/// written (see [`FOLLOWED_META_ARGUMENTS`]), a blank line, then `bucket = <ADDRESS>.id`
+/// indexed as `res` is (`[count.index]`, `[each.key]`). Lines are relative to the
+/// body's indentation. `None` when a meta-argument cannot be copied (not on one line
+/// nor a balanced multi-line expression at this indentation).
+pub fn companion_body(ctx: &Context, res: &Resource, address: &str) -> Option<Vec<String>> {
+    let src = ctx.source(&res.file)?;
+    let mut lines = Vec::new();
+    for (key, attr) in &res.body.attrs {
+        if !FOLLOWED_META_ARGUMENTS.contains(&key.as_str()) {
+            continue;
+        }
+        let text = src.get(attr.value_loc.start..attr.value_loc.end)?;
+        lines.push(format!("{key} = {}", unindent(text, src, &res.body)));
+    }
+    let index = if res.body.attr("count").is_some() {
+        "[count.index]"
+    } else if res.body.attr("for_each").is_some() {
+        "[each.key]"
+    } else {
+        ""
+    };
+    if res.expanded && index.is_empty() {
+        return None;
+    }
+    if !lines.is_empty() {
+        lines.push(String::new());
+    }
+    lines.push(format!("bucket = {address}{index}.id"));
+    Some(lines)
+}
+
+/// A multi-line expression of `node`'s body with the body's indentation taken off its
+/// continuation lines, so that it can be written in another body at the same depth.
+fn unindent(text: &str, src: &str, node: &Node) -> String {
+    let header_line_start = src[..node.loc.start]
+        .rfind('\n')
+        .map_or(node.loc.start, |i| i + 1);
+    let indent = src[header_line_start..].len()
+        - src[header_line_start..]
+            .trim_start_matches([' ', '\t'])
+            .len();
+    let inner = indent + 2;
+    text.replace("\r\n", "\n")
+        .split('\n')
+        .enumerate()
+        .map(|(i, l)| {
+            let strip = l.len() - l.trim_start_matches(' ').len();
+            if i == 0 {
+                l
+            } else {
+                &l[strip.min(inner)..]
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// The text that adds `resource "KIND" "NAME" { BODY }` after `res`'s block (inserted at
+/// the block's closing brace), at the block's indentation, after a blank line.
+pub fn resource_after(
+    src: &str,
+    res: &Resource,
+    kind: &str,
+    name: &str,
+    body: &[String],
+) -> String {
+    let header_line_start = src[..res.body.loc.start]
+        .rfind('\n')
+        .map_or(res.body.loc.start, |i| i + 1);
+    let indent: String = src[header_line_start..]
+        .chars()
+        .take_while(|c| *c == ' ')
+        .collect();
+    let mut text = format!("\n\n{indent}resource \"{kind}\" \"{name}\" {{\n");
+    for line in body {
+        for l in line.split('\n') {
+            if !l.is_empty() {
+                text.push_str(&indent);
+                text.push_str("  ");
+            }
+            text.push_str(l);
+            text.push('\n');
+        }
+    }
+    text.push_str(&indent);
+    text.push('}');
+    text
+}
+
 /// Inserts `name = value` as the last line of a block body, after a blank line so that
 /// `terraform fmt` has no `=` to re-align (the new line is its own group).
 pub fn insert_attribute(source: &str, node: &Node, name: &str, value_text: &str) -> Option<Edit> {
@@ -119,12 +419,21 @@ pub fn insert_attribute(source: &str, node: &Node, name: &str, value_text: &str)
 /// Inserts lines (already formatted relative to the body's indentation) at the end of a
 /// block body.
 pub fn insert_lines(source: &str, node: &Node, lines: &[String]) -> Option<Edit> {
-    let close = node.loc.end.checked_sub(1)?;
+    insert_lines_in(source, node.loc, lines)
+}
+
+/// [`insert_lines`] into the block at `block` (from its type name to its closing brace).
+pub fn insert_lines_in(source: &str, block: Location, lines: &[String]) -> Option<Edit> {
+    let close = block.end.checked_sub(1)?;
     if source.as_bytes().get(close) != Some(&b'}') {
         return None;
     }
-    let open = node.loc.start + source.get(node.loc.start..close)?.find('{')?;
-    let header_line_start = source[..node.loc.start].rfind('\n').map_or(0, |i| i + 1);
+    let open = block.start + source.get(block.start..close)?.find('{')?;
+    // A block on the first line is at the top level: what precedes it there is at most
+    // a byte-order mark (which the rules see as spaces).
+    let header_line_start = source[..block.start]
+        .rfind('\n')
+        .map_or(block.start, |i| i + 1);
     let indent: String = source[header_line_start..]
         .chars()
         .take_while(|c| *c == ' ' || *c == '\t')
@@ -169,8 +478,16 @@ pub fn insert_lines(source: &str, node: &Node, lines: &[String]) -> Option<Edit>
         .rsplit('\n')
         .next()
         .is_some_and(|l| l.trim().is_empty());
+    // After a chain of one-line attributes at this indentation, the new lines join it
+    // (realigned when written); after anything else they are a group of their own.
+    let body_lines: Vec<&str> = source[open + 1..close_line_start].lines().collect();
+    let joins = body_lines.len().checked_sub(1).is_some_and(|last| {
+        align::chain(&body_lines, last).is_some()
+            && matches!(align::classify(body_lines[last]),
+                align::Line::Assign { key_start, .. } if body_lines[last][..key_start] == inner)
+    });
     let mut text = String::new();
-    if !before.trim().is_empty() && !previous_blank {
+    if !before.trim().is_empty() && !previous_blank && !joins {
         text.push('\n');
     }
     body_text(&mut text);

@@ -10,6 +10,7 @@ pub mod path_map;
 
 // The engine: files -> parse -> module instances and values -> rules -> findings.
 pub mod context;
+pub mod decided;
 pub mod eval;
 pub mod fix;
 #[doc(hidden)]

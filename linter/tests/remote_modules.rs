@@ -5,21 +5,10 @@
 
 mod cli_support;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
-use cli_support::Project;
-
-fn terraform() -> PathBuf {
-    let path = std::env::var_os("TERRAFORM")
-        .map_or_else(|| PathBuf::from("/usr/local/bin/terraform"), PathBuf::from);
-    assert!(
-        path.is_file(),
-        "terraform is needed for the remote module tests: install it at {} or set TERRAFORM",
-        path.display()
-    );
-    path
-}
+use cli_support::{terraform, Project};
 
 fn run(cmd: &mut Command) {
     let out = cmd.output().unwrap_or_else(|e| panic!("{cmd:?}: {e}"));

@@ -3,9 +3,12 @@
 
 use std::path::{Path, PathBuf};
 
+/// Named layers, bottom first, each a list of modules.
+type Layers = &'static [(&'static str, &'static [&'static str])];
+
 /// Layers from the bottom up: a file may name `crate::<module>` only for modules in its own
 /// layer or below. Paths are relative to `src/`; a directory covers every file under it.
-const LAYERS: &[(&str, &[&str])] = &[
+const LAYERS: Layers = &[
     (
         "base",
         &["shape.rs", "diagnostics.rs", "schema_helpers.rs", "aws.rs"],
@@ -117,16 +120,189 @@ fn every_module_imports_only_its_own_layer_or_below() {
     assert!(upward.is_empty(), "upward imports:\n{}", upward.join("\n"));
 }
 
-/// The `use` statements of `text` that import with a glob (`*`), with the line each starts
-/// on, leaving out those inside a `#[cfg(test)] mod name { .. }` (where `use super::*;` is
-/// the usual way to reach the code under test). Multi-line `use` groups are joined first.
-/// Relies on rustfmt's layout: a module's closing brace stands alone at its indentation.
-fn glob_imports_outside_tests(text: &str) -> Vec<(usize, String)> {
+/// Inside a module directory, the same direction between siblings: its files in layers,
+/// bottom first, and in each layer in the order they may import one another. A file may
+/// name a sibling (`super::x`, `crate::<dir>::x`) only when the sibling stands earlier in
+/// this list. The directory's `mod.rs` (declarations and re-exports) and its test modules
+/// are exempt. `policy/mod.rs` says what each layer is for.
+const SIBLING_LAYERS: &[(&str, Layers)] = &[(
+    "policy",
+    &[
+        ("vocabulary", &["blocks", "errors", "claims"]),
+        (
+            "AWS adapters",
+            &["rds_settings", "rds_wait", "rds", "rds_cluster", "s3"],
+        ),
+        (
+            "pure decisions",
+            &[
+                "windows",
+                "retention",
+                "validate",
+                "sync",
+                "source_settings",
+                "desired",
+                "defaults",
+                "live_checks",
+            ],
+        ),
+        (
+            "orchestration",
+            &["release", "aurora", "plan", "lifecycle", "apply", "observe"],
+        ),
+    ],
+)];
+
+/// The siblings a file in `dir` names outside its test modules: `super::x`,
+/// `super::{x, y::z}` (also across lines) and `crate::<dir>::x`, with their line.
+fn sibling_modules(text: &str, dir: &str) -> Vec<(usize, String)> {
+    let crate_prefix = format!("crate::{dir}::");
+    let lines = lines_outside_test_modules(text);
     let mut found = Vec::new();
+    for (i, &(n, line)) in lines.iter().enumerate() {
+        let line = line.split("//").next().unwrap_or_default();
+        for prefix in ["super::", crate_prefix.as_str()] {
+            for (at, _) in line.match_indices(prefix) {
+                if line[..at].ends_with(|c: char| c.is_alphanumeric() || c == '_' || c == ':') {
+                    continue; // `a::super::x` or `other_crate::policy::x`: not a sibling
+                }
+                let rest = &line[at + prefix.len()..];
+                if let Some(group) = rest.strip_prefix('{') {
+                    // A group may go on over the next lines until its braces close.
+                    let mut text = group.to_string();
+                    let mut next = i + 1;
+                    while text.matches('{').count() >= text.matches('}').count()
+                        && next < lines.len()
+                    {
+                        text.push_str(lines[next].1);
+                        next += 1;
+                    }
+                    let mut depth = 0;
+                    let mut item = String::new();
+                    for c in text.chars() {
+                        match c {
+                            '{' => depth += 1,
+                            '}' if depth == 0 => break,
+                            '}' => depth -= 1,
+                            ',' if depth == 0 => {
+                                found.push((n, item.clone()));
+                                item.clear();
+                                continue;
+                            }
+                            _ => {}
+                        }
+                        item.push(c);
+                    }
+                    found.push((n, item));
+                } else {
+                    found.push((n, rest.to_string()));
+                }
+            }
+        }
+    }
+    found
+        .into_iter()
+        .filter_map(|(n, path)| {
+            let name: String = path
+                .trim()
+                .chars()
+                .take_while(|c| c.is_alphanumeric() || *c == '_')
+                .collect();
+            (!name.is_empty() && name != "self").then_some((n, name))
+        })
+        .collect()
+}
+
+#[test]
+fn sibling_modules_import_only_earlier_siblings() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    rust_files(&src, &mut files);
+    let test_files = test_module_files(&src, &files);
+    let mut wrong = Vec::new();
+    for (dir, layers) in SIBLING_LAYERS {
+        let order: Vec<(&str, &str)> = layers
+            .iter()
+            .flat_map(|(layer, modules)| modules.iter().map(move |m| (*m, *layer)))
+            .collect();
+        let position = |name: &str| order.iter().position(|(m, _)| *m == name);
+        for file in files.iter().filter(|f| f.parent() == Some(&src.join(dir))) {
+            let stem = file.file_stem().unwrap().to_string_lossy().to_string();
+            if stem == "mod" || test_files.contains(file) {
+                continue;
+            }
+            let Some(own) = position(&stem) else {
+                wrong.push(format!(
+                    "{dir}/{stem}.rs: in no layer; add it to SIBLING_LAYERS"
+                ));
+                continue;
+            };
+            let text = std::fs::read_to_string(file).unwrap();
+            for (line, sibling) in sibling_modules(&text, dir) {
+                let Some(theirs) = position(&sibling) else {
+                    continue; // an item of the parent or of another crate path, not a sibling
+                };
+                if theirs >= own {
+                    wrong.push(format!(
+                        "{dir}/{stem}.rs:{line}: imports {dir}::{sibling} ({} layer), which \
+                         does not come before {stem} ({} layer)",
+                        order[theirs].1, order[own].1
+                    ));
+                }
+            }
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "imports against the order of SIBLING_LAYERS:\n{}",
+        wrong.join("\n")
+    );
+}
+
+#[test]
+fn the_sibling_check_sees_paths_groups_and_crate_paths_but_not_tests() {
+    let text = "\
+use super::rds::{tag, tag_map};
+use super::{
+    aurora,
+    claims::{Claims, OWNER_TAG},
+    self,
+};
+use crate::policy::s3::Rule;
+use crate::status::x;
+
+fn f() {
+    super::windows::parse(); // super::ignored
+    other_crate::super_thing();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::apply;
+}
+";
+    let names: Vec<(usize, String)> = sibling_modules(text, "policy");
+    let names: Vec<(usize, &str)> = names.iter().map(|(n, m)| (*n, m.as_str())).collect();
+    assert_eq!(
+        names,
+        [
+            (1, "rds"),
+            (2, "aurora"),
+            (2, "claims"),
+            (7, "s3"),
+            (11, "windows")
+        ]
+    );
+}
+
+/// The lines of `text` outside `#[cfg(test)] mod name { .. }` blocks and outside `//`
+/// comments, numbered from 1. Relies on rustfmt's layout: a module's closing brace stands
+/// alone at its indentation.
+fn lines_outside_test_modules(text: &str) -> Vec<(usize, &str)> {
+    let mut kept = Vec::new();
     let mut cfg_test = false;
     // The closing line of the test module we are in, e.g. "}" or "    }".
     let mut test_module_end: Option<String> = None;
-    let mut statement: Option<(usize, String)> = None;
     for (n, line) in text.lines().enumerate() {
         let trimmed = line.trim();
         if let Some(end) = &test_module_end {
@@ -152,12 +328,24 @@ fn glob_imports_outside_tests(text: &str) -> Vec<(usize, String)> {
         if !trimmed.starts_with("#[") {
             cfg_test = false;
         }
+        kept.push((n + 1, trimmed));
+    }
+    kept
+}
+
+/// The `use` statements of `text` that import with a glob (`*`), with the line each starts
+/// on, leaving out those inside a `#[cfg(test)] mod name { .. }` (where `use super::*;` is
+/// the usual way to reach the code under test). Multi-line `use` groups are joined first.
+fn glob_imports_outside_tests(text: &str) -> Vec<(usize, String)> {
+    let mut found = Vec::new();
+    let mut statement: Option<(usize, String)> = None;
+    for (n, trimmed) in lines_outside_test_modules(text) {
         let starts_use = trimmed.starts_with("use ")
             || trimmed.starts_with("pub use ")
             || trimmed.starts_with("pub(crate) use ")
             || trimmed.starts_with("pub(super) use ");
         if statement.is_none() && starts_use {
-            statement = Some((n + 1, String::new()));
+            statement = Some((n, String::new()));
         }
         if let Some((start, text)) = &mut statement {
             text.push_str(trimmed);

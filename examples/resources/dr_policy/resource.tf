@@ -1,4 +1,5 @@
 # Orders: lose at most 15 minutes, be back within an hour.
+# drlint:ignore DR011 drilled by dr_drill.orders in examples/resources/dr_drill, applied with this file
 resource "dr_policy" "orders" {
   name        = "orders"
   rpo         = "15m"

@@ -16,7 +16,8 @@ pub const META: RuleMeta = RuleMeta {
 };
 
 /// The rule's documentation page.
-pub const DOC: &str = r#"## What it does
+pub const DOC: &str = concat!(
+    r#"## What it does
 Finds `aws_db_instance`, `aws_rds_cluster` and `aws_rds_global_cluster` (an Aurora global
 database) resources without `deletion_protection = true` (the AWS default is off).
 
@@ -50,9 +51,13 @@ resource "aws_db_instance" "main" {
 Safe: `--fix` sets `deletion_protection = true` (or changes `false` to `true`). It is an
 in-place modification; nothing is recreated.
 
+"#,
+    fixed_where_decided!(),
+    r#"
 ## References
 - [Deleting a DB instance: deletion protection](https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_DeleteInstance.html#USER_DeletionProtection)
-"#;
+"#
+);
 
 /// Pushes DR003 findings.
 pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
@@ -72,14 +77,16 @@ pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
             },
             None => (db.header, "no deletion_protection: one mistaken destroy deletes the database (the AWS default is off)".to_string()),
         };
-        let fix = fix::set_attribute(
+        out.push(fix::finding_setting(
             ctx,
+            &META,
             db,
             &db.body,
             "deletion_protection",
             "true",
+            at,
+            message,
             "set deletion_protection = true".into(),
-        );
-        out.push(ctx.finding(&META, db, at, message, fix));
+        ));
     }
 }

@@ -16,7 +16,8 @@ pub const META: RuleMeta = RuleMeta {
 };
 
 /// The rule's documentation page.
-pub const DOC: &str = r#"## What it does
+pub const DOC: &str = concat!(
+    r#"## What it does
 Finds `aws_db_instance` and `aws_rds_cluster` resources that do not set
 `delete_automated_backups = false`. The provider's default is `true` for both. Read
 replicas are skipped.
@@ -45,9 +46,13 @@ resource "aws_db_instance" "main" {
 ## Fix safety
 Safe: `--fix` sets `delete_automated_backups = false`, an in-place change.
 
+"#,
+    fixed_where_decided!(),
+    r#"
 ## References
 - [Retaining automated backups](https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_WorkingWithAutomatedBackups.html#USER_WorkingWithAutomatedBackups.Retaining)
-"#;
+"#
+);
 
 /// Pushes DR005 findings.
 pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
@@ -66,15 +71,17 @@ pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
             },
             None => (db.header, format!("delete_automated_backups is not set to false: by default deleting the {} deletes its backups too", what(db))),
         };
-        let fix = fix::set_attribute(
+        out.push(fix::finding_setting(
             ctx,
+            &META,
             db,
             &db.body,
             "delete_automated_backups",
             "false",
+            at,
+            message,
             "set delete_automated_backups = false".into(),
-        );
-        out.push(ctx.finding(&META, db, at, message, fix));
+        ));
     }
 }
 

@@ -1,6 +1,8 @@
 //! DR006 skip-final-snapshot.
 
 use crate::context::{Context, Resource};
+use crate::decided::{self, Decided};
+use crate::eval::Value;
 use crate::finding::{Applicability, Edit, Finding, Fix, Severity};
 use crate::fix;
 use crate::rules::{facts, RuleMeta};
@@ -18,6 +20,17 @@ pub const META: RuleMeta = RuleMeta {
 /// The rule's documentation page.
 pub const DOC: &str = r#"## What it does
 Finds `aws_db_instance` and `aws_rds_cluster` resources with `skip_final_snapshot = true`.
+
+Copies are skipped (DR004 and DR005 skip read replicas too): RDS takes no final snapshot of a read
+replica (`replicate_source_db`, or an `aws_rds_cluster` with
+`replication_source_identifier`) nor of a secondary cluster of an Aurora global database,
+and deleting one with `skip_final_snapshot = false` fails. A secondary is an
+`aws_rds_cluster` with `global_cluster_identifier` that is not the global cluster's
+writer: another member of the same global cluster is its primary (the global cluster's
+`source_db_cluster_identifier`, or the member with master credentials or a
+`snapshot_identifier`), or it has no master credentials and no snapshot of its own (as
+the secondary region's cluster in the provider's and `terraform-aws-rds-aurora`'s
+examples: the data comes from the primary).
 
 ## Why is this bad?
 When the database is deleted (by a destroy, a replacement or a mistake), no final
@@ -53,8 +66,19 @@ that every instance of a module called several times, or of a `count` or `for_ea
 its own snapshot (a shared name fails the second deletion). Where there is no identifier
 to follow and the block has several instances, the finding comes without a fix.
 
+`skip_final_snapshot` written as an expression is fixed where its value is decided (the
+literal a caller passes, a variable's literal default, or an argument added to the
+`module` block that passes nothing) only when the resource already has a
+`final_snapshot_identifier`, since the fix would otherwise span two places; a value from
+a `local`, a condition or a `.tfvars` file gets no fix, and the finding says where it
+comes from. See [drlint --fix](../drlint.md#where-a-fix-is-written).
+
 ## References
 - [Deleting a DB instance: final snapshot](https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_DeleteInstance.html)
+- [DeleteDBInstance `SkipFinalSnapshot`](https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_DeleteDBInstance.html):
+  "If you delete a read replica [...], you must enable this setting."
+- [Terraform AWS provider `aws_rds_global_cluster`](https://registry.terraform.io/providers/hashicorp/aws/latest/docs/resources/rds_global_cluster):
+  the secondary cluster of its examples has no credentials and `skip_final_snapshot = true`
 "#;
 
 /// Pushes DR006 findings.
@@ -65,6 +89,9 @@ pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
         *instances.entry((&db.file, db.header.start)).or_default() += 1;
     }
     for db in ctx.managed(facts::DATABASES) {
+        if takes_no_final_snapshot(ctx, db) {
+            continue;
+        }
         let Some(attr) = db.body.attr("skip_final_snapshot") else {
             continue;
         };
@@ -75,6 +102,34 @@ pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
                 ctx.unknown_attr(&META, db, "skip_final_snapshot", attr);
                 continue;
             }
+        }
+        if !matches!(
+            decided::of(ctx, db, attr),
+            Decided::Here | Decided::Argument
+        ) {
+            // Decided elsewhere (a variable's default, a caller): set there when the
+            // resource already names its final snapshot; else the fix spans two places.
+            let mut f = fix::finding_setting(
+                ctx,
+                &META,
+                db,
+                &db.body,
+                "skip_final_snapshot",
+                "false",
+                attr.loc,
+                message(),
+                "set skip_final_snapshot = false".into(),
+            );
+            if db.body.attr("final_snapshot_identifier").is_none() {
+                if let Some(fix) = &mut f.fix {
+                    fix.edits.clear();
+                    fix.applicability = Applicability::Unsafe;
+                    fix.description
+                        .push_str(", and add a final_snapshot_identifier");
+                }
+            }
+            out.push(f);
+            continue;
         }
         let mut edits = vec![fix::replace_value(attr, "false")];
         if db.body.attr("final_snapshot_identifier").is_none() {
@@ -97,6 +152,20 @@ pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
         };
         out.push(ctx.finding(&META, db, attr.loc, message(), Some(fix)));
     }
+}
+
+/// A copy RDS takes no final snapshot of: a read replica, or a secondary cluster of an
+/// Aurora global database (known from the other members, or alone by having no master
+/// credentials and no snapshot: a writer needs one or the other).
+fn takes_no_final_snapshot(ctx: &Context, db: &Resource) -> bool {
+    if facts::is_copy(ctx, db) {
+        return true;
+    }
+    let set = |k: &str| db.value(k).is_some_and(|v| !matches!(v, Value::Null));
+    db.kind == "aws_rds_cluster"
+        && set("global_cluster_identifier")
+        && !matches!(facts::global_role(ctx, db), Some(facts::GlobalRole::Primary(s)) if !s.is_empty())
+        && !facts::WRITER_ATTRIBUTES.iter().any(|k| set(k))
 }
 
 /// The final snapshot's name, as HCL, after the identifier as it is written: a literal

@@ -54,7 +54,15 @@ resource "aws_s3_bucket_versioning" "backups" {
 Safe: `--fix` adds an `aws_s3_bucket_versioning` resource after the bucket, or sets
 `status = "Enabled"` / `enabled = true` where versioning is written as off. Enabling
 versioning is an in-place change; storage grows with noncurrent versions, which a
-lifecycle rule (DR009) expires. Buckets with `count`/`for_each` get no automatic fix.
+lifecycle rule (DR009) expires.
+
+The added resource follows its bucket: it copies the bucket's `count` or `for_each`
+(as written) and refers to `aws_s3_bucket.NAME[count.index].id` or
+`aws_s3_bucket.NAME[each.key].id`, and it copies `provider` (a bucket in the DR region's
+`aws.dr` is configured through `aws.dr`, not the default provider's region) and the AWS
+provider 6's `region`. It does not copy `depends_on`: referring to the bucket already
+orders it after the bucket and its dependencies. `status` or `enabled` written as an
+expression is fixed where its value is decided (see [drlint --fix](../drlint.md#where-a-fix-is-written)).
 
 ## References
 - [Using versioning in S3 buckets](https://docs.aws.amazon.com/AmazonS3/latest/userguide/Versioning.html)
@@ -76,20 +84,16 @@ pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
                 _ if v.dynamic => continue,
                 _ => {
                     let at = v.attr("enabled").map_or(v.loc, |a| a.loc);
-                    let fix = fix::set_attribute(
+                    out.push(fix::finding_setting(
                         ctx,
+                        &META,
                         b,
                         v,
                         "enabled",
                         "true",
-                        "set enabled = true".into(),
-                    );
-                    out.push(ctx.finding(
-                        &META,
-                        b,
                         at,
                         "versioning is off: an overwrite or delete is final".into(),
-                        fix,
+                        "set enabled = true".into(),
                     ));
                     continue;
                 }
@@ -102,21 +106,20 @@ pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
             };
             if let Some(status) = vc.attr("status") {
                 if matches!(status.value.as_str(), Some("Suspended") | Some("Disabled")) {
-                    let fix = Fix {
-                        description: "set status = \"Enabled\"".into(),
-                        edits: vec![fix::replace_value(status, "\"Enabled\"")],
-                        applicability: Applicability::Safe,
-                    };
-                    out.push(ctx.finding(
+                    out.push(fix::finding_setting(
+                        ctx,
                         &META,
                         cfg,
+                        vc,
+                        "status",
+                        "\"Enabled\"",
                         status.loc,
                         format!(
                             "versioning of {} is {}: an overwrite or delete is final",
                             b.address,
                             status.value.as_str().unwrap_or_default()
                         ),
-                        Some(fix),
+                        "set status = \"Enabled\"".into(),
                     ));
                 }
             }
@@ -150,11 +153,8 @@ pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
 /// the bucket's name is not an identifier: `aws_s3_bucket.<name>.id` would not parse (and
 /// Terraform rejects such a name anyway).
 fn add_versioning(ctx: &Context, b: &Resource) -> Option<Fix> {
-    if b.expanded
-        || hcl_edit::Ident::try_new(b.name.as_str()).is_err()
-        || ctx
-            .get(&format!("{}aws_s3_bucket_versioning.{}", b.module, b.name))
-            .is_some()
+    if hcl_edit::Ident::try_new(b.name.as_str()).is_err()
+        || crate::decided::declares_resource(ctx, &b.file, "aws_s3_bucket_versioning", &b.name)
     {
         return None;
     }
@@ -163,15 +163,17 @@ fn add_versioning(ctx: &Context, b: &Resource) -> Option<Fix> {
     if src.as_bytes().get(end.checked_sub(1)?) != Some(&b'}') {
         return None;
     }
-    let line_start = src[..b.body.loc.start].rfind('\n').map_or(0, |i| i + 1);
-    let indent: String = src[line_start..]
-        .chars()
-        .take_while(|c| *c == ' ')
-        .collect();
     let name = &b.name;
-    let text = format!(
-        "\n\n{indent}resource \"aws_s3_bucket_versioning\" \"{name}\" {{\n{indent}  bucket = aws_s3_bucket.{name}.id\n\n{indent}  versioning_configuration {{\n{indent}    status = \"Enabled\"\n{indent}  }}\n{indent}}}"
-    );
+    let body = fix::companion_body(ctx, b, &format!("aws_s3_bucket.{name}"))?
+        .into_iter()
+        .chain([
+            String::new(),
+            "versioning_configuration {".to_string(),
+            "  status = \"Enabled\"".to_string(),
+            "}".to_string(),
+        ])
+        .collect::<Vec<_>>();
+    let text = fix::resource_after(src, b, "aws_s3_bucket_versioning", name, &body);
     Some(Fix {
         description: format!(
             "add resource \"aws_s3_bucket_versioning\" \"{name}\" with status = \"Enabled\""

@@ -24,7 +24,7 @@ of the same Aurora global database (`aws_rds_global_cluster`) in another region,
 `aws_backup_plan` `copy_action` to another region, S3 replication to a bucket in another
 region (rules with `status = "Disabled"` copy nothing), or a `dr_policy` that declares a
 `cross_region_replica`, `cross_region_backups`, `global_secondary` (in an `rds_cluster`
-block) or `replication` for it. With `required_dr_regions` in `.drlint.toml`, the copy
+block) or `replication` for it. With `dr_regions` in `.drlint.toml`, the copy
 must be in one of those regions. Replicas, global database secondaries and replication
 destinations are themselves the copy and are not asked for another. A global database
 primary whose secondaries are not in this configuration (one configuration per region is

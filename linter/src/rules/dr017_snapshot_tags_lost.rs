@@ -16,7 +16,8 @@ pub const META: RuleMeta = RuleMeta {
 };
 
 /// The rule's documentation page.
-pub const DOC: &str = r#"## What it does
+pub const DOC: &str = concat!(
+    r#"## What it does
 Finds `aws_db_instance` and `aws_rds_cluster` resources without
 `copy_tags_to_snapshot = true` (the AWS default is off). A database that a `dr_policy`
 `rds` or `rds_cluster` block manages is not reported: the policy turns the setting on
@@ -51,9 +52,13 @@ resource "aws_db_instance" "main" {
 Safe: `--fix` sets `copy_tags_to_snapshot = true` (or changes `false` to `true`), an
 in-place modification that affects snapshots taken from then on.
 
+"#,
+    fixed_where_decided!(),
+    r#"
 ## References
 - [Tagging Amazon RDS resources: copying tags to DB snapshots](https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_Tagging.html#USER_Tagging.CopyTags)
-"#;
+"#
+);
 
 /// Pushes DR017 findings.
 pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
@@ -79,15 +84,17 @@ pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
                 (db.header, "no copy_tags_to_snapshot = true: snapshots and the databases restored from them lose their owner and cost tags (the AWS default is off)".to_string())
             }
         };
-        let fix = fix::set_attribute(
+        out.push(fix::finding_setting(
             ctx,
+            &META,
             db,
             &db.body,
             "copy_tags_to_snapshot",
             "true",
+            at,
+            message,
             "set copy_tags_to_snapshot = true".into(),
-        );
-        out.push(ctx.finding(&META, db, at, message, fix));
+        ));
     }
 }
 

@@ -27,6 +27,15 @@ pub fn is_copy(ctx: &Context, db: &Resource) -> bool {
     is_db_replica(db) || matches!(global_role(ctx, db), Some(GlobalRole::Secondary(_)))
 }
 
+/// Attributes only the writer of an Aurora global database sets: the data comes from
+/// them (new credentials, a snapshot). A secondary takes its data from the primary.
+pub const WRITER_ATTRIBUTES: &[&str] = &[
+    "master_username",
+    "master_password",
+    "manage_master_user_password",
+    "snapshot_identifier",
+];
+
 /// An `aws_rds_cluster`'s part in an Aurora global database, if it is a member.
 pub fn global_role<'a>(ctx: &'a Context, db: &Resource) -> Option<&'a GlobalRole> {
     if db.kind != "aws_rds_cluster" {

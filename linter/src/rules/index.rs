@@ -537,14 +537,9 @@ impl Index {
             let sourced = matches!(key, Ok(g) if ctx.resources[g].value("source_db_cluster_identifier").is_some());
             let writes = |&c: &usize| {
                 let r = &ctx.resources[c];
-                [
-                    "master_username",
-                    "master_password",
-                    "manage_master_user_password",
-                    "snapshot_identifier",
-                ]
-                .iter()
-                .any(|k| r.value(k).is_some_and(|v| !matches!(v, Value::Null)))
+                crate::rules::facts::WRITER_ATTRIBUTES
+                    .iter()
+                    .any(|k| r.value(k).is_some_and(|v| !matches!(v, Value::Null)))
             };
             let primary = if sourced {
                 members[0]

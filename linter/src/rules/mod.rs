@@ -15,6 +15,21 @@
 use crate::context::Context;
 use crate::finding::{Finding, Severity};
 
+/// The "Fix safety" paragraph of rules whose fix sets a value: where a value that is not a
+/// literal is fixed (a literal, for `concat!` into a rule's `DOC`).
+macro_rules! fixed_where_decided {
+    () => {
+        "Where the value is not written as a literal, `--fix` changes it where it is decided and
+never writes a literal over an expression: the literal a module's caller passes, the
+literal `default` of a variable no caller sets, or (when another caller sets the
+variable, or the module is one `terraform init` fetched) the `module` block that passes
+nothing gets the argument. A value from a `local`, a condition, a function or a `.tfvars`
+file gets no fix; the finding says where it comes from. See
+[drlint --fix](../drlint.md#where-a-fix-is-written).
+"
+    };
+}
+
 pub mod dr001_same_region_replica;
 pub mod dr002_same_region_replication;
 pub mod dr003_missing_deletion_protection;

@@ -87,6 +87,19 @@ impl Project {
     }
 }
 
+/// The real terraform CLI (`TERRAFORM` or `/usr/local/bin/terraform`); tests that need it
+/// fail loudly, never skip, when it is missing.
+pub fn terraform() -> PathBuf {
+    let path = std::env::var_os("TERRAFORM")
+        .map_or_else(|| PathBuf::from("/usr/local/bin/terraform"), PathBuf::from);
+    assert!(
+        path.is_file(),
+        "terraform is needed by this test: install it at {} or set TERRAFORM",
+        path.display()
+    );
+    path
+}
+
 /// A database with deletion protection switched off (DR003, fixable) and no copy in another
 /// region (DR010, a warning).
 pub const DB_TF: &str = r#"resource "aws_db_instance" "main" {

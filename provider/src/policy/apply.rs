@@ -3,48 +3,20 @@
 use std::time::{Duration, Instant};
 
 use futures::future::join_all;
-use tf_provider::value::Value;
 use tf_provider::{AttributePath, Diagnostic, Diagnostics};
 
 use crate::aws::AwsClients;
-use crate::diagnostics::{aws_diagnostic, error, AwsError};
-use crate::state::dr_policy::{BackupsBlock, RdsBlock, ReplicaBlock};
+use crate::diagnostics::{aws_diagnostic, error};
 
-use super::claims::{CREATED_BY_TAG, OWNER_TAG, TARGETS_TAG};
+use super::blocks::{rds_path, s3_path};
+use super::claims::{owner_conflict, CREATED_BY_TAG, OWNER_TAG, TARGETS_TAG};
 use super::desired::{Desired, DesiredRds, DesiredReplica, DesiredS3};
+use super::errors::{aws_err, Step_};
 use super::lifecycle::release;
-use super::plan::{check_live_instance, owner_conflict};
-use super::source_settings::SettingsChange;
-use super::{aurora, rds, rds_path, s3, s3_path};
-
-pub(super) type Step_ = Result<(), Diagnostic>;
-
-pub(super) fn aws_err(summary: String, path: AttributePath) -> impl FnOnce(AwsError) -> Diagnostic {
-    move |e| aws_diagnostic(summary, path, &e)
-}
-
-/// The state of an `rds` block, for the checks shared with plan.
-pub(super) fn rds_block_of(d: &DesiredRds) -> RdsBlock {
-    RdsBlock {
-        instance_identifier: Value::Value(d.identifier.clone()),
-        backup_window: Value::from(d.settings.backup_window.clone()),
-        cross_region_replica: match &d.replica {
-            Some(r) => Value::Value(ReplicaBlock {
-                kms_key_id: Value::from(r.kms_key_id.clone()),
-                ..Default::default()
-            }),
-            None => Value::Null,
-        },
-        cross_region_backups: match &d.backups {
-            Some(r) => Value::Value(BackupsBlock {
-                kms_key_id: Value::from(r.kms_key_id.clone()),
-                ..Default::default()
-            }),
-            None => Value::Null,
-        },
-        ..Default::default()
-    }
-}
+use super::live_checks::{check_live_instance, rds_block_of};
+use super::rds_settings::SettingsChange;
+use super::s3::bucket_tags;
+use super::{aurora, rds, s3};
 
 pub(super) async fn apply_rds(
     clients: &AwsClients,
@@ -222,21 +194,6 @@ pub(super) async fn ensure_replica(
             ))?;
     }
     Ok(())
-}
-
-pub(super) fn bucket_tags(
-    live: &s3::LiveBucket,
-    set: &[(&str, &str)],
-    remove: &[&str],
-) -> Vec<(String, String)> {
-    let mut tags: Vec<(String, String)> = live
-        .tags
-        .iter()
-        .filter(|(k, _)| !set.iter().any(|(s, _)| s == k) && !remove.contains(&k.as_str()))
-        .cloned()
-        .collect();
-    tags.extend(set.iter().map(|(k, v)| (k.to_string(), v.to_string())));
-    tags
 }
 
 pub(super) async fn apply_s3(

@@ -12,87 +12,19 @@ use crate::aws::AwsClients;
 use crate::diagnostics::{aws_diagnostic, error, AwsError};
 use crate::state::dr_policy::{GlobalSecondaryBlock, PolicyState, RdsClusterBlock};
 
-use super::apply::{aws_err, Step_};
-use super::claims::{Claims, CREATED_BY_TAG, OWNER_TAG, TARGETS_TAG};
+use super::blocks::cluster_path;
+use super::claims::{CREATED_BY_TAG, OWNER_TAG, TARGETS_TAG};
+use super::defaults::{default_global_identifier, secondary_of};
 use super::desired::{Desired, DesiredCluster, DesiredSecondary};
-use super::lifecycle::{release_copy, untag_source, CopyOfSource};
-use super::observe::Sync;
-use super::plan::{default, derived, owner_conflict, unknown_if_missing};
+use super::errors::{aws_err, Step_};
+use super::live_checks::{block_of, check_live_cluster, secondary_taken};
 use super::rds_cluster::{LiveCluster, LiveGlobal};
-use super::source_settings::{check_window_overlap, SettingsAttributes, SettingsChange};
-use super::validate::{copy_region, Regions};
-use super::{claims, cluster_path, rds, rds_cluster, DEFAULT_RETENTION_DAYS};
-
-/// The global cluster a source joins by default.
-pub(super) fn default_global_identifier(source: &str) -> String {
-    format!("{source}-global")
-}
-
-/// Plan: defaults of the `rds_cluster` blocks where the configuration is null.
-pub(super) fn fill_defaults(proposed: &mut PolicyState, config: &PolicyState, regions: &Regions) {
-    let (Value::Value(ps), Value::Value(cs)) =
-        (proposed.rds_cluster.as_mut(), config.rds_cluster.as_ref())
-    else {
-        return;
-    };
-    for (p, c) in ps.iter_mut().zip(cs.iter()) {
-        default(
-            &mut p.backup_retention_days,
-            &c.backup_retention_days,
-            DEFAULT_RETENTION_DAYS,
-        );
-        default(&mut p.deletion_protection, &c.deletion_protection, true);
-        default(&mut p.copy_tags_to_snapshot, &c.copy_tags_to_snapshot, true);
-        unknown_if_missing(&mut p.backup_window, &c.backup_window);
-        let source_id = p.cluster_identifier.clone();
-        if let (Value::Value(pg), Value::Value(cg)) =
-            (p.global_secondary.as_mut(), c.global_secondary.as_ref())
-        {
-            if let Some(dr) = regions.dr {
-                default(&mut pg.region, &cg.region, dr.to_string());
-            }
-            derived(
-                &mut pg.cluster_identifier,
-                &cg.cluster_identifier,
-                &source_id.map(|id| format!("{id}-dr")),
-            );
-            // Read from the live source below (the global cluster it already belongs to).
-            unknown_if_missing(
-                &mut pg.global_cluster_identifier,
-                &cg.global_cluster_identifier,
-            );
-        }
-    }
-}
-
-/// Plan: claims the clusters for this policy within the configuration.
-pub(super) fn claim(
-    diags: &mut Diagnostics,
-    claims: &mut Claims,
-    proposed: &PolicyState,
-    regions: &Regions,
-    name: &str,
-) {
-    for (i, b) in proposed
-        .rds_cluster
-        .as_ref_option()
-        .into_iter()
-        .flatten()
-        .enumerate()
-    {
-        if let Value::Value(id) = &b.cluster_identifier {
-            if let Err(owner) = claims.claim(&claims::cluster_key(regions.primary, id), name) {
-                diags.add_error(owner_conflict(
-                    "Aurora cluster claimed by two policies",
-                    &format!("DB cluster {id}"),
-                    &owner,
-                    name,
-                    cluster_path(i).attribute("cluster_identifier"),
-                ));
-            }
-        }
-    }
-}
+use super::rds_settings::SettingsChange;
+use super::release::{release_copy, untag_source, CopyOfSource};
+use super::source_settings::SettingsAttributes;
+use super::sync::Sync;
+use super::validate::Regions;
+use super::{rds, rds_cluster};
 
 /// The source cluster and the secondary (when the block declares one), read at once.
 async fn read_pair(
@@ -120,18 +52,6 @@ async fn read_pair(
         }
     };
     futures::join!(source, secondary)
-}
-
-/// The region and identifier of a block's secondary, when both are known.
-fn secondary_of(b: &RdsClusterBlock, regions: &Regions) -> Option<(String, String)> {
-    let g = b.global_secondary.as_ref_option()?;
-    let region = copy_region(&g.region, Some(regions))?;
-    let id = match &g.cluster_identifier {
-        Value::Value(id) => id.clone(),
-        Value::Null => format!("{}-dr", b.cluster_identifier.as_ref_option()?),
-        Value::Unknown => return None,
-    };
-    Some((region, id))
 }
 
 /// Plan: checks against the live clusters (owner, keys, windows, the global cluster and
@@ -217,88 +137,6 @@ pub(super) async fn plan(
                 ));
             }
         }
-    }
-}
-
-/// The error when the secondary's identifier names a cluster outside the global cluster.
-fn secondary_taken(existing: &LiveCluster, global: &str, path: AttributePath) -> Diagnostic {
-    error(
-        "Secondary cluster identifier taken",
-        format!(
-            "DB cluster {} exists but is not a member of global cluster {global} ({}). It may \
-             have been detached during a failover. Choose another cluster_identifier, or delete \
-             or rename that cluster.",
-            existing.identifier,
-            match &existing.global_cluster {
-                Some(g) => format!("it belongs to {g}"),
-                None => "it is a standalone cluster".to_string(),
-            }
-        ),
-        path,
-    )
-}
-
-/// Checks an `rds_cluster` block against its live source: owner, the secondary's KMS key,
-/// windows. Used at plan time and again at apply.
-fn check_live_cluster(
-    diags: &mut Diagnostics,
-    b: &RdsClusterBlock,
-    live: &LiveCluster,
-    name: &str,
-    may_own: &dyn Fn(&str) -> bool,
-    p: &AttributePath,
-) {
-    if let Some(owner) = live.tags.get(OWNER_TAG) {
-        if !may_own(owner) {
-            diags.add_error(owner_conflict(
-                "Aurora cluster owned by another policy",
-                &format!("DB cluster {}", live.identifier),
-                owner,
-                name,
-                p.clone().attribute("cluster_identifier"),
-            ));
-        }
-    }
-    if let Value::Value(g) = &b.global_secondary {
-        if live.encrypted && g.kms_key_id.is_null() {
-            diags.add_error(error(
-                "Encrypted source needs a KMS key in the DR region",
-                format!(
-                    "DB cluster {} is encrypted (key {}). KMS keys are regional, so its \
-                     secondary in another region needs a key of that region: set kms_key_id to \
-                     the ARN of a KMS key in the DR region.",
-                    live.identifier,
-                    live.kms_key_id.as_deref().unwrap_or("unknown")
-                ),
-                p.clone()
-                    .attribute("global_secondary")
-                    .index(0)
-                    .attribute("kms_key_id"),
-            ));
-        }
-    }
-    check_window_overlap(
-        diags,
-        &b.backup_window,
-        live.maintenance_window.as_deref(),
-        &live.identifier,
-        p,
-    );
-}
-
-/// The state of an `rds_cluster` block, for the checks shared with plan.
-fn block_of(d: &DesiredCluster) -> RdsClusterBlock {
-    RdsClusterBlock {
-        cluster_identifier: Value::Value(d.identifier.clone()),
-        backup_window: Value::from(d.settings.backup_window.clone()),
-        global_secondary: match &d.secondary {
-            Some(s) => Value::Value(GlobalSecondaryBlock {
-                kms_key_id: Value::from(s.kms_key_id.clone()),
-                ..Default::default()
-            }),
-            None => Value::Null,
-        },
-        ..Default::default()
     }
 }
 

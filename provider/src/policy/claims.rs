@@ -11,6 +11,10 @@
 
 use std::collections::HashMap;
 
+use tf_provider::{AttributePath, Diagnostic};
+
+use crate::diagnostics::error;
+
 /// Tag naming the policy that owns an instance or bucket.
 pub const OWNER_TAG: &str = "drkit:policy";
 /// Tag recording the policy's declaration on its resources, read by import:
@@ -121,6 +125,26 @@ pub fn parse_targets_tag(value: &str) -> Targets {
         }
     }
     t
+}
+
+/// The error for a resource that another policy owns (by tag or claim in this run).
+pub(super) fn owner_conflict(
+    summary: &str,
+    what: &str,
+    owner: &str,
+    name: &str,
+    path: AttributePath,
+) -> Diagnostic {
+    error(
+        summary,
+        format!(
+            "{what} is managed by dr_policy {owner:?}, and dr_policy {name:?} names it too. One \
+             policy owns a resource's DR configuration; two would overwrite each other on every \
+             apply. Remove it from one of them (if {owner:?} no longer exists, remove the tag \
+             `{OWNER_TAG}` from the resource)."
+        ),
+        path,
+    )
 }
 
 #[cfg(test)]

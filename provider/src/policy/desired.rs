@@ -9,13 +9,11 @@ use tf_provider::{AttributePath, Diagnostics};
 use crate::diagnostics::error;
 use crate::state::dr_policy::{PolicyState, RdsClusterBlock};
 
-use super::retention::Rule;
-use super::s3::WantReplication;
-use super::source_settings::SourceSettings;
+use super::blocks::{cluster_path, rds_path, s3_path, DEFAULT_RETENTION_DAYS, DEFAULT_TIMEOUT};
+use super::rds_settings::SourceSettings;
+use super::s3::{Rule, WantReplication};
 use super::validate::retention_of;
-use super::{
-    claims, cluster_path, rds_path, retention, s3, s3_path, DEFAULT_RETENTION_DAYS, DEFAULT_TIMEOUT,
-};
+use super::{claims, retention, s3};
 
 /// A cross-region replica, fully resolved.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,59 +1,54 @@
 //! The logic behind `dr_policy`, in the order data flows: `validate` (shapes, then
 //! drlint's tier model) -> `plan` (defaults, ownership, live checks) -> `apply` (AWS calls,
 //! only what differs) -> `observe` (read back: findings, drift, import) -> `lifecycle`
-//! (destroy, import IDs). Pure parts need no server; the AWS calls live in [`rds`],
-//! [`rds_cluster`] and [`s3`], ownership in [`claims`], lifecycle rules in [`retention`],
-//! windows in [`windows`]. What DB instances and Aurora clusters share is written once:
-//! the four source settings in [`source_settings`], waiting for `available` in
-//! [`rds_wait`]; `aurora` handles `rds_cluster` blocks through every phase.
+//! (destroy, import IDs).
+//!
+//! The modules form four layers, and each imports only from the layers below it and from
+//! the modules listed before it in its own (`crate::layering` checks this):
+//!
+//! 1. vocabulary: [`blocks`] (attribute paths, defaults, allowed values), `errors` (AWS
+//!    errors as diagnostics), [`claims`] (ownership tags and the per-run registry);
+//! 2. AWS adapters, the calls and their types, nothing of plans: [`rds_settings`] (the four
+//!    source settings as values), [`rds_wait`], [`rds`], [`rds_cluster`], [`s3`];
+//! 3. pure decisions, no AWS client: [`windows`], [`retention`], `validate`, `sync`,
+//!    [`source_settings`], `desired`, `defaults`, `live_checks`;
+//! 4. orchestration, the phases that call AWS: `release` (what instances and clusters share
+//!    at release), `aurora` (`rds_cluster` blocks through every phase), `plan`,
+//!    `lifecycle`, `apply`, `observe`.
+//!
+//! What DB instances and Aurora clusters share is written once: the four source settings in
+//! [`source_settings`] and [`rds_settings`], waiting for `available` in [`rds_wait`], the
+//! live checks in `live_checks`, release in `release`.
 
+// Layer 1: vocabulary.
+pub mod blocks;
 pub mod claims;
+mod errors;
+// Layer 2: AWS adapters.
 pub mod rds;
 pub mod rds_cluster;
+pub mod rds_settings;
 pub mod rds_wait;
-pub mod retention;
 pub mod s3;
+// Layer 3: pure decisions.
+mod defaults;
+mod desired;
+mod live_checks;
+pub mod retention;
 pub mod source_settings;
+mod sync;
+mod validate;
 pub mod windows;
-
-use std::time::Duration;
-
-use drlint::model::Step;
-use tf_provider::AttributePath;
-
-/// Default automated backup retention (drlint's minimum).
-pub const DEFAULT_RETENTION_DAYS: i64 = 7;
-/// Default create/update timeout.
-pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60 * 60);
-/// Storage classes S3 accepts for replicas and transitions.
-const STORAGE_CLASSES: &[&str] = &[
-    "STANDARD",
-    "REDUCED_REDUNDANCY",
-    "STANDARD_IA",
-    "ONEZONE_IA",
-    "INTELLIGENT_TIERING",
-    "GLACIER",
-    "DEEP_ARCHIVE",
-    "GLACIER_IR",
-];
-const ARCHIVE_CLASSES: &[&str] = &[
-    "GLACIER",
-    "DEEP_ARCHIVE",
-    "GLACIER_IR",
-    "STANDARD_IA",
-    "ONEZONE_IA",
-    "INTELLIGENT_TIERING",
-];
-
+// Layer 4: orchestration.
 mod apply;
 mod aurora;
-mod desired;
 mod lifecycle;
 mod observe;
 mod plan;
-mod validate;
+mod release;
 
 pub use apply::apply;
+pub use blocks::{model_path, DEFAULT_RETENTION_DAYS, DEFAULT_TIMEOUT};
 pub use desired::{
     timeout, Desired, DesiredBackups, DesiredCluster, DesiredRds, DesiredReplica, DesiredS3,
     DesiredSecondary,
@@ -62,69 +57,6 @@ pub use lifecycle::{destroy, import_state};
 pub use observe::{read, refresh_computed};
 pub use plan::plan;
 pub use validate::{assess_policy, cluster_specs, model_spec, validate};
-
-// ---------------------------------------------------------------------------------------
-// Paths
-// ---------------------------------------------------------------------------------------
-
-fn rds_path(i: usize) -> AttributePath {
-    AttributePath::new("rds").index(i as i64)
-}
-
-fn s3_path(j: usize) -> AttributePath {
-    AttributePath::new("s3").index(j as i64)
-}
-
-fn cluster_path(i: usize) -> AttributePath {
-    AttributePath::new("rds_cluster").index(i as i64)
-}
-
-/// Blocks with at most one element: Terraform addresses them as a list (`[0]`).
-const SINGLE_BLOCKS: &[&str] = &[
-    "cross_region_replica",
-    "cross_region_backups",
-    "replication",
-    "encryption",
-    "global_secondary",
-    "timeouts",
-];
-
-/// The Terraform attribute path of a tier-model finding.
-pub fn model_path(steps: &[Step]) -> AttributePath {
-    let mut path = AttributePath::root();
-    for (n, step) in steps.iter().enumerate() {
-        match step {
-            Step::Attr(name) => {
-                path.add_attribute(*name);
-                if SINGLE_BLOCKS.contains(name) && n + 1 < steps.len() {
-                    path.add_index(0);
-                }
-            }
-            Step::Index(i) => {
-                path.add_index(*i as i64);
-            }
-        }
-    }
-    // Terraform shows the source of attributes, not of blocks: a finding about a whole
-    // `rds` or `s3` block points at the attribute naming the resource, one about the
-    // retention blocks at the first of them.
-    match steps {
-        [Step::Attr("rds"), Step::Index(_)] => {
-            path.add_attribute("instance_identifier");
-        }
-        [Step::Attr("s3"), Step::Index(_)] => {
-            path.add_attribute("bucket");
-        }
-        [Step::Attr("rds_cluster"), Step::Index(_)] => {
-            path.add_attribute("cluster_identifier");
-        }
-        [Step::Attr("s3"), Step::Index(_), Step::Attr("retention")] => {
-            path.add_index(0);
-        }
-        _ => {}
-    }
-    path
-}
 
 #[cfg(test)]
 mod tests;

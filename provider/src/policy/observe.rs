@@ -10,55 +10,15 @@ use crate::state::dr_policy::{
     BackupsBlock, EncryptionBlock, PolicyState, ReplicaBlock, ReplicationBlock,
 };
 
+use super::blocks::{rds_path, s3_path};
 use super::claims::TARGETS_TAG;
+use super::defaults::set_model_outputs;
 use super::desired::Desired;
-use super::plan::set_model_outputs;
 use super::retention::Retention;
 use super::source_settings::SettingsAttributes;
-use super::validate::assess_policy;
-use super::validate::{retention_block, retention_of, Regions};
-use super::{aurora, claims, rds, rds_path, retention, s3, s3_path};
-
-/// Compares a state value with the live one: fills it when unknown (or when importing),
-/// records a finding and, when `write`, takes the live value when they differ.
-pub(super) struct Sync<'f> {
-    pub(super) findings: &'f mut Vec<String>,
-    pub(super) write: bool,
-    pub(super) import: bool,
-}
-
-impl Sync<'_> {
-    pub(super) fn field<T: Clone + PartialEq + std::fmt::Debug>(
-        &mut self,
-        v: &mut Value<T>,
-        default: Option<T>,
-        live: T,
-        what: impl FnOnce() -> String,
-    ) {
-        let want = match v {
-            Value::Unknown => {
-                *v = Value::Value(live);
-                return;
-            }
-            Value::Null if self.import => {
-                *v = Value::Value(live);
-                return;
-            }
-            Value::Null => match default {
-                Some(d) => d,
-                None => return,
-            },
-            Value::Value(x) => x.clone(),
-        };
-        if want != live {
-            self.findings
-                .push(format!("{}: is {live:?}, the policy sets {want:?}", what()));
-            if self.write {
-                *v = Value::Value(live);
-            }
-        }
-    }
-}
+use super::sync::Sync;
+use super::validate::{assess_policy, retention_block, retention_of, Regions};
+use super::{aurora, claims, rds, retention, s3};
 
 /// Reads the live resources of a state: records `findings` and `compliant`, fills values
 /// left unknown, and with `write` (a refresh) copies drift into the arguments so that the

@@ -4,159 +4,18 @@ use std::sync::Mutex;
 
 use futures::future::join_all;
 use tf_provider::value::Value;
-use tf_provider::{AttributePath, Diagnostic, Diagnostics};
+use tf_provider::Diagnostics;
 
 use crate::aws::AwsClients;
 use crate::diagnostics::{aws_diagnostic, error};
-use crate::state::dr_policy::{PolicyState, RdsBlock};
+use crate::state::dr_policy::PolicyState;
 
-use super::claims::{Claims, OWNER_TAG};
-use super::desired::Desired;
-use super::source_settings::check_window_overlap;
-use super::validate::assess_policy;
+use super::blocks::{cluster_path, rds_path, s3_path};
+use super::claims::{owner_conflict, Claims, OWNER_TAG};
+use super::defaults::{fill_defaults, set_model_outputs};
+use super::live_checks::check_live_instance;
 use super::validate::Regions;
-use super::{aurora, claims, rds, rds_path, s3, s3_path, validate, DEFAULT_RETENTION_DAYS};
-
-/// A static default: applies on every plan while the config is null, so a value changed
-/// outside Terraform (read into the prior state) is planned back to the default.
-pub(super) fn default<T>(v: &mut Value<T>, config: &Value<T>, value: T) {
-    if config.is_null() {
-        *v = Value::Value(value);
-    }
-}
-
-/// A derived default: follows its source on every plan while the config is null.
-pub(super) fn derived<T: Clone>(v: &mut Value<T>, config: &Value<T>, from: &Value<T>) {
-    if config.is_null() {
-        *v = from.clone();
-    }
-}
-
-/// A value read from the live resources (or left to AWS): unknown until then.
-pub(super) fn unknown_if_missing<T>(v: &mut Value<T>, config: &Value<T>) {
-    if config.is_null() && v.is_null() {
-        *v = Value::Unknown;
-    }
-}
-
-/// Fills `proposed` with defaults where the configuration is null (never where it is set).
-pub(super) fn fill_defaults(proposed: &mut PolicyState, config: &PolicyState, regions: &Regions) {
-    let dr = regions.dr.map(str::to_string);
-    default(&mut proposed.compliance, &config.compliance, false);
-    default(
-        &mut proposed.delete_replicas_on_destroy,
-        &config.delete_replicas_on_destroy,
-        false,
-    );
-
-    if let (Value::Value(ps), Value::Value(cs)) = (proposed.rds.as_mut(), config.rds.as_ref()) {
-        for (p, c) in ps.iter_mut().zip(cs.iter()) {
-            default(
-                &mut p.backup_retention_days,
-                &c.backup_retention_days,
-                DEFAULT_RETENTION_DAYS,
-            );
-            default(&mut p.deletion_protection, &c.deletion_protection, true);
-            default(&mut p.copy_tags_to_snapshot, &c.copy_tags_to_snapshot, true);
-            unknown_if_missing(&mut p.backup_window, &c.backup_window);
-            let source_id = p.instance_identifier.clone();
-            let retention = p.backup_retention_days;
-            if let (Value::Value(pr), Value::Value(cr)) = (
-                p.cross_region_replica.as_mut(),
-                c.cross_region_replica.as_ref(),
-            ) {
-                if let Some(dr) = &dr {
-                    default(&mut pr.region, &cr.region, dr.clone());
-                }
-                derived(
-                    &mut pr.identifier,
-                    &cr.identifier,
-                    &source_id.clone().map(|id| format!("{id}-dr")),
-                );
-                unknown_if_missing(&mut pr.instance_class, &cr.instance_class);
-                derived(
-                    &mut pr.backup_retention_days,
-                    &cr.backup_retention_days,
-                    &retention,
-                );
-            }
-            if let (Value::Value(pb), Value::Value(cb)) = (
-                p.cross_region_backups.as_mut(),
-                c.cross_region_backups.as_ref(),
-            ) {
-                if let Some(dr) = &dr {
-                    default(&mut pb.region, &cb.region, dr.clone());
-                }
-                derived(&mut pb.retention_days, &cb.retention_days, &retention);
-            }
-        }
-    }
-    aurora::fill_defaults(proposed, config, regions);
-    if let (Value::Value(ps), Value::Value(cs)) = (proposed.s3.as_mut(), config.s3.as_ref()) {
-        for (p, c) in ps.iter_mut().zip(cs.iter()) {
-            default(&mut p.versioning, &c.versioning, true);
-            if let (Value::Value(pr), Value::Value(cr)) =
-                (p.replication.as_mut(), c.replication.as_ref())
-            {
-                if let Some(dr) = &dr {
-                    default(
-                        &mut pr.destination_region,
-                        &cr.destination_region,
-                        dr.clone(),
-                    );
-                }
-                default(
-                    &mut pr.storage_class,
-                    &cr.storage_class,
-                    s3::DEFAULT_STORAGE_CLASS.to_string(),
-                );
-                default(
-                    &mut pr.replication_time_control,
-                    &cr.replication_time_control,
-                    false,
-                );
-                default(
-                    &mut pr.delete_marker_replication,
-                    &cr.delete_marker_replication,
-                    false,
-                );
-            }
-        }
-    }
-}
-
-/// Sets `tier`, `estimated_rpo` and `estimated_rto` from the tier model.
-pub(super) fn set_model_outputs(s: &mut PolicyState, regions: &Regions) {
-    if Desired::from_state(&mut Diagnostics::default(), s).is_none() {
-        s.tier = Value::Unknown;
-        s.estimated_rpo = Value::Unknown;
-        s.estimated_rto = Value::Unknown;
-        return;
-    }
-    let a = assess_policy(s, Some(regions));
-    s.tier = Value::Value(a.tier.name().to_string());
-    s.estimated_rpo = Value::Value(a.estimated_rpo.map(|d| d.to_string()).unwrap_or_default());
-    s.estimated_rto = Value::Value(a.estimated_rto.map(|d| d.to_string()).unwrap_or_default());
-}
-
-pub(super) fn owner_conflict(
-    summary: &str,
-    what: &str,
-    owner: &str,
-    name: &str,
-    path: AttributePath,
-) -> Diagnostic {
-    error(
-        summary,
-        format!(
-            "{what} is managed by dr_policy {owner:?}, and dr_policy {name:?} names it too. One \
-             policy owns a resource's DR configuration; two would overwrite each other on every \
-             apply. Remove it from one of them (if {owner:?} no longer exists, remove the tag \
-             `{OWNER_TAG}` from the resource)."
-        ),
-        path,
-    )
-}
+use super::{aurora, claims, rds, s3, validate};
 
 /// Plans a create (`prior` = None) or an update: validation with the provider's regions,
 /// defaults, ownership, checks against the live resources, computed attributes.
@@ -208,7 +67,7 @@ pub async fn plan(
                     }
                 }
             }
-            aurora::claim(diags, &mut claims, &proposed, &regions, name);
+            claim_clusters(diags, &mut claims, &proposed, &regions, name);
             for (j, b) in proposed
                 .s3
                 .as_ref_option()
@@ -416,64 +275,31 @@ pub async fn plan(
     proposed
 }
 
-/// Checks an `rds` block against its live source instance: owner, encryption keys,
-/// windows. Used at plan time and again at apply.
-pub(super) fn check_live_instance(
+/// Plan: claims the clusters for this policy within the configuration.
+fn claim_clusters(
     diags: &mut Diagnostics,
-    b: &RdsBlock,
-    live: &rds::LiveInstance,
+    claims: &mut Claims,
+    proposed: &PolicyState,
+    regions: &Regions,
     name: &str,
-    may_own: &dyn Fn(&str) -> bool,
-    p: &AttributePath,
 ) {
-    if let Some(owner) = live.tags.get(OWNER_TAG) {
-        if !may_own(owner) {
-            diags.add_error(owner_conflict(
-                "RDS instance owned by another policy",
-                &format!("RDS instance {}", live.identifier),
-                owner,
-                name,
-                p.clone().attribute("instance_identifier"),
-            ));
-        }
-    }
-    if live.encrypted {
-        for (block, present, key) in [
-            (
-                "cross_region_replica",
-                b.cross_region_replica.is_value(),
-                b.cross_region_replica
-                    .as_ref_option()
-                    .map(|r| &r.kms_key_id),
-            ),
-            (
-                "cross_region_backups",
-                b.cross_region_backups.is_value(),
-                b.cross_region_backups
-                    .as_ref_option()
-                    .map(|r| &r.kms_key_id),
-            ),
-        ] {
-            if present && key.is_some_and(Value::is_null) {
-                diags.add_error(error(
-                    "Encrypted source needs a KMS key in the DR region",
-                    format!(
-                        "RDS instance {} is encrypted (key {}). KMS keys are regional, so its \
-                         copy in another region needs a key of that region: set kms_key_id to \
-                         the ARN of a KMS key in the DR region.",
-                        live.identifier,
-                        live.kms_key_id.as_deref().unwrap_or("unknown")
-                    ),
-                    p.clone().attribute(block).index(0).attribute("kms_key_id"),
+    for (i, b) in proposed
+        .rds_cluster
+        .as_ref_option()
+        .into_iter()
+        .flatten()
+        .enumerate()
+    {
+        if let Value::Value(id) = &b.cluster_identifier {
+            if let Err(owner) = claims.claim(&claims::cluster_key(regions.primary, id), name) {
+                diags.add_error(owner_conflict(
+                    "Aurora cluster claimed by two policies",
+                    &format!("DB cluster {id}"),
+                    &owner,
+                    name,
+                    cluster_path(i).attribute("cluster_identifier"),
                 ));
             }
         }
     }
-    check_window_overlap(
-        diags,
-        &b.backup_window,
-        live.maintenance_window.as_deref(),
-        &live.identifier,
-        p,
-    );
 }

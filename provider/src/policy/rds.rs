@@ -10,8 +10,8 @@ use drkit_drill::rds_create::{create_once, no_sdk_retries, Creates};
 
 use crate::diagnostics::{aws, AwsError};
 
+use super::rds_settings::{SettingsChange, SourceSettings};
 use super::rds_wait::{wait_until_available, Waited};
-use super::source_settings::{SettingsChange, SourceSettings};
 
 /// What the provider needs to know about a live DB instance.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

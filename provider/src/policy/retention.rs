@@ -8,8 +8,8 @@
 
 use std::collections::BTreeMap;
 
-/// Prefix of the IDs of every lifecycle rule drkit manages.
-pub const RULE_ID_PREFIX: &str = "drkit:";
+use super::s3::{Rule, RULE_ID_PREFIX};
+
 /// The archive class used when `archive_after_days` is set without a class.
 pub const DEFAULT_ARCHIVE_CLASS: &str = "GLACIER";
 
@@ -22,23 +22,6 @@ pub const GFS_PERIODS: [(&str, u32); 4] = [
     ("monthly", 31),
     ("yearly", 365),
 ];
-
-/// One lifecycle rule as drkit writes it.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Rule {
-    /// Rule ID, `drkit:prefix:<prefix>` or `drkit:gfs:<period>`.
-    pub id: String,
-    /// Object key prefix the rule filters on; empty for the whole bucket.
-    pub prefix: String,
-    /// Days after which current versions expire.
-    pub expire_days: Option<u32>,
-    /// Days after which current versions move to `archive_storage_class`.
-    pub archive_after_days: Option<u32>,
-    /// Storage class of the archive transition.
-    pub archive_storage_class: Option<String>,
-    /// Days after which noncurrent versions expire.
-    pub noncurrent_expire_days: Option<u32>,
-}
 
 /// A `retention` block with every value known.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -12,8 +12,27 @@ use aws_sdk_s3::types::{
 };
 use aws_sdk_s3::Client;
 
-use super::retention::{Rule, RULE_ID_PREFIX};
 use crate::diagnostics::{aws, AwsError};
+
+/// Prefix of the IDs of every lifecycle rule drkit manages.
+pub const RULE_ID_PREFIX: &str = "drkit:";
+
+/// One lifecycle rule as drkit writes it.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Rule {
+    /// Rule ID, `drkit:prefix:<prefix>` or `drkit:gfs:<period>`.
+    pub id: String,
+    /// Object key prefix the rule filters on; empty for the whole bucket.
+    pub prefix: String,
+    /// Days after which current versions expire.
+    pub expire_days: Option<u32>,
+    /// Days after which current versions move to `archive_storage_class`.
+    pub archive_after_days: Option<u32>,
+    /// Storage class of the archive transition.
+    pub archive_storage_class: Option<String>,
+    /// Days after which noncurrent versions expire.
+    pub noncurrent_expire_days: Option<u32>,
+}
 
 /// ID of the replication rule drkit writes.
 pub const REPLICATION_RULE_ID: &str = "drkit";
@@ -526,4 +545,21 @@ pub async fn put_tags(
         .await
         .map_err(aws("PutBucketTagging"))?;
     Ok(())
+}
+
+/// The tags to write on `live`: its own, with `set` added or replacing a value, and the
+/// keys in `remove` dropped.
+pub(super) fn bucket_tags(
+    live: &LiveBucket,
+    set: &[(&str, &str)],
+    remove: &[&str],
+) -> Vec<(String, String)> {
+    let mut tags: Vec<(String, String)> = live
+        .tags
+        .iter()
+        .filter(|(k, _)| !set.iter().any(|(s, _)| s == k) && !remove.contains(&k.as_str()))
+        .cloned()
+        .collect();
+    tags.extend(set.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+    tags
 }

@@ -1,5 +1,6 @@
 //! Unit tests of validation, defaults, import IDs and drift bookkeeping: no AWS needed.
 
+use drlint::model::Step;
 use tf_provider::value::Value;
 use tf_provider::Diagnostics;
 
@@ -7,8 +8,8 @@ use crate::state::dr_policy::{
     PolicyState, RdsBlock, ReplicaBlock, ReplicationBlock, RetentionBlock, S3Block, TimeoutsBlock,
 };
 
-use super::observe::Sync;
-use super::plan::{fill_defaults, set_model_outputs};
+use super::defaults::{fill_defaults, set_model_outputs};
+use super::sync::Sync;
 use super::validate::Regions;
 use super::*;
 

@@ -17,11 +17,12 @@ use crate::shape::{
 };
 use crate::state::dr_policy::{PolicyState, RetentionBlock};
 
-use super::retention::Retention;
-use super::{
-    cluster_path, model_path, rds, rds_path, retention, s3_path, windows, ARCHIVE_CLASSES,
-    DEFAULT_RETENTION_DAYS, STORAGE_CLASSES,
+use super::blocks::{
+    cluster_path, model_path, rds_path, s3_path, ARCHIVE_CLASSES, DEFAULT_RETENTION_DAYS,
+    STORAGE_CLASSES,
 };
+use super::retention::Retention;
+use super::{rds, retention, windows};
 
 /// The provider's regions, once configured.
 #[derive(Debug, Clone, Copy)]

@@ -1,0 +1,400 @@
+//! Where an attribute's value is decided, so that `--fix` writes a literal only over a
+//! literal (or adds what is missing), never over an expression: `deletion_protection =
+//! var.deletion_protection` in a shared module is decided by its callers or by the
+//! variable's default, not in the module.
+
+use std::path::{Path, PathBuf};
+
+use hcl_edit::expr::{Expression, TraversalOperator};
+use hcl_edit::structure::{Block, Body};
+use hcl_edit::Span;
+
+use crate::context::{Attr, Context, Resource};
+use crate::eval::Value;
+use crate::finding::Location;
+
+/// Where the value of one attribute of one resource instance is decided.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Decided {
+    /// A literal written in the attribute: it is changed in place.
+    Here,
+    /// A literal the module's caller passes ([`Attr::origin`]): changed there (the finding
+    /// already points at it).
+    Argument,
+    /// The literal default of a variable that nobody sets: changed there.
+    Default(Place),
+    /// A caller that passes nothing for the variable while another caller sets it: the
+    /// argument is added to its `module` block.
+    MissingArgument(Call),
+    /// No literal decides it (a local, a condition, a function, a variable set in a
+    /// `.tfvars` file): no fix, and where the value comes from.
+    Elsewhere(String),
+}
+
+/// A variable's `default` attribute.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Place {
+    /// The file declaring the variable.
+    pub file: PathBuf,
+    /// The default's value expression.
+    pub value: Location,
+    /// The `variable` block's header line (a `# drlint:ignore` above it covers it).
+    pub block_line: u32,
+    /// `var.NAME`.
+    pub variable: String,
+}
+
+/// A `module` block that passes nothing for a variable.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Call {
+    /// The caller's file.
+    pub file: PathBuf,
+    /// The block, from `module` to its closing brace.
+    pub block: Location,
+    /// The module's variable to pass.
+    pub variable: String,
+}
+
+/// Where `attr` of `res` is decided.
+pub fn of(ctx: &Context, res: &Resource, attr: &Attr) -> Decided {
+    let Some(text) = ctx.expression_text(res, attr).map(str::trim) else {
+        // No configuration text (a plan's values): nothing tells where it was decided,
+        // and a fix has no text to edit anyway.
+        return Decided::Here;
+    };
+    if let Some(origin) = &attr.origin {
+        // A literal passed by a caller: the finding already points at it.
+        let passed = ctx
+            .source(&origin.file)
+            .and_then(|s| s.get(origin.value_loc.start..origin.value_loc.end));
+        if passed.is_some_and(is_literal) {
+            return Decided::Argument;
+        }
+    } else if is_literal(text) {
+        return Decided::Here;
+    }
+    match bare_reference(text, "var") {
+        Some(variable) => through_callers(ctx, res, attr, res.calls.len(), variable),
+        None => Decided::Elsewhere(elsewhere(ctx, res, text)),
+    }
+}
+
+/// Where `var.NAME` of the module instance `level` calls deep on `res`'s way (the
+/// resource's own module at `res.calls.len()`, the root at 0) is decided: up through the
+/// `module` blocks that pass it on as `NAME = var.OTHER`, to a literal argument, a
+/// `module` block that passes nothing, or a default.
+fn through_callers(
+    ctx: &Context,
+    res: &Resource,
+    attr: &Attr,
+    level: usize,
+    name: &str,
+) -> Decided {
+    // The module at `level` holds the block calling the next one down (or the resource).
+    let module_file = if level == res.calls.len() {
+        res.file.as_path()
+    } else {
+        res.calls[level].0.as_path()
+    };
+    let default = || default_of(ctx, module_file, name, &attr.value, &res.file);
+    let Some((caller, line)) = level.checked_sub(1).map(|i| &res.calls[i]) else {
+        // The root module: a `.tfvars` file Terraform loads by itself may set it.
+        if let Some(at) = set_by_auto_tfvars(module_dir(module_file), name) {
+            return Decided::Elsewhere(format!("var.{name} is set in {at}"));
+        }
+        return default().map_or_else(Decided::Elsewhere, Decided::Default);
+    };
+    let Some((block, passed)) = module_call(ctx, caller, *line, name) else {
+        return Decided::Elsewhere(format!(
+            "var.{name}, passed or not by the module block at {}, which cannot be read",
+            shown(caller, *line, &res.file)
+        ));
+    };
+    if let Some(text) = passed {
+        return match bare_reference(&text, "var") {
+            Some(up) => through_callers(ctx, res, attr, level - 1, up),
+            // A literal here is [`Decided::Argument`], found by the loader.
+            None => Decided::Elsewhere(format!(
+                "the value is `{}`, passed by the module block at {}",
+                one_line(&text),
+                shown(caller, *line, &res.file)
+            )),
+        };
+    }
+    // Nothing passed: the module's default applies. Changed there, unless the module is
+    // not the user's to edit (`terraform init` fetched it) or another caller sets the
+    // variable: then this caller gets the argument.
+    let add_here = || {
+        Decided::MissingArgument(Call {
+            file: caller.clone(),
+            block,
+            variable: name.to_string(),
+        })
+    };
+    let caller_editable = !crate::context::is_downloaded(caller);
+    if crate::context::is_downloaded(module_file) {
+        return if caller_editable {
+            add_here()
+        } else {
+            Decided::Elsewhere(format!(
+                "var.{name}'s default in a module `terraform init` fetched, which the module block at {} does not set",
+                shown(caller, *line, &res.file)
+            ))
+        };
+    }
+    let set_by_another_caller = level == res.calls.len()
+        && ctx.resources.iter().any(|r| {
+            r.file == res.file
+                && r.header.start == res.header.start
+                && r.address != res.address
+                && r.body
+                    .attrs
+                    .iter()
+                    .any(|(_, a)| a.loc == attr.loc && a.origin.is_some())
+        });
+    match default() {
+        Ok(_) if set_by_another_caller && caller_editable => add_here(),
+        Ok(place) => Decided::Default(place),
+        Err(why) => Decided::Elsewhere(why),
+    }
+}
+
+/// Where `terraform.tfvars` or a `*.auto.tfvars` file of root module `dir` sets variable
+/// `name` (`file:line`), read from disk: Terraform loads them without being asked, so
+/// the variable's default decides nothing there.
+fn set_by_auto_tfvars(dir: &Path, name: &str) -> Option<String> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(if dir.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        dir
+    })
+    .ok()?
+    .filter_map(|e| e.ok().map(|e| e.path()))
+    .filter(|p| {
+        p.file_name()
+            .and_then(|n| n.to_str())
+            .is_some_and(|n| n == "terraform.tfvars" || n.ends_with(".auto.tfvars"))
+    })
+    .collect();
+    files.sort();
+    files.into_iter().find_map(|file| {
+        let text = std::fs::read_to_string(&file).ok()?;
+        let attr = text.parse::<Body>().ok()?.get_attribute(name)?.span()?;
+        Some(format!(
+            "{}:{}",
+            file.file_name()?.to_string_lossy(),
+            line_of(&text, attr.start)
+        ))
+    })
+}
+
+/// The literal default of variable `name` of the module `file` is in, when `value` is
+/// that default; else why not, naming the declaration (shown relative to `finding_file`).
+fn default_of(
+    ctx: &Context,
+    file: &Path,
+    name: &str,
+    value: &Value,
+    finding_file: &Path,
+) -> Result<Place, String> {
+    let Some((file, block)) = module_block(ctx, file, "variable", name) else {
+        return Err(format!("var.{name} is not declared in this module"));
+    };
+    let source = ctx.source(&file).unwrap_or_default();
+    let declared_at = line_of(source, block.span().map_or(0, |s| s.start));
+    let at = shown(&file, declared_at, finding_file);
+    let Some(default) = block.body.get_attribute("default") else {
+        return Err(format!("var.{name}, declared at {at}, has no default"));
+    };
+    let span = default.value.span().unwrap_or(0..0);
+    let default_text = source.get(span.clone()).unwrap_or_default().trim();
+    if !is_literal(default_text) {
+        return Err(format!(
+            "var.{name}'s default at {at} is the expression `{}`",
+            one_line(default_text)
+        ));
+    }
+    if literal_value(default_text).as_ref() != Some(value) {
+        return Err(format!(
+            "var.{name}, declared at {at}, is set outside its default by a .tfvars file or -var"
+        ));
+    }
+    Ok(Place {
+        value: location(source, span.start, span.end),
+        file,
+        block_line: declared_at,
+        variable: format!("var.{name}"),
+    })
+}
+
+/// Where a value that is neither a literal nor a variable comes from, for the message.
+fn elsewhere(ctx: &Context, res: &Resource, text: &str) -> String {
+    if let Some(local) = bare_reference(text, "local") {
+        let found = ctx
+            .sources_in(module_dir(&res.file))
+            .into_iter()
+            .find_map(|(file, source)| {
+                let body = source.parse::<Body>().ok()?;
+                let attr = body
+                    .get_blocks("locals")
+                    .find_map(|b| b.body.get_attribute(local).and_then(|a| a.span()))?;
+                Some(shown(file, line_of(source, attr.start), &res.file))
+            });
+        if let Some(at) = found {
+            return format!("the value comes from local.{local} at {at}");
+        }
+    }
+    format!("the value comes from the expression `{}`", one_line(text))
+}
+
+/// The directory of the module `file` belongs to.
+fn module_dir(file: &Path) -> &Path {
+    file.parent().unwrap_or(Path::new(""))
+}
+
+/// The first block `kind "label"` (a `variable`, a `locals`) among the `.tf` files of
+/// the module `file` is in.
+fn module_block(ctx: &Context, file: &Path, kind: &str, label: &str) -> Option<(PathBuf, Block)> {
+    ctx.sources_in(module_dir(file))
+        .into_iter()
+        .find_map(|(path, source)| {
+            let body = source.parse::<Body>().ok()?;
+            let block = body.into_blocks().find(|b| {
+                b.has_ident(kind) && b.labels.first().is_some_and(|l| l.as_str() == label)
+            })?;
+            Some((path.to_path_buf(), block))
+        })
+}
+
+/// Whether the module `file` is in declares `resource "KIND" "NAME"`, instantiated or
+/// not (a `count = 0` resource is not linted, but its name is taken).
+pub fn declares_resource(ctx: &Context, file: &Path, kind: &str, name: &str) -> bool {
+    ctx.sources_in(module_dir(file))
+        .into_iter()
+        .any(|(_, source)| {
+            memchr::memmem::find(source.as_bytes(), kind.as_bytes()).is_some()
+                && source.parse::<Body>().is_ok_and(|body| {
+                    body.get_blocks("resource").any(|b| {
+                        let labels: Vec<&str> = b.labels.iter().map(|l| l.as_str()).collect();
+                        labels == [kind, name]
+                    })
+                })
+        })
+}
+
+/// The `module` block whose header is on `line` of `file`, and the text of its argument
+/// `name` if it passes one.
+fn module_call(
+    ctx: &Context,
+    file: &Path,
+    line: u32,
+    name: &str,
+) -> Option<(Location, Option<String>)> {
+    let source = ctx.source(file)?;
+    let body = source.parse::<Body>().ok()?;
+    let block = body
+        .into_blocks()
+        .filter(|b| b.has_ident("module"))
+        .find(|b| b.span().is_some_and(|s| line_of(source, s.start) == line))?;
+    let span = block.span()?;
+    let passed = block
+        .body
+        .get_attribute(name)
+        .and_then(|a| a.value.span())
+        .and_then(|v| source.get(v))
+        .map(|t| t.trim().to_string());
+    Some((location(source, span.start, span.end), passed))
+}
+
+/// Whether `text` is a literal: a boolean, number, string without interpolation, or null.
+pub fn is_literal(text: &str) -> bool {
+    literal_value(text).is_some()
+}
+
+fn literal_value(text: &str) -> Option<Value> {
+    match text.trim().parse::<Expression>().ok()? {
+        Expression::Bool(b) => Some(Value::Bool(*b.value())),
+        Expression::Number(n) => n.value().as_f64().map(Value::Number),
+        Expression::String(s) => Some(Value::String(s.value().to_string())),
+        Expression::Null(_) => Some(Value::Null),
+        _ => None,
+    }
+}
+
+/// `NAME` when `text` is exactly `ROOT.NAME` (`var.protect`, `local.protect`).
+fn bare_reference<'a>(text: &'a str, root: &str) -> Option<&'a str> {
+    let expr = text.parse::<Expression>().ok()?;
+    let Expression::Traversal(t) = &expr else {
+        return None;
+    };
+    let (Expression::Variable(v), [op]) = (&t.expr, t.operators.as_slice()) else {
+        return None;
+    };
+    if v.value().as_str() != root || !matches!(op.value(), TraversalOperator::GetAttr(_)) {
+        return None;
+    }
+    text.trim().strip_prefix(root)?.strip_prefix('.')
+}
+
+/// `file:line` for a message about a finding in `finding_file`: the file name alone in
+/// the same directory, else the path as found.
+fn shown(file: &Path, line: u32, finding_file: &Path) -> String {
+    match file.file_name() {
+        Some(name) if file.parent() == finding_file.parent() => {
+            format!("{}:{line}", name.to_string_lossy())
+        }
+        _ => format!("{}:{line}", file.display()),
+    }
+}
+
+/// An expression on one line for a message, cut after 80 characters.
+fn one_line(text: &str) -> String {
+    let line = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    match line.char_indices().nth(80) {
+        Some((cut, _)) => format!("{}...", &line[..cut]),
+        None => line,
+    }
+}
+
+fn line_of(text: &str, offset: usize) -> u32 {
+    let offset = offset.min(text.len());
+    memchr::memchr_iter(b'\n', &text.as_bytes()[..offset]).count() as u32 + 1
+}
+
+fn location(text: &str, start: usize, end: usize) -> Location {
+    let start = start.min(text.len());
+    let line_start = text[..start].rfind('\n').map_or(0, |i| i + 1);
+    Location {
+        line: line_of(text, start),
+        column: text[line_start..start].chars().count() as u32 + 1,
+        start,
+        end,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn literals_and_references() {
+        for l in ["true", "false", "7", "\"orders\"", "null", " 1.5 "] {
+            assert!(is_literal(l), "{l}");
+        }
+        for e in [
+            "var.x",
+            "\"${var.x}\"",
+            "local.y ? true : false",
+            "[1]",
+            "try(a, 1)",
+        ] {
+            assert!(!is_literal(e), "{e}");
+        }
+        assert_eq!(bare_reference("var.protect", "var"), Some("protect"));
+        assert_eq!(bare_reference("var.protect.x", "var"), None);
+        assert_eq!(bare_reference("local.protect", "var"), None);
+        assert_eq!(bare_reference("local.protect", "local"), Some("protect"));
+        assert_eq!(one_line("a ?\n   b\n : c"), "a ? b : c");
+        assert_eq!(one_line(&"x".repeat(90)), format!("{}...", "x".repeat(80)));
+    }
+}
