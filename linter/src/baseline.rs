@@ -270,8 +270,15 @@ fn attribute(f: &Finding, sources: &Sources) -> Option<String> {
         return None;
     }
     let text = sources.get(&f.file)?;
-    let rest = text.get(f.location.start..)?;
-    let word: String = rest
+    let start = f.location.start.min(text.len());
+    let line_start = text.get(..start)?.rfind('\n').map_or(0, |i| i + 1);
+    // A finding at a value (`default = true`) is keyed by the attribute holding it.
+    let from = if text[line_start..start].trim().is_empty() {
+        start
+    } else {
+        line_start + (text[line_start..].len() - text[line_start..].trim_start().len())
+    };
+    let word: String = text[from..]
         .chars()
         .take_while(|c| c.is_alphanumeric() || *c == '_' || *c == '-')
         .collect();
@@ -320,6 +327,9 @@ mod tests {
         assert_eq!(e.directory, "db");
         let header = keys.entry(&finding(&file, "DR010", 0, 1));
         assert_eq!(header.attribute, None);
+        // At the value: the attribute that holds it.
+        let value = keys.entry(&finding(&file, "DR003", TF.find("false").unwrap(), 2));
+        assert_eq!(value.attribute.as_deref(), Some("deletion_protection"));
     }
 
     #[test]
