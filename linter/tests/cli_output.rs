@@ -326,3 +326,46 @@ fn output_file_keeps_the_summary_and_errors_on_stderr() {
         assert!(p.read("report.out").contains("DR003"));
     }
 }
+
+/// Keys through nested modules: the outer module's `count`, the inner one's `for_each`,
+/// the resource's own `count`; an unknown `count` leaves the address without a key.
+#[test]
+fn instance_addresses_carry_every_known_key_through_nested_modules() {
+    let files: Vec<(std::path::PathBuf, Vec<u8>)> = [
+        (
+            "root/main.tf",
+            "variable \"n\" {}\n\nmodule \"outer\" {\n  source = \"../outer\"\n  count  = 2\n}\n\nmodule \"unknown\" {\n  source = \"../inner\"\n  count  = var.n\n}\n",
+        ),
+        (
+            "outer/main.tf",
+            "module \"db\" {\n  source   = \"../inner\"\n  for_each = { a = 1, b = 2 }\n}\n",
+        ),
+        (
+            "inner/main.tf",
+            "resource \"aws_db_instance\" \"this\" {\n  count               = 1\n  deletion_protection = false\n}\n",
+        ),
+    ]
+    .into_iter()
+    .map(|(p, t)| (std::path::PathBuf::from(p), t.as_bytes().to_vec()))
+    .collect();
+    let report = drlint::lint_in_memory(
+        &files,
+        &drlint::LintOptions {
+            select: vec!["DR003".into()],
+            ..Default::default()
+        },
+    );
+    assert_eq!(
+        report.instances["module.outer.module.db.aws_db_instance.this"],
+        [
+            "module.outer[0].module.db[\"a\"].aws_db_instance.this[0]",
+            "module.outer[0].module.db[\"b\"].aws_db_instance.this[0]",
+            "module.outer[1].module.db[\"a\"].aws_db_instance.this[0]",
+            "module.outer[1].module.db[\"b\"].aws_db_instance.this[0]",
+        ]
+    );
+    assert_eq!(
+        report.instances["module.unknown.aws_db_instance.this"],
+        ["module.unknown.aws_db_instance.this[0]"]
+    );
+}
