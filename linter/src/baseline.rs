@@ -310,6 +310,16 @@ mod tests {
         }
     }
 
+    /// A directory with `main.tf` holding [`TF`], and its text.
+    fn one_file() -> (tempfile::TempDir, std::path::PathBuf, Sources) {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("main.tf");
+        fs::write(&file, TF).unwrap();
+        let mut sources = Sources::default();
+        sources.insert(&file);
+        (dir, file, sources)
+    }
+
     const TF: &str = "resource \"aws_db_instance\" \"main\" {\n  deletion_protection = false\n}\n";
 
     #[test]
@@ -334,11 +344,7 @@ mod tests {
 
     #[test]
     fn a_written_baseline_accepts_its_findings_and_reports_stale_entries() {
-        let dir = tempfile::tempdir().unwrap();
-        let file = dir.path().join("main.tf");
-        fs::write(&file, TF).unwrap();
-        let mut sources = Sources::default();
-        sources.insert(&file);
+        let (dir, file, sources) = one_file();
         let at = TF.find("deletion").unwrap();
         let path = dir.path().join("drlint-baseline.json");
         let both = [
@@ -364,11 +370,7 @@ mod tests {
     /// findings at one address and attribute, two entries, both accepted.
     #[test]
     fn equal_keys_are_kept_one_per_finding() {
-        let dir = tempfile::tempdir().unwrap();
-        let file = dir.path().join("main.tf");
-        fs::write(&file, TF).unwrap();
-        let mut sources = Sources::default();
-        sources.insert(&file);
+        let (dir, file, sources) = one_file();
         let at = TF.find("deletion").unwrap();
         let mut twice = vec![
             finding(&file, "DR003", at, 2),

@@ -94,6 +94,19 @@ fn fail_on_never_still_exits_2_on_errors_only() {
     assert!(help.stdout.contains("`--fail-on never`"), "{}", help.stdout);
 }
 
+/// A JSON report's rule codes in order, and its first finding's message and line.
+fn rules_and_first_message(json: &str) -> (Vec<String>, String, u64) {
+    let v: Value = serde_json::from_str(json).unwrap();
+    let findings = v["findings"].as_array().unwrap();
+    let rules = findings
+        .iter()
+        .map(|f| f["rule"].as_str().unwrap().to_string())
+        .collect();
+    let first = &findings[0];
+    let message = first["message"].as_str().unwrap().to_string();
+    (rules, message, first["line"].as_u64().unwrap())
+}
+
 /// The database of DB_TF under a given comment.
 fn commented(comment: &str) -> String {
     format!("{comment}\n{DB_TF}")
@@ -126,17 +139,10 @@ fn comments_meant_as_suppressions_are_reported_with_the_right_spelling() {
     ] {
         p.file("main.tf", &commented(comment));
         let run = p.run(&["--no-config", "--select", "DR003,DR902", "--format", "json"]);
-        let v: Value = serde_json::from_str(&run.stdout).unwrap();
-        let rules: Vec<&str> = v["findings"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|f| f["rule"].as_str().unwrap())
-            .collect();
+        let (rules, message, line) = rules_and_first_message(&run.stdout);
         assert_eq!(rules, ["DR902", "DR003"], "{comment}: {}", run.stdout);
-        let message = v["findings"][0]["message"].as_str().unwrap();
         assert!(message.contains(want), "{comment}: {message}");
-        assert_eq!(v["findings"][0]["line"], 1);
+        assert_eq!(line, 1);
     }
     p.file("main.tf", &commented("# drlint-ignore DR003 scratch"));
     let run = p.run(&["--no-config", "--select", "DR003,DR902"]);
@@ -154,15 +160,8 @@ fn a_rule_name_in_a_suppression_is_reported_with_its_code() {
     );
     let run = p.run(&["--no-config", "--select", "DR003,DR9", "--format", "json"]);
     assert_eq!(run.code, 1, "{run:?}");
-    let v: Value = serde_json::from_str(&run.stdout).unwrap();
-    let rules: Vec<&str> = v["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["rule"].as_str().unwrap())
-        .collect();
+    let (rules, message, _) = rules_and_first_message(&run.stdout);
     assert_eq!(rules, ["DR902", "DR003"], "{}", run.stdout);
-    let message = v["findings"][0]["message"].as_str().unwrap();
     assert!(
         message.contains("is the name of DR003")
             && message.contains("write `# drlint:ignore DR003 <reason>`"),
