@@ -110,7 +110,7 @@ impl From<FormatArg> for Format {
 
 #[derive(Args, Debug)]
 struct CheckArgs {
-    /// Files or directories to lint (directories are searched for `*.tf`). Default: `.`
+    /// Files or directories to lint (directories are searched for `*.tf` and `*.tf.json`). Default: `.`
     #[arg(value_name = "PATHS")]
     paths: Vec<PathBuf>,
 

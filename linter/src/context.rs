@@ -500,48 +500,9 @@ pub fn arn_resource_name(s: &str) -> Option<&str> {
     s.rsplit([':', '/']).next().filter(|n| !n.is_empty())
 }
 
-/// True when a bucket is a backup bucket by its name or tags: backup, dump, snapshot,
-/// wal or archive.
-pub fn looks_like_backup(text: &str) -> bool {
-    // Case-insensitive, without a lowercased copy: each word is tried only where its
-    // first letter is.
-    let t = text.as_bytes();
-    (0..t.len()).any(|i| {
-        let word: &[u8] = match t[i].to_ascii_lowercase() {
-            b'b' => b"backup",
-            b'd' => b"dump",
-            b's' => b"snapshot",
-            b'w' => b"wal",
-            b'a' => b"archive",
-            _ => return false,
-        };
-        t[i..]
-            .get(..word.len())
-            .is_some_and(|w| w.eq_ignore_ascii_case(word))
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn backup_words_are_found_in_any_case_anywhere() {
-        for (text, want) in [
-            ("orders-BACKUPS", true),
-            ("pgdump", true),
-            ("db-Snapshot-copies", true),
-            ("wal-archive", true),
-            ("ARCHIVE", true),
-            ("snap", false),
-            ("archiv", false),
-            ("bac", false),
-            ("", false),
-            ("assets", false),
-        ] {
-            assert_eq!(looks_like_backup(text), want, "{text}");
-        }
-    }
 
     #[test]
     fn arns_give_region_and_name() {

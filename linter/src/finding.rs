@@ -158,7 +158,7 @@ pub struct Report {
     pub findings: Vec<Finding>,
     /// Files that could not be linted.
     pub errors: Vec<FileError>,
-    /// How many `.tf` files were read.
+    /// How many `.tf` and `.tf.json` files were read.
     pub files: usize,
     /// With [`crate::LintOptions::explain_unknown`]: what each rule could not judge.
     pub unknown: Vec<Unjudged>,
@@ -167,7 +167,7 @@ pub struct Report {
     pub notes: Vec<String>,
     /// The texts of the files read from disk (shared, not copied), by the path findings
     /// name them with: what the CLI shows snippets from and reads suppressions in, so that
-    /// no file is read twice: the `.tf` files of the modules linted. Empty for plans.
+    /// no file is read twice: the `.tf` and `.tf.json` files of the modules linted. Empty for plans.
     pub texts: crate::path_map::PathMap<crate::source::FileText>,
     /// The instance addresses of the findings' resources, by [`Finding::resource`], where
     /// `count`/`for_each` keys are known (`module.db[0].aws_db_instance.this`); a resource

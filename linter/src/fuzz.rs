@@ -2,9 +2,10 @@
 //! `tests/fuzz_regressions.rs` both call [`lint_source`] and [`fix_roundtrip`], which panic
 //! when a property does not hold (a panic is what libFuzzer and the test report).
 //!
-//! An input is up to three files of one configuration, separated by NUL bytes (a NUL makes
-//! a `.tf` file binary, so no real file holds one): `main.tf`, `terraform.tfvars` and
-//! `modules/m/main.tf` (`module "m" { source = "./modules/m" }` reaches it). They are
+//! An input is up to four files of one configuration, separated by NUL bytes (a NUL makes
+//! a `.tf` file binary, so no real file holds one): `main.tf`, `terraform.tfvars`,
+//! `modules/m/main.tf` (`module "m" { source = "./modules/m" }` reaches it) and
+//! `main.tf.json` (Terraform's JSON syntax, in the root module with `main.tf`). They are
 //! linted in memory ([`crate::lint_in_memory`]), so a fuzzed `source = "../../.."` never
 //! reads the real disk. The whole input is also linted as `terraform show -json` output.
 
@@ -18,10 +19,15 @@ use crate::{fix, rules, source, Finding, LintOptions, Report};
 /// Where the in-memory files live (a path that does not exist).
 const ROOT: &str = "/drlint-fuzz";
 
-/// The files an input stands for: `main.tf`, then `terraform.tfvars` and
-/// `modules/m/main.tf` after the first and second NUL byte.
+/// The files an input stands for: `main.tf`, then `terraform.tfvars`,
+/// `modules/m/main.tf` and `main.tf.json` after the first, second and third NUL byte.
 pub fn files(data: &[u8]) -> Vec<(PathBuf, Vec<u8>)> {
-    let names = ["main.tf", "terraform.tfvars", "modules/m/main.tf"];
+    let names = [
+        "main.tf",
+        "terraform.tfvars",
+        "modules/m/main.tf",
+        "main.tf.json",
+    ];
     data.splitn(names.len(), |&b| b == 0)
         .zip(names)
         .map(|(bytes, name)| (Path::new(ROOT).join(name), bytes.to_vec()))

@@ -15,6 +15,7 @@ pub mod eval;
 pub mod fix;
 #[doc(hidden)]
 pub mod fuzz;
+pub mod json_config;
 mod lint;
 pub mod load;
 pub mod plan;

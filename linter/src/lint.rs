@@ -14,9 +14,9 @@ use crate::path_map::{sort_key, PathMap, PathSet};
 use crate::shared_parses::{Batches, ModuleCalls};
 use crate::{load, plan, rules, source};
 
-/// Lints the `.tf` files and directories of `options.paths`.
+/// Lints the `.tf` and `.tf.json` files and directories of `options.paths`.
 ///
-/// Every directory with `.tf` files is a module; directories that another linted module
+/// Every directory with `.tf` or `.tf.json` files is a module; directories that another linted module
 /// calls as a local module are linted through that call (at `module.NAME.` addresses),
 /// the others as root modules. Unreadable or malformed files are reported in
 /// [`Report::errors`]; every other file is still linted.
@@ -40,10 +40,11 @@ pub fn lint(options: &LintOptions) -> Report {
     report
 }
 
-/// The `.tf` files read, for [`Report::texts`]: the same entries, without rehashing.
+/// The configuration files read, for [`Report::texts`]: the same entries, without
+/// rehashing.
 fn tf_texts(texts: load::Texts) -> PathMap<source::FileText> {
     texts.filter_map(|path, text| {
-        if path.extension().is_some_and(|e| e == "tf") {
+        if source::is_config_file(path) {
             text.ok()
         } else {
             None
@@ -52,7 +53,7 @@ fn tf_texts(texts: load::Texts) -> PathMap<source::FileText> {
 }
 
 /// Lints files held in memory, by path and content, as [`lint`] lints files on disk: each
-/// directory with `.tf` files is a module, and `.tfvars` (or `.tfvars.json`) files are
+/// directory with `.tf` or `.tf.json` files is a module, and `.tfvars` (or `.tfvars.json`) files are
 /// variable files (`terraform.tfvars` and `*.auto.tfvars` beside a root module load
 /// themselves; `options.var_files` names others among `files`). Nothing is read from disk:
 /// a module call to a directory without files here finds an empty module.
@@ -65,12 +66,12 @@ pub fn lint_in_memory(files: &[(PathBuf, Vec<u8>)], options: &LintOptions) -> Re
     let mut dirs = Vec::new();
     for (path, bytes) in files {
         texts.insert(path.clone(), Ok(source::FileText::new(bytes.clone())));
-        if path.extension().is_none_or(|e| e != "tf") {
+        if !source::is_config_file(path) {
             continue;
         }
         let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
         if let Ok(text) = std::str::from_utf8(bytes) {
-            for src in source::scan_module_calls(text) {
+            for src in load::module_calls(path, text) {
                 called.add(real.of(&dir), real.of(&dir.join(src)));
             }
         }
@@ -96,7 +97,7 @@ pub fn lint_in_memory(files: &[(PathBuf, Vec<u8>)], options: &LintOptions) -> Re
     report
 }
 
-/// The files a lint run sees: their bytes, the `.tf` files of each module directory
+/// The files a lint run sees: their bytes, the configuration files of each module directory
 /// (canonical), and whether files beyond them may be read from disk.
 struct World<'a> {
     texts: &'a load::Texts,
@@ -466,6 +467,7 @@ pub fn run_rules(ctx: &Context, options: &LintOptions) -> Vec<Finding> {
             if let Some(&s) = options.severity.get(code) {
                 f.severity = s;
             }
+            no_edits_in_json(f);
         }
         // One finding per rule and address within this configuration (the first).
         // Equal bytes are equal paths: most findings share their file, and comparing paths
@@ -488,6 +490,20 @@ pub fn run_rules(ctx: &Context, options: &LintOptions) -> Vec<Finding> {
         findings.extend(out);
     }
     findings
+}
+
+/// `--fix` edits HCL text only: a finding in a `.tf.json` file keeps its advice and loses
+/// its edits (such files are generated, by CDK for Terraform or a script: the fix belongs
+/// in the generator, and a hand edit would be overwritten by the next synth).
+fn no_edits_in_json(finding: &mut Finding) {
+    if !crate::json_config::is_json_config(&finding.file) {
+        return;
+    }
+    if let Some(fix) = finding.fix.as_mut().filter(|f| !f.edits.is_empty()) {
+        fix.edits.clear();
+        fix.description
+            .push_str(" (no --fix for JSON configuration: change the program that generates it)");
+    }
 }
 
 fn finish(mut findings: Vec<Finding>, mut errors: Vec<FileError>, files: usize) -> Report {

@@ -25,7 +25,7 @@ use crate::source::{self, FileText, SourceFile};
 /// Module calls nested deeper than this are not followed (cycles, runaway recursion).
 const MAX_MODULE_DEPTH: usize = 16;
 
-/// The bytes of every discovered `.tf` file, read once (in parallel) by [`read_all`].
+/// The bytes of every discovered `.tf` and `.tf.json` file, read once (in parallel) by [`read_all`].
 pub type Texts = PathMap<Result<FileText, FileError>>;
 
 /// Reads every file of `modules` on all cores; also returns the local module calls their
@@ -41,7 +41,7 @@ pub fn read_all(
         let calls: Vec<(PathBuf, PathBuf)> = match &text {
             Ok(FileText::Utf8(t)) => {
                 let dir = p.parent().unwrap_or(Path::new(""));
-                source::scan_module_calls(t)
+                module_calls(p, t)
                     .into_iter()
                     .map(|src| (real.of(dir), real.of(&dir.join(src))))
                     .collect()
@@ -59,6 +59,16 @@ pub fn read_all(
         texts.insert(path, text);
     }
     (texts, called)
+}
+
+/// The local sources of a file's `module` blocks: a quick scan of a `.tf` file, the
+/// `module` object of a `.tf.json` one.
+pub fn module_calls(path: &Path, text: &str) -> Vec<String> {
+    if crate::json_config::is_json_config(path) {
+        crate::json_config::module_sources(text)
+    } else {
+        source::scan_module_calls(text)
+    }
 }
 
 /// Loads the modules of one root module and instantiates them into resources. Each root
@@ -330,35 +340,41 @@ impl<'s> Loader<'s> {
         std::mem::take(&mut self.resources)
     }
 
-    /// `terraform.tfvars`, then `*.auto.tfvars` in name order: what Terraform loads itself.
+    /// `terraform.tfvars`, `terraform.tfvars.json`, then `*.auto.tfvars(.json)` in name
+    /// order: what Terraform loads itself.
     fn auto_tfvars(&self, dir: &Path) -> Vec<PathBuf> {
-        let is_auto = |p: &Path| {
-            p.file_name()
-                .and_then(|n| n.to_str())
-                .is_some_and(|n| n.ends_with(".auto.tfvars"))
-        };
         if let Some(found) = self.auto_tfvars.and_then(|m| m.get(dir)) {
             return found.clone();
         }
-        let auto = dir.join("terraform.tfvars");
-        let (has_auto, mut autos): (bool, Vec<PathBuf>) = if self.reads_disk {
-            let autos = fs::read_dir(dir)
-                .map(|entries| entries.flatten().map(|e| e.path()).collect::<Vec<_>>())
-                .unwrap_or_default();
-            (auto.is_file(), autos)
-        } else {
-            let autos = self
-                .texts
-                .keys()
-                .filter(|p| p.parent() == Some(dir))
-                .map(Path::to_path_buf)
-                .collect();
-            (self.texts.contains_key(&auto), autos)
+        let is_auto = |p: &Path| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(source::is_auto_tfvars_name)
         };
-        autos.retain(|p| is_auto(p));
-        let mut tfvars: Vec<PathBuf> = has_auto.then_some(auto).into_iter().collect();
-        autos.sort();
-        tfvars.extend(autos);
+        let mut tfvars: Vec<PathBuf> = if self.reads_disk {
+            fs::read_dir(dir)
+                .map(|entries| entries.flatten().map(|e| e.path()).collect::<Vec<_>>())
+                .unwrap_or_default()
+                .into_iter()
+                // `terraform.tfvars` only when it is a file; an auto file that is not one
+                // is an error when it is read.
+                .filter(|p| {
+                    is_auto(p)
+                        && (p.is_file()
+                            || !matches!(
+                                p.file_name().and_then(|n| n.to_str()),
+                                Some("terraform.tfvars" | "terraform.tfvars.json")
+                            ))
+                })
+                .collect()
+        } else {
+            self.texts
+                .keys()
+                .filter(|p| p.parent() == Some(dir) && is_auto(p))
+                .map(Path::to_path_buf)
+                .collect()
+        };
+        source::sort_auto_tfvars(&mut tfvars);
         tfvars
     }
 

@@ -1,4 +1,4 @@
-//! Finding, reading and parsing `.tf` files: directories are walked (symlink loops,
+//! Finding, reading and parsing `.tf` and `.tf.json` files: directories are walked (symlink loops,
 //! unreadable, binary, huge and non-UTF-8 files become [`FileError`]s, never panics), and
 //! files are parsed in parallel with hcl-edit, which keeps spans and comments.
 
@@ -17,7 +17,7 @@ pub const MAX_FILE_BYTES: u64 = 50 * 1024 * 1024;
 /// Deeper bracket nesting than this is refused before parsing (the parser recurses).
 pub const MAX_NESTING: usize = 256;
 
-/// One parsed `.tf` file.
+/// One parsed `.tf` (or `.tf.json`) file.
 #[derive(Debug)]
 pub struct SourceFile {
     /// Path as found (joined to the path the user gave).
@@ -88,7 +88,7 @@ fn column_on(text: &str, starts: &[usize], index: usize, offset: usize) -> (u32,
     ((index + 1) as u32, column as u32)
 }
 
-/// A directory's `.tf` files: one Terraform module.
+/// A directory's `.tf` and `.tf.json` files: one Terraform module.
 #[derive(Debug, Default)]
 pub struct ModuleDir {
     /// The module's files, sorted by name.
@@ -99,7 +99,7 @@ pub struct ModuleDir {
     pub auto_tfvars: Option<Vec<PathBuf>>,
 }
 
-/// Walks `paths`: each directory holding `.tf` files is a module; a named file brings its
+/// Walks `paths`: each directory holding `.tf` or `.tf.json` files is a module; a named file brings its
 /// whole directory (its module context). Also returns `*.tfvars` found beside root files.
 pub fn discover(paths: &[PathBuf]) -> (BTreeMap<PathBuf, ModuleDir>, Vec<FileError>) {
     let mut modules: BTreeMap<PathBuf, ModuleDir> = BTreeMap::new();
@@ -162,16 +162,51 @@ fn same_file(a: &Path, b: &Path) -> bool {
     }
 }
 
-/// The `.tf` files directly in `dir`, sorted.
+/// Whether a file name is a Terraform configuration file: `*.tf`, or `*.tf.json` in
+/// Terraform's JSON syntax.
+pub fn is_config_name(name: &str) -> bool {
+    name.ends_with(".tf") || name.ends_with(".tf.json")
+}
+
+/// [`is_config_name`] of a path's file name.
+pub fn is_config_file(path: &Path) -> bool {
+    path.file_name()
+        .and_then(|n| n.to_str())
+        .is_some_and(is_config_name)
+}
+
+/// Whether a file name is one of the variable files Terraform loads by itself beside a
+/// root module: `terraform.tfvars`, `terraform.tfvars.json`, `*.auto.tfvars` and
+/// `*.auto.tfvars.json`.
+pub fn is_auto_tfvars_name(name: &str) -> bool {
+    matches!(name, "terraform.tfvars" | "terraform.tfvars.json")
+        || name.ends_with(".auto.tfvars")
+        || name.ends_with(".auto.tfvars.json")
+}
+
+/// Sorts automatic variable files in the order Terraform loads them (later ones win):
+/// `terraform.tfvars`, `terraform.tfvars.json`, then the `*.auto.tfvars(.json)` by name.
+pub fn sort_auto_tfvars(files: &mut [PathBuf]) {
+    files.sort_by_key(|p| {
+        let rank = if p.ends_with("terraform.tfvars") {
+            0
+        } else if p.ends_with("terraform.tfvars.json") {
+            1
+        } else {
+            2
+        };
+        (rank, p.clone())
+    });
+}
+
+/// The configuration files (`.tf`, `.tf.json`) directly in `dir`, sorted.
 pub fn tf_files(dir: &Path, errors: &mut Vec<FileError>) -> Vec<PathBuf> {
     let mut files = Vec::new();
     match fs::read_dir(dir) {
         Ok(entries) => {
             for entry in entries.flatten() {
                 let path = entry.path();
-                if path.extension().is_some_and(|e| e == "tf")
-                    && fs::metadata(&path).is_ok_and(|m| m.is_file())
-                {
+                if is_config_file(&path) && fs::metadata(&path).is_ok_and(|m| m.is_file()) {
                     files.push(clean(&path));
                 }
             }
@@ -229,8 +264,8 @@ struct Entries {
     errors: Vec<FileError>,
 }
 
-/// Lists `dir` (no recursion): its `.tf` files, automatic variable files and subdirectories,
-/// sorted, and the entries that are named `.tf` but cannot be read as files.
+/// Lists `dir` (no recursion): its `.tf` and `.tf.json` files, automatic variable files and subdirectories,
+/// sorted, and the entries that are named so but cannot be read as files.
 fn list(dir: &Path) -> Listing {
     let id = dir_identity(dir).ok();
     if id.is_none() {
@@ -262,7 +297,8 @@ fn list(dir: &Path) -> Listing {
         // As Terraform: every `*.auto.tfvars` entry (one that cannot be read is an error
         // when the directory is a root), `terraform.tfvars` when it is a file.
         let is_file = kind.as_ref().is_ok_and(|t| t.is_file());
-        if name.ends_with(".auto.tfvars") || (name == "terraform.tfvars" && is_file) {
+        let auto = name.ends_with(".auto.tfvars") || name.ends_with(".auto.tfvars.json");
+        if auto || (is_auto_tfvars_name(&name) && is_file) {
             out.tfvars.push(cleaned.join(&*name));
         }
         match kind {
@@ -272,15 +308,15 @@ fn list(dir: &Path) -> Listing {
                     out.subdirs.push(path);
                 }
             }
-            Ok(t) if t.is_file() && name.ends_with(".tf") => out.files.push(clean(&path)),
-            Ok(t) if name.ends_with(".tf") => out.errors.push(FileError {
+            Ok(t) if t.is_file() && is_config_name(&name) => out.files.push(clean(&path)),
+            Ok(t) if is_config_name(&name) => out.errors.push(FileError {
                 file: clean(&path),
                 line: None,
                 column: None,
                 message: not_a_file(&t),
             }),
             Ok(_) => {}
-            Err(e) if name.ends_with(".tf") => out.errors.push(FileError {
+            Err(e) if is_config_name(&name) => out.errors.push(FileError {
                 file: clean(&path),
                 line: None,
                 column: None,
@@ -290,9 +326,7 @@ fn list(dir: &Path) -> Listing {
         }
     }
     out.files.sort();
-    // terraform.tfvars first, then the others by name, as Terraform loads them.
-    out.tfvars
-        .sort_by_key(|p| (!p.ends_with("terraform.tfvars"), p.clone()));
+    sort_auto_tfvars(&mut out.tfvars);
     out.subdirs.sort();
     Listing {
         id,
@@ -685,14 +719,22 @@ fn parse_text(
             format!("nesting deeper than {MAX_NESTING} levels: refused"),
         ));
     }
-    let body = hcl_edit::parser::parse_body(text).map_err(|e| {
-        let loc = e.location();
-        err(
-            Some(loc.line() as u32),
-            Some(loc.column() as u32),
-            format!("cannot parse HCL: {}", e.message()),
-        )
-    })?;
+    let body = if crate::json_config::is_json_config(path) {
+        crate::json_config::parse_body(text).map_err(|e| {
+            let starts = line_starts(text);
+            let (line, column) = line_col(text, &starts, e.offset);
+            err(Some(line), Some(column), e.message)
+        })?
+    } else {
+        hcl_edit::parser::parse_body(text).map_err(|e| {
+            let loc = e.location();
+            err(
+                Some(loc.line() as u32),
+                Some(loc.column() as u32),
+                format!("cannot parse HCL: {}", e.message()),
+            )
+        })?
+    };
     let text = keep();
     Ok(SourceFile {
         path: path.to_path_buf(),

@@ -91,5 +91,21 @@ fn the_hook_definition_runs_drlint_on_tf_files() {
     let hooks = include_str!("../../.pre-commit-hooks.yaml");
     assert!(hooks.contains("- id: drlint\n"), "{hooks}");
     assert!(hooks.contains("entry: drlint"), "{hooks}");
-    assert!(hooks.contains("files: \\.tf$"), "{hooks}");
+    assert!(hooks.contains("files: \\.tf(\\.json)?$"), "{hooks}");
+    assert!(hooks.contains("(DR001-DR018)"), "{hooks}");
+}
+
+#[test]
+fn a_named_json_configuration_file_is_linted_with_its_module() {
+    let p = Project::new();
+    p.file(
+        "variables.tf",
+        "variable \"protect\" {\n  default = false\n}\n",
+    );
+    p.file(
+        "cdk.tf.json",
+        r#"{"resource": {"aws_db_instance": {"main": {"deletion_protection": "${var.protect}"}}}}"#,
+    );
+    let run = p.run(&["cdk.tf.json", "--select", "DR003", "--format", "json"]);
+    assert_eq!(files_in(&run.stdout), ["cdk.tf.json"], "{run:?}");
 }

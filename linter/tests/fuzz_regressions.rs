@@ -17,12 +17,15 @@ fn files_in(dir: &Path) -> Vec<PathBuf> {
 
 fn check(input: &Path) {
     let data = std::fs::read(input).unwrap();
-    let name = input.display().to_string();
+    check_data(&data, &input.display().to_string());
+}
+
+fn check_data(data: &[u8], name: &str) {
     for (target, run) in [
         ("lint_source", drlint::fuzz::lint_source as fn(&[u8])),
         ("fix_roundtrip", drlint::fuzz::fix_roundtrip),
     ] {
-        if let Err(e) = std::panic::catch_unwind(|| run(&data)) {
+        if let Err(e) = std::panic::catch_unwind(|| run(data)) {
             let message = e
                 .downcast_ref::<String>()
                 .cloned()
@@ -46,7 +49,12 @@ fn every_fuzz_regression_input_passes_both_targets() {
 fn every_fixture_file_passes_both_targets() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut inputs = Vec::new();
-    let mut dirs = vec![root.join("tests/fixtures"), root.join("../examples")];
+    let mut json = Vec::new();
+    let mut dirs = vec![
+        root.join("tests/fixtures"),
+        root.join("tests/json"),
+        root.join("../examples"),
+    ];
     while let Some(dir) = dirs.pop() {
         for entry in std::fs::read_dir(&dir).unwrap() {
             let path = entry.unwrap().path();
@@ -54,6 +62,8 @@ fn every_fixture_file_passes_both_targets() {
                 dirs.push(path);
             } else if path.extension().is_some_and(|e| e == "tf") {
                 inputs.push(path);
+            } else if drlint::json_config::is_json_config(&path) {
+                json.push(path);
             }
         }
     }
@@ -61,5 +71,12 @@ fn every_fixture_file_passes_both_targets() {
     assert!(inputs.len() > 50, "{inputs:?}");
     for input in inputs {
         check(&input);
+    }
+    // A `.tf.json` file is the fourth file of an input, after three NUL bytes.
+    assert!(!json.is_empty());
+    for path in json {
+        let mut data = b"\0\0\0".to_vec();
+        data.extend(std::fs::read(&path).unwrap());
+        check_data(&data, &path.display().to_string());
     }
 }

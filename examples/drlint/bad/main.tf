@@ -26,6 +26,14 @@ resource "aws_s3_bucket_replication_configuration" "backups" {
     id     = "all"
     status = "Enabled"
 
+    # The dumps are SSE-KMS encrypted, but the destination names no replica key: S3
+    # refuses this configuration (DR018).
+    source_selection_criteria {
+      sse_kms_encrypted_objects {
+        status = "Enabled"
+      }
+    }
+
     destination {
       bucket = aws_s3_bucket.backups_copy.arn
     }

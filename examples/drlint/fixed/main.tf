@@ -89,6 +89,8 @@ resource "dr_policy" "orders" {
       destination_region       = "us-west-2"
       role_arn                 = "arn:aws:iam::123456789012:role/s3-replication"
       replication_time_control = true
+      # The bucket is encrypted with a KMS key: its replicas need a key of us-west-2 (DR018).
+      replica_kms_key_id = "arn:aws:kms:us-west-2:123456789012:key/8c1f2d3e-4a5b-4c6d-8e9f-0a1b2c3d4e5f"
     }
 
     retention {

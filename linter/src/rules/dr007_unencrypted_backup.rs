@@ -22,8 +22,10 @@ Finds backups that are not encrypted at rest with a key you control:
   (`engine_mode = "serverless"`) are always encrypted and are not reported;
 - `aws_db_instance_automated_backups_replication` of an encrypted source without a
   `kms_key_id` in the destination region;
-- backup buckets (name or tags say backup, dump, snapshot, wal or archive, or a
-  `dr_policy`/`dr_drill` names them) with no server-side encryption configuration
+- backup buckets (a `dr_policy`/`dr_drill` names them, or their name or a tag value says
+  backup, dump, snapshot, WAL or archive as a whole word, and they are not logs, reports
+  or query results expired within 30 days: see "Backup buckets" in docs/drlint.md) with
+  no server-side encryption configuration
   (`aws_s3_bucket_server_side_encryption_configuration`, the inline block, or a
   `dr_policy` `encryption` block).
 

@@ -3,7 +3,7 @@
 use crate::context::{Context, Resource};
 use crate::finding::{Applicability, Edit, Finding, Fix, Severity};
 use crate::fix;
-use crate::rules::{facts, RuleMeta};
+use crate::rules::{bucket_role, facts, RuleMeta};
 
 /// Rule metadata.
 pub const META: RuleMeta = RuleMeta {
@@ -22,6 +22,15 @@ Finds `aws_s3_bucket` resources without versioning enabled: no
 `versioning { enabled = true }`, and no `dr_policy` `s3` block managing it (a policy
 turns versioning on unless it says `versioning = false`). Replication destinations are
 checked too: S3 replication requires versioning on both sides.
+
+Short-lived working data is not reported: a bucket whose name (or a tag value) says logs,
+reports, query results or scratch (`access-logs`, `cur`, `cost-report`,
+`athena-query-results`, `tmp`, as whole words) and whose lifecycle expires every current
+object within 30 days, unless it is a backup bucket, a replication source or a
+replication destination. Its objects are thrown away within the month by decision and
+produced again by their writer; versioning would keep deleted copies nobody restores.
+When such a bucket's expiry is not known before apply (`days = var.retention`), it is not
+judged (see `--explain-unknown`).
 
 ## Why is this bad?
 Without versioning, an overwrite or a delete, by a bug, a script or ransomware, is
@@ -72,6 +81,13 @@ expression is fixed where its value is decided (see [drlint --fix](../drlint.md#
 pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
     const KIND: &str = "aws_s3_bucket_versioning";
     for b in ctx.managed(&["aws_s3_bucket"]) {
+        if is_working_data(ctx, b) {
+            continue;
+        }
+        if bucket_role::may_be_short_lived(ctx, b) && !needs_versioning(ctx, b) {
+            ctx.unknown(&META, b, b.header, SHORT_LIVED_UNKNOWN.into());
+            continue;
+        }
         if let Some(v) = b.body.block("versioning") {
             match v.bool("enabled") {
                 Some(Some(true)) => continue,
@@ -148,6 +164,23 @@ pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
         ));
     }
 }
+
+/// Short-lived working data (logs, reports, query results expired within days, see
+/// [`bucket_role::is_short_lived`]) that nothing restores from and no replication needs
+/// versioned: neither a replication source or destination nor a backup bucket.
+fn is_working_data(ctx: &Context, b: &Resource) -> bool {
+    bucket_role::is_short_lived(ctx, b) && !needs_versioning(ctx, b)
+}
+
+/// A backup bucket, or a replication source or destination: versioned whatever it holds.
+fn needs_versioning(ctx: &Context, b: &Resource) -> bool {
+    facts::is_backup_bucket(ctx, b)
+        || facts::is_replication_destination(ctx, b)
+        || !facts::replications_from(ctx, b).0.is_empty()
+}
+
+/// `--explain-unknown`'s reason when a working-data bucket's expiry is not known.
+const SHORT_LIVED_UNKNOWN: &str = "the bucket is named for logs, reports or query results and its lifecycle expiry is not known before apply: it may be short-lived working data";
 
 /// A new `aws_s3_bucket_versioning` resource right after the bucket's block. None when
 /// the bucket's name is not an identifier: `aws_s3_bucket.<name>.id` would not parse (and

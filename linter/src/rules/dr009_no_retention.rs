@@ -16,9 +16,11 @@ pub const META: RuleMeta = RuleMeta {
 
 /// The rule's documentation page.
 pub const DOC: &str = r#"## What it does
-Finds backup buckets (name or tags say backup, dump, snapshot, wal or archive, or a
-`dr_policy` names them, or a `dr_drill` restores from them: the `postgres_dump` `s3_uri`,
-the `postgres_pitr` `base_backup_uri` and `wal_archive_uri`) with no lifecycle rule that expires objects: no
+Finds backup buckets (a `dr_policy` names them, or a `dr_drill` restores from them: the
+`postgres_dump` `s3_uri`, the `postgres_pitr` `base_backup_uri` and `wal_archive_uri`; or
+their name or a tag value says backup, dump, snapshot, WAL or archive as a whole word:
+`db-backups`, `pg_wal`, `nightly.dumps`, `rdsSnapshots`, `orders-wal-g`, but not
+`acme-firewall-logs` or `wallet-assets`) with no lifecycle rule that expires objects: no
 `aws_s3_bucket_lifecycle_configuration` rule with `expiration` or
 `noncurrent_version_expiration`, no legacy inline `lifecycle_rule` doing so, and no
 `dr_policy` `retention` block for the bucket.

@@ -17,8 +17,10 @@ pub const META: RuleMeta = RuleMeta {
 
 /// The rule's documentation page.
 pub const DOC: &str = r#"## What it does
-Finds databases (`aws_db_instance`, `aws_rds_cluster`) and backup buckets with no copy in
-another region. A copy is any of: a read replica in another region, an
+Finds databases (`aws_db_instance`, `aws_rds_cluster`) and backup buckets (as DR007 and
+DR009 define them: named for backups in whole words, or named by a `dr_policy` or
+`dr_drill`; logs, reports and query results expired within 30 days are not) with no copy
+in another region. A copy is any of: a read replica in another region, an
 `aws_db_instance_automated_backups_replication` in another region, a secondary cluster
 of the same Aurora global database (`aws_rds_global_cluster`) in another region, an
 `aws_backup_plan` `copy_action` to another region, S3 replication to a bucket in another

@@ -1,7 +1,7 @@
 //! Facts several rules share: which buckets hold backups, what a `dr_policy` manages,
 //! which resources configure a given bucket, where copies go.
 
-use crate::context::{looks_like_backup, Context, Node, Resource};
+use crate::context::{Context, Node, Resource};
 use crate::eval::Value;
 pub use crate::rules::index::GlobalRole;
 
@@ -159,26 +159,14 @@ pub fn s3_uri_bucket(uri: &str) -> Option<&str> {
     uri.strip_prefix("s3://")?.split('/').next()
 }
 
-/// Whether a bucket holds backups: by its name or tags, or because a `dr_policy` or a
-/// `dr_drill` source names it.
+/// Whether a bucket holds backups: a `dr_policy` or a `dr_drill` source names it, or its
+/// name or tags say so (whole words, see [`super::bucket_role`]) and it is not short-lived
+/// working data (logs, reports or query results expired within days).
 pub fn is_backup_bucket(ctx: &Context, bucket: &Resource) -> bool {
-    let by_name = bucket
-        .str("bucket")
-        .or(bucket.str("bucket_prefix"))
-        .is_some_and(looks_like_backup)
-        || (bucket.value("bucket").is_none_or(|v| !v.is_known())
-            && looks_like_backup(&bucket.name));
-    let by_tags = bucket
-        .value("tags")
-        .and_then(Value::as_map)
-        .is_some_and(|tags| {
-            tags.iter()
-                .any(|(k, v)| looks_like_backup(k) || v.as_str().is_some_and(looks_like_backup))
-        });
-    by_name
-        || by_tags
-        || policy_blocks(ctx, "s3", "bucket", bucket).next().is_some()
+    policy_blocks(ctx, "s3", "bucket", bucket).next().is_some()
         || drill_names_bucket(ctx, bucket)
+        || (super::bucket_role::named_backup(bucket)
+            && !super::bucket_role::is_short_lived(ctx, bucket))
 }
 
 /// The source blocks and S3 URI attributes of `dr_drill` that name backup buckets: the

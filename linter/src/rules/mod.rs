@@ -47,8 +47,10 @@ pub mod dr014_unreachable_target;
 pub mod dr015_ownership_conflict;
 pub mod dr016_uncovered_state;
 pub mod dr017_snapshot_tags_lost;
+pub mod dr018_kms_replication_without_replica_key;
 
 pub(crate) mod backup_selection;
+pub mod bucket_role;
 pub(crate) mod facts;
 pub(crate) mod index;
 
@@ -136,6 +138,7 @@ registry!(
     dr015_ownership_conflict,
     dr016_uncovered_state,
     dr017_snapshot_tags_lost,
+    dr018_kms_replication_without_replica_key,
 );
 
 /// The rule's documentation page in markdown (`docs/rules/DRNNN.md`).

@@ -103,7 +103,10 @@ where
     }
 }
 
-pub(crate) trait SetSpan {
+/// A trait for objects whose span can be set (drkit patch: public, so that a syntax tree
+/// built from another concrete syntax, Terraform's JSON, carries that file's byte ranges).
+pub trait SetSpan {
+    /// Sets the span: a zero-based start and end byte offset in the input it stands for.
     fn set_span(&mut self, span: Range<usize>);
 }
 
