@@ -278,7 +278,9 @@ fn attribute(f: &Finding, sources: &Sources) -> Option<String> {
     } else {
         line_start + (text[line_start..].len() - text[line_start..].trim_start().len())
     };
+    // A JSON configuration's key is quoted: `"deletion_protection": false`.
     let word: String = text[from..]
+        .trim_start_matches('"')
         .chars()
         .take_while(|c| c.is_alphanumeric() || *c == '_' || *c == '-')
         .collect();
@@ -364,6 +366,21 @@ mod tests {
         assert_eq!(now[0].rule, "DR005");
         assert_eq!(outcome.stale.len(), 1);
         assert_eq!(outcome.stale[0].rule, "DR010");
+    }
+
+    /// JSON configuration syntax quotes its keys: the key is the attribute.
+    #[test]
+    fn a_json_key_is_the_attribute() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("cdk.tf.json");
+        let json = "{\"resource\": {\"aws_db_instance\": {\"db\": {\n  \"deletion_protection\": false\n}}}}\n";
+        fs::write(&file, json).unwrap();
+        let mut sources = Sources::default();
+        sources.insert(&file);
+        let at = json.find("\"deletion").unwrap();
+        let mut keys = Keys::new(&sources, &dir.path().join("baseline.json"));
+        let e = keys.entry(&finding(&file, "DR003", at, 2));
+        assert_eq!(e.attribute.as_deref(), Some("deletion_protection"));
     }
 
     /// Two root modules calling one module under one name, with different values: two
