@@ -13,6 +13,7 @@ use std::process::ExitCode;
 use anyhow::{anyhow, Context, Result};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::baseline;
 use crate::config::{self, Config, Exclude, FailOn};
 use crate::finding::same_file;
 use crate::fix::applicable;
@@ -31,11 +32,22 @@ macro_rules! say {
 const AFTER_HELP: &str = "\
 Exit status: 0 no findings at or above --fail-on, 1 findings at or above it,
 2 usage, configuration or file errors (everything else is still reported).
+`--fail-on never` never exits 1, but still exits 2 on: a usage error (unknown flag, rule
+code or severity), a bad .drlint.toml or --baseline file, a path that does not exist or
+holds no Terraform files, a file that cannot be read or parsed, a module whose source
+directory is missing, a plan that cannot be read, and a report or baseline that cannot
+be written.
 
-Inline: `# drlint:ignore DR003 reason` on the line above a block or attribute;
-`# drlint:ignore DR003 until=2027-03-31 reason` expires after that day.
+Adopting drlint on an existing repository: `drlint --write-baseline drlint-baseline.json`
+records today's findings; `drlint --baseline drlint-baseline.json` then reports only new
+ones, and notes the entries whose finding was fixed (stale).
+
+Inline: `# drlint:ignore DR003 reason` on the line above a block or attribute (rule
+codes, not names); `# drlint:ignore DR003 until=2027-03-31 reason` expires after that day.
+A comment meant as a suppression that is none (`# drlint-ignore DR003`, a rule's name) is
+DR902, with what to write.
 Remote modules are linted after `terraform init` (.terraform/modules/modules.json).
-Docs: drlint explain DR003, and docs/drlint.md.";
+Docs: drlint explain DR003 (or ALL), and docs/drlint.md.";
 
 #[derive(Parser, Debug)]
 #[command(
@@ -62,7 +74,8 @@ enum Command {
     },
     /// Print a rule's documentation: what it finds, why it matters, an example, the fix.
     Explain {
-        /// Rule code (`DR003`) or name (`missing-deletion-protection`).
+        /// Rule code (`DR003`), name (`missing-deletion-protection`), prefix (`DR01`) or
+        /// `ALL`.
         rule: String,
     },
 }
@@ -105,6 +118,23 @@ struct CheckArgs {
     #[arg(long, value_name = "PLAN_JSON", conflicts_with_all = ["paths", "fix"])]
     plan: Option<PathBuf>,
 
+    /// With --plan: the configuration directory the plan was made from, so that findings
+    /// point at each resource's block (file:line). Default: the plan file's directory when
+    /// it holds `*.tf` files; without one, findings name their resource address only.
+    #[arg(long, value_name = "DIR", requires = "plan")]
+    config_dir: Option<PathBuf>,
+
+    /// Report only findings that this baseline file does not list (see --write-baseline);
+    /// its entries that no finding matches any more are noted as stale. Replaces the
+    /// configuration's `baseline`.
+    #[arg(long, value_name = "FILE", conflicts_with = "write_baseline")]
+    baseline: Option<PathBuf>,
+
+    /// Record every finding of this run in FILE (a sorted JSON baseline) and exit 0 unless
+    /// a file could not be linted; writing it again drops stale entries.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["fix", "baseline"])]
+    write_baseline: Option<PathBuf>,
+
     /// Output format.
     #[arg(long, short = 'f', value_enum, default_value_t = FormatArg::Text)]
     format: FormatArg,
@@ -142,7 +172,8 @@ struct CheckArgs {
     #[arg(long, value_name = "CODE=LEVEL")]
     severity: Vec<String>,
 
-    /// Exit 1 when a finding is at or above this level: note, warning, error or never.
+    /// Exit 1 when a finding is at or above this level: note, warning, error or never
+    /// (`never` still exits 2 on errors: see below).
     #[arg(long, value_name = "LEVEL", value_parser = parse_fail_on)]
     fail_on: Option<FailOn>,
 
@@ -158,7 +189,8 @@ struct CheckArgs {
     #[arg(long, value_name = "GLOB")]
     exclude: Vec<String>,
 
-    /// Write the report to FILE instead of standard output.
+    /// Write the report to FILE instead of standard output (the summary line and errors
+    /// still go to standard error).
     #[arg(long, short = 'o', value_name = "FILE")]
     output: Option<PathBuf>,
 
@@ -296,19 +328,34 @@ fn list_rules(format: RulesFormat) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// `drlint explain CODE`: a rule's doc page; several, separated by a rule, for `ALL` or a
+/// prefix (`DR01`).
 fn explain(code: &str) -> Result<ExitCode> {
-    let Some(rule) = find_rule(code) else {
-        say!(
-            "drlint: error: {}",
-            config::unknown_code_message(code, catalog())
-        );
-        return Ok(ExitCode::from(2));
+    let codes = match find_rule(code) {
+        Some(rule) => vec![rule.code.to_string()],
+        None => match config::expand_selector(code, catalog()) {
+            Ok(codes) => codes,
+            Err(message) => {
+                say!("drlint: error: {message}");
+                return Ok(ExitCode::from(2));
+            }
+        },
     };
-    let mut doc = rule.doc.to_string();
-    if !doc.ends_with('\n') {
-        doc.push('\n');
+    let mut out = String::new();
+    for (i, rule) in codes.iter().filter_map(|c| find_rule(c)).enumerate() {
+        if i > 0 {
+            out.push_str("\n---\n\n");
+        }
+        // Pages of several rules each say which rule they are.
+        if codes.len() > 1 && !rule.doc.starts_with("# ") {
+            out.push_str(&format!("# {} {}\n\n", rule.code, rule.name));
+        }
+        out.push_str(rule.doc);
+        if !out.ends_with('\n') {
+            out.push('\n');
+        }
     }
-    io::stdout().lock().write_all(doc.as_bytes())?;
+    io::stdout().lock().write_all(out.as_bytes())?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -325,6 +372,11 @@ struct Settings {
     expired: Option<Severity>,
     /// DR901's (unused suppressions) severity, or None when it does not run.
     unused: Option<Severity>,
+    /// DR902's (malformed suppressions) severity, or None when it does not run.
+    malformed: Option<Severity>,
+    /// The baseline to apply (`--baseline`, else the configuration's `baseline`); the run
+    /// then notes which directories it linted in full.
+    baseline: Option<PathBuf>,
 }
 
 fn check(args: CheckArgs) -> Result<ExitCode> {
@@ -343,7 +395,15 @@ fn check(args: CheckArgs) -> Result<ExitCode> {
     let format: Format = args.format.into();
     let root = std::env::current_dir().context("cannot read the working directory")?;
 
-    let (result, fixed, diffs) = if args.fix {
+    let baseline = match settings.baseline.as_deref().map(baseline::read).transpose() {
+        Ok(b) => b,
+        Err(message) => {
+            say!("drlint: error: {message}");
+            return Ok(ExitCode::from(2));
+        }
+    };
+
+    let (mut result, fixed, diffs) = if args.fix {
         fix(&args, &settings)?
     } else {
         (lint_once(&args, &settings), 0, Vec::new())
@@ -352,6 +412,22 @@ fn check(args: CheckArgs) -> Result<ExitCode> {
     if args.diff {
         return print_diffs(&args, &result, &diffs, fixed);
     }
+    if let Some(path) = &args.write_baseline {
+        return write_baseline(path, &result);
+    }
+    let accepted = baseline.map(|b| {
+        // Stale only where this run linted the entry's directory in full, for a rule
+        // that ran: a run on some files, or with fewer rules, cannot tell.
+        let dirs: Option<BTreeSet<String>> = result.linted_dirs.as_ref().map(|dirs| {
+            dirs.iter()
+                .map(|d| baseline::directory_key_for(d, &b.path))
+                .collect()
+        });
+        baseline::apply(&mut result.report.findings, &b, &result.sources, |e| {
+            settings.active.contains(&e.rule.as_str())
+                && dirs.as_ref().is_some_and(|d| d.contains(&e.directory))
+        })
+    });
 
     let color = args.output.is_none()
         && !args.no_color
@@ -367,9 +443,15 @@ fn check(args: CheckArgs) -> Result<ExitCode> {
         color,
         fixed,
         root: &root,
+        baseline: accepted.as_ref(),
     };
     for note in &result.report.notes {
         say!("drlint: note: {note}");
+    }
+    if let Some(outcome) = accepted.as_ref().filter(|_| !format.shows_baseline()) {
+        for entry in &outcome.stale {
+            say!("drlint: note: {}", render::stale_note(entry, &outcome.path));
+        }
     }
     if args.explain_unknown {
         explain_unknown(&result.report);
@@ -383,6 +465,16 @@ fn check(args: CheckArgs) -> Result<ExitCode> {
         );
     }
     write_output(args.output.as_deref(), &buf)?;
+    if args.output.is_some() {
+        // The report went to a file: what a person at the terminal or a CI log needs
+        // still comes here.
+        say_errors(&result.report.errors);
+        say!("drlint: {}", render::text::summary(&output));
+    } else if result.report.files == 0 && args.plan.is_none() {
+        // Nothing was linted: the gate failed for want of input, which belongs with the
+        // other fatal errors on standard error whatever the format.
+        say_errors(&result.report.errors);
+    }
     if format == Format::Github {
         append_step_summary(&output);
     }
@@ -392,6 +484,41 @@ fn check(args: CheckArgs) -> Result<ExitCode> {
     // operating system rather than freed one allocation at a time.
     std::mem::forget((result, buf));
     Ok(code)
+}
+
+/// Every file error on standard error, one line each.
+fn say_errors(errors: &[FileError]) {
+    for e in errors {
+        let pos = e.line.map(|l| format!(":{l}")).unwrap_or_default();
+        say!(
+            "error: {}{pos}: {}",
+            display_path(&e.file),
+            e.message.replace('\n', " ")
+        );
+    }
+}
+
+/// `--write-baseline FILE`: every finding of this run into FILE. Exit 0, or 2 when a file
+/// could not be linted (its findings are missing from the baseline).
+fn write_baseline(path: &Path, result: &LintResult) -> Result<ExitCode> {
+    for note in &result.report.notes {
+        say!("drlint: note: {note}");
+    }
+    say_errors(&result.report.errors);
+    let n = baseline::write(path, &result.report.findings, &result.sources)
+        .with_context(|| format!("cannot write the baseline to {}", path.display()))?;
+    say!(
+        "drlint: wrote {} to {} (findings in {}); lint with `--baseline {}` to report only new ones",
+        render::plural(n, "baseline entry"),
+        display_path(path),
+        render::plural(result.report.files, "file"),
+        display_path(path)
+    );
+    Ok(if result.report.errors.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(2)
+    })
 }
 
 /// `--explain-unknown`: what each rule could not judge, by rule, on standard error (the
@@ -556,6 +683,12 @@ fn settings(args: &CheckArgs) -> Result<Settings> {
         }
     }
 
+    if let Some(dir) = args.config_dir.as_ref().filter(|d| !d.is_dir()) {
+        return Err(
+            UsageError(format!("--config-dir {}: no such directory", dir.display())).into(),
+        );
+    }
+
     let cwd = std::env::current_dir().unwrap_or_default();
     let mut exclude = config.exclude.clone();
     for pattern in &args.exclude {
@@ -577,8 +710,9 @@ fn settings(args: &CheckArgs) -> Result<Settings> {
     let dr000 = layer_severity(&suppress::RULE);
     let expired = layer_severity(&suppress::EXPIRED_RULE);
     let unused = layer_severity(&suppress::UNUSED_RULE);
+    let malformed = layer_severity(&suppress::MALFORMED_RULE);
 
-    // DR000, DR900 and DR901 belong to this layer; the engine only sees its own codes. When
+    // DR000 and DR900 to DR902 belong to this layer; the engine only sees its own codes. When
     // they alone are selected the engine gets them anyway, which selects none of its rules.
     let is_engine_code = |c: &String| !suppress::RULES.iter().any(|r| r.code == c);
     let engine_select: Vec<String> = if select.iter().all(|c| !is_engine_code(c)) {
@@ -617,6 +751,7 @@ fn settings(args: &CheckArgs) -> Result<Settings> {
         explain_unknown: args.explain_unknown,
         // `--fix` lints several times in one process; a plain check once.
         exits_after: !args.fix,
+        config_dir: plan_config_dir(args),
     };
     Ok(Settings {
         options,
@@ -629,7 +764,28 @@ fn settings(args: &CheckArgs) -> Result<Settings> {
         dr000,
         expired,
         unused,
+        malformed,
+        // `--write-baseline` records every finding: no baseline hides any.
+        baseline: if args.write_baseline.is_some() {
+            None
+        } else {
+            args.baseline.clone().or(config.baseline.clone())
+        },
     })
+}
+
+/// The configuration directory of `--plan`: `--config-dir`, else the plan file's own
+/// directory when it holds a configuration.
+fn plan_config_dir(args: &CheckArgs) -> Option<PathBuf> {
+    let plan = args.plan.as_deref()?;
+    if let Some(dir) = &args.config_dir {
+        return Some(dir.clone());
+    }
+    let dir = match plan.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    crate::plan::is_configuration(&dir).then_some(dir)
 }
 
 /// A lint run after configuration filters and inline suppressions.
@@ -637,6 +793,9 @@ struct LintResult {
     report: Report,
     suppressed: Vec<Suppressed>,
     sources: Sources,
+    /// The directories whose every file this run reported on (for stale baseline
+    /// entries); `None` when only some files were named.
+    linted_dirs: Option<BTreeSet<PathBuf>>,
 }
 
 fn lint_once(args: &CheckArgs, settings: &Settings) -> LintResult {
@@ -674,7 +833,49 @@ fn lint_once(args: &CheckArgs, settings: &Settings) -> LintResult {
         None => (engine().lint)(&options),
     };
     report.errors.splice(0..0, missing);
+    if args.plan.is_none() && (report.files == 0 || options.paths.len() > 1) {
+        for path in options.paths.iter().filter(|p| p.is_dir()) {
+            if !has_terraform_files(path, &mut BTreeSet::new()) {
+                report.errors.push(FileError {
+                    file: path.clone(),
+                    line: None,
+                    column: None,
+                    message: format!(
+                        "no Terraform files under {} (no *.tf or *.tf.json file in it or below): a mistyped path or an empty checkout",
+                        display_path(path)
+                    ),
+                });
+            }
+        }
+    }
     postprocess(report, settings)
+}
+
+/// Whether `dir` or a directory below it holds a `*.tf` or `*.tf.json` file, looking
+/// where the engine looks (not in hidden directories such as `.terraform`, nor in
+/// `node_modules`), each real directory once (symlink loops).
+fn has_terraform_files(dir: &Path, visited: &mut BTreeSet<PathBuf>) -> bool {
+    let real = fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
+    if !visited.insert(real) {
+        return false;
+    }
+    let Ok(entries) = fs::read_dir(dir) else {
+        return false;
+    };
+    let mut subdirs = Vec::new();
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        let path = entry.path();
+        if path.is_dir() {
+            if !name.starts_with('.') && name != "node_modules" {
+                subdirs.push(path);
+            }
+        } else if name.ends_with(".tf") || name.ends_with(".tf.json") {
+            return true;
+        }
+    }
+    subdirs.iter().any(|d| has_terraform_files(d, visited))
 }
 
 /// Applies what the engine may not know about: paths made openable from the working
@@ -727,13 +928,26 @@ fn postprocess(mut report: Report, settings: &Settings) -> LintResult {
     for u in &mut report.unknown {
         u.file = openable_once(&u.file);
     }
-    // The files whose suppressions are judged as a whole (DR900, DR901): those with a
-    // `drlint:ignore` the engine read.
-    let with_suppressions: Vec<PathBuf> = if settings.expired.is_some() || settings.unused.is_some()
+    // The files this run reports on, for stale baseline entries (only with a baseline).
+    let linted_files: Vec<PathBuf> = texts
+        .keys()
+        .filter(|_| settings.baseline.is_some())
+        .map(&mut openable_once)
+        .collect();
+    // The files whose suppressions are judged as a whole (DR900, DR901, DR902): those that
+    // mention drlint (a `drlint:ignore`, or something meant as one) the engine read.
+    let with_suppressions: Vec<PathBuf> = if settings.expired.is_some()
+        || settings.unused.is_some()
+        || settings.malformed.is_some()
     {
+        // `drlint`, `Drlint`, `DRLINT`: two passes over the bytes, not one per spelling.
+        let mentions = |bytes: &[u8]| {
+            memchr::memmem::find(bytes, b"rlint").is_some()
+                || memchr::memmem::find(bytes, b"RLINT").is_some()
+        };
         let mut files: Vec<PathBuf> = texts
             .iter()
-            .filter(|(_, t)| memchr::memmem::find(t.bytes(), b"drlint:ignore").is_some())
+            .filter(|(_, t)| mentions(t.bytes()))
             .map(|(p, _)| p.to_path_buf())
             .collect();
         files.sort();
@@ -768,6 +982,12 @@ fn postprocess(mut report: Report, settings: &Settings) -> LintResult {
         report.unknown.retain(|u| is_named(&u.file));
     }
     let excluded = |file: &Path| settings.exclude.iter().any(|g| g.matches(file));
+    // A directory whose files are left out by `exclude` cannot tell a fixed finding.
+    let linted_dirs: BTreeSet<PathBuf> = linted_files
+        .iter()
+        .filter(|f| !excluded(f))
+        .map(|f| f.parent().map(Path::to_path_buf).unwrap_or_default())
+        .collect();
     report.unknown.retain(|u| !excluded(&u.file));
     // Never judged inside modules `terraform init` downloaded: not the user's to edit.
     let judged: Vec<PathBuf> = with_suppressions
@@ -808,6 +1028,7 @@ fn postprocess(mut report: Report, settings: &Settings) -> LintResult {
             reasonless: settings.dr000,
             expired: settings.expired,
             unused: settings.unused,
+            malformed: settings.malformed,
             active: &settings.active,
             files: &judged,
             today: suppress::today(),
@@ -822,6 +1043,7 @@ fn postprocess(mut report: Report, settings: &Settings) -> LintResult {
         report,
         suppressed: outcome.suppressed,
         sources,
+        linted_dirs: named.is_none().then_some(linted_dirs),
     }
 }
 
@@ -1124,10 +1346,14 @@ mod tests {
         assert!(s.options.select.is_empty() && s.options.ignore.is_empty());
         assert_eq!(s.options.min_retention_days, 7);
         assert_eq!(s.fail_on, FailOn::At(Severity::Warning));
-        assert_eq!(s.active, ["DR000", "DR003", "DR010", "DR900", "DR901"]);
+        assert_eq!(
+            s.active,
+            ["DR000", "DR003", "DR010", "DR900", "DR901", "DR902"]
+        );
         assert_eq!(s.dr000, Some(Severity::Warning));
         assert_eq!(s.expired, Some(Severity::Warning));
         assert_eq!(s.unused, Some(Severity::Warning));
+        assert_eq!(s.malformed, Some(Severity::Warning));
     }
 
     #[test]

@@ -13,6 +13,7 @@
 //! var_files = ["env/prod.tfvars"]
 //! exclude = ["examples/**", ".terraform"]
 //! fail_on = "error"
+//! baseline = "drlint-baseline.json"
 //!
 //! [severity]
 //! DR010 = "error"
@@ -86,6 +87,8 @@ pub struct Config {
     pub exclude: Vec<Exclude>,
     /// The severity gate.
     pub fail_on: Option<FailOn>,
+    /// The baseline (`--baseline`) every run applies.
+    pub baseline: Option<PathBuf>,
 }
 
 /// A problem in a configuration file, with its position when known.
@@ -123,6 +126,7 @@ struct RawConfig {
     var_files: Option<Vec<Spanned<String>>>,
     exclude: Option<Vec<Spanned<String>>>,
     fail_on: Option<Spanned<String>>,
+    baseline: Option<Spanned<String>>,
 }
 
 /// Finds `.drlint.toml` in `start` (a file's directory when it is a file) or the nearest
@@ -254,6 +258,12 @@ pub fn parse(path: &Path, text: &str, rules: &[RuleInfo]) -> Result<Config, Conf
         let span = pattern.span();
         let glob = Exclude::new(pattern.get_ref(), &base).map_err(|m| err(Some(span), m))?;
         config.exclude.push(glob);
+    }
+    if let Some(file) = raw.baseline {
+        if file.get_ref().is_empty() {
+            return Err(err(Some(file.span()), "the baseline path is empty".into()));
+        }
+        config.baseline = Some(base.join(file.get_ref()));
     }
     if let Some(level) = raw.fail_on {
         let span = level.span();
@@ -493,7 +503,7 @@ mod tests {
         let rules = crate::render::testing::rules();
         assert_eq!(
             expand_selector("ALL", &rules).unwrap(),
-            ["DR000", "DR003", "DR010", "DR900", "DR901"]
+            ["DR000", "DR003", "DR010", "DR900", "DR901", "DR902"]
         );
         assert_eq!(expand_selector("dr003", &rules).unwrap(), ["DR003"]);
         assert_eq!(expand_selector("DR0", &rules).unwrap().len(), 3);
@@ -509,9 +519,9 @@ mod tests {
     #[test]
     fn every_key_is_read_and_paths_are_relative_to_the_file() {
         let rules = crate::render::testing::rules();
-        let text = "select = [\"ALL\"]\nignore = [\"dr010\"]\nmin_retention_days = 14\ndr_regions = [\"eu-central-1\"]\nvar_files = [\"prod.tfvars\"]\nexclude = [\"examples/**\"]\nfail_on = \"error\"\n\n[severity]\ndr010 = \"note\"\n";
+        let text = "select = [\"ALL\"]\nignore = [\"dr010\"]\nmin_retention_days = 14\ndr_regions = [\"eu-central-1\"]\nvar_files = [\"prod.tfvars\"]\nexclude = [\"examples/**\"]\nfail_on = \"error\"\nbaseline = \"drlint-baseline.json\"\n\n[severity]\ndr010 = \"note\"\n";
         let c = parse(Path::new("/repo/infra/.drlint.toml"), text, &rules).unwrap();
-        assert_eq!(c.select.as_deref().map(<[String]>::len), Some(5));
+        assert_eq!(c.select.as_deref().map(<[String]>::len), Some(6));
         assert_eq!(c.ignore, ["DR010"]);
         assert_eq!(c.min_retention_days, Some(14));
         assert_eq!(c.dr_regions, Some(vec!["eu-central-1".to_string()]));
@@ -519,6 +529,10 @@ mod tests {
         assert!(c.exclude[0].matches(Path::new("/repo/infra/examples/a/main.tf")));
         assert!(!c.exclude[0].matches(Path::new("/repo/examples/a/main.tf")));
         assert_eq!(c.fail_on, Some(FailOn::At(Severity::Error)));
+        assert_eq!(
+            c.baseline,
+            Some(PathBuf::from("/repo/infra/drlint-baseline.json"))
+        );
         assert_eq!(c.severity.get("DR010"), Some(&Severity::Note));
     }
 

@@ -168,6 +168,9 @@ pub struct Resource {
     /// The `module` blocks that instantiate its module, outermost first: file and header
     /// line. A `# drlint:ignore` above one of them covers the resource's findings.
     pub calls: Arc<[(PathBuf, u32)]>,
+    /// The addresses of its instances with their keys (`module.db[0].aws_db_instance.this`)
+    /// where `count`/`for_each` are known; empty when [`Resource::address`] names it.
+    pub instances: Vec<String>,
 }
 
 impl Resource {

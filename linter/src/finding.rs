@@ -169,4 +169,8 @@ pub struct Report {
     /// name them with: what the CLI shows snippets from and reads suppressions in, so that
     /// no file is read twice: the `.tf` and `.tf.json` files of the modules linted. Empty for plans.
     pub texts: crate::path_map::PathMap<crate::source::FileText>,
+    /// The instance addresses of the findings' resources, by [`Finding::resource`], where
+    /// `count`/`for_each` keys are known (`module.db[0].aws_db_instance.this`); a resource
+    /// not listed is named by its address alone.
+    pub instances: std::collections::BTreeMap<String, Vec<String>>,
 }

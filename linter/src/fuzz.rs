@@ -251,6 +251,7 @@ fn render_all(shown: &Shown) {
                 color,
                 fixed: 0,
                 root: Path::new(ROOT),
+                baseline: None,
             };
             let mut buf = Vec::new();
             render::render(format, &output, &mut buf)

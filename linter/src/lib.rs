@@ -25,7 +25,8 @@ pub mod source;
 
 pub use lint::{lint, lint_in_memory, lint_plan, lint_plan_json, run_rules};
 
-// The user-facing layer: configuration, inline suppressions, output formats.
+// The user-facing layer: configuration, inline suppressions, baselines, output formats.
+pub mod baseline;
 pub mod cli;
 pub mod config;
 pub mod render;

@@ -150,8 +150,12 @@ fn lint_world(
     let mut findings = Vec::with_capacity(outcomes.iter().map(|o| o.findings.len()).sum());
     let mut skipped_remote = HashSet::default();
     let mut unknown = Vec::new();
+    let mut instances: std::collections::BTreeMap<String, Vec<String>> = Default::default();
     for o in outcomes {
         unknown.extend(o.unknown);
+        for (address, list) in o.instances {
+            instances.entry(address).or_default().extend(list);
+        }
         findings.extend(o.findings);
         errors.extend(o.errors);
         files.extend(o.files);
@@ -159,6 +163,11 @@ fn lint_world(
     }
     let mut report = finish(findings, errors, files.len());
     report.unknown = sorted_unjudged(unknown, options);
+    for list in instances.values_mut() {
+        list.sort();
+        list.dedup();
+    }
+    report.instances = instances;
     if !skipped_remote.is_empty() {
         let n = skipped_remote.len();
         report.notes.push(format!(
@@ -210,6 +219,8 @@ struct RootOutcome {
     skipped_remote: HashSet<(PathBuf, u32)>,
     /// What the rules could not judge (with `explain_unknown`).
     unknown: Vec<crate::finding::Unjudged>,
+    /// Instance addresses of the findings' resources ([`Report::instances`]).
+    instances: Vec<(String, Vec<String>)>,
 }
 
 /// Lints root modules in parallel, each with its own loader (bounded memory); roots that
@@ -262,6 +273,7 @@ fn lint_roots(
                 let resources = loader.root(&roots[i]);
                 let ctx = Context::new(resources, RuleOptions::from(options), loader.sources());
                 let findings = run_rules(&ctx, options);
+                let instances = instances_of(&ctx, &findings);
                 out.push((
                     i,
                     RootOutcome {
@@ -271,6 +283,7 @@ fn lint_roots(
                         instantiated: std::mem::take(&mut loader.instantiated),
                         skipped_remote: std::mem::take(&mut loader.skipped_remote),
                         unknown: ctx.take_unjudged(),
+                        instances,
                     },
                 ));
                 *left = Some(Leftovers {
@@ -348,8 +361,12 @@ fn sorted_unjudged(
 fn plan_report(path: &Path, ctx: Result<Context, String>, options: &LintOptions) -> Report {
     match ctx {
         Ok(ctx) => {
-            let mut report = finish(run_rules(&ctx, options), Vec::new(), 0);
+            let mut findings = run_rules(&ctx, options);
+            let report_instances = instances_of(&ctx, &findings);
+            locate_plan_findings(&mut findings, options);
+            let mut report = finish(findings, Vec::new(), 0);
             report.unknown = sorted_unjudged(ctx.take_unjudged(), options);
+            report.instances = report_instances.into_iter().collect();
             report
         }
         Err(message) => Report {
@@ -362,6 +379,77 @@ fn plan_report(path: &Path, ctx: Result<Context, String>, options: &LintOptions)
             ..Report::default()
         },
     }
+}
+
+/// Points a plan's findings at their resource's block in the configuration when
+/// `options.config_dir` is given, else at no position in the plan (their address says
+/// which resource). A plan is not edited: no finding of it carries edits.
+fn locate_plan_findings(findings: &mut [Finding], options: &LintOptions) {
+    let blocks = options
+        .config_dir
+        .as_deref()
+        .map(|dir| plan::config_blocks(dir, &options.var_files))
+        .unwrap_or_default();
+    // A resource the configuration's own values do not instantiate (`count` from a
+    // variable the plan set in a .tfvars file) is found by its local address
+    // (`aws_db_instance.this`) when one block alone has it.
+    let mut by_local: rustc_hash::FxHashMap<&str, Option<plan::Block>> = Default::default();
+    for (address, block) in &blocks {
+        by_local
+            .entry(local(address))
+            .and_modify(|seen| {
+                if seen
+                    .as_ref()
+                    .is_some_and(|b| (&b.file, b.header.line) != (&block.file, block.header.line))
+                {
+                    *seen = None;
+                }
+            })
+            .or_insert_with(|| Some(block.clone()));
+    }
+    for f in findings {
+        if let Some(fix) = &mut f.fix {
+            fix.edits.clear();
+        }
+        match blocks
+            .get(&f.resource)
+            .or_else(|| by_local.get(local(&f.resource))?.as_ref())
+        {
+            Some(block) => {
+                f.file = block.file.clone();
+                f.location = block.location_for(&f.message);
+                f.block_line = block.header.line;
+                f.suppress_at = block.calls.to_vec();
+            }
+            None => {
+                f.location = crate::finding::Location::default();
+                f.block_line = 0;
+            }
+        }
+    }
+}
+
+/// An address without its module path: `aws_db_instance.this` of
+/// `module.db.aws_db_instance.this`.
+fn local(address: &str) -> &str {
+    &address[crate::render::module_path(address).len()..]
+}
+
+/// The instance addresses of the resources `findings` name, where known.
+fn instances_of(ctx: &Context, findings: &[Finding]) -> Vec<(String, Vec<String>)> {
+    // Most configurations have no known instance keys: no lookup per finding then.
+    if ctx.resources.iter().all(|r| r.instances.is_empty()) {
+        return Vec::new();
+    }
+    let mut seen = HashSet::default();
+    findings
+        .iter()
+        .filter(|f| seen.insert(f.resource.as_str()))
+        .filter_map(|f| {
+            let res = ctx.get(&f.resource).filter(|r| !r.instances.is_empty())?;
+            Some((f.resource.clone(), res.instances.clone()))
+        })
+        .collect()
 }
 
 /// Runs the selected rules; one finding per rule and address (the first in the file).

@@ -103,6 +103,9 @@ pub struct Loader<'s> {
     /// Remote module calls (registry, git, ...) not followed because no `modules.json`
     /// lists them: the `module` block's file and line.
     pub skipped_remote: HashSet<(PathBuf, u32)>,
+    /// The instance prefixes of each module prefix, with the keys of the `module` blocks'
+    /// `count`/`for_each` where known (`module.db.` -> `module.db[0].`): what findings show.
+    instance_prefixes: HashMap<String, Vec<String>>,
 }
 
 /// The automatic variable files of the directories the walk listed, by directory.
@@ -155,6 +158,7 @@ impl<'s> Loader<'s> {
             shared: None,
             remote: HashMap::default(),
             skipped_remote: HashSet::default(),
+            instance_prefixes: HashMap::default(),
         }
     }
 
@@ -543,6 +547,7 @@ impl<'s> Loader<'s> {
                     file, block, mode, kind, name, &module, &scope, &providers, origins,
                 );
                 res.calls = calls.clone();
+                res.instances = self.instance_addresses(prefix, &res, &block.body, &scope);
                 self.resources.push(res);
             }
         }
@@ -582,6 +587,45 @@ impl<'s> Loader<'s> {
                     self.instantiated.insert(self.real.of(&child_dir));
                     continue;
                 }
+                if self.reads_disk && !child_dir.is_dir() {
+                    // Named at the call, so that the error points at what to fix and
+                    // `--exclude` of the calling file drops it.
+                    let at = file.location(header, header);
+                    let hint = if local_source(&block.body).is_some() {
+                        "fix `source`, or add the module"
+                    } else {
+                        "run `terraform init` again: .terraform/modules/modules.json names it"
+                    };
+                    self.errors.push(FileError {
+                        file: file.path.clone(),
+                        line: Some(at.line),
+                        column: Some(at.column),
+                        message: format!(
+                            "module {name:?}: its source directory {} does not exist ({hint})",
+                            child_dir.display()
+                        ),
+                    });
+                    continue;
+                }
+                let child_prefix = format!("{prefix}module.{name}.");
+                let parents = self
+                    .instance_prefixes
+                    .get(prefix)
+                    .cloned()
+                    .unwrap_or_else(|| vec![prefix.to_string()]);
+                let keys = instance_keys(&block.body, &scope);
+                let shown = parents
+                    .iter()
+                    .flat_map(|p| match &keys {
+                        Some(keys) => keys
+                            .iter()
+                            .map(|k| format!("{p}module.{name}{k}."))
+                            .collect::<Vec<_>>(),
+                        None => vec![format!("{p}module.{name}.")],
+                    })
+                    .take(MAX_INSTANCES)
+                    .collect();
+                self.instance_prefixes.insert(child_prefix.clone(), shown);
                 let mut args = Names::default();
                 let mut child_origins = Origins::default();
                 child_origins.reserve(block.body.len());
@@ -630,7 +674,7 @@ impl<'s> Loader<'s> {
                 }
                 children.push((
                     child_dir,
-                    format!("{prefix}module.{name}."),
+                    child_prefix,
                     args,
                     child_origins,
                     Arc::<[(PathBuf, u32)]>::from(child_calls),
@@ -710,7 +754,32 @@ impl<'s> Loader<'s> {
             expanded,
             ignore_changes,
             calls: Arc::from(Vec::new()),
+            instances: Vec::new(),
         }
+    }
+
+    /// The addresses of `res`'s instances, with the keys of its own and its modules'
+    /// `count`/`for_each` where they are known; empty when the address alone names it.
+    fn instance_addresses(
+        &self,
+        prefix: &str,
+        res: &Resource,
+        body: &Body,
+        scope: &Scope<'_>,
+    ) -> Vec<String> {
+        let keys = instance_keys(body, scope);
+        let parents = self.instance_prefixes.get(prefix);
+        if keys.is_none() && parents.is_none_or(|p| p.len() == 1 && p[0] == prefix) {
+            return Vec::new();
+        }
+        let local = &res.address[prefix.len()..];
+        let own = keys.unwrap_or_else(|| vec![String::new()]);
+        let parents = parents.map_or_else(|| vec![prefix.to_string()], Clone::clone);
+        parents
+            .iter()
+            .flat_map(|p| own.iter().map(move |k| format!("{p}{local}{k}")))
+            .take(MAX_INSTANCES)
+            .collect()
     }
 }
 
@@ -808,6 +877,40 @@ pub fn remote_modules(root: &Path) -> HashMap<String, PathBuf> {
         out.insert(key.to_string(), normalize(&root.join(dir)));
     }
     out
+}
+
+/// At most this many instance addresses are listed per resource.
+const MAX_INSTANCES: usize = 100;
+
+/// The instance keys of a block's `count` (`[0]`, `[1]`) or `for_each` (`["a"]`) when
+/// known before apply; `None` without either or when unknown.
+fn instance_keys(body: &Body, scope: &Scope<'_>) -> Option<Vec<String>> {
+    if let Some(count) = body.get_attribute("count") {
+        return match eval(&count.value, scope) {
+            Value::Number(n) if n >= 0.0 && n.fract() == 0.0 => Some(
+                (0..n as usize)
+                    .take(MAX_INSTANCES)
+                    .map(|i| format!("[{i}]"))
+                    .collect(),
+            ),
+            _ => None,
+        };
+    }
+    let each = body.get_attribute("for_each")?;
+    let quoted = |k: &str| format!("[{}]", serde_json::Value::from(k));
+    match eval(&each.value, scope) {
+        Value::Map(items) => Some(items.keys().map(|k| quoted(k)).collect()),
+        Value::List(items) => items
+            .iter()
+            .map(|v| v.as_str().map(quoted))
+            .collect::<Option<Vec<_>>>()
+            .map(|mut keys| {
+                keys.sort();
+                keys.dedup();
+                keys
+            }),
+        _ => None,
+    }
 }
 
 /// `count = 0` or an empty `for_each`, known before apply (`count = var.create ? 1 : 0`

@@ -30,6 +30,9 @@ pub struct LintOptions {
     /// left to the operating system instead of freed one allocation at a time, as rustc
     /// and ruff leave theirs. A caller that goes on running leaves it false.
     pub exits_after: bool,
+    /// With a plan: the configuration directory it was made from, so that findings point
+    /// at the resource's block (file:line) instead of the plan file.
+    pub config_dir: Option<PathBuf>,
 }
 
 impl Default for LintOptions {
@@ -44,6 +47,7 @@ impl Default for LintOptions {
             dr_regions: Vec::new(),
             explain_unknown: false,
             exits_after: false,
+            config_dir: None,
         }
     }
 }

@@ -2,15 +2,19 @@
 //! from the configuration for values only known after apply, regions from provider configs.
 
 use std::collections::HashMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use serde_json::Value as Json;
 
 use crate::context::{Attr, Context, IgnoreChanges, Mode, Node, Resource, RuleOptions};
 use crate::eval::{Reference, Value};
+use crate::finding::Location;
 use crate::load::file_start;
 use crate::options::LintOptions;
+
+/// At most this many instance addresses are listed per resource.
+const MAX_INSTANCES: usize = 100;
 
 /// Plans bigger than this are refused (bounded memory).
 const MAX_PLAN_BYTES: u64 = 512 * 1024 * 1024;
@@ -134,9 +138,17 @@ fn collect_values(
         ) else {
             continue;
         };
+        let full = address;
         let address = strip_indexes(address);
-        if out.iter().any(|e: &Resource| e.address == address) {
-            continue; // one entry per address (count/for_each instances)
+        if let Some(first) = out
+            .iter_mut()
+            .find(|e: &&mut Resource| e.address == address)
+        {
+            // One entry per address; its count/for_each instances are listed.
+            if full != address && first.instances.len() < MAX_INSTANCES {
+                first.instances.push(full.to_string());
+            }
+            continue;
         }
         let mode = if r.get("mode").and_then(Json::as_str) == Some("data") {
             Mode::Data
@@ -189,7 +201,13 @@ fn collect_values(
                     .flatten()
             }),
         };
+        let instances = if full == address.as_str() {
+            Vec::new()
+        } else {
+            vec![full.to_string()]
+        };
         out.push(Resource {
+            instances,
             mode,
             kind: kind.to_string(),
             name: name.to_string(),
@@ -273,6 +291,78 @@ fn strip_indexes(address: &str) -> String {
         }
     }
     out
+}
+
+/// Where a resource of the configuration is written: what a plan's finding points at.
+#[derive(Debug, Clone)]
+pub struct Block {
+    /// The file.
+    pub file: PathBuf,
+    /// The block header.
+    pub header: Location,
+    /// Its top-level attributes as written in this block (not those a caller passed).
+    pub attributes: Vec<(String, Location)>,
+    /// The `module` blocks that instantiate it, outermost first (file, header line).
+    pub calls: Arc<[(PathBuf, u32)]>,
+}
+
+/// The resource blocks of the configuration in `dir` (the root module a plan was made
+/// from, its local modules, and the remote ones `terraform init` fetched), by address
+/// without index (`module.db.aws_db_instance.this`). Files that cannot be parsed are
+/// left out: the plan's findings then point at their address.
+pub fn config_blocks(dir: &Path, var_files: &[PathBuf]) -> HashMap<String, Block> {
+    let (modules, _) = crate::source::discover(&[dir.to_path_buf()]);
+    let real = crate::load::RealPaths::default();
+    let (texts, _) = crate::load::read_all(&modules, &real);
+    let dir_files = crate::load::dir_index(&modules, &real);
+    let mut loader = crate::load::Loader::new(&texts, &dir_files, &real, var_files);
+    loader
+        .root(dir)
+        .into_iter()
+        .map(|r| {
+            let attributes = r
+                .body
+                .attrs
+                .iter()
+                .filter(|(_, a)| a.origin.is_none())
+                .map(|(k, a)| (k.clone(), a.loc))
+                .collect();
+            let block = Block {
+                file: r.file,
+                header: r.header,
+                attributes,
+                calls: r.calls,
+            };
+            (r.address, block)
+        })
+        .collect()
+}
+
+/// Whether `dir` holds a Terraform configuration (a `*.tf` or `*.tf.json` file).
+pub fn is_configuration(dir: &Path) -> bool {
+    std::fs::read_dir(dir).is_ok_and(|entries| {
+        entries.flatten().any(|e| {
+            let name = e.file_name();
+            let name = name.to_string_lossy();
+            (name.ends_with(".tf") || name.ends_with(".tf.json"))
+                && e.file_type().is_ok_and(|t| !t.is_dir())
+        })
+    })
+}
+
+impl Block {
+    /// Where a finding with `message` points: the attribute the message opens with
+    /// (`deletion_protection is false: ...`) when the block writes it, else the header.
+    pub fn location_for(&self, message: &str) -> Location {
+        let first = message
+            .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .next()
+            .unwrap_or("");
+        self.attributes
+            .iter()
+            .find(|(k, _)| k == first)
+            .map_or(self.header, |(_, loc)| *loc)
+    }
 }
 
 #[cfg(test)]

@@ -14,6 +14,14 @@
 //! day it suppresses nothing and is reported as DR900 `expired-suppression`. A code of a
 //! rule that ran and that the suppression silenced nothing of is reported as DR901
 //! `unused-suppression` (as ruff's unused-noqa), so stale ignores do not pile up.
+//!
+//! Suppressions name rules by code, as ruff's `# noqa: E501`: codes are stable, names may
+//! be renamed, and a suppression must not stop working silently when one is. A comment
+//! meant as a suppression that is none (`# drlint-ignore DR003`, a rule's name instead of
+//! its code, a code that is no rule) is reported as DR902 `malformed-suppression`
+//! ([`malformed`]), with the code to write.
+
+pub mod malformed;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -95,8 +103,62 @@ pub const UNUSED_RULE: RuleInfo = RuleInfo {
     fixable: false,
 };
 
+/// DR902's code.
+pub const MALFORMED_CODE: &str = "DR902";
+
+/// DR902's catalog entry.
+pub const MALFORMED_RULE: RuleInfo = RuleInfo {
+    code: MALFORMED_CODE,
+    name: "malformed-suppression",
+    severity: Severity::Warning,
+    summary: "a comment meant as a suppression that is none (`# drlint-ignore DR003`, a code that is no rule)",
+    doc: MALFORMED_DOC,
+    fixable: false,
+};
+
 /// The suppression checks' catalog entries, DR000 first.
-pub const RULES: [RuleInfo; 3] = [RULE, EXPIRED_RULE, UNUSED_RULE];
+pub const RULES: [RuleInfo; 4] = [RULE, EXPIRED_RULE, UNUSED_RULE, MALFORMED_RULE];
+
+const MALFORMED_DOC: &str = "# DR902 malformed-suppression
+
+## What it does
+Reports a comment that was meant to suppress a finding but is not a drlint suppression,
+and says how to write it:
+
+- another tool's spelling: `# drlint-ignore DR003`, `# drlint:ignore=DR003`,
+  `// drlint:disable`, `# drlint ignore DR003`, `# DRLINT:IGNORE DR003`;
+- a form drlint does not have: `# drlint:ignore-file` (use `exclude` instead);
+- a `drlint:ignore` that names no rule (`# drlint:ignore legacy database`);
+- a rule's name instead of its code (`# drlint:ignore missing-deletion-protection`):
+  suppressions name rules by code, which never changes;
+- a code that is no drlint rule (`DR303`), with the closest rule when one is close.
+
+## Why is this bad?
+The finding the comment was written for is still reported, or the suppression silently
+covers nothing, and nothing says why. The author believes the exception is recorded; the
+gate keeps failing, or a later reader trusts a comment that does nothing.
+
+## Example
+```hcl
+# drlint-ignore DR003 scratch database, recreated nightly
+resource \"aws_db_instance\" \"scratch\" {
+  deletion_protection = false
+}
+```
+
+Use instead:
+```hcl
+# drlint:ignore DR003 scratch database, recreated nightly
+resource \"aws_db_instance\" \"scratch\" {
+  deletion_protection = false
+}
+```
+
+Write the rule's code, not its name: `drlint rules` lists both.
+
+## Configuration
+Like any rule: `ignore = [\"DR902\"]`, `[severity] DR902 = \"error\"`.
+";
 
 const EXPIRED_DOC: &str = "# DR900 expired-suppression
 
@@ -210,6 +272,8 @@ pub struct Checks<'a> {
     pub expired: Option<Severity>,
     /// DR901's severity, or `None` when it does not run.
     pub unused: Option<Severity>,
+    /// DR902's severity, or `None` when it does not run.
+    pub malformed: Option<Severity>,
     /// Codes of the rules that ran: only their suppressions can be judged unused.
     pub active: &'a [&'a str],
     /// Files whose every suppression is judged (expired, unused), besides those of the
@@ -226,6 +290,7 @@ impl Checks<'_> {
             reasonless,
             expired: None,
             unused: None,
+            malformed: None,
             active: &[],
             files: &[],
             today: today(),
@@ -273,14 +338,22 @@ pub struct Outcome {
     pub suppressed: Vec<Suppressed>,
 }
 
+/// The lines of `source` without their line ending: 1-based number, byte offset of the
+/// line's start, text.
+fn numbered_lines(source: &str) -> impl Iterator<Item = (u32, usize, &str)> {
+    let mut offset = 0;
+    source.split('\n').enumerate().map(move |(index, raw)| {
+        let start = offset;
+        offset += raw.len() + 1;
+        let number = u32::try_from(index + 1).unwrap_or(u32::MAX);
+        (number, start, raw.strip_suffix('\r').unwrap_or(raw))
+    })
+}
+
 /// Finds every `drlint:ignore` comment in `source`.
 pub fn parse(source: &str) -> Vec<Suppression> {
     let mut out = Vec::new();
-    let mut offset = 0;
-    for (index, raw_line) in source.split('\n').enumerate() {
-        let line_start = offset;
-        offset += raw_line.len() + 1;
-        let line = raw_line.strip_suffix('\r').unwrap_or(raw_line);
+    for (number, line_start, line) in numbered_lines(source) {
         let Some(at) = line.find("drlint:ignore") else {
             continue;
         };
@@ -298,7 +371,7 @@ pub fn parse(source: &str) -> Vec<Suppression> {
         let (until, reason) = split_until(reason);
         out.push(Suppression {
             until,
-            line: u32::try_from(index + 1).unwrap_or(u32::MAX),
+            line: number,
             column: u32::try_from(line[..comment_at].chars().count() + 1).unwrap_or(u32::MAX),
             start: line_start + comment_at,
             end: line_start + line.len(),
@@ -381,6 +454,16 @@ fn split_until(reason: Option<String>) -> (Option<Result<Day, String>>, Option<S
         .trim();
     let day = parse_day(date).ok_or_else(|| date.to_string());
     (Some(day), (!why.is_empty()).then(|| why.to_string()))
+}
+
+/// The code of the rule `word` names: a code (any case) or a rule's name.
+fn rule_code(word: &str) -> Option<&'static str> {
+    crate::rules::lookup(word).map(|m| m.code).or_else(|| {
+        RULES
+            .iter()
+            .find(|r| r.code.eq_ignore_ascii_case(word) || r.name == word)
+            .map(|r| r.code)
+    })
 }
 
 /// `DR003`, any case.
@@ -561,6 +644,20 @@ pub fn apply_with(mut findings: Vec<Finding>, sources: &Sources, checks: &Checks
                 .push(reasonless_finding(&file, sup, resource, severity));
         }
     }
+    if let Some(severity) = checks.malformed {
+        for file in checks.files {
+            let Some(text) = sources.get(file) else {
+                continue;
+            };
+            let parsed = match files.get(file) {
+                Some(Some(s)) => s.all.clone(),
+                _ => parse(text),
+            };
+            for m in malformed::find(text, &parsed) {
+                outcome.kept.push(malformed_finding(file, m, severity));
+            }
+        }
+    }
     let judged: crate::path_map::PathSet = checks.files.iter().cloned().collect();
     for (file, entry) in files.iter() {
         let Some(s) = entry else { continue };
@@ -582,8 +679,11 @@ pub fn apply_with(mut findings: Vec<Finding>, sources: &Sources, checks: &Checks
                 .iter()
                 .map(String::as_str)
                 .filter(|c| !s.used_codes[i].contains(*c))
-                .filter(|c| checks.active.contains(c) || !is_known_code(c, checks.active))
-                .filter(|c| ![CODE, EXPIRED_CODE, UNUSED_CODE].contains(c))
+                .filter(|c| {
+                    checks.active.contains(c)
+                        || (checks.malformed.is_none() && !is_known_code(c, checks.active))
+                })
+                .filter(|c| ![CODE, EXPIRED_CODE, UNUSED_CODE, MALFORMED_CODE].contains(c))
                 .collect();
             if !unused.is_empty() {
                 outcome
@@ -684,6 +784,26 @@ fn unused_finding(
         location: at_comment(sup),
         block_line: sup.line,
         message,
+        fix: None,
+        suppress_at: Vec::new(),
+    }
+}
+
+fn malformed_finding(file: &Path, m: malformed::Malformed, severity: Severity) -> Finding {
+    Finding {
+        rule: MALFORMED_CODE,
+        name: MALFORMED_RULE.name,
+        severity,
+        resource: String::new(),
+        file: file.to_path_buf(),
+        location: Location {
+            line: m.line,
+            column: m.column,
+            start: m.start,
+            end: m.end,
+        },
+        block_line: m.line,
+        message: m.message,
         fix: None,
         suppress_at: Vec::new(),
     }

@@ -245,9 +245,10 @@ fn github_prints_escaped_workflow_commands() {
         "{}",
         run.stdout
     );
+    // The title names the resource.
     assert!(run
         .stdout
-        .contains(",title=DR003 missing-deletion-protection::"));
+        .contains(",title=DR003 missing-deletion-protection (aws_db_instance.main)::"));
     insta::assert_snapshot!(run.stdout);
 }
 
@@ -298,4 +299,40 @@ fn github_format_also_writes_the_job_summary_when_running_in_actions() {
     assert!(md.starts_with("### drlint\n"), "{md}");
     assert!(md.contains("| error | [DR003]"), "{md}");
     assert!(md.contains("`db/main.tf:5`"), "{md}");
+}
+
+/// Instance addresses as logical locations, and a plan's finding without a line, are still
+/// valid SARIF.
+#[test]
+fn sarif_with_instances_and_a_placeless_plan_finding_is_valid() {
+    let p = Project::new();
+    p.file(
+        "modules/db/main.tf",
+        "resource \"aws_db_instance\" \"this\" {\n  count               = 2\n  deletion_protection = false\n}\n",
+    );
+    p.file(
+        "main.tf",
+        "module \"db\" {\n  source   = \"./modules/db\"\n  for_each = toset([\"a\", \"b\"])\n}\n",
+    );
+    let run = p.run(&["--no-config", "--format", "sarif", "--select", "DR003"]);
+    let log = assert_valid_sarif(&run.stdout);
+    let logical = &log["runs"][0]["results"][0]["locations"][0]["logicalLocations"];
+    assert_eq!(logical.as_array().map(Vec::len), Some(4), "{logical}");
+    p.file(
+        "elsewhere/plan.json",
+        r#"{"planned_values": {"root_module": {"resources": [{"address": "aws_db_instance.x",
+            "mode": "managed", "type": "aws_db_instance", "name": "x",
+            "values": {"deletion_protection": false}}]}}}"#,
+    );
+    let run = p.run(&[
+        "--no-config",
+        "--format",
+        "sarif",
+        "--select",
+        "DR003",
+        "--plan",
+        "elsewhere/plan.json",
+    ]);
+    let log = assert_valid_sarif(&run.stdout);
+    assert_eq!(log["runs"][0]["results"].as_array().map(Vec::len), Some(1));
 }

@@ -1,12 +1,14 @@
 //! `--format github`: GitHub Actions workflow commands, one annotation per finding:
-//! `::error file=db/main.tf,line=3,col=3,endLine=3,endColumn=30,title=DR003 missing-deletion-protection::message`.
+//! `::error file=db/main.tf,line=3,col=3,endLine=3,endColumn=30,title=DR003 missing-deletion-protection (module.db.aws_db_instance.main)::message`.
+//! The title names the resource address (with its instance key where known); a finding
+//! on several instances lists them all in the message.
 //!
 //! Levels map error -> `error`, warning -> `warning`, note -> `notice`. Data is escaped
 //! (`%`, CR, LF) and property values also escape `:` and `,`, as the runner requires.
 
 use std::io::{self, Write};
 
-use super::{display_path, line_col, Output};
+use super::{display_path, instance_addresses, line_col, Output};
 use crate::finding::Severity;
 
 /// Writes the annotations.
@@ -36,12 +38,14 @@ pub fn render(output: &Output<'_>, w: &mut dyn Write) -> io::Result<()> {
             Severity::Warning => "warning",
             Severity::Note => "notice",
         };
-        let mut props = vec![
-            format!("file={}", property(&display_path(&f.file))),
-            format!("line={}", f.location.line),
-            format!("col={}", f.location.column),
-        ];
-        if let Some(text) = output.sources.get(&f.file) {
+        let mut props = vec![format!("file={}", property(&display_path(&f.file)))];
+        // A plan's finding without its configuration has no line: the file alone.
+        let placed = f.location.line > 0;
+        if placed {
+            props.push(format!("line={}", f.location.line));
+            props.push(format!("col={}", f.location.column));
+        }
+        if let Some(text) = output.sources.get(&f.file).filter(|_| placed) {
             if f.location.end > f.location.start {
                 if let Some((line, col)) = line_col(text, f.location.end) {
                     if (line, col) > (f.location.line, f.location.column) {
@@ -53,11 +57,19 @@ pub fn render(output: &Output<'_>, w: &mut dyn Write) -> io::Result<()> {
                 }
             }
         }
-        props.push(format!(
-            "title={}",
-            property(&format!("{} {}", f.rule, f.name))
-        ));
+        let addresses = instance_addresses(output.report, f);
+        let title = match addresses.as_slice() {
+            [] => format!("{} {}", f.rule, f.name),
+            [one] => format!("{} {} ({one})", f.rule, f.name),
+            [first, rest @ ..] => {
+                format!("{} {} ({first} and {} more)", f.rule, f.name, rest.len())
+            }
+        };
+        props.push(format!("title={}", property(&title)));
         let mut message = f.message.clone();
+        if addresses.len() > 1 {
+            message.push_str(&format!("\nresources: {}", addresses.join(", ")));
+        }
         if let Some(fix) = &f.fix {
             message.push_str(&format!("\nhelp: {}", fix.description));
         }
@@ -87,15 +99,23 @@ pub fn step_summary(output: &Output<'_>) -> String {
         out.push_str("|---|---|---|---|---|\n");
         for f in &report.findings {
             out.push_str(&format!(
-                "| {} | [{}]({}/blob/main/docs/rules/{}.md) {} | `{}` | `{}:{}` | {} |\n",
+                "| {} | [{}]({}/blob/main/docs/rules/{}.md) {} | `{}` | `{}{}` | {} |\n",
                 f.severity.as_str(),
                 f.rule,
                 super::REPO_URL,
                 f.rule,
                 f.name,
-                cell(&f.resource),
+                instance_addresses(report, f)
+                    .iter()
+                    .map(|a| cell(a))
+                    .collect::<Vec<_>>()
+                    .join("`, `"),
                 cell(&display_path(&f.file)),
-                f.location.line,
+                // A plan's finding without its configuration has no line.
+                Some(f.location.line)
+                    .filter(|&l| l > 0)
+                    .map(|l| format!(":{l}"))
+                    .unwrap_or_default(),
                 cell(&f.message)
             ));
         }
@@ -161,6 +181,7 @@ mod tests {
             color: false,
             fixed: 0,
             root: std::path::Path::new("/repo"),
+            baseline: None,
         };
         let md = step_summary(&output);
         assert!(md.contains("| error | [DR003]("), "{md}");

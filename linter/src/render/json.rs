@@ -3,6 +3,11 @@
 //! "message", "fix"}], "errors": [{"file", "line", "message"}], "files": N}`.
 //! `fix` is the fix's description or null. Field order is fixed by the structs below,
 //! which `write_pretty` writes as serde_json would.
+//!
+//! Additions, present only when they apply: a finding's `instances` (the addresses of its
+//! resource's instances with their `count`/`for_each` keys, `module.db[0].aws_db_instance.
+//! this`, where known), and with `--baseline` a top-level `baseline` object: `file`,
+//! `accepted` (findings it hid) and `stale` (its entries no finding matches any more).
 
 use std::io::{self, Write};
 
@@ -16,6 +21,15 @@ struct JsonReport<'a> {
     findings: Vec<JsonFinding<'a>>,
     errors: Vec<JsonError<'a>>,
     files: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    baseline: Option<JsonBaseline<'a>>,
+}
+
+#[derive(Serialize)]
+struct JsonBaseline<'a> {
+    file: String,
+    accepted: usize,
+    stale: &'a [crate::baseline::Entry],
 }
 
 #[derive(Serialize)]
@@ -29,6 +43,8 @@ struct JsonFinding<'a> {
     column: u32,
     message: &'a str,
     fix: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    instances: Option<&'a [String]>,
 }
 
 #[derive(Serialize)]
@@ -84,6 +100,11 @@ fn document<'a>(output: &Output<'a>, shown: &'a [String], which: &[usize]) -> Js
                 column: f.location.column,
                 message: &f.message,
                 fix: f.fix.as_ref().map(|x| x.description.as_str()),
+                instances: report
+                    .instances
+                    .get(&f.resource)
+                    .filter(|l| !l.is_empty())
+                    .map(Vec::as_slice),
             })
             .collect(),
         errors: report
@@ -96,6 +117,11 @@ fn document<'a>(output: &Output<'a>, shown: &'a [String], which: &[usize]) -> Js
             })
             .collect(),
         files: report.files,
+        baseline: output.baseline.map(|b| JsonBaseline {
+            file: display_path(&b.path),
+            accepted: b.matched,
+            stale: &b.stale,
+        }),
     }
 }
 
@@ -132,6 +158,23 @@ fn write_pretty(doc: &JsonReport<'_>, out: &mut Vec<u8>, w: &mut dyn Write) -> i
                 Some(fix) => string(out, fix),
                 None => out.extend_from_slice(b"null"),
             }
+            if let Some(instances) = f.instances {
+                field(out, "instances", false);
+                if instances.is_empty() {
+                    out.extend_from_slice(b"[]");
+                } else {
+                    out.push(b'[');
+                    for (i, address) in instances.iter().enumerate() {
+                        out.extend_from_slice(if i == 0 {
+                            b"\n        "
+                        } else {
+                            b",\n        "
+                        });
+                        string(out, address);
+                    }
+                    out.extend_from_slice(b"\n      ]");
+                }
+            }
             out.extend_from_slice(b"\n    }");
             if out.len() >= CHUNK {
                 w.write_all(out)?;
@@ -162,6 +205,12 @@ fn write_pretty(doc: &JsonReport<'_>, out: &mut Vec<u8>, w: &mut dyn Write) -> i
     }
     out.extend_from_slice(b",\n  \"files\": ");
     number(out, doc.files);
+    if let Some(baseline) = &doc.baseline {
+        // Small: serde's own pretty form, indented one level.
+        let text = serde_json::to_string_pretty(baseline).map_err(io::Error::other)?;
+        out.extend_from_slice(b",\n  \"baseline\": ");
+        out.extend_from_slice(text.replace('\n', "\n  ").as_bytes());
+    }
     out.extend_from_slice(b"\n}");
     Ok(())
 }
@@ -285,6 +334,10 @@ mod tests {
             report.findings.push(f);
         }
         report.files = 123_456_789;
+        report.instances.insert(
+            report.findings[0].resource.clone(),
+            vec!["module.a[0].x.y".into(), "module.a[\"k\"].x.y".into()],
+        );
         // Past the size at which the writer passes a chunk on.
         let mut big = report.clone();
         for k in 0..2_000 {
@@ -293,7 +346,20 @@ mod tests {
             big.findings.push(f);
         }
         let rules = rules();
-        for r in [report.clone(), big, Report::default()] {
+        let baseline = crate::baseline::Outcome {
+            path: "drlint-baseline.json".into(),
+            matched: 3,
+            stale: vec![crate::baseline::Entry {
+                rule: "DR003".into(),
+                resource: "module.db.aws_db_instance.x".into(),
+                attribute: None,
+                directory: "modules/\"db\"".into(),
+            }],
+        };
+        for (n, r) in [report.clone(), big, Report::default()]
+            .into_iter()
+            .enumerate()
+        {
             let output = Output {
                 rules: &rules,
                 report: &r,
@@ -303,6 +369,7 @@ mod tests {
                 color: false,
                 fixed: 0,
                 root: std::path::Path::new("/repo"),
+                baseline: (n != 1).then_some(&baseline),
             };
             let (shown, which) = super::shown_paths(&output);
             let doc = super::document(&output, &shown, &which);

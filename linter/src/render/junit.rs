@@ -58,17 +58,16 @@ pub fn render(output: &Output<'_>, w: &mut dyn Write) -> io::Result<()> {
             } else {
                 f.resource.clone()
             };
-            let mut body = format!(
-                "{}[{}] {}:{}:{}\n{}",
-                f.severity.as_str(),
-                f.rule,
-                file,
-                f.location.line,
-                f.location.column,
-                f.message
-            );
-            if !f.resource.is_empty() {
-                body.push_str(&format!("\nresource: {}", f.resource));
+            // A plan's finding without its configuration has no line: the file alone.
+            let place = if f.location.line > 0 {
+                format!("{file}:{}:{}", f.location.line, f.location.column)
+            } else {
+                file.clone()
+            };
+            let mut body = format!("{}[{}] {place}\n{}", f.severity.as_str(), f.rule, f.message);
+            let addresses = super::instance_addresses(output.report, f);
+            if !addresses.is_empty() {
+                body.push_str(&format!("\nresource: {}", addresses.join(", ")));
             }
             if let Some(fix) = &f.fix {
                 body.push_str(&format!("\nhelp: {}", fix.description));

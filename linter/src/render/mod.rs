@@ -15,7 +15,7 @@ use std::io::{self, Write};
 use std::path::{Component, Path};
 use std::sync::Arc;
 
-use crate::finding::{Report, Severity};
+use crate::finding::{Finding, Report, Severity};
 use crate::source::FileText;
 use crate::suppress::{self, Suppressed};
 
@@ -44,6 +44,12 @@ impl Format {
         Format::Junit,
         Format::Github,
     ];
+
+    /// Whether the format shows a baseline's stale entries itself (else the CLI notes
+    /// them on standard error).
+    pub fn shows_baseline(self) -> bool {
+        matches!(self, Format::Text | Format::Json)
+    }
 
     /// The name used on the command line.
     pub fn as_str(self) -> &'static str {
@@ -201,6 +207,40 @@ pub struct Output<'a> {
     pub fixed: usize,
     /// The directory relative paths are relative to (SARIF's `%SRCROOT%`).
     pub root: &'a Path,
+    /// With `--baseline`: what it accepted and its stale entries.
+    pub baseline: Option<&'a crate::baseline::Outcome>,
+}
+
+/// The addresses a finding names: its resource's instances with their keys
+/// (`module.db[0].aws_db_instance.this`) where known, else its address.
+pub fn instance_addresses<'r>(report: &'r Report, f: &'r Finding) -> Vec<&'r str> {
+    match report.instances.get(&f.resource) {
+        Some(list) if !list.is_empty() => list.iter().map(String::as_str).collect(),
+        _ if f.resource.is_empty() => Vec::new(),
+        _ => vec![f.resource.as_str()],
+    }
+}
+
+/// The module path of an address without index: `module.a.module.b.` of
+/// `module.a.module.b.aws_db_instance.x`, empty in the root module.
+pub fn module_path(address: &str) -> &str {
+    let mut end = 0;
+    while let Some(rest) = address[end..].strip_prefix("module.") {
+        match rest.find('.') {
+            Some(dot) => end += "module.".len() + dot + 1,
+            None => break,
+        }
+    }
+    &address[..end]
+}
+
+/// The note for a stale baseline entry.
+pub fn stale_note(entry: &crate::baseline::Entry, baseline: &Path) -> String {
+    format!(
+        "stale baseline entry {}: no such finding any more (fixed?); `drlint --write-baseline {}` drops it",
+        entry.describe(),
+        display_path(baseline)
+    )
 }
 
 /// Writes `output` in `format`.
@@ -272,9 +312,11 @@ pub fn source_line(text: &str, line: u32) -> Option<&str> {
 }
 
 /// "1 finding" / "2 findings".
-pub(crate) fn plural(n: usize, word: &str) -> String {
+pub fn plural(n: usize, word: &str) -> String {
     if n == 1 {
         format!("{n} {word}")
+    } else if let Some(stem) = word.strip_suffix("ry") {
+        format!("{n} {stem}ries")
     } else {
         format!("{n} {word}s")
     }
@@ -385,6 +427,7 @@ pub(crate) mod testing {
             color: false,
             fixed: 0,
             root: Path::new("/repo"),
+            baseline: None,
         };
         let mut buf = Vec::new();
         render(format, &output, &mut buf).unwrap();

@@ -135,15 +135,20 @@ fn result(output: &Output<'_>, f: &Finding, suppression: Option<Option<&str>>) -
     }
     result.insert("level".into(), json!(level(f.severity)));
     result.insert("message".into(), json!({ "text": f.message }));
-    let mut location = json!({
-        "physicalLocation": {
-            "artifactLocation": artifact(output.root, &f.file),
-            "region": region,
-        }
-    });
-    if !f.resource.is_empty() {
-        location["logicalLocations"] =
-            json!([{ "fullyQualifiedName": f.resource, "kind": "resource" }]);
+    let mut physical = json!({ "artifactLocation": artifact(output.root, &f.file) });
+    // A plan's finding without its configuration has no line: the file alone.
+    if f.location.line > 0 {
+        physical["region"] = Value::Object(region);
+    }
+    let mut location = json!({ "physicalLocation": physical });
+    // The resource's instances (`module.db[0].aws_db_instance.main`) where known.
+    let addresses = super::instance_addresses(output.report, f);
+    if !addresses.is_empty() {
+        let logical: Vec<Value> = addresses
+            .iter()
+            .map(|a| json!({ "fullyQualifiedName": a, "kind": "resource" }))
+            .collect();
+        location["logicalLocations"] = Value::Array(logical);
     }
     result.insert("locations".into(), json!([location]));
     result.insert(
@@ -369,6 +374,7 @@ mod tests {
             color: false,
             fixed: 0,
             root: Path::new("/repo dir"),
+            baseline: None,
         };
         let mut buf = Vec::new();
         render(&output, &mut buf).unwrap();

@@ -7,16 +7,22 @@
 //! 3 |   deletion_protection = false
 //!   |   ^^^^^^^^^^^^^^^^^^^^^^^^^^^
 //!   |
+//!   = resource: module.db.aws_db_instance.main
 //!   = help: set deletion_protection = true
 //! ```
 //!
-//! followed by one summary line.
+//! One finding repeated across module instances (same rule, place and message but for
+//! the module path) is one entry that lists the instances. Stale baseline entries are
+//! notes, and one summary line ends the report.
 
 use std::io::{self, Write};
 use std::path::Path;
 
-use super::{display_path, plural, source_line, Output};
-use crate::finding::{Applicability, Severity};
+use super::{display_path, instance_addresses, plural, source_line, Output};
+use crate::finding::{Applicability, Finding, Severity};
+
+/// At most this many instances are listed under one entry.
+const MAX_LISTED: usize = 20;
 
 struct Style {
     on: bool,
@@ -75,8 +81,16 @@ pub fn render(output: &Output<'_>, w: &mut dyn Write) -> io::Result<()> {
         writeln!(w)?;
     }
 
-    for finding in &report.findings {
+    for group in groups(&report.findings) {
+        let finding = group[0];
         let color = style.severity(finding.severity);
+        let message = if group.len() > 1 {
+            finding
+                .message
+                .replace(module_prefix(&finding.resource), "")
+        } else {
+            finding.message.clone()
+        };
         writeln!(
             w,
             "{}: {}",
@@ -84,20 +98,54 @@ pub fn render(output: &Output<'_>, w: &mut dyn Write) -> io::Result<()> {
                 color,
                 &format!("{}[{}]", finding.severity.as_str(), finding.rule)
             ),
-            style.paint("1", &finding.message)
+            style.paint("1", &message)
         )?;
         let len = underline_len(output, finding);
+        // A plan's finding without its configuration has no place but its address.
+        let line = Some(finding.location.line).filter(|&l| l > 0);
         let shown = snippet(
             w,
             &style,
             output,
             &finding.file,
-            Some(finding.location.line),
+            line,
             finding.location.column,
             len,
             color,
         )?;
-        let width = gutter_width(Some(finding.location.line));
+        let width = gutter_width(line);
+        let addresses: Vec<&str> = group
+            .iter()
+            .flat_map(|f| instance_addresses(report, f))
+            .collect();
+        if !addresses.is_empty() && shown {
+            writeln!(w, "{:width$} {}", "", style.gutter("|"))?;
+        }
+        match addresses.as_slice() {
+            [] => {}
+            [one] => writeln!(w, "{:width$} {} resource: {one}", "", style.gutter("="))?,
+            many => {
+                writeln!(
+                    w,
+                    "{:width$} {} resources: {} instances",
+                    "",
+                    style.gutter("="),
+                    many.len()
+                )?;
+                for address in many.iter().take(MAX_LISTED) {
+                    writeln!(w, "{:width$}     {address}", "")?;
+                }
+                if many.len() > MAX_LISTED {
+                    writeln!(
+                        w,
+                        "{:width$}     ... and {} more",
+                        "",
+                        many.len() - MAX_LISTED
+                    )?;
+                }
+            }
+        }
+        let shown = shown && addresses.is_empty();
         if let Some(fix) = &finding.fix {
             let marker = if fix.applicability == Applicability::Safe && !fix.edits.is_empty() {
                 " (fixable with `drlint --fix`)"
@@ -119,8 +167,67 @@ pub fn render(output: &Output<'_>, w: &mut dyn Write) -> io::Result<()> {
         writeln!(w)?;
     }
 
+    if let Some(baseline) = output.baseline {
+        for entry in &baseline.stale {
+            writeln!(
+                w,
+                "{}: {}",
+                style.paint("1;36", "note"),
+                super::stale_note(entry, &baseline.path)
+            )?;
+        }
+        if !baseline.stale.is_empty() {
+            writeln!(w)?;
+        }
+    }
+
     writeln!(w, "{}", summary(output))?;
     Ok(())
+}
+
+/// The findings as the text shows them: one finding repeated across module instances
+/// (same file, position, rule, and message but for the module path) is one group, in the
+/// order of its first finding.
+fn groups(findings: &[Finding]) -> Vec<Vec<&Finding>> {
+    let mut out: Vec<Vec<&Finding>> = Vec::new();
+    // Findings are sorted by file, line, column and rule: a group lies within one run.
+    let same_place = |a: &Finding, b: &Finding| {
+        a.file.as_os_str() == b.file.as_os_str()
+            && a.location.line == b.location.line
+            && a.location.column == b.location.column
+            && a.rule == b.rule
+    };
+    for run in findings.chunk_by(|a, b| same_place(a, b)) {
+        if let [one] = run {
+            out.push(vec![one]);
+            continue;
+        }
+        let first = out.len();
+        for f in run {
+            let key = f.message.replace(module_prefix(&f.resource), "");
+            let found = out[first..].iter_mut().find(|g| {
+                let g0 = g[0];
+                g0.message.replace(module_prefix(&g0.resource), "") == key
+            });
+            match found {
+                // Only when the module paths differ: one address is one finding.
+                Some(g) if !f.resource.is_empty() && g.iter().all(|x| x.resource != f.resource) => {
+                    g.push(f)
+                }
+                _ => out.push(vec![f]),
+            }
+        }
+    }
+    out
+}
+
+/// The module path of an address: `module.a.module.b.` of `module.a.module.b.x.y`; empty
+/// for the root module (never an empty pattern to replace: a lone `\0` then).
+fn module_prefix(address: &str) -> &str {
+    match super::module_path(address) {
+        "" => "\0",
+        path => path,
+    }
 }
 
 /// The closing line: counts by severity, fixable, suppressed, unreadable files.
@@ -163,6 +270,20 @@ pub fn summary(output: &Output<'_>) -> String {
             "{} suppressed inline.",
             plural(output.suppressed.len(), "finding")
         ));
+    }
+    if let Some(baseline) = output.baseline {
+        if baseline.matched > 0 {
+            parts.push(format!(
+                "{} in the baseline not shown.",
+                plural(baseline.matched, "finding")
+            ));
+        }
+        if !baseline.stale.is_empty() {
+            parts.push(format!(
+                "{} stale (fixed).",
+                plural(baseline.stale.len(), "baseline entry")
+            ));
+        }
     }
     if !report.errors.is_empty() {
         let unique: std::collections::BTreeSet<&Path> =
@@ -262,5 +383,43 @@ mod tests {
     fn renders_rustc_style() {
         let (report, sources) = report();
         insta::assert_snapshot!(render_to_string(Format::Text, &report, &sources));
+    }
+
+    /// One block linted through three module instances: one entry listing the instances
+    /// (with their keys where known); another rule at the same place stays its own entry.
+    #[test]
+    fn a_finding_repeated_across_module_instances_is_one_entry() {
+        let (mut report, sources) = report();
+        report.errors.clear();
+        let dr003 = report.findings.remove(0);
+        report.findings.clear();
+        for module in ["module.a.", "module.b.", "module.c.module.inner."] {
+            let mut f = dr003.clone();
+            f.resource = format!("{module}aws_db_instance.main");
+            f.message = format!("{} can be deleted", f.resource);
+            report.findings.push(f);
+        }
+        let mut other = dr003.clone();
+        other.rule = "DR005";
+        other.resource = "module.a.aws_db_instance.main".into();
+        report.findings.push(other);
+        report.instances.insert(
+            "module.a.aws_db_instance.main".into(),
+            vec![
+                "module.a[0].aws_db_instance.main".into(),
+                "module.a[1].aws_db_instance.main".into(),
+            ],
+        );
+        let text = render_to_string(Format::Text, &report, &sources);
+        assert_eq!(text.matches("error[DR003]").count(), 1, "{text}");
+        insta::assert_snapshot!(text);
+    }
+
+    #[test]
+    fn module_prefixes_are_the_module_path() {
+        use super::module_prefix;
+        assert_eq!(module_prefix("module.a.module.b.x.y"), "module.a.module.b.");
+        assert_eq!(module_prefix("module.a.data.x.y"), "module.a.");
+        assert_eq!(module_prefix("x.y"), "\0");
     }
 }

@@ -181,7 +181,8 @@ pub fn doc_index() -> String {
     out.push_str(
         "\nThe suppression checks, all warnings: DR000 (suppression-without-reason) reports a \
          `# drlint:ignore` comment that gives no reason, DR900 (expired-suppression) one whose \
-         `until=` date has passed, DR901 (unused-suppression) a code that suppressed nothing. \
+         `until=` date has passed, DR901 (unused-suppression) a code that suppressed nothing, \
+         DR902 (malformed-suppression) a comment meant as a suppression that is none. \
          Configure selection, severities, the minimum retention and the DR \
          regions in `.drlint.toml`: see [drlint](../drlint.md).\n",
     );
