@@ -58,6 +58,25 @@ pub struct StatusState {
     /// When the measurement was made.
     #[serde(default)]
     pub measured_at: Value<String>,
+    /// Every preflight check passed; null when one could not be read.
+    #[serde(default)]
+    pub restorable: Value<bool>,
+    /// The preflight checks.
+    #[serde(default)]
+    pub preflight: Value<Vec<Value<CheckState>>>,
+}
+
+/// One entry of `preflight`.
+#[derive(Debug, Default, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CheckState {
+    /// `kms_key`, `s3_destination`, `wal_continuity`.
+    pub check: Value<String>,
+    /// What was checked.
+    pub subject: Value<String>,
+    /// Passed, failed, or null when unknown.
+    pub ok: Value<bool>,
+    /// What was found, or why it is unknown.
+    pub detail: Value<String>,
 }
 
 /// One entry of `resources`.
@@ -89,6 +108,9 @@ pub fn schema() -> Schema {
         "address" => Str, "protects" => Str, "mechanism" => Str, "scope" => Str,
         "seconds" => Number, "measured_at" => Str, "source" => Str, "unknown" => Str
     });
+    let check_type = Object(map! {
+        "check" => Str, "subject" => Str, "ok" => Bool, "detail" => Str
+    });
     Schema {
         version: 0,
         block: Block {
@@ -114,6 +136,8 @@ pub fn schema() -> Schema {
                 "unknown" => attr(List(Box::new(Str)), Computed, "What could not be measured and why, e.g. `s3:orders-backups->orders-backups-dr: not measurable without Replication Time Control ...`."),
                 "summary" => attr(Str, Computed, "One line for a pager: the verdict, the copies over the RPO with their figures, and the unknowns. Use it as the `check`'s `error_message`."),
                 "measured_at" => attr(Str, Computed, "When the measurement was made (RFC 3339)."),
+                "restorable" => attr(Bool, Computed, "The restore path's preflight (reads only): false when any check failed, null when none failed but one could not be read (permission, throttling, an API the endpoint lacks, no answer within `read_budget`) or there was nothing to check, true when every check passed. Never guessed. Assert `restorable == true` in a `check` block."),
+                "preflight" => attr(List(Box::new(check_type)), Computed, "Every preflight check: `check` (`kms_key`: a DR copy's KMS key is Enabled in its region; `s3_destination`: a replication rule is enabled and its destination exists and is versioned; `wal_continuity`: a WAL archive of `wal_archive_uris` has every segment from its newest base backup's start to its newest), `subject` (the key ARN, `s3:SOURCE->DEST`, `wal:URI`), `ok` (null when it could not be read) and `detail` (what was found, or why it is unknown). Each failing check is named in `summary`."),
             },
             ..Default::default()
         },
@@ -163,7 +187,8 @@ impl DataSource for DrStatus {
             .flatten()
             .filter_map(|v| v.as_ref_option().cloned())
             .collect();
-        let m = status::measure(clients, &policy, window, &archives).await;
+        // Every read of a status is optional: what fails is unknown, never a failed plan.
+        let m = status::measure(clients.optional_reads(), &policy, window, &archives).await;
         tracing::info!(policy, summary = %m.assessment.summary, "dr_status measured");
         let mut state = config;
         fill(&mut state, &policy, &m);
@@ -261,7 +286,25 @@ fn fill(state: &mut StatusState, policy: &str, m: &Measurement) {
             .collect(),
     );
     state.unknown = Value::Value(a.unknown.iter().cloned().map(Value::Value).collect());
-    state.summary = Value::Value(a.summary.clone());
+    state.summary = Value::Value(match status::preflight::summary(&m.preflight) {
+        Some(restore) => format!("{}; {restore}", a.summary),
+        None => a.summary.clone(),
+    });
+    state.restorable =
+        status::preflight::restorable(&m.preflight).map_or(Value::Null, Value::Value);
+    state.preflight = Value::Value(
+        m.preflight
+            .iter()
+            .map(|c| {
+                Value::Value(CheckState {
+                    check: Value::Value(c.check.to_string()),
+                    subject: Value::Value(c.subject.clone()),
+                    ok: c.ok.map_or(Value::Null, Value::Value),
+                    detail: Value::Value(c.detail.clone()),
+                })
+            })
+            .collect(),
+    );
     state.measured_at = Value::Value(status::rfc3339(m.measured_at));
 }
 

@@ -6,7 +6,7 @@
 use futures::stream::{self, StreamExt};
 use time::OffsetDateTime;
 
-use super::to_offset;
+use super::{read_failure, to_offset};
 use crate::aws::AwsClients;
 use crate::diagnostics::AwsError;
 use crate::policy::claims::{OWNER_TAG, TARGETS_TAG};
@@ -87,8 +87,9 @@ pub async fn discover(clients: &AwsClients, policy: &str) -> Inventory {
             inv.targets = inv.targets.or(targets);
         }
         Err(e) => inv.problems.push(format!(
-            "RDS instances of {}: {e}",
-            clients.primary_region()
+            "RDS instances of {}: {}",
+            clients.primary_region(),
+            read_failure("RDS", clients.primary_region(), clients.read_budget(), &e)
         )),
     }
     match clusters {
@@ -97,8 +98,9 @@ pub async fn discover(clients: &AwsClients, policy: &str) -> Inventory {
             inv.targets = inv.targets.or(targets);
         }
         Err(e) => inv.problems.push(format!(
-            "Aurora clusters of {}: {e}",
-            clients.primary_region()
+            "Aurora clusters of {}: {}",
+            clients.primary_region(),
+            read_failure("RDS", clients.primary_region(), clients.read_budget(), &e)
         )),
     }
     let (found, targets, problems) = buckets;
@@ -207,7 +209,8 @@ async fn buckets(clients: &AwsClients, policy: &str) -> (Vec<String>, Option<Str
             }
             Err(e) => {
                 let e = AwsError::from_sdk("ListBuckets", e);
-                return (Vec::new(), None, vec![format!("S3 buckets: {e}")]);
+                let why = read_failure("S3", primary, clients.read_budget(), &e);
+                return (Vec::new(), None, vec![format!("S3 buckets: {why}")]);
             }
         }
     }

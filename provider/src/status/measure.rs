@@ -27,6 +27,8 @@ pub struct Measurement {
     pub assessment: Assessment,
     /// When the measurement started.
     pub measured_at: OffsetDateTime,
+    /// The restore path's preflight (empty from [`measure_inventory`] alone).
+    pub preflight: Vec<super::preflight::Check>,
 }
 
 /// A figure that waits for CloudWatch.
@@ -58,7 +60,12 @@ pub async fn measure(
 ) -> Measurement {
     let now = OffsetDateTime::now_utc();
     let inv = discover(clients, policy).await;
-    measure_inventory(clients, policy, &inv, window, wal_archives, now).await
+    let (mut m, preflight) = tokio::join!(
+        measure_inventory(clients, policy, &inv, window, wal_archives, now),
+        super::preflight::run(clients, &inv, wal_archives, now),
+    );
+    m.preflight = preflight;
+    m
 }
 
 /// Measures what [`discover`] found.
@@ -300,6 +307,7 @@ pub async fn measure_inventory(
         figures,
         assessment,
         measured_at: now,
+        preflight: Vec::new(),
     }
 }
 
