@@ -17,6 +17,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "policy",
             "status",
             "drill.rs",
+            "drill_record.rs",
             "drill_targets.rs",
             "runbook.rs",
         ],

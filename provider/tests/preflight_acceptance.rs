@@ -10,32 +10,16 @@ use aws_sdk_kms::types::KeyState;
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{BucketVersioningStatus, VersioningConfiguration};
 use drkit_testkit::{Moto, Terraform};
-use policy_support::{seed_bucket, seed_db, DR, PRIMARY, PROVIDER, ROLE};
+use policy_support::{
+    plan_warning, provider_block, seed_bucket, seed_db, DR, PRIMARY, PROVIDER, ROLE,
+};
 use serde_json::Value as Json;
 
 const WAL: &str = "s3://orders-wal/main/";
 
 fn config(moto: &Moto, key_arn: &str) -> String {
-    let m = moto.endpoint();
     format!(
-        r#"terraform {{
-  required_providers {{
-    dr = {{ source = "drkit/dr" }}
-  }}
-}}
-
-provider "dr" {{
-  region      = "{PRIMARY}"
-  dr_region   = "{DR}"
-  max_retries = 1
-  endpoints {{
-    rds        = "{m}"
-    s3         = "{m}"
-    cloudwatch = "{m}"
-    kms        = "{m}"
-  }}
-}}
-
+        r#"{}
 resource "dr_policy" "orders" {{
   name   = "orders"
   rpo    = "15m"
@@ -74,7 +58,15 @@ check "orders_restorable" {{
     error_message = data.dr_status.orders.summary
   }}
 }}
-"#
+"#,
+        // KMS at moto too: the preflight describes the replica's key there.
+        provider_block(moto).replace(
+            "    cloudwatch = ",
+            &format!(
+                "    kms        = \"{}\"\n    cloudwatch = ",
+                moto.endpoint()
+            )
+        )
     )
 }
 
@@ -124,21 +116,6 @@ fn check<'a>(status: &'a Json, check: &str) -> &'a Json {
         .iter()
         .find(|c| c["check"] == check)
         .unwrap_or_else(|| panic!("no {check} check in {status:#}"))
-}
-
-/// `terraform plan` (which reads the data source again): the warning text with Terraform's
-/// line wrapping undone, empty when the check passed. A failed check never fails the plan.
-fn plan_warning(tf: &Terraform) -> String {
-    let plan = tf.run(&["plan", "-input=false", "-no-color"]).unwrap();
-    assert!(
-        plan.success(),
-        "a failed check must not fail the plan:\n{plan}"
-    );
-    let text = plan.combined();
-    match text.find("Warning: Check block assertion failed") {
-        Some(at) => text[at..].split_whitespace().collect::<Vec<_>>().join(" "),
-        None => String::new(),
-    }
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -1,6 +1,6 @@
 //! `read_budget` through terraform: with RDS and S3 at moto and CloudWatch unreachable (a
 //! refused port, or a blackhole that accepts and never answers), `dr_status` and
-//! `dr_runbook` report the live figures unknown with "CloudWatch not reachable in 3s"
+//! `dr_runbook` report the live figures unknown with "CloudWatch not reachable in 20s"
 //! instead of retrying for minutes, and the plan still succeeds. How long a plan takes is
 //! measured in `bench/` (`drkit-bench-provider --case unreachable-cloudwatch`), not here.
 
@@ -58,7 +58,8 @@ fn config(moto: &Moto, cloudwatch: &str) -> String {
 provider "dr" {{
   region      = "{PRIMARY}"
   dr_region   = "{DR}"
-  read_budget = "3s"
+  # Long enough for moto on a loaded test machine to answer RDS and S3.
+  read_budget = "20s"
   endpoints {{
     rds        = "{m}"
     s3         = "{m}"
@@ -120,7 +121,7 @@ fn assert_unreachable(status: &Json, runbook: &str) {
     assert_eq!(replica["seconds"], Json::Null, "{replica}");
     let why = replica["unknown"].as_str().unwrap();
     assert!(
-        why.contains("CloudWatch not reachable in 3s (us-west-2)"),
+        why.contains("CloudWatch not reachable in 20s (us-west-2)"),
         "{why}"
     );
     assert_eq!(status["rpo_met"], false);
@@ -133,7 +134,7 @@ fn assert_unreachable(status: &Json, runbook: &str) {
         .unwrap();
     assert!(pitr["seconds"].is_number(), "{pitr}");
     assert!(
-        runbook.contains("CloudWatch not reachable in 3s (us-west-2)"),
+        runbook.contains("CloudWatch not reachable in 20s (us-west-2)"),
         "{runbook}"
     );
 }
@@ -167,7 +168,7 @@ async fn a_bad_read_budget_is_an_error_on_its_attribute() {
     tf.envs(moto.env());
     tf.write(
         "main.tf",
-        &config(&moto, moto.endpoint()).replace("read_budget = \"3s\"", "read_budget = \"1h\""),
+        &config(&moto, moto.endpoint()).replace("read_budget = \"20s\"", "read_budget = \"1h\""),
     )
     .unwrap();
     let err = tf.plan_expect_error("Invalid read_budget").unwrap();

@@ -29,6 +29,8 @@ pub struct Measurement {
     pub measured_at: OffsetDateTime,
     /// The restore path's preflight (empty from [`measure_inventory`] alone).
     pub preflight: Vec<super::preflight::Check>,
+    /// The policy's drills (`None` from [`measure_inventory`] alone).
+    pub drills: Option<super::drills::DrillStatus>,
 }
 
 /// A figure that waits for CloudWatch.
@@ -65,6 +67,17 @@ pub async fn measure(
         super::preflight::run(clients, &inv, wal_archives, now),
     );
     m.preflight = preflight;
+    let interval = inv
+        .targets
+        .as_deref()
+        .and_then(|t| parse_targets_tag(t).drill_interval)
+        .and_then(|d| d.parse::<drlint::model::Duration>().ok())
+        .map_or(super::drills::DEFAULT_INTERVAL_SECS, |d| d.as_secs());
+    m.drills = Some(super::drills::DrillStatus::from_runs(
+        &super::drills::Runs::from_tags(&inv.drills),
+        interval,
+        now,
+    ));
     m
 }
 
@@ -308,6 +321,7 @@ pub async fn measure_inventory(
         assessment,
         measured_at: now,
         preflight: Vec::new(),
+        drills: None,
     }
 }
 

@@ -15,8 +15,7 @@ use time::OffsetDateTime;
 
 use super::Check;
 use crate::aws::AwsClients;
-use crate::diagnostics::aws;
-use crate::status::{age, human, read_failure, rfc3339, to_offset, wal_archive};
+use crate::status::{age, human, read_failure, rfc3339, wal_archive};
 
 const CHECK: &str = "wal_continuity";
 
@@ -36,30 +35,19 @@ pub async fn check(clients: &AwsClients, uri: &str, now: OffsetDateTime) -> Chec
         return Check::new(CHECK, subject, None, format!("{uri:?} is not an s3:// URI"));
     };
     let client = clients.s3(clients.primary_region()).await;
-    let mut listed = Vec::new();
-    let mut pages = client
-        .list_objects_v2()
-        .bucket(bucket)
-        .prefix(prefix)
-        .into_paginator()
-        .send();
-    while let Some(page) = pages.next().await {
-        let page = match page.map_err(aws("ListObjectsV2")) {
-            Ok(page) => page,
-            Err(e) => {
-                let why = read_failure("S3", clients.primary_region(), clients.read_budget(), &e);
-                return Check::new(CHECK, subject, None, format!("could not be listed: {why}"));
-            }
-        };
-        for o in page.contents() {
-            if let (Some(key), Some(at)) = (o.key(), o.last_modified().and_then(to_offset)) {
-                listed.push(Listed {
-                    name: key.rsplit('/').next().unwrap_or(key).to_string(),
-                    at,
-                });
-            }
+    let listed: Vec<Listed> = match wal_archive::list(&client, bucket, prefix).await {
+        Ok(objects) => objects
+            .into_iter()
+            .map(|(key, at)| Listed {
+                name: key.rsplit('/').next().unwrap_or(&key).to_string(),
+                at,
+            })
+            .collect(),
+        Err(e) => {
+            let why = read_failure("S3", clients.primary_region(), clients.read_budget(), &e);
+            return Check::new(CHECK, subject, None, format!("could not be listed: {why}"));
         }
-    }
+    };
     let (ok, detail) = verdict(&listed, now);
     Check::new(CHECK, subject, Some(ok), detail)
 }
