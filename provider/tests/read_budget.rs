@@ -10,7 +10,7 @@ use std::net::{TcpListener, TcpStream};
 use std::sync::{Arc, Mutex};
 
 use drkit_testkit::{Moto, Terraform};
-use policy_support::{seed_bucket, seed_db, DR, PRIMARY, PROVIDER};
+use policy_support::{provider_block_at, seed_bucket, seed_db, PRIMARY, PROVIDER};
 use serde_json::Value as Json;
 
 /// A port nothing listens on: connections are refused.
@@ -46,27 +46,18 @@ impl Blackhole {
     }
 }
 
+/// The tests' provider block, with `read_budget` 20s (long enough for moto on a loaded
+/// machine to answer RDS and S3) and CloudWatch at `cloudwatch`.
 fn config(moto: &Moto, cloudwatch: &str) -> String {
     let m = moto.endpoint();
+    let provider = provider_block_at(m, 25)
+        .replace("read_budget = \"2m\"", "read_budget = \"20s\"")
+        .replace(
+            &format!("cloudwatch = \"{m}\""),
+            &format!("cloudwatch = \"{cloudwatch}\""),
+        );
     format!(
-        r#"terraform {{
-  required_providers {{
-    dr = {{ source = "drkit/dr" }}
-  }}
-}}
-
-provider "dr" {{
-  region      = "{PRIMARY}"
-  dr_region   = "{DR}"
-  # Long enough for moto on a loaded test machine to answer RDS and S3.
-  read_budget = "20s"
-  endpoints {{
-    rds        = "{m}"
-    s3         = "{m}"
-    cloudwatch = "{cloudwatch}"
-  }}
-}}
-
+        r#"{provider}
 resource "dr_policy" "orders" {{
   name   = "orders"
   rpo    = "15m"
