@@ -28,7 +28,7 @@ mod replicated_backups;
 mod report;
 mod secret;
 mod slack;
-mod wal;
+pub mod wal;
 mod wal_spool;
 mod webhook;
 

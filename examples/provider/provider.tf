@@ -14,9 +14,11 @@ provider "dr" {
   # Optional:
   # profile     = "prod"
   # max_retries = 25
+  # read_budget = "10s" # time per optional read of a plan (dr_status, runbook figures)
   # endpoints {
   #   rds = "http://localhost:5000" # LocalStack, moto or a proxy
   #   s3  = "http://localhost:5000"
   #   cloudwatch = "http://localhost:5000" # the metrics dr_status reads
+  #   kms        = "http://localhost:5000" # the keys dr_status's preflight describes
   # }
 }

@@ -18,6 +18,7 @@ provider "dr" {
       rds        = endpoints.value
       s3         = endpoints.value
       cloudwatch = endpoints.value
+      kms        = endpoints.value
     }
   }
 }

@@ -13,3 +13,12 @@ check "orders_rpo" {
     error_message = data.dr_status.orders.summary
   }
 }
+
+# The restore path on every plan (reads only): the DR region's KMS keys enabled, the
+# replication destination versioned. Null (a check that could not be read) warns too.
+check "orders_restorable" {
+  assert {
+    condition     = data.dr_status.orders.restorable == true
+    error_message = data.dr_status.orders.summary
+  }
+}

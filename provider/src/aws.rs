@@ -5,6 +5,12 @@
 //! connection pools only help when clients are reused. The provider configures this once
 //! in `configure`; resources ask for `rds(region)` / `s3(region)` / `cloudwatch(region)` as
 //! they need them.
+//!
+//! Two sets of clients share that configuration: those of required calls (apply, and the
+//! reads a plan cannot do without), retried `max_retries` times; and those of optional reads
+//! ([`AwsClients::optional_reads`]: live figures, the runbook's exposure line, preflight),
+//! where each call has `read_budget` in all and a connection that cannot be made is not
+//! retried: a plan must not wait minutes for a figure it only reports.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
@@ -17,6 +23,12 @@ use aws_config::{BehaviorVersion, Region, SdkConfig};
 /// Terraform AWS provider uses the same default.
 pub const DEFAULT_MAX_RETRIES: u32 = 25;
 
+/// Default time one optional read may take, retries included.
+pub const DEFAULT_READ_BUDGET: Duration = Duration::from_secs(10);
+
+/// Connect timeout of optional reads (the SDK's own default), unless the budget is shorter.
+const OPTIONAL_CONNECT_TIMEOUT: Duration = Duration::from_millis(3100);
+
 /// Custom service endpoints, for LocalStack, moto or a proxy.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Endpoints {
@@ -26,6 +38,8 @@ pub struct Endpoints {
     pub s3: Option<String>,
     /// CloudWatch endpoint URL (the metrics `dr_status` reads).
     pub cloudwatch: Option<String>,
+    /// KMS endpoint URL (the keys the preflight describes).
+    pub kms: Option<String>,
 }
 
 /// What the `provider "dr"` block asks for, resolved into plain values.
@@ -41,6 +55,8 @@ pub struct AwsSettings {
     pub endpoints: Endpoints,
     /// Retries per API call; `None` means [`DEFAULT_MAX_RETRIES`].
     pub max_retries: Option<u32>,
+    /// Time per optional read; `None` means [`DEFAULT_READ_BUDGET`].
+    pub read_budget: Option<Duration>,
 }
 
 /// Why the AWS configuration could not be loaded.
@@ -63,15 +79,21 @@ pub struct AwsClients {
     /// The SDK configuration, loaded on the first client: a plan that calls no AWS API
     /// (no-op, `-refresh=false`) never pays for it, and Terraform starts the plugin
     /// several times per command.
-    base: tokio::sync::OnceCell<SdkConfig>,
+    /// Shared with the optional-read clients, so credentials are resolved once.
+    base: Arc<tokio::sync::OnceCell<SdkConfig>>,
     /// What `base` is loaded from.
     settings: AwsSettings,
     primary_region: String,
     dr_region: Option<String>,
     endpoints: Endpoints,
+    /// `Some` for the clients of optional reads: each call's time in all.
+    budget: Option<Duration>,
     rds: Mutex<HashMap<String, aws_sdk_rds::Client>>,
     s3: Mutex<HashMap<String, aws_sdk_s3::Client>>,
     cloudwatch: Mutex<HashMap<String, aws_sdk_cloudwatch::Client>>,
+    kms: Mutex<HashMap<String, aws_sdk_kms::Client>>,
+    /// The optional-read clients, built on first use.
+    optional: OnceLock<Box<AwsClients>>,
 }
 
 impl std::fmt::Debug for AwsClients {
@@ -80,6 +102,7 @@ impl std::fmt::Debug for AwsClients {
             .field("primary_region", &self.primary_region)
             .field("dr_region", &self.dr_region)
             .field("endpoints", &self.endpoints)
+            .field("budget", &self.budget)
             .finish_non_exhaustive()
     }
 }
@@ -101,14 +124,11 @@ impl AwsClients {
     pub async fn load(settings: AwsSettings) -> Result<Self, ConfigError> {
         if let Some(region) = settings.region.clone().filter(|r| !r.is_empty()) {
             return Ok(AwsClients {
-                base: tokio::sync::OnceCell::new(),
                 primary_region: region,
                 dr_region: settings.dr_region.clone(),
                 endpoints: settings.endpoints.clone(),
                 settings,
-                rds: Mutex::new(HashMap::new()),
-                s3: Mutex::new(HashMap::new()),
-                cloudwatch: Mutex::new(HashMap::new()),
+                ..AwsClients::empty(Arc::new(tokio::sync::OnceCell::new()))
             });
         }
         let base = load_config(&settings).await;
@@ -167,15 +187,61 @@ impl AwsClients {
         endpoints: Endpoints,
     ) -> Self {
         AwsClients {
-            base: tokio::sync::OnceCell::new_with(Some(base)),
-            settings: AwsSettings::default(),
             primary_region,
             dr_region,
             endpoints,
+            ..AwsClients::empty(Arc::new(tokio::sync::OnceCell::new_with(Some(base))))
+        }
+    }
+
+    /// No client built yet, over `base`.
+    fn empty(base: Arc<tokio::sync::OnceCell<SdkConfig>>) -> Self {
+        AwsClients {
+            base,
+            settings: AwsSettings::default(),
+            primary_region: String::new(),
+            dr_region: None,
+            endpoints: Endpoints::default(),
+            budget: None,
             rds: Mutex::new(HashMap::new()),
             s3: Mutex::new(HashMap::new()),
             cloudwatch: Mutex::new(HashMap::new()),
+            kms: Mutex::new(HashMap::new()),
+            optional: OnceLock::new(),
         }
+    }
+
+    /// The clients of optional reads (live figures, the runbook's exposure line, preflight):
+    /// each call has [`AwsClients::read_budget`] in all, retries included, and a connection
+    /// that cannot be made (DNS, refused, unreachable) is not retried. Required calls keep
+    /// these clients' siblings and `max_retries`.
+    pub fn optional_reads(&self) -> &AwsClients {
+        if self.budget.is_some() {
+            return self;
+        }
+        self.optional.get_or_init(|| {
+            Box::new(AwsClients {
+                settings: self.settings.clone(),
+                primary_region: self.primary_region.clone(),
+                dr_region: self.dr_region.clone(),
+                endpoints: self.endpoints.clone(),
+                budget: Some(self.read_budget()),
+                ..AwsClients::empty(self.base.clone())
+            })
+        })
+    }
+
+    /// The time each optional read may take (`read_budget`).
+    pub fn read_budget(&self) -> Duration {
+        self.budget
+            .or(self.settings.read_budget)
+            .unwrap_or(DEFAULT_READ_BUDGET)
+    }
+
+    /// Sets `read_budget` (tests and benches that build clients with [`Self::from_parts`]).
+    pub fn with_read_budget(mut self, budget: Duration) -> Self {
+        self.settings.read_budget = Some(budget);
+        self
     }
 
     /// The primary region: where the instances and buckets a policy names live.
@@ -205,6 +271,11 @@ impl AwsClients {
                 if let Some(url) = &self.endpoints.rds {
                     conf = conf.endpoint_url(url);
                 }
+                if let Some(budget) = self.budget {
+                    conf = conf
+                        .timeout_config(budget_timeouts(budget))
+                        .retry_classifier(ConnectFailuresAreFinal);
+                }
                 aws_sdk_rds::Client::from_conf(conf.build())
             })
             .clone()
@@ -222,6 +293,11 @@ impl AwsClients {
                     aws_sdk_s3::config::Builder::from(base).region(Region::new(region.to_string()));
                 if let Some(url) = &self.endpoints.s3 {
                     conf = conf.endpoint_url(url).force_path_style(true);
+                }
+                if let Some(budget) = self.budget {
+                    conf = conf
+                        .timeout_config(budget_timeouts(budget))
+                        .retry_classifier(ConnectFailuresAreFinal);
                 }
                 aws_sdk_s3::Client::from_conf(conf.build())
             })
@@ -241,10 +317,102 @@ impl AwsClients {
                 if let Some(url) = &self.endpoints.cloudwatch {
                     conf = conf.endpoint_url(url);
                 }
+                if let Some(budget) = self.budget {
+                    conf = conf
+                        .timeout_config(budget_timeouts(budget))
+                        .retry_classifier(ConnectFailuresAreFinal);
+                }
                 aws_sdk_cloudwatch::Client::from_conf(conf.build())
             })
             .clone()
     }
+
+    /// The KMS client for `region`, built on first use (a key lives in one region).
+    pub async fn kms(&self, region: &str) -> aws_sdk_kms::Client {
+        let base = self.base().await;
+        let mut cache = self.kms.lock().unwrap_or_else(|e| e.into_inner());
+        cache
+            .entry(region.to_string())
+            .or_insert_with(|| {
+                let mut conf = aws_sdk_kms::config::Builder::from(base)
+                    .region(Region::new(region.to_string()));
+                if let Some(url) = &self.endpoints.kms {
+                    conf = conf.endpoint_url(url);
+                }
+                if let Some(budget) = self.budget {
+                    conf = conf
+                        .timeout_config(budget_timeouts(budget))
+                        .retry_classifier(ConnectFailuresAreFinal);
+                }
+                aws_sdk_kms::Client::from_conf(conf.build())
+            })
+            .clone()
+    }
+}
+
+/// Timeouts of an optional read: `budget` for the whole call, retries included.
+fn budget_timeouts(budget: Duration) -> aws_smithy_types::timeout::TimeoutConfig {
+    aws_smithy_types::timeout::TimeoutConfig::builder()
+        .operation_timeout(budget)
+        .connect_timeout(budget.min(OPTIONAL_CONNECT_TIMEOUT))
+        .build()
+}
+
+/// Forbids retrying a call whose connection could not be made (DNS failure, refused,
+/// unreachable, connect timeout): retrying an endpoint with no route only spends the
+/// budget. A connection reset after it was made, throttling and 5xx stay retried.
+#[derive(Debug)]
+struct ConnectFailuresAreFinal;
+
+impl aws_sdk_rds::config::retry::ClassifyRetry for ConnectFailuresAreFinal {
+    fn classify_retry(
+        &self,
+        ctx: &aws_sdk_rds::config::interceptors::InterceptorContext,
+    ) -> aws_sdk_rds::config::retry::RetryAction {
+        use aws_sdk_rds::config::retry::RetryAction;
+        let Some(Err(err)) = ctx.output_or_error() else {
+            return RetryAction::NoActionIndicated;
+        };
+        match err.as_connector_error() {
+            Some(e) if is_connect_failure(e) => RetryAction::RetryForbidden,
+            _ => RetryAction::NoActionIndicated,
+        }
+    }
+
+    fn name(&self) -> &'static str {
+        "drkit: connect failures of optional reads are final"
+    }
+}
+
+/// True when `err` (or what caused it) says no connection could be made.
+fn is_connect_failure(err: &(dyn std::error::Error + 'static)) -> bool {
+    use std::io::ErrorKind as Io;
+    let mut next = Some(err);
+    while let Some(e) = next {
+        if let Some(io) = e.downcast_ref::<std::io::Error>() {
+            if matches!(
+                io.kind(),
+                Io::ConnectionRefused
+                    | Io::HostUnreachable
+                    | Io::NetworkUnreachable
+                    | Io::AddrNotAvailable
+                    | Io::TimedOut
+            ) {
+                return true;
+            }
+        }
+        // hyper-util names connection setup (DNS, TCP connect) in its errors' text; its
+        // error types are not public.
+        let text = e.to_string();
+        if text.contains("dns error")
+            || text.contains("tcp connect error")
+            || text.contains("client error (Connect)")
+        {
+            return true;
+        }
+        next = e.source();
+    }
+    false
 }
 
 /// The AWS clients, shared by the provider and every resource. `get_resources` runs before
@@ -280,6 +448,7 @@ mod tests {
                 rds: Some("http://127.0.0.1:1".into()),
                 s3: Some("http://127.0.0.1:1".into()),
                 cloudwatch: Some("http://127.0.0.1:1".into()),
+                kms: None,
             },
         )
     }

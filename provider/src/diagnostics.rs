@@ -60,7 +60,8 @@ impl ErrorKind {
             | "NoSuchReplicationConfiguration"
             | "NoSuchLifecycleConfiguration"
             | "ServerSideEncryptionConfigurationNotFoundError"
-            | "KMSKeyNotFound" => ErrorKind::NotFound,
+            | "KMSKeyNotFound"
+            | "NotFoundException" => ErrorKind::NotFound,
             "InvalidDBInstanceState"
             | "InvalidDBInstanceStateFault"
             | "InvalidDBInstanceAutomatedBackupState"

@@ -20,6 +20,7 @@ const LAYERS: Layers = &[
             "policy",
             "status",
             "drill.rs",
+            "drill_record.rs",
             "drill_targets.rs",
             "runbook.rs",
         ],

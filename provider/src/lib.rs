@@ -23,6 +23,7 @@ pub mod data_sources;
 pub mod diagnostics;
 pub mod docs;
 pub mod drill;
+pub mod drill_record;
 pub mod drill_targets;
 pub mod policy;
 pub mod provider;

@@ -9,7 +9,9 @@ use tf_provider::schema::{
 use tf_provider::value::{Value, ValueEmpty};
 use tf_provider::{map, AttributePath, Diagnostics, DynamicDataSource, DynamicResource, Provider};
 
-use crate::aws::{AwsClients, AwsSettings, Endpoints, SharedClients, DEFAULT_MAX_RETRIES};
+use crate::aws::{
+    AwsClients, AwsSettings, Endpoints, SharedClients, DEFAULT_MAX_RETRIES, DEFAULT_READ_BUDGET,
+};
 use crate::diagnostics;
 use crate::shape::{is_http_url, is_region_name};
 use crate::{data_sources, resources};
@@ -44,7 +46,14 @@ pub struct EndpointsConfig {
     /// Custom CloudWatch endpoint URL.
     #[serde(default)]
     pub cloudwatch: Value<String>,
+    /// Custom KMS endpoint URL.
+    #[serde(default)]
+    pub kms: Value<String>,
 }
+
+/// Shortest and longest `read_budget`: under a second no AWS call completes reliably, and
+/// over five minutes a plan is no longer interactive.
+const READ_BUDGET_SECS: std::ops::RangeInclusive<u64> = 1..=300;
 
 /// The `provider "dr"` block.
 #[derive(Debug, Default, Clone, Serialize, Deserialize)]
@@ -65,6 +74,9 @@ pub struct ProviderConfig {
     /// `single_block` decodes that case, which `serde_as_vec` cannot.)
     #[serde(default, with = "crate::schema_helpers::single_block")]
     pub endpoints: Value<EndpointsConfig>,
+    /// Time per optional read, e.g. `10s`.
+    #[serde(default)]
+    pub read_budget: Value<String>,
 }
 
 fn known(v: &Value<String>) -> Option<String> {
@@ -72,8 +84,33 @@ fn known(v: &Value<String>) -> Option<String> {
 }
 
 impl ProviderConfig {
+    /// `read_budget` parsed; `Err` with the message when it is not a duration in range.
+    fn read_budget(&self) -> Result<Option<std::time::Duration>, String> {
+        let Value::Value(text) = &self.read_budget else {
+            return Ok(None);
+        };
+        let d = text
+            .parse::<drlint::model::Duration>()
+            .map_err(|e| e.to_string())?;
+        if !READ_BUDGET_SECS.contains(&d.as_secs()) {
+            return Err(format!(
+                "read_budget = {text:?} is outside 1s to 5m: it is the time each optional read \
+                 of a plan may take (default {}s).",
+                DEFAULT_READ_BUDGET.as_secs()
+            ));
+        }
+        Ok(Some(std::time::Duration::from_secs(d.as_secs())))
+    }
+
     /// Checks shapes and reports each problem on its attribute.
     fn check(&self, diags: &mut Diagnostics) {
+        if let Err(why) = self.read_budget() {
+            diags.add_error(diagnostics::error(
+                "Invalid read_budget",
+                why,
+                AttributePath::new("read_budget"),
+            ));
+        }
         if let Some(d) = crate::schema_helpers::not_whole(
             &self.max_retries,
             "max_retries",
@@ -125,6 +162,7 @@ impl ProviderConfig {
                 ("rds", &ep.rds),
                 ("s3", &ep.s3),
                 ("cloudwatch", &ep.cloudwatch),
+                ("kms", &ep.kms),
             ] {
                 if let Value::Value(url) = v {
                     if !is_http_url(url) {
@@ -149,6 +187,7 @@ impl ProviderConfig {
                 rds: known(&ep.rds),
                 s3: known(&ep.s3),
                 cloudwatch: known(&ep.cloudwatch),
+                kms: known(&ep.kms),
             },
             _ => Endpoints::default(),
         };
@@ -161,6 +200,7 @@ impl ProviderConfig {
                 .max_retries
                 .as_ref_option()
                 .map(|n| (*n).clamp(0, 100) as u32),
+            read_budget: self.read_budget().ok().flatten(),
         }
     }
 }
@@ -205,7 +245,14 @@ impl Provider for DrProvider {
                     "max_retries" => optional(AttributeType::Number,
                         "How many times one API call is retried on throttling, 5xx and network \
                          errors, with exponential backoff and jitter. Default 25, as in the \
-                         Terraform AWS provider.")
+                         Terraform AWS provider."),
+                    "read_budget" => optional(AttributeType::String,
+                        "Time each optional read of a plan may take, retries included \
+                         (`dr_status` figures and preflight, the runbook's \"what you would lose \
+                         now\"): e.g. `10s` (default), from `1s` to `5m`. A connection that \
+                         cannot be made is not retried for these reads; what is not read in time \
+                         is reported unknown with the reason. Apply's required calls keep \
+                         `max_retries`.")
                 },
                 blocks: map! {
                     "endpoints" => NestedBlock::Optional(Block {
@@ -215,7 +262,8 @@ impl Provider for DrProvider {
                         attributes: map! {
                             "rds" => optional(AttributeType::String, "RDS endpoint URL, e.g. `http://127.0.0.1:5000`."),
                             "s3" => optional(AttributeType::String, "S3 endpoint URL, e.g. `http://127.0.0.1:5000`."),
-                            "cloudwatch" => optional(AttributeType::String, "CloudWatch endpoint URL, e.g. `http://127.0.0.1:5000`: the metrics `dr_status` reads.")
+                            "cloudwatch" => optional(AttributeType::String, "CloudWatch endpoint URL, e.g. `http://127.0.0.1:5000`: the metrics `dr_status` reads."),
+                            "kms" => optional(AttributeType::String, "KMS endpoint URL, e.g. `http://127.0.0.1:5000`: the keys `dr_status`'s preflight describes.")
                         },
                         ..Default::default()
                     })
@@ -306,5 +354,24 @@ mod tests {
         config.check(&mut diags);
         assert_eq!(diags.errors.len(), 1);
         assert_eq!(diags.errors[0].attribute, AttributePath::new("dr_region"));
+    }
+
+    #[test]
+    fn read_budget_defaults_to_none_and_is_bounded() {
+        let with = |b: &str| ProviderConfig {
+            read_budget: Value::Value(b.into()),
+            ..Default::default()
+        };
+        assert_eq!(ProviderConfig::default().settings().read_budget, None);
+        assert_eq!(
+            with("30s").settings().read_budget,
+            Some(std::time::Duration::from_secs(30))
+        );
+        for bad in ["0", "10m", "soon"] {
+            let mut diags = Diagnostics::default();
+            with(bad).check(&mut diags);
+            assert_eq!(diags.errors.len(), 1, "{bad}");
+            assert_eq!(diags.errors[0].attribute, AttributePath::new("read_budget"));
+        }
     }
 }

@@ -27,6 +27,7 @@ provider "dr" {{
   region      = "{PRIMARY}"
   dr_region   = "{DR}"
   max_retries = {max_retries}
+  read_budget = "2m" # moto on a loaded test machine can take more than the default 10s
   endpoints {{
     rds        = "{endpoint}"
     s3         = "{endpoint}"

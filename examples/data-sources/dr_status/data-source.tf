@@ -12,3 +12,13 @@ check "orders_rpo" {
     error_message = data.dr_status.orders.summary
   }
 }
+
+# The restore path, read on every plan: DR-region KMS keys enabled, replication
+# destinations versioned, WAL archives without holes. `restorable` is null when a check
+# could not be read, so compare with true: unknown warns too.
+check "orders_restorable" {
+  assert {
+    condition     = data.dr_status.orders.restorable == true
+    error_message = data.dr_status.orders.summary
+  }
+}

@@ -275,8 +275,9 @@ impl DataSource for DrRunbook {
         if !diags.errors.is_empty() {
             return None;
         }
+        // The exposure line is an optional read: bounded by `read_budget`.
         let measured = status::measure::measure_inventory(
-            clients,
+            clients.optional_reads(),
             &policy,
             &inventory,
             status::DEFAULT_WINDOW,

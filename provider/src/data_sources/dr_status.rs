@@ -58,6 +58,34 @@ pub struct StatusState {
     /// When the measurement was made.
     #[serde(default)]
     pub measured_at: Value<String>,
+    /// Every preflight check passed; null when one could not be read.
+    #[serde(default)]
+    pub restorable: Value<bool>,
+    /// The preflight checks.
+    #[serde(default)]
+    pub preflight: Value<Vec<Value<CheckState>>>,
+    /// When the newest recorded drill finished.
+    #[serde(default)]
+    pub last_drill_at: Value<String>,
+    /// Whether the newest recorded drill passed.
+    #[serde(default)]
+    pub last_drill_passed: Value<bool>,
+    /// The newest passing drill is younger than the policy's `drill_interval`.
+    #[serde(default)]
+    pub drill_current: Value<bool>,
+}
+
+/// One entry of `preflight`.
+#[derive(Debug, Default, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CheckState {
+    /// `kms_key`, `s3_destination`, `wal_continuity`.
+    pub check: Value<String>,
+    /// What was checked.
+    pub subject: Value<String>,
+    /// Passed, failed, or null when unknown.
+    pub ok: Value<bool>,
+    /// What was found, or why it is unknown.
+    pub detail: Value<String>,
 }
 
 /// One entry of `resources`.
@@ -89,6 +117,9 @@ pub fn schema() -> Schema {
         "address" => Str, "protects" => Str, "mechanism" => Str, "scope" => Str,
         "seconds" => Number, "measured_at" => Str, "source" => Str, "unknown" => Str
     });
+    let check_type = Object(map! {
+        "check" => Str, "subject" => Str, "ok" => Bool, "detail" => Str
+    });
     Schema {
         version: 0,
         block: Block {
@@ -114,6 +145,11 @@ pub fn schema() -> Schema {
                 "unknown" => attr(List(Box::new(Str)), Computed, "What could not be measured and why, e.g. `s3:orders-backups->orders-backups-dr: not measurable without Replication Time Control ...`."),
                 "summary" => attr(Str, Computed, "One line for a pager: the verdict, the copies over the RPO with their figures, and the unknowns. Use it as the `check`'s `error_message`."),
                 "measured_at" => attr(Str, Computed, "When the measurement was made (RFC 3339)."),
+                "last_drill_at" => attr(Str, Computed, "When the newest drill of the policy finished (RFC 3339), passed or not, as the drill recorded it on the policy's resources (the `drkit:last-drill` tag a `dr_drill` with this `policy_id` writes after every run). Null when no drill is recorded."),
+                "last_drill_passed" => attr(Bool, Computed, "Whether the newest recorded drill passed. Null when no drill is recorded."),
+                "drill_current" => attr(Bool, Computed, "True when the newest passing drill of the policy (the `drkit:last-passed-drill` tag) is younger than the policy's `drill_interval` (default `90d`); false when it is older, or no drill passed. Assert it in a `check` block to warn on every plan when a drill is overdue or failing; `rpo_met` and `summary` are unaffected."),
+                "restorable" => attr(Bool, Computed, "The restore path's preflight (reads only): false when any check failed, null when none failed but one could not be read (permission, throttling, an API the endpoint lacks, no answer within `read_budget`) or there was nothing to check, true when every check passed. Never guessed. Assert `restorable == true` in a `check` block."),
+                "preflight" => attr(List(Box::new(check_type)), Computed, "Every preflight check: `check` (`kms_key`: a DR copy's KMS key is Enabled in its region; `s3_destination`: a replication rule is enabled and its destination exists and is versioned; `wal_continuity`: a WAL archive of `wal_archive_uris` has every segment from its newest base backup's start to its newest), `subject` (the key ARN, `s3:SOURCE->DEST`, `wal:URI`), `ok` (null when it could not be read) and `detail` (what was found, or why it is unknown). Each failing check is named in `summary`."),
             },
             ..Default::default()
         },
@@ -163,7 +199,8 @@ impl DataSource for DrStatus {
             .flatten()
             .filter_map(|v| v.as_ref_option().cloned())
             .collect();
-        let m = status::measure(clients, &policy, window, &archives).await;
+        // Every read of a status is optional: what fails is unknown, never a failed plan.
+        let m = status::measure(clients.optional_reads(), &policy, window, &archives).await;
         tracing::info!(policy, summary = %m.assessment.summary, "dr_status measured");
         let mut state = config;
         fill(&mut state, &policy, &m);
@@ -261,7 +298,33 @@ fn fill(state: &mut StatusState, policy: &str, m: &Measurement) {
             .collect(),
     );
     state.unknown = Value::Value(a.unknown.iter().cloned().map(Value::Value).collect());
-    state.summary = Value::Value(a.summary.clone());
+    state.summary = Value::Value(match status::preflight::summary(&m.preflight) {
+        Some(restore) => format!("{}; {restore}", a.summary),
+        None => a.summary.clone(),
+    });
+    let drills = m.drills.as_ref();
+    state.last_drill_at = drills
+        .and_then(|d| d.last_at)
+        .map_or(Value::Null, |t| Value::Value(status::rfc3339(t)));
+    state.last_drill_passed = drills
+        .and_then(|d| d.last_passed)
+        .map_or(Value::Null, Value::Value);
+    state.drill_current = drills.map_or(Value::Null, |d| Value::Value(d.current));
+    state.restorable =
+        status::preflight::restorable(&m.preflight).map_or(Value::Null, Value::Value);
+    state.preflight = Value::Value(
+        m.preflight
+            .iter()
+            .map(|c| {
+                Value::Value(CheckState {
+                    check: Value::Value(c.check.to_string()),
+                    subject: Value::Value(c.subject.clone()),
+                    ok: c.ok.map_or(Value::Null, Value::Value),
+                    detail: Value::Value(c.detail.clone()),
+                })
+            })
+            .collect(),
+    );
     state.measured_at = Value::Value(status::rfc3339(m.measured_at));
 }
 

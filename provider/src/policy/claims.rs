@@ -22,6 +22,12 @@ pub const OWNER_TAG: &str = "drkit:policy";
 /// object with `owners` and `runbook_url` (left out when the tag would exceed the 256
 /// characters tags allow; tag values cannot hold commas or `?`, hence base64).
 pub const TARGETS_TAG: &str = "drkit:targets";
+/// Tag a drill of the policy writes on the policy's resources after each run:
+/// `at=RFC3339 passed=true|false drill=ID`. `dr_status` reads the newest one.
+pub const LAST_DRILL_TAG: &str = "drkit:last-drill";
+/// As [`LAST_DRILL_TAG`], written only by a drill that passed: `drill_current` is measured
+/// from it, so a failing drill after a passing one does not hide when the last pass was.
+pub const LAST_PASSED_DRILL_TAG: &str = "drkit:last-passed-drill";
 /// Tag on a read replica the policy created (as opposed to adopted): only those are deleted
 /// by `delete_replicas_on_destroy`.
 pub const CREATED_BY_TAG: &str = "drkit:created-by";
@@ -77,6 +83,8 @@ pub struct Targets {
     pub owners: Option<Vec<String>>,
     /// `runbook_url`, when recorded.
     pub runbook_url: Option<String>,
+    /// `drill_interval`, when set (absent means the default, `90d`).
+    pub drill_interval: Option<String>,
 }
 
 /// The `drkit:targets` tag value.
@@ -88,6 +96,10 @@ pub fn targets_tag(t: &Targets) -> String {
     );
     if t.compliance {
         v.push_str(" compliance=true");
+    }
+    if let Some(d) = &t.drill_interval {
+        v.push_str(" drill=");
+        v.push_str(d);
     }
     if t.owners.is_some() || t.runbook_url.is_some() {
         let meta = serde_json::json!({ "owners": t.owners, "runbook_url": t.runbook_url });
@@ -108,6 +120,7 @@ pub fn parse_targets_tag(value: &str) -> Targets {
             Some(("rpo", v)) => t.rpo = Some(v.to_string()),
             Some(("rto", v)) => t.rto = Some(v.to_string()),
             Some(("compliance", v)) => t.compliance = v == "true",
+            Some(("drill", v)) => t.drill_interval = Some(v.to_string()),
             Some(("meta", v)) => {
                 let meta: Option<serde_json::Value> = aws_smithy_types::base64::decode(v)
                     .ok()
@@ -170,10 +183,11 @@ mod tests {
             compliance: true,
             owners: Some(vec!["alice@example.com".into(), "Team Payments".into()]),
             runbook_url: Some("https://wiki.example.com/runbook?id=1,2".into()),
+            drill_interval: Some("30d".into()),
         };
         let tag = targets_tag(&t);
         assert!(
-            tag.starts_with("rpo=15m rto=1h compliance=true meta="),
+            tag.starts_with("rpo=15m rto=1h compliance=true drill=30d meta="),
             "{tag}"
         );
         assert!(!tag.contains(',') && !tag.contains('?'), "{tag}");

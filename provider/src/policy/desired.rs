@@ -370,6 +370,7 @@ impl Desired {
                         .collect()
                 }),
                 runbook_url: s.runbook_url.as_ref_option().cloned(),
+                drill_interval: s.drill_interval.as_ref_option().cloned(),
             }),
             name,
             rds,

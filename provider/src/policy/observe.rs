@@ -431,6 +431,7 @@ pub(super) async fn observe(
                 .map(|list| list.into_iter().map(Value::Value).collect()),
         );
         s.runbook_url = Value::from(t.runbook_url);
+        s.drill_interval = Value::from(t.drill_interval);
         s.delete_replicas_on_destroy = Value::Value(false);
         if let Value::Value(blocks) = s.rds.as_mut() {
             for b in blocks {

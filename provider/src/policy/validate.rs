@@ -441,6 +441,21 @@ pub fn validate(diags: &mut Diagnostics, s: &PolicyState, regions: Option<&Regio
             }
         }
     }
+    if let Value::Value(text) = &s.drill_interval {
+        match text.parse::<DrDuration>() {
+            Err(e) => c.err(
+                "Invalid drill_interval",
+                e.to_string(),
+                AttributePath::new("drill_interval"),
+            ),
+            Ok(d) if !(86_400..=3650 * 86_400).contains(&d.as_secs()) => c.err(
+                "Invalid drill_interval",
+                format!("drill_interval = {text:?} is outside 1d to 3650d: it is how old the newest passing drill may be (default 90d)."),
+                AttributePath::new("drill_interval"),
+            ),
+            Ok(_) => {}
+        }
+    }
     if let Value::Value(url) = &s.runbook_url {
         if !is_http_url(url) {
             c.err(

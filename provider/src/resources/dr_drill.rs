@@ -974,6 +974,35 @@ impl Resource for DrDrill {
             .unwrap_or(DEFAULT_HISTORY)
             .max(0) as usize;
         let report_file = planned.report_file.as_ref_option().map(PathBuf::from);
+        // The outcome on the policy's resources, for dr_status's drill_current. An
+        // interrupted drill has no outcome to record (and Terraform is waiting to exit).
+        if let Some(policy) = planned
+            .policy_id
+            .as_ref_option()
+            .filter(|_| !cancel.is_cancelled())
+        {
+            let recorded = crate::drill_record::record(clients, policy, &report).await;
+            let problems = recorded.problems;
+            if recorded.tagged == 0 && problems.is_empty() {
+                report.notes.push(format!(
+                    "outcome not recorded: no resource carries drkit:policy = {policy:?} (apply the dr_policy), so dr_status's drill_current cannot see this run"
+                ));
+            }
+            if !problems.is_empty() {
+                let text = format!(
+                    "dr_status's last_drill_at and drill_current will not see this run on: {}",
+                    problems.join("; ")
+                );
+                report.notes.push(format!(
+                    "outcome not recorded on the policy's resources: {text}"
+                ));
+                diags.add_warning(error(
+                    "Drill outcome not recorded on the policy's resources",
+                    text,
+                    AttributePath::new("policy_id"),
+                ));
+            }
+        }
         report.history = crate::drill::history(report_file.as_deref(), &report, history_size);
         if let Some(url) = planned.webhook_url.as_ref_option() {
             // A failed post never fails the drill: a note in the report and a warning.

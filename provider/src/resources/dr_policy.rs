@@ -168,6 +168,7 @@ pub fn schema() -> Schema {
             "owners" => attr(List(Box::new(Str)), Optional, "People or teams who can run the recovery; fewer than two is a warning."),
             "compliance" => attr(Bool, OptionalComputed, "Under a retention mandate: every bucket needs expiry of at least 2555 days (7 years) and an archive transition. Default `false`."),
             "runbook_url" => attr(Str, Optional, "Link to the failover runbook."),
+            "drill_interval" => attr(Str, Optional, "How old the newest passing drill of this policy may be before `dr_status`'s `drill_current` turns false, e.g. `90d` (the default: a quarterly drill, as most DR plans require), from `1d` to `3650d`. Recorded in the `drkit:targets` tag."),
             "delete_replicas_on_destroy" => attr(Bool, OptionalComputed, "Destroy deletes the read replicas and Aurora secondary clusters this policy created (never sources, global clusters, buckets, snapshots or objects). Default `false`: destroy keeps every replica."),
             "tier" => attr(Str, Computed, "Weakest mechanism across the resources: `none`, `in-region-backups`, `cross-region-backups`, `cross-region-replication`, `replication-time-control`, `cross-region-replica` or `aurora-global-database`."),
             "compliant" => attr(Bool, Computed, "True when the live resources have every setting of the policy (no `findings`)."),

@@ -32,6 +32,9 @@ pub struct PolicyState {
     /// Link to the runbook.
     #[serde(default)]
     pub runbook_url: Value<String>,
+    /// How old the newest passing drill may be, e.g. `90d`.
+    #[serde(default)]
+    pub drill_interval: Value<String>,
     /// Destroy deletes the replicas this policy created.
     #[serde(default)]
     pub delete_replicas_on_destroy: Value<bool>,

@@ -6,10 +6,10 @@
 use futures::stream::{self, StreamExt};
 use time::OffsetDateTime;
 
-use super::to_offset;
+use super::{read_failure, to_offset};
 use crate::aws::AwsClients;
 use crate::diagnostics::AwsError;
-use crate::policy::claims::{OWNER_TAG, TARGETS_TAG};
+use crate::policy::claims::{LAST_DRILL_TAG, LAST_PASSED_DRILL_TAG, OWNER_TAG, TARGETS_TAG};
 
 /// Reads of one kind in flight at once.
 pub const MAX_IN_FLIGHT: usize = 8;
@@ -19,6 +19,8 @@ pub const MAX_IN_FLIGHT: usize = 8;
 pub struct Instance {
     /// Identifier.
     pub identifier: String,
+    /// ARN (to tag it with a drill's outcome).
+    pub arn: String,
     /// Automated backup retention (days).
     pub retention: i32,
     /// `LatestRestorableTime`.
@@ -55,6 +57,35 @@ pub struct Inventory {
     pub targets: Option<String>,
     /// Listings that failed: the policy may cover more than was found.
     pub problems: Vec<String>,
+    /// The `drkit:last-drill` and `drkit:last-passed-drill` tag values found on them.
+    pub drills: DrillTags,
+}
+
+/// The drill outcome tags found on a policy's resources (each resource carries the value
+/// the last drill wrote; the newest is read by [`super::drills`]).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DrillTags {
+    /// `drkit:last-drill` values.
+    pub last: Vec<String>,
+    /// `drkit:last-passed-drill` values.
+    pub last_passed: Vec<String>,
+}
+
+impl DrillTags {
+    fn collect<'a>(&mut self, tags: impl IntoIterator<Item = (Option<&'a str>, Option<&'a str>)>) {
+        for (k, v) in tags {
+            match (k, v) {
+                (Some(LAST_DRILL_TAG), Some(v)) => self.last.push(v.to_string()),
+                (Some(LAST_PASSED_DRILL_TAG), Some(v)) => self.last_passed.push(v.to_string()),
+                _ => {}
+            }
+        }
+    }
+
+    fn extend(&mut self, other: DrillTags) {
+        self.last.extend(other.last);
+        self.last_passed.extend(other.last_passed);
+    }
 }
 
 fn owned<'a>(
@@ -82,39 +113,45 @@ pub async fn discover(clients: &AwsClients, policy: &str) -> Inventory {
     );
     let mut inv = Inventory::default();
     match instances {
-        Ok((found, targets)) => {
+        Ok((found, targets, drills)) => {
             inv.instances = found;
             inv.targets = inv.targets.or(targets);
+            inv.drills.extend(drills);
         }
         Err(e) => inv.problems.push(format!(
-            "RDS instances of {}: {e}",
-            clients.primary_region()
+            "RDS instances of {}: {}",
+            clients.primary_region(),
+            read_failure("RDS", clients.primary_region(), clients.read_budget(), &e)
         )),
     }
     match clusters {
-        Ok((found, targets)) => {
+        Ok((found, targets, drills)) => {
             inv.clusters = found;
             inv.targets = inv.targets.or(targets);
+            inv.drills.extend(drills);
         }
         Err(e) => inv.problems.push(format!(
-            "Aurora clusters of {}: {e}",
-            clients.primary_region()
+            "Aurora clusters of {}: {}",
+            clients.primary_region(),
+            read_failure("RDS", clients.primary_region(), clients.read_budget(), &e)
         )),
     }
-    let (found, targets, problems) = buckets;
+    let (found, targets, problems, drills) = buckets;
     inv.buckets = found;
     inv.targets = inv.targets.or(targets);
     inv.problems.extend(problems);
+    inv.drills.extend(drills);
     inv
 }
 
-async fn instances(
-    clients: &AwsClients,
-    policy: &str,
-) -> Result<(Vec<Instance>, Option<String>), AwsError> {
+/// What a listing found: the resources, the targets tag, the drill tags.
+type Found<T> = (Vec<T>, Option<String>, DrillTags);
+
+async fn instances(clients: &AwsClients, policy: &str) -> Result<Found<Instance>, AwsError> {
     let client = clients.rds(clients.primary_region()).await;
     let mut out = Vec::new();
     let mut targets = None;
+    let mut drills = DrillTags::default();
     let mut pages = client.describe_db_instances().into_paginator().send();
     while let Some(page) = pages.next().await {
         let page = page.map_err(|e| AwsError::from_sdk("DescribeDBInstances", e))?;
@@ -124,8 +161,10 @@ async fn instances(
                 continue;
             }
             targets = targets.or(t);
+            drills.collect(db.tag_list().iter().map(|t| (t.key(), t.value())));
             out.push(Instance {
                 identifier: db.db_instance_identifier().unwrap_or_default().to_string(),
+                arn: db.db_instance_arn().unwrap_or_default().to_string(),
                 retention: db.backup_retention_period().unwrap_or(0),
                 latest_restorable: db.latest_restorable_time().and_then(to_offset),
                 replicas: db.read_replica_db_instance_identifiers().to_vec(),
@@ -137,16 +176,14 @@ async fn instances(
             });
         }
     }
-    Ok((out, targets))
+    Ok((out, targets, drills))
 }
 
-async fn clusters(
-    clients: &AwsClients,
-    policy: &str,
-) -> Result<(Vec<Cluster>, Option<String>), AwsError> {
+async fn clusters(clients: &AwsClients, policy: &str) -> Result<Found<Cluster>, AwsError> {
     let client = clients.rds(clients.primary_region()).await;
     let mut out = Vec::new();
     let mut targets = None;
+    let mut drills = DrillTags::default();
     let mut pages = client.describe_db_clusters().into_paginator().send();
     while let Some(page) = pages.next().await {
         let page = page.map_err(|e| AwsError::from_sdk("DescribeDBClusters", e))?;
@@ -156,6 +193,7 @@ async fn clusters(
                 continue;
             }
             targets = targets.or(t);
+            drills.collect(c.tag_list().iter().map(|t| (t.key(), t.value())));
             out.push(Cluster {
                 identifier: c.db_cluster_identifier().unwrap_or_default().to_string(),
                 arn: c.db_cluster_arn().unwrap_or_default().to_string(),
@@ -164,7 +202,7 @@ async fn clusters(
             });
         }
     }
-    Ok((out, targets))
+    Ok((out, targets, drills))
 }
 
 /// Errors of `GetBucketTagging` that mean "not one of ours to measure" rather than "could
@@ -180,7 +218,10 @@ const NOT_OURS: &[&str] = &[
 /// A bucket's tags as (key, value).
 type Tags = Vec<(String, String)>;
 
-async fn buckets(clients: &AwsClients, policy: &str) -> (Vec<String>, Option<String>, Vec<String>) {
+async fn buckets(
+    clients: &AwsClients,
+    policy: &str,
+) -> (Vec<String>, Option<String>, Vec<String>, DrillTags) {
     let primary = clients.primary_region();
     let client = clients.s3(primary).await;
     let mut names = Vec::new();
@@ -207,7 +248,13 @@ async fn buckets(clients: &AwsClients, policy: &str) -> (Vec<String>, Option<Str
             }
             Err(e) => {
                 let e = AwsError::from_sdk("ListBuckets", e);
-                return (Vec::new(), None, vec![format!("S3 buckets: {e}")]);
+                let why = read_failure("S3", primary, clients.read_budget(), &e);
+                return (
+                    Vec::new(),
+                    None,
+                    vec![format!("S3 buckets: {why}")],
+                    DrillTags::default(),
+                );
             }
         }
     }
@@ -233,6 +280,7 @@ async fn buckets(clients: &AwsClients, policy: &str) -> (Vec<String>, Option<Str
     let mut out = Vec::new();
     let mut targets = None;
     let mut problems = Vec::new();
+    let mut drills = DrillTags::default();
     for (name, tags) in tagged {
         match tags {
             Ok(tags) => {
@@ -243,6 +291,10 @@ async fn buckets(clients: &AwsClients, policy: &str) -> (Vec<String>, Option<Str
                 );
                 if mine {
                     targets = targets.or(t);
+                    drills.collect(
+                        tags.iter()
+                            .map(|(k, v)| (Some(k.as_str()), Some(v.as_str()))),
+                    );
                     out.push(name);
                 }
             }
@@ -251,7 +303,7 @@ async fn buckets(clients: &AwsClients, policy: &str) -> (Vec<String>, Option<Str
         }
     }
     out.sort();
-    (out, targets, problems)
+    (out, targets, problems, drills)
 }
 
 #[cfg(test)]

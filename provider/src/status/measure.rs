@@ -27,6 +27,10 @@ pub struct Measurement {
     pub assessment: Assessment,
     /// When the measurement started.
     pub measured_at: OffsetDateTime,
+    /// The restore path's preflight (empty from [`measure_inventory`] alone).
+    pub preflight: Vec<super::preflight::Check>,
+    /// The policy's drills (`None` from [`measure_inventory`] alone).
+    pub drills: Option<super::drills::DrillStatus>,
 }
 
 /// A figure that waits for CloudWatch.
@@ -58,7 +62,23 @@ pub async fn measure(
 ) -> Measurement {
     let now = OffsetDateTime::now_utc();
     let inv = discover(clients, policy).await;
-    measure_inventory(clients, policy, &inv, window, wal_archives, now).await
+    let (mut m, preflight) = tokio::join!(
+        measure_inventory(clients, policy, &inv, window, wal_archives, now),
+        super::preflight::run(clients, &inv, wal_archives, now),
+    );
+    m.preflight = preflight;
+    let interval = inv
+        .targets
+        .as_deref()
+        .and_then(|t| parse_targets_tag(t).drill_interval)
+        .and_then(|d| d.parse::<drlint::model::Duration>().ok())
+        .map_or(super::drills::DEFAULT_INTERVAL_SECS, |d| d.as_secs());
+    m.drills = Some(super::drills::DrillStatus::from_runs(
+        &super::drills::Runs::from_tags(&inv.drills),
+        interval,
+        now,
+    ));
+    m
 }
 
 /// Measures what [`discover`] found.
@@ -300,6 +320,8 @@ pub async fn measure_inventory(
         figures,
         assessment,
         measured_at: now,
+        preflight: Vec::new(),
+        drills: None,
     }
 }
 

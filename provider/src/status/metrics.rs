@@ -11,7 +11,7 @@ use aws_sdk_cloudwatch::types::{Dimension, Metric, MetricDataQuery, MetricStat, 
 use futures::future::join_all;
 use time::OffsetDateTime;
 
-use super::to_offset;
+use super::{read_failure, to_offset};
 use crate::aws::AwsClients;
 use crate::diagnostics::AwsError;
 
@@ -86,7 +86,10 @@ pub async fn fetch(
             calls.push(async move {
                 let client = clients.cloudwatch(region).await;
                 let batch: Vec<&MetricQuery> = chunk.iter().map(|&i| &queries[i]).collect();
-                (chunk, fetch_batch(&client, &batch, window, now).await)
+                let answer = fetch_batch(&client, &batch, window, now)
+                    .await
+                    .map_err(|e| read_failure("CloudWatch", region, clients.read_budget(), &e));
+                (chunk, answer)
             });
         }
     }
@@ -100,7 +103,7 @@ pub async fn fetch(
             }
             Err(e) => {
                 for &i in chunk {
-                    out[i] = Err(e.to_string());
+                    out[i] = Err(e.clone());
                 }
             }
         }

@@ -16,8 +16,10 @@
 pub mod assess;
 pub mod aurora_global;
 pub mod discover;
+pub mod drills;
 pub mod measure;
 pub mod metrics;
+pub mod preflight;
 pub mod rds_pitr;
 pub mod read_replica;
 pub mod replicated_backups;
@@ -197,6 +199,25 @@ pub fn human(seconds: f64) -> String {
     }
 }
 
+/// Why an optional read failed, as an unknown says it. A network failure (no route, refused,
+/// no answer within the budget) names the service, the region and the budget first,
+/// `CloudWatch not reachable in 10s (us-west-2): ...`, since that is what the reader fixes.
+pub fn read_failure(
+    service: &str,
+    region: &str,
+    budget: std::time::Duration,
+    e: &crate::diagnostics::AwsError,
+) -> String {
+    if e.kind == crate::diagnostics::ErrorKind::Network {
+        format!(
+            "{service} not reachable in {} ({region}): {e}",
+            human(budget.as_secs_f64())
+        )
+    } else {
+        e.to_string()
+    }
+}
+
 /// RFC 3339 of a time, for `measured_at`.
 pub fn rfc3339(t: OffsetDateTime) -> String {
     t.format(&time::format_description::well_known::Rfc3339)
@@ -215,6 +236,33 @@ mod tests {
         assert_eq!(human(2405.0), "40m 5s");
         assert_eq!(human(7300.0), "2h 1m");
         assert_eq!(human(3.0 * 86_400.0 + 4.0 * 3600.0), "3d 4h");
+    }
+
+    #[test]
+    fn a_network_failure_names_the_service_and_the_budget() {
+        use crate::diagnostics::{AwsError, ErrorKind};
+        let mut e = AwsError::new("GetMetricData", "X", "connection refused");
+        e.kind = ErrorKind::Network;
+        e.code = None;
+        assert_eq!(
+            read_failure(
+                "CloudWatch",
+                "us-west-2",
+                std::time::Duration::from_secs(10),
+                &e
+            ),
+            "CloudWatch not reachable in 10s (us-west-2): GetMetricData failed: connection refused"
+        );
+        let throttled = AwsError::new("GetMetricData", "Throttling", "slow down");
+        assert_eq!(
+            read_failure(
+                "CloudWatch",
+                "us-west-2",
+                std::time::Duration::from_secs(10),
+                &throttled
+            ),
+            "GetMetricData failed: Throttling: slow down"
+        );
     }
 
     #[test]

@@ -32,14 +32,13 @@ pub fn is_segment(key: &str) -> bool {
         && matches!(ext, None | Some("gz" | "lz4" | "zst" | "br" | "bz2" | "xz"))
 }
 
-/// The newest segment's upload time under `prefix` of `bucket` (pages followed);
-/// `Ok(None)` when no segment is there.
-pub async fn newest_segment(
+/// Every object under `prefix` of `bucket` (pages followed): its key and upload time.
+pub async fn list(
     client: &Client,
     bucket: &str,
     prefix: &str,
-) -> Result<Option<(String, OffsetDateTime)>, AwsError> {
-    let mut newest: Option<(String, OffsetDateTime)> = None;
+) -> Result<Vec<(String, OffsetDateTime)>, AwsError> {
+    let mut out = Vec::new();
     let mut pages = client
         .list_objects_v2()
         .bucket(bucket)
@@ -48,16 +47,27 @@ pub async fn newest_segment(
         .send();
     while let Some(page) = pages.next().await {
         let page = page.map_err(aws("ListObjectsV2"))?;
-        for o in page.contents() {
-            let (Some(key), Some(at)) = (o.key(), o.last_modified().and_then(to_offset)) else {
-                continue;
-            };
-            if is_segment(key) && newest.as_ref().is_none_or(|(_, n)| at > *n) {
-                newest = Some((key.to_string(), at));
-            }
-        }
+        out.extend(
+            page.contents().iter().filter_map(|o| {
+                Some((o.key()?.to_string(), o.last_modified().and_then(to_offset)?))
+            }),
+        );
     }
-    Ok(newest)
+    Ok(out)
+}
+
+/// The newest segment's upload time under `prefix` of `bucket` (pages followed);
+/// `Ok(None)` when no segment is there.
+pub async fn newest_segment(
+    client: &Client,
+    bucket: &str,
+    prefix: &str,
+) -> Result<Option<(String, OffsetDateTime)>, AwsError> {
+    Ok(list(client, bucket, prefix)
+        .await?
+        .into_iter()
+        .filter(|(key, _)| is_segment(key))
+        .max_by_key(|(_, at)| *at))
 }
 
 /// The figure of an archive from its newest segment.

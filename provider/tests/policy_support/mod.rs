@@ -34,6 +34,7 @@ provider "dr" {{
   region      = "{PRIMARY}"
   dr_region   = "{DR}"
   max_retries = {max_retries}
+  read_budget = "2m" # moto on a loaded test machine can take more than the default 10s
   endpoints {{
     rds        = "{endpoint}"
     s3         = "{endpoint}"
@@ -42,6 +43,22 @@ provider "dr" {{
 }}
 "#
     )
+}
+
+/// `terraform plan` (which reads data sources again): the text of its check-block warnings
+/// with Terraform's line wrapping undone, empty when every check passed. A failed check
+/// never fails the plan.
+pub fn plan_warning(tf: &Terraform) -> String {
+    let plan = tf.run(&["plan", "-input=false", "-no-color"]).unwrap();
+    assert!(
+        plan.success(),
+        "a failed check must not fail the plan:\n{plan}"
+    );
+    let text = plan.combined();
+    match text.find("Warning: Check block assertion failed") {
+        Some(at) => text[at..].split_whitespace().collect::<Vec<_>>().join(" "),
+        None => String::new(),
+    }
 }
 
 /// A Terraform directory against `moto` with `resources` as the rest of `main.tf`.

@@ -13,9 +13,12 @@
 //! and apply of N = 1, 10, 100 policies at `-parallelism` 1 and 10, each against its floor,
 //! `dr_wide`'s time for the same command plus the round trips no provider can avoid (see
 //! [`latency`]). With `--startup`, the plugin's start until it is ready to answer, against
-//! the do-nothing plugin.
+//! the do-nothing plugin. With `--unreachable-cloudwatch`, a plan with `dr_status` and
+//! `dr_runbook` whose CloudWatch is refused or never answers, against the same plan without
+//! them (`read_budget`, see [`unreachable`]).
 //!
-//! `drkit-bench-provider [--sizes 10,100,500] [--runs 3] [--latency 30] [--startup]`;
+//! `drkit-bench-provider [--sizes 10,100,500] [--runs 3] [--latency 30] [--startup]
+//! [--unreachable-cloudwatch]`;
 //! `bench/provider` builds and runs it.
 
 // A benchmark tool: its report is its stdout.
@@ -31,6 +34,8 @@ use drkit_testkit::{Moto, Terraform};
 mod latency;
 #[path = "../bench_provider/startup.rs"]
 mod startup;
+#[path = "../bench_provider/unreachable.rs"]
+mod unreachable;
 
 fn provider_block(moto: &Moto) -> String {
     format!(
@@ -323,6 +328,7 @@ async fn main() -> Result<()> {
     let mut runs = 3usize;
     let mut latency_ms: Option<u64> = None;
     let mut startup = false;
+    let mut unreachable_cloudwatch = false;
     let mut trace: Option<std::path::PathBuf> = None;
     let args: Vec<String> = std::env::args().skip(1).collect();
     let mut it = args.iter();
@@ -339,13 +345,14 @@ async fn main() -> Result<()> {
             "--runs" => runs = it.next().context("--runs N")?.parse()?,
             "--latency" => latency_ms = Some(it.next().context("--latency MS")?.parse()?),
             "--startup" => startup = true,
+            "--unreachable-cloudwatch" => unreachable_cloudwatch = true,
             "--trace" => trace = Some(it.next().context("--trace DIR")?.into()),
             "--smoke" => {
                 sizes = vec![10];
                 runs = 1;
             }
             other => bail!(
-                "unknown argument {other}: use --sizes 10,100 --runs 3 --smoke --latency 30 [--trace DIR] --startup"
+                "unknown argument {other}: use --sizes 10,100 --runs 3 --smoke --latency 30 [--trace DIR] --startup --unreachable-cloudwatch"
             ),
         }
     }
@@ -358,6 +365,9 @@ async fn main() -> Result<()> {
             "{} is missing: build it first (bench/provider does)",
             provider.display()
         );
+    }
+    if unreachable_cloudwatch {
+        return unreachable::run(&provider, runs).await;
     }
     if startup {
         let null_dir = null_plugin(provider.parent().context("no binary dir")?)?;

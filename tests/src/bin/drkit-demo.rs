@@ -131,6 +131,7 @@ async fn demo() -> Result<()> {
     eprintln!("    no changes");
 
     live_rpo_check(&tf, &moto).await?;
+    restore_path_check(&tf, &moto).await?;
 
     say("drlint on examples/ (examples/drlint/bad is meant to trip every rule)");
     let lint = Command::new(&drlint)
@@ -525,6 +526,50 @@ async fn live_rpo_check(tf: &Terraform, moto: &Moto) -> Result<()> {
         bail!("the warning should name the replica and the figure:\n{plan}");
     }
     eprintln!("    the plan still succeeds: a check warns, it does not block");
+    Ok(())
+}
+
+/// `dr_status`'s restore-path preflight in the quickstart's `orders_restorable` check:
+/// someone suspends versioning on the DR bucket (S3 then stops replicating into it), the
+/// next plan names it; versioning back on, the warning goes.
+async fn restore_path_check(tf: &Terraform, moto: &Moto) -> Result<()> {
+    use aws_sdk_s3::types::{BucketVersioningStatus, VersioningConfiguration};
+    let set = |status: BucketVersioningStatus| async move {
+        moto.s3(DR)
+            .await
+            .put_bucket_versioning()
+            .bucket("orders-backups-dr")
+            .versioning_configuration(VersioningConfiguration::builder().status(status).build())
+            .send()
+            .await
+            .context("PutBucketVersioning orders-backups-dr")
+    };
+    say("restore path on every plan: versioning of the DR bucket orders-backups-dr is suspended by hand");
+    set(BucketVersioningStatus::Suspended).await?;
+    let plan = tf.run(&["plan", "-input=false", "-no-color"])?;
+    if !plan.success() {
+        bail!("a failed check must not fail the plan:\n{plan}");
+    }
+    let text = plan
+        .combined()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    let Some(start) = text.find("restore path NOT ready") else {
+        bail!("the plan did not warn about the unversioned destination:\n{plan}");
+    };
+    let line: String = text[start..].chars().take(200).collect();
+    eprintln!("    {line}...");
+    if !text.contains("orders-backups-dr in us-west-2 is not versioned (versioning Suspended)") {
+        bail!("the warning should name the bucket and its versioning:\n{plan}");
+    }
+    say("versioning back on: the restore-path warning goes");
+    set(BucketVersioningStatus::Enabled).await?;
+    let plan = tf.run(&["plan", "-input=false", "-no-color"])?;
+    if plan.combined().contains("restore path NOT ready") {
+        bail!("the restore-path warning should be gone:\n{plan}");
+    }
+    eprintln!("    terraform plan: check \"orders_restorable\" passed");
     Ok(())
 }
 
