@@ -3,6 +3,8 @@
 //!
 //! - [`Moto`]: a moto server standing in for AWS (RDS and S3).
 //! - [`Postgres`]: a throwaway PostgreSQL 15 cluster with password authentication.
+//! - [`MariaDb`]: a throwaway MariaDB 10.11 server with password authentication, its
+//!   binary log on when asked, for MySQL drills.
 //! - [`ArchivingPostgres`]: a PostgreSQL 15 cluster archiving its WAL into moto S3, with
 //!   real `pg_basebackup -Ft -z` runs, for PITR drills.
 //! - [`FaultProxy`]: a loopback proxy in front of moto that throttles, fails, stalls and
@@ -25,6 +27,7 @@
 mod fault_proxy;
 mod https_receiver;
 mod inventory;
+mod mariadb;
 mod moto;
 mod postgres;
 mod rds_copy_proxy;
@@ -39,6 +42,7 @@ pub use fault_proxy::{
 };
 pub use https_receiver::{HttpsReceiver, Received};
 pub use inventory::inventory;
+pub use mariadb::{MariaDb, MariaDbOptions};
 pub use moto::Moto;
 pub use postgres::Postgres;
 pub use rds_copy_proxy::{rewrite_endpoints, RdsCopyProxy, ReplicatedBackup};
