@@ -123,6 +123,7 @@ async fn body(
     report.restored_from = Some(format!("s3://{bucket}/{key}"));
     report.restore_point = Some(rfc3339(modified));
     report.set_rpo(age);
+    report.rpo_from = Some("the object's LastModified".into());
     let downloaded = workdir.join("dump");
     guarded(
         cancel,
@@ -182,16 +183,24 @@ async fn body(
 
     report.phase("verify");
     // The dump's newest data is the reference: no earlier point to subtract.
-    postgres::verify_and_measure_freshness(target, scratch, spec, cancel, deadline, report, || 0.0)
-        .await
+    crate::copy_checks::verify_and_measure_freshness(
+        target,
+        scratch,
+        spec,
+        cancel,
+        deadline,
+        report,
+        || 0.0,
+    )
+    .await
 }
 
-async fn newest_object(
+pub(crate) async fn newest_object(
     s3: &aws_sdk_s3::Client,
     bucket: &str,
     prefix: &str,
 ) -> Result<(String, OffsetDateTime), String> {
-    let mut newest: Option<(String, i64, u32)> = None;
+    let (mut newest, mut exact): (Option<(String, i64, u32)>, _) = (None, None);
     let mut pages = s3
         .list_objects_v2()
         .bucket(bucket)
@@ -213,11 +222,16 @@ async fn newest_object(
                 continue;
             }
             let stamp = (at.secs(), at.subsec_nanos());
-            if newest.as_ref().is_none_or(|(_, s, n)| (*s, *n) < stamp) {
+            if key == prefix {
+                // The URI names an object exactly: that object, not a newer neighbour
+                // (`daily/db.sql` beside `daily/db.sql.bak`).
+                exact = Some((key.to_string(), stamp.0, stamp.1));
+            } else if newest.as_ref().is_none_or(|(_, s, n)| (*s, *n) < stamp) {
                 newest = Some((key.to_string(), stamp.0, stamp.1));
             }
         }
     }
+    let newest = exact.or(newest);
     let (key, secs, nanos) = newest
         .ok_or_else(|| format!("no backup under s3://{bucket}/{prefix}: nothing to restore"))?;
     let t = OffsetDateTime::from_unix_timestamp(secs).map_err(|e| e.to_string())?

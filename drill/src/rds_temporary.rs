@@ -10,9 +10,7 @@ use aws_sdk_rds::types::Tag;
 use time::OffsetDateTime;
 
 use crate::report::TeardownStep;
-use crate::{
-    postgres, CancellationToken, DrillReport, DrillSpec, RestoreTime, NAME_PREFIX, TAG_KEY,
-};
+use crate::{CancellationToken, DrillReport, DrillSpec, RestoreTime, NAME_PREFIX, TAG_KEY};
 
 /// Tag with the Unix time after which a temporary copy counts as a leftover (the drill's
 /// time limit): another apply's sweep never deletes a drill still running.
@@ -164,7 +162,7 @@ pub(crate) async fn verify_copy(
     };
     // For `latest`, what a disaster now would lose; for an earlier point, what the copy
     // misses of the data written up to that point.
-    postgres::verify_and_measure_freshness(
+    crate::copy_checks::verify_and_measure_freshness(
         &restored,
         &restored.database,
         spec,
