@@ -12,8 +12,8 @@
 //! - [`HttpsReceiver`]: a local HTTPS webhook receiver with its own CA (trusted through
 //!   `SSL_CERT_FILE`) that answers a script of statuses and records the payloads.
 //! - [`RdsCopyProxy`]: a proxy in front of moto that makes a drill's restored
-//!   `drkit-drill-*` instance answer SQL from a local PostgreSQL, and plays the DR region's
-//!   replicated automated backups.
+//!   `drkit-drill-*` instance answer SQL from a local PostgreSQL or MariaDB, and plays the DR
+//!   region's replicated automated backups.
 //! - [`inventory`]: the DR-relevant AWS state read through the SDK, for comparing runs.
 //! - [`Terraform`]: a temporary working directory whose CLI config points `drkit/dr` at the
 //!   freshly built provider through `dev_overrides`, or at a filesystem or network mirror
