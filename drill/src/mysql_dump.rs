@@ -25,7 +25,6 @@ use crate::postgres_dump::{download, newest_object, parse_s3_uri};
 use crate::report::rfc3339;
 use crate::{
     guarded, mysql, postgres, CancellationToken, Clients, Decrypt, DrillReport, DrillSpec, Target,
-    TeardownStep,
 };
 
 /// A `mysqldump`/`mariadb-dump` file in S3.
@@ -83,12 +82,7 @@ pub(crate) async fn run(
     };
     let deadline = tokio::time::Instant::now() + spec.timeout;
     let scratch = postgres::scratch_name(&spec.run_id);
-    let workdir = tempfile::Builder::new()
-        .prefix(crate::pitr_server::DUMP_DIR_PREFIX)
-        .tempdir()
-        .map_err(|e| format!("cannot create a temporary directory: {e}"))?;
-    // A drill killed before its teardown leaves the download: the next sweep finds it here.
-    crate::pitr_server::write_owner_marker(workdir.path())?;
+    let workdir = crate::dump_workdir::create()?;
     let mut created = false;
     let mut lock = None;
     let result = body(
@@ -110,25 +104,12 @@ pub(crate) async fn run(
     report.phase("teardown");
     if created {
         let dropped = mysql::drop_scratch(target, &scratch).await;
-        report.teardown.push(TeardownStep {
-            what: format!(
-                "scratch database {scratch} on {}:{}",
-                target.host, target.port
-            ),
-            ok: dropped.is_ok(),
-            error: dropped.err(),
-        });
+        crate::dump_workdir::record_scratch_drop(report, target, &scratch, dropped);
     }
     if let Some(conn) = lock {
         let _ = conn.disconnect().await;
     }
-    let dir = workdir.path().display().to_string();
-    let removed = workdir.close();
-    report.teardown.push(TeardownStep {
-        what: format!("downloaded dump in {dir}"),
-        ok: removed.is_ok(),
-        error: removed.err().map(|e| e.to_string()),
-    });
+    crate::dump_workdir::remove(report, workdir);
     report.end_phase();
     result
 }
@@ -343,10 +324,20 @@ fn date_by_trailer(
     match trailer {
         Trailer::At(local) => {
             let completed = local.assume_offset(src.dump_time_zone);
+            let zone = src
+                .dump_time_zone
+                .format(time::macros::format_description!(
+                    "[offset_hour sign:mandatory]:[offset_minute]"
+                ))
+                .unwrap_or_default();
+            let local = local
+                .format(time::macros::format_description!(
+                    "[year]-[month]-[day] [hour]:[minute]:[second]"
+                ))
+                .unwrap_or_default();
             if (completed - modified).whole_seconds() > UPLOAD_SLACK_SECONDS {
                 report.notes.push(format!(
-                    "{object} says it completed at {local} ({}), after its upload at {}: the dumping host's clock is not in that zone; dated by LastModified instead (set dump_time_zone to the host's UTC offset)",
-                    src.dump_time_zone,
+                    "{object} says it completed at {local} (read as UTC{zone}), after its upload at {}: the dumping host's clock is not in that zone; dated by LastModified instead (set dump_time_zone to the host's UTC offset)",
                     rfc3339(modified)
                 ));
                 return;
@@ -354,8 +345,7 @@ fn date_by_trailer(
             report.restore_point = Some(rfc3339(completed));
             report.set_rpo((listed_at - completed).as_seconds_f64());
             report.rpo_from = Some(format!(
-                "the dump's `-- Dump completed on {local}` line, read as UTC{}",
-                src.dump_time_zone
+                "the dump's `-- Dump completed on {local}` line, read as UTC{zone}"
             ));
         }
         Trailer::Undated => report.notes.push(format!(

@@ -10,9 +10,7 @@ use tokio::io::AsyncWriteExt;
 use crate::encrypted_dump;
 use crate::postgres::{self, DumpFormat};
 use crate::report::rfc3339;
-use crate::{
-    guarded, CancellationToken, Clients, DrillReport, DrillSpec, DumpSource, Target, TeardownStep,
-};
+use crate::{guarded, CancellationToken, Clients, DrillReport, DrillSpec, DumpSource, Target};
 
 /// A downloaded dump ready to restore.
 enum Prepared<'a> {
@@ -48,12 +46,7 @@ pub(crate) async fn run(
     };
     let deadline = tokio::time::Instant::now() + spec.timeout;
     let scratch = postgres::scratch_name(&spec.run_id);
-    let workdir = tempfile::Builder::new()
-        .prefix(crate::pitr_server::DUMP_DIR_PREFIX)
-        .tempdir()
-        .map_err(|e| format!("cannot create a temporary directory: {e}"))?;
-    // A drill killed before its teardown leaves the download: the next sweep finds it here.
-    crate::pitr_server::write_owner_marker(workdir.path())?;
+    let workdir = crate::dump_workdir::create()?;
     let mut created = false;
     // Held until teardown is done: tells concurrent drills this database is not a leftover.
     let lock = postgres::hold(target, &scratch).await?;
@@ -75,23 +68,10 @@ pub(crate) async fn run(
     report.phase("teardown");
     if created {
         let dropped = postgres::drop_scratch(target, &scratch).await;
-        report.teardown.push(TeardownStep {
-            what: format!(
-                "scratch database {scratch} on {}:{}",
-                target.host, target.port
-            ),
-            ok: dropped.is_ok(),
-            error: dropped.err(),
-        });
+        crate::dump_workdir::record_scratch_drop(report, target, &scratch, dropped);
     }
     drop(lock);
-    let dir = workdir.path().display().to_string();
-    let removed = workdir.close();
-    report.teardown.push(TeardownStep {
-        what: format!("downloaded dump in {dir}"),
-        ok: removed.is_ok(),
-        error: removed.err().map(|e| e.to_string()),
-    });
+    crate::dump_workdir::remove(report, workdir);
     report.end_phase();
     result
 }

@@ -216,18 +216,8 @@ impl MariaDb {
         if let Some(db) = database {
             cmd.arg(format!("--database={db}"));
         }
-        let out = cmd
-            .args(["-e", sql])
-            .stdin(Stdio::null())
-            .output()
-            .context("running mariadb")?;
-        if !out.status.success() {
-            bail!(
-                "mariadb failed: {}",
-                String::from_utf8_lossy(&out.stderr).trim()
-            );
-        }
-        Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
+        cmd.args(["-e", sql]);
+        batch_output(cmd)
     }
 
     /// `mariadb-dump` with `args` (e.g. `["--single-transaction", "shop"]`): its stdout.
@@ -287,10 +277,16 @@ fn wait_ready(child: &mut Child, dir: &Path, timeout: Duration) -> Result<()> {
 
 /// SQL as root over the private socket of the server in `dir`.
 fn root_sql(dir: &Path, sql: &str) -> Result<String> {
-    let out = Command::new(tools::mariadb_program("mariadb")?)
-        .arg("--no-defaults")
+    let mut cmd = Command::new(tools::mariadb_program("mariadb")?);
+    cmd.arg("--no-defaults")
         .arg(format!("--socket={}", dir.join("mysqld.sock").display()))
-        .args(["--user=root", "--batch", "--skip-column-names", "-e", sql])
+        .args(["--user=root", "--batch", "--skip-column-names", "-e", sql]);
+    batch_output(cmd)
+}
+
+/// Runs a `mariadb --batch` command: its trimmed output, or its error as an `Err`.
+fn batch_output(mut cmd: Command) -> Result<String> {
+    let out = cmd
         .stdin(Stdio::null())
         .output()
         .context("running mariadb")?;
