@@ -127,6 +127,7 @@ async fn main() -> Result<()> {
                 decrypt: None,
             }),
             target: Some(Target {
+                engine: drkit_drill::Engine::Postgres,
                 host: pg.host().to_string(),
                 port: pg.port(),
                 database: "postgres".into(),

@@ -1,8 +1,10 @@
 //! `verify { command = [...] }`: an integration test run against the restored copy.
 //!
 //! The command gets `PGHOST`, `PGPORT`, `PGDATABASE`, `PGUSER` and `PGPASSWORD` of the copy
-//! (every libpq client, `psql` and most test suites read them), runs in its own process
-//! group under a time limit, and passes when it exits 0. When it times out, fails, or the
+//! (every libpq client, `psql` and most test suites read them), or for a MySQL or MariaDB
+//! copy `MYSQL_HOST`, `MYSQL_TCP_PORT`, `MYSQL_PWD` (read by the `mysql`/`mariadb` clients),
+//! `MYSQL_DATABASE` and `MYSQL_USER` (the names Docker images and test suites use). It runs
+//! in its own process group under a time limit, and passes when it exits 0. When it times out, fails, or the
 //! drill is interrupted, the whole group is killed, so a test suite's children do not
 //! outlive the drill. The last lines of its output go into the report, the password
 //! replaced by `***`.
@@ -95,21 +97,41 @@ pub(crate) async fn run(
         return result(None, false, Some("empty command".into()), String::new());
     };
     let mut cmd = tokio::process::Command::new(program);
-    cmd.args(args)
-        .env("PGHOST", &target.host)
-        .env("PGPORT", target.port.to_string())
-        .env("PGDATABASE", database)
-        .env("PGUSER", &target.username)
-        .env_remove("PGPASSWORD")
-        .env_remove("PGSERVICE")
-        .env_remove("DATABASE_URL")
-        .stdin(Stdio::null())
+    cmd.args(args);
+    // The caller's own connection settings never reach the test: only the copy's.
+    for var in [
+        "PGPASSWORD",
+        "PGSERVICE",
+        "DATABASE_URL",
+        "MYSQL_PWD",
+        "MYSQL_HOST",
+        "MYSQL_TCP_PORT",
+        "MYSQL_UNIX_PORT",
+        "MYSQL_DATABASE",
+        "MYSQL_USER",
+    ] {
+        cmd.env_remove(var);
+    }
+    let password_var = if target.engine.is_mysql() {
+        cmd.env("MYSQL_HOST", &target.host)
+            .env("MYSQL_TCP_PORT", target.port.to_string())
+            .env("MYSQL_DATABASE", database)
+            .env("MYSQL_USER", &target.username);
+        "MYSQL_PWD"
+    } else {
+        cmd.env("PGHOST", &target.host)
+            .env("PGPORT", target.port.to_string())
+            .env("PGDATABASE", database)
+            .env("PGUSER", &target.username);
+        "PGPASSWORD"
+    };
+    cmd.stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .process_group(0)
         .kill_on_drop(true);
     if let Some(p) = &target.password {
-        cmd.env("PGPASSWORD", p.expose());
+        cmd.env(password_var, p.expose());
     }
     if let Some(dir) = &check.working_dir {
         cmd.current_dir(dir);

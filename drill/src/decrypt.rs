@@ -297,6 +297,58 @@ impl Decryptor {
 
 const LENGTHS: &str = "key and IV lengths are the cipher's";
 
+/// An `openssl enc` stream as a [`std::io::Read`] of its plaintext: for pipelines of
+/// readers (decrypt, then gunzip, then parse). A wrong key or a cut file is an
+/// `InvalidData` error whose message is the [`DecryptError`].
+pub struct DecryptingReader<R> {
+    inner: R,
+    decryptor: Decryptor,
+    buf: Vec<u8>,
+    out: Vec<u8>,
+    pos: usize,
+    done: bool,
+}
+
+impl<R: std::io::Read> DecryptingReader<R> {
+    /// Reads the header of `inner` and derives the key; fails like [`Decryptor::new`].
+    pub fn new(mut inner: R, settings: &Decrypt) -> Result<Self, DecryptError> {
+        let mut header = [0u8; HEADER_LEN];
+        inner
+            .read_exact(&mut header)
+            .map_err(|_| DecryptError::NotSalted)?;
+        Ok(DecryptingReader {
+            decryptor: Decryptor::new(settings, &header)?,
+            inner,
+            buf: vec![0; 256 * 1024],
+            out: Vec::new(),
+            pos: 0,
+            done: false,
+        })
+    }
+}
+
+impl<R: std::io::Read> std::io::Read for DecryptingReader<R> {
+    fn read(&mut self, into: &mut [u8]) -> std::io::Result<usize> {
+        while self.pos == self.out.len() && !self.done {
+            self.out.clear();
+            self.pos = 0;
+            let n = self.inner.read(&mut self.buf)?;
+            if n == 0 {
+                self.done = true;
+                self.decryptor.finish(&mut self.out).map_err(|e| {
+                    std::io::Error::new(std::io::ErrorKind::InvalidData, e.to_string())
+                })?;
+            } else {
+                self.decryptor.update(&self.buf[..n], &mut self.out);
+            }
+        }
+        let n = into.len().min(self.out.len() - self.pos);
+        into[..n].copy_from_slice(&self.out[self.pos..self.pos + n]);
+        self.pos += n;
+        Ok(n)
+    }
+}
+
 /// PBKDF2-HMAC with `digest` (`openssl enc -pbkdf2 -md digest -iter rounds`).
 fn derive_pbkdf2(digest: KeyDigest, pass: &[u8], salt: &[u8], rounds: u32, out: &mut [u8]) {
     match digest {

@@ -87,7 +87,7 @@ pub(crate) async fn sniff(
 
 /// SQL text: UTF-8 without control characters other than whitespace (random bytes from a
 /// wrong key fail this in the first few bytes).
-fn looks_like_sql(bytes: &[u8]) -> bool {
+pub(crate) fn looks_like_sql(bytes: &[u8]) -> bool {
     let sample = &bytes[..bytes.len().min(4096)];
     if sample.is_empty() {
         return false;

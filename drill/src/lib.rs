@@ -6,16 +6,24 @@
 //! DrillSpec --run()--> fetch -> restore -> verify -> teardown --> DrillReport
 //! ```
 //! Sources: [`Source::PostgresDump`] (the newest object under an S3 prefix, restored into a
-//! scratch database with `pg_restore`/`psql`) and [`Source::Rds`] (point-in-time or
-//! snapshot restore into a temporary instance). The provider's `dr_drill` resource is a
-//! thin layer over [`run`].
+//! scratch database with `pg_restore`/`psql`), [`Source::MysqlDump`] (the same for
+//! `mysqldump`/`mariadb-dump` files, streamed into the `mariadb`/`mysql` client) and
+//! [`Source::Rds`] (point-in-time or snapshot restore into a temporary instance). Checks
+//! speak the protocol of the [`Target`]'s [`Engine`]. The provider's `dr_drill` resource is
+//! a thin layer over [`run`].
 
 mod archive_plan;
 mod base_backup;
 pub mod command_check;
+mod copy_checks;
 pub mod decrypt;
+mod dump_workdir;
 mod encrypted_dump;
+mod engine;
 mod expect;
+mod mysql;
+mod mysql_dump;
+mod mysql_stream;
 mod pitr_server;
 mod postgres;
 mod postgres_dump;
@@ -36,7 +44,9 @@ use std::time::Duration;
 
 pub use command_check::CommandCheck;
 pub use decrypt::Decrypt;
+pub use engine::Engine;
 pub use expect::{Expect, ExpectError, Op, Operand};
+pub use mysql_dump::{parse_utc_offset, MysqlDumpSource};
 pub use postgres_pitr::{PitrDetails, PitrSource, PitrTarget};
 pub use rds_cluster_restore::RdsClusterSource;
 pub use report::{DrillReport, HistoryEntry, Phase, TeardownStep, VerifyResult};
@@ -93,6 +103,8 @@ pub enum Source {
     PostgresDump(DumpSource),
     /// A base backup plus WAL archive, replayed to a point in time on a temporary server.
     PostgresPitr(PitrSource),
+    /// The newest `mysqldump`/`mariadb-dump` SQL file under an S3 prefix.
+    MysqlDump(MysqlDumpSource),
 }
 
 /// Which point to restore an RDS instance to.
@@ -140,14 +152,17 @@ pub struct DumpSource {
     pub decrypt: Option<Decrypt>,
 }
 
-/// A PostgreSQL server to restore onto or verify against.
+/// A database server to restore onto or verify against.
 #[derive(Debug, Clone)]
 pub struct Target {
+    /// The protocol and tools: PostgreSQL, MySQL or MariaDB.
+    pub engine: Engine,
     /// Host name or address.
     pub host: String,
     /// Port.
     pub port: u16,
-    /// Database to connect to (the scratch database is created from it).
+    /// Database to connect to (the scratch database is created from it). MySQL and
+    /// MariaDB: empty for none (`rds` checks then qualify their table names).
     pub database: String,
     /// User name.
     pub username: String,
@@ -176,7 +191,7 @@ pub enum Check {
         /// What it must return.
         expect: Expect,
     },
-    /// A command that must exit 0, with the copy's `PG*` environment.
+    /// A command that must exit 0, with the copy's `PG*` (or `MYSQL_*`) environment.
     Command(CommandCheck),
 }
 
@@ -244,6 +259,7 @@ pub async fn run(
         Source::RdsCluster(c) => {
             rds_cluster_restore::run(spec, c, clients, cancel, &mut report).await
         }
+        Source::MysqlDump(dump) => mysql_dump::run(spec, dump, clients, cancel, &mut report).await,
     };
     report.finish(spec);
     match result {
@@ -285,7 +301,10 @@ pub async fn sweep_leftovers(
         removed.extend(rds_cluster_restore::sweep(clients, region).await);
     }
     if let Some(t) = target {
-        removed.extend(postgres::sweep(t).await);
+        removed.extend(match t.engine {
+            Engine::Postgres => postgres::sweep(t).await,
+            Engine::Mysql | Engine::Mariadb => mysql::sweep(t).await,
+        });
     }
     removed.extend(sweep_pitr_leftovers().await);
     removed

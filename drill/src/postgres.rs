@@ -1,16 +1,14 @@
 //! The PostgreSQL side of a drill: scratch databases, `pg_restore`/`psql`, verification
-//! queries and the freshness query. The password goes to clients through their API and to
-//! the tools through `PGPASSWORD` in the child's environment, never on a command line.
+//! queries and the freshness query (run by [`crate::copy_checks`]). The password goes to
+//! clients through their API and to the tools through `PGPASSWORD` in the child's
+//! environment, never on a command line.
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 
 use tokio_postgres::{NoTls, SimpleQueryMessage};
 
-use crate::report::now_rfc3339;
-use crate::{
-    guarded, CancellationToken, Check, DrillReport, DrillSpec, Target, Verify, VerifyResult,
-};
+use crate::Target;
 
 /// Prefix of scratch databases.
 pub const SCRATCH_PREFIX: &str = "drkit_drill_";
@@ -241,81 +239,22 @@ pub async fn restore(
     }
 }
 
-/// Runs the verifications (queries and commands) in order, recording each result; stops at
-/// the first failure.
-pub async fn verify(
-    target: &Target,
-    database: &str,
-    checks: &[Verify],
-    report: &mut DrillReport,
-) -> Result<(), String> {
-    if checks.is_empty() {
-        report.verified();
-        return Ok(());
-    }
-    // Connected only when a query needs it: a command-only drill opens no session.
-    let mut client = None;
-    for check in checks {
-        let result = match &check.check {
-            Check::Sql { sql, expect } => {
-                if client.is_none() {
-                    client = Some(connect(target, database).await?);
-                }
-                let client = client.as_ref().expect("connected above");
-                sql_check(client, &check.name, sql, expect).await
-            }
-            Check::Command(command) => {
-                crate::command_check::run(&check.name, command, target, database).await
-            }
-        };
-        let passed = result.passed;
-        report.verify_results.push(result);
-        if passed {
-            report.verified();
-        } else {
-            return Ok(()); // the caller turns a failed check into a failed drill
-        }
-    }
-    Ok(())
-}
-
-async fn sql_check(
+/// The first column of the first row of `sql` (None for NULL or no row), and the number of
+/// rows; text as `psql` prints it.
+pub async fn first_value(
     client: &tokio_postgres::Client,
-    name: &str,
     sql: &str,
-    expect: &crate::Expect,
-) -> VerifyResult {
-    let at = now_rfc3339();
-    let (value, rows, error) = match client.simple_query(sql).await {
-        Ok(messages) => {
-            let rows: Vec<_> = messages
-                .iter()
-                .filter_map(|m| match m {
-                    SimpleQueryMessage::Row(r) => Some(r),
-                    _ => None,
-                })
-                .collect();
-            let first = rows.first().and_then(|r| r.get(0)).map(str::to_string);
-            (first, rows.len(), None)
-        }
-        Err(e) => (None, 0, Some(pg_error(&e))),
-    };
-    let passed = error.is_none() && expect.check(value.as_deref(), rows);
-    let shown = if expect.rows {
-        Some(rows.to_string())
-    } else {
-        value
-    };
-    VerifyResult {
-        name: name.to_string(),
-        sql: sql.to_string(),
-        expect: expect.to_string(),
-        value: shown,
-        passed,
-        at,
-        error,
-        output: None,
-    }
+) -> Result<(Option<String>, usize), String> {
+    let messages = client.simple_query(sql).await.map_err(|e| pg_error(&e))?;
+    let rows: Vec<_> = messages
+        .iter()
+        .filter_map(|m| match m {
+            SimpleQueryMessage::Row(r) => Some(r),
+            _ => None,
+        })
+        .collect();
+    let first = rows.first().and_then(|r| r.get(0)).map(str::to_string);
+    Ok((first, rows.len()))
 }
 
 /// A `pg_restore`/`psql` command with the target's connection in its environment (the
@@ -332,45 +271,6 @@ pub(crate) fn tool_command(target: &Target, name: &str) -> tokio::process::Comma
         cmd.env("PGPASSWORD", p.expose());
     }
     cmd
-}
-
-/// The verify phase on a restored copy: the `verify` blocks, then, when they all passed,
-/// `freshness_sql`. The age of its newest row, less `point_age()` (how long ago the
-/// restored point was, read after the query; 0 for the latest), is the measured RPO.
-#[allow(clippy::too_many_arguments)]
-pub(crate) async fn verify_and_measure_freshness(
-    target: &Target,
-    database: &str,
-    spec: &DrillSpec,
-    cancel: &CancellationToken,
-    deadline: tokio::time::Instant,
-    report: &mut DrillReport,
-    point_age: impl FnOnce() -> f64,
-) -> Result<(), String> {
-    guarded(
-        cancel,
-        deadline,
-        "verification",
-        verify(target, database, &spec.verify, report),
-    )
-    .await?;
-    let Some(sql) = &spec.freshness_sql else {
-        return Ok(());
-    };
-    if report.verify_results.iter().all(|v| v.passed) {
-        let newest_age = guarded(
-            cancel,
-            deadline,
-            "the freshness query",
-            freshness(target, database, sql),
-        )
-        .await?;
-        report.set_rpo(newest_age - point_age());
-        report
-            .notes
-            .push(format!("RPO measured by freshness_sql: {sql}"));
-    }
-    Ok(())
 }
 
 /// Age in seconds of the timestamp `sql` returns (`SELECT max(created_at) FROM orders`).

@@ -10,9 +10,7 @@ use tokio::io::AsyncWriteExt;
 use crate::encrypted_dump;
 use crate::postgres::{self, DumpFormat};
 use crate::report::rfc3339;
-use crate::{
-    guarded, CancellationToken, Clients, DrillReport, DrillSpec, DumpSource, Target, TeardownStep,
-};
+use crate::{guarded, CancellationToken, Clients, DrillReport, DrillSpec, DumpSource, Target};
 
 /// A downloaded dump ready to restore.
 enum Prepared<'a> {
@@ -48,12 +46,7 @@ pub(crate) async fn run(
     };
     let deadline = tokio::time::Instant::now() + spec.timeout;
     let scratch = postgres::scratch_name(&spec.run_id);
-    let workdir = tempfile::Builder::new()
-        .prefix(crate::pitr_server::DUMP_DIR_PREFIX)
-        .tempdir()
-        .map_err(|e| format!("cannot create a temporary directory: {e}"))?;
-    // A drill killed before its teardown leaves the download: the next sweep finds it here.
-    crate::pitr_server::write_owner_marker(workdir.path())?;
+    let workdir = crate::dump_workdir::create()?;
     let mut created = false;
     // Held until teardown is done: tells concurrent drills this database is not a leftover.
     let lock = postgres::hold(target, &scratch).await?;
@@ -75,23 +68,10 @@ pub(crate) async fn run(
     report.phase("teardown");
     if created {
         let dropped = postgres::drop_scratch(target, &scratch).await;
-        report.teardown.push(TeardownStep {
-            what: format!(
-                "scratch database {scratch} on {}:{}",
-                target.host, target.port
-            ),
-            ok: dropped.is_ok(),
-            error: dropped.err(),
-        });
+        crate::dump_workdir::record_scratch_drop(report, target, &scratch, dropped);
     }
     drop(lock);
-    let dir = workdir.path().display().to_string();
-    let removed = workdir.close();
-    report.teardown.push(TeardownStep {
-        what: format!("downloaded dump in {dir}"),
-        ok: removed.is_ok(),
-        error: removed.err().map(|e| e.to_string()),
-    });
+    crate::dump_workdir::remove(report, workdir);
     report.end_phase();
     result
 }
@@ -123,6 +103,7 @@ async fn body(
     report.restored_from = Some(format!("s3://{bucket}/{key}"));
     report.restore_point = Some(rfc3339(modified));
     report.set_rpo(age);
+    report.rpo_from = Some("the object's LastModified".into());
     let downloaded = workdir.join("dump");
     guarded(
         cancel,
@@ -182,16 +163,24 @@ async fn body(
 
     report.phase("verify");
     // The dump's newest data is the reference: no earlier point to subtract.
-    postgres::verify_and_measure_freshness(target, scratch, spec, cancel, deadline, report, || 0.0)
-        .await
+    crate::copy_checks::verify_and_measure_freshness(
+        target,
+        scratch,
+        spec,
+        cancel,
+        deadline,
+        report,
+        || 0.0,
+    )
+    .await
 }
 
-async fn newest_object(
+pub(crate) async fn newest_object(
     s3: &aws_sdk_s3::Client,
     bucket: &str,
     prefix: &str,
 ) -> Result<(String, OffsetDateTime), String> {
-    let mut newest: Option<(String, i64, u32)> = None;
+    let (mut newest, mut exact): (Option<(String, i64, u32)>, _) = (None, None);
     let mut pages = s3
         .list_objects_v2()
         .bucket(bucket)
@@ -213,11 +202,16 @@ async fn newest_object(
                 continue;
             }
             let stamp = (at.secs(), at.subsec_nanos());
-            if newest.as_ref().is_none_or(|(_, s, n)| (*s, *n) < stamp) {
+            if key == prefix {
+                // The URI names an object exactly: that object, not a newer neighbour
+                // (`daily/db.sql` beside `daily/db.sql.bak`).
+                exact = Some((key.to_string(), stamp.0, stamp.1));
+            } else if newest.as_ref().is_none_or(|(_, s, n)| (*s, *n) < stamp) {
                 newest = Some((key.to_string(), stamp.0, stamp.1));
             }
         }
     }
+    let newest = exact.or(newest);
     let (key, secs, nanos) = newest
         .ok_or_else(|| format!("no backup under s3://{bucket}/{prefix}: nothing to restore"))?;
     let t = OffsetDateTime::from_unix_timestamp(secs).map_err(|e| e.to_string())?

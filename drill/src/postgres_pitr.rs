@@ -367,6 +367,7 @@ async fn body(
         Some(commit) => {
             let point = plan.target.unwrap_or(measured_at);
             report.set_rpo((point - commit).as_seconds_f64());
+            report.rpo_from = Some("the last replayed commit".into());
         }
         None => report.notes.push(
             "no transaction was replayed (pg_last_xact_replay_timestamp() is NULL): the RPO is not measured"
@@ -374,6 +375,7 @@ async fn body(
         ),
     }
     let target = Target {
+        engine: crate::Engine::Postgres,
         host: dir.socket_dir().display().to_string(),
         port: srv.port,
         database: src.database.clone(),
@@ -384,7 +386,7 @@ async fn body(
 
     report.phase("verify");
     // freshness() measures against now; a past target moves the reference back.
-    postgres::verify_and_measure_freshness(
+    crate::copy_checks::verify_and_measure_freshness(
         &target,
         &src.database,
         spec,
@@ -488,6 +490,7 @@ async fn wait_for_promotion(
     prefetch: Option<&Prefetch>,
 ) -> Result<Option<OffsetDateTime>, String> {
     let target = Target {
+        engine: crate::Engine::Postgres,
         host: dir.socket_dir().display().to_string(),
         port: srv.port,
         database: "postgres".into(),

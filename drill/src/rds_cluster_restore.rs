@@ -250,6 +250,7 @@ async fn body(
         &src.restore_time,
         point,
         endpoint,
+        Some(&engine),
         "cluster",
         cancel,
         deadline,

@@ -230,7 +230,7 @@ async fn body(
     };
     report.restore_point = Some(rfc3339(point));
     report.set_rpo((OffsetDateTime::now_utc() - point).as_seconds_f64());
-    let endpoint = guarded(
+    let (endpoint, engine) = guarded(
         cancel,
         deadline,
         "waiting for the restored instance",
@@ -244,6 +244,7 @@ async fn body(
         &src.restore_time,
         point,
         endpoint,
+        engine.as_deref(),
         "instance",
         cancel,
         deadline,

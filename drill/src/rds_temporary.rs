@@ -10,9 +10,7 @@ use aws_sdk_rds::types::Tag;
 use time::OffsetDateTime;
 
 use crate::report::TeardownStep;
-use crate::{
-    postgres, CancellationToken, DrillReport, DrillSpec, RestoreTime, NAME_PREFIX, TAG_KEY,
-};
+use crate::{CancellationToken, DrillReport, DrillSpec, Engine, RestoreTime, NAME_PREFIX, TAG_KEY};
 
 /// Tag with the Unix time after which a temporary copy counts as a leftover (the drill's
 /// time limit): another apply's sweep never deletes a drill still running.
@@ -96,13 +94,13 @@ pub(crate) fn record_teardown(
 }
 
 /// Polls instance `id` until it is available (backing off from 0.2 s to 30 s) and returns
-/// its endpoint; fails when it reaches a state it does not leave by waiting. `what` names
+/// its endpoint and engine; fails when it reaches a state it does not leave by waiting. `what` names
 /// the instance in that error ("the restored instance").
 pub(crate) async fn wait_instance_available(
     rds: &aws_sdk_rds::Client,
     id: &str,
     what: &str,
-) -> Result<Option<(String, u16)>, String> {
+) -> Result<(Option<(String, u16)>, Option<String>), String> {
     let mut delay = Duration::from_millis(200);
     loop {
         let out = rds
@@ -114,9 +112,10 @@ pub(crate) async fn wait_instance_available(
         if let Some(db) = out.db_instances().first() {
             match db.db_instance_status() {
                 Some("available") => {
-                    return Ok(db.endpoint().and_then(|e| {
+                    let endpoint = db.endpoint().and_then(|e| {
                         Some((e.address()?.to_string(), u16::try_from(e.port()?).ok()?))
-                    }))
+                    });
+                    return Ok((endpoint, db.engine().map(str::to_string)));
                 }
                 Some(s @ ("failed" | "incompatible-restore" | "incompatible-parameters")) => {
                     return Err(format!("{what} {id} is {s}"))
@@ -138,6 +137,7 @@ pub(crate) async fn verify_copy(
     restore_time: &RestoreTime,
     point: OffsetDateTime,
     endpoint: Option<(String, u16)>,
+    engine: Option<&str>,
     kind: &str,
     cancel: &CancellationToken,
     deadline: tokio::time::Instant,
@@ -157,14 +157,32 @@ pub(crate) async fn verify_copy(
     };
     let (host, port) =
         endpoint.ok_or_else(|| format!("the restored {kind} has no endpoint to verify against"))?;
+    // The copy's engine decides the protocol (`target.engine` only fills in when RDS does
+    // not say): an RDS MySQL drill needs no `engine = "mysql"`.
+    let engine = match engine {
+        Some(name) => Engine::from_rds(name).ok_or_else(|| {
+            format!("the restored {kind} runs {name}: verify and freshness_sql speak PostgreSQL and MySQL only; remove them to prove the restore alone")
+        })?,
+        None => target.engine,
+    };
+    // A target without `database` defaults to PostgreSQL's `postgres`, which a MySQL copy
+    // does not have: connect to none (checks qualify their tables).
+    let database =
+        if engine.is_mysql() && !target.engine.is_mysql() && target.database == "postgres" {
+            String::new()
+        } else {
+            target.database.clone()
+        };
     let restored = crate::Target {
+        engine,
         host,
         port,
+        database,
         ..target.clone()
     };
     // For `latest`, what a disaster now would lose; for an earlier point, what the copy
     // misses of the data written up to that point.
-    postgres::verify_and_measure_freshness(
+    crate::copy_checks::verify_and_measure_freshness(
         &restored,
         &restored.database,
         spec,

@@ -78,7 +78,7 @@ pub struct DrillReport {
     pub name: String,
     /// Run id (names and tags of what it created).
     pub run_id: String,
-    /// `postgres_dump` or `rds`.
+    /// `postgres_dump`, `postgres_pitr`, `mysql_dump` or `rds`.
     pub source_kind: String,
     /// What was restored: the object key and its time, or the restore point.
     pub restored_from: Option<String>,
@@ -94,6 +94,10 @@ pub struct DrillReport {
     pub measured_rto_seconds: Option<f64>,
     /// Age of the newest data recovered.
     pub measured_rpo_seconds: Option<f64>,
+    /// What dated the recovered data for the RPO: the object's `LastModified`, a dump's
+    /// completion trailer, `freshness_sql`, the last replayed transaction.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rpo_from: Option<String>,
     /// Target RTO.
     pub target_rto_seconds: Option<f64>,
     /// Target RPO.
@@ -145,6 +149,7 @@ impl DrillReport {
                 crate::Source::Rds(_) | crate::Source::RdsCluster(_) => "rds".into(),
                 crate::Source::PostgresDump(_) => "postgres_dump".into(),
                 crate::Source::PostgresPitr(_) => "postgres_pitr".into(),
+                crate::Source::MysqlDump(_) => "mysql_dump".into(),
             },
             restored_from: None,
             restore_point: None,
@@ -153,6 +158,7 @@ impl DrillReport {
             phases: Vec::new(),
             measured_rto_seconds: None,
             measured_rpo_seconds: None,
+            rpo_from: None,
             target_rto_seconds: spec.targets.rto.map(|d| d.as_secs_f64()),
             target_rpo_seconds: spec.targets.rpo.map(|d| d.as_secs_f64()),
             targets_from: None,
@@ -272,6 +278,9 @@ impl DrillReport {
             secs(self.target_rpo_seconds),
             met(self.rpo_met)
         ));
+        if let Some(from) = &self.rpo_from {
+            md.push_str(&format!("RPO dated by {from}.\n\n"));
+        }
         if let Some(from) = &self.targets_from {
             md.push_str(&format!("Targets from {from}.\n\n"));
         }

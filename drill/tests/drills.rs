@@ -2,42 +2,18 @@
 //! `pg_dump` and stored in a moto S3, and RDS restores in moto. Results are checked with
 //! psql and the AWS SDK, not with what the report claims.
 
-use std::collections::HashMap;
 use std::io::Write;
 use std::time::Duration;
 
 use drkit_drill::decrypt::{Cipher, Decrypt, KeyDigest};
 use drkit_drill::{
-    run, CancellationToken, Clients, CommandCheck, DrillSpec, DumpSource, RdsSource, RestoreTime,
-    Secret, Source, Target, Targets, Verify, WebhookFormat,
+    run, CancellationToken, CommandCheck, DrillSpec, DumpSource, RdsSource, RestoreTime, Secret,
+    Source, Target, Targets, Verify, WebhookFormat,
 };
 use drkit_testkit::{Moto, Postgres};
 
-struct MotoClients {
-    rds: HashMap<String, aws_sdk_rds::Client>,
-    s3: HashMap<String, aws_sdk_s3::Client>,
-}
-
-impl MotoClients {
-    async fn new(moto: &Moto) -> Self {
-        let mut rds = HashMap::new();
-        let mut s3 = HashMap::new();
-        for region in ["us-east-1", "us-west-2"] {
-            rds.insert(region.to_string(), moto.rds(region).await);
-            s3.insert(region.to_string(), moto.s3(region).await);
-        }
-        MotoClients { rds, s3 }
-    }
-}
-
-impl Clients for MotoClients {
-    fn rds(&self, region: &str) -> aws_sdk_rds::Client {
-        self.rds[region].clone()
-    }
-    fn s3(&self, region: &str) -> aws_sdk_s3::Client {
-        self.s3[region].clone()
-    }
-}
+mod support;
+use support::{openssl_enc, MotoClients};
 
 fn seed(pg: &Postgres) {
     pg.psql("postgres", "CREATE DATABASE shop").unwrap();
@@ -83,6 +59,7 @@ async fn put(moto: &Moto, bucket: &str, key: &str, body: Vec<u8>) {
 
 fn target(pg: &Postgres) -> Target {
     Target {
+        engine: drkit_drill::Engine::Postgres,
         host: pg.host().to_string(),
         port: pg.port(),
         database: "postgres".into(),
@@ -494,32 +471,6 @@ async fn a_sweep_leaves_a_running_drill_alone() {
         .expect("the running drill still passes");
     assert!(report.verify_results[0].passed);
     assert!(scratch_dbs(&pg).is_empty());
-}
-
-/// `bytes` encrypted by the real `openssl enc` CLI with `args` and passphrase `pass`.
-fn openssl_enc(bytes: &[u8], args: &[&str], pass: &str) -> Vec<u8> {
-    let mut child = std::process::Command::new("openssl")
-        .arg("enc")
-        .args(args)
-        .args(["-pass", "env:DRKIT_TEST_PASS"])
-        .env("DRKIT_TEST_PASS", pass)
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("the openssl CLI is installed (scripts/setup)");
-    let mut stdin = child.stdin.take().unwrap();
-    let input = bytes.to_vec();
-    let writer = std::thread::spawn(move || stdin.write_all(&input));
-    let out = child.wait_with_output().unwrap();
-    writer.join().unwrap().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert_eq!(&out.stdout[..8], b"Salted__");
-    out.stdout
 }
 
 fn decrypt(cipher: Cipher, pbkdf2_iter: Option<u32>, pass: &str) -> Option<Decrypt> {

@@ -6,8 +6,9 @@ use std::path::Path;
 
 use drkit_drill::decrypt::{Decrypt, DEFAULT_PBKDF2_ITER};
 use drkit_drill::{
-    CommandCheck, DrillReport, DrillSpec, DumpSource, HistoryEntry, PitrSource, PitrTarget,
-    RdsClusterSource, RdsSource, RestoreTime, Secret, Source, Target, Targets, Verify,
+    CommandCheck, DrillReport, DrillSpec, DumpSource, Engine, HistoryEntry, MysqlDumpSource,
+    PitrSource, PitrTarget, RdsClusterSource, RdsSource, RestoreTime, Secret, Source, Target,
+    Targets, Verify,
 };
 use tf_provider::value::Value;
 use tf_provider::{AttributePath, Diagnostics};
@@ -88,6 +89,27 @@ pub fn spec(diags: &mut Diagnostics, clients: &AwsClients, s: &DrillState) -> Op
             database: known(&p.database).unwrap_or_else(|| "postgres".into()),
             username: known(&p.username).unwrap_or_else(|| "postgres".into()),
         })
+    } else if let Value::Value(d) = &s.mysql_dump {
+        let decrypt = match &d.decrypt {
+            Value::Value(dec) => Some(decrypt(
+                diags,
+                dec,
+                AttributePath::new("mysql_dump")
+                    .index(0)
+                    .attribute("decrypt")
+                    .index(0),
+            )?),
+            _ => None,
+        };
+        Source::MysqlDump(MysqlDumpSource {
+            s3_uri: known(&d.s3_uri)?,
+            region: known(&d.region).unwrap_or_else(|| primary.clone()),
+            decrypt,
+            dump_time_zone: match d.dump_time_zone.as_ref_option() {
+                Some(z) => drkit_drill::parse_utc_offset(z).ok()?,
+                None => time::UtcOffset::UTC,
+            },
+        })
     } else {
         return None;
     };
@@ -107,10 +129,26 @@ pub fn spec(diags: &mut Diagnostics, clients: &AwsClients, s: &DrillState) -> Op
                 },
                 None => None,
             };
+            // A MySQL dump needs no `engine = "mysql"` to say so.
+            let engine = match t.engine.as_ref_option() {
+                Some(e) => e.parse().ok()?,
+                None if matches!(source, Source::MysqlDump(_)) => Engine::Mysql,
+                None => Engine::Postgres,
+            };
             Some(Target {
+                engine,
                 host: known(&t.host)?,
-                port: t.port.as_ref_option().copied().unwrap_or(5432) as u16,
-                database: known(&t.database).unwrap_or_else(|| "postgres".into()),
+                port: t
+                    .port
+                    .as_ref_option()
+                    .map_or(engine.default_port(), |p| *p as u16),
+                database: known(&t.database).unwrap_or_else(|| {
+                    if engine.is_mysql() {
+                        String::new()
+                    } else {
+                        "postgres".into()
+                    }
+                }),
                 username: known(&t.username)?,
                 password,
                 pg_bin_dir: known(&t.pg_bin_dir).map(Into::into),
@@ -213,6 +251,7 @@ pub fn regions(spec: &DrillSpec) -> Vec<String> {
         Source::RdsCluster(c) => out.push(c.region.clone()),
         Source::PostgresDump(d) => out.push(d.region.clone()),
         Source::PostgresPitr(p) => out.push(p.region.clone()),
+        Source::MysqlDump(d) => out.push(d.region.clone()),
     }
     out.dedup();
     out

@@ -86,15 +86,20 @@ pub async fn lookup(clients: &AwsClients, s: &DrillState) -> Option<PolicyTarget
             }
         }
     }
-    if let Value::Value(d) = &s.postgres_dump {
-        let bucket = d
-            .s3_uri
+    // The bucket of a dump source (PostgreSQL or MySQL) and its region.
+    let dump = match (&s.postgres_dump, &s.mysql_dump) {
+        (Value::Value(d), _) => Some((&d.s3_uri, &d.region)),
+        (_, Value::Value(d)) => Some((&d.s3_uri, &d.region)),
+        _ => None,
+    };
+    if let Some((s3_uri, region)) = dump {
+        let bucket = s3_uri
             .as_ref_option()
             .and_then(|u| u.strip_prefix("s3://"))
             .and_then(|r| r.split('/').next())
             .filter(|b| !b.is_empty());
         if let Some(bucket) = bucket {
-            let region = d.region.as_ref_option().cloned().unwrap_or(primary.clone());
+            let region = region.as_ref_option().cloned().unwrap_or(primary.clone());
             let s3 = clients.s3(&region).await;
             if let Ok(out) = s3.get_bucket_tagging().bucket(bucket).send().await {
                 let tags = out.tag_set().iter().map(|t| (t.key(), t.value()));

@@ -48,6 +48,8 @@ fn examples_are_fmt_clean_and_validate_with_the_provider() {
         .unwrap();
     tf.write("pitr.tf", &read("examples/resources/dr_drill/pitr.tf"))
         .unwrap();
+    tf.write("mysql.tf", &read("examples/resources/dr_drill/mysql.tf"))
+        .unwrap();
     tf.write(
         "runbook.tf",
         &read("examples/data-sources/dr_runbook/data-source.tf"),

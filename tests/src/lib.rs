@@ -3,6 +3,8 @@
 //!
 //! - [`Moto`]: a moto server standing in for AWS (RDS and S3).
 //! - [`Postgres`]: a throwaway PostgreSQL 15 cluster with password authentication.
+//! - [`MariaDb`]: a throwaway MariaDB 10.11 server with password authentication, its
+//!   binary log on when asked, for MySQL drills.
 //! - [`ArchivingPostgres`]: a PostgreSQL 15 cluster archiving its WAL into moto S3, with
 //!   real `pg_basebackup -Ft -z` runs, for PITR drills.
 //! - [`FaultProxy`]: a loopback proxy in front of moto that throttles, fails, stalls and
@@ -10,8 +12,8 @@
 //! - [`HttpsReceiver`]: a local HTTPS webhook receiver with its own CA (trusted through
 //!   `SSL_CERT_FILE`) that answers a script of statuses and records the payloads.
 //! - [`RdsCopyProxy`]: a proxy in front of moto that makes a drill's restored
-//!   `drkit-drill-*` instance answer SQL from a local PostgreSQL, and plays the DR region's
-//!   replicated automated backups.
+//!   `drkit-drill-*` instance answer SQL from a local PostgreSQL or MariaDB, and plays the DR
+//!   region's replicated automated backups.
 //! - [`inventory`]: the DR-relevant AWS state read through the SDK, for comparing runs.
 //! - [`Terraform`]: a temporary working directory whose CLI config points `drkit/dr` at the
 //!   freshly built provider through `dev_overrides`, or at a filesystem or network mirror
@@ -25,6 +27,7 @@
 mod fault_proxy;
 mod https_receiver;
 mod inventory;
+mod mariadb;
 mod moto;
 mod postgres;
 mod rds_copy_proxy;
@@ -39,6 +42,7 @@ pub use fault_proxy::{
 };
 pub use https_receiver::{HttpsReceiver, Received};
 pub use inventory::inventory;
+pub use mariadb::{MariaDb, MariaDbOptions};
 pub use moto::Moto;
 pub use postgres::Postgres;
 pub use rds_copy_proxy::{rewrite_endpoints, RdsCopyProxy, ReplicatedBackup};

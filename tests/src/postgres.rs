@@ -229,18 +229,11 @@ fn path_str(path: &Path) -> Result<&str> {
 }
 
 fn postgres_ids() -> Result<(u32, u32)> {
-    let passwd = std::fs::read_to_string("/etc/passwd")?;
-    for line in passwd.lines() {
-        let fields: Vec<&str> = line.split(':').collect();
-        if fields.first() == Some(&"postgres") && fields.len() > 3 {
-            return Ok((fields[2].parse()?, fields[3].parse()?));
-        }
-    }
-    bail!("running as root, but there is no `postgres` user to own the cluster (initdb refuses root): install Debian's postgresql-15")
+    tools::system_user_ids("postgres").context("running as root, but there is no `postgres` user to own the cluster (initdb refuses root): install Debian's postgresql-15")
 }
 
-/// Not cryptographic: it only keeps test clusters from sharing a password.
-fn random_password() -> String {
+/// Not cryptographic: it only keeps test servers from sharing a password.
+pub(crate) fn random_password() -> String {
     let nanos = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_nanos())

@@ -2,7 +2,9 @@
 //!
 //! moto restores instances on paper: the copy has an endpoint and no database behind it.
 //! This proxy rewrites the `Endpoint` of every `drkit-drill-*` instance in
-//! `DescribeDBInstances` answers to a local PostgreSQL seeded with the source's data, so a
+//! `DescribeDBInstances` answers to a local server seeded with the source's data (a
+//! PostgreSQL for a PostgreSQL instance, a [`crate::MariaDb`] for a MySQL or MariaDB one:
+//! the drill picks the protocol from the instance's engine, which moto reports), so a
 //! drill's verification, `freshness_sql` and `command` checks run against real rows.
 //!
 //! It can also play the DR region's replicated automated backups, which moto does not

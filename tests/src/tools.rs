@@ -81,6 +81,39 @@ pub fn pg_bin_dir() -> Result<PathBuf> {
     )
 }
 
+/// A MariaDB program (`mariadbd`, `mariadb-install-db`, `mariadb`, `mariadb-dump`,
+/// `mariadb-binlog`): `$DRKIT_MARIADB_BIN/<name>`, else PATH, else `/usr/sbin` and `/usr/bin`
+/// (Debian puts `mariadbd` in `/usr/sbin`, outside a user's PATH).
+pub fn mariadb_program(name: &str) -> Result<PathBuf> {
+    if let Some(dir) = std::env::var_os("DRKIT_MARIADB_BIN") {
+        return Ok(PathBuf::from(dir).join(name));
+    }
+    find_on_path(name)
+        .or_else(|| {
+            ["/usr/sbin", "/usr/bin"]
+                .iter()
+                .map(|d| Path::new(d).join(name))
+                .find(|p| p.is_file())
+        })
+        .with_context(|| {
+            format!(
+                "{name} not found (PATH, /usr/sbin, /usr/bin): run `scripts/setup` (it installs Debian's mariadb-server and mariadb-client) or set DRKIT_MARIADB_BIN"
+            )
+        })
+}
+
+/// uid and gid of the system user `name` (`postgres`, `mysql`), from /etc/passwd.
+pub fn system_user_ids(name: &str) -> Result<(u32, u32)> {
+    let passwd = std::fs::read_to_string("/etc/passwd")?;
+    for line in passwd.lines() {
+        let fields: Vec<&str> = line.split(':').collect();
+        if fields.first() == Some(&name) && fields.len() > 3 {
+            return Ok((fields[2].parse()?, fields[3].parse()?));
+        }
+    }
+    bail!("no user {name:?} in /etc/passwd")
+}
+
 /// A program on PATH.
 pub fn find_on_path(name: &str) -> Option<PathBuf> {
     let path = std::env::var_os("PATH")?;

@@ -2,7 +2,7 @@
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
-use drkit_testkit::{tools::process_alive, Moto, Postgres};
+use drkit_testkit::{tools::process_alive, MariaDb, Moto, Postgres};
 
 fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread()
@@ -84,5 +84,56 @@ fn postgres_stops_when_the_test_panics() {
     assert!(
         !process_alive(pid),
         "postgres {pid} survived a panicking test"
+    );
+}
+
+#[test]
+fn mariadb_checks_passwords_writes_a_binlog_when_asked_and_is_removed_on_drop() {
+    let db = MariaDb::start_with_binlog().unwrap();
+    assert_eq!(db.sql(None, "SELECT 40 + 2").unwrap(), "42");
+    assert!(db
+        .sql(None, "SELECT VERSION()")
+        .unwrap()
+        .starts_with("10.11"));
+    assert_eq!(
+        db.sql(None, "SELECT @@log_bin, @@binlog_format").unwrap(),
+        "1\tROW"
+    );
+    // Grants are checked: a wrong password is refused, and root has no way in over TCP.
+    for (user, password) in [(db.user(), "wrong"), ("root", "")] {
+        let refused = db
+            .client("mariadb")
+            .unwrap()
+            .arg(format!("--user={user}"))
+            .env("MYSQL_PWD", password)
+            .args(["-e", "SELECT 1"])
+            .output()
+            .unwrap();
+        assert!(!refused.status.success(), "{user} got in");
+        assert!(
+            String::from_utf8_lossy(&refused.stderr).contains("Access denied"),
+            "{}",
+            String::from_utf8_lossy(&refused.stderr)
+        );
+    }
+    let (pid, dir) = (db.pid(), db.data_dir());
+    drop(db);
+    assert!(!process_alive(pid), "mariadbd {pid} still runs after drop");
+    assert!(!dir.exists(), "{} left behind", dir.display());
+}
+
+#[test]
+fn mariadb_stops_when_the_test_panics() {
+    let mut pid = None;
+    let result = catch_unwind(AssertUnwindSafe(|| {
+        let db = MariaDb::start().unwrap();
+        pid = Some(db.pid());
+        panic!("a failing test");
+    }));
+    assert!(result.is_err());
+    let pid = pid.unwrap();
+    assert!(
+        !process_alive(pid),
+        "mariadbd {pid} survived a panicking test"
     );
 }

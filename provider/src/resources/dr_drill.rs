@@ -22,8 +22,8 @@ use time::OffsetDateTime;
 use crate::aws::SharedClients;
 use crate::diagnostics::error;
 use crate::state::dr_drill::{
-    DecryptBlock, DrillState, HistoryState, PitrBlock, RdsBlock, Seconds, VerifyBlock,
-    VerifyResultState,
+    DecryptBlock, DrillState, HistoryState, MysqlDumpBlock, PitrBlock, RdsBlock, Seconds,
+    VerifyBlock, VerifyResultState,
 };
 
 // ---------------------------------------------------------------------------------------
@@ -106,6 +106,22 @@ pub fn schema() -> Schema {
         },
     );
     dump.blocks = map! { "decrypt" => NestedBlock::Optional(decrypt_schema()) };
+    let mut mysql_dump = block(
+        "Restore the newest `mysqldump`/`mariadb-dump` SQL file under an S3 prefix (plain or \
+         gzip, optionally `openssl enc`-encrypted) into a scratch database `drkit_drill_<run>` \
+         on a MySQL or MariaDB `target`, streamed through the `mariadb` client (`mysql` for \
+         `engine = \"mysql\"`, each falling back to the other), verify, and drop it. A dump \
+         made with `--databases` is pointed at the scratch database (its `CREATE`/`DROP`/\
+         `USE` of its own database are rewritten); a dump of several databases is refused. \
+         A dump whose header says mysqldump wrote it but which ends without its \
+         `-- Dump completed` line is truncated and fails the drill.",
+        map! {
+            "s3_uri" => attr(Str, Required, "`s3://bucket/prefix/`: the newest object below it is restored; a URI naming an object exactly restores that object."),
+            "region" => attr(Str, Optional, "Region of the bucket. Default: the provider's `region`."),
+            "dump_time_zone" => attr(Str, Optional, "UTC offset of the dumping host's clock, e.g. `+02:00`: mysqldump writes `-- Dump completed on` in that host's local time, without an offset, and the RPO is measured from it. Default `UTC`. A completion time later than the object's upload is not believed: the drill dates the dump by LastModified and says so."),
+        },
+    );
+    mysql_dump.blocks = map! { "decrypt" => NestedBlock::Optional(decrypt_schema()) };
     let pitr = block(
         "Point-in-time recovery from a `pg_basebackup -Ft -z` base backup and the WAL archive \
          its `archive_command` fills: the newest base backup that ended before the target is \
@@ -125,13 +141,14 @@ pub fn schema() -> Schema {
         },
     );
     let target = block(
-        "The PostgreSQL server a dump is restored onto (for `rds`, the credentials to verify \
-         the restored instance with). The password is read from `password_env` at apply time \
+        "The server a dump is restored onto (for `rds`, the credentials to verify the \
+         restored instance with). The password is read from `password_env` at apply time \
          and never stored.",
         map! {
+            "engine" => attr(Str, Optional, "`postgres`, `mysql` or `mariadb`: the protocol of the checks, the restore tools, and the environment of `command` checks (`PG*`, or `MYSQL_HOST`, `MYSQL_TCP_PORT`, `MYSQL_PWD`, `MYSQL_DATABASE`, `MYSQL_USER`). Default `postgres`, or `mysql` with a `mysql_dump` source. For `rds`, the restored instance's engine decides."),
             "host" => attr(Str, Required, "Host name or address."),
-            "port" => attr(Number, Optional, "Port. Default 5432."),
-            "database" => attr(Str, Optional, "Database to connect to; the drill creates and drops its own scratch database next to it. Default `postgres`."),
+            "port" => attr(Number, Optional, "Port. Default 5432 (PostgreSQL) or 3306 (MySQL, MariaDB)."),
+            "database" => attr(Str, Optional, "Database to connect to; the drill creates and drops its own scratch database next to it. Default `postgres`; none for MySQL and MariaDB (an `rds` drill's checks then qualify their tables, e.g. `shop.orders`)."),
             "username" => attr(Str, Required, "User; needs CREATEDB."),
             "password_env" => attr(Str, Optional, "Name of the environment variable holding the password (never the password itself)."),
             "pg_bin_dir" => attr(Str, Optional, "Directory of `pg_restore` and `psql`. Default: PATH, then `/usr/lib/postgresql/<newest>/bin`."),
@@ -192,6 +209,7 @@ pub fn schema() -> Schema {
         "rds" => NestedBlock::Optional(rds),
         "postgres_dump" => NestedBlock::Optional(dump),
         "postgres_pitr" => NestedBlock::Optional(pitr),
+        "mysql_dump" => NestedBlock::Optional(mysql_dump),
         "target" => NestedBlock::Optional(target),
         "verify" => NestedBlock::List(verify)
     };
@@ -399,15 +417,21 @@ pub fn validate(diags: &mut Diagnostics, c: &DrillState) {
         !c.rds.is_null(),
         !c.postgres_dump.is_null(),
         !c.postgres_pitr.is_null(),
+        !c.mysql_dump.is_null(),
     ];
-    let unknown =
-        c.rds.is_unknown() || c.postgres_dump.is_unknown() || c.postgres_pitr.is_unknown();
+    let unknown = c.rds.is_unknown()
+        || c.postgres_dump.is_unknown()
+        || c.postgres_pitr.is_unknown()
+        || c.mysql_dump.is_unknown();
     if !unknown && sources.iter().filter(|s| **s).count() != 1 {
         diags.add_error(error(
             "One source block required",
-            "Write exactly one of `rds { }`, `postgres_dump { }` or `postgres_pitr { }`: what the drill restores.",
+            "Write exactly one of `rds { }`, `postgres_dump { }`, `postgres_pitr { }` or `mysql_dump { }`: what the drill restores.",
             AttributePath::root(),
         ));
+    }
+    if let Value::Value(d) = &c.mysql_dump {
+        validate_mysql_dump(diags, d, c);
     }
     if let Value::Value(p) = &c.postgres_pitr {
         validate_pitr(diags, p);
@@ -509,6 +533,30 @@ pub fn validate(diags: &mut Diagnostics, c: &DrillState) {
     }
     if let Value::Value(t) = &c.target {
         let tp = AttributePath::new("target").index(0);
+        if let Some(e) = t.engine.as_ref_option() {
+            match e.parse::<drkit_drill::Engine>() {
+                Err(err) => diags.add_error(error(
+                    "Invalid engine",
+                    err,
+                    tp.clone().attribute("engine"),
+                )),
+                Ok(engine) if engine.is_mysql() && !c.postgres_dump.is_null() => {
+                    diags.add_error(error(
+                        "Engine does not match the source",
+                        format!("engine = {e:?}, but postgres_dump restores onto a PostgreSQL server: remove engine, or use mysql_dump for a MySQL dump."),
+                        tp.clone().attribute("engine"),
+                    ))
+                }
+                Ok(engine) if engine.is_mysql() && !t.pg_bin_dir.is_null() => {
+                    diags.add_error(error(
+                        "pg_bin_dir on a MySQL target",
+                        "pg_bin_dir is the directory of pg_restore and psql: remove it (MySQL drills find the mariadb or mysql client on PATH).",
+                        tp.clone().attribute("pg_bin_dir"),
+                    ))
+                }
+                Ok(_) => {}
+            }
+        }
         not_empty(
             diags,
             &t.host,
@@ -630,6 +678,40 @@ fn env_name(
                 path,
             ));
         }
+    }
+}
+
+/// `mysql_dump { }`: its URI, region, time zone and decrypt block, and a MySQL target.
+fn validate_mysql_dump(diags: &mut Diagnostics, d: &MysqlDumpBlock, c: &DrillState) {
+    let mp = || AttributePath::new("mysql_dump").index(0);
+    s3_uri(diags, &d.s3_uri, "s3_uri", mp().attribute("s3_uri"));
+    region(diags, &d.region, mp().attribute("region"));
+    if let Some(z) = d.dump_time_zone.as_ref_option() {
+        if let Err(e) = drkit_drill::parse_utc_offset(z) {
+            diags.add_error(error(
+                "Invalid dump_time_zone",
+                e,
+                mp().attribute("dump_time_zone"),
+            ));
+        }
+    }
+    if let Value::Value(decrypt) = &d.decrypt {
+        validate_decrypt(diags, decrypt, mp().attribute("decrypt").index(0));
+    }
+    match &c.target {
+        Value::Null => diags.add_error(error(
+            "Missing target",
+            "A mysql_dump drill restores onto a MySQL or MariaDB server: add a `target { engine, host, username, password_env }` block.",
+            AttributePath::new("target"),
+        )),
+        Value::Value(t) if t.engine.as_ref_option().map(String::as_str) == Some("postgres") => {
+            diags.add_error(error(
+                "Engine does not match the source",
+                "engine = \"postgres\", but mysql_dump restores onto a MySQL or MariaDB server: set engine = \"mysql\" or \"mariadb\".",
+                AttributePath::new("target").index(0).attribute("engine"),
+            ))
+        }
+        _ => {}
     }
 }
 
@@ -800,6 +882,7 @@ const REPLACING: &[&str] = &[
     "rds",
     "postgres_dump",
     "postgres_pitr",
+    "mysql_dump",
     "target",
     "verify",
 ];
@@ -1341,6 +1424,57 @@ mod tests {
         assert!(no_expect[0].contains("expect"), "{no_expect:?}");
         let empty = errors_at(&check(None, None, Some(&[])));
         assert!(empty[0].contains("Invalid command"), "{empty:?}");
+    }
+
+    fn mysql_drill(engine: Option<&str>) -> DrillState {
+        let mut d = dump_drill();
+        d.postgres_dump = Value::Null;
+        d.mysql_dump = Value::Value(MysqlDumpBlock {
+            s3_uri: Value::Value("s3://mysql-backups/daily/".into()),
+            ..Default::default()
+        });
+        if let Value::Value(t) = &mut d.target {
+            t.engine = engine.map_or(Value::Null, |e| Value::Value(e.into()));
+        }
+        d
+    }
+
+    #[test]
+    fn a_mysql_dump_drill_needs_a_mysql_target_and_checks_its_values() {
+        assert!(
+            config(mysql_drill(None)).is_empty(),
+            "{:?}",
+            config(mysql_drill(None))
+        );
+        assert!(config(mysql_drill(Some("mariadb"))).is_empty());
+        let wrong = errors_at(&mysql_drill(Some("postgres")));
+        assert!(
+            wrong.len() == 1 && wrong[0].contains("engine") && wrong[0].contains("does not match"),
+            "{wrong:?}"
+        );
+        let unknown = config(mysql_drill(Some("mysql8")));
+        assert!(unknown[0].contains("\"mariadb\""), "{unknown:?}");
+        let mut d = mysql_drill(Some("mysql"));
+        if let Value::Value(m) = &mut d.mysql_dump {
+            m.dump_time_zone = Value::Value("Europe/Berlin".into());
+            m.s3_uri = Value::Value("mysql-backups/".into());
+        }
+        if let Value::Value(t) = &mut d.target {
+            t.pg_bin_dir = Value::Value("/usr/lib/postgresql/15/bin".into());
+        }
+        let errors = errors_at(&d).join("\n");
+        for attr in ["dump_time_zone", "s3_uri", "pg_bin_dir"] {
+            assert!(errors.contains(attr), "{attr}: {errors}");
+        }
+        let mut no_target = mysql_drill(None);
+        no_target.target = Value::Null;
+        assert!(config(no_target)[0].contains("MySQL or MariaDB server"));
+        // A postgres_dump cannot restore onto a MySQL server.
+        let mut pg = dump_drill();
+        if let Value::Value(t) = &mut pg.target {
+            t.engine = Value::Value("mysql".into());
+        }
+        assert!(config(pg)[0].contains("restores onto a PostgreSQL server"));
     }
 
     #[test]

@@ -98,6 +98,9 @@ pub struct DrillState {
     /// Base backup + WAL archive source.
     #[serde(default, with = "single_block")]
     pub postgres_pitr: Value<PitrBlock>,
+    /// `mysqldump`/`mariadb-dump` source.
+    #[serde(default, with = "single_block")]
+    pub mysql_dump: Value<MysqlDumpBlock>,
     /// Restore target.
     #[serde(default, with = "single_block")]
     pub target: Value<TargetBlock>,
@@ -182,6 +185,23 @@ pub struct DumpBlock {
     pub decrypt: Value<DecryptBlock>,
 }
 
+/// `mysql_dump { }`.
+#[derive(Debug, Default, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MysqlDumpBlock {
+    /// `s3://bucket/prefix/` or the exact object.
+    #[serde(default)]
+    pub s3_uri: Value<String>,
+    /// Region of the bucket.
+    #[serde(default)]
+    pub region: Value<String>,
+    /// The UTC offset of the dumping host's clock (`UTC`, `+02:00`).
+    #[serde(default)]
+    pub dump_time_zone: Value<String>,
+    /// `openssl enc` settings of an encrypted dump.
+    #[serde(default, with = "single_block")]
+    pub decrypt: Value<DecryptBlock>,
+}
+
 /// `decrypt { }` of a dump source.
 #[derive(Debug, Default, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DecryptBlock {
@@ -231,6 +251,9 @@ pub struct PitrBlock {
 /// `target { }`.
 #[derive(Debug, Default, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TargetBlock {
+    /// `postgres`, `mysql` or `mariadb`.
+    #[serde(default)]
+    pub engine: Value<String>,
     /// Host.
     #[serde(default)]
     pub host: Value<String>,

@@ -1,0 +1,319 @@
+//! A throwaway MariaDB server on a free loopback port, stopped and deleted when dropped.
+//!
+//! `mariadb-install-db` creates the data directory in a temporary directory
+//! (`$TMPDIR/drkit-mariadb-*`), then `mariadbd` runs on it with no option files
+//! (`--no-defaults`). As root the directory belongs to the `mysql` user and the server
+//! drops to it (`--user=mysql`). Grants are checked: the root accounts reachable over TCP
+//! are removed, and tests connect as [`MariaDb::user`] with a random password, so a wrong
+//! password is refused as on a real server. With [`MariaDbOptions::binlog`] the binary log
+//! is on (row format, as RDS and most production servers write it).
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context, Result};
+use tempfile::TempDir;
+
+use crate::tools;
+
+/// The user tests connect as: all privileges, password authentication.
+const USER: &str = "drkit";
+
+/// How a [`MariaDb`] is started.
+#[derive(Debug, Clone, Default)]
+pub struct MariaDbOptions {
+    /// Write a binary log (`log_bin`, `binlog_format = ROW`, `server_id = 1`).
+    pub binlog: bool,
+}
+
+/// A running MariaDB server with password authentication for [`MariaDb::user`].
+pub struct MariaDb {
+    dir: TempDir,
+    child: Child,
+    port: u16,
+    password: String,
+}
+
+impl MariaDb {
+    /// A server without a binary log.
+    pub fn start() -> Result<MariaDb> {
+        MariaDb::start_with(MariaDbOptions::default())
+    }
+
+    /// A server with its binary log on.
+    pub fn start_with_binlog() -> Result<MariaDb> {
+        MariaDb::start_with(MariaDbOptions { binlog: true })
+    }
+
+    /// `mariadb-install-db` in a temporary directory, then `mariadbd` on 127.0.0.1; waits
+    /// until it answers and creates the test user.
+    pub fn start_with(options: MariaDbOptions) -> Result<MariaDb> {
+        let install = tools::mariadb_program("mariadb-install-db")?;
+        let server = tools::mariadb_program("mariadbd")?;
+        let dir = tempfile::Builder::new()
+            .prefix("drkit-mariadb-")
+            .tempdir()?;
+        let as_root = tools::is_root();
+        if as_root {
+            let (uid, gid) = tools::system_user_ids("mysql").context(
+                "running as root, but there is no `mysql` user to run mariadbd as: install Debian's mariadb-server",
+            )?;
+            std::os::unix::fs::chown(dir.path(), Some(uid), Some(gid))?;
+        }
+        let data = dir.path().join("data");
+        let mut cmd = Command::new(&install);
+        cmd.arg("--no-defaults")
+            .arg(format!("--datadir={}", data.display()))
+            .args(["--auth-root-authentication-method=normal", "--skip-test-db"])
+            .current_dir(dir.path());
+        if as_root {
+            cmd.arg("--user=mysql");
+        }
+        let out = cmd
+            .output()
+            .with_context(|| format!("running {}", install.display()))?;
+        if !out.status.success() {
+            bail!(
+                "mariadb-install-db failed ({}):\n{}{}",
+                out.status,
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        let password = crate::postgres::random_password();
+        let mut last = None;
+        // A port can be taken between the probe and the server's bind: try a few times.
+        for _ in 0..3 {
+            let port = tools::free_port()?;
+            let mut cmd = Command::new(&server);
+            cmd.arg("--no-defaults")
+                .arg(format!("--datadir={}", data.display()))
+                .arg(format!(
+                    "--socket={}",
+                    dir.path().join("mysqld.sock").display()
+                ))
+                .arg(format!(
+                    "--pid-file={}",
+                    dir.path().join("mariadbd.pid").display()
+                ))
+                .arg(format!("--log-error={}", log_path(dir.path()).display()))
+                .arg(format!("--port={port}"))
+                .args([
+                    "--bind-address=127.0.0.1",
+                    "--skip-name-resolve",
+                    // The server lives for one test: durability buys nothing here.
+                    "--innodb-flush-log-at-trx-commit=0",
+                    "--innodb-buffer-pool-size=64M",
+                    "--sync-binlog=0",
+                ])
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null());
+            if as_root {
+                cmd.arg("--user=mysql");
+            }
+            if options.binlog {
+                // Relative to the data directory, which the server's user owns.
+                cmd.args([
+                    "--log-bin=mysql-bin",
+                    "--server-id=1",
+                    "--binlog-format=ROW",
+                ]);
+            }
+            let mut child = cmd
+                .spawn()
+                .with_context(|| format!("starting {}", server.display()))?;
+            match wait_ready(&mut child, dir.path(), Duration::from_secs(60)) {
+                Ok(()) => {
+                    let db = MariaDb {
+                        dir,
+                        child,
+                        port,
+                        password,
+                    };
+                    db.create_user()?;
+                    return Ok(db);
+                }
+                Err(e) => {
+                    last = Some(e);
+                    stop(&mut child);
+                }
+            }
+        }
+        Err(last.unwrap_or_else(|| anyhow::anyhow!("mariadbd did not start")))
+    }
+
+    /// The test user, and no root account reachable over TCP (`mariadb-install-db` creates
+    /// passwordless ones for 127.0.0.1, ::1 and the host name).
+    fn create_user(&self) -> Result<()> {
+        let roots = self
+            .root_sql("SELECT host FROM mysql.user WHERE user = 'root' AND host <> 'localhost'")?;
+        let mut sql = String::new();
+        for host in roots.lines().filter(|h| !h.is_empty()) {
+            sql.push_str(&format!("DROP USER 'root'@'{host}';"));
+        }
+        sql.push_str(&format!(
+            "CREATE USER '{USER}'@'%' IDENTIFIED BY '{}'; GRANT ALL PRIVILEGES ON *.* TO '{USER}'@'%' WITH GRANT OPTION;",
+            self.password
+        ));
+        self.root_sql(&sql).map(drop)
+    }
+
+    /// SQL as root over the private socket (the only way root gets in).
+    fn root_sql(&self, sql: &str) -> Result<String> {
+        root_sql(self.dir.path(), sql)
+    }
+
+    /// Always `127.0.0.1`.
+    pub fn host(&self) -> &str {
+        "127.0.0.1"
+    }
+
+    /// The server's port.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// The test user (all privileges).
+    pub fn user(&self) -> &str {
+        USER
+    }
+
+    /// The test user's password (random per server).
+    pub fn password(&self) -> &str {
+        &self.password
+    }
+
+    /// The data directory (the binary logs are in it).
+    pub fn data_dir(&self) -> PathBuf {
+        self.dir.path().join("data")
+    }
+
+    /// The server's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// A `Command` for a client tool (`mariadb`, `mariadb-dump`, `mariadb-binlog`) with
+    /// host, port, user and password (through `MYSQL_PWD`) set; option files ignored.
+    pub fn client(&self, tool: &str) -> Result<Command> {
+        let mut cmd = Command::new(tools::mariadb_program(tool)?);
+        cmd.arg("--no-defaults")
+            .arg(format!("--host={}", self.host()))
+            .arg(format!("--port={}", self.port))
+            .arg(format!("--user={USER}"))
+            .arg("--protocol=TCP")
+            .env("MYSQL_PWD", &self.password);
+        Ok(cmd)
+    }
+
+    /// Runs `sql` with `mariadb --batch` (in `database` when given) and returns its
+    /// trimmed, tab-separated output without column names; an SQL error is an `Err`.
+    pub fn sql(&self, database: Option<&str>, sql: &str) -> Result<String> {
+        let mut cmd = self.client("mariadb")?;
+        cmd.args(["--batch", "--skip-column-names"]);
+        if let Some(db) = database {
+            cmd.arg(format!("--database={db}"));
+        }
+        cmd.args(["-e", sql]);
+        batch_output(cmd)
+    }
+
+    /// `mariadb-dump` with `args` (e.g. `["--single-transaction", "shop"]`): its stdout.
+    pub fn dump(&self, args: &[&str]) -> Result<Vec<u8>> {
+        let out = self
+            .client("mariadb-dump")?
+            .args(args)
+            .stdin(Stdio::null())
+            .output()
+            .context("running mariadb-dump")?;
+        if !out.status.success() {
+            bail!(
+                "mariadb-dump failed: {}",
+                String::from_utf8_lossy(&out.stderr).trim()
+            );
+        }
+        Ok(out.stdout)
+    }
+
+    /// The names of the databases on the server.
+    pub fn databases(&self) -> Result<Vec<String>> {
+        Ok(self
+            .sql(None, "SHOW DATABASES")?
+            .lines()
+            .map(str::to_string)
+            .collect())
+    }
+}
+
+impl Drop for MariaDb {
+    fn drop(&mut self) {
+        stop(&mut self.child);
+    }
+}
+
+fn log_path(dir: &Path) -> PathBuf {
+    dir.join("server.log")
+}
+
+/// Waits until the server in `dir` answers on its socket.
+fn wait_ready(child: &mut Child, dir: &Path, timeout: Duration) -> Result<()> {
+    let deadline = Instant::now() + timeout;
+    loop {
+        let log = || std::fs::read_to_string(log_path(dir)).unwrap_or_default();
+        if let Some(status) = child.try_wait()? {
+            bail!("mariadbd exited with {status} before answering:\n{}", log());
+        }
+        if root_sql(dir, "SELECT 1").is_ok() {
+            return Ok(());
+        }
+        if Instant::now() > deadline {
+            bail!("mariadbd did not answer within {timeout:?}:\n{}", log());
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// SQL as root over the private socket of the server in `dir`.
+fn root_sql(dir: &Path, sql: &str) -> Result<String> {
+    let mut cmd = Command::new(tools::mariadb_program("mariadb")?);
+    cmd.arg("--no-defaults")
+        .arg(format!("--socket={}", dir.join("mysqld.sock").display()))
+        .args(["--user=root", "--batch", "--skip-column-names", "-e", sql]);
+    batch_output(cmd)
+}
+
+/// Runs a `mariadb --batch` command: its trimmed output, or its error as an `Err`.
+fn batch_output(mut cmd: Command) -> Result<String> {
+    let out = cmd
+        .stdin(Stdio::null())
+        .output()
+        .context("running mariadb")?;
+    if !out.status.success() {
+        bail!(
+            "mariadb failed: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        );
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
+}
+
+/// SIGTERM (mariadbd's normal shutdown), then SIGKILL when it takes too long.
+fn stop(child: &mut Child) {
+    if child.try_wait().ok().flatten().is_some() {
+        return;
+    }
+    let _ = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while Instant::now() < deadline {
+        if child.try_wait().ok().flatten().is_some() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+}
