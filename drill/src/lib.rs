@@ -15,6 +15,7 @@ mod base_backup;
 pub mod command_check;
 pub mod decrypt;
 mod encrypted_dump;
+pub mod evidence;
 mod expect;
 mod pitr_server;
 mod postgres;

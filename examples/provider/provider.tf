@@ -18,5 +18,6 @@ provider "dr" {
   #   rds = "http://localhost:5000" # LocalStack, moto or a proxy
   #   s3  = "http://localhost:5000"
   #   cloudwatch = "http://localhost:5000" # the metrics dr_status reads
+  #   kms        = "http://localhost:5000" # the key that signs dr_drill evidence
   # }
 }

@@ -26,6 +26,8 @@ pub struct Endpoints {
     pub s3: Option<String>,
     /// CloudWatch endpoint URL (the metrics `dr_status` reads).
     pub cloudwatch: Option<String>,
+    /// KMS endpoint URL (the key that signs drill evidence).
+    pub kms: Option<String>,
 }
 
 /// What the `provider "dr"` block asks for, resolved into plain values.
@@ -72,6 +74,7 @@ pub struct AwsClients {
     rds: Mutex<HashMap<String, aws_sdk_rds::Client>>,
     s3: Mutex<HashMap<String, aws_sdk_s3::Client>>,
     cloudwatch: Mutex<HashMap<String, aws_sdk_cloudwatch::Client>>,
+    kms: Mutex<HashMap<String, aws_sdk_kms::Client>>,
 }
 
 impl std::fmt::Debug for AwsClients {
@@ -109,6 +112,7 @@ impl AwsClients {
                 rds: Mutex::new(HashMap::new()),
                 s3: Mutex::new(HashMap::new()),
                 cloudwatch: Mutex::new(HashMap::new()),
+                kms: Mutex::new(HashMap::new()),
             });
         }
         let base = load_config(&settings).await;
@@ -175,6 +179,7 @@ impl AwsClients {
             rds: Mutex::new(HashMap::new()),
             s3: Mutex::new(HashMap::new()),
             cloudwatch: Mutex::new(HashMap::new()),
+            kms: Mutex::new(HashMap::new()),
         }
     }
 
@@ -247,6 +252,26 @@ impl AwsClients {
     }
 }
 
+impl AwsClients {
+    /// The KMS client for `region`, built on first use (the key that signs drill evidence
+    /// lives in the evidence bucket's region).
+    pub async fn kms(&self, region: &str) -> aws_sdk_kms::Client {
+        let base = self.base().await;
+        let mut cache = self.kms.lock().unwrap_or_else(|e| e.into_inner());
+        cache
+            .entry(region.to_string())
+            .or_insert_with(|| {
+                let mut conf = aws_sdk_kms::config::Builder::from(base)
+                    .region(Region::new(region.to_string()));
+                if let Some(url) = &self.endpoints.kms {
+                    conf = conf.endpoint_url(url);
+                }
+                aws_sdk_kms::Client::from_conf(conf.build())
+            })
+            .clone()
+    }
+}
+
 /// The AWS clients, shared by the provider and every resource. `get_resources` runs before
 /// `configure`, so resources receive this empty cell and `configure` fills it.
 pub type SharedClients = Arc<OnceLock<AwsClients>>;
@@ -280,6 +305,7 @@ mod tests {
                 rds: Some("http://127.0.0.1:1".into()),
                 s3: Some("http://127.0.0.1:1".into()),
                 cloudwatch: Some("http://127.0.0.1:1".into()),
+                kms: Some("http://127.0.0.1:1".into()),
             },
         )
     }
@@ -293,9 +319,11 @@ mod tests {
         let _ = c.s3("us-east-1").await;
         let _ = c.cloudwatch("us-west-2").await;
         let _ = c.cloudwatch("us-west-2").await;
+        let _ = c.kms("eu-west-1").await;
         assert_eq!(c.rds.lock().unwrap().len(), 2);
         assert_eq!(c.s3.lock().unwrap().len(), 1);
         assert_eq!(c.cloudwatch.lock().unwrap().len(), 1);
+        assert_eq!(c.kms.lock().unwrap().len(), 1);
     }
 
     #[tokio::test]

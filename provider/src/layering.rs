@@ -18,6 +18,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "status",
             "drill.rs",
             "drill_targets.rs",
+            "drill_evidence.rs",
             "runbook.rs",
         ],
     ),

@@ -44,6 +44,9 @@ pub struct EndpointsConfig {
     /// Custom CloudWatch endpoint URL.
     #[serde(default)]
     pub cloudwatch: Value<String>,
+    /// Custom KMS endpoint URL.
+    #[serde(default)]
+    pub kms: Value<String>,
 }
 
 /// The `provider "dr"` block.
@@ -125,6 +128,7 @@ impl ProviderConfig {
                 ("rds", &ep.rds),
                 ("s3", &ep.s3),
                 ("cloudwatch", &ep.cloudwatch),
+                ("kms", &ep.kms),
             ] {
                 if let Value::Value(url) = v {
                     if !is_http_url(url) {
@@ -149,6 +153,7 @@ impl ProviderConfig {
                 rds: known(&ep.rds),
                 s3: known(&ep.s3),
                 cloudwatch: known(&ep.cloudwatch),
+                kms: known(&ep.kms),
             },
             _ => Endpoints::default(),
         };
@@ -215,7 +220,8 @@ impl Provider for DrProvider {
                         attributes: map! {
                             "rds" => optional(AttributeType::String, "RDS endpoint URL, e.g. `http://127.0.0.1:5000`."),
                             "s3" => optional(AttributeType::String, "S3 endpoint URL, e.g. `http://127.0.0.1:5000`."),
-                            "cloudwatch" => optional(AttributeType::String, "CloudWatch endpoint URL, e.g. `http://127.0.0.1:5000`: the metrics `dr_status` reads.")
+                            "cloudwatch" => optional(AttributeType::String, "CloudWatch endpoint URL, e.g. `http://127.0.0.1:5000`: the metrics `dr_status` reads."),
+                            "kms" => optional(AttributeType::String, "KMS endpoint URL, e.g. `http://127.0.0.1:5000`: the key that signs `dr_drill` evidence.")
                         },
                         ..Default::default()
                     })

@@ -49,6 +49,11 @@ fn examples_are_fmt_clean_and_validate_with_the_provider() {
     tf.write("pitr.tf", &read("examples/resources/dr_drill/pitr.tf"))
         .unwrap();
     tf.write(
+        "evidence.tf",
+        &read("examples/resources/dr_drill/evidence.tf"),
+    )
+    .unwrap();
+    tf.write(
         "runbook.tf",
         &read("examples/data-sources/dr_runbook/data-source.tf"),
     )

@@ -38,6 +38,7 @@ provider "dr" {{
     rds        = "{endpoint}"
     s3         = "{endpoint}"
     cloudwatch = "{endpoint}"
+    kms        = "{endpoint}"
   }}
 }}
 "#
