@@ -401,3 +401,74 @@ async fn a_misconfigured_destination_names_the_attribute() {
     .is_ok());
     let _ = Location::parse("s3://x/");
 }
+
+/// RSASSA_PSS_SHA_256 as KMS makes it (salt length 32), checked offline with the PEM public
+/// key: made with the openssl CLI, since moto's PSS uses the longest salt, unlike KMS.
+#[test]
+fn an_rsa_pss_signature_verifies_offline_with_a_pem_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = |name: &str| dir.path().join(name).to_str().unwrap().to_string();
+    let openssl = |args: &[&str]| {
+        let out = std::process::Command::new("openssl")
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    openssl(&[
+        "genpkey",
+        "-algorithm",
+        "RSA",
+        "-pkeyopt",
+        "rsa_keygen_bits:2048",
+        "-out",
+        &path("key.pem"),
+    ]);
+    openssl(&[
+        "pkey",
+        "-in",
+        &path("key.pem"),
+        "-pubout",
+        "-out",
+        &path("pub.pem"),
+    ]);
+    let message = evidence::signed_message(&sha256_hex(b"a record"));
+    std::fs::write(path("message"), &message).unwrap();
+    openssl(&[
+        "dgst",
+        "-sha256",
+        "-sign",
+        &path("key.pem"),
+        "-sigopt",
+        "rsa_padding_mode:pss",
+        "-sigopt",
+        "rsa_pss_saltlen:32",
+        "-out",
+        &path("sig"),
+        &path("message"),
+    ]);
+    let signature = Signature {
+        format: evidence::SIGNATURE_FORMAT.into(),
+        key_id: "arn:aws:kms:us-east-1:123456789012:key/test".into(),
+        signing_algorithm: "RSASSA_PSS_SHA_256".into(),
+        message,
+        signature: base64::engine::general_purpose::STANDARD
+            .encode(std::fs::read(path("sig")).unwrap()),
+    };
+    let key = evidence::PublicKey::parse(&std::fs::read(path("pub.pem")).unwrap()).unwrap();
+    assert!(signature.verify_offline(&key).unwrap());
+    let mut tampered = signature.clone();
+    tampered.message = evidence::signed_message(&sha256_hex(b"another record"));
+    assert!(!tampered.verify_offline(&key).unwrap());
+    // An ECDSA signature cannot be checked with an RSA key: said, not "invalid".
+    let mut ecdsa = signature;
+    ecdsa.signing_algorithm = "ECDSA_SHA_256".into();
+    assert!(ecdsa
+        .verify_offline(&key)
+        .unwrap_err()
+        .contains("RSA public key"));
+}
