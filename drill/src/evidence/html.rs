@@ -69,10 +69,7 @@ fn row<'a>(
         failures.push(format!(
             "check {:?}: got {}, expected {}",
             v.name,
-            v.value
-                .as_deref()
-                .or(v.error.as_deref())
-                .unwrap_or("no value"),
+            v.got(),
             v.expect
         ));
     }

@@ -11,6 +11,7 @@ use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
 use super::{aws_error, Link, Location, LockMode, Record, Signature};
+use crate::postgres_pitr::list;
 
 /// Writes `body` locked in `mode` until `until`. Object Lock puts must carry a checksum:
 /// Content-MD5, and a SHA-256 that S3 keeps with the object.
@@ -59,35 +60,6 @@ async fn get(s3: &aws_sdk_s3::Client, bucket: &str, key: &str) -> Result<Vec<u8>
         .await
         .map(|b| b.into_bytes().to_vec())
         .map_err(|e| format!("cannot read s3://{bucket}/{key}: {e}"))
-}
-
-/// One key under the prefix, from a listing.
-#[derive(Debug, Clone)]
-struct Listed {
-    key: String,
-}
-
-/// Every key below `prefix`.
-async fn list(s3: &aws_sdk_s3::Client, bucket: &str, prefix: &str) -> Result<Vec<Listed>, String> {
-    let mut out = Vec::new();
-    let mut pages = s3
-        .list_objects_v2()
-        .bucket(bucket)
-        .prefix(prefix)
-        .into_paginator()
-        .send();
-    while let Some(page) = pages.next().await {
-        let page =
-            page.map_err(|e| format!("cannot list s3://{bucket}/{prefix}: {}", aws_error(&e)))?;
-        for obj in page.contents() {
-            if let Some(key) = obj.key() {
-                out.push(Listed {
-                    key: key.to_string(),
-                });
-            }
-        }
-    }
-    Ok(out)
 }
 
 /// The newest record of a drill (the one the next record links to), `None` for none:
