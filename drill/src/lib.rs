@@ -20,6 +20,7 @@ pub mod decrypt;
 mod dump_workdir;
 mod encrypted_dump;
 mod engine;
+pub mod evidence;
 mod expect;
 mod mysql;
 mod mysql_dump;

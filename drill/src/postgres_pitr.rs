@@ -552,13 +552,19 @@ async fn make_plan(
     Ok((plan, newest))
 }
 
-struct Listed {
-    key: String,
-    size: u64,
-    modified: OffsetDateTime,
+/// One object of a listing (evidence records are listed with it too).
+pub(crate) struct Listed {
+    pub(crate) key: String,
+    pub(crate) size: u64,
+    pub(crate) modified: OffsetDateTime,
 }
 
-async fn list(s3: &aws_sdk_s3::Client, bucket: &str, prefix: &str) -> Result<Vec<Listed>, String> {
+/// Every object below `prefix`.
+pub(crate) async fn list(
+    s3: &aws_sdk_s3::Client,
+    bucket: &str,
+    prefix: &str,
+) -> Result<Vec<Listed>, String> {
     let mut out = Vec::new();
     let mut pages = s3
         .list_objects_v2()

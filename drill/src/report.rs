@@ -43,6 +43,16 @@ pub struct VerifyResult {
     pub output: Option<String>,
 }
 
+impl VerifyResult {
+    /// What the check returned: its value, else the database error, else "no value".
+    pub fn got(&self) -> &str {
+        self.value
+            .as_deref()
+            .or(self.error.as_deref())
+            .unwrap_or("no value")
+    }
+}
+
 /// One teardown step.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TeardownStep {

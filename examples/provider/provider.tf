@@ -19,6 +19,6 @@ provider "dr" {
   #   rds = "http://localhost:5000" # LocalStack, moto or a proxy
   #   s3  = "http://localhost:5000"
   #   cloudwatch = "http://localhost:5000" # the metrics dr_status reads
-  #   kms        = "http://localhost:5000" # the keys dr_status's preflight describes
+  #   kms        = "http://localhost:5000" # keys: the preflight's DescribeKey, evidence signing
   # }
 }

@@ -38,7 +38,8 @@ pub struct Endpoints {
     pub s3: Option<String>,
     /// CloudWatch endpoint URL (the metrics `dr_status` reads).
     pub cloudwatch: Option<String>,
-    /// KMS endpoint URL (the keys the preflight describes).
+    /// KMS endpoint URL (the keys the preflight describes, the key that signs drill
+    /// evidence).
     pub kms: Option<String>,
 }
 
@@ -448,7 +449,7 @@ mod tests {
                 rds: Some("http://127.0.0.1:1".into()),
                 s3: Some("http://127.0.0.1:1".into()),
                 cloudwatch: Some("http://127.0.0.1:1".into()),
-                kms: None,
+                kms: Some("http://127.0.0.1:1".into()),
             },
         )
     }
@@ -462,9 +463,11 @@ mod tests {
         let _ = c.s3("us-east-1").await;
         let _ = c.cloudwatch("us-west-2").await;
         let _ = c.cloudwatch("us-west-2").await;
+        let _ = c.kms("eu-west-1").await;
         assert_eq!(c.rds.lock().unwrap().len(), 2);
         assert_eq!(c.s3.lock().unwrap().len(), 1);
         assert_eq!(c.cloudwatch.lock().unwrap().len(), 1);
+        assert_eq!(c.kms.lock().unwrap().len(), 1);
     }
 
     #[tokio::test]

@@ -22,6 +22,7 @@ const LAYERS: Layers = &[
             "drill.rs",
             "drill_record.rs",
             "drill_targets.rs",
+            "drill_evidence.rs",
             "runbook.rs",
         ],
     ),

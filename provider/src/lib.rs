@@ -10,7 +10,8 @@
 //!    keys), [`diagnostics`] (shared error wording), [`schema_helpers`] (schema builders
 //!    and serde codecs), [`aws`] (the client cache and the cell resources share it through);
 //! 2. [`state`]: what Terraform stores for each resource, as serde types;
-//! 3. logic: [`policy`] (validate, plan, apply, read for `dr_policy`), [`drill`] and
+//! 3. logic: [`policy`] (validate, plan, apply, read for `dr_policy`), [`drill`],
+//!    [`drill_evidence`] (its signed evidence records) and
 //!    [`drill_targets`] (mapping `dr_drill` onto the drill engine), [`status`] (the live RPO
 //!    per mechanism), [`runbook`] (the failover runbook);
 //! 4. adapters: [`resources`] and [`data_sources`], one module per Terraform type: schema,
@@ -24,6 +25,7 @@ pub mod diagnostics;
 pub mod docs;
 pub mod drill;
 pub mod drill_record;
+pub mod drill_evidence;
 pub mod drill_targets;
 pub mod policy;
 pub mod provider;

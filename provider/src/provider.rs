@@ -263,7 +263,7 @@ impl Provider for DrProvider {
                             "rds" => optional(AttributeType::String, "RDS endpoint URL, e.g. `http://127.0.0.1:5000`."),
                             "s3" => optional(AttributeType::String, "S3 endpoint URL, e.g. `http://127.0.0.1:5000`."),
                             "cloudwatch" => optional(AttributeType::String, "CloudWatch endpoint URL, e.g. `http://127.0.0.1:5000`: the metrics `dr_status` reads."),
-                            "kms" => optional(AttributeType::String, "KMS endpoint URL, e.g. `http://127.0.0.1:5000`: the keys `dr_status`'s preflight describes.")
+                            "kms" => optional(AttributeType::String, "KMS endpoint URL, e.g. `http://127.0.0.1:5000`: the keys `dr_status`'s preflight describes and the key that signs `dr_drill` evidence.")
                         },
                         ..Default::default()
                     })

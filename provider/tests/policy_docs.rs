@@ -51,6 +51,11 @@ fn examples_are_fmt_clean_and_validate_with_the_provider() {
     tf.write("mysql.tf", &read("examples/resources/dr_drill/mysql.tf"))
         .unwrap();
     tf.write(
+        "evidence.tf",
+        &read("examples/resources/dr_drill/evidence.tf"),
+    )
+    .unwrap();
+    tf.write(
         "runbook.tf",
         &read("examples/data-sources/dr_runbook/data-source.tf"),
     )

@@ -80,6 +80,8 @@ fn a_release_is_in_registry_layout_signed_and_reproducible() {
         format!("{prefix}_signing-key.asc"),
         drlint_tarball(),
         format!("{}.sha256", drlint_tarball()),
+        drkit_tarball(),
+        format!("{}.sha256", drkit_tarball()),
     ];
     expected.sort();
     assert_eq!(files, expected, "{}", release.log);
@@ -222,6 +224,28 @@ fn a_release_is_in_registry_layout_signed_and_reproducible() {
         String::from_utf8_lossy(&printed.stdout).trim(),
         format!("drlint {VERSION}")
     );
+
+    // drkit's tarball: the same, with its documentation as README.md.
+    let drkit_dir = release.scratch("drkit");
+    let untar = Command::new("tar")
+        .arg("-xzf")
+        .arg(release.file(&drkit_tarball()))
+        .arg("-C")
+        .arg(&drkit_dir)
+        .status()
+        .unwrap();
+    assert!(untar.success());
+    let unpacked = drkit_dir.join(format!("drkit-{VERSION}-x86_64-unknown-linux-gnu"));
+    let printed = Command::new(unpacked.join("drkit"))
+        .arg("--version")
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&printed.stdout).trim(),
+        format!("drkit {VERSION}")
+    );
+    let readme = std::fs::read_to_string(unpacked.join("README.md")).unwrap();
+    assert!(readme.contains("drkit evidence verify"), "{readme}");
 
     // The same binaries and commit give byte-identical archives, hence the same zh: hashes.
     let again = Release::cut_signed_with(&gpg, &fingerprint, &[]);

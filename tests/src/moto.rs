@@ -190,6 +190,64 @@ impl Moto {
         aws_sdk_s3::Client::from_conf(config)
     }
 
+    /// The bytes of `s3://bucket/key` (its current version).
+    pub async fn object(&self, region: &str, bucket: &str, key: &str) -> Result<Vec<u8>> {
+        let out = self
+            .s3(region)
+            .await
+            .get_object()
+            .bucket(bucket)
+            .key(key)
+            .send()
+            .await
+            .map_err(|e| anyhow::anyhow!("GetObject s3://{bucket}/{key}: {e:?}"))?;
+        Ok(out.body.collect().await?.into_bytes().to_vec())
+    }
+
+    /// A KMS client for `region` against this moto.
+    pub async fn kms(&self, region: &str) -> aws_sdk_kms::Client {
+        aws_sdk_kms::Client::new(&self.sdk_config(region).await)
+    }
+
+    /// A bucket with S3 Object Lock enabled (and so versioning), as evidence needs.
+    pub async fn object_lock_bucket(&self, region: &str, bucket: &str) -> Result<()> {
+        let mut req = self
+            .s3(region)
+            .await
+            .create_bucket()
+            .bucket(bucket)
+            .object_lock_enabled_for_bucket(true);
+        if region != "us-east-1" {
+            req = req.create_bucket_configuration(
+                aws_sdk_s3::types::CreateBucketConfiguration::builder()
+                    .location_constraint(region.into())
+                    .build(),
+            );
+        }
+        req.send()
+            .await
+            .map_err(|e| anyhow::anyhow!("CreateBucket {bucket}: {e:?}"))?;
+        Ok(())
+    }
+
+    /// An asymmetric SIGN_VERIFY key of `spec` (`ECC_NIST_P256`, `RSA_2048`, ...) in
+    /// `region`; its ARN.
+    pub async fn signing_key(&self, region: &str, spec: &str) -> Result<String> {
+        let out = self
+            .kms(region)
+            .await
+            .create_key()
+            .key_usage(aws_sdk_kms::types::KeyUsageType::SignVerify)
+            .key_spec(spec.into())
+            .send()
+            .await
+            .map_err(|e| anyhow::anyhow!("CreateKey {spec}: {e:?}"))?;
+        out.key_metadata()
+            .and_then(|m| m.arn())
+            .map(str::to_string)
+            .context("CreateKey returned no ARN")
+    }
+
     /// A bucket's versioning status (`Enabled`, `Suspended`), `None` when never enabled.
     ///
     /// moto 5 names the response root `GetBucketVersioningResponse`, which the SDK's strict

@@ -22,7 +22,8 @@ use time::OffsetDateTime;
 use crate::aws::SharedClients;
 use crate::diagnostics::error;
 use crate::state::dr_drill::{
-    DecryptBlock, DrillState, HistoryState, MysqlDumpBlock, PitrBlock, RdsBlock, Seconds,
+    DecryptBlock, DrillState, EvidenceBlock, HistoryState, MysqlDumpBlock, PitrBlock, RdsBlock,
+    Seconds,
     VerifyBlock, VerifyResultState,
 };
 
@@ -167,6 +168,24 @@ pub fn schema() -> Schema {
             "working_dir" => attr(Str, Optional, "Working directory of `command`. Default: Terraform's working directory (the root module; write `\"${path.module}\"` for a script beside a child module)."),
         },
     );
+    let evidence = block(
+        "Tamper-evident evidence of every run, passed or failed: one JSON record \
+         `<prefix><name>/<run_id>.json` (the drill, policy and targets, the source and exact \
+         recovery point, start and end, phases, measured RTO/RPO and whether each was met, \
+         every check, what was created and the proof it was torn down, the drkit version, and \
+         the SHA-256 of the drill's previous record), signed with `kms:Sign` (`<run_id>.sig`) \
+         and written under S3 Object Lock. Checked at plan (the bucket has Object Lock, the \
+         key is an enabled asymmetric SIGN_VERIFY key in the bucket's region). A record that \
+         cannot be written is a warning and a note in the report, never a lost drill; the next \
+         run links to the newest record that exists. `drkit evidence verify` checks them.",
+        map! {
+            "s3_uri" => attr(Str, Required, "`s3://bucket/prefix/` in a bucket with S3 Object Lock enabled (`aws_s3_bucket.object_lock_enabled = true`); the prefix, if any, ends in `/`."),
+            "retain_days" => attr(Number, Required, "Object Lock retention of each record and signature, in days (1–36500), e.g. `2555` (7 years)."),
+            "lock_mode" => attr(Str, Required, "`COMPLIANCE` (nobody, the root user included, can delete a record or shorten its retention) or `GOVERNANCE` (users with `s3:BypassGovernanceRetention` can)."),
+            "kms_key_id" => attr(Str, Required, "An asymmetric KMS key with KeyUsage `SIGN_VERIFY` (KeySpec `ECC_NIST_P256`, signed `ECDSA_SHA_256`; or `RSA_2048/3072/4096`, signed `RSASSA_PSS_SHA_256`), in the bucket's region: key id, ARN or `alias/NAME`."),
+            "name" => attr(Str, Optional, "The drill's folder and hash chain under the prefix. Default: `policy_id`. Give each drill of one policy its own name, so their runs form separate chains."),
+        },
+    );
     let result_type = Object(map! {
         "name" => Str, "expect" => Str, "value" => Str, "passed" => Bool, "at" => Str
     });
@@ -202,6 +221,7 @@ pub fn schema() -> Schema {
             "verify_results" => attr(List(Box::new(result_type)), Computed, "Each verification: name, expect, value, passed, at."),
             "history" => attr(List(Box::new(history_type)), Computed, "The last runs, newest first, for trends."),
             "report" => attr(Str, Computed, "The whole report as JSON: phases, figures, checks, teardown, notes."),
+            "evidence_uri" => attr(Str, Computed, "`s3://` of the recorded run's evidence record (null without `evidence`, or when it could not be written)."),
             "archive_lag_seconds" => attr(Number, Computed, "postgres_pitr: age of the newest archived WAL segment when the drill listed the archive, the data a disaster would lose right now (compare with `rpo`). Null for other sources."),
         },
     );
@@ -211,7 +231,8 @@ pub fn schema() -> Schema {
         "postgres_pitr" => NestedBlock::Optional(pitr),
         "mysql_dump" => NestedBlock::Optional(mysql_dump),
         "target" => NestedBlock::Optional(target),
-        "verify" => NestedBlock::List(verify)
+        "verify" => NestedBlock::List(verify),
+        "evidence" => NestedBlock::Optional(evidence)
     };
     Schema {
         version: 0,
@@ -637,6 +658,9 @@ pub fn validate(diags: &mut Diagnostics, c: &DrillState) {
             }
         }
     }
+    if let Value::Value(e) = &c.evidence {
+        validate_evidence(diags, e);
+    }
     if let Some(url) = c.webhook_url.as_ref_option() {
         if !crate::shape::is_http_url(url) {
             diags.add_error(error(
@@ -652,6 +676,52 @@ pub fn validate(diags: &mut Diagnostics, c: &DrillState) {
                 "Invalid webhook_format",
                 e,
                 AttributePath::new("webhook_format"),
+            ));
+        }
+    }
+}
+
+/// `evidence { }`: shapes only; the bucket and key are checked against AWS at plan.
+fn validate_evidence(diags: &mut Diagnostics, e: &EvidenceBlock) {
+    let ep = || AttributePath::new("evidence").index(0);
+    s3_uri(diags, &e.s3_uri, "s3_uri", ep().attribute("s3_uri"));
+    if let Some(uri) = e.s3_uri.as_ref_option() {
+        if let Err(err) = drkit_drill::evidence::Location::parse(uri) {
+            if uri.starts_with("s3://") && uri.trim_start_matches("s3://").contains('/') {
+                diags.add_error(error("Invalid s3_uri", err, ep().attribute("s3_uri")));
+            }
+        }
+    }
+    whole(
+        diags,
+        &e.retain_days,
+        "retain_days",
+        1,
+        i64::from(drkit_drill::evidence::MAX_RETAIN_DAYS),
+        ep().attribute("retain_days"),
+    );
+    if let Some(mode) = e.lock_mode.as_ref_option() {
+        if let Err(err) = mode.parse::<drkit_drill::evidence::LockMode>() {
+            diags.add_error(error("Invalid lock_mode", err, ep().attribute("lock_mode")));
+        }
+    }
+    if let Some(key) = e.kms_key_id.as_ref_option() {
+        let arn_not_kms = key.starts_with("arn:") && key.split(':').nth(2) != Some("kms");
+        if key.trim().is_empty() || arn_not_kms {
+            diags.add_error(error(
+                "Invalid kms_key_id",
+                format!("kms_key_id = {key:?}: name an asymmetric SIGN_VERIFY KMS key by id, ARN (arn:aws:kms:REGION:ACCOUNT:key/ID) or alias/NAME."),
+                ep().attribute("kms_key_id"),
+            ));
+        }
+    }
+    if let Some(name) = e.name.as_ref_option() {
+        let bad = name.trim().is_empty() || name.contains('/') || name == "." || name == "..";
+        if bad {
+            diags.add_error(error(
+                "Invalid name",
+                format!("name = {name:?}: the drill's folder under the prefix, one path segment without \"/\", e.g. \"orders-restore\"; or remove it for policy_id."),
+                ep().attribute("name"),
             ));
         }
     }
@@ -901,6 +971,7 @@ fn computed_unknown(s: &mut DrillState) {
     s.history = Value::Unknown;
     s.report = Value::Unknown;
     s.archive_lag_seconds = Value::Unknown;
+    s.evidence_uri = Value::Unknown;
 }
 
 fn defaults(s: &mut DrillState) {
@@ -945,6 +1016,7 @@ impl Resource for DrDrill {
         let mut planned = proposed;
         defaults(&mut planned);
         warn_without_targets(&self.clients, diags, &planned).await;
+        crate::drill_evidence::check(&self.clients, diags, &planned).await;
         computed_unknown(&mut planned);
         Some((planned, ValueEmpty::Null))
     }
@@ -982,10 +1054,12 @@ impl Resource for DrDrill {
             kept.webhook_format = planned.webhook_format.clone();
             kept.fail_on_target_miss = planned.fail_on_target_miss;
             kept.history_size = planned.history_size;
+            kept.evidence = planned.evidence.clone();
             kept.next_due = next_due(&kept.started_at, &kept.interval);
             return Some((kept, ValueEmpty::Null, vec![]));
         }
         warn_without_targets(&self.clients, diags, &planned).await;
+        crate::drill_evidence::check(&self.clients, diags, &planned).await;
         computed_unknown(&mut planned);
         Some((planned, ValueEmpty::Null, replace))
     }
@@ -1087,6 +1161,22 @@ impl Resource for DrDrill {
             }
         }
         report.history = crate::drill::history(report_file.as_deref(), &report, history_size);
+        // Evidence before the webhook and report file, so they carry a failure's note.
+        let evidence =
+            crate::drill_evidence::write(clients, &planned, &report, failure.as_deref()).await;
+        let evidence_uri = match evidence {
+            Some(Ok(written)) => Some(written.record_uri),
+            Some(Err(e)) => {
+                report.notes.push(format!("evidence not written: {e}"));
+                diags.add_warning(error(
+                    "Could not write the drill evidence",
+                    format!("{e}\n\nThe drill's outcome is unaffected; it is in the state. The next run links to the newest record that exists."),
+                    AttributePath::new("evidence").index(0).attribute("s3_uri"),
+                ));
+                None
+            }
+            None => None,
+        };
         if let Some(url) = planned.webhook_url.as_ref_option() {
             // A failed post never fails the drill: a note in the report and a warning.
             let format = planned
@@ -1112,7 +1202,8 @@ impl Resource for DrDrill {
                 ));
             }
         }
-        let state = recorded(planned.clone(), &report);
+        let mut state = recorded(planned.clone(), &report);
+        state.evidence_uri = evidence_uri.map_or(Value::Null, Value::Value);
         if let Some(e) = failure {
             diags.add_error(error(
                 "DR drill failed",

@@ -107,6 +107,12 @@ pub struct DrillState {
     /// Verification queries.
     #[serde(default)]
     pub verify: Value<Vec<Value<VerifyBlock>>>,
+    /// Where each run's signed evidence record goes.
+    #[serde(default, with = "single_block")]
+    pub evidence: Value<EvidenceBlock>,
+    /// `s3://` of the recorded run's evidence record.
+    #[serde(default)]
+    pub evidence_uri: Value<String>,
     /// Start of the recorded run.
     #[serde(default)]
     pub started_at: Value<String>,
@@ -200,6 +206,26 @@ pub struct MysqlDumpBlock {
     /// `openssl enc` settings of an encrypted dump.
     #[serde(default, with = "single_block")]
     pub decrypt: Value<DecryptBlock>,
+}
+
+/// `evidence { }`: signed, hash-chained records under S3 Object Lock.
+#[derive(Debug, Default, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EvidenceBlock {
+    /// `s3://bucket/prefix/` in a bucket with Object Lock.
+    #[serde(default)]
+    pub s3_uri: Value<String>,
+    /// Object Lock retention of each record, in days.
+    #[serde(default, with = "crate::schema_helpers::whole_number")]
+    pub retain_days: Value<i64>,
+    /// `COMPLIANCE` or `GOVERNANCE`.
+    #[serde(default)]
+    pub lock_mode: Value<String>,
+    /// Asymmetric SIGN_VERIFY KMS key.
+    #[serde(default)]
+    pub kms_key_id: Value<String>,
+    /// The chain's folder under the prefix; default `policy_id`.
+    #[serde(default)]
+    pub name: Value<String>,
 }
 
 /// `decrypt { }` of a dump source.

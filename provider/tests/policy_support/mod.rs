@@ -39,6 +39,7 @@ provider "dr" {{
     rds        = "{endpoint}"
     s3         = "{endpoint}"
     cloudwatch = "{endpoint}"
+    kms        = "{endpoint}"
   }}
 }}
 "#

@@ -36,6 +36,11 @@ pub fn drlint_tarball() -> String {
     format!("drlint-{VERSION}-x86_64-unknown-linux-gnu.tar.gz")
 }
 
+/// drkit's (the evidence CLI's) linux_amd64 tarball name.
+pub fn drkit_tarball() -> String {
+    format!("drkit-{VERSION}-x86_64-unknown-linux-gnu.tar.gz")
+}
+
 /// A GnuPG home in a temporary directory; its agent is stopped when dropped.
 pub struct GpgHome {
     dir: TempDir,
@@ -198,6 +203,11 @@ pub fn run_release(out: &Path, extra: &[&str], env: &[(&str, &Path)], version: &
     assert!(
         bin_dir.join("drlint").is_file(),
         "{} has no drlint: build the workspace first (cargo build --workspace, as scripts/test does)",
+        bin_dir.display()
+    );
+    assert!(
+        bin_dir.join("drkit").is_file(),
+        "{} has no drkit: build the workspace first (cargo build --workspace, as scripts/test does)",
         bin_dir.display()
     );
     let mut cmd = Command::new(script);
