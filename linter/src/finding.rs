@@ -168,9 +168,26 @@ pub struct Report {
     /// The texts of the files read from disk (shared, not copied), by the path findings
     /// name them with: what the CLI shows snippets from and reads suppressions in, so that
     /// no file is read twice: the `.tf` and `.tf.json` files of the modules linted. Empty for plans.
-    pub texts: crate::path_map::PathMap<crate::source::FileText>,
+    pub texts: crate::path_map::PathMap<crate::file_text::FileText>,
     /// The instance addresses of the findings' resources, by [`Finding::resource`], where
     /// `count`/`for_each` keys are known (`module.db[0].aws_db_instance.this`); a resource
     /// not listed is named by its address alone.
     pub instances: std::collections::BTreeMap<String, Vec<String>>,
+}
+
+/// What a rule is, for listings, docs and configuration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RuleMeta {
+    /// `DR003`.
+    pub code: &'static str,
+    /// `missing-deletion-protection`.
+    pub name: &'static str,
+    /// Default severity.
+    pub severity: Severity,
+    /// One line: what it finds.
+    pub summary: &'static str,
+    /// The doc page (markdown sections).
+    pub doc: &'static str,
+    /// Whether `--fix` can fix it.
+    pub fixable: bool,
 }

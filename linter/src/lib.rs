@@ -3,6 +3,7 @@
 //! A library first: the `drlint` binary is a thin CLI over it, and `terraform-provider-dr`
 //! uses [`model`] to validate `dr_policy` with the same tier model the rules use.
 
+pub mod file_text;
 pub mod finding;
 pub mod model;
 pub mod options;
