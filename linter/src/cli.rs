@@ -1035,7 +1035,7 @@ fn postprocess(mut report: Report, settings: &Settings) -> LintResult {
         },
     );
     report.findings = outcome.kept;
-    crate::fix::keep_suppressed_instances(&mut report.findings, &outcome.suppressed);
+    crate::suppress::keep_suppressed_instances(&mut report.findings, &outcome.suppressed);
     report
         .errors
         .sort_by(|a, b| (&a.file, a.line).cmp(&(&b.file, b.line)));

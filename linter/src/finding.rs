@@ -191,3 +191,34 @@ pub struct RuleMeta {
     /// Whether `--fix` can fix it.
     pub fixable: bool,
 }
+
+/// A rule as the user-facing layer sees it: the engine's rules plus DR000, which the
+/// suppression layer itself reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RuleInfo {
+    /// `DR003`.
+    pub code: &'static str,
+    /// `missing-deletion-protection`.
+    pub name: &'static str,
+    /// Severity unless configured otherwise.
+    pub severity: Severity,
+    /// One line.
+    pub summary: &'static str,
+    /// The markdown doc page.
+    pub doc: &'static str,
+    /// Whether `--fix` can fix it.
+    pub fixable: bool,
+}
+
+impl From<&RuleMeta> for RuleInfo {
+    fn from(m: &RuleMeta) -> Self {
+        RuleInfo {
+            code: m.code,
+            name: m.name,
+            severity: m.severity,
+            summary: m.summary,
+            doc: m.doc,
+            fixable: m.fixable,
+        }
+    }
+}
