@@ -175,6 +175,19 @@ pub struct Report {
     pub instances: std::collections::BTreeMap<String, Vec<String>>,
 }
 
+/// The module path of an address without index: `module.a.module.b.` of
+/// `module.a.module.b.aws_db_instance.x`, empty in the root module.
+pub fn module_path(address: &str) -> &str {
+    let mut end = 0;
+    while let Some(rest) = address[end..].strip_prefix("module.") {
+        match rest.find('.') {
+            Some(dot) => end += "module.".len() + dot + 1,
+            None => break,
+        }
+    }
+    &address[..end]
+}
+
 /// What a rule is, for listings, docs and configuration.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RuleMeta {

@@ -15,7 +15,7 @@ use std::io::{self, Write};
 use std::path::Path;
 
 pub use crate::file_text::Sources;
-pub use crate::finding::RuleInfo;
+pub use crate::finding::{module_path, RuleInfo};
 use crate::finding::{Finding, Report};
 pub use crate::path_map::display_path;
 use crate::suppress::{self, Suppressed};
@@ -128,19 +128,6 @@ pub fn instance_addresses<'r>(report: &'r Report, f: &'r Finding) -> Vec<&'r str
         _ if f.resource.is_empty() => Vec::new(),
         _ => vec![f.resource.as_str()],
     }
-}
-
-/// The module path of an address without index: `module.a.module.b.` of
-/// `module.a.module.b.aws_db_instance.x`, empty in the root module.
-pub fn module_path(address: &str) -> &str {
-    let mut end = 0;
-    while let Some(rest) = address[end..].strip_prefix("module.") {
-        match rest.find('.') {
-            Some(dot) => end += "module.".len() + dot + 1,
-            None => break,
-        }
-    }
-    &address[..end]
 }
 
 /// The note for a stale baseline entry.
