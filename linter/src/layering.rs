@@ -87,14 +87,19 @@ fn root_reexports(lib: &str) -> Vec<(String, String)> {
 /// its line: `crate::a::b` gives `a`; `use crate::{a, b::c}` gives `a` and `b`, also when
 /// the group goes on over several lines.
 fn crate_names(text: &str) -> Vec<(usize, String)> {
+    names_after(text, "crate::")
+}
+
+/// [`crate_names`] for any path prefix (`super::`).
+fn names_after(text: &str, prefix: &str) -> Vec<(usize, String)> {
     let lines = lines_outside_test_modules(text);
     let mut found = Vec::new();
     for (i, &(n, line)) in lines.iter().enumerate() {
-        for (at, _) in line.match_indices("crate::") {
+        for (at, _) in line.match_indices(prefix) {
             if line[..at].ends_with(|c: char| c.is_alphanumeric() || c == '_' || c == ':') {
                 continue; // `other_crate::x` or `$crate::x`
             }
-            let rest = &line[at + "crate::".len()..];
+            let rest = &line[at + prefix.len()..];
             let Some(group) = rest.strip_prefix('{') else {
                 found.push((n, leading_name(rest)));
                 continue;
@@ -240,6 +245,45 @@ fn every_module_imports_only_modules_before_it() {
     assert!(
         wrong.is_empty(),
         "imports against the order of LAYERS:\n{}",
+        wrong.join("\n")
+    );
+}
+
+/// Inside a module directory, the same direction between its files, bottom first: a file
+/// may name a sibling (`super::x`) only when the sibling stands earlier. The directory's
+/// `mod.rs` (declarations and dispatch) and its test modules are exempt.
+const SIBLINGS: &[(&str, &[&str])] = &[("cli", &["flags", "run", "fixes", "check"])];
+
+#[test]
+fn files_of_a_module_import_only_earlier_siblings() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut wrong = Vec::new();
+    for (dir, order) in SIBLINGS {
+        let mut files = Vec::new();
+        rust_files(&src.join(dir), &mut files);
+        for file in &files {
+            let stem = file.file_stem().unwrap().to_string_lossy().to_string();
+            if stem == "mod" || is_test_file(&src, file) {
+                continue;
+            }
+            let Some(own) = order.iter().position(|m| *m == stem) else {
+                wrong.push(format!("{dir}/{stem}.rs: in no order; add it to SIBLINGS"));
+                continue;
+            };
+            let text = std::fs::read_to_string(file).unwrap();
+            for (line, name) in names_after(&text, "super::") {
+                match order.iter().position(|m| *m == name) {
+                    Some(theirs) if theirs >= own => wrong.push(format!(
+                        "{dir}/{stem}.rs:{line}: imports {dir}::{name}, which comes after it"
+                    )),
+                    _ => {} // an earlier sibling, or an item of the parent
+                }
+            }
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "imports against the order of SIBLINGS:\n{}",
         wrong.join("\n")
     );
 }

@@ -14,7 +14,7 @@
 //!   entry points [`lint()`] and friends;
 //! - output: [`suppress`] (inline suppressions, DR000 and DR900-DR902), [`baseline`],
 //!   [`render`], [`config`] (`.drlint.toml`);
-//! - shell: [`cli`] (flags, the check run, fixes), `fuzz`.
+//! - shell: [`cli`] (flags -> one lint run -> fixes -> the check command), `fuzz`.
 
 // Vocabulary: types and parsing every other layer shares.
 pub mod eval;

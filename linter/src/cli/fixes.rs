@@ -9,9 +9,9 @@ use std::process::ExitCode;
 
 use anyhow::{anyhow, Context, Result};
 
-use super::check::{lint_once, write_output, LintResult};
 use super::engine;
 use super::flags::{CheckArgs, Settings};
+use super::run::{lint_once, write_output, LintResult};
 use crate::fix::applicable;
 use crate::render::display_path;
 use crate::{FileError, Finding};

@@ -27,6 +27,7 @@ macro_rules! say {
 mod check;
 mod fixes;
 mod flags;
+mod run;
 #[cfg(test)]
 mod tests;
 

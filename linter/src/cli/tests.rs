@@ -3,6 +3,7 @@
 use super::check::*;
 use super::fixes::*;
 use super::flags::*;
+use super::run::*;
 use super::*;
 use crate::config::FailOn;
 use crate::{FileError, Severity};
