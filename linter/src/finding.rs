@@ -1,4 +1,5 @@
-//! What linting produces: findings, file errors and the report that carries both.
+//! What linting produces: findings, file errors and the report that carries both, with the
+//! rule metadata they are named by ([`RuleMeta`], [`RuleInfo`]) and [`module_path()`].
 //! The engine fills these; renderers, suppressions and the severity gate only read them.
 
 use std::path::PathBuf;
