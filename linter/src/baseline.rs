@@ -31,8 +31,9 @@ use std::path::{Component, Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use crate::file_text::Sources;
 use crate::finding::Finding;
-use crate::render::{display_path, Sources};
+use crate::path_map::display_path;
 
 /// The format version this drlint writes and reads.
 pub const VERSION: u32 = 1;

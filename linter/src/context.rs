@@ -6,11 +6,13 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+pub(crate) mod index;
+
 use crate::eval::Value;
+use crate::finding::RuleMeta;
 use crate::finding::{Finding, Fix, Location};
 use crate::options::LintOptions;
 use crate::path_map::PathMap;
-use crate::rules::RuleMeta;
 
 /// Managed resource or data source.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -228,7 +230,7 @@ pub struct Context {
     index: rustc_hash::FxHashMap<String, usize>,
     sources: Arc<PathMap<Arc<str>>>,
     /// What the rules look up, built on first use.
-    facts: std::sync::OnceLock<crate::rules::index::Index>,
+    facts: std::sync::OnceLock<index::Index>,
     /// What rules could not judge, when asked for ([`RuleOptions::explain_unknown`]).
     unjudged: std::sync::Mutex<Vec<crate::finding::Unjudged>>,
 }
@@ -312,9 +314,8 @@ impl Context {
     }
 
     /// The indexes rules look up instead of scanning every resource.
-    pub(crate) fn facts(&self) -> &crate::rules::index::Index {
-        self.facts
-            .get_or_init(|| crate::rules::index::Index::new(self))
+    pub(crate) fn facts(&self) -> &index::Index {
+        self.facts.get_or_init(|| index::Index::new(self))
     }
 
     /// Managed resources of the given types, in configuration order.

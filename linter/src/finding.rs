@@ -1,4 +1,5 @@
-//! What linting produces: findings, file errors and the report that carries both.
+//! What linting produces: findings, file errors and the report that carries both, with the
+//! rule metadata they are named by ([`RuleMeta`], [`RuleInfo`]) and [`module_path()`].
 //! The engine fills these; renderers, suppressions and the severity gate only read them.
 
 use std::path::PathBuf;
@@ -168,9 +169,70 @@ pub struct Report {
     /// The texts of the files read from disk (shared, not copied), by the path findings
     /// name them with: what the CLI shows snippets from and reads suppressions in, so that
     /// no file is read twice: the `.tf` and `.tf.json` files of the modules linted. Empty for plans.
-    pub texts: crate::path_map::PathMap<crate::source::FileText>,
+    pub texts: crate::path_map::PathMap<crate::file_text::FileText>,
     /// The instance addresses of the findings' resources, by [`Finding::resource`], where
     /// `count`/`for_each` keys are known (`module.db[0].aws_db_instance.this`); a resource
     /// not listed is named by its address alone.
     pub instances: std::collections::BTreeMap<String, Vec<String>>,
+}
+
+/// The module path of an address without index: `module.a.module.b.` of
+/// `module.a.module.b.aws_db_instance.x`, empty in the root module.
+pub fn module_path(address: &str) -> &str {
+    let mut end = 0;
+    while let Some(rest) = address[end..].strip_prefix("module.") {
+        match rest.find('.') {
+            Some(dot) => end += "module.".len() + dot + 1,
+            None => break,
+        }
+    }
+    &address[..end]
+}
+
+/// What a rule is, for listings, docs and configuration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RuleMeta {
+    /// `DR003`.
+    pub code: &'static str,
+    /// `missing-deletion-protection`.
+    pub name: &'static str,
+    /// Default severity.
+    pub severity: Severity,
+    /// One line: what it finds.
+    pub summary: &'static str,
+    /// The doc page (markdown sections).
+    pub doc: &'static str,
+    /// Whether `--fix` can fix it.
+    pub fixable: bool,
+}
+
+/// A rule as the user-facing layer sees it: the engine's rules plus DR000, which the
+/// suppression layer itself reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RuleInfo {
+    /// `DR003`.
+    pub code: &'static str,
+    /// `missing-deletion-protection`.
+    pub name: &'static str,
+    /// Severity unless configured otherwise.
+    pub severity: Severity,
+    /// One line.
+    pub summary: &'static str,
+    /// The markdown doc page.
+    pub doc: &'static str,
+    /// Whether `--fix` can fix it.
+    pub fixable: bool,
+}
+
+impl From<&RuleMeta> for RuleInfo {
+    fn from(m: &RuleMeta) -> Self {
+        RuleInfo {
+            code: m.code,
+            name: m.name,
+            severity: m.severity,
+            summary: m.summary,
+            doc: m.doc,
+            fixable: m.fixable,
+        }
+    }
 }

@@ -7,8 +7,8 @@ mod align;
 
 use crate::context::{Attr, Context, Node, Resource};
 use crate::decided::{self, Decided};
+use crate::finding::RuleMeta;
 use crate::finding::{Applicability, Edit, Finding, Fix, Location};
-use crate::rules::RuleMeta;
 
 /// How many times `--fix` lints and applies while the files keep changing: a pass skips
 /// edits that overlap an earlier one, and the next pass applies them.
@@ -124,47 +124,6 @@ fn write(source: &str, edits: &[&Edit]) -> String {
         // The byte-order mark is no part of the first line's text.
         Some(rest) => format!("\u{feff}{}", align::realign(rest, &touched)),
         None => align::realign(&out, &touched),
-    }
-}
-
-/// Takes the edits off fixes that a suppressed finding shares (the same rule at the same
-/// place: one block, or one variable default, seen through several module instances):
-/// applying them would override the instance whose finding is suppressed.
-pub fn keep_suppressed_instances(
-    findings: &mut [Finding],
-    suppressed: &[crate::suppress::Suppressed],
-) {
-    if suppressed.is_empty() {
-        return;
-    }
-    // By rule and place: a lookup per finding, not a scan of the suppressed ones.
-    let mut at: std::collections::HashMap<(&str, usize, usize), Vec<&Finding>> =
-        std::collections::HashMap::new();
-    for s in suppressed {
-        let key = (
-            s.finding.rule,
-            s.finding.location.start,
-            s.finding.location.end,
-        );
-        at.entry(key).or_default().push(&s.finding);
-    }
-    for f in findings.iter_mut() {
-        let Some(fix) = f.fix.as_mut().filter(|x| !x.edits.is_empty()) else {
-            continue;
-        };
-        let key = (f.rule, f.location.start, f.location.end);
-        let Some(other) = at.get(&key).and_then(|list| {
-            list.iter()
-                .find(|s| s.file == f.file && s.resource != f.resource)
-        }) else {
-            continue;
-        };
-        fix.edits.clear();
-        fix.applicability = Applicability::Unsafe;
-        fix.description = format!(
-            "{} (not applied: it would also change {}, whose finding is suppressed)",
-            fix.description, other.resource
-        );
     }
 }
 

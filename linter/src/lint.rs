@@ -432,7 +432,7 @@ fn locate_plan_findings(findings: &mut [Finding], options: &LintOptions) {
 /// An address without its module path: `aws_db_instance.this` of
 /// `module.db.aws_db_instance.this`.
 fn local(address: &str) -> &str {
-    &address[crate::render::module_path(address).len()..]
+    &address[crate::finding::module_path(address).len()..]
 }
 
 /// The instance addresses of the resources `findings` name, where known.

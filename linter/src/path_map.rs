@@ -273,9 +273,68 @@ pub(crate) fn is_canonical(_path: &Path) -> bool {
     false
 }
 
+/// A path as shown to users: `/` separators, no leading `./`.
+pub fn display_path(path: &Path) -> String {
+    // Once per finding: most paths are already in this form (the walk's joins).
+    let shown = path.strip_prefix(".").unwrap_or(path);
+    if let Some(text) = shown
+        .to_str()
+        .filter(|t| !t.is_empty() && !t.starts_with("./") && is_canonical(shown))
+    {
+        if std::path::MAIN_SEPARATOR == '/' {
+            return text.to_string();
+        }
+    }
+    display_components(path)
+}
+
+/// [`display_path`] the long way: component by component.
+fn display_components(path: &Path) -> String {
+    let parts: Vec<String> = path
+        .components()
+        .filter(|c| !matches!(c, Component::CurDir))
+        .map(|c| match c {
+            Component::RootDir => String::new(),
+            other => other.as_os_str().to_string_lossy().into_owned(),
+        })
+        .collect();
+    let joined = parts.join("/");
+    if path.has_root() && !joined.starts_with('/') {
+        format!("/{joined}")
+    } else if joined.is_empty() {
+        ".".to_string()
+    } else {
+        joined.replace("//", "/")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn display_path_drops_dot_and_uses_slashes() {
+        assert_eq!(display_path(Path::new("./db/main.tf")), "db/main.tf");
+        assert_eq!(display_path(Path::new("/tmp/x.tf")), "/tmp/x.tf");
+        assert_eq!(display_path(Path::new(".")), ".");
+    }
+
+    /// The short cut for paths already in shape gives what the components give, for every
+    /// path of up to five bytes over `a`, `.` and `/`.
+    #[test]
+    fn display_path_short_cut_agrees_with_the_components() {
+        let mut last = vec![String::new()];
+        for _ in 0..5 {
+            last = last
+                .iter()
+                .flat_map(|p| ['a', '.', '/'].map(|c| format!("{p}{c}")))
+                .collect();
+            for p in &last {
+                let path = Path::new(p);
+                assert_eq!(display_path(path), display_components(path), "{p:?}");
+            }
+        }
+    }
 
     #[test]
     fn paths_compare_as_path_compares_them() {

@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use hcl_edit::structure::Body;
 
+pub use crate::file_text::FileText;
 use crate::finding::{FileError, Location};
 
 /// Files larger than this are refused: no real Terraform file comes close, and a linter in a
@@ -612,29 +613,7 @@ pub fn scan_module_calls(text: &str) -> Vec<String> {
     out
 }
 
-/// A file's bytes as read: as text when they are UTF-8 (nearly always), so that the
-/// parsed file shares them instead of copying them again.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum FileText {
-    Utf8(Arc<str>),
-    Bytes(Arc<[u8]>),
-}
-
 impl FileText {
-    pub fn new(bytes: Vec<u8>) -> Self {
-        match String::from_utf8(bytes) {
-            Ok(text) => FileText::Utf8(Arc::from(text)),
-            Err(e) => FileText::Bytes(Arc::from(e.into_bytes())),
-        }
-    }
-
-    pub fn bytes(&self) -> &[u8] {
-        match self {
-            FileText::Utf8(t) => t.as_bytes(),
-            FileText::Bytes(b) => b,
-        }
-    }
-
     /// [`parse_bytes`], keeping the text it already holds.
     pub fn parse(&self, path: &Path) -> Result<SourceFile, FileError> {
         match self {

@@ -26,8 +26,8 @@ pub mod malformed;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use crate::finding::{Finding, Location, Severity};
-use crate::render::{RuleInfo, Sources};
+use crate::file_text::Sources;
+use crate::finding::{Applicability, Finding, Location, RuleInfo, Severity};
 
 /// The code of the finding a reason-less suppression produces.
 pub const CODE: &str = "DR000";
@@ -840,6 +840,44 @@ fn reasonless_finding(
             applicability: crate::finding::Applicability::Unsafe,
         }),
         suppress_at: Vec::new(),
+    }
+}
+
+/// Takes the edits off fixes that a suppressed finding shares (the same rule at the same
+/// place: one block, or one variable default, seen through several module instances):
+/// applying them would override the instance whose finding is suppressed.
+pub fn keep_suppressed_instances(findings: &mut [Finding], suppressed: &[Suppressed]) {
+    if suppressed.is_empty() {
+        return;
+    }
+    // By rule and place: a lookup per finding, not a scan of the suppressed ones.
+    let mut at: std::collections::HashMap<(&str, usize, usize), Vec<&Finding>> =
+        std::collections::HashMap::new();
+    for s in suppressed {
+        let key = (
+            s.finding.rule,
+            s.finding.location.start,
+            s.finding.location.end,
+        );
+        at.entry(key).or_default().push(&s.finding);
+    }
+    for f in findings.iter_mut() {
+        let Some(fix) = f.fix.as_mut().filter(|x| !x.edits.is_empty()) else {
+            continue;
+        };
+        let key = (f.rule, f.location.start, f.location.end);
+        let Some(other) = at.get(&key).and_then(|list| {
+            list.iter()
+                .find(|s| s.file == f.file && s.resource != f.resource)
+        }) else {
+            continue;
+        };
+        fix.edits.clear();
+        fix.applicability = Applicability::Unsafe;
+        fix.description = format!(
+            "{} (not applied: it would also change {}, whose finding is suppressed)",
+            fix.description, other.resource
+        );
     }
 }
 

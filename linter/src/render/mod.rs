@@ -12,11 +12,12 @@ pub mod sarif;
 pub mod text;
 
 use std::io::{self, Write};
-use std::path::{Component, Path};
-use std::sync::Arc;
+use std::path::Path;
 
-use crate::finding::{Finding, Report, Severity};
-use crate::source::FileText;
+pub use crate::file_text::Sources;
+pub use crate::finding::{module_path, RuleInfo};
+use crate::finding::{Finding, Report};
+pub use crate::path_map::display_path;
 use crate::suppress::{self, Suppressed};
 
 /// Output formats of `--format`.
@@ -63,37 +64,6 @@ impl Format {
     }
 }
 
-/// A rule as the user-facing layer sees it: the engine's rules plus DR000, which the
-/// suppression layer itself reports.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RuleInfo {
-    /// `DR003`.
-    pub code: &'static str,
-    /// `missing-deletion-protection`.
-    pub name: &'static str,
-    /// Severity unless configured otherwise.
-    pub severity: Severity,
-    /// One line.
-    pub summary: &'static str,
-    /// The markdown doc page.
-    pub doc: &'static str,
-    /// Whether `--fix` can fix it.
-    pub fixable: bool,
-}
-
-impl From<&crate::rules::RuleMeta> for RuleInfo {
-    fn from(m: &crate::rules::RuleMeta) -> Self {
-        RuleInfo {
-            code: m.code,
-            name: m.name,
-            severity: m.severity,
-            summary: m.summary,
-            doc: m.doc,
-            fixable: m.fixable,
-        }
-    }
-}
-
 impl RuleInfo {
     /// Where the rule's doc page lives on the web.
     pub fn help_uri(&self) -> String {
@@ -125,67 +95,6 @@ pub fn find_rule<'r>(rules: &'r [RuleInfo], code_or_name: &str) -> Option<&'r Ru
     rules
         .iter()
         .find(|r| r.code.eq_ignore_ascii_case(code) || r.name == code)
-}
-
-/// Source text of the files findings point into, read once.
-#[derive(Debug, Default, Clone)]
-pub struct Sources {
-    /// Looked up once or twice per finding.
-    files: crate::path_map::PathMap<Option<Arc<str>>>,
-}
-
-impl Sources {
-    /// Files larger than this are not read back for snippets and suppressions.
-    const MAX_BYTES: u64 = 8 * 1024 * 1024;
-
-    /// Reads each file once; unreadable, huge or non-UTF-8 files are remembered as absent.
-    pub fn load<'a>(files: impl IntoIterator<Item = &'a Path>) -> Self {
-        let mut sources = Sources::default();
-        for file in files {
-            sources.insert(file);
-        }
-        sources
-    }
-
-    /// Reads one more file unless already known.
-    pub fn insert(&mut self, file: &Path) {
-        if self.files.contains_key(file) {
-            return;
-        }
-        let text = std::fs::metadata(file)
-            .ok()
-            .filter(|m| m.is_file() && m.len() <= Self::MAX_BYTES)
-            .and_then(|_| std::fs::read_to_string(file).ok())
-            .map(Arc::from);
-        self.files.insert(file.to_path_buf(), text);
-    }
-
-    /// Takes `text` as the file's text when given (what the engine read, shared, not
-    /// copied), else reads it.
-    pub fn insert_read(&mut self, file: &Path, text: Option<&FileText>) {
-        if self.files.contains_key(file) {
-            return;
-        }
-        match text {
-            Some(FileText::Utf8(t)) if t.len() as u64 <= Self::MAX_BYTES => {
-                self.files.insert(file.to_path_buf(), Some(t.clone()));
-            }
-            Some(_) => {
-                self.files.insert(file.to_path_buf(), None);
-            }
-            None => self.insert(file),
-        }
-    }
-
-    /// Adds text for a file without reading it (tests, and text already in memory).
-    pub fn insert_text(&mut self, file: &Path, text: String) {
-        self.files.insert(file.to_path_buf(), Some(Arc::from(text)));
-    }
-
-    /// The file's text, when it could be read.
-    pub fn get(&self, file: &Path) -> Option<&str> {
-        self.files.get(file).and_then(|t| t.as_deref())
-    }
 }
 
 /// What every renderer gets.
@@ -221,19 +130,6 @@ pub fn instance_addresses<'r>(report: &'r Report, f: &'r Finding) -> Vec<&'r str
     }
 }
 
-/// The module path of an address without index: `module.a.module.b.` of
-/// `module.a.module.b.aws_db_instance.x`, empty in the root module.
-pub fn module_path(address: &str) -> &str {
-    let mut end = 0;
-    while let Some(rest) = address[end..].strip_prefix("module.") {
-        match rest.find('.') {
-            Some(dot) => end += "module.".len() + dot + 1,
-            None => break,
-        }
-    }
-    &address[..end]
-}
-
 /// The note for a stale baseline entry.
 pub fn stale_note(entry: &crate::baseline::Entry, baseline: &Path) -> String {
     format!(
@@ -251,41 +147,6 @@ pub fn render(format: Format, output: &Output<'_>, w: &mut dyn Write) -> io::Res
         Format::Sarif => sarif::render(output, w),
         Format::Junit => junit::render(output, w),
         Format::Github => github::render(output, w),
-    }
-}
-
-/// A path as shown to users: `/` separators, no leading `./`.
-pub fn display_path(path: &Path) -> String {
-    // Once per finding: most paths are already in this form (the walk's joins).
-    let shown = path.strip_prefix(".").unwrap_or(path);
-    if let Some(text) = shown
-        .to_str()
-        .filter(|t| !t.is_empty() && !t.starts_with("./") && crate::path_map::is_canonical(shown))
-    {
-        if std::path::MAIN_SEPARATOR == '/' {
-            return text.to_string();
-        }
-    }
-    display_components(path)
-}
-
-/// [`display_path`] the long way: component by component.
-fn display_components(path: &Path) -> String {
-    let parts: Vec<String> = path
-        .components()
-        .filter(|c| !matches!(c, Component::CurDir))
-        .map(|c| match c {
-            Component::RootDir => String::new(),
-            other => other.as_os_str().to_string_lossy().into_owned(),
-        })
-        .collect();
-    let joined = parts.join("/");
-    if path.has_root() && !joined.starts_with('/') {
-        format!("/{joined}")
-    } else if joined.is_empty() {
-        ".".to_string()
-    } else {
-        joined.replace("//", "/")
     }
 }
 
@@ -326,7 +187,7 @@ pub fn plural(n: usize, word: &str) -> String {
 pub(crate) mod testing {
     //! Hand-made reports for renderer tests.
     use super::*;
-    use crate::finding::{Applicability, Edit, FileError, Finding, Fix, Location};
+    use crate::finding::{Applicability, Edit, FileError, Finding, Fix, Location, Severity};
     use std::path::PathBuf;
 
     pub const DB_TF: &str = "resource \"aws_db_instance\" \"main\" {\n  engine              = \"postgres\"\n  deletion_protection = false\n}\n";
@@ -438,31 +299,8 @@ pub(crate) mod testing {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::finding::Severity;
     use std::path::PathBuf;
-
-    #[test]
-    fn display_path_drops_dot_and_uses_slashes() {
-        assert_eq!(display_path(Path::new("./db/main.tf")), "db/main.tf");
-        assert_eq!(display_path(Path::new("/tmp/x.tf")), "/tmp/x.tf");
-        assert_eq!(display_path(Path::new(".")), ".");
-    }
-
-    /// The short cut for paths already in shape gives what the components give, for every
-    /// path of up to five bytes over `a`, `.` and `/`.
-    #[test]
-    fn display_path_short_cut_agrees_with_the_components() {
-        let mut last = vec![String::new()];
-        for _ in 0..5 {
-            last = last
-                .iter()
-                .flat_map(|p| ['a', '.', '/'].map(|c| format!("{p}{c}")))
-                .collect();
-            for p in &last {
-                let path = Path::new(p);
-                assert_eq!(display_path(path), display_components(path), "{p:?}");
-            }
-        }
-    }
 
     #[test]
     fn line_col_counts_characters() {

@@ -4,6 +4,7 @@
 use crate::context::{Context, Node, Resource};
 use crate::eval::Value;
 pub use crate::rules::index::GlobalRole;
+pub use crate::rules::index::WRITER_ATTRIBUTES;
 
 /// Database resource types.
 pub const DATABASES: &[&str] = &["aws_db_instance", "aws_rds_cluster"];
@@ -26,15 +27,6 @@ pub fn is_db_replica(db: &Resource) -> bool {
 pub fn is_copy(ctx: &Context, db: &Resource) -> bool {
     is_db_replica(db) || matches!(global_role(ctx, db), Some(GlobalRole::Secondary(_)))
 }
-
-/// Attributes only the writer of an Aurora global database sets: the data comes from
-/// them (new credentials, a snapshot). A secondary takes its data from the primary.
-pub const WRITER_ATTRIBUTES: &[&str] = &[
-    "master_username",
-    "master_password",
-    "manage_master_user_password",
-    "snapshot_identifier",
-];
 
 /// An `aws_rds_cluster`'s part in an Aurora global database, if it is a member.
 pub fn global_role<'a>(ctx: &'a Context, db: &Resource) -> Option<&'a GlobalRole> {
@@ -154,11 +146,6 @@ pub fn config_names(ctx: &Context, config: &Resource, bucket: &Resource) -> Opti
     Some(owners.any(|b| b.address == bucket.address))
 }
 
-/// The bucket named by an S3 URI `s3://bucket/prefix`.
-pub fn s3_uri_bucket(uri: &str) -> Option<&str> {
-    uri.strip_prefix("s3://")?.split('/').next()
-}
-
 /// Whether a bucket holds backups: a `dr_policy` or a `dr_drill` source names it, or its
 /// name or tags say so (whole words, see [`super::bucket_role`]) and it is not short-lived
 /// working data (logs, reports or query results expired within days).
@@ -169,16 +156,7 @@ pub fn is_backup_bucket(ctx: &Context, bucket: &Resource) -> bool {
             && !super::bucket_role::is_short_lived(ctx, bucket))
 }
 
-/// The source blocks and S3 URI attributes of `dr_drill` that name backup buckets: the
-/// dump a `postgres_dump` restores, the base backups and WAL archive a `postgres_pitr`
-/// replays.
-pub const DRILL_BACKUP_URIS: &[(&str, &str)] = &[
-    ("postgres_dump", "s3_uri"),
-    ("postgres_pitr", "base_backup_uri"),
-    ("postgres_pitr", "wal_archive_uri"),
-];
-
-/// Whether a `dr_drill` source restores from this bucket (see [`DRILL_BACKUP_URIS`]).
+/// Whether a `dr_drill` source restores from this bucket (see [`super::index::DRILL_BACKUP_URIS`]).
 pub fn drill_names_bucket(ctx: &Context, bucket: &Resource) -> bool {
     bucket
         .str("bucket")

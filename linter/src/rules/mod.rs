@@ -13,7 +13,8 @@
 //! Then list it in [`RULES`] and [`ALL`], and add fixtures in `linter/tests/fixtures/DRNNN/`.
 
 use crate::context::Context;
-use crate::finding::{Finding, Severity};
+use crate::finding::Finding;
+pub use crate::finding::RuleMeta;
 
 /// The "Fix safety" paragraph of rules whose fix sets a value: where a value that is not a
 /// literal is fixed (a literal, for `concat!` into a rule's `DOC`).
@@ -52,7 +53,7 @@ pub mod dr018_kms_replication_without_replica_key;
 pub(crate) mod backup_selection;
 pub mod bucket_role;
 pub(crate) mod facts;
-pub(crate) mod index;
+pub(crate) use crate::context::index;
 
 /// The resource and data source types whose bodies some rule reads. The loader evaluates
 /// no other body: an IAM policy, a VPC or an EKS cluster is parsed, and only its address
@@ -84,23 +85,6 @@ pub const READ_KINDS: &[&str] = &[
     "dr_policy",
     "dr_runbook",
 ];
-
-/// What a rule is, for listings, docs and configuration.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RuleMeta {
-    /// `DR003`.
-    pub code: &'static str,
-    /// `missing-deletion-protection`.
-    pub name: &'static str,
-    /// Default severity.
-    pub severity: Severity,
-    /// One line: what it finds.
-    pub summary: &'static str,
-    /// The doc page (markdown sections).
-    pub doc: &'static str,
-    /// Whether `--fix` can fix it.
-    pub fixable: bool,
-}
 
 /// A rule: its metadata and its check.
 #[derive(Clone, Copy)]

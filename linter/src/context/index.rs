@@ -288,12 +288,9 @@ impl Index {
             }
         }
         for &d in self.managed_of("dr_drill").to_vec().iter() {
-            for (block, key) in crate::rules::facts::DRILL_BACKUP_URIS {
+            for (block, key) in DRILL_BACKUP_URIS {
                 for b in ctx.resources[d].body.blocks(block) {
-                    if let Some(name) = b
-                        .value(key)
-                        .and_then(Value::as_str)
-                        .and_then(crate::rules::facts::s3_uri_bucket)
+                    if let Some(name) = b.value(key).and_then(Value::as_str).and_then(s3_uri_bucket)
                     {
                         self.drill_buckets.insert(name.to_string());
                     }
@@ -537,7 +534,7 @@ impl Index {
             let sourced = matches!(key, Ok(g) if ctx.resources[g].value("source_db_cluster_identifier").is_some());
             let writes = |&c: &usize| {
                 let r = &ctx.resources[c];
-                crate::rules::facts::WRITER_ATTRIBUTES
+                WRITER_ATTRIBUTES
                     .iter()
                     .any(|k| r.value(k).is_some_and(|v| !matches!(v, Value::Null)))
             };
@@ -566,3 +563,26 @@ pub fn is_disabled(rule: &crate::context::Node) -> bool {
             .and_then(Value::as_str)
             .is_some_and(|s| s.eq_ignore_ascii_case("disabled"))
 }
+
+/// Attributes only the writer of an Aurora global database sets: the data comes from
+/// them (new credentials, a snapshot). A secondary takes its data from the primary.
+pub const WRITER_ATTRIBUTES: &[&str] = &[
+    "master_username",
+    "master_password",
+    "manage_master_user_password",
+    "snapshot_identifier",
+];
+
+/// The bucket named by an S3 URI `s3://bucket/prefix`.
+pub fn s3_uri_bucket(uri: &str) -> Option<&str> {
+    uri.strip_prefix("s3://")?.split('/').next()
+}
+
+/// The source blocks and S3 URI attributes of `dr_drill` that name backup buckets: the
+/// dump a `postgres_dump` restores, the base backups and WAL archive a `postgres_pitr`
+/// replays.
+pub const DRILL_BACKUP_URIS: &[(&str, &str)] = &[
+    ("postgres_dump", "s3_uri"),
+    ("postgres_pitr", "base_backup_uri"),
+    ("postgres_pitr", "wal_archive_uri"),
+];
