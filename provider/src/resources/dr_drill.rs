@@ -23,8 +23,7 @@ use crate::aws::SharedClients;
 use crate::diagnostics::error;
 use crate::state::dr_drill::{
     DecryptBlock, DrillState, EvidenceBlock, HistoryState, MysqlDumpBlock, PitrBlock, RdsBlock,
-    Seconds,
-    VerifyBlock, VerifyResultState,
+    Seconds, VerifyBlock, VerifyResultState,
 };
 
 // ---------------------------------------------------------------------------------------
