@@ -59,14 +59,8 @@ check "orders_restorable" {{
   }}
 }}
 "#,
-        // KMS at moto too: the preflight describes the replica's key there.
-        provider_block(moto).replace(
-            "    cloudwatch = ",
-            &format!(
-                "    kms        = \"{}\"\n    cloudwatch = ",
-                moto.endpoint()
-            )
-        )
+        // The provider block sends KMS to moto too: the preflight describes the replica's key there.
+        provider_block(moto)
     )
 }
 
