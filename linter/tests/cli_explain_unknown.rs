@@ -124,3 +124,40 @@ fn an_unknown_value_from_the_caller_names_the_caller() {
         run.stderr
     );
 }
+
+/// The split `aws_s3_bucket_versioning` with a status known only at apply is left open and
+/// listed, as the legacy inline `versioning { enabled = var.x }` is (Checkov passes both).
+#[test]
+fn a_split_versioning_status_known_only_at_apply_is_listed() {
+    let p = Project::new();
+    p.file(
+        "s3.tf",
+        r#"variable "status" {}
+
+resource "aws_s3_bucket" "data" {
+  bucket = "orders-data"
+}
+
+resource "aws_s3_bucket_versioning" "data" {
+  bucket = aws_s3_bucket.data.id
+  versioning_configuration {
+    status = "${var.status}"
+  }
+}
+"#,
+    );
+    let run = p.run(&["--select", "DR008", "--explain-unknown"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(
+        run.stderr.contains("DR008 unversioned-bucket:"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains(
+            "aws_s3_bucket_versioning.data (s3.tf:10:5): versioning_configuration.status"
+        ),
+        "{}",
+        run.stderr
+    );
+}

@@ -127,6 +127,9 @@ pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
                 continue;
             };
             if let Some(status) = vc.attr("status") {
+                if !status.value.is_known() {
+                    ctx.unknown_attr(&META, cfg, "versioning_configuration.status", status);
+                }
                 if matches!(status.value.as_str(), Some("Suspended") | Some("Disabled")) {
                     out.push(fix::finding_setting(
                         ctx,

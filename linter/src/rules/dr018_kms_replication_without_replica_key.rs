@@ -30,8 +30,9 @@ KMS key encrypts the replicas:
   `replication` has no `replica_kms_key_id` (terraform-provider-dr refuses that plan for the
   same reason).
 
-Disabled rules are skipped; a `dynamic` block, or a value known only at apply, is not
-judged (see `--explain-unknown`).
+An empty `replica_kms_key_id = ""` (a common variable default) names no key: the AWS
+provider sends none. Disabled rules are skipped; a `dynamic` block, or a value known only
+at apply, is not judged (see `--explain-unknown`).
 
 ## Why is this bad?
 S3 refuses the configuration: a rule that selects SSE-KMS objects must name, in its
@@ -148,13 +149,16 @@ impl Form {
         }
     }
 
-    /// Whether a destination names a replica key (a dynamic block counts as one).
+    /// Whether a destination names a replica key (a dynamic block counts as one). The AWS
+    /// provider sends no key for an empty string (what `terraform show -json` writes for
+    /// an unset legacy `replica_kms_key_id`, and a common variable default).
     fn has_key(self, dest: &Node) -> bool {
+        let named = |v: Option<&Value>| is_set(v) && v.and_then(Value::as_str) != Some("");
         match self {
             Form::Split => dest
                 .block("encryption_configuration")
-                .is_some_and(|enc| enc.dynamic || is_set(enc.value("replica_kms_key_id"))),
-            Form::Legacy => is_set(dest.value("replica_kms_key_id")),
+                .is_some_and(|enc| enc.dynamic || named(enc.value("replica_kms_key_id"))),
+            Form::Legacy => named(dest.value("replica_kms_key_id")),
         }
     }
 }
