@@ -229,6 +229,9 @@ pub struct Context {
     pub options: RuleOptions,
     index: rustc_hash::FxHashMap<String, usize>,
     sources: Arc<PathMap<Arc<str>>>,
+    /// The loader's parsed files, when the context comes from configuration files: what
+    /// asks for a module's syntax again reads it here instead of parsing it again.
+    trees: Option<Arc<PathMap<Arc<crate::source::SourceFile>>>>,
     /// What the rules look up, built on first use.
     facts: std::sync::OnceLock<index::Index>,
     /// What rules could not judge, when asked for ([`RuleOptions::explain_unknown`]).
@@ -252,6 +255,7 @@ impl Context {
             options,
             index,
             sources,
+            trees: None,
             facts: std::sync::OnceLock::new(),
             unjudged: std::sync::Mutex::new(Vec::new()),
         }
@@ -404,13 +408,28 @@ impl Context {
         self.sources.get(file).map(|s| &**s)
     }
 
+    /// With the loader's parsed files (see [`Context::tree`]).
+    pub fn with_trees(mut self, trees: Arc<PathMap<Arc<crate::source::SourceFile>>>) -> Self {
+        self.trees = Some(trees);
+        self
+    }
+
+    /// The syntax tree the loader parsed `file` into, when it did.
+    pub fn tree(&self, file: &Path) -> Option<&hcl_edit::structure::Body> {
+        self.trees.as_ref()?.get(file).map(|f| &f.body)
+    }
+
+    /// The text of `file` as shared: a cache that holds it keeps its address taken.
+    pub fn shared_source(&self, file: &Path) -> Option<&Arc<str>> {
+        self.sources.get(file)
+    }
+
     /// The `.tf` files read in directory `dir` (one module's), sorted by name.
-    pub fn sources_in(&self, dir: &Path) -> Vec<(&Path, &str)> {
-        let mut found: Vec<(&Path, &str)> = self
+    pub fn sources_in(&self, dir: &Path) -> Vec<(&Path, &Arc<str>)> {
+        let mut found: Vec<(&Path, &Arc<str>)> = self
             .sources
             .iter()
             .filter(|(p, _)| p.parent() == Some(dir) && p.extension().is_some_and(|e| e == "tf"))
-            .map(|(p, s)| (p, &**s))
             .collect();
         found.sort();
         found

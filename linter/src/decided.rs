@@ -6,6 +6,7 @@
 use std::cell::RefCell;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
+use std::sync::Arc;
 
 use hcl_edit::expr::{Expression, TraversalOperator};
 use hcl_edit::structure::{Block, Body};
@@ -236,7 +237,7 @@ fn elsewhere(ctx: &Context, res: &Resource, text: &str) -> String {
             .sources_in(module_dir(&res.file))
             .into_iter()
             .find_map(|(file, source)| {
-                let body = parsed(source)?;
+                let body = tree(ctx, file, source)?;
                 let attr = body
                     .get_blocks("locals")
                     .find_map(|b| b.body.get_attribute(local).and_then(|a| a.span()))?;
@@ -252,37 +253,65 @@ fn elsewhere(ctx: &Context, res: &Resource, text: &str) -> String {
 /// Parsed module files, per thread: rules ask where a value is decided once per finding,
 /// and a module's files are read for every one of them (at 1,000 files, parsing them
 /// again per finding took 3.4 times the instructions of the whole lint). Keyed by the
-/// text's address and length, and the text itself is compared, so a file freed with its
-/// configuration and another read at the same address are never confused. Holds the
-/// files of the configuration being linted: a text not seen before clears it when it
-/// has grown past [`PARSED_KEEP`] files.
-fn parsed(source: &str) -> Option<Rc<Body>> {
+/// text's address and length; the cache holds the text itself (an `Arc`), so no other
+/// text can be at that address while the entry lives, and a lookup costs no comparison of
+/// the text (comparing it made one file of 100,000 resources quadratic). A text not seen
+/// before clears the cache when it has grown past [`PARSED_KEEP`] files.
+fn parsed(source: &Arc<str>) -> Option<Rc<Body>> {
     thread_local! {
         static PARSED: RefCell<ParsedFiles> = RefCell::default();
     }
     PARSED.with(|cache| {
-        let key = (source.as_ptr() as usize, source.len());
-        if let Some((text, body)) = cache.borrow().get(&key) {
-            if **text == *source {
-                return body.clone();
-            }
+        let key = text_key(source);
+        if let Some((_, body)) = cache.borrow().get(&key) {
+            return body.clone();
         }
         let body = source.parse::<Body>().ok().map(Rc::new);
         let mut cache = cache.borrow_mut();
         if cache.len() >= PARSED_KEEP {
             cache.clear();
         }
-        cache.insert(key, (source.into(), body.clone()));
+        cache.insert(key, (source.clone(), body.clone()));
         body
     })
 }
 
-/// [`parsed`]'s cache: a text's address and length, the text, its tree.
-type ParsedFiles = rustc_hash::FxHashMap<(usize, usize), (Box<str>, Option<Rc<Body>>)>;
+/// The syntax tree of module file `path`: the loader's when the context has it, else
+/// parsed here once per thread ([`parsed`]).
+fn tree<'c>(ctx: &'c Context, path: &Path, source: &Arc<str>) -> Option<Tree<'c>> {
+    match ctx.tree(path) {
+        Some(body) => Some(Tree::Loaded(body)),
+        None => parsed(source).map(Tree::Parsed),
+    }
+}
+
+/// A syntax tree borrowed from the loader or parsed here.
+enum Tree<'c> {
+    Loaded(&'c Body),
+    Parsed(Rc<Body>),
+}
+
+impl std::ops::Deref for Tree<'_> {
+    type Target = Body;
+    fn deref(&self) -> &Body {
+        match self {
+            Tree::Loaded(body) => body,
+            Tree::Parsed(body) => body,
+        }
+    }
+}
+
+/// A shared text's key in the caches: its address and length.
+fn text_key(source: &Arc<str>) -> (usize, usize) {
+    (source.as_ptr() as usize, source.len())
+}
+
+/// [`parsed`]'s cache: a text's key, the text (held, so its address stays its own), its tree.
+type ParsedFiles = rustc_hash::FxHashMap<(usize, usize), (Arc<str>, Option<Rc<Body>>)>;
 
 /// [`declared_resources`]' cache, keyed as [`ParsedFiles`].
 type DeclaredResources =
-    rustc_hash::FxHashMap<(usize, usize), (Box<str>, Rc<rustc_hash::FxHashSet<String>>)>;
+    rustc_hash::FxHashMap<(usize, usize), (Arc<str>, Rc<rustc_hash::FxHashSet<String>>)>;
 
 /// How many parsed files [`parsed`] keeps per thread.
 const PARSED_KEEP: usize = 256;
@@ -298,7 +327,7 @@ fn module_block(ctx: &Context, file: &Path, kind: &str, label: &str) -> Option<(
     ctx.sources_in(module_dir(file))
         .into_iter()
         .find_map(|(path, source)| {
-            let body = parsed(source)?;
+            let body = tree(ctx, path, source)?;
             let block = body
                 .get_blocks(kind)
                 .find(|b| b.labels.first().is_some_and(|l| l.as_str() == label))?;
@@ -312,27 +341,26 @@ pub fn declares_resource(ctx: &Context, file: &Path, kind: &str, name: &str) -> 
     let key = format!("{kind}.{name}");
     ctx.sources_in(module_dir(file))
         .into_iter()
-        .any(|(_, source)| {
-            memchr::memmem::find(source.as_bytes(), kind.as_bytes()).is_some()
-                && declared_resources(source).contains(&key)
-        })
+        .any(|(path, source)| declared_resources(ctx, path, source).contains(&key))
 }
 
 /// `KIND.NAME` of every `resource` block of a file, once per file and thread: DR008 asks
 /// for every bucket, and scanning the file's blocks each time made one file of 20,000
 /// resources take 25 times as long as one of 10,000 would at the same rate.
-fn declared_resources(source: &str) -> Rc<rustc_hash::FxHashSet<String>> {
+fn declared_resources(
+    ctx: &Context,
+    path: &Path,
+    source: &Arc<str>,
+) -> Rc<rustc_hash::FxHashSet<String>> {
     thread_local! {
         static DECLARED: RefCell<DeclaredResources> = RefCell::default();
     }
     DECLARED.with(|cache| {
-        let key = (source.as_ptr() as usize, source.len());
-        if let Some((text, set)) = cache.borrow().get(&key) {
-            if **text == *source {
-                return set.clone();
-            }
+        let key = text_key(source);
+        if let Some((_, set)) = cache.borrow().get(&key) {
+            return set.clone();
         }
-        let set: rustc_hash::FxHashSet<String> = parsed(source)
+        let set: rustc_hash::FxHashSet<String> = tree(ctx, path, source)
             .map(|body| {
                 body.get_blocks("resource")
                     .filter_map(|b| match b.labels.as_slice() {
@@ -347,7 +375,7 @@ fn declared_resources(source: &str) -> Rc<rustc_hash::FxHashSet<String>> {
         if cache.len() >= PARSED_KEEP {
             cache.clear();
         }
-        cache.insert(key, (source.into(), set.clone()));
+        cache.insert(key, (source.clone(), set.clone()));
         set
     })
 }
@@ -360,8 +388,8 @@ fn module_call(
     line: u32,
     name: &str,
 ) -> Option<(Location, Option<String>)> {
-    let source = ctx.source(file)?;
-    let body = parsed(source)?;
+    let source = ctx.shared_source(file)?;
+    let body = tree(ctx, file, source)?;
     let block = body
         .get_blocks("module")
         .find(|b| b.span().is_some_and(|s| line_of(source, s.start) == line))?;
@@ -448,22 +476,29 @@ mod tests {
     /// A file's resource names are collected once, each `KIND.NAME` of a `resource` block.
     #[test]
     fn declared_resources_of_a_file() {
-        let text = "resource \"aws_s3_bucket\" \"a\" {}\nresource \"aws_s3_bucket_versioning\" \"a\" {\n  count = 0\n}\ndata \"aws_s3_bucket\" \"b\" {}\n";
-        let set = declared_resources(text);
-        assert!(Rc::ptr_eq(&set, &declared_resources(text)));
+        let text: Arc<str> = Arc::from("resource \"aws_s3_bucket\" \"a\" {}\nresource \"aws_s3_bucket_versioning\" \"a\" {\n  count = 0\n}\ndata \"aws_s3_bucket\" \"b\" {}\n");
+        let ctx = Context::new(
+            Vec::new(),
+            crate::context::RuleOptions::from(&crate::options::LintOptions::default()),
+            Arc::default(),
+        );
+        let path = Path::new("main.tf");
+        let set = declared_resources(&ctx, path, &text);
+        assert!(Rc::ptr_eq(&set, &declared_resources(&ctx, path, &text)));
         let mut names: Vec<&str> = set.iter().map(String::as_str).collect();
         names.sort();
         assert_eq!(names, ["aws_s3_bucket.a", "aws_s3_bucket_versioning.a"]);
     }
 
-    /// A module file is parsed once per thread however many findings ask about it, and a
-    /// different text (even one of the same length) is never answered with another's tree.
+    /// A module file is parsed once per thread however many findings ask about it, a
+    /// different text is never answered with another's tree, and the cache keeps the text
+    /// it is keyed by alive, so no other text can take its address.
     #[test]
     fn module_files_are_parsed_once() {
-        let text = "variable \"a\" {\n  default = true\n}\n".to_string();
+        let text: Arc<str> = Arc::from("variable \"a\" {\n  default = true\n}\n");
         let first = parsed(&text).expect("parses");
         assert!(Rc::ptr_eq(&first, &parsed(&text).expect("parses")));
-        let other = text.replace("true", "null");
+        let other: Arc<str> = Arc::from(text.replace("true", "null"));
         let other_body = parsed(&other).expect("parses");
         assert!(!Rc::ptr_eq(&first, &other_body));
         let default = |b: &Body| {
@@ -476,15 +511,12 @@ mod tests {
                 .to_string()
         };
         assert_eq!(default(&other_body).trim(), "null");
-        // The same address and length holding another text (a file freed with its
-        // configuration, another read in its place) is parsed again.
-        let mut reused = text.clone();
-        let first_at = parsed(&reused).expect("parses");
-        reused.replace_range(.., &text.replace("true", "1234"));
-        assert_eq!(reused.len(), text.len());
-        let again = parsed(&reused).expect("parses");
-        assert!(!Rc::ptr_eq(&first_at, &again));
-        assert_eq!(default(&again).trim(), "1234");
+        let held = Arc::downgrade(&text);
+        drop(text);
+        assert!(
+            held.upgrade().is_some(),
+            "the cache holds the text it is keyed by"
+        );
     }
 
     #[test]

@@ -271,7 +271,8 @@ fn lint_roots(
                     loader = loader.with_auto_tfvars(found);
                 }
                 let resources = loader.root(&roots[i]);
-                let ctx = Context::new(resources, RuleOptions::from(options), loader.sources());
+                let ctx = Context::new(resources, RuleOptions::from(options), loader.sources())
+                    .with_trees(loader.trees());
                 let findings = run_rules(&ctx, options);
                 let instances = instances_of(&ctx, &findings);
                 out.push((

@@ -241,6 +241,18 @@ impl<'s> Loader<'s> {
         Arc::new(sources)
     }
 
+    /// The files read so far, parsed, for a [`Context`](crate::context::Context) that
+    /// needs their syntax again.
+    pub fn trees(&self) -> Arc<PathMap<Arc<SourceFile>>> {
+        let mut trees = PathMap::with_capacity(self.files.len());
+        trees.extend(
+            self.files
+                .iter()
+                .filter_map(|(p, f)| f.as_ref().map(|f| (p.to_path_buf(), f.clone()))),
+        );
+        Arc::new(trees)
+    }
+
     fn module_files(&mut self, dir: &Path) -> Vec<Arc<SourceFile>> {
         // A module called again in this root (each example of a module repository calls
         // the root module two or three times): one lookup instead of one per file.
