@@ -62,24 +62,45 @@ impl MariaDb {
             std::os::unix::fs::chown(dir.path(), Some(uid), Some(gid))?;
         }
         let data = dir.path().join("data");
-        let mut cmd = Command::new(&install);
-        cmd.arg("--no-defaults")
-            .arg(format!("--datadir={}", data.display()))
-            .args(["--auth-root-authentication-method=normal", "--skip-test-db"])
-            .current_dir(dir.path());
-        if as_root {
-            cmd.arg("--user=mysql");
-        }
-        let out = cmd
-            .output()
-            .with_context(|| format!("running {}", install.display()))?;
-        if !out.status.success() {
-            bail!(
-                "mariadb-install-db failed ({}):\n{}{}",
+        // Parallel tests each bootstrap a server: native AIO contexts are a machine-wide
+        // limit (fs.aio-max-nr) that a few dozen InnoDB instances exhaust, and a bootstrap
+        // that could not get one fails. Synchronous I/O is plenty for a test server; a
+        // failed bootstrap is retried in a fresh data directory, and the error says why.
+        let mut failure = String::new();
+        for attempt in 1..=3 {
+            if data.exists() {
+                std::fs::remove_dir_all(&data)?;
+            }
+            let mut cmd = Command::new(&install);
+            cmd.arg("--no-defaults")
+                .arg(format!("--datadir={}", data.display()))
+                .args([
+                    "--auth-root-authentication-method=normal",
+                    "--skip-test-db",
+                    "--innodb-use-native-aio=0",
+                ])
+                .current_dir(dir.path());
+            if as_root {
+                cmd.arg("--user=mysql");
+            }
+            let out = cmd
+                .output()
+                .with_context(|| format!("running {}", install.display()))?;
+            if out.status.success() {
+                failure.clear();
+                break;
+            }
+            failure = format!(
+                "mariadb-install-db failed ({}, attempt {attempt} of 3):\n{}{}{}",
                 out.status,
                 String::from_utf8_lossy(&out.stdout),
-                String::from_utf8_lossy(&out.stderr)
+                String::from_utf8_lossy(&out.stderr),
+                error_logs(&data)
             );
+            std::thread::sleep(Duration::from_millis(200 * attempt));
+        }
+        if !failure.is_empty() {
+            bail!("{failure}");
         }
         let password = crate::postgres::random_password();
         let mut last = None;
@@ -106,6 +127,8 @@ impl MariaDb {
                     "--innodb-flush-log-at-trx-commit=0",
                     "--innodb-buffer-pool-size=64M",
                     "--sync-binlog=0",
+                    // See the bootstrap above: AIO contexts are scarce with many servers.
+                    "--innodb-use-native-aio=0",
                 ])
                 .stdin(Stdio::null())
                 .stdout(Stdio::null())
@@ -316,4 +339,20 @@ fn stop(child: &mut Child) {
     }
     let _ = child.kill();
     let _ = child.wait();
+}
+
+/// The server error logs in a data directory (`*.err`), for a failed bootstrap's message.
+fn error_logs(data: &Path) -> String {
+    let Ok(entries) = std::fs::read_dir(data) else {
+        return String::new();
+    };
+    entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "err"))
+        .filter_map(|p| {
+            std::fs::read_to_string(&p)
+                .ok()
+                .map(|t| format!("--- {}\n{t}", p.display()))
+        })
+        .collect()
 }
