@@ -201,19 +201,25 @@ fn the_flag_reader_reads_commands_only() {
     assert_eq!(flags, ["--fix", "--diff", "--format"]);
 }
 
+/// The lines of a Markdown text outside fenced blocks, with their numbers (from 1).
+fn prose_lines(text: &str) -> Vec<(usize, &str)> {
+    let mut in_fence = false;
+    let mut out = Vec::new();
+    for (n, line) in text.lines().enumerate() {
+        if line.trim_start().starts_with("```") {
+            in_fence = !in_fence;
+        } else if !in_fence {
+            out.push((n, line));
+        }
+    }
+    out
+}
+
 /// Relative link targets of a Markdown text outside code: `[text](target)` and
 /// `[label]: target`, with their line numbers.
 fn relative_links(text: &str) -> Vec<(usize, String)> {
     let mut found = Vec::new();
-    let mut in_fence = false;
-    for (n, line) in text.lines().enumerate() {
-        if line.trim_start().starts_with("```") {
-            in_fence = !in_fence;
-            continue;
-        }
-        if in_fence {
-            continue;
-        }
+    for (n, line) in prose_lines(text) {
         // Code spans are text, not links.
         let prose: String = line.split('`').step_by(2).collect::<Vec<_>>().join(" ");
         let mut targets: Vec<&str> = Vec::new();
@@ -244,15 +250,7 @@ fn relative_links(text: &str) -> Vec<(usize, String)> {
 /// spaces as hyphens, `-1`, `-2` for repeats) and every `<a id="...">`.
 fn anchors(text: &str) -> Vec<String> {
     let mut found: Vec<String> = Vec::new();
-    let mut in_fence = false;
-    for line in text.lines() {
-        if line.trim_start().starts_with("```") {
-            in_fence = !in_fence;
-            continue;
-        }
-        if in_fence {
-            continue;
-        }
+    for (_, line) in prose_lines(text) {
         if let Some(heading) = line.strip_prefix('#') {
             let heading = heading.trim_start_matches('#').trim();
             let slug: String = heading

@@ -29,7 +29,8 @@ fn one_line(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-fn nested(b: &NestedBlock) -> (&Block, &'static str) {
+/// A nested block's schema and how tfplugindocs names its kind.
+pub fn nested(b: &NestedBlock) -> (&Block, &'static str) {
     match b {
         NestedBlock::Single(b) => (b, "Block, Required"),
         NestedBlock::List(b) => (b, "Block List"),

@@ -11,8 +11,9 @@ use std::path::{Path, PathBuf};
 use hcl_edit::expr::{Expression, Traversal, TraversalOperator};
 use hcl_edit::structure::{Body, Structure};
 use hcl_edit::visit::{self, Visit};
+use terraform_provider_dr::docs;
 use terraform_provider_dr::provider::DrProvider;
-use tf_provider::schema::{Block, NestedBlock};
+use tf_provider::schema::Block;
 use tf_provider::{Diagnostics, Provider};
 
 /// The names a schema block accepts: attributes, and nested blocks with their own names.
@@ -29,17 +30,7 @@ impl Names {
             blocks: block
                 .blocks
                 .iter()
-                .map(|(name, nested)| {
-                    let b = match nested {
-                        NestedBlock::Single(b)
-                        | NestedBlock::List(b)
-                        | NestedBlock::Set(b)
-                        | NestedBlock::Map(b)
-                        | NestedBlock::Group(b)
-                        | NestedBlock::Optional(b) => b,
-                    };
-                    (name.clone(), Names::of(b))
-                })
+                .map(|(name, nested)| (name.clone(), Names::of(docs::nested(nested).0)))
                 .collect(),
         }
     }
