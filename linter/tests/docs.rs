@@ -355,3 +355,88 @@ fn the_link_reader_finds_missing_files_and_anchors() {
         ["a-b", "a-b-1", "--fix-and-drlinttoml-ci", "x--y"]
     );
 }
+
+/// `docs/....md` and `docs/....md#anchor` references in a text (code, YAML, comments).
+fn docs_references(text: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    let mut rest = text;
+    while let Some(at) = rest.find("docs/") {
+        let tail = &rest[at..];
+        let end = tail
+            .find(|c: char| !(c.is_ascii_alphanumeric() || "_./#-".contains(c)))
+            .unwrap_or(tail.len());
+        let reference = tail[..end].trim_end_matches(['.', '#']);
+        // `docs/rules/DRNNN.md` in a comment is a pattern, not a page.
+        let placeholder = reference.contains("NNN");
+        if !placeholder
+            && reference
+                .split('#')
+                .next()
+                .is_some_and(|f| f.ends_with(".md"))
+        {
+            found.push(reference.to_string());
+        }
+        rest = &tail[end.max(5)..];
+    }
+    found
+}
+
+/// What the code prints or links (`drlint explain`, SARIF `helpUri`, the suppression help,
+/// the action's and hooks' comments) points at pages and anchors that exist.
+#[test]
+fn every_docs_page_the_code_names_exists() {
+    fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                walk(&path, out);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                out.push(path);
+            }
+        }
+    }
+    let mut files = vec![
+        repo().join("action.yml"),
+        repo().join(".pre-commit-hooks.yaml"),
+    ];
+    for crate_dir in ["linter/src", "provider/src", "cli/src", "drill/src"] {
+        walk(&repo().join(crate_dir), &mut files);
+    }
+    let mut wrong = Vec::new();
+    let mut seen = 0;
+    for file in files {
+        let text = std::fs::read_to_string(&file).unwrap();
+        let rel = file.strip_prefix(repo()).unwrap().display().to_string();
+        for reference in docs_references(&text) {
+            seen += 1;
+            let (page, anchor) = match reference.split_once('#') {
+                Some((page, anchor)) => (page, Some(anchor)),
+                None => (reference.as_str(), None),
+            };
+            let path = repo().join(page);
+            if !path.exists() {
+                wrong.push(format!("{rel}: {reference}: no such page"));
+            } else if let Some(anchor) = anchor {
+                let target = std::fs::read_to_string(&path).unwrap();
+                if !anchors(&target).iter().any(|a| a == anchor) {
+                    wrong.push(format!("{rel}: {reference}: no heading with that anchor"));
+                }
+            }
+        }
+    }
+    assert!(seen >= 5, "only {seen} references found");
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
+
+#[test]
+fn the_docs_reference_reader_reads_paths_and_anchors() {
+    let text = r#"see docs/drlint.md. and "{REPO}/blob/main/docs/drlint.md#suppressions"; docs/rules/DRNNN.md, docs/rules/ and docs/x.md#a-b"#;
+    assert_eq!(
+        docs_references(text),
+        [
+            "docs/drlint.md",
+            "docs/drlint.md#suppressions",
+            "docs/x.md#a-b"
+        ]
+    );
+}
