@@ -9,21 +9,23 @@ fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
-/// Every Markdown page users read: `docs/` (recursively), the README and the examples' READMEs.
-fn pages() -> Vec<PathBuf> {
-    fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
-        for entry in std::fs::read_dir(dir).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                walk(&path, out);
-            } else if path.extension().is_some_and(|e| e == "md") {
-                out.push(path);
-            }
+/// Files below `dir` (recursively) whose extension is `ext`.
+fn walk(dir: &Path, ext: &str, out: &mut Vec<PathBuf>) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            walk(&path, ext, out);
+        } else if path.extension().is_some_and(|e| e == ext) {
+            out.push(path);
         }
     }
+}
+
+/// Every Markdown page users read: `docs/` (recursively), the README and the examples' READMEs.
+fn pages() -> Vec<PathBuf> {
     let mut pages = vec![repo().join("README.md")];
-    walk(&repo().join("docs"), &mut pages);
-    walk(&repo().join("examples"), &mut pages);
+    walk(&repo().join("docs"), "md", &mut pages);
+    walk(&repo().join("examples"), "md", &mut pages);
     pages.sort();
     pages
 }
@@ -385,22 +387,12 @@ fn docs_references(text: &str) -> Vec<String> {
 /// the action's and hooks' comments) points at pages and anchors that exist.
 #[test]
 fn every_docs_page_the_code_names_exists() {
-    fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
-        for entry in std::fs::read_dir(dir).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                walk(&path, out);
-            } else if path.extension().is_some_and(|e| e == "rs") {
-                out.push(path);
-            }
-        }
-    }
     let mut files = vec![
         repo().join("action.yml"),
         repo().join(".pre-commit-hooks.yaml"),
     ];
     for crate_dir in ["linter/src", "provider/src", "cli/src", "drill/src"] {
-        walk(&repo().join(crate_dir), &mut files);
+        walk(&repo().join(crate_dir), "rs", &mut files);
     }
     let mut wrong = Vec::new();
     let mut seen = 0;
