@@ -161,8 +161,10 @@ fn every_guide_has_registry_front_matter() {
         .collect();
     assert!(
         missing.is_empty(),
-        "these guides need the Registry's front matter (page_title, subcategory, \
-         description) at the top: {missing:?}"
+        "these guides need the Registry's front matter at the top, e.g.\n---\n\
+         page_title: \"Drills of encrypted dumps\"\nsubcategory: \"Drills\"\n\
+         description: |-\n  One line on what the guide achieves.\n---\n\
+         (subcategory groups the guides' index: Drills, Operations, drlint): {missing:?}"
     );
 }
 
