@@ -1,5 +1,5 @@
 //! What linting produces: findings, file errors and the report that carries both, with the
-//! rule metadata they are named by ([`RuleMeta`], [`RuleInfo`]) and [`module_path()`].
+//! rule metadata they are named by ([`RuleMeta`]) and [`module_path()`].
 //! The engine fills these; renderers, suppressions and the severity gate only read them.
 
 use std::path::PathBuf;
@@ -189,7 +189,8 @@ pub fn module_path(address: &str) -> &str {
     &address[..end]
 }
 
-/// What a rule is, for listings, docs and configuration.
+/// What a rule is, for listings, docs and configuration: the engine's rules and DR000,
+/// which the suppression layer itself reports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RuleMeta {
     /// `DR003`.
@@ -204,35 +205,4 @@ pub struct RuleMeta {
     pub doc: &'static str,
     /// Whether `--fix` can fix it.
     pub fixable: bool,
-}
-
-/// A rule as the user-facing layer sees it: the engine's rules plus DR000, which the
-/// suppression layer itself reports.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RuleInfo {
-    /// `DR003`.
-    pub code: &'static str,
-    /// `missing-deletion-protection`.
-    pub name: &'static str,
-    /// Severity unless configured otherwise.
-    pub severity: Severity,
-    /// One line.
-    pub summary: &'static str,
-    /// The markdown doc page.
-    pub doc: &'static str,
-    /// Whether `--fix` can fix it.
-    pub fixable: bool,
-}
-
-impl From<&RuleMeta> for RuleInfo {
-    fn from(m: &RuleMeta) -> Self {
-        RuleInfo {
-            code: m.code,
-            name: m.name,
-            severity: m.severity,
-            summary: m.summary,
-            doc: m.doc,
-            fixable: m.fixable,
-        }
-    }
 }

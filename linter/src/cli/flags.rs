@@ -9,7 +9,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use super::{catalog, find_rule, UsageError};
 use crate::config::{self, Config, Exclude, FailOn};
-use crate::render::{Format, RuleInfo};
+use crate::render::{Format, RuleMeta};
 use crate::suppress::{self};
 use crate::{LintOptions, Severity};
 
@@ -323,7 +323,7 @@ pub(super) fn settings(args: &CheckArgs) -> Result<Settings> {
         .map(|r| r.code)
         .filter(|c| runs(c))
         .collect();
-    let layer_severity = |rule: &RuleInfo| {
+    let layer_severity = |rule: &RuleMeta| {
         runs(rule.code).then(|| severity.get(rule.code).copied().unwrap_or(rule.severity))
     };
     let dr000 = layer_severity(&suppress::RULE);
