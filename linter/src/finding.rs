@@ -121,6 +121,11 @@ pub struct Finding {
     /// `module` blocks that instantiate its module, outermost first, with their files.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub suppress_at: Vec<(PathBuf, u32)>,
+    /// The file of the resource's block when the finding points elsewhere, at the variable
+    /// default or `module` block that decides the value: a run on named files (pre-commit)
+    /// reports the finding when this file is named, too.
+    #[serde(skip)]
+    pub resource_file: Option<PathBuf>,
 }
 
 /// A resource a rule could not judge because a value is unknown before apply (a variable
@@ -161,6 +166,8 @@ pub struct Report {
     pub errors: Vec<FileError>,
     /// How many `.tf` and `.tf.json` files were read.
     pub files: usize,
+    /// With a plan linted (`--plan`) instead of files: the plan, for the summary.
+    pub plan: Option<LintedPlan>,
     /// With [`crate::LintOptions::explain_unknown`]: what each rule could not judge.
     pub unknown: Vec<Unjudged>,
     /// Things worth knowing that are neither findings nor errors (remote module calls
@@ -174,6 +181,16 @@ pub struct Report {
     /// `count`/`for_each` keys are known (`module.db[0].aws_db_instance.this`); a resource
     /// not listed is named by its address alone.
     pub instances: std::collections::BTreeMap<String, Vec<String>>,
+}
+
+/// A plan linted in place of configuration files: which, and how many resources it holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LintedPlan {
+    /// The plan's JSON file.
+    pub path: std::path::PathBuf,
+    /// Its resources and data sources, by address (the instances of one `count` or
+    /// `for_each` count once); `None` when it could not be read.
+    pub resources: Option<usize>,
 }
 
 /// The module path of an address without index: `module.a.module.b.` of

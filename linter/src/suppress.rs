@@ -748,6 +748,7 @@ fn expired_finding(
         message,
         fix: None,
         suppress_at: Vec::new(),
+        resource_file: None,
     })
 }
 
@@ -786,6 +787,7 @@ fn unused_finding(
         message,
         fix: None,
         suppress_at: Vec::new(),
+        resource_file: None,
     }
 }
 
@@ -806,6 +808,7 @@ fn malformed_finding(file: &Path, m: malformed::Malformed, severity: Severity) -
         message: m.message,
         fix: None,
         suppress_at: Vec::new(),
+        resource_file: None,
     }
 }
 
@@ -840,6 +843,7 @@ fn reasonless_finding(
             applicability: crate::finding::Applicability::Unsafe,
         }),
         suppress_at: Vec::new(),
+        resource_file: None,
     }
 }
 
@@ -1005,6 +1009,7 @@ pub(crate) mod tests {
                 message: String::new(),
                 fix: None,
                 suppress_at: Vec::new(),
+                resource_file: None,
             };
             let out = apply(vec![finding], &sources, Some(Severity::Warning));
             assert!(
@@ -1031,6 +1036,7 @@ pub(crate) mod tests {
             message: "m".into(),
             fix: None,
             suppress_at: Vec::new(),
+            resource_file: None,
         }
     }
 

@@ -124,6 +124,10 @@ pub(super) struct CheckArgs {
     pub(super) format: FormatArg,
 
     /// Apply safe fixes in place, then report what remains.
+    ///
+    /// Fixed files keep their line endings, byte-order mark and final newline (or its
+    /// absence). `terraform fmt` removes a byte-order mark, so `terraform fmt -check` fails
+    /// on any file that starts with one, fixed or not.
     #[arg(long)]
     pub(super) fix: bool,
 

@@ -172,6 +172,21 @@ pub fn source_line(text: &str, line: u32) -> Option<&str> {
         .map(|l| l.strip_suffix('\r').unwrap_or(l))
 }
 
+/// What a run linted, for summaries: `3 files`, or `plan tfplan.json (12 resources)`.
+pub fn linted(report: &Report) -> String {
+    match &report.plan {
+        Some(plan) => match plan.resources {
+            Some(n) => format!(
+                "plan {} ({})",
+                display_path(&plan.path),
+                plural(n, "resource")
+            ),
+            None => format!("plan {}", display_path(&plan.path)),
+        },
+        None => plural(report.files, "file"),
+    }
+}
+
 /// "1 finding" / "2 findings".
 pub fn plural(n: usize, word: &str) -> String {
     if n == 1 {
@@ -220,6 +235,7 @@ pub(crate) mod testing {
                     applicability: Applicability::Safe,
                 }),
                 suppress_at: Vec::new(),
+                resource_file: None,
             },
             Finding {
                 rule: "DR010",
@@ -237,6 +253,7 @@ pub(crate) mod testing {
                 message: "aws_db_instance.main has no copy outside us-east-1, line:1, 100%".into(),
                 fix: None,
                 suppress_at: Vec::new(),
+                resource_file: None,
             },
         ];
         let report = Report {
@@ -356,6 +373,7 @@ mod tests {
                     applicability: Applicability::Safe,
                 }),
                 suppress_at: Vec::new(),
+                resource_file: None,
             };
             let report = Report {
                 findings: vec![finding],
