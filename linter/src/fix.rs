@@ -263,6 +263,10 @@ pub fn finding_on_value(
     match decided::of(ctx, res, attr) {
         Decided::Default(place) => {
             let message = format!("{message} (the default of {})", place.variable);
+            let fix = fix.map(|f| Fix {
+                description: format!("{} as the default of {}", f.description, place.variable),
+                ..f
+            });
             let mut f = ctx.finding(meta, res, at, message, fix);
             move_to(&mut f, res, place.file, place.value, place.block_line);
             f
@@ -272,6 +276,10 @@ pub fn finding_on_value(
                 "{message} (this module block passes no {}, so its default applies)",
                 call.variable
             );
+            let fix = fix.map(|f| Fix {
+                description: format!("{}: pass {} to the module", f.description, call.variable),
+                ..f
+            });
             let mut f = ctx.finding(meta, res, at, message, fix);
             move_to(&mut f, res, call.file, call.block, call.block.line);
             f
