@@ -101,6 +101,11 @@ fn past_report(run_id: &str, days_ago: i64) -> DrillReport {
 /// Writes, signs and locks the record of a past run of the policy's drill, through the
 /// library as the drill does.
 async fn write_past_run(moto: &Moto, key: &str, run_id: &str, days_ago: i64) -> String {
+    write_run_of(moto, key, "shop", run_id, days_ago).await
+}
+
+/// As [`write_past_run`], for the drill and policy `policy`.
+async fn write_run_of(moto: &Moto, key: &str, policy: &str, run_id: &str, days_ago: i64) -> String {
     let (s3, kms) = (moto.s3(PRIMARY).await, moto.kms(PRIMARY).await);
     let config = EvidenceConfig {
         s3_uri: format!("s3://{BUCKET}/drills/"),
@@ -112,8 +117,8 @@ async fn write_past_run(moto: &Moto, key: &str, run_id: &str, days_ago: i64) -> 
         .await
         .unwrap();
     let ctx = RunContext {
-        drill: "shop".into(),
-        policy: "shop".into(),
+        drill: policy.into(),
+        policy: policy.into(),
         error: None,
     };
     let report = past_report(run_id, days_ago);
@@ -151,6 +156,8 @@ async fn verified_evidence_decides_whether_drills_are_current() {
     moto.object_lock_bucket(PRIMARY, BUCKET).await.unwrap();
     let key = moto.signing_key(PRIMARY, "ECC_NIST_P256").await.unwrap();
     let old_uri = write_past_run(&moto, &key, "old-run", 40).await;
+    // Another policy's fresh pass in the same location does not make this one current.
+    write_run_of(&moto, &key, "billing", "billing-run", 1).await;
 
     // Named explicitly: the 40-day-old record is the newest drill, beyond the interval.
     let mut tf = Terraform::new(policy_support::PROVIDER).unwrap();
