@@ -16,7 +16,7 @@ use drill_support::*;
 use drkit_drill::evidence::{self, EvidenceConfig, LockMode, RunContext};
 use drkit_drill::DrillReport;
 use drkit_testkit::{Moto, Postgres, Terraform};
-use policy_support::{plan_warning, provider_block, seed_db, PRIMARY};
+use policy_support::{plan_warning, provider_block, seed_db, tag_db, PRIMARY};
 use serde_json::Value as Json;
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
@@ -211,30 +211,15 @@ async fn verified_evidence_decides_whether_drills_are_current() {
     // The outcome tags are not what decides once evidence is known: a forged pass on the
     // instance changes nothing.
     let forged = "at=2099-01-01T00:00:00Z passed=true drill=forged";
-    let rds = moto.rds(PRIMARY).await;
-    let arn = rds
-        .describe_db_instances()
-        .db_instance_identifier("shop-db")
-        .send()
-        .await
-        .unwrap()
-        .db_instances()[0]
-        .db_instance_arn()
-        .unwrap()
-        .to_string();
-    let tag = |k: &str| {
-        aws_sdk_rds::types::Tag::builder()
-            .key(k)
-            .value(forged)
-            .build()
-    };
-    rds.add_tags_to_resource()
-        .resource_name(&arn)
-        .tags(tag("drkit:last-drill"))
-        .tags(tag("drkit:last-passed-drill"))
-        .send()
-        .await
-        .unwrap();
+    tag_db(
+        &moto,
+        "shop-db",
+        &[
+            ("drkit:last-drill", forged),
+            ("drkit:last-passed-drill", forged),
+        ],
+    )
+    .await;
 
     // The newest record edited (a new version of its key; the lock keeps the old one):
     // it does not count, the policy falls back to the old record, and summary names it.

@@ -36,12 +36,17 @@ fn key_of(uri: &str) -> &str {
     uri.strip_prefix(&format!("s3://{BUCKET}/")).unwrap()
 }
 
+/// The seeded dump, the Object Lock bucket and an ECC signing key (returned).
+async fn locked_destination(moto: &Moto, pg: &Postgres) -> String {
+    seeded(moto, pg).await;
+    moto.object_lock_bucket(PRIMARY, BUCKET).await.unwrap();
+    moto.signing_key(PRIMARY, "ECC_NIST_P256").await.unwrap()
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn each_run_leaves_a_signed_locked_chained_record() {
     let (moto, pg) = (Moto::start().unwrap(), Postgres::start().unwrap());
-    seeded(&moto, &pg).await;
-    moto.object_lock_bucket(PRIMARY, BUCKET).await.unwrap();
-    let key = moto.signing_key(PRIMARY, "ECC_NIST_P256").await.unwrap();
+    let key = locked_destination(&moto, &pg).await;
     let mut tf = terraform(&moto, &drill(&pg, &evidence_block(&key, "1"), COUNT_CHECK));
     tf.env(PASSWORD_ENV, pg.password());
     tf.apply().unwrap();
@@ -188,9 +193,7 @@ async fn a_destination_that_cannot_prove_anything_fails_the_plan() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_record_that_cannot_be_written_loses_nothing_and_the_chain_skips_it() {
     let (moto, pg) = (Moto::start().unwrap(), Postgres::start().unwrap());
-    seeded(&moto, &pg).await;
-    moto.object_lock_bucket(PRIMARY, BUCKET).await.unwrap();
-    let key = moto.signing_key(PRIMARY, "ECC_NIST_P256").await.unwrap();
+    let key = locked_destination(&moto, &pg).await;
     let mut tf = terraform(&moto, &drill(&pg, &evidence_block(&key, "1"), COUNT_CHECK));
     tf.env(PASSWORD_ENV, pg.password());
     tf.apply().unwrap();
