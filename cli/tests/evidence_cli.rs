@@ -340,3 +340,76 @@ async fn the_html_report_renders_charts_and_runs_and_escapes_names() {
         std::fs::copy(&html, Path::new(&to).join("drills.html")).unwrap();
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_json_report_lists_each_controls_records_for_other_tools() {
+    let env = evidence_for(&[], LockMode::Governance).await;
+    let (s3, kms) = (env.moto.s3(REGION).await, env.moto.kms(REGION).await);
+    let config = EvidenceConfig {
+        s3_uri: URI.into(),
+        retain_days: 365,
+        lock_mode: LockMode::Governance,
+        kms_key_id: env.key.clone(),
+    };
+    let dest = evidence::prepare(&s3, &kms, &config, REGION).await.unwrap();
+    // A run 400 days ago answers SOC 2, not PCI DSS's "tested every 12 months".
+    for (run, days, rto, passed) in [
+        ("run-old", 400, 600.0, true),
+        ("run-0", 60, 900.0, true),
+        ("run-1", 30, 2400.0, false),
+        ("run-2", 1, 700.0, true),
+    ] {
+        let ctx = RunContext {
+            drill: "orders".into(),
+            policy: "orders".into(),
+            error: (!passed).then(|| "verification failed: orders restored".into()),
+        };
+        evidence::write(&dest, &s3, &kms, &ctx, &report(run, days, rto, passed))
+            .await
+            .unwrap();
+    }
+
+    let out = env.drkit(&["evidence", "report", URI, "--out", "-", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["verified"], true, "{json:#}");
+    assert_eq!(json["source"], URI);
+    let runs: Vec<&str> = json["drills"][0]["runs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["run_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(runs, ["run-old", "run-0", "run-1", "run-2"], "oldest first");
+    let failed = &json["drills"][0]["runs"][2];
+    assert_eq!(failed["passed"], false);
+    assert!(
+        failed["failures"]
+            .to_string()
+            .contains("RTO 40.0 min over its target 30.0 min"),
+        "{failed:#}"
+    );
+    let control = |id: &str| -> Vec<String> {
+        let c = json["controls"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["control"] == id)
+            .unwrap_or_else(|| panic!("no control {id}"));
+        c["runs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["run_id"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(control("SOC 2 A1.3").len(), 4);
+    assert_eq!(control("PCI DSS 4.0 12.10.2"), ["run-0", "run-1", "run-2"]);
+    for id in [
+        "ISO/IEC 27001:2022 A.8.13",
+        "ISO/IEC 27001:2022 A.5.30",
+        "DORA Art. 12",
+    ] {
+        assert_eq!(control(id).len(), 4, "{id}");
+    }
+}

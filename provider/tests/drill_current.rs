@@ -6,7 +6,7 @@
 mod policy_support;
 
 use drkit_testkit::{Moto, Terraform};
-use policy_support::{plan_warning, provider_block, seed_db, PRIMARY, PROVIDER};
+use policy_support::{plan_warning, provider_block, seed_db, tag_db, PRIMARY, PROVIDER};
 use serde_json::Value as Json;
 
 const POLICY: &str = r#"
@@ -129,34 +129,12 @@ async fn a_drill_is_recorded_on_the_policy_and_an_old_one_warns_until_drilled_ag
 
     // 40 days later (the record aged by hand): beyond the 30-day interval, the plan warns.
     let old = "at=2026-01-01T00:00:00Z passed=true drill=old-run";
-    let rds = moto.rds(PRIMARY).await;
-    let arn = rds
-        .describe_db_instances()
-        .db_instance_identifier("orders-db")
-        .send()
-        .await
-        .unwrap()
-        .db_instances()[0]
-        .db_instance_arn()
-        .unwrap()
-        .to_string();
-    rds.add_tags_to_resource()
-        .resource_name(&arn)
-        .tags(
-            aws_sdk_rds::types::Tag::builder()
-                .key("drkit:last-drill")
-                .value(old)
-                .build(),
-        )
-        .tags(
-            aws_sdk_rds::types::Tag::builder()
-                .key("drkit:last-passed-drill")
-                .value(old)
-                .build(),
-        )
-        .send()
-        .await
-        .unwrap();
+    tag_db(
+        &moto,
+        "orders-db",
+        &[("drkit:last-drill", old), ("drkit:last-passed-drill", old)],
+    )
+    .await;
     let warning = plan_warning(&tf);
     assert!(
         warning.contains(

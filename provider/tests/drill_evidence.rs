@@ -1,6 +1,8 @@
 //! `dr_drill` `evidence { }` through the real terraform CLI: a real dump drill writes a
 //! signed, chained record under Object Lock in moto, read back with the AWS SDK; a bucket
-//! without Object Lock and a symmetric key fail the plan on their attribute.
+//! without Object Lock, a symmetric key and a key in another region fail the plan on their
+//! attribute; a record that cannot be written is a warning and a note, the drill's result
+//! is kept, and the next record links to the last one that exists.
 
 mod drill_support;
 mod policy_support;
@@ -34,12 +36,17 @@ fn key_of(uri: &str) -> &str {
     uri.strip_prefix(&format!("s3://{BUCKET}/")).unwrap()
 }
 
+/// The seeded dump, the Object Lock bucket and an ECC signing key (returned).
+async fn locked_destination(moto: &Moto, pg: &Postgres) -> String {
+    seeded(moto, pg).await;
+    moto.object_lock_bucket(PRIMARY, BUCKET).await.unwrap();
+    moto.signing_key(PRIMARY, "ECC_NIST_P256").await.unwrap()
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn each_run_leaves_a_signed_locked_chained_record() {
     let (moto, pg) = (Moto::start().unwrap(), Postgres::start().unwrap());
-    seeded(&moto, &pg).await;
-    moto.object_lock_bucket(PRIMARY, BUCKET).await.unwrap();
-    let key = moto.signing_key(PRIMARY, "ECC_NIST_P256").await.unwrap();
+    let key = locked_destination(&moto, &pg).await;
     let mut tf = terraform(&moto, &drill(&pg, &evidence_block(&key, "1"), COUNT_CHECK));
     tf.env(PASSWORD_ENV, pg.password());
     tf.apply().unwrap();
@@ -159,8 +166,79 @@ async fn a_destination_that_cannot_prove_anything_fails_the_plan() {
         "{text}"
     );
 
+    // A signing key, but in another region than the bucket's.
+    let west = moto
+        .signing_key(policy_support::DR, "ECC_NIST_P256")
+        .await
+        .unwrap();
+    let elsewhere = drill(&pg, &evidence_block(&west, "1"), COUNT_CHECK)
+        .replace(&format!("s3://{BUCKET}/"), "s3://locked-evidence/");
+    policy_support::rewrite(&tf, &moto, &elsewhere);
+    let text = tf
+        .plan_expect_error("Signing key in another region")
+        .unwrap();
+    assert!(
+        text.contains(&format!("kms_key_id  = \"{west}\""))
+            && text
+                .contains("is in us-west-2, the evidence bucket \"locked-evidence\" in us-east-1"),
+        "{text}"
+    );
+
     let config = config.replace("\"COMPLIANCE\"", "\"compliance\"");
     policy_support::rewrite(&tf, &moto, &config);
     let text = tf.plan_expect_error("Invalid lock_mode").unwrap();
     assert!(text.contains("GOVERNANCE"), "{text}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_record_that_cannot_be_written_loses_nothing_and_the_chain_skips_it() {
+    let (moto, pg) = (Moto::start().unwrap(), Postgres::start().unwrap());
+    let key = locked_destination(&moto, &pg).await;
+    let mut tf = terraform(&moto, &drill(&pg, &evidence_block(&key, "1"), COUNT_CHECK));
+    tf.env(PASSWORD_ENV, pg.password());
+    tf.apply().unwrap();
+    let first = tf.resource("dr_drill.shop").unwrap();
+    let first_run = first["id"].as_str().unwrap().to_string();
+    let first_bytes = get(&moto, key_of(first["evidence_uri"].as_str().unwrap())).await;
+
+    // The second run's bucket does not exist (a plan warning: it may be created in the
+    // same apply): the drill runs and passes, its record cannot be written.
+    let missing = drill(&pg, &evidence_block(&key, "2"), COUNT_CHECK)
+        .replace(&format!("s3://{BUCKET}/"), "s3://missing-evidence/");
+    policy_support::rewrite(&tf, &moto, &missing);
+    let out = tf.apply().unwrap();
+    let text = out.combined();
+    assert!(
+        text.contains("Could not write the drill evidence") && text.contains("missing-evidence"),
+        "{text}"
+    );
+    let second = tf.resource("dr_drill.shop").unwrap();
+    let second_run = second["id"].as_str().unwrap().to_string();
+    assert_ne!(second_run, first_run);
+    assert_eq!(
+        second["passed"], true,
+        "the drill's result is kept: {second:#}"
+    );
+    assert_eq!(second["evidence_uri"], serde_json::Value::Null);
+    let report: serde_json::Value =
+        serde_json::from_str(second["report"].as_str().unwrap()).unwrap();
+    assert!(
+        report["notes"].to_string().contains("evidence not written"),
+        "{report:#}"
+    );
+
+    // The third run links to the last record that exists: the first.
+    policy_support::rewrite(
+        &tf,
+        &moto,
+        &drill(&pg, &evidence_block(&key, "3"), COUNT_CHECK),
+    );
+    tf.apply().unwrap();
+    let third = tf.resource("dr_drill.shop").unwrap();
+    let record: Record =
+        serde_json::from_slice(&get(&moto, key_of(third["evidence_uri"].as_str().unwrap())).await)
+            .unwrap();
+    let link = record.previous.unwrap();
+    assert_eq!(link.run_id, first_run);
+    assert_eq!(link.sha256, sha256_hex(&first_bytes));
 }

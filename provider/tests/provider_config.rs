@@ -68,6 +68,11 @@ fn provider_settings_are_validated_on_their_attribute() {
             "Invalid endpoint URL",
             "s3 = \"localhost:4566\"",
         ),
+        (
+            "provider \"dr\" {\n  region = \"us-east-1\"\n  endpoints {\n    kms = \"kms.internal\"\n  }\n}\n",
+            "Invalid endpoint URL",
+            "kms = \"kms.internal\"",
+        ),
     ] {
         let tf = terraform(block);
         let out = tf.plan_expect_error(message).unwrap();

@@ -51,6 +51,13 @@ impl Audit {
     pub fn bad(&self) -> impl Iterator<Item = &RecordStatus> {
         self.records.iter().filter(|r| !r.problems.is_empty())
     }
+
+    /// Why the record at `uri` could not be checked (its signature not verified: KMS
+    /// unreachable, access denied); `None` when it was checked.
+    pub fn unchecked(&self, uri: &str) -> Option<&str> {
+        let prefix = format!("{uri}: ");
+        self.errors.iter().find_map(|e| e.strip_prefix(&prefix))
+    }
 }
 
 /// How signatures are checked and what retention is required.

@@ -131,8 +131,9 @@ pub struct StoredRecord {
 }
 
 impl StoredRecord {
-    /// When its drill finished, for ordering (unparsable records sort first).
-    fn finished(&self) -> Option<OffsetDateTime> {
+    /// When its drill finished (else started), for ordering (unparsable records sort
+    /// first); `None` when the record does not parse.
+    pub fn finished(&self) -> Option<OffsetDateTime> {
         let r = self.record.as_ref().ok()?;
         let f = r
             .report

@@ -4,6 +4,11 @@
 data "dr_status" "orders" {
   policy_id = dr_policy.orders.id
   window    = "15m" # CloudWatch figures are the Maximum over this window
+
+  # Drills are judged by their signed evidence records (only those that verify count).
+  # Optional once the drill has run (it tags its evidence location on the policy's
+  # resources); named here, the records are read before the first run too.
+  evidence_uris = [dr_drill.orders_evidence.evidence[0].s3_uri]
 }
 
 check "orders_rpo" {
@@ -20,5 +25,14 @@ check "orders_restorable" {
   assert {
     condition     = data.dr_status.orders.restorable == true
     error_message = data.dr_status.orders.summary
+  }
+}
+
+# Overdue, failing, or a newest record that does not verify: warns on every plan.
+# `drill_current` is null when the evidence could not be read, so compare with true.
+check "orders_drilled" {
+  assert {
+    condition     = data.dr_status.orders.drill_current == true
+    error_message = "orders: no verified passing drill within drill_interval: ${data.dr_status.orders.summary}"
   }
 }

@@ -64,6 +64,9 @@ pub struct StatusState {
     /// The preflight checks.
     #[serde(default)]
     pub preflight: Value<Vec<Value<CheckState>>>,
+    /// Where the policy's drills keep evidence records (`s3://bucket/prefix/`).
+    #[serde(default)]
+    pub evidence_uris: Value<Vec<Value<String>>>,
     /// When the newest recorded drill finished.
     #[serde(default)]
     pub last_drill_at: Value<String>,
@@ -145,9 +148,10 @@ pub fn schema() -> Schema {
                 "unknown" => attr(List(Box::new(Str)), Computed, "What could not be measured and why, e.g. `s3:orders-backups->orders-backups-dr: not measurable without Replication Time Control ...`."),
                 "summary" => attr(Str, Computed, "One line for a pager: the verdict, the copies over the RPO with their figures, and the unknowns. Use it as the `check`'s `error_message`."),
                 "measured_at" => attr(Str, Computed, "When the measurement was made (RFC 3339)."),
-                "last_drill_at" => attr(Str, Computed, "When the newest drill of the policy finished (RFC 3339), passed or not, as the drill recorded it on the policy's resources (the `drkit:last-drill` tag a `dr_drill` with this `policy_id` writes after every run). Null when no drill is recorded."),
-                "last_drill_passed" => attr(Bool, Computed, "Whether the newest recorded drill passed. Null when no drill is recorded."),
-                "drill_current" => attr(Bool, Computed, "True when the newest passing drill of the policy (the `drkit:last-passed-drill` tag) is younger than the policy's `drill_interval` (default `90d`); false when it is older, or no drill passed. Assert it in a `check` block to warn on every plan when a drill is overdue or failing; `rpo_met` and `summary` are unaffected."),
+                "evidence_uris" => attr(List(Box::new(Str)), Optional, "Where the policy's drills keep signed evidence records: each drill's `evidence[0].s3_uri` (`s3://bucket/prefix/`; also a drill's folder below it, or a record such as `evidence_uri`). Optional: a drill with `evidence` also records its location on the policy's resources (`drkit:drill-evidence` tag); list it here to read the records before the first drill and whatever the tags say. With any location, the drill attributes come from the verified records of this policy there, not from the drills' outcome tags."),
+                "last_drill_at" => attr(Str, Computed, "When the newest drill of the policy finished (RFC 3339), passed or not: from its newest verified evidence record when the policy's drills keep evidence (see `evidence_uris`), else as the drill recorded it on the policy's resources (the `drkit:last-drill` tag a `dr_drill` with this `policy_id` writes after every run). Null when no drill is recorded, or the newest record could not be read or checked."),
+                "last_drill_passed" => attr(Bool, Computed, "Whether the newest recorded drill passed. Null when no drill is recorded or it is unknown."),
+                "drill_current" => attr(Bool, Computed, "True when the newest passing drill of the policy is younger than the policy's `drill_interval` (default `90d`); false when it is older, or no drill passed. With evidence, only records whose signature and hash chain verify count: one that fails is named in `summary` and never makes a drill current. Null when evidence could not be read or checked (access denied, S3 or KMS not answering within `read_budget`), never false for that. Assert `drill_current == true` in a `check` block to warn on every plan when a drill is overdue or failing; `rpo_met` is unaffected."),
                 "restorable" => attr(Bool, Computed, "The restore path's preflight (reads only): false when any check failed, null when none failed but one could not be read (permission, throttling, an API the endpoint lacks, no answer within `read_budget`) or there was nothing to check, true when every check passed. Never guessed. Assert `restorable == true` in a `check` block."),
                 "preflight" => attr(List(Box::new(check_type)), Computed, "Every preflight check: `check` (`kms_key`: a DR copy's KMS key is Enabled in its region; `s3_destination`: a replication rule is enabled and its destination exists and is versioned; `wal_continuity`: a WAL archive of `wal_archive_uris` has every segment from its newest base backup's start to its newest), `subject` (the key ARN, `s3:SOURCE->DEST`, `wal:URI`), `ok` (null when it could not be read) and `detail` (what was found, or why it is unknown). Each failing check is named in `summary`."),
             },
@@ -199,8 +203,22 @@ impl DataSource for DrStatus {
             .flatten()
             .filter_map(|v| v.as_ref_option().cloned())
             .collect();
+        let evidence: Vec<String> = config
+            .evidence_uris
+            .as_ref_option()
+            .into_iter()
+            .flatten()
+            .filter_map(|v| v.as_ref_option().cloned())
+            .collect();
         // Every read of a status is optional: what fails is unknown, never a failed plan.
-        let m = status::measure(clients.optional_reads(), &policy, window, &archives).await;
+        let m = status::measure(
+            clients.optional_reads(),
+            &policy,
+            window,
+            &archives,
+            &evidence,
+        )
+        .await;
         tracing::info!(policy, summary = %m.assessment.summary, "dr_status measured");
         let mut state = config;
         fill(&mut state, &policy, &m);
@@ -256,6 +274,23 @@ fn validate(diags: &mut Diagnostics, c: &StatusState) -> Option<std::time::Durat
             }
         }
     }
+    for (i, v) in c
+        .evidence_uris
+        .as_ref_option()
+        .into_iter()
+        .flatten()
+        .enumerate()
+    {
+        if let Value::Value(uri) = v {
+            if let Err(e) = status::evidence::parse_uri(uri) {
+                diags.add_error(error(
+                    "Invalid evidence_uris",
+                    format!("evidence_uris[{i}] = {uri:?}: {e}. Pass a drill's evidence location, e.g. dr_drill.orders.evidence[0].s3_uri (\"s3://acme-dr-evidence/drills/\")."),
+                    AttributePath::new("evidence_uris").index(i as i64),
+                ));
+            }
+        }
+    }
     (diags.errors.len() == before).then_some(window)
 }
 
@@ -298,18 +333,25 @@ fn fill(state: &mut StatusState, policy: &str, m: &Measurement) {
             .collect(),
     );
     state.unknown = Value::Value(a.unknown.iter().cloned().map(Value::Value).collect());
-    state.summary = Value::Value(match status::preflight::summary(&m.preflight) {
+    let drills = m.drills.as_ref();
+    let mut summary = match status::preflight::summary(&m.preflight) {
         Some(restore) => format!("{}; {restore}", a.summary),
         None => a.summary.clone(),
-    });
-    let drills = m.drills.as_ref();
+    };
+    for p in drills.iter().flat_map(|d| &d.problems) {
+        summary.push_str("; ");
+        summary.push_str(p);
+    }
+    state.summary = Value::Value(summary);
     state.last_drill_at = drills
         .and_then(|d| d.last_at)
         .map_or(Value::Null, |t| Value::Value(status::rfc3339(t)));
     state.last_drill_passed = drills
         .and_then(|d| d.last_passed)
         .map_or(Value::Null, Value::Value);
-    state.drill_current = drills.map_or(Value::Null, |d| Value::Value(d.current));
+    state.drill_current = drills
+        .and_then(|d| d.current)
+        .map_or(Value::Null, Value::Value);
     state.restorable =
         status::preflight::restorable(&m.preflight).map_or(Value::Null, Value::Value);
     state.preflight = Value::Value(
@@ -361,6 +403,28 @@ mod tests {
             assert_eq!(validate(&mut d, &config(Some(bad), &[])), None, "{bad}");
             assert_eq!(d.errors[0].attribute, AttributePath::new("window"));
         }
+    }
+
+    #[test]
+    fn a_bad_evidence_uri_points_at_its_index() {
+        let mut c = config(None, &[]);
+        c.evidence_uris = Value::Value(vec![
+            Value::Value("s3://acme-dr-evidence/drills/".into()),
+            Value::Value("s3://acme-dr-evidence/drills/orders/r1.json".into()),
+            Value::Value("s3://acme-dr-evidence/drills".into()),
+        ]);
+        let mut d = Diagnostics::default();
+        assert_eq!(validate(&mut d, &c), None);
+        assert_eq!(d.errors.len(), 1);
+        assert_eq!(
+            d.errors[0].attribute,
+            AttributePath::new("evidence_uris").index(2)
+        );
+        assert!(
+            d.errors[0].detail.contains("end the prefix with"),
+            "{}",
+            d.errors[0].detail
+        );
     }
 
     #[test]

@@ -28,6 +28,10 @@ pub const LAST_DRILL_TAG: &str = "drkit:last-drill";
 /// As [`LAST_DRILL_TAG`], written only by a drill that passed: `drill_current` is measured
 /// from it, so a failing drill after a passing one does not hide when the last pass was.
 pub const LAST_PASSED_DRILL_TAG: &str = "drkit:last-passed-drill";
+/// Where the policy's drills keep signed evidence records: the `evidence { s3_uri }` of each
+/// drill with one, space-separated (`s3://acme-dr-evidence/drills/`). Written by every run
+/// of such a drill; `dr_status` then reads `drill_current` from the records, not the tags.
+pub const DRILL_EVIDENCE_TAG: &str = "drkit:drill-evidence";
 /// Tag on a read replica the policy created (as opposed to adopted): only those are deleted
 /// by `delete_replicas_on_destroy`.
 pub const CREATED_BY_TAG: &str = "drkit:created-by";

@@ -1137,7 +1137,9 @@ impl Resource for DrDrill {
             .as_ref_option()
             .filter(|_| !cancel.is_cancelled())
         {
-            let recorded = crate::drill_record::record(clients, policy, &report).await;
+            let evidence = crate::drill_evidence::config(&planned).map(|c| c.s3_uri);
+            let recorded =
+                crate::drill_record::record(clients, policy, &report, evidence.as_deref()).await;
             let problems = recorded.problems;
             if recorded.tagged == 0 && problems.is_empty() {
                 report.notes.push(format!(

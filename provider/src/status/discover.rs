@@ -9,7 +9,9 @@ use time::OffsetDateTime;
 use super::{read_failure, to_offset};
 use crate::aws::AwsClients;
 use crate::diagnostics::AwsError;
-use crate::policy::claims::{LAST_DRILL_TAG, LAST_PASSED_DRILL_TAG, OWNER_TAG, TARGETS_TAG};
+use crate::policy::claims::{
+    DRILL_EVIDENCE_TAG, LAST_DRILL_TAG, LAST_PASSED_DRILL_TAG, OWNER_TAG, TARGETS_TAG,
+};
 
 /// Reads of one kind in flight at once.
 pub const MAX_IN_FLIGHT: usize = 8;
@@ -69,6 +71,8 @@ pub struct DrillTags {
     pub last: Vec<String>,
     /// `drkit:last-passed-drill` values.
     pub last_passed: Vec<String>,
+    /// Evidence locations from `drkit:drill-evidence` values, each once, in order found.
+    pub evidence: Vec<String>,
 }
 
 impl DrillTags {
@@ -77,6 +81,7 @@ impl DrillTags {
             match (k, v) {
                 (Some(LAST_DRILL_TAG), Some(v)) => self.last.push(v.to_string()),
                 (Some(LAST_PASSED_DRILL_TAG), Some(v)) => self.last_passed.push(v.to_string()),
+                (Some(DRILL_EVIDENCE_TAG), Some(v)) => self.add_evidence(v.split_whitespace()),
                 _ => {}
             }
         }
@@ -85,6 +90,16 @@ impl DrillTags {
     fn extend(&mut self, other: DrillTags) {
         self.last.extend(other.last);
         self.last_passed.extend(other.last_passed);
+        self.add_evidence(other.evidence.iter().map(String::as_str));
+    }
+
+    /// Adds evidence locations not yet known.
+    pub fn add_evidence<'a>(&mut self, uris: impl IntoIterator<Item = &'a str>) {
+        for uri in uris {
+            if !self.evidence.iter().any(|u| u == uri) {
+                self.evidence.push(uri.to_string());
+            }
+        }
     }
 }
 

@@ -7,13 +7,32 @@
 //! passing run also `drkit:last-passed-drill` (see [`crate::drill_record`]). The newest
 //! value across the resources wins.
 //!
-//! Seam for evidence records (issue 24): a drill with an `evidence` block writes signed
-//! records to S3; reading them here means adding their runs to [`Runs`] before
-//! [`DrillStatus::from_runs`] picks the newest.
+//! When the policy's drills keep evidence (`dr_status`'s `evidence_uris`, or the
+//! `drkit:drill-evidence` tag they write), the signed records decide instead, and these
+//! tags are not read: see [`super::evidence`].
 
 use time::OffsetDateTime;
 
 use super::discover::DrillTags;
+
+/// The drill status of `policy`: from the evidence records when any location is known
+/// (`evidence_uris`, or the `drkit:drill-evidence` tag), else from the outcome tags.
+pub async fn status(
+    clients: &crate::aws::AwsClients,
+    policy: &str,
+    tags: &DrillTags,
+    evidence_uris: &[String],
+    interval_secs: u64,
+    now: OffsetDateTime,
+) -> DrillStatus {
+    let mut locations = DrillTags::default();
+    locations.add_evidence(evidence_uris.iter().map(String::as_str));
+    locations.add_evidence(tags.evidence.iter().map(String::as_str));
+    if locations.evidence.is_empty() {
+        return DrillStatus::from_runs(&Runs::from_tags(tags), interval_secs, now);
+    }
+    super::evidence::status(clients, policy, &locations.evidence, interval_secs, now).await
+}
 
 /// Default `drill_interval`: a quarterly drill, as most DR plans require.
 pub const DEFAULT_INTERVAL_SECS: u64 = 90 * 86_400;
@@ -82,10 +101,14 @@ pub struct DrillStatus {
     pub last_at: Option<OffsetDateTime>,
     /// Whether the newest run passed.
     pub last_passed: Option<bool>,
-    /// The newest passing run is younger than the interval.
-    pub current: bool,
-    /// Why `current` is what it is, for `summary`.
+    /// The newest passing run is younger than the interval; `None` when that is unknown
+    /// (evidence that could not be read or checked).
+    pub current: Option<bool>,
+    /// Why `current` is what it is.
     pub detail: String,
+    /// What `summary` must say: evidence records that do not count and why, evidence that
+    /// could not be read.
+    pub problems: Vec<String>,
 }
 
 impl DrillStatus {
@@ -130,8 +153,9 @@ impl DrillStatus {
         DrillStatus {
             last_at: newest.map(|r| r.at),
             last_passed: newest.map(|r| r.passed),
-            current,
+            current: Some(current),
             detail,
+            problems: Vec::new(),
         }
     }
 }
@@ -164,7 +188,7 @@ mod tests {
     fn current_needs_a_passing_drill_within_the_interval() {
         let interval = DEFAULT_INTERVAL_SECS;
         let none = DrillStatus::from_runs(&Runs::default(), interval, at(0));
-        assert!(!none.current);
+        assert_eq!(none.current, Some(false));
         assert_eq!(none.last_at, None);
 
         let fresh = Runs {
@@ -172,11 +196,11 @@ mod tests {
             last_passed: vec![run(-10, true)],
         };
         let s = DrillStatus::from_runs(&fresh, interval, at(0));
-        assert!(s.current, "{s:?}");
+        assert_eq!(s.current, Some(true), "{s:?}");
         assert_eq!(s.last_passed, Some(true));
 
         let old = DrillStatus::from_runs(&fresh, interval, at(81));
-        assert!(!old.current);
+        assert_eq!(old.current, Some(false));
         assert!(old.detail.starts_with("drill overdue"), "{}", old.detail);
 
         // A failing drill after a passing one: the last run failed, the pass still counts.
@@ -186,12 +210,15 @@ mod tests {
         };
         let s = DrillStatus::from_runs(&failed_after, interval, at(0));
         assert_eq!(s.last_passed, Some(false));
-        assert!(s.current);
+        assert_eq!(s.current, Some(true));
 
         let only_failed = Runs {
             last: vec![run(-1, false)],
             last_passed: vec![],
         };
-        assert!(!DrillStatus::from_runs(&only_failed, interval, at(0)).current);
+        assert_eq!(
+            DrillStatus::from_runs(&only_failed, interval, at(0)).current,
+            Some(false)
+        );
     }
 }

@@ -53,31 +53,30 @@ enum Pending {
     },
 }
 
-/// Measures `policy`: its resources found by tag, plus the WAL archives named.
+/// Measures `policy`: its resources found by tag, plus the WAL archives named; its drills
+/// from the evidence records in `evidence_uris` and the locations its drills tag.
 pub async fn measure(
     clients: &AwsClients,
     policy: &str,
     window: Duration,
     wal_archives: &[String],
+    evidence_uris: &[String],
 ) -> Measurement {
     let now = OffsetDateTime::now_utc();
     let inv = discover(clients, policy).await;
-    let (mut m, preflight) = tokio::join!(
-        measure_inventory(clients, policy, &inv, window, wal_archives, now),
-        super::preflight::run(clients, &inv, wal_archives, now),
-    );
-    m.preflight = preflight;
     let interval = inv
         .targets
         .as_deref()
         .and_then(|t| parse_targets_tag(t).drill_interval)
         .and_then(|d| d.parse::<drlint::model::Duration>().ok())
         .map_or(super::drills::DEFAULT_INTERVAL_SECS, |d| d.as_secs());
-    m.drills = Some(super::drills::DrillStatus::from_runs(
-        &super::drills::Runs::from_tags(&inv.drills),
-        interval,
-        now,
-    ));
+    let (mut m, preflight, drills) = tokio::join!(
+        measure_inventory(clients, policy, &inv, window, wal_archives, now),
+        super::preflight::run(clients, &inv, wal_archives, now),
+        super::drills::status(clients, policy, &inv.drills, evidence_uris, interval, now),
+    );
+    m.preflight = preflight;
+    m.drills = Some(drills);
     m
 }
 

@@ -17,6 +17,7 @@ pub mod assess;
 pub mod aurora_global;
 pub mod discover;
 pub mod drills;
+pub mod evidence;
 pub mod measure;
 pub mod metrics;
 pub mod preflight;

@@ -77,6 +77,31 @@ pub fn rewrite(tf: &Terraform, moto: &Moto, resources: &str) {
         .expect("write main.tf");
 }
 
+/// Sets each `(key, value)` tag on the primary-region instance `id`, as someone with
+/// `rds:AddTagsToResource` could (e.g. a drill outcome aged or forged by hand).
+pub async fn tag_db(moto: &Moto, id: &str, tags: &[(&str, &str)]) {
+    let rds = moto.rds(PRIMARY).await;
+    let arn = rds
+        .describe_db_instances()
+        .db_instance_identifier(id)
+        .send()
+        .await
+        .unwrap()
+        .db_instances()[0]
+        .db_instance_arn()
+        .unwrap()
+        .to_string();
+    let tags = tags
+        .iter()
+        .map(|(k, v)| aws_sdk_rds::types::Tag::builder().key(*k).value(*v).build());
+    rds.add_tags_to_resource()
+        .resource_name(&arn)
+        .set_tags(Some(tags.collect()))
+        .send()
+        .await
+        .unwrap();
+}
+
 /// Creates a PostgreSQL instance in the primary region with 1 day of backups.
 pub async fn seed_db(moto: &Moto, id: &str, encrypted: bool) -> aws_sdk_rds::types::DbInstance {
     let rds = moto.rds(PRIMARY).await;
