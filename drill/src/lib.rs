@@ -17,6 +17,7 @@ mod base_backup;
 pub mod command_check;
 mod copy_checks;
 pub mod decrypt;
+mod dump_drill;
 mod dump_workdir;
 mod encrypted_dump;
 mod engine;
