@@ -4,6 +4,13 @@
 data "dr_status" "orders" {
   policy_id = dr_policy.orders.id
   window    = "15m" # CloudWatch figures are the Maximum over this window
+
+  # A MySQL binlog archive (a mysql_binlog drill's binlog_uri and base_dump_uri): its
+  # newest file's age is a figure, and a hole since the newest dump fails the preflight.
+  binlog_archive {
+    binlog_uri    = "s3://orders-backups/mysql-binlog/"
+    base_dump_uri = "s3://orders-backups/mysql-full/"
+  }
 }
 
 check "orders_rpo" {
