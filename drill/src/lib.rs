@@ -7,23 +7,29 @@
 //! ```
 //! Sources: [`Source::PostgresDump`] (the newest object under an S3 prefix, restored into a
 //! scratch database with `pg_restore`/`psql`), [`Source::MysqlDump`] (the same for
-//! `mysqldump`/`mariadb-dump` files, streamed into the `mariadb`/`mysql` client) and
+//! `mysqldump`/`mariadb-dump` files, streamed into the `mariadb`/`mysql` client),
+//! [`Source::MysqlBinlog`] (such a dump plus archived binlogs replayed to a point in time on a
+//! temporary MariaDB server) and
 //! [`Source::Rds`] (point-in-time or snapshot restore into a temporary instance). Checks
 //! speak the protocol of the [`Target`]'s [`Engine`]. The provider's `dr_drill` resource is
 //! a thin layer over [`run`].
 
 mod archive_plan;
 mod base_backup;
+pub mod binlog;
 pub mod command_check;
 mod copy_checks;
 pub mod decrypt;
+mod dump_drill;
 mod dump_workdir;
 mod encrypted_dump;
 mod engine;
 pub mod evidence;
 mod expect;
 mod mysql;
+mod mysql_binlog;
 mod mysql_dump;
+mod mysql_server;
 mod mysql_stream;
 mod pitr_server;
 mod postgres;
@@ -47,6 +53,7 @@ pub use command_check::CommandCheck;
 pub use decrypt::Decrypt;
 pub use engine::Engine;
 pub use expect::{Expect, ExpectError, Op, Operand};
+pub use mysql_binlog::{BinlogDetails, MysqlBinlogSource};
 pub use mysql_dump::{parse_utc_offset, MysqlDumpSource};
 pub use postgres_pitr::{PitrDetails, PitrSource, PitrTarget};
 pub use rds_cluster_restore::RdsClusterSource;
@@ -106,6 +113,9 @@ pub enum Source {
     PostgresPitr(PitrSource),
     /// The newest `mysqldump`/`mariadb-dump` SQL file under an S3 prefix.
     MysqlDump(MysqlDumpSource),
+    /// A `--source-data=2` dump plus archived binlogs, replayed to a point in time on a
+    /// temporary MariaDB server.
+    MysqlBinlog(MysqlBinlogSource),
 }
 
 /// Which point to restore an RDS instance to.
@@ -261,6 +271,7 @@ pub async fn run(
             rds_cluster_restore::run(spec, c, clients, cancel, &mut report).await
         }
         Source::MysqlDump(dump) => mysql_dump::run(spec, dump, clients, cancel, &mut report).await,
+        Source::MysqlBinlog(b) => mysql_binlog::run(spec, b, clients, cancel, &mut report).await,
     };
     report.finish(spec);
     match result {

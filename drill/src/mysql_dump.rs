@@ -16,16 +16,14 @@
 //! the one assumed) and falls back to `LastModified`, as does a dump without the line's date
 //! (`--skip-dump-date`, `--skip-comments`); the report says which dated it.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use time::{OffsetDateTime, UtcOffset};
 
+use crate::dump_drill::{self, DumpEngine, DumpObject};
 use crate::mysql_stream::{self, FeedError, Head, Rewriter, Trailer};
-use crate::postgres_dump::{download, newest_object, parse_s3_uri};
 use crate::report::rfc3339;
-use crate::{
-    guarded, mysql, postgres, CancellationToken, Clients, Decrypt, DrillReport, DrillSpec, Target,
-};
+use crate::{mysql, CancellationToken, Clients, Decrypt, DrillReport, DrillSpec, Target};
 
 /// A `mysqldump`/`mariadb-dump` file in S3.
 #[derive(Debug, Clone)]
@@ -80,146 +78,114 @@ pub(crate) async fn run(
             )
         }
     };
-    let deadline = tokio::time::Instant::now() + spec.timeout;
-    let scratch = postgres::scratch_name(&spec.run_id);
-    let workdir = crate::dump_workdir::create()?;
-    let mut created = false;
-    let mut lock = None;
-    let result = body(
+    let object = DumpObject {
+        s3_uri: &src.s3_uri,
+        region: &src.region,
+    };
+    dump_drill::run(
+        &Mysql { src },
+        object,
         spec,
-        src,
+        target,
         clients,
         cancel,
         report,
-        target,
-        &scratch,
-        workdir.path(),
-        deadline,
-        &mut created,
-        &mut lock,
     )
-    .await;
-
-    // Teardown, whatever happened above (cancellation included: this runs after it).
-    report.phase("teardown");
-    if created {
-        let dropped = mysql::drop_scratch(target, &scratch).await;
-        crate::dump_workdir::record_scratch_drop(report, target, &scratch, dropped);
-    }
-    if let Some(conn) = lock {
-        let _ = conn.disconnect().await;
-    }
-    crate::dump_workdir::remove(report, workdir);
-    report.end_phase();
-    result
+    .await
 }
 
-#[allow(clippy::too_many_arguments)]
-async fn body(
-    spec: &DrillSpec,
-    src: &MysqlDumpSource,
-    clients: &dyn Clients,
-    cancel: &CancellationToken,
-    report: &mut DrillReport,
-    target: &Target,
-    scratch: &str,
-    workdir: &Path,
-    deadline: tokio::time::Instant,
-    created: &mut bool,
-    lock: &mut Option<mysql_async::Conn>,
-) -> Result<(), String> {
-    report.phase("fetch");
-    let (bucket, prefix) = parse_s3_uri(&src.s3_uri)?;
-    let s3 = clients.s3(&src.region);
-    let (key, modified) = guarded(
-        cancel,
-        deadline,
-        "the fetch",
-        newest_object(&s3, &bucket, &prefix),
-    )
-    .await?;
-    let object = format!("s3://{bucket}/{key}");
-    let listed_at = OffsetDateTime::now_utc();
-    report.restored_from = Some(object.clone());
-    report.restore_point = Some(rfc3339(modified));
-    report.set_rpo((listed_at - modified).as_seconds_f64());
-    report.rpo_from = Some("the object's LastModified".into());
-    let on = |e: String| format!("{object}: {e}");
-    // The credentials are proven before a large download.
-    *lock = Some(
-        guarded(
-            cancel,
-            deadline,
-            "connecting to the target",
-            mysql::hold(target, scratch),
-        )
-        .await
-        .map_err(on)?,
-    );
-    let downloaded = workdir.join("dump");
-    guarded(
-        cancel,
-        deadline,
-        "the download",
-        download(&s3, &bucket, &key, &downloaded),
-    )
-    .await?;
-    let head = {
-        let (path, decrypt, object) = (downloaded.clone(), src.decrypt.clone(), object.clone());
-        tokio::task::spawn_blocking(move || mysql_stream::sniff(&path, decrypt.as_ref(), &object))
+/// The MySQL/MariaDB half of a dump drill: the dump streamed into the client.
+struct Mysql<'a> {
+    src: &'a MysqlDumpSource,
+}
+
+impl DumpEngine for Mysql<'_> {
+    type Lock = mysql_async::Conn;
+    type Prepared = (PathBuf, Head);
+
+    async fn hold(
+        &self,
+        target: &Target,
+        scratch: &str,
+        object: &str,
+    ) -> Result<Self::Lock, String> {
+        mysql::hold(target, scratch)
+            .await
+            .map_err(|e| format!("{object}: {e}"))
+    }
+
+    async fn prepare(
+        &self,
+        downloaded: PathBuf,
+        object: &str,
+        report: &mut DrillReport,
+    ) -> Result<Self::Prepared, String> {
+        let head = {
+            let (path, decrypt, object) = (
+                downloaded.clone(),
+                self.src.decrypt.clone(),
+                object.to_string(),
+            );
+            tokio::task::spawn_blocking(move || {
+                mysql_stream::sniff(&path, decrypt.as_ref(), &object)
+            })
             .await
             .map_err(|e| format!("inspecting the dump: {e}"))??
-    };
-    if let Some(d) = &src.decrypt {
-        report.notes.push(format!(
-            "{object} decrypted ({:?}) while streamed into the restore; no plaintext copy on disk",
-            d.cipher
-        ));
-    }
-    match &head.header {
-        Some(h) => report.notes.push(format!("{object} was written by {h}")),
-        None => report.notes.push(format!(
-            "{object} has no mysqldump header comment (--skip-comments?): a cut-off dump cannot be told from a complete one, and it is dated by its LastModified"
-        )),
+        };
+        if let Some(d) = &self.src.decrypt {
+            report.notes.push(format!(
+                "{object} decrypted ({:?}) while streamed into the restore; no plaintext copy on disk",
+                d.cipher
+            ));
+        }
+        match &head.header {
+            Some(h) => report.notes.push(format!("{object} was written by {h}")),
+            None => report.notes.push(format!(
+                "{object} has no mysqldump header comment (--skip-comments?): a cut-off dump cannot be told from a complete one, and it is dated by its LastModified"
+            )),
+        }
+        Ok((downloaded, head))
     }
 
-    report.phase("restore");
-    guarded(
-        cancel,
-        deadline,
-        "creating the scratch database",
-        mysql::create_scratch(target, scratch),
-    )
-    .await
-    .map_err(on)?;
-    *created = true;
-    let rewriter = guarded(
-        cancel,
-        deadline,
-        "the restore",
-        restore(target, scratch, &downloaded, src, &head, &object),
-    )
-    .await?;
-    if let Some(db) = &rewriter.source_database {
-        report.notes.push(format!(
-            "{object} creates its own database `{db}` (mysqldump --databases): its {} database statements were pointed at the scratch database {scratch}",
-            rewriter.rewritten
-        ));
+    async fn create_scratch(
+        &self,
+        target: &Target,
+        scratch: &str,
+        object: &str,
+    ) -> Result<(), String> {
+        mysql::create_scratch(target, scratch)
+            .await
+            .map_err(|e| format!("{object}: {e}"))
     }
-    date_by_trailer(report, &rewriter.trailer(), src, modified, listed_at);
 
-    report.phase("verify");
-    // The dump's newest data is the reference: no earlier point to subtract.
-    crate::copy_checks::verify_and_measure_freshness(
-        target,
-        scratch,
-        spec,
-        cancel,
-        deadline,
-        report,
-        || 0.0,
-    )
-    .await
+    async fn restore(
+        &self,
+        target: &Target,
+        scratch: &str,
+        (downloaded, head): &Self::Prepared,
+        object: &str,
+        report: &mut DrillReport,
+        modified: OffsetDateTime,
+        listed_at: OffsetDateTime,
+    ) -> Result<(), String> {
+        let rewriter = restore(target, scratch, downloaded, self.src, head, object).await?;
+        if let Some(db) = &rewriter.source_database {
+            report.notes.push(format!(
+                "{object} creates its own database `{db}` (mysqldump --databases): its {} database statements were pointed at the scratch database {scratch}",
+                rewriter.rewritten
+            ));
+        }
+        date_by_trailer(report, &rewriter.trailer(), self.src, modified, listed_at);
+        Ok(())
+    }
+
+    async fn drop_scratch(&self, target: &Target, scratch: &str) -> Result<(), String> {
+        mysql::drop_scratch(target, scratch).await
+    }
+
+    async fn release(&self, lock: Self::Lock) {
+        let _ = lock.disconnect().await;
+    }
 }
 
 /// Streams the dump into the client; returns the rewriter (what it saw at the end). A cut

@@ -75,7 +75,7 @@ pub(crate) fn open_plain(
 
 /// Reads up to `limit` bytes; errors after some bytes end the read (the head of a cut or
 /// wrongly decrypted stream is judged by what came out).
-fn read_head(mut r: impl Read, limit: usize) -> Result<Vec<u8>, std::io::Error> {
+pub(crate) fn read_head(mut r: impl Read, limit: usize) -> Result<Vec<u8>, std::io::Error> {
     let mut head = vec![0u8; limit];
     let mut n = 0;
     while n < limit {

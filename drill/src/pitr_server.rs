@@ -28,15 +28,16 @@ pub fn is_root() -> bool {
         .unwrap_or(false)
 }
 
-/// uid and gid of the `postgres` user.
-pub fn postgres_ids() -> Result<(u32, u32), String> {
+/// uid and gid of the system user `user` the temporary server runs as when the drill runs
+/// as root (`postgres`, `mysql`).
+pub fn user_ids(user: &str) -> Result<(u32, u32), String> {
     let passwd = std::fs::read_to_string("/etc/passwd").map_err(|e| e.to_string())?;
     passwd
         .lines()
         .map(|l| l.split(':').collect::<Vec<_>>())
-        .find(|f| f.first() == Some(&"postgres") && f.len() > 3)
+        .find(|f| f.first() == Some(&user) && f.len() > 3)
         .and_then(|f| Some((f[2].parse().ok()?, f[3].parse().ok()?)))
-        .ok_or_else(|| "running as root, but there is no `postgres` user to run the temporary server as (PostgreSQL refuses root): create it or run the drill as a non-root user".into())
+        .ok_or_else(|| format!("running as root, but there is no `{user}` user to run the temporary server as (the server refuses root): create it (its server package does) or run the drill as a non-root user"))
 }
 
 /// The identity of a process: its pid and its start time (clock ticks since boot), so a
@@ -70,8 +71,13 @@ pub struct Workdir {
 impl Workdir {
     /// Creates the directory with its owner marker and sub-directories.
     pub fn create(run_id: &str) -> Result<Workdir, String> {
+        Workdir::create_for(run_id, "postgres")
+    }
+
+    /// [`Workdir::create`] for a server that runs as `user` when the drill runs as root.
+    pub fn create_for(run_id: &str, user: &str) -> Result<Workdir, String> {
         let owner = if is_root() {
-            Some(postgres_ids()?)
+            Some(user_ids(user)?)
         } else {
             None
         };
@@ -299,7 +305,7 @@ impl Server {
     }
 }
 
-async fn signal_pid(pid: u32, signal: &str) {
+pub(crate) async fn signal_pid(pid: u32, signal: &str) {
     let _ = tokio::process::Command::new("kill")
         .arg(format!("-{signal}"))
         .arg(pid.to_string())
@@ -376,11 +382,16 @@ pub async fn sweep_in(parent: &Path) -> Vec<String> {
     removed
 }
 
-/// The pid of a postmaster still running on `data` (checked against its command line, so a
-/// reused pid is left alone).
+/// The pid of a server still running on `data` (a postmaster's `postmaster.pid`, a
+/// `mysql_binlog` drill's `mariadbd.pid` beside it), checked against its command line, so
+/// a reused pid is left alone.
 fn leftover_postmaster(data: &Path) -> Option<u32> {
+    let mariadb = data
+        .parent()
+        .map(|root| root.join(crate::mysql_server::PID_FILE));
     let pid: u32 = std::fs::read_to_string(data.join("postmaster.pid"))
-        .ok()?
+        .ok()
+        .or_else(|| std::fs::read_to_string(mariadb?).ok())?
         .lines()
         .next()?
         .trim()

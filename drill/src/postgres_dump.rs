@@ -7,10 +7,10 @@ use std::path::{Path, PathBuf};
 use time::OffsetDateTime;
 use tokio::io::AsyncWriteExt;
 
+use crate::dump_drill::{self, DumpEngine, DumpObject};
 use crate::encrypted_dump;
 use crate::postgres::{self, DumpFormat};
-use crate::report::rfc3339;
-use crate::{guarded, CancellationToken, Clients, DrillReport, DrillSpec, DumpSource, Target};
+use crate::{CancellationToken, Clients, DrillReport, DrillSpec, DumpSource, Target};
 
 /// A downloaded dump ready to restore.
 enum Prepared<'a> {
@@ -44,135 +44,89 @@ pub(crate) async fn run(
             "a postgres_dump drill needs a target block: the server to restore onto".into(),
         );
     };
-    let deadline = tokio::time::Instant::now() + spec.timeout;
-    let scratch = postgres::scratch_name(&spec.run_id);
-    let workdir = crate::dump_workdir::create()?;
-    let mut created = false;
-    // Held until teardown is done: tells concurrent drills this database is not a leftover.
-    let lock = postgres::hold(target, &scratch).await?;
-    let result = body(
+    let object = DumpObject {
+        s3_uri: &dump.s3_uri,
+        region: &dump.region,
+    };
+    dump_drill::run(
+        &Postgres { dump },
+        object,
         spec,
-        dump,
+        target,
         clients,
         cancel,
         report,
-        target,
-        &scratch,
-        workdir.path(),
-        deadline,
-        &mut created,
-    )
-    .await;
-
-    // Teardown, whatever happened above (cancellation included: this runs after it).
-    report.phase("teardown");
-    if created {
-        let dropped = postgres::drop_scratch(target, &scratch).await;
-        crate::dump_workdir::record_scratch_drop(report, target, &scratch, dropped);
-    }
-    drop(lock);
-    crate::dump_workdir::remove(report, workdir);
-    report.end_phase();
-    result
-}
-
-#[allow(clippy::too_many_arguments)]
-async fn body(
-    spec: &DrillSpec,
-    dump: &DumpSource,
-    clients: &dyn Clients,
-    cancel: &CancellationToken,
-    report: &mut DrillReport,
-    target: &Target,
-    scratch: &str,
-    workdir: &Path,
-    deadline: tokio::time::Instant,
-    created: &mut bool,
-) -> Result<(), String> {
-    report.phase("fetch");
-    let (bucket, prefix) = parse_s3_uri(&dump.s3_uri)?;
-    let s3 = clients.s3(&dump.region);
-    let (key, modified) = guarded(
-        cancel,
-        deadline,
-        "the fetch",
-        newest_object(&s3, &bucket, &prefix),
-    )
-    .await?;
-    let age = (OffsetDateTime::now_utc() - modified).as_seconds_f64();
-    report.restored_from = Some(format!("s3://{bucket}/{key}"));
-    report.restore_point = Some(rfc3339(modified));
-    report.set_rpo(age);
-    report.rpo_from = Some("the object's LastModified".into());
-    let downloaded = workdir.join("dump");
-    guarded(
-        cancel,
-        deadline,
-        "the download",
-        download(&s3, &bucket, &key, &downloaded),
-    )
-    .await?;
-    let object = format!("s3://{bucket}/{key}");
-    // Encrypted dumps stay encrypted on disk and are decrypted into the restore's stdin.
-    let prepared = match &dump.decrypt {
-        Some(settings) => {
-            let sniffed = encrypted_dump::sniff(&downloaded, settings, &object).await?;
-            report.notes.push(format!(
-                "{object} decrypted ({:?}) while streamed into the restore; no plaintext copy on disk",
-                settings.cipher
-            ));
-            Prepared::Encrypted(downloaded, sniffed, settings)
-        }
-        None => {
-            let (file, format) = tokio::task::spawn_blocking(move || prepare(&downloaded))
-                .await
-                .map_err(|e| format!("inspecting the dump: {e}"))??;
-            Prepared::File(file, format)
-        }
-    };
-
-    report.phase("restore");
-    guarded(
-        cancel,
-        deadline,
-        "creating the scratch database",
-        postgres::create_scratch(target, scratch),
-    )
-    .await?;
-    *created = true;
-    match &prepared {
-        Prepared::Encrypted(path, sniffed, settings) => {
-            guarded(
-                cancel,
-                deadline,
-                "the restore",
-                encrypted_dump::restore(target, scratch, path, settings, *sniffed, &object),
-            )
-            .await?
-        }
-        Prepared::File(file, format) => {
-            guarded(
-                cancel,
-                deadline,
-                "the restore",
-                postgres::restore(target, scratch, file, *format),
-            )
-            .await?
-        }
-    }
-
-    report.phase("verify");
-    // The dump's newest data is the reference: no earlier point to subtract.
-    crate::copy_checks::verify_and_measure_freshness(
-        target,
-        scratch,
-        spec,
-        cancel,
-        deadline,
-        report,
-        || 0.0,
     )
     .await
+}
+
+/// The PostgreSQL half of a dump drill: `pg_restore`/`psql`.
+struct Postgres<'a> {
+    dump: &'a DumpSource,
+}
+
+impl<'a> DumpEngine for Postgres<'a> {
+    type Lock = tokio_postgres::Client;
+    type Prepared = Prepared<'a>;
+
+    async fn hold(&self, target: &Target, scratch: &str, _: &str) -> Result<Self::Lock, String> {
+        postgres::hold(target, scratch).await
+    }
+
+    async fn prepare(
+        &self,
+        downloaded: PathBuf,
+        object: &str,
+        report: &mut DrillReport,
+    ) -> Result<Prepared<'a>, String> {
+        // Encrypted dumps stay encrypted on disk and are decrypted into the restore's stdin.
+        Ok(match &self.dump.decrypt {
+            Some(settings) => {
+                let sniffed = encrypted_dump::sniff(&downloaded, settings, object).await?;
+                report.notes.push(format!(
+                    "{object} decrypted ({:?}) while streamed into the restore; no plaintext copy on disk",
+                    settings.cipher
+                ));
+                Prepared::Encrypted(downloaded, sniffed, settings)
+            }
+            None => {
+                let (file, format) = tokio::task::spawn_blocking(move || prepare(&downloaded))
+                    .await
+                    .map_err(|e| format!("inspecting the dump: {e}"))??;
+                Prepared::File(file, format)
+            }
+        })
+    }
+
+    async fn create_scratch(&self, target: &Target, scratch: &str, _: &str) -> Result<(), String> {
+        postgres::create_scratch(target, scratch).await
+    }
+
+    async fn restore(
+        &self,
+        target: &Target,
+        scratch: &str,
+        prepared: &Prepared<'a>,
+        object: &str,
+        _: &mut DrillReport,
+        _: OffsetDateTime,
+        _: OffsetDateTime,
+    ) -> Result<(), String> {
+        match prepared {
+            Prepared::Encrypted(path, sniffed, settings) => {
+                encrypted_dump::restore(target, scratch, path, settings, *sniffed, object).await
+            }
+            Prepared::File(file, format) => postgres::restore(target, scratch, file, *format).await,
+        }
+    }
+
+    async fn drop_scratch(&self, target: &Target, scratch: &str) -> Result<(), String> {
+        postgres::drop_scratch(target, scratch).await
+    }
+
+    async fn release(&self, lock: Self::Lock) {
+        drop(lock);
+    }
 }
 
 pub(crate) async fn newest_object(

@@ -102,14 +102,9 @@ impl PitrDetails {
             "- base backup: {} (start {}, ended {})\n",
             self.base_backup, self.base_backup_start, self.base_backup_end
         ));
-        md.push_str(&format!(
-            "- target: {}{}\n",
-            self.target_time.as_deref().unwrap_or("latest"),
-            if self.target_random {
-                " (chosen at random)"
-            } else {
-                ""
-            }
+        md.push_str(&crate::report::target_line(
+            self.target_time.as_deref(),
+            self.target_random,
         ));
         md.push_str(&format!(
             "- WAL: {} on timelines {:?}; {} segments, {} bytes replayed; replay waited {:.3}s on downloads\n",
@@ -125,14 +120,7 @@ impl PitrDetails {
             self.archive_lag_seconds
                 .map_or("-".into(), |s| format!("{s:.1}s"))
         ));
-        if !self.server_log_tail.is_empty() {
-            md.push_str("\nServer log (last lines):\n\n```\n");
-            for l in &self.server_log_tail {
-                md.push_str(l);
-                md.push('\n');
-            }
-            md.push_str("```\n");
-        }
+        md.push_str(&crate::report::log_tail_markdown(&self.server_log_tail));
         md
     }
 }

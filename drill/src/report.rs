@@ -88,7 +88,7 @@ pub struct DrillReport {
     pub name: String,
     /// Run id (names and tags of what it created).
     pub run_id: String,
-    /// `postgres_dump`, `postgres_pitr`, `mysql_dump` or `rds`.
+    /// `postgres_dump`, `postgres_pitr`, `mysql_dump`, `mysql_binlog` or `rds`.
     pub source_kind: String,
     /// What was restored: the object key and its time, or the restore point.
     pub restored_from: Option<String>,
@@ -130,6 +130,9 @@ pub struct DrillReport {
     /// What a `postgres_pitr` drill restored and how replay went.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pitr: Option<crate::PitrDetails>,
+    /// What a `mysql_binlog` drill restored and how replay went.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub binlog: Option<crate::BinlogDetails>,
     #[serde(skip)]
     clock: Option<Clock>,
 }
@@ -146,6 +149,29 @@ pub(crate) fn now_rfc3339() -> String {
     rfc3339(OffsetDateTime::now_utc())
 }
 
+/// The target line of a point-in-time recovery section (`latest` without a time).
+pub(crate) fn target_line(target_time: Option<&str>, random: bool) -> String {
+    format!(
+        "- target: {}{}\n",
+        target_time.unwrap_or("latest"),
+        if random { " (chosen at random)" } else { "" }
+    )
+}
+
+/// A temporary server's last log lines as a markdown block (nothing when there are none).
+pub(crate) fn log_tail_markdown(lines: &[String]) -> String {
+    if lines.is_empty() {
+        return String::new();
+    }
+    let mut md = String::from("\nServer log (last lines):\n\n```\n");
+    for l in lines {
+        md.push_str(l);
+        md.push('\n');
+    }
+    md.push_str("```\n");
+    md
+}
+
 pub(crate) fn rfc3339(t: OffsetDateTime) -> String {
     t.format(&Rfc3339).unwrap_or_default()
 }
@@ -160,6 +186,7 @@ impl DrillReport {
                 crate::Source::PostgresDump(_) => "postgres_dump".into(),
                 crate::Source::PostgresPitr(_) => "postgres_pitr".into(),
                 crate::Source::MysqlDump(_) => "mysql_dump".into(),
+                crate::Source::MysqlBinlog(_) => "mysql_binlog".into(),
             },
             restored_from: None,
             restore_point: None,
@@ -179,6 +206,7 @@ impl DrillReport {
             notes: Vec::new(),
             history: Vec::new(),
             pitr: None,
+            binlog: None,
             clock: Some(Clock {
                 start: Instant::now(),
                 restore_start: None,
@@ -322,6 +350,9 @@ impl DrillReport {
         }
         if let Some(pitr) = &self.pitr {
             md.push_str(&pitr.to_markdown());
+        }
+        if let Some(binlog) = &self.binlog {
+            md.push_str(&binlog.to_markdown());
         }
         md.push_str("\n## Teardown\n\n");
         for t in &self.teardown {

@@ -6,9 +6,9 @@ use std::path::Path;
 
 use drkit_drill::decrypt::{Decrypt, DEFAULT_PBKDF2_ITER};
 use drkit_drill::{
-    CommandCheck, DrillReport, DrillSpec, DumpSource, Engine, HistoryEntry, MysqlDumpSource,
-    PitrSource, PitrTarget, RdsClusterSource, RdsSource, RestoreTime, Secret, Source, Target,
-    Targets, Verify,
+    CommandCheck, DrillReport, DrillSpec, DumpSource, Engine, HistoryEntry, MysqlBinlogSource,
+    MysqlDumpSource, PitrSource, PitrTarget, RdsClusterSource, RdsSource, RestoreTime, Secret,
+    Source, Target, Targets, Verify,
 };
 use tf_provider::value::Value;
 use tf_provider::{AttributePath, Diagnostics};
@@ -75,11 +75,7 @@ pub fn spec(diags: &mut Diagnostics, clients: &AwsClients, s: &DrillState) -> Op
             decrypt,
         })
     } else if let Value::Value(p) = &s.postgres_pitr {
-        let target_time = match p.target_time.as_ref_option().map(String::as_str) {
-            None | Some("latest") => PitrTarget::Latest,
-            Some("random") => PitrTarget::Random,
-            Some(t) => PitrTarget::At(OffsetDateTime::parse(t, &Rfc3339).ok()?),
-        };
+        let target_time = pitr_target(&p.target_time)?;
         Source::PostgresPitr(PitrSource {
             base_backup_uri: known(&p.base_backup_uri)?,
             wal_archive_uri: known(&p.wal_archive_uri)?,
@@ -109,6 +105,26 @@ pub fn spec(diags: &mut Diagnostics, clients: &AwsClients, s: &DrillState) -> Op
                 Some(z) => drkit_drill::parse_utc_offset(z).ok()?,
                 None => time::UtcOffset::UTC,
             },
+        })
+    } else if let Value::Value(b) = &s.mysql_binlog {
+        let decrypt = match &b.decrypt {
+            Value::Value(dec) => Some(decrypt(
+                diags,
+                dec,
+                AttributePath::new("mysql_binlog")
+                    .index(0)
+                    .attribute("decrypt")
+                    .index(0),
+            )?),
+            _ => None,
+        };
+        Source::MysqlBinlog(MysqlBinlogSource {
+            base_dump_uri: known(&b.base_dump_uri)?,
+            binlog_uri: known(&b.binlog_uri)?,
+            target_time: pitr_target(&b.target_time)?,
+            region: known(&b.region).unwrap_or_else(|| primary.clone()),
+            decrypt,
+            bin_dir: known(&b.bin_dir).map(Into::into),
         })
     } else {
         return None;
@@ -252,6 +268,7 @@ pub fn regions(spec: &DrillSpec) -> Vec<String> {
         Source::PostgresDump(d) => out.push(d.region.clone()),
         Source::PostgresPitr(p) => out.push(p.region.clone()),
         Source::MysqlDump(d) => out.push(d.region.clone()),
+        Source::MysqlBinlog(b) => out.push(b.region.clone()),
     }
     out.dedup();
     out
@@ -357,4 +374,14 @@ pub fn figures(r: &DrillReport) -> String {
         ));
     }
     out
+}
+
+/// `target_time` of a PITR source: `latest` (or unset), `random` or an RFC 3339 time
+/// (validated at plan).
+fn pitr_target(v: &Value<String>) -> Option<PitrTarget> {
+    Some(match v.as_ref_option().map(String::as_str) {
+        None | Some("latest") => PitrTarget::Latest,
+        Some("random") => PitrTarget::Random,
+        Some(t) => PitrTarget::At(OffsetDateTime::parse(t, &Rfc3339).ok()?),
+    })
 }

@@ -9,6 +9,13 @@ data "dr_status" "orders" {
   # Optional once the drill has run (it tags its evidence location on the policy's
   # resources); named here, the records are read before the first run too.
   evidence_uris = [dr_drill.orders_evidence.evidence[0].s3_uri]
+
+  # A MySQL binlog archive (a mysql_binlog drill's binlog_uri and base_dump_uri): its
+  # newest file's age is a figure, and a hole since the newest dump fails the preflight.
+  binlog_archive {
+    binlog_uri    = "s3://orders-backups/mysql-binlog/"
+    base_dump_uri = "s3://orders-backups/mysql-full/"
+  }
 }
 
 check "orders_rpo" {

@@ -4,7 +4,9 @@
 //! Order: state, schema, validate, read, helpers.
 
 use serde::{Deserialize, Serialize};
-use tf_provider::schema::{AttributeConstraint, AttributeType, Block, Description, Schema};
+use tf_provider::schema::{
+    AttributeConstraint, AttributeType, Block, Description, NestedBlock, Schema,
+};
 use tf_provider::value::{Value, ValueEmpty};
 use tf_provider::{map, AttributePath, DataSource, Diagnostics};
 
@@ -34,6 +36,9 @@ pub struct StatusState {
     /// WAL archives to measure (`s3://bucket/prefix`).
     #[serde(default)]
     pub wal_archive_uris: Value<Vec<Value<String>>>,
+    /// MySQL/MariaDB binlog archives to measure and check.
+    #[serde(default)]
+    pub binlog_archive: Value<Vec<Value<BinlogArchiveBlock>>>,
     /// The policy's RPO as declared.
     #[serde(default)]
     pub rpo: Value<String>,
@@ -76,6 +81,17 @@ pub struct StatusState {
     /// The newest passing drill is younger than the policy's `drill_interval`.
     #[serde(default)]
     pub drill_current: Value<bool>,
+}
+
+/// `binlog_archive { }`: a `mysql_binlog` drill's archive, measured and checked.
+#[derive(Debug, Default, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BinlogArchiveBlock {
+    /// `s3://bucket/prefix/` of the binlog files.
+    #[serde(default)]
+    pub binlog_uri: Value<String>,
+    /// `s3://bucket/prefix/` of the `--source-data=2` dumps.
+    #[serde(default)]
+    pub base_dump_uri: Value<String>,
 }
 
 /// One entry of `preflight`.
@@ -144,7 +160,7 @@ pub fn schema() -> Schema {
                 "rpo_seconds" => attr(Number, Computed, "The worst measured region-loss figure in seconds: the data a region loss would cost now. Null when none was measured; with entries in `unknown` the real loss may be larger."),
                 "rpo_met" => attr(Bool, Computed, "True only when every region-loss figure was measured and is within `rpo`. Any unknown, an unknown `rpo`, or a policy with no resources makes it false."),
                 "mistake_rpo_seconds" => attr(Number, Computed, "The worst in-region figure (`now - LatestRestorableTime`): the data a mistake, recovered by point-in-time restore, would cost. Not part of `rpo_met`."),
-                "resources" => attr(List(Box::new(resource_type)), Computed, "Every figure: `address` (the copy measured, e.g. `rds:us-west-2:orders-db-dr`), `protects` (the policy's resource), `mechanism` (`rds_pitr`, `rds_read_replica`, `rds_replicated_backups`, `aurora_pitr`, `aurora_global`, `s3_replication`, `postgres_wal_archive`, `none`), `scope` (`region_loss` or `in_region`), `seconds` (null when unknown), `measured_at` (RFC 3339), `source` (the API field, or the metric, statistic, window and region) and `unknown` (why it could not be measured)."),
+                "resources" => attr(List(Box::new(resource_type)), Computed, "Every figure: `address` (the copy measured, e.g. `rds:us-west-2:orders-db-dr`), `protects` (the policy's resource), `mechanism` (`rds_pitr`, `rds_read_replica`, `rds_replicated_backups`, `aurora_pitr`, `aurora_global`, `s3_replication`, `postgres_wal_archive`, `mysql_binlog_archive`, `none`), `scope` (`region_loss` or `in_region`), `seconds` (null when unknown), `measured_at` (RFC 3339), `source` (the API field, or the metric, statistic, window and region) and `unknown` (why it could not be measured)."),
                 "unknown" => attr(List(Box::new(Str)), Computed, "What could not be measured and why, e.g. `s3:orders-backups->orders-backups-dr: not measurable without Replication Time Control ...`."),
                 "summary" => attr(Str, Computed, "One line for a pager: the verdict, the copies over the RPO with their figures, and the unknowns. Use it as the `check`'s `error_message`."),
                 "measured_at" => attr(Str, Computed, "When the measurement was made (RFC 3339)."),
@@ -153,7 +169,22 @@ pub fn schema() -> Schema {
                 "last_drill_passed" => attr(Bool, Computed, "Whether the newest recorded drill passed. Null when no drill is recorded or it is unknown."),
                 "drill_current" => attr(Bool, Computed, "True when the newest passing drill of the policy is younger than the policy's `drill_interval` (default `90d`); false when it is older, or no drill passed. With evidence, only records whose signature and hash chain verify count: one that fails is named in `summary` and never makes a drill current. Null when evidence could not be read or checked (access denied, S3 or KMS not answering within `read_budget`), never false for that. Assert `drill_current == true` in a `check` block to warn on every plan when a drill is overdue or failing; `rpo_met` is unaffected."),
                 "restorable" => attr(Bool, Computed, "The restore path's preflight (reads only): false when any check failed, null when none failed but one could not be read (permission, throttling, an API the endpoint lacks, no answer within `read_budget`) or there was nothing to check, true when every check passed. Never guessed. Assert `restorable == true` in a `check` block."),
-                "preflight" => attr(List(Box::new(check_type)), Computed, "Every preflight check: `check` (`kms_key`: a DR copy's KMS key is Enabled in its region; `s3_destination`: a replication rule is enabled and its destination exists and is versioned; `wal_continuity`: a WAL archive of `wal_archive_uris` has every segment from its newest base backup's start to its newest), `subject` (the key ARN, `s3:SOURCE->DEST`, `wal:URI`), `ok` (null when it could not be read) and `detail` (what was found, or why it is unknown). Each failing check is named in `summary`."),
+                "preflight" => attr(List(Box::new(check_type)), Computed, "Every preflight check: `check` (`kms_key`: a DR copy's KMS key is Enabled in its region; `s3_destination`: a replication rule is enabled and its destination exists and is versioned; `wal_continuity`: a WAL archive of `wal_archive_uris` has every segment from its newest base backup's start to its newest; `binlog_continuity`: a `binlog_archive` has every binlog file from its newest dump's to its newest), `subject` (the key ARN, `s3:SOURCE->DEST`, `wal:URI`, `binlog:URI`), `ok` (null when it could not be read) and `detail` (what was found, or why it is unknown). Each failing check is named in `summary`."),
+            },
+            // binlog_archive (helper binlog)
+            blocks: map! {
+                "binlog_archive" => NestedBlock::List(crate::schema_helpers::block(
+                    "A MySQL/MariaDB binlog archive (e.g. a `mysql_binlog` drill's \
+                     `binlog_uri` and `base_dump_uri`): the newest archived binlog file's age \
+                     counts as a region-loss figure (mechanism `mysql_binlog_archive`), and the \
+                     preflight check `binlog_continuity` lists the archive from the newest \
+                     dump's binlog file to the newest archived file: a hole is named with the \
+                     time it costs.",
+                    map! {
+                        "binlog_uri" => attr(Str, Required, "`s3://bucket/prefix/` of the archived binlog files (`mysql-bin.000042`, plain or `.gz`), e.g. `dr_drill.x.mysql_binlog[0].binlog_uri`."),
+                        "base_dump_uri" => attr(Str, Optional, "`s3://bucket/prefix/` of the `--source-data=2` dumps: continuity is checked from the newest dump's coordinates (its first megabyte is read; plain or gzip). Without it, or for an encrypted dump, from the oldest archived file."),
+                    },
+                )),
             },
             ..Default::default()
         },
@@ -210,6 +241,7 @@ impl DataSource for DrStatus {
             .flatten()
             .filter_map(|v| v.as_ref_option().cloned())
             .collect();
+        let binlogs = binlog_inputs(&config);
         // Every read of a status is optional: what fails is unknown, never a failed plan.
         let m = status::measure(
             clients.optional_reads(),
@@ -217,6 +249,7 @@ impl DataSource for DrStatus {
             window,
             &archives,
             &evidence,
+            &binlogs,
         )
         .await;
         tracing::info!(policy, summary = %m.assessment.summary, "dr_status measured");
@@ -291,7 +324,51 @@ fn validate(diags: &mut Diagnostics, c: &StatusState) -> Option<std::time::Durat
             }
         }
     }
+    validate_binlog_archives(diags, c);
     (diags.errors.len() == before).then_some(window)
+}
+
+/// `binlog_archive { }`: S3 URIs, the error on the block's attribute.
+fn validate_binlog_archives(diags: &mut Diagnostics, c: &StatusState) {
+    for (i, b) in c
+        .binlog_archive
+        .as_ref_option()
+        .into_iter()
+        .flatten()
+        .enumerate()
+    {
+        let Value::Value(b) = b else { continue };
+        for (v, name, example) in [
+            (&b.binlog_uri, "binlog_uri", "s3://shop-backups/binlog/"),
+            (&b.base_dump_uri, "base_dump_uri", "s3://shop-backups/full/"),
+        ] {
+            if let Some(uri) = v.as_ref_option() {
+                if status::wal_archive::parse_uri(uri).is_none() {
+                    diags.add_error(error(
+                        format!("Invalid {name}"),
+                        format!("binlog_archive[{i}].{name} = {uri:?} is not an S3 URI such as \"{example}\"."),
+                        AttributePath::new("binlog_archive").index(i as i64).attribute(name),
+                    ));
+                }
+            }
+        }
+    }
+}
+
+/// The known `binlog_archive { }` blocks.
+fn binlog_inputs(c: &StatusState) -> Vec<status::binlog_archive::Input> {
+    c.binlog_archive
+        .as_ref_option()
+        .into_iter()
+        .flatten()
+        .filter_map(|b| {
+            let b = b.as_ref_option()?;
+            Some(status::binlog_archive::Input {
+                binlog_uri: b.binlog_uri.as_ref_option()?.clone(),
+                base_dump_uri: b.base_dump_uri.as_ref_option().cloned(),
+            })
+        })
+        .collect()
 }
 
 fn opt_seconds(s: Option<f64>) -> Value<Seconds> {
@@ -424,6 +501,27 @@ mod tests {
             d.errors[0].detail.contains("end the prefix with"),
             "{}",
             d.errors[0].detail
+        );
+    }
+
+    #[test]
+    fn a_bad_binlog_archive_uri_points_at_its_block() {
+        let mut c = config(None, &[]);
+        c.binlog_archive = Value::Value(vec![Value::Value(BinlogArchiveBlock {
+            binlog_uri: Value::Value("s3://b/binlog/".into()),
+            base_dump_uri: Value::Value("b/full/".into()),
+        })]);
+        let mut d = Diagnostics::default();
+        assert_eq!(validate(&mut d, &c), None);
+        assert_eq!(
+            d.errors[0].attribute,
+            AttributePath::new("binlog_archive")
+                .index(0)
+                .attribute("base_dump_uri")
+        );
+        assert_eq!(
+            binlog_inputs(&c)[0].base_dump_uri.as_deref(),
+            Some("b/full/")
         );
     }
 

@@ -22,8 +22,8 @@ use time::OffsetDateTime;
 use crate::aws::SharedClients;
 use crate::diagnostics::error;
 use crate::state::dr_drill::{
-    DecryptBlock, DrillState, EvidenceBlock, HistoryState, MysqlDumpBlock, PitrBlock, RdsBlock,
-    Seconds, VerifyBlock, VerifyResultState,
+    DecryptBlock, DrillState, EvidenceBlock, HistoryState, MysqlBinlogBlock, MysqlDumpBlock,
+    PitrBlock, RdsBlock, Seconds, VerifyBlock, VerifyResultState,
 };
 
 // ---------------------------------------------------------------------------------------
@@ -140,6 +140,27 @@ pub fn schema() -> Schema {
             "username" => attr(Str, Optional, "Role of the restored copy the checks connect as (trusted over the private socket; no password). Default `postgres`."),
         },
     );
+    let mut mysql_binlog = block(
+        "Point-in-time recovery of MySQL/MariaDB from a full dump taken with \
+         `--single-transaction --source-data=2` (`--master-data=2` on MariaDB and older MySQL) \
+         and the binlog files archived after it: the newest dump uploaded before the target \
+         is restored into a temporary MariaDB server (bootstrapped in a temporary directory, \
+         free loopback port, as `mysql` when run as root, no binary log of its own), the \
+         archived binlogs are replayed from the dump's `CHANGE MASTER TO`/`CHANGE REPLICATION \
+         SOURCE TO` coordinates with `mariadb-binlog --start-position --stop-datetime` into \
+         it, checked, and the server is removed. The sequence is checked before anything \
+         starts: a missing file fails the drill and is named, as is an archive that does not \
+         start at the dump's file, a dump without coordinates and a truncated binlog. \
+         Checks run in the first database the dump creates (take it with `--databases`).",
+        map! {
+            "base_dump_uri" => attr(Str, Required, "`s3://bucket/prefix/` of the full dumps (`mysqldump`/`mariadb-dump --single-transaction --source-data=2 --databases ...`, plain or gzip); a URI naming an object exactly uses that dump."),
+            "binlog_uri" => attr(Str, Required, "`s3://bucket/prefix/` of the archived binlog files, named as the server names them (`mysql-bin.000042`, any basename), plain or `.gz`, directly under the prefix (as `mysqlbinlog --read-from-remote-server --raw --stop-never` or a copy job writes them)."),
+            "target_time" => attr(Str, Optional, "`latest` (default: the end of the archive), `random` (a uniformly random point between the oldest dump's upload and the newest binlog's; the report names it) or an RFC 3339 time. Binlog times have whole seconds: the target's second is replayed."),
+            "region" => attr(Str, Optional, "Region of both buckets. Default: the provider's `region`."),
+            "bin_dir" => attr(Str, Optional, "Directory of `mariadbd`, `mariadb-install-db` and `mariadb-binlog`. Default: PATH, then `/usr/sbin`, `/usr/bin`."),
+        },
+    );
+    mysql_binlog.blocks = map! { "decrypt" => NestedBlock::Optional(decrypt_schema()) };
     let target = block(
         "The server a dump is restored onto (for `rds`, the credentials to verify the \
          restored instance with). The password is read from `password_env` at apply time \
@@ -221,7 +242,7 @@ pub fn schema() -> Schema {
             "history" => attr(List(Box::new(history_type)), Computed, "The last runs, newest first, for trends."),
             "report" => attr(Str, Computed, "The whole report as JSON: phases, figures, checks, teardown, notes."),
             "evidence_uri" => attr(Str, Computed, "`s3://` of the recorded run's evidence record (null without `evidence`, or when it could not be written)."),
-            "archive_lag_seconds" => attr(Number, Computed, "postgres_pitr: age of the newest archived WAL segment when the drill listed the archive, the data a disaster would lose right now (compare with `rpo`). Null for other sources."),
+            "archive_lag_seconds" => attr(Number, Computed, "postgres_pitr and mysql_binlog: age of the newest archived WAL segment or binlog file when the drill listed the archive, the data a disaster would lose right now (compare with `rpo`). Null for other sources."),
         },
     );
     root.blocks = map! {
@@ -229,6 +250,7 @@ pub fn schema() -> Schema {
         "postgres_dump" => NestedBlock::Optional(dump),
         "postgres_pitr" => NestedBlock::Optional(pitr),
         "mysql_dump" => NestedBlock::Optional(mysql_dump),
+        "mysql_binlog" => NestedBlock::Optional(mysql_binlog),
         "target" => NestedBlock::Optional(target),
         "verify" => NestedBlock::List(verify),
         "evidence" => NestedBlock::Optional(evidence)
@@ -348,6 +370,56 @@ fn s3_uri(diags: &mut Diagnostics, v: &Value<String>, attr: &str, path: Attribut
     }
 }
 
+/// `latest`, `random` or an RFC 3339 time.
+fn target_time(diags: &mut Diagnostics, v: &Value<String>, path: AttributePath) {
+    if let Some(t) = v.as_ref_option() {
+        if !matches!(t.as_str(), "latest" | "random") && OffsetDateTime::parse(t, &Rfc3339).is_err()
+        {
+            diags.add_error(error(
+                "Invalid target_time",
+                format!("target_time = {t:?}: use \"latest\", \"random\" or an RFC 3339 time such as \"2026-11-01T03:00:00Z\"."),
+                path,
+            ));
+        }
+    }
+}
+
+/// `mysql_binlog { }`: its URIs, target time, region, decrypt block; it needs no target.
+fn validate_mysql_binlog(diags: &mut Diagnostics, b: &MysqlBinlogBlock, c: &DrillState) {
+    let bp = || AttributePath::new("mysql_binlog").index(0);
+    s3_uri(
+        diags,
+        &b.base_dump_uri,
+        "base_dump_uri",
+        bp().attribute("base_dump_uri"),
+    );
+    s3_uri(
+        diags,
+        &b.binlog_uri,
+        "binlog_uri",
+        bp().attribute("binlog_uri"),
+    );
+    region(diags, &b.region, bp().attribute("region"));
+    target_time(diags, &b.target_time, bp().attribute("target_time"));
+    not_empty(
+        diags,
+        &b.bin_dir,
+        "bin_dir",
+        "name the directory of mariadbd, mariadb-install-db and mariadb-binlog, or remove it to search PATH.",
+        bp().attribute("bin_dir"),
+    );
+    if let Value::Value(decrypt) = &b.decrypt {
+        validate_decrypt(diags, decrypt, bp().attribute("decrypt").index(0));
+    }
+    if !c.target.is_null() && !c.target.is_unknown() {
+        diags.add_error(error(
+            "Target not used",
+            "A mysql_binlog drill restores onto a temporary MariaDB server it starts and removes itself: remove the target block.",
+            AttributePath::new("target"),
+        ));
+    }
+}
+
 fn validate_pitr(diags: &mut Diagnostics, p: &PitrBlock) {
     let pp = || AttributePath::new("postgres_pitr").index(0);
     s3_uri(
@@ -363,16 +435,7 @@ fn validate_pitr(diags: &mut Diagnostics, p: &PitrBlock) {
         pp().attribute("wal_archive_uri"),
     );
     region(diags, &p.region, pp().attribute("region"));
-    if let Some(t) = p.target_time.as_ref_option() {
-        if !matches!(t.as_str(), "latest" | "random") && OffsetDateTime::parse(t, &Rfc3339).is_err()
-        {
-            diags.add_error(error(
-                "Invalid target_time",
-                format!("target_time = {t:?}: use \"latest\", \"random\" or an RFC 3339 time such as \"2026-11-01T03:00:00Z\"."),
-                pp().attribute("target_time"),
-            ));
-        }
-    }
+    target_time(diags, &p.target_time, pp().attribute("target_time"));
     for (v, attr, advice) in [
         (&p.pg_bin_dir, "pg_bin_dir", "name the directory of the `postgres` binary of the backup's major version, or remove it for /usr/lib/postgresql/<PG_VERSION>/bin."),
         (&p.database, "database", "name the database of the restored copy the checks run in, or remove it for `postgres`."),
@@ -438,15 +501,17 @@ pub fn validate(diags: &mut Diagnostics, c: &DrillState) {
         !c.postgres_dump.is_null(),
         !c.postgres_pitr.is_null(),
         !c.mysql_dump.is_null(),
+        !c.mysql_binlog.is_null(),
     ];
     let unknown = c.rds.is_unknown()
         || c.postgres_dump.is_unknown()
         || c.postgres_pitr.is_unknown()
-        || c.mysql_dump.is_unknown();
+        || c.mysql_dump.is_unknown()
+        || c.mysql_binlog.is_unknown();
     if !unknown && sources.iter().filter(|s| **s).count() != 1 {
         diags.add_error(error(
             "One source block required",
-            "Write exactly one of `rds { }`, `postgres_dump { }`, `postgres_pitr { }` or `mysql_dump { }`: what the drill restores.",
+            "Write exactly one of `rds { }`, `postgres_dump { }`, `postgres_pitr { }`, `mysql_dump { }` or `mysql_binlog { }`: what the drill restores.",
             AttributePath::root(),
         ));
     }
@@ -455,6 +520,9 @@ pub fn validate(diags: &mut Diagnostics, c: &DrillState) {
     }
     if let Value::Value(p) = &c.postgres_pitr {
         validate_pitr(diags, p);
+    }
+    if let Value::Value(b) = &c.mysql_binlog {
+        validate_mysql_binlog(diags, b, c);
     }
     if let Value::Value(d) = &c.postgres_dump {
         if let Some(uri) = d.s3_uri.as_ref_option() {
@@ -952,6 +1020,7 @@ const REPLACING: &[&str] = &[
     "postgres_dump",
     "postgres_pitr",
     "mysql_dump",
+    "mysql_binlog",
     "target",
     "verify",
 ];
@@ -1319,7 +1388,11 @@ fn recorded(mut s: DrillState, report: &DrillReport) -> DrillState {
     );
     s.history = Value::Value(report.history.iter().map(history_state).collect());
     s.report = Value::Value(report.to_json().to_string());
-    s.archive_lag_seconds = opt(report.pitr.as_ref().and_then(|p| p.archive_lag_seconds));
+    s.archive_lag_seconds = opt(report
+        .pitr
+        .as_ref()
+        .and_then(|p| p.archive_lag_seconds)
+        .or(report.binlog.as_ref().and_then(|b| b.archive_lag_seconds)));
     s
 }
 

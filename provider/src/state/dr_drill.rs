@@ -101,6 +101,9 @@ pub struct DrillState {
     /// `mysqldump`/`mariadb-dump` source.
     #[serde(default, with = "single_block")]
     pub mysql_dump: Value<MysqlDumpBlock>,
+    /// `--source-data=2` dump + binlog archive source.
+    #[serde(default, with = "single_block")]
+    pub mysql_binlog: Value<MysqlBinlogBlock>,
     /// Restore target.
     #[serde(default, with = "single_block")]
     pub target: Value<TargetBlock>,
@@ -146,7 +149,7 @@ pub struct DrillState {
     /// The full report, JSON.
     #[serde(default)]
     pub report: Value<String>,
-    /// Age of the newest archived WAL segment (postgres_pitr).
+    /// Age of the newest archived WAL segment (postgres_pitr) or binlog file (mysql_binlog).
     #[serde(default)]
     pub archive_lag_seconds: Value<Seconds>,
 }
@@ -204,6 +207,29 @@ pub struct MysqlDumpBlock {
     #[serde(default)]
     pub dump_time_zone: Value<String>,
     /// `openssl enc` settings of an encrypted dump.
+    #[serde(default, with = "single_block")]
+    pub decrypt: Value<DecryptBlock>,
+}
+
+/// `mysql_binlog { }`.
+#[derive(Debug, Default, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MysqlBinlogBlock {
+    /// `s3://bucket/prefix/` of the full dumps, or the exact object.
+    #[serde(default)]
+    pub base_dump_uri: Value<String>,
+    /// `s3://bucket/prefix/` of the archived binlog files.
+    #[serde(default)]
+    pub binlog_uri: Value<String>,
+    /// `latest`, `random` or RFC 3339.
+    #[serde(default)]
+    pub target_time: Value<String>,
+    /// Region of the buckets.
+    #[serde(default)]
+    pub region: Value<String>,
+    /// Directory of the MariaDB server programs.
+    #[serde(default)]
+    pub bin_dir: Value<String>,
+    /// `openssl enc` settings of encrypted dumps.
     #[serde(default, with = "single_block")]
     pub decrypt: Value<DecryptBlock>,
 }

@@ -9,8 +9,8 @@ use time::OffsetDateTime;
 use super::discover::{discover, Inventory, MAX_IN_FLIGHT};
 use super::metrics::{self, MetricQuery};
 use super::{
-    assess, aurora_global, rds_address, rds_pitr, read_replica, replicated_backups, s3_replication,
-    wal_archive, Assessment, Figure, Mechanism, Scope,
+    assess, aurora_global, binlog_archive, rds_address, rds_pitr, read_replica, replicated_backups,
+    s3_replication, wal_archive, Assessment, Figure, Mechanism, Scope,
 };
 use crate::aws::AwsClients;
 use crate::policy::claims::parse_targets_tag;
@@ -53,14 +53,15 @@ enum Pending {
     },
 }
 
-/// Measures `policy`: its resources found by tag, plus the WAL archives named; its drills
-/// from the evidence records in `evidence_uris` and the locations its drills tag.
+/// Measures `policy`: its resources found by tag, plus the WAL and binlog archives named;
+/// its drills from the evidence records in `evidence_uris` and the locations its drills tag.
 pub async fn measure(
     clients: &AwsClients,
     policy: &str,
     window: Duration,
     wal_archives: &[String],
     evidence_uris: &[String],
+    binlog_archives: &[binlog_archive::Input],
 ) -> Measurement {
     let now = OffsetDateTime::now_utc();
     let inv = discover(clients, policy).await;
@@ -70,11 +71,22 @@ pub async fn measure(
         .and_then(|t| parse_targets_tag(t).drill_interval)
         .and_then(|d| d.parse::<drlint::model::Duration>().ok())
         .map_or(super::drills::DEFAULT_INTERVAL_SECS, |d| d.as_secs());
-    let (mut m, preflight, drills) = tokio::join!(
+    let (mut m, preflight, drills, binlogs) = tokio::join!(
         measure_inventory(clients, policy, &inv, window, wal_archives, now),
-        super::preflight::run(clients, &inv, wal_archives, now),
+        super::preflight::run(clients, &inv, wal_archives, binlog_archives, now),
         super::drills::status(clients, policy, &inv.drills, evidence_uris, interval, now),
+        binlog_figures(clients, binlog_archives, now),
     );
+    if !binlogs.is_empty() {
+        m.figures.extend(binlogs);
+        sort_figures(&mut m.figures);
+        m.assessment = assess(
+            policy,
+            rpo_seconds(m.rpo.as_deref()),
+            &m.figures,
+            &inv.problems,
+        );
+    }
     m.preflight = preflight;
     m.drills = Some(drills);
     m
@@ -301,19 +313,13 @@ pub async fn measure_inventory(
             ),
         });
     }
-    figures.sort_by(|a, b| {
-        (&a.protects, &a.address, a.mechanism).cmp(&(&b.protects, &b.address, b.mechanism))
-    });
+    sort_figures(&mut figures);
 
     let rpo = inv
         .targets
         .as_deref()
         .and_then(|t| parse_targets_tag(t).rpo);
-    let rpo_secs = rpo
-        .as_deref()
-        .and_then(|r| r.parse::<drlint::model::Duration>().ok())
-        .map(|d| d.as_secs());
-    let assessment = assess(policy, rpo_secs, &figures, &inv.problems);
+    let assessment = assess(policy, rpo_seconds(rpo.as_deref()), &figures, &inv.problems);
     Measurement {
         rpo,
         figures,
@@ -333,4 +339,44 @@ fn no_copy(protects: &str, primary: &str) -> Figure {
         "DescribeDBInstances",
         format!("no copy outside {primary}: a region loss loses the data"),
     )
+}
+
+/// A stable order: by what is protected, then address, then mechanism.
+fn sort_figures(figures: &mut [Figure]) {
+    figures.sort_by(|a, b| {
+        (&a.protects, &a.address, a.mechanism).cmp(&(&b.protects, &b.address, b.mechanism))
+    });
+}
+
+/// The policy's declared `rpo` in seconds.
+fn rpo_seconds(rpo: Option<&str>) -> Option<u64> {
+    rpo.and_then(|r| r.parse::<drlint::model::Duration>().ok())
+        .map(|d| d.as_secs())
+}
+
+/// The binlog archives' figures (the newest file's age), listed at once.
+async fn binlog_figures(
+    clients: &AwsClients,
+    inputs: &[binlog_archive::Input],
+    now: OffsetDateTime,
+) -> Vec<Figure> {
+    let uris: Vec<String> = inputs.iter().map(|i| i.binlog_uri.clone()).collect();
+    stream::iter(uris)
+        .map(|uri| async move {
+            let newest = match wal_archive::parse_uri(&uri) {
+                Some((bucket, prefix)) => {
+                    let client = clients.s3(clients.primary_region()).await;
+                    binlog_archive::newest(&client, bucket, prefix).await
+                }
+                None => Err(crate::diagnostics::AwsError::new(
+                    "ListObjectsV2",
+                    "InvalidArgument",
+                    format!("{uri:?} is not an s3://bucket/prefix URI"),
+                )),
+            };
+            binlog_archive::figure(&uri, newest, now)
+        })
+        .buffer_unordered(MAX_IN_FLIGHT)
+        .collect()
+        .await
 }

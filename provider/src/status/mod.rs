@@ -11,10 +11,11 @@
 //! [`replicated_backups`] (the DR region's restore window), [`aurora_global`]
 //! (`AuroraGlobalDBRPOLag`), [`s3_replication`] (RTC's `ReplicationLatency` and
 //! `OperationsPendingReplication`), [`wal_archive`] (a PostgreSQL WAL archive's newest
-//! segment). No figure is invented: missing data is unknown, never zero.
+//! segment), [`binlog_archive`] (a MySQL binlog archive's newest file). No figure is invented: missing data is unknown, never zero.
 
 pub mod assess;
 pub mod aurora_global;
+pub mod binlog_archive;
 pub mod discover;
 pub mod drills;
 pub mod evidence;
@@ -52,6 +53,8 @@ pub enum Mechanism {
     S3Replication,
     /// A PostgreSQL WAL archive in S3: the newest segment's age.
     PostgresWalArchive,
+    /// A MySQL/MariaDB binlog archive in S3: the newest file's age.
+    MysqlBinlogArchive,
     /// Nothing outside the resource's region: a region loss loses it.
     NoCrossRegionCopy,
 }
@@ -67,6 +70,7 @@ impl Mechanism {
             Mechanism::AuroraGlobal => "aurora_global",
             Mechanism::S3Replication => "s3_replication",
             Mechanism::PostgresWalArchive => "postgres_wal_archive",
+            Mechanism::MysqlBinlogArchive => "mysql_binlog_archive",
             Mechanism::NoCrossRegionCopy => "none",
         }
     }
@@ -80,6 +84,7 @@ impl Mechanism {
             Mechanism::AuroraGlobal => "global secondary",
             Mechanism::S3Replication => "replication",
             Mechanism::PostgresWalArchive => "WAL archive",
+            Mechanism::MysqlBinlogArchive => "binlog archive",
             Mechanism::NoCrossRegionCopy => "no copy",
         }
     }

@@ -1,6 +1,6 @@
 //! Preflight of the restore path: reads only, no restore. What would make a restore fail
 //! today, found on every plan: a DR-region KMS key disabled or pending deletion, a hole in
-//! a WAL archive since its newest base backup, a replication destination that is gone,
+//! a WAL archive since its newest base backup or in a binlog archive since its newest dump, a replication destination that is gone,
 //! unversioned or whose rule is off.
 //!
 //! Each check is pass, fail or unknown (`ok = null`, with the reason: permission,
@@ -8,6 +8,7 @@
 //! false when any check fails, unknown when none fails but one could not be read, and true
 //! only when every check passed: never guessed.
 
+pub mod binlog_continuity;
 pub mod kms;
 pub mod s3_destination;
 pub mod wal_continuity;
@@ -21,7 +22,7 @@ use crate::aws::AwsClients;
 /// One preflight check.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Check {
-    /// What is checked: `kms_key`, `s3_destination`, `wal_continuity`.
+    /// What is checked: `kms_key`, `s3_destination`, `wal_continuity`, `binlog_continuity`.
     pub check: &'static str,
     /// What it is checked on: a key ARN, `s3:SOURCE->DEST`, `wal:s3://...`.
     pub subject: String,
@@ -96,9 +97,10 @@ pub async fn run(
     clients: &AwsClients,
     inv: &Inventory,
     wal_archives: &[String],
+    binlog_archives: &[crate::status::binlog_archive::Input],
     now: OffsetDateTime,
 ) -> Vec<Check> {
-    let (keys, destinations, archives) = tokio::join!(
+    let (keys, destinations, archives, binlogs) = tokio::join!(
         kms::checks(clients, inv),
         s3_destination::checks(clients, &inv.buckets),
         join_all(
@@ -106,11 +108,17 @@ pub async fn run(
                 .iter()
                 .map(|uri| wal_continuity::check(clients, uri, now))
         ),
+        join_all(
+            binlog_archives
+                .iter()
+                .map(|input| binlog_continuity::check(clients, input, now))
+        ),
     );
     let mut out: Vec<Check> = keys
         .into_iter()
         .chain(destinations)
         .chain(archives)
+        .chain(binlogs)
         .collect();
     out.sort_by(|a, b| (a.check, &a.subject).cmp(&(b.check, &b.subject)));
     out

@@ -1,0 +1,111 @@
+//! A MySQL/MariaDB binlog archive in S3 (the files `mysqlbinlog --read-from-remote-server
+//! --raw --stop-never` or a copy job uploads, a `mysql_binlog` drill's `binlog_uri`): the
+//! data a disaster would lose right now is the age of the newest archived binlog file.
+//!
+//! Hook for `dr_drill`'s `mysql_binlog` source: pass its `binlog_uri` (and
+//! `base_dump_uri`) in `dr_status`'s `binlog_archive` blocks.
+
+use aws_sdk_s3::Client;
+use time::OffsetDateTime;
+
+use super::{age, wal_archive, Figure, Mechanism, Scope};
+use crate::diagnostics::AwsError;
+
+/// One `binlog_archive { }` of `dr_status`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Input {
+    /// `s3://bucket/prefix/` of the binlog files.
+    pub binlog_uri: String,
+    /// `s3://bucket/prefix/` of the `--source-data=2` dumps, when given: continuity is
+    /// checked from the newest dump's coordinates.
+    pub base_dump_uri: Option<String>,
+}
+
+/// Every binlog file directly under `prefix` of `bucket`, with its upload time.
+pub async fn list(
+    client: &Client,
+    bucket: &str,
+    prefix: &str,
+) -> Result<Vec<(String, OffsetDateTime)>, AwsError> {
+    Ok(wal_archive::list(client, bucket, prefix)
+        .await?
+        .into_iter()
+        .filter(|(key, _)| {
+            key.strip_prefix(prefix)
+                .filter(|n| !n.contains('/'))
+                .and_then(drkit_drill::binlog::classify)
+                .is_some()
+        })
+        .collect())
+}
+
+/// The newest binlog file's key and upload time; `Ok(None)` when none is archived.
+pub async fn newest(
+    client: &Client,
+    bucket: &str,
+    prefix: &str,
+) -> Result<Option<(String, OffsetDateTime)>, AwsError> {
+    Ok(list(client, bucket, prefix)
+        .await?
+        .into_iter()
+        .max_by_key(|(_, at)| *at))
+}
+
+/// The figure of an archive from its newest binlog file.
+pub fn figure(
+    uri: &str,
+    newest: Result<Option<(String, OffsetDateTime)>, AwsError>,
+    now: OffsetDateTime,
+) -> Figure {
+    let address = format!("binlog:{uri}");
+    let source = "ListObjectsV2 LastModified of the newest binlog file";
+    let unknown = |why: String| {
+        Figure::unknown(
+            &address,
+            uri,
+            Mechanism::MysqlBinlogArchive,
+            Scope::RegionLoss,
+            source,
+            why,
+        )
+    };
+    match newest {
+        Ok(Some((key, at))) => Figure::measured(
+            &address,
+            uri,
+            Mechanism::MysqlBinlogArchive,
+            Scope::RegionLoss,
+            age(now, at),
+            at,
+            format!("{source} ({key})"),
+        ),
+        Ok(None) => unknown(
+            "no binlog file (mysql-bin.000042) under the prefix: is the binlog copy running?"
+                .into(),
+        ),
+        Err(e) => unknown(format!("could not be listed: {e}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_figure_is_the_newest_binlogs_age() {
+        let now = OffsetDateTime::UNIX_EPOCH + time::Duration::days(2);
+        let f = figure(
+            "s3://b/binlog/",
+            Ok(Some((
+                "binlog/mysql-bin.000042".into(),
+                now - time::Duration::minutes(3),
+            ))),
+            now,
+        );
+        assert_eq!(f.seconds, Some(180.0));
+        assert_eq!(f.mechanism, Mechanism::MysqlBinlogArchive);
+        assert!(f.source.ends_with("(binlog/mysql-bin.000042)"));
+        let empty = figure("s3://b/binlog/", Ok(None), now);
+        assert!(empty.unknown.unwrap().contains("no binlog file"));
+    }
+}
