@@ -53,18 +53,20 @@ enum Pending {
     },
 }
 
-/// Measures `policy`: its resources found by tag, plus the WAL archives named.
+/// Measures `policy`: its resources found by tag, plus the WAL archives named; the
+/// preflight also judges the drills' `sources`.
 pub async fn measure(
     clients: &AwsClients,
     policy: &str,
     window: Duration,
     wal_archives: &[String],
+    sources: &super::preflight::freshness::Sources,
 ) -> Measurement {
     let now = OffsetDateTime::now_utc();
     let inv = discover(clients, policy).await;
     let (mut m, preflight) = tokio::join!(
         measure_inventory(clients, policy, &inv, window, wal_archives, now),
-        super::preflight::run(clients, &inv, wal_archives, now),
+        super::preflight::run(clients, &inv, wal_archives, sources, now),
     );
     m.preflight = preflight;
     let interval = inv
