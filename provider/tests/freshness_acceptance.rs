@@ -13,12 +13,14 @@ use std::time::Duration;
 use aws_sdk_s3::primitives::ByteStream;
 use drkit_testkit::{Moto, Terraform};
 use policy_support::{
-    cluster_policy, plan_warning, seed_bucket, seed_cluster, seed_db, terraform, PRIMARY,
+    cluster_policy, plan_warning, seed_bucket, seed_cluster, seed_db, terraform, DR, PRIMARY,
 };
 use serde_json::Value as Json;
 
 const DUMPS: &str = "s3://orders-dumps/nightly/";
 const BASES: &str = "s3://orders-base/main/";
+/// Dumps kept in the DR region: listed there, not through the primary's endpoint.
+const DR_DUMPS: &str = "s3://orders-dumps-dr/nightly/";
 /// The policies' RPO, and how long a copy must wait to be older than it.
 const RPO: Duration = Duration::from_secs(60);
 
@@ -39,7 +41,7 @@ resource "dr_policy" "orders" {{
 
 data "dr_status" "orders" {{
   policy_id        = dr_policy.orders.id
-  dump_uris        = ["{DUMPS}", "s3://orders-gone/nightly/"]
+  dump_uris        = ["{DUMPS}", "s3://orders-gone/nightly/", "{DR_DUMPS}"]
   base_backup_uris = ["{BASES}"]
 }}
 
@@ -181,6 +183,16 @@ async fn an_old_dump_base_backup_or_snapshot_warns_with_its_age_and_a_fresh_one_
     .await;
     put(&moto, "orders-base", "main/1/base.tar.gz", b"base").await;
     put(&moto, "orders-base", "main/1/pg_wal.tar.gz", b"wal").await;
+    seed_bucket(&moto, "orders-dumps-dr", DR, false).await;
+    moto.s3(DR)
+        .await
+        .put_object()
+        .bucket("orders-dumps-dr")
+        .key("nightly/orders.sql.gz")
+        .body(ByteStream::from_static(b"sql"))
+        .send()
+        .await
+        .unwrap();
 
     let tf = terraform(&moto, &instance_config());
     let applied = tf.apply().unwrap();
@@ -219,6 +231,12 @@ async fn an_old_dump_base_backup_or_snapshot_warns_with_its_age_and_a_fresh_one_
         "snapshot_freshness",
         "rds:us-east-1:orders-db",
         &format!("newest automated snapshot {snapshot_id} is "),
+    );
+    assert_passes(
+        &s,
+        "dump_freshness",
+        &format!("dump:{DR_DUMPS}"),
+        "newest dump s3://orders-dumps-dr/nightly/orders.sql.gz is ",
     );
     // A dump prefix in a bucket that does not exist has nothing to restore.
     let gone = check(&s, "dump_freshness", "dump:s3://orders-gone/nightly/");
