@@ -84,7 +84,8 @@ pub struct StatusState {
 /// One entry of `preflight`.
 #[derive(Debug, Default, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CheckState {
-    /// `kms_key`, `s3_destination`, `wal_continuity`.
+    /// `kms_key`, `s3_destination`, `wal_continuity`, `dump_freshness`,
+    /// `base_backup_freshness`, `snapshot_freshness`.
     pub check: Value<String>,
     /// What was checked.
     pub subject: Value<String>,
