@@ -310,6 +310,7 @@ mod tests {
             message: "m".into(),
             fix: None,
             suppress_at: Vec::new(),
+            resource_file: None,
         }
     }
 

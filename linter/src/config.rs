@@ -28,7 +28,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use crate::finding::Severity;
-use crate::render::RuleInfo;
+use crate::render::RuleMeta;
 
 /// The file name searched for when no `--config` is given.
 pub const FILE_NAME: &str = ".drlint.toml";
@@ -157,7 +157,7 @@ pub fn discover(start: &Path) -> Option<PathBuf> {
 
 /// Reads and checks a configuration file; `rules` is the catalog rule codes are checked
 /// against.
-pub fn load(path: &Path, rules: &[RuleInfo]) -> Result<Config, ConfigError> {
+pub fn load(path: &Path, rules: &[RuleMeta]) -> Result<Config, ConfigError> {
     let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
         path: path.to_path_buf(),
         position: None,
@@ -167,7 +167,7 @@ pub fn load(path: &Path, rules: &[RuleInfo]) -> Result<Config, ConfigError> {
 }
 
 /// Checks configuration text that was read from `path`.
-pub fn parse(path: &Path, text: &str, rules: &[RuleInfo]) -> Result<Config, ConfigError> {
+pub fn parse(path: &Path, text: &str, rules: &[RuleMeta]) -> Result<Config, ConfigError> {
     let err = |span: Option<Range<usize>>, message: String| ConfigError {
         path: path.to_path_buf(),
         position: span.map(|s| line_col(text, s.start)),
@@ -274,7 +274,7 @@ pub fn parse(path: &Path, text: &str, rules: &[RuleInfo]) -> Result<Config, Conf
 
 /// Expands a rule selector into rule codes: `ALL`, an exact code (`DR003`, any case) or a
 /// code prefix (`DR01` = DR010–DR015). A selector matching nothing is an error.
-pub fn expand_selector(selector: &str, rules: &[RuleInfo]) -> Result<Vec<String>, String> {
+pub fn expand_selector(selector: &str, rules: &[RuleMeta]) -> Result<Vec<String>, String> {
     let wanted = selector.trim().to_ascii_uppercase();
     if wanted == "ALL" {
         return Ok(rules.iter().map(|r| r.code.to_string()).collect());
@@ -302,7 +302,7 @@ pub fn expand_selector(selector: &str, rules: &[RuleInfo]) -> Result<Vec<String>
 }
 
 /// "unknown rule code X; valid codes: ..." — shared by the config, the CLI and `explain`.
-pub fn unknown_code_message(code: &str, rules: &[RuleInfo]) -> String {
+pub fn unknown_code_message(code: &str, rules: &[RuleMeta]) -> String {
     let valid: Vec<&str> = rules.iter().map(|r| r.code).collect();
     format!(
         "unknown rule code {code:?}; valid codes are {} (or ALL)",

@@ -462,6 +462,7 @@ impl Context {
             message,
             fix,
             suppress_at: res.calls.to_vec(),
+            resource_file: None,
         };
         // A value the caller passed: the finding and its fix belong at the argument. Not
         // DR015's: its fix (remove the attribute, or ignore_changes) is in the module.

@@ -10,6 +10,7 @@ use std::sync::Arc;
 
 use hcl_edit::expr::{Expression, TraversalOperator};
 use hcl_edit::structure::{Block, Body};
+use hcl_edit::template::Element;
 use hcl_edit::Span;
 
 use crate::context::{Attr, Context, Resource};
@@ -418,9 +419,20 @@ fn literal_value(text: &str) -> Option<Value> {
     }
 }
 
-/// `NAME` when `text` is exactly `ROOT.NAME` (`var.protect`, `local.protect`).
+/// `NAME` when `text` is exactly `ROOT.NAME` (`var.protect`, `local.protect`), also in
+/// Terraform 0.11's spelling as a template of that one reference (`"${var.protect}"`),
+/// which Terraform evaluates to the reference's own value, of its own type.
 fn bare_reference<'a>(text: &'a str, root: &str) -> Option<&'a str> {
+    let text = text.trim();
     let expr = text.parse::<Expression>().ok()?;
+    if let Expression::StringTemplate(template) = &expr {
+        let mut elements = template.iter();
+        let (Some(Element::Interpolation(_)), None) = (elements.next(), elements.next()) else {
+            return None;
+        };
+        let inner = text.strip_prefix("\"${")?.strip_suffix("}\"")?;
+        return bare_reference(inner.trim_start_matches('~').trim_end_matches('~'), root);
+    }
     let Expression::Traversal(t) = &expr else {
         return None;
     };
@@ -430,7 +442,7 @@ fn bare_reference<'a>(text: &'a str, root: &str) -> Option<&'a str> {
     if v.value().as_str() != root || !matches!(op.value(), TraversalOperator::GetAttr(_)) {
         return None;
     }
-    text.trim().strip_prefix(root)?.strip_prefix('.')
+    text.strip_prefix(root)?.strip_prefix('.')
 }
 
 /// `file:line` for a message about a finding in `finding_file`: the file name alone in
@@ -537,6 +549,20 @@ mod tests {
         assert_eq!(bare_reference("var.protect.x", "var"), None);
         assert_eq!(bare_reference("local.protect", "var"), None);
         assert_eq!(bare_reference("local.protect", "local"), Some("protect"));
+        // Terraform 0.11's spelling of the same reference.
+        assert_eq!(bare_reference("\"${var.protect}\"", "var"), Some("protect"));
+        assert_eq!(
+            bare_reference("\"${ var.protect }\"", "var"),
+            Some("protect")
+        );
+        assert_eq!(
+            bare_reference("\"${local.protect}\"", "local"),
+            Some("protect")
+        );
+        // A template that builds a string from the reference is not the reference.
+        assert_eq!(bare_reference("\"x-${var.protect}\"", "var"), None);
+        assert_eq!(bare_reference("\"${var.a}${var.b}\"", "var"), None);
+        assert_eq!(bare_reference("\"${var.protect.x}\"", "var"), None);
         assert_eq!(one_line("a ?\n   b\n : c"), "a ? b : c");
         assert_eq!(one_line(&"x".repeat(90)), format!("{}...", "x".repeat(80)));
     }

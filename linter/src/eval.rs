@@ -101,6 +101,14 @@ impl Value {
         }
     }
 
+    /// Whether an optional string argument is given: not null and not `""`, which the AWS
+    /// provider takes as not set. Terraform 0.11 had no null, so its modules pass `""` for
+    /// "none" (terraform-aws-rds v1: `replicate_source_db = "${var.replicate_source_db}"`,
+    /// default `""`).
+    pub fn is_given(&self) -> bool {
+        !matches!(self, Value::Null) && self.as_str() != Some("")
+    }
+
     /// True when the value is fully known (no unknown and no reference inside).
     pub fn is_known(&self) -> bool {
         match self {

@@ -1,5 +1,5 @@
 //! What linting produces: findings, file errors and the report that carries both, with the
-//! rule metadata they are named by ([`RuleMeta`], [`RuleInfo`]) and [`module_path()`].
+//! rule metadata they are named by ([`RuleMeta`]) and [`module_path()`].
 //! The engine fills these; renderers, suppressions and the severity gate only read them.
 
 use std::path::PathBuf;
@@ -121,6 +121,11 @@ pub struct Finding {
     /// `module` blocks that instantiate its module, outermost first, with their files.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub suppress_at: Vec<(PathBuf, u32)>,
+    /// The file of the resource's block when the finding points elsewhere, at the variable
+    /// default or `module` block that decides the value: a run on named files (pre-commit)
+    /// reports the finding when this file is named, too.
+    #[serde(skip)]
+    pub resource_file: Option<PathBuf>,
 }
 
 /// A resource a rule could not judge because a value is unknown before apply (a variable
@@ -161,6 +166,8 @@ pub struct Report {
     pub errors: Vec<FileError>,
     /// How many `.tf` and `.tf.json` files were read.
     pub files: usize,
+    /// With a plan linted (`--plan`) instead of files: the plan, for the summary.
+    pub plan: Option<LintedPlan>,
     /// With [`crate::LintOptions::explain_unknown`]: what each rule could not judge.
     pub unknown: Vec<Unjudged>,
     /// Things worth knowing that are neither findings nor errors (remote module calls
@@ -176,6 +183,16 @@ pub struct Report {
     pub instances: std::collections::BTreeMap<String, Vec<String>>,
 }
 
+/// A plan linted in place of configuration files: which, and how many resources it holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LintedPlan {
+    /// The plan's JSON file.
+    pub path: std::path::PathBuf,
+    /// Its resources and data sources, by address (the instances of one `count` or
+    /// `for_each` count once); `None` when it could not be read.
+    pub resources: Option<usize>,
+}
+
 /// The module path of an address without index: `module.a.module.b.` of
 /// `module.a.module.b.aws_db_instance.x`, empty in the root module.
 pub fn module_path(address: &str) -> &str {
@@ -189,7 +206,8 @@ pub fn module_path(address: &str) -> &str {
     &address[..end]
 }
 
-/// What a rule is, for listings, docs and configuration.
+/// What a rule is, for listings, docs and configuration: the engine's rules and DR000,
+/// which the suppression layer itself reports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RuleMeta {
     /// `DR003`.
@@ -204,35 +222,4 @@ pub struct RuleMeta {
     pub doc: &'static str,
     /// Whether `--fix` can fix it.
     pub fixable: bool,
-}
-
-/// A rule as the user-facing layer sees it: the engine's rules plus DR000, which the
-/// suppression layer itself reports.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RuleInfo {
-    /// `DR003`.
-    pub code: &'static str,
-    /// `missing-deletion-protection`.
-    pub name: &'static str,
-    /// Severity unless configured otherwise.
-    pub severity: Severity,
-    /// One line.
-    pub summary: &'static str,
-    /// The markdown doc page.
-    pub doc: &'static str,
-    /// Whether `--fix` can fix it.
-    pub fixable: bool,
-}
-
-impl From<&RuleMeta> for RuleInfo {
-    fn from(m: &RuleMeta) -> Self {
-        RuleInfo {
-            code: m.code,
-            name: m.name,
-            severity: m.severity,
-            summary: m.summary,
-            doc: m.doc,
-            fixable: m.fixable,
-        }
-    }
 }

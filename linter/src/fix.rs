@@ -247,12 +247,50 @@ pub fn finding_setting(
     }
 }
 
+/// A finding on `attr`'s value that `--fix` does not write (a judgement, such as how many
+/// days to keep), said where the value is decided, as [`finding_setting`] says it: at a
+/// variable's default or at the `module` block that passes nothing (a `# drlint:ignore`
+/// above the resource still covers it); elsewhere at `at`, as it was.
+pub fn finding_on_value(
+    ctx: &Context,
+    meta: &RuleMeta,
+    res: &Resource,
+    attr: &Attr,
+    at: Location,
+    message: String,
+    fix: Option<Fix>,
+) -> Finding {
+    match decided::of(ctx, res, attr) {
+        Decided::Default(place) => {
+            let message = format!("{message} (the default of {})", place.variable);
+            let mut f = ctx.finding(meta, res, at, message, fix);
+            move_to(&mut f, res, place.file, place.value, place.block_line);
+            f
+        }
+        Decided::MissingArgument(call) => {
+            let message = format!(
+                "{message} (this module block passes no {}, so its default applies)",
+                call.variable
+            );
+            let mut f = ctx.finding(meta, res, at, message, fix);
+            move_to(&mut f, res, call.file, call.block, call.block.line);
+            f
+        }
+        // Said only where it is a place: "not declared" may be a variable of a JSON file,
+        // which this lookup does not read, and an expression is already at `at`.
+        Decided::Here | Decided::Argument | Decided::Elsewhere(_) => {
+            ctx.finding(meta, res, at, message, fix)
+        }
+    }
+}
+
 /// Points `finding` where its value is decided; a `# drlint:ignore` above the resource
 /// still covers it.
 fn move_to(finding: &mut Finding, res: &Resource, file: PathBuf, at: Location, block_line: u32) {
     finding
         .suppress_at
         .push((res.file.clone(), res.header.line));
+    finding.resource_file = Some(res.file.clone());
     finding.file = file;
     finding.location = at;
     finding.block_line = block_line;
@@ -486,6 +524,7 @@ mod tests {
                 applicability: Applicability::Safe,
             }),
             suppress_at: Vec::new(),
+            resource_file: None,
         }
     }
 

@@ -12,7 +12,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-use crate::render::{self, Format, Output, RuleInfo, Sources};
+use crate::render::{self, Format, Output, RuleMeta, Sources};
 use crate::suppress::{self, Suppressed};
 use crate::{fix, rules, source, Finding, LintOptions, Report};
 
@@ -232,10 +232,7 @@ fn check_positions(report: &Report, files: &[(PathBuf, Vec<u8>)]) {
 /// Renders `shown` in every format; JSON and SARIF must parse, all must be UTF-8.
 fn render_all(shown: &Shown) {
     // The doc pages are the same for every input and most of SARIF's cost: left out.
-    let catalog = render::catalog_with(rules::RULES.iter().map(|m| RuleInfo {
-        doc: "",
-        ..RuleInfo::from(m)
-    }));
+    let catalog = render::catalog_with(rules::RULES.iter().map(|m| RuleMeta { doc: "", ..*m }));
     let active: Vec<&'static str> = catalog.iter().map(|r| r.code).collect();
     for format in Format::ALL {
         for color in [false, true] {

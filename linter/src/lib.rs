@@ -53,6 +53,6 @@ pub mod fuzz;
 mod layering;
 
 pub use finding::{
-    Applicability, Edit, FileError, Finding, Fix, Location, Report, Severity, Unjudged,
+    Applicability, Edit, FileError, Finding, Fix, LintedPlan, Location, Report, Severity, Unjudged,
 };
 pub use options::LintOptions;

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use rustc_hash::FxHashSet as HashSet;
 
 use crate::context::{Context, RuleOptions};
-use crate::finding::{same_file, FileError, Finding, Report};
+use crate::finding::{same_file, FileError, Finding, LintedPlan, Report};
 use crate::load::Loader;
 use crate::options::LintOptions;
 use crate::path_map::{sort_key, PathMap, PathSet};
@@ -366,6 +366,10 @@ fn plan_report(path: &Path, ctx: Result<Context, String>, options: &LintOptions)
             let report_instances = instances_of(&ctx, &findings);
             locate_plan_findings(&mut findings, options);
             let mut report = finish(findings, Vec::new(), 0);
+            report.plan = Some(LintedPlan {
+                path: path.to_path_buf(),
+                resources: Some(ctx.resources.len()),
+            });
             report.unknown = sorted_unjudged(ctx.take_unjudged(), options);
             report.instances = report_instances.into_iter().collect();
             report
@@ -377,6 +381,10 @@ fn plan_report(path: &Path, ctx: Result<Context, String>, options: &LintOptions)
                 column: None,
                 message,
             }],
+            plan: Some(LintedPlan {
+                path: path.to_path_buf(),
+                resources: None,
+            }),
             ..Report::default()
         },
     }

@@ -3,14 +3,13 @@
 use std::process::ExitCode;
 
 use drlint::cli::{self, Engine};
-use drlint::render::RuleInfo;
 
 fn main() -> ExitCode {
     pad_heap_growth();
     cli::run(Engine {
         lint: drlint::lint,
         lint_plan: drlint::lint_plan,
-        rules: drlint::rules::RULES.iter().map(RuleInfo::from).collect(),
+        rules: drlint::rules::RULES.to_vec(),
         fix: drlint::fix::apply,
     })
 }

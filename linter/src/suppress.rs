@@ -27,7 +27,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use crate::file_text::Sources;
-use crate::finding::{Applicability, Finding, Location, RuleInfo, Severity};
+use crate::finding::{Applicability, Finding, Location, RuleMeta, Severity};
 
 /// The code of the finding a reason-less suppression produces.
 pub const CODE: &str = "DR000";
@@ -35,7 +35,7 @@ pub const CODE: &str = "DR000";
 pub const NAME: &str = "suppression-without-reason";
 
 /// DR000's catalog entry.
-pub const RULE: RuleInfo = RuleInfo {
+pub const RULE: RuleMeta = RuleMeta {
     code: CODE,
     name: NAME,
     severity: Severity::Warning,
@@ -84,7 +84,7 @@ pub const EXPIRED_CODE: &str = "DR900";
 pub const UNUSED_CODE: &str = "DR901";
 
 /// DR900's catalog entry.
-pub const EXPIRED_RULE: RuleInfo = RuleInfo {
+pub const EXPIRED_RULE: RuleMeta = RuleMeta {
     code: EXPIRED_CODE,
     name: "expired-suppression",
     severity: Severity::Warning,
@@ -94,7 +94,7 @@ pub const EXPIRED_RULE: RuleInfo = RuleInfo {
 };
 
 /// DR901's catalog entry.
-pub const UNUSED_RULE: RuleInfo = RuleInfo {
+pub const UNUSED_RULE: RuleMeta = RuleMeta {
     code: UNUSED_CODE,
     name: "unused-suppression",
     severity: Severity::Warning,
@@ -107,7 +107,7 @@ pub const UNUSED_RULE: RuleInfo = RuleInfo {
 pub const MALFORMED_CODE: &str = "DR902";
 
 /// DR902's catalog entry.
-pub const MALFORMED_RULE: RuleInfo = RuleInfo {
+pub const MALFORMED_RULE: RuleMeta = RuleMeta {
     code: MALFORMED_CODE,
     name: "malformed-suppression",
     severity: Severity::Warning,
@@ -117,7 +117,7 @@ pub const MALFORMED_RULE: RuleInfo = RuleInfo {
 };
 
 /// The suppression checks' catalog entries, DR000 first.
-pub const RULES: [RuleInfo; 4] = [RULE, EXPIRED_RULE, UNUSED_RULE, MALFORMED_RULE];
+pub const RULES: [RuleMeta; 4] = [RULE, EXPIRED_RULE, UNUSED_RULE, MALFORMED_RULE];
 
 const MALFORMED_DOC: &str = "# DR902 malformed-suppression
 
@@ -748,6 +748,7 @@ fn expired_finding(
         message,
         fix: None,
         suppress_at: Vec::new(),
+        resource_file: None,
     })
 }
 
@@ -786,6 +787,7 @@ fn unused_finding(
         message,
         fix: None,
         suppress_at: Vec::new(),
+        resource_file: None,
     }
 }
 
@@ -806,6 +808,7 @@ fn malformed_finding(file: &Path, m: malformed::Malformed, severity: Severity) -
         message: m.message,
         fix: None,
         suppress_at: Vec::new(),
+        resource_file: None,
     }
 }
 
@@ -840,6 +843,7 @@ fn reasonless_finding(
             applicability: crate::finding::Applicability::Unsafe,
         }),
         suppress_at: Vec::new(),
+        resource_file: None,
     }
 }
 
@@ -1005,6 +1009,7 @@ pub(crate) mod tests {
                 message: String::new(),
                 fix: None,
                 suppress_at: Vec::new(),
+                resource_file: None,
             };
             let out = apply(vec![finding], &sources, Some(Severity::Warning));
             assert!(
@@ -1031,6 +1036,7 @@ pub(crate) mod tests {
             message: "m".into(),
             fix: None,
             suppress_at: Vec::new(),
+            resource_file: None,
         }
     }
 

@@ -179,10 +179,24 @@ fn plan_findings_point_at_the_block_in_the_configuration_beside_the_plan() {
         "{}",
         run.stdout
     );
-    assert!(!run.stdout.contains("plan.json"), "{}", run.stdout);
+    assert!(
+        !run.stdout
+            .lines()
+            .any(|l| l.contains("-->") && l.contains("plan.json")),
+        "{}",
+        run.stdout
+    );
     assert!(
         !run.stdout.contains("fixable"),
         "a plan is not fixed: {}",
+        run.stdout
+    );
+    // The summary says what was linted: the plan and its resources, not "0 files".
+    assert!(
+        run.stdout
+            .trim_end()
+            .ends_with(" in plan plan/plan.json (1 resource)."),
+        "{}",
         run.stdout
     );
     insta::assert_snapshot!(run.stdout);

@@ -95,6 +95,36 @@ fn the_hook_definition_runs_drlint_on_tf_files() {
     assert!(hooks.contains("(DR001-DR018)"), "{hooks}");
 }
 
+/// pre-commit names the changed file: a finding on its resource whose value a variable's
+/// default decides points at that default in another file, and is still reported.
+#[test]
+fn a_finding_moved_to_a_default_in_another_file_is_reported_for_the_named_file() {
+    let p = Project::new();
+    p.file(
+        "variables.tf",
+        "variable \"protect\" {\n  default = false\n}\n",
+    );
+    p.file(
+        "db.tf",
+        "resource \"aws_db_instance\" \"main\" {\n  deletion_protection = var.protect\n}\n",
+    );
+    p.file(
+        "other.tf",
+        "resource \"aws_db_instance\" \"other\" {\n  deletion_protection = var.protect\n}\n",
+    );
+    let run = p.run(&["db.tf", "--select", "DR003", "--format", "json"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    let v: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let found: Vec<(&str, &str)> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| (f["resource"].as_str().unwrap(), f["file"].as_str().unwrap()))
+        .collect();
+    // The other file's resource, decided by the same default, is not the named file's.
+    assert_eq!(found, [("aws_db_instance.main", "variables.tf")], "{run:?}");
+}
+
 #[test]
 fn a_named_json_configuration_file_is_linted_with_its_module() {
     let p = Project::new();
@@ -107,5 +137,11 @@ fn a_named_json_configuration_file_is_linted_with_its_module() {
         r#"{"resource": {"aws_db_instance": {"main": {"deletion_protection": "${var.protect}"}}}}"#,
     );
     let run = p.run(&["cdk.tf.json", "--select", "DR003", "--format", "json"]);
-    assert_eq!(files_in(&run.stdout), ["cdk.tf.json"], "{run:?}");
+    // The JSON string is a template of one reference, the variable's own value: the
+    // finding is where that value is decided, the default in the module's variables.tf.
+    assert_eq!(files_in(&run.stdout), ["variables.tf"], "{run:?}");
+    assert!(
+        run.stdout.contains("(the default of var.protect)"),
+        "{run:?}"
+    );
 }

@@ -233,6 +233,95 @@ fn a_value_from_a_variable_is_fixed_where_it_is_decided() {
     assert!(!run.stdout.contains("fixable with"), "{}", run.stdout);
 }
 
+/// Terraform 0.11 wrote a reference as a template of it (`"${var.x}"`), and modules of that
+/// age still do: Terraform evaluates it to the reference's own value, so findings and fixes
+/// trace it like `var.x`, through callers and to defaults, and like `local.x`.
+#[test]
+fn a_reference_in_the_legacy_interpolation_spelling_is_traced_like_the_reference() {
+    let p = Project::new();
+    p.file(
+        "main.tf",
+        r#"module "orders" {
+  source     = "./modules/db"
+  identifier = "orders"
+}
+
+module "users" {
+  source     = "./modules/db"
+  identifier = "users"
+  protect    = "${var.protect_users}"
+}
+
+variable "protect_users" {
+  default = false
+}
+"#,
+    );
+    p.file(
+        "modules/db/main.tf",
+        r#"variable "identifier" {}
+
+variable "protect" {
+  default = false
+}
+
+locals {
+  copy_tags = false
+}
+
+resource "aws_db_instance" "this" {
+  identifier            = "${var.identifier}"
+  engine                = "postgres"
+  instance_class        = "db.t3.micro"
+  deletion_protection   = "${var.protect}"
+  copy_tags_to_snapshot = "${local.copy_tags}"
+}
+"#,
+    );
+    let module_before = p.read("modules/db/main.tf");
+    let check = p.run(&["--no-config", "--select", "DR003,DR017"]);
+    // The findings point at the literals that decide the values, not at the templates.
+    assert!(
+        check.stdout.contains("(the default of var.protect_users)"),
+        "{}",
+        check.stdout
+    );
+    assert!(
+        check
+            .stdout
+            .contains("(the value comes from local.copy_tags at main.tf:8)"),
+        "{}",
+        check.stdout
+    );
+    assert!(
+        !check
+            .stdout
+            .contains("the value comes from the expression `\"${"),
+        "{}",
+        check.stdout
+    );
+    // Not through `fix()`: `terraform fmt` itself rewrites `"${var.x}"` to `var.x`, so
+    // these files are not fmt clean before or after; the fix leaves the templates alone.
+    let run = p.run(&["--no-config", "--fix", "--select", "DR003"]);
+    assert!(run.code < 2, "{run:?}");
+    assert_eq!(p.read("modules/db/main.tf"), module_before);
+    let main = p.read("main.tf");
+    assert!(
+        main.starts_with(
+            "module \"orders\" {\n  source     = \"./modules/db\"\n  identifier = \"orders\"\n  protect    = true\n}\n"
+        ),
+        "{main}"
+    );
+    assert!(
+        main.contains("  protect    = \"${var.protect_users}\"\n"),
+        "{main}"
+    );
+    assert!(
+        main.contains("variable \"protect_users\" {\n  default = true\n}"),
+        "{main}"
+    );
+}
+
 /// A database module whose deletion protection is its variable's, off by default.
 const DB_MODULE: &str = r#"variable "identifier" {
   type = string
@@ -385,13 +474,23 @@ fn fix_keeps_crlf_the_byte_order_mark_and_a_missing_final_newline() {
         "every line ends in CRLF: {fixed:?}"
     );
     assert!(fixed.ends_with('}'), "still no final newline: {fixed:?}");
-    // The same text with LF, no BOM and a final newline is what terraform fmt wants.
-    let plain = format!(
-        "{}\n",
-        fixed.trim_start_matches('\u{feff}').replace("\r\n", "\n")
+    // `terraform fmt` removes a byte-order mark, so `fmt -check` fails on every file that
+    // has one, however it is formatted (terraform's own behaviour, pinned here on a file
+    // drlint never touched). `--fix` keeps the mark as it keeps the line endings: what
+    // the fixed file differs from fmt's output in is the mark alone (CRLF and a missing
+    // final newline are fmt clean).
+    p.file(
+        "bom_only/main.tf",
+        "\u{feff}resource \"aws_s3_bucket\" \"b\" {\n  bucket = \"x\"\n}\n",
     );
-    p.file("plain/main.tf", &plain);
-    fmt_check(&p.root().join("plain/main.tf")).unwrap();
+    assert!(fmt_check(&p.root().join("bom_only/main.tf")).is_err());
+    p.file(
+        "bom_only/main.tf",
+        "resource \"aws_s3_bucket\" \"b\" {\n  bucket = \"x\"\n}\n",
+    );
+    fmt_check(&p.root().join("bom_only/main.tf")).unwrap();
+    p.file("unmarked/main.tf", fixed.trim_start_matches('\u{feff}'));
+    fmt_check(&p.root().join("unmarked/main.tf")).unwrap();
     // Nothing left to fix, and nothing changes on a second run.
     let again = p.run(&[
         "--no-config",

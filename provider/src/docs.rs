@@ -4,6 +4,8 @@
 //! A page is a hand-written template (`provider/templates/...`) with three markers:
 //! `{{example}}` (an `examples/` file), `{{schema}}` (the argument and attribute
 //! reference, in the layout tfplugindocs produces) and `{{import}}` (an `import.sh`).
+//! The provider page and the guides' index also take `{{guides}}`: a list of the
+//! hand-written guides in `docs/guides/`, from their Registry front matter.
 //! `tests/policy_docs.rs` checks the committed pages; `DRKIT_BLESS=1` rewrites them.
 
 use std::fmt::Write;
@@ -27,7 +29,8 @@ fn one_line(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-fn nested(b: &NestedBlock) -> (&Block, &'static str) {
+/// A nested block's schema and how tfplugindocs names its kind.
+pub fn nested(b: &NestedBlock) -> (&Block, &'static str) {
     match b {
         NestedBlock::Single(b) => (b, "Block, Required"),
         NestedBlock::List(b) => (b, "Block List"),
@@ -138,9 +141,120 @@ pub fn render(template: &str, schema: &Block, example: &str, import: &str) -> St
         .replace("{{schema}}", schema_markdown(schema).trim_end())
 }
 
+/// A hand-written guide of `docs/guides/`, as its front matter describes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Guide {
+    /// The file name, e.g. `postgres-pitr.md`.
+    pub file: String,
+    /// `page_title`, else the first `# ` heading, else the file name.
+    pub title: String,
+    /// `subcategory`: the group the Registry lists it under ("" when none).
+    pub subcategory: String,
+    /// The first line of `description`.
+    pub description: String,
+}
+
+impl Guide {
+    /// Reads a guide's front matter (the Registry's `---` YAML block of `key: value` lines
+    /// and `description: |-` followed by indented text).
+    pub fn read(file: &str, text: &str) -> Guide {
+        let mut guide = Guide {
+            file: file.to_string(),
+            title: String::new(),
+            subcategory: String::new(),
+            description: String::new(),
+        };
+        let unquote = |v: &str| v.trim().trim_matches('"').to_string();
+        let mut lines = text.lines();
+        if text.starts_with("---") {
+            lines.next();
+            let mut in_description = false;
+            for line in lines.by_ref() {
+                if line.trim_end() == "---" {
+                    break;
+                }
+                if in_description && line.starts_with(' ') {
+                    if guide.description.is_empty() {
+                        guide.description = line.trim().to_string();
+                    }
+                    continue;
+                }
+                in_description = false;
+                match line.split_once(':') {
+                    Some(("page_title", v)) => guide.title = unquote(v),
+                    Some(("subcategory", v)) => guide.subcategory = unquote(v),
+                    Some(("description", v)) if v.trim() == "|-" || v.trim() == "|" => {
+                        in_description = true
+                    }
+                    Some(("description", v)) => guide.description = unquote(v),
+                    _ => {}
+                }
+            }
+        }
+        if guide.title.is_empty() {
+            guide.title = lines
+                .find_map(|l| l.strip_prefix("# "))
+                .map(str::trim)
+                .unwrap_or(file)
+                .to_string();
+        }
+        guide
+    }
+}
+
+/// The guides as a Markdown list grouped by subcategory (groups and guides sorted by
+/// title), each linked as `{link_prefix}{file}`.
+pub fn guides_markdown(guides: &[Guide], link_prefix: &str) -> String {
+    let mut sorted = guides.to_vec();
+    sorted.sort_by(|a, b| (&a.subcategory, &a.title).cmp(&(&b.subcategory, &b.title)));
+    let mut out = String::new();
+    let mut group = None;
+    for g in &sorted {
+        if group != Some(&g.subcategory) {
+            if group.is_some() {
+                out.push('\n');
+            }
+            if !g.subcategory.is_empty() {
+                let _ = writeln!(out, "**{}**\n", g.subcategory);
+            }
+            group = Some(&g.subcategory);
+        }
+        let _ = write!(out, "- [{}]({link_prefix}{})", g.title, g.file);
+        if !g.description.is_empty() {
+            let _ = write!(out, ": {}", g.description);
+        }
+        out.push('\n');
+    }
+    out.trim_end().to_string()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn guides_are_listed_by_group_from_their_front_matter() {
+        let pitr = Guide::read(
+            "postgres-pitr.md",
+            "---\npage_title: \"PostgreSQL PITR drills\"\nsubcategory: \"Drills\"\n\
+             description: |-\n  Replay a WAL archive.\n  More.\n---\n\n# PostgreSQL PITR drills\n",
+        );
+        assert_eq!(pitr.title, "PostgreSQL PITR drills");
+        assert_eq!(pitr.description, "Replay a WAL archive.");
+        // A guide written without front matter still gets its heading as title.
+        let plain = Guide::read("adopting.md", "# Adopting drlint\n\ntext\n");
+        assert_eq!(plain.title, "Adopting drlint");
+        let lint = Guide::read(
+            "lint.md",
+            "---\npage_title: Lint\nsubcategory: drlint\ndescription: Gate merges.\n---\n",
+        );
+        assert_eq!(
+            guides_markdown(&[lint, plain, pitr], "guides/"),
+            "- [Adopting drlint](guides/adopting.md)\n\n**Drills**\n\n\
+             - [PostgreSQL PITR drills](guides/postgres-pitr.md): Replay a WAL archive.\n\n\
+             **drlint**\n\n- [Lint](guides/lint.md): Gate merges."
+        );
+    }
 
     #[test]
     fn nested_blocks_get_their_own_section() {

@@ -130,11 +130,50 @@ fn check(path: &str, rendered: String) {
     );
 }
 
+/// The hand-written guides of `docs/guides/` (every `.md` but the generated index).
+fn guides() -> Vec<docs::Guide> {
+    let dir = repo().join("docs/guides");
+    let mut guides: Vec<docs::Guide> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "md") && !p.ends_with("README.md"))
+        .map(|p| {
+            let file = p.file_name().unwrap().to_string_lossy().to_string();
+            docs::Guide::read(&file, &std::fs::read_to_string(&p).unwrap())
+        })
+        .collect();
+    guides.sort_by(|a, b| a.file.cmp(&b.file));
+    guides
+}
+
+#[test]
+fn every_guide_has_registry_front_matter() {
+    let guides = guides();
+    assert!(guides.len() >= 7, "{guides:#?}");
+    let missing: Vec<&str> = guides
+        .iter()
+        .filter(|g| {
+            !read(&format!("docs/guides/{}", g.file)).starts_with("---\npage_title: ")
+                || g.subcategory.is_empty()
+                || g.description.is_empty()
+        })
+        .map(|g| g.file.as_str())
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "these guides need the Registry's front matter at the top, e.g.\n---\n\
+         page_title: \"Drills of encrypted dumps\"\nsubcategory: \"Drills\"\n\
+         description: |-\n  One line on what the guide achieves.\n---\n\
+         (subcategory groups the guides' index: Drills, Operations, drlint): {missing:?}"
+    );
+}
+
 #[test]
 fn registry_docs_are_rendered_from_the_schema() {
     let provider = DrProvider::new()
         .schema(&mut Diagnostics::default())
         .unwrap();
+    let guides = guides();
     check(
         "docs/index.md",
         docs::render(
@@ -142,7 +181,13 @@ fn registry_docs_are_rendered_from_the_schema() {
             &provider.block,
             &read("examples/provider/provider.tf"),
             "",
-        ),
+        )
+        .replace("{{guides}}", &docs::guides_markdown(&guides, "guides/")),
+    );
+    check(
+        "docs/guides/README.md",
+        read("provider/templates/guides/README.md.tmpl")
+            .replace("{{guides}}", &docs::guides_markdown(&guides, "")),
     );
     check(
         "docs/resources/dr_policy.md",

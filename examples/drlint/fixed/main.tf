@@ -72,8 +72,11 @@ resource "dr_policy" "orders" {
     instance_identifier   = module.orders_db.identifier
     backup_retention_days = 14
 
+    # The instance is encrypted and KMS keys are regional: the replica needs a key of
+    # us-west-2 (the provider refuses the plan without one).
     cross_region_replica {
-      region = "us-west-2"
+      region     = "us-west-2"
+      kms_key_id = "arn:aws:kms:us-west-2:123456789012:key/5b6c7d8e-9f0a-4b1c-8d2e-3f4a5b6c7d8e"
     }
   }
 

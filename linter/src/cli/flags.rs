@@ -9,7 +9,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use super::{catalog, find_rule, UsageError};
 use crate::config::{self, Config, Exclude, FailOn};
-use crate::render::{Format, RuleInfo};
+use crate::render::{Format, RuleMeta};
 use crate::suppress::{self};
 use crate::{LintOptions, Severity};
 
@@ -124,6 +124,10 @@ pub(super) struct CheckArgs {
     pub(super) format: FormatArg,
 
     /// Apply safe fixes in place, then report what remains.
+    ///
+    /// Fixed files keep their line endings, byte-order mark and final newline (or its
+    /// absence). `terraform fmt` removes a byte-order mark, so `terraform fmt -check` fails
+    /// on any file that starts with one, fixed or not.
     #[arg(long)]
     pub(super) fix: bool,
 
@@ -323,7 +327,7 @@ pub(super) fn settings(args: &CheckArgs) -> Result<Settings> {
         .map(|r| r.code)
         .filter(|c| runs(c))
         .collect();
-    let layer_severity = |rule: &RuleInfo| {
+    let layer_severity = |rule: &RuleMeta| {
         runs(rule.code).then(|| severity.get(rule.code).copied().unwrap_or(rule.severity))
     };
     let dr000 = layer_severity(&suppress::RULE);

@@ -12,7 +12,7 @@ use anyhow::Result;
 use clap::Parser;
 
 use crate::config;
-use crate::render::{self, RuleInfo};
+use crate::render::{self, RuleMeta};
 use crate::{Finding, LintOptions, Report};
 use check::check;
 use flags::{Cli, Command, RulesFormat};
@@ -40,7 +40,7 @@ pub struct Engine {
     /// Lints `terraform show -json` output.
     pub lint_plan: fn(&Path, &LintOptions) -> Report,
     /// The engine's rules; DR000 is added here.
-    pub rules: Vec<RuleInfo>,
+    pub rules: Vec<RuleMeta>,
     /// Applies the safe edits of `findings` to `source`.
     pub fix: fn(&str, &[Finding]) -> String,
 }
@@ -83,11 +83,11 @@ pub fn run(engine: Engine) -> ExitCode {
 }
 
 /// Every rule: the engine's plus DR000, sorted by code.
-fn catalog() -> &'static [RuleInfo] {
+fn catalog() -> &'static [RuleMeta] {
     &engine().rules
 }
 
-fn find_rule(code_or_name: &str) -> Option<&'static RuleInfo> {
+fn find_rule(code_or_name: &str) -> Option<&'static RuleMeta> {
     render::find_rule(catalog(), code_or_name)
 }
 

@@ -15,7 +15,7 @@ use crate::finding::same_file;
 use crate::path_map::PathMap;
 use crate::render::{display_path, Sources};
 use crate::suppress::{self, Suppressed};
-use crate::{FileError, Report};
+use crate::{FileError, LintedPlan, Report};
 
 pub(super) fn write_output(path: Option<&Path>, bytes: &[u8]) -> Result<()> {
     match path {
@@ -68,6 +68,10 @@ pub(super) fn lint_once(args: &CheckArgs, settings: &Settings) -> LintResult {
                     "no such plan file: create it with `terraform show -json tfplan > plan.json`"
                         .into(),
             }],
+            plan: Some(LintedPlan {
+                path: plan.clone(),
+                resources: None,
+            }),
             ..Report::default()
         },
         Some(plan) => (engine().lint_plan)(plan, &options),
@@ -163,6 +167,9 @@ pub(super) fn postprocess(mut report: Report, settings: &Settings) -> LintResult
         for (file, _) in &mut f.suppress_at {
             openable_last(file);
         }
+        if let Some(file) = &mut f.resource_file {
+            openable_last(file);
+        }
     }
     for e in &mut report.errors {
         e.file = openable_once(&e.file);
@@ -220,7 +227,11 @@ pub(super) fn postprocess(mut report: Report, settings: &Settings) -> LintResult
         })
     };
     if named.is_some() {
-        report.findings.retain(|f| is_named(&f.file));
+        // A finding moved to where its value is decided (a variable's default in
+        // variables.tf) still belongs to the named file that holds its resource.
+        report
+            .findings
+            .retain(|f| is_named(&f.file) || f.resource_file.as_deref().is_some_and(is_named));
         report.unknown.retain(|u| is_named(&u.file));
     }
     let excluded = |file: &Path| settings.exclude.iter().any(|g| g.matches(file));

@@ -173,6 +173,7 @@ fn postprocess_applies_exclude_severity_and_scoping() {
         message: "m".into(),
         fix: None,
         suppress_at: Vec::new(),
+        resource_file: None,
     };
     let report = Report {
         findings: vec![
@@ -211,6 +212,7 @@ fn exit_codes_follow_the_gate() {
         message: String::new(),
         fix: None,
         suppress_at: Vec::new(),
+        resource_file: None,
     });
     assert_eq!(
         exit_code(&report, FailOn::At(Severity::Warning)),

@@ -406,7 +406,7 @@ impl Index {
                 "replication_source_identifier"
             };
             for &r in self.managed_of(kind).to_vec().iter() {
-                if let Some(v) = ctx.resources[r].value(key) {
+                if let Some(v) = ctx.resources[r].value(key).filter(|v| v.is_given()) {
                     match value_keys(v) {
                         Some(_) => self.replicas.add(Some(v), r),
                         // Unknown (neither known nor a reference): it may copy anything.
@@ -477,7 +477,7 @@ impl Index {
                 continue;
             };
             let key = match v {
-                Value::Null => continue,
+                _ if !v.is_given() => continue,
                 Value::Ref(_) => match ctx.target_index(v) {
                     Some(g) => Ok(g),
                     None => {

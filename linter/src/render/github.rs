@@ -88,10 +88,7 @@ pub fn step_summary(output: &Output<'_>) -> String {
     let report = output.report;
     let mut out = String::from("### drlint\n\n");
     if report.findings.is_empty() && report.errors.is_empty() {
-        out.push_str(&format!(
-            "No findings in {}.\n",
-            super::plural(report.files, "file")
-        ));
+        out.push_str(&format!("No findings in {}.\n", super::linted(report)));
         return out;
     }
     if !report.findings.is_empty() {
@@ -132,7 +129,7 @@ pub fn step_summary(output: &Output<'_>) -> String {
     out.push_str(&format!(
         "\n{} in {}.\n",
         super::plural(report.findings.len(), "finding"),
-        super::plural(report.files, "file")
+        super::linted(report)
     ));
     out
 }

@@ -11,7 +11,7 @@
 use std::collections::BTreeMap;
 use std::io::{self, Write};
 
-use super::{display_path, plural, Output};
+use super::{display_path, Output};
 use crate::finding::Finding;
 
 /// Writes the JUnit report.
@@ -47,7 +47,7 @@ pub fn render(output: &Output<'_>, w: &mut dyn Write) -> io::Result<()> {
         if findings.is_empty() {
             out.push_str(&format!(
                 "    <testcase name=\"{}\" classname=\"drlint.{}\"/>\n",
-                attr(&format!("no findings in {}", plural(report.files, "file"))),
+                attr(&format!("no findings in {}", super::linted(report))),
                 attr(code)
             ));
         }

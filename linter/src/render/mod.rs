@@ -15,7 +15,7 @@ use std::io::{self, Write};
 use std::path::Path;
 
 pub use crate::file_text::Sources;
-pub use crate::finding::{module_path, RuleInfo};
+pub use crate::finding::{module_path, RuleMeta};
 use crate::finding::{Finding, Report};
 pub use crate::path_map::display_path;
 use crate::suppress::{self, Suppressed};
@@ -64,7 +64,7 @@ impl Format {
     }
 }
 
-impl RuleInfo {
+impl RuleMeta {
     /// Where the rule's doc page lives on the web.
     pub fn help_uri(&self) -> String {
         if suppress::RULES.iter().any(|r| r.code == self.code) {
@@ -81,7 +81,7 @@ pub const REPO_URL: &str = "https://github.com/drkit/drkit";
 /// The full catalog from the engine's rules: DR000, DR900 and DR901 (reported by
 /// [`suppress`]) added, sorted
 /// by code, duplicates dropped.
-pub fn catalog_with(rules: impl IntoIterator<Item = RuleInfo>) -> Vec<RuleInfo> {
+pub fn catalog_with(rules: impl IntoIterator<Item = RuleMeta>) -> Vec<RuleMeta> {
     let mut all = suppress::RULES.to_vec();
     all.extend(rules);
     all.sort_by_key(|r| r.code);
@@ -90,7 +90,7 @@ pub fn catalog_with(rules: impl IntoIterator<Item = RuleInfo>) -> Vec<RuleInfo> 
 }
 
 /// Looks a rule up by code (any case) or by name.
-pub fn find_rule<'r>(rules: &'r [RuleInfo], code_or_name: &str) -> Option<&'r RuleInfo> {
+pub fn find_rule<'r>(rules: &'r [RuleMeta], code_or_name: &str) -> Option<&'r RuleMeta> {
     let code = code_or_name.trim();
     rules
         .iter()
@@ -107,7 +107,7 @@ pub struct Output<'a> {
     /// File contents for snippets and end positions.
     pub sources: &'a Sources,
     /// Every rule drlint knows (SARIF's `tool.driver.rules`, names for JUnit suites).
-    pub rules: &'a [RuleInfo],
+    pub rules: &'a [RuleMeta],
     /// Codes of the rules that ran (JUnit lists passing rules too).
     pub active_rules: &'a [&'static str],
     /// Whether to use ANSI colours (text only).
@@ -172,6 +172,21 @@ pub fn source_line(text: &str, line: u32) -> Option<&str> {
         .map(|l| l.strip_suffix('\r').unwrap_or(l))
 }
 
+/// What a run linted, for summaries: `3 files`, or `plan tfplan.json (12 resources)`.
+pub fn linted(report: &Report) -> String {
+    match &report.plan {
+        Some(plan) => match plan.resources {
+            Some(n) => format!(
+                "plan {} ({})",
+                display_path(&plan.path),
+                plural(n, "resource")
+            ),
+            None => format!("plan {}", display_path(&plan.path)),
+        },
+        None => plural(report.files, "file"),
+    }
+}
+
 /// "1 finding" / "2 findings".
 pub fn plural(n: usize, word: &str) -> String {
     if n == 1 {
@@ -220,6 +235,7 @@ pub(crate) mod testing {
                     applicability: Applicability::Safe,
                 }),
                 suppress_at: Vec::new(),
+                resource_file: None,
             },
             Finding {
                 rule: "DR010",
@@ -237,6 +253,7 @@ pub(crate) mod testing {
                 message: "aws_db_instance.main has no copy outside us-east-1, line:1, 100%".into(),
                 fix: None,
                 suppress_at: Vec::new(),
+                resource_file: None,
             },
         ];
         let report = Report {
@@ -256,9 +273,9 @@ pub(crate) mod testing {
     }
 
     /// DR000 and two rules, as the engine would describe them.
-    pub fn rules() -> Vec<RuleInfo> {
+    pub fn rules() -> Vec<RuleMeta> {
         catalog_with([
-            RuleInfo {
+            RuleMeta {
                 code: "DR003",
                 name: "missing-deletion-protection",
                 severity: Severity::Error,
@@ -266,7 +283,7 @@ pub(crate) mod testing {
                 doc: "# DR003 missing-deletion-protection\n\n## What it does\nFinds databases that `terraform destroy` can delete.\n",
                 fixable: true,
             },
-            RuleInfo {
+            RuleMeta {
                 code: "DR010",
                 name: "no-cross-region-copy",
                 severity: Severity::Warning,
@@ -356,6 +373,7 @@ mod tests {
                     applicability: Applicability::Safe,
                 }),
                 suppress_at: Vec::new(),
+                resource_file: None,
             };
             let report = Report {
                 findings: vec![finding],

@@ -237,7 +237,7 @@ pub fn summary(output: &Output<'_>) -> String {
     if output.fixed > 0 {
         parts.push(format!("Fixed {}.", plural(output.fixed, "finding")));
     }
-    let files = plural(report.files, "file");
+    let files = super::linted(report);
     if report.findings.is_empty() {
         parts.push(format!("No findings in {files}."));
     } else {

@@ -2,6 +2,7 @@
 
 use crate::context::{Context, Resource};
 use crate::finding::{Applicability, Finding, Fix, Severity};
+use crate::fix;
 use crate::rules::{facts, RuleMeta};
 
 /// Rule metadata.
@@ -69,7 +70,8 @@ pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
         if facts::is_copy(ctx, db) {
             continue;
         }
-        let (at, message) = match db.body.setting("backup_retention_period") {
+        let setting = db.body.setting("backup_retention_period");
+        let (at, message) = match setting {
             Some(a) => match a.value.as_f64() {
                 // A DB cluster (Aurora or Multi-AZ) keeps 1 to 35 days: AWS refuses 0.
                 Some(d) if d < 1.0 && db.kind == "aws_rds_cluster" => (a.loc,
@@ -105,7 +107,10 @@ pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
             edits: Vec::new(),
             applicability: Applicability::Unsafe,
         };
-        out.push(ctx.finding(&META, db, at, message, Some(fix)));
+        out.push(match setting {
+            Some(a) => fix::finding_on_value(ctx, &META, db, a, at, message, Some(fix)),
+            None => ctx.finding(&META, db, at, message, Some(fix)),
+        });
     }
 }
 

@@ -162,7 +162,7 @@ fn takes_no_final_snapshot(ctx: &Context, db: &Resource) -> bool {
     if facts::is_copy(ctx, db) {
         return true;
     }
-    let set = |k: &str| db.value(k).is_some_and(|v| !matches!(v, Value::Null));
+    let set = |k: &str| db.value(k).is_some_and(Value::is_given);
     db.kind == "aws_rds_cluster"
         && set("global_cluster_identifier")
         && !matches!(facts::global_role(ctx, db), Some(facts::GlobalRole::Primary(s)) if !s.is_empty())

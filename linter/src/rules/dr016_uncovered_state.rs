@@ -4,6 +4,7 @@ use crate::context::{Attr, Context, Resource};
 use crate::eval::Value;
 use crate::finding::Location;
 use crate::finding::{Finding, Severity};
+use crate::fix;
 use crate::rules::{backup_selection, RuleMeta};
 
 /// Rule metadata.
@@ -97,9 +98,13 @@ and their retention is a decision.
 pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
     let selections = backup_selection::Selections::new(ctx);
     let min = f64::from(ctx.options.min_retention_days);
-    let mut report = |res: &Resource, at: Location, message: String| {
+    // `attr`: the attribute whose value is reported, said where that value is decided.
+    let mut report = |res: &Resource, at: Location, message: String, attr: Option<&Attr>| {
         if !selections.may_select(ctx, res) {
-            out.push(ctx.finding(&META, res, at, message, None));
+            out.push(match attr {
+                Some(a) => fix::finding_on_value(ctx, &META, res, a, at, message, None),
+                None => ctx.finding(&META, res, at, message, None),
+            });
         }
     };
     for t in ctx.managed_of("aws_dynamodb_table") {
@@ -108,17 +113,17 @@ pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
             Some(b) if b.dynamic => continue,
             Some(b) => match b.attr("enabled") {
                 Some(a) if a.value.as_bool() == Some(false) => report(t, a.loc,
-                    "point_in_time_recovery is off: a bad write or a deleted item cannot be undone, and nothing else backs this table up".into()),
+                    "point_in_time_recovery is off: a bad write or a deleted item cannot be undone, and nothing else backs this table up".into(), Some(a)),
                 Some(a) if a.value.as_bool().is_none() => {
                     ctx.unknown_attr(&META, t, "point_in_time_recovery.enabled", a);
                     continue;
                 }
                 Some(_) => continue,
                 None => report(t, b.loc,
-                    "point_in_time_recovery has no enabled = true: the table has no backup".into()),
+                    "point_in_time_recovery has no enabled = true: the table has no backup".into(), None),
             },
             None => report(t, t.header,
-                "no point_in_time_recovery { enabled = true } and no AWS Backup selection: this table has no backup".into()),
+                "no point_in_time_recovery { enabled = true } and no AWS Backup selection: this table has no backup".into(), None),
         }
     }
     let efs = EfsCoverage::new(ctx);
@@ -129,7 +134,7 @@ pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
         }
         if !efs.covers(fs) {
             report(fs, fs.header,
-                "no aws_efs_backup_policy with status ENABLED, no replication and no AWS Backup selection: this file system has no backup or copy".into());
+                "no aws_efs_backup_policy with status ENABLED, no replication and no AWS Backup selection: this file system has no backup or copy".into(), None);
         }
     }
     for r in ctx.managed(&[
@@ -148,9 +153,9 @@ pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
         }
         match retention(r.body.attr("snapshot_retention_limit")) {
             Retention::Missing => report(r, r.header,
-                "no snapshot_retention_limit: ElastiCache keeps no snapshots, so the cached state is lost with the cluster".into()),
+                "no snapshot_retention_limit: ElastiCache keeps no snapshots, so the cached state is lost with the cluster".into(), None),
             Retention::Days(d, a) if d < 1.0 => report(r, a.loc,
-                "snapshot_retention_limit = 0: ElastiCache keeps no snapshots, so the cached state is lost with the cluster".into()),
+                "snapshot_retention_limit = 0: ElastiCache keeps no snapshots, so the cached state is lost with the cluster".into(), Some(a)),
             Retention::Unknown(a) => ctx.unknown_attr(&META, r, "snapshot_retention_limit", a),
             _ => {}
         }
@@ -164,10 +169,10 @@ pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
         match retention(c.body.attr("backup_retention_period")) {
             Retention::Missing if min > 1.0 => report(c, c.header, format!(
                 "no backup_retention_period: {what} keeps 1 day of backups by default; set at least {min}"
-            )),
+            ), None),
             Retention::Days(d, a) if d < min => report(c, a.loc, format!(
                 "backup_retention_period = {d}: under the minimum of {min} days, corruption found later cannot be undone"
-            )),
+            ), Some(a)),
             Retention::Unknown(a) => ctx.unknown_attr(&META, c, "backup_retention_period", a),
             _ => {}
         }

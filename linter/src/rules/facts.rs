@@ -12,12 +12,10 @@ pub const DATABASES: &[&str] = &["aws_db_instance", "aws_rds_cluster"];
 /// An `aws_db_instance` that is itself a read replica.
 pub fn is_db_replica(db: &Resource) -> bool {
     match db.kind.as_str() {
-        "aws_db_instance" => db
-            .value("replicate_source_db")
-            .is_some_and(|v| !matches!(v, Value::Null)),
+        "aws_db_instance" => db.value("replicate_source_db").is_some_and(Value::is_given),
         "aws_rds_cluster" => db
             .value("replication_source_identifier")
-            .is_some_and(|v| !matches!(v, Value::Null)),
+            .is_some_and(Value::is_given),
         _ => false,
     }
 }

@@ -21,7 +21,7 @@ use super::live_checks::{block_of, check_live_cluster, secondary_taken};
 use super::rds_cluster::{LiveCluster, LiveGlobal};
 use super::rds_settings::SettingsChange;
 use super::release::{release_copy, untag_source, CopyOfSource};
-use super::source_settings::SettingsAttributes;
+use super::source_settings::sync_settings;
 use super::sync::Sync;
 use super::validate::Regions;
 use super::{rds, rds_cluster};
@@ -97,8 +97,8 @@ pub(super) async fn plan(
             }
         };
         check_live_cluster(diags, b, &live, name, may_own, &p);
-        if b.backup_window.is_unknown() {
-            b.backup_window = Value::from(live.backup_window.clone());
+        if b.settings.backup_window.is_unknown() {
+            b.settings.backup_window = Value::from(live.backup_window.clone());
         }
         let Value::Value(g) = b.global_secondary.as_mut() else {
             continue;
@@ -520,7 +520,7 @@ pub(super) async fn observe(
             write,
             import,
         };
-        SettingsAttributes::of_cluster(b).sync(&mut sync, &live.settings(), at);
+        sync_settings(&mut b.settings, &mut sync, &live.settings(), at);
 
         if import && b.global_secondary.is_null() {
             if let Some(gid) = &live.global_cluster {

@@ -4,7 +4,7 @@
 use tf_provider::value::Value;
 use tf_provider::Diagnostics;
 
-use crate::state::dr_policy::{PolicyState, RdsClusterBlock};
+use crate::state::dr_policy::{PolicyState, RdsClusterBlock, SourceSettingsState};
 
 use super::blocks::DEFAULT_RETENTION_DAYS;
 use super::desired::Desired;
@@ -45,16 +45,9 @@ pub(super) fn fill_defaults(proposed: &mut PolicyState, config: &PolicyState, re
 
     if let (Value::Value(ps), Value::Value(cs)) = (proposed.rds.as_mut(), config.rds.as_ref()) {
         for (p, c) in ps.iter_mut().zip(cs.iter()) {
-            default(
-                &mut p.backup_retention_days,
-                &c.backup_retention_days,
-                DEFAULT_RETENTION_DAYS,
-            );
-            default(&mut p.deletion_protection, &c.deletion_protection, true);
-            default(&mut p.copy_tags_to_snapshot, &c.copy_tags_to_snapshot, true);
-            unknown_if_missing(&mut p.backup_window, &c.backup_window);
+            settings_defaults(&mut p.settings, &c.settings);
             let source_id = p.instance_identifier.clone();
-            let retention = p.backup_retention_days;
+            let retention = p.settings.backup_retention_days;
             if let (Value::Value(pr), Value::Value(cr)) = (
                 p.cross_region_replica.as_mut(),
                 c.cross_region_replica.as_ref(),
@@ -138,6 +131,19 @@ pub(super) fn default_global_identifier(source: &str) -> String {
     format!("{source}-global")
 }
 
+/// Plan: defaults of an `rds` or `rds_cluster` block's source settings; the backup window
+/// is unknown until the live source is read when not configured.
+fn settings_defaults(p: &mut SourceSettingsState, c: &SourceSettingsState) {
+    default(
+        &mut p.backup_retention_days,
+        &c.backup_retention_days,
+        DEFAULT_RETENTION_DAYS,
+    );
+    default(&mut p.deletion_protection, &c.deletion_protection, true);
+    default(&mut p.copy_tags_to_snapshot, &c.copy_tags_to_snapshot, true);
+    unknown_if_missing(&mut p.backup_window, &c.backup_window);
+}
+
 /// Plan: defaults of the `rds_cluster` blocks where the configuration is null.
 pub(super) fn fill_cluster_defaults(
     proposed: &mut PolicyState,
@@ -150,14 +156,7 @@ pub(super) fn fill_cluster_defaults(
         return;
     };
     for (p, c) in ps.iter_mut().zip(cs.iter()) {
-        default(
-            &mut p.backup_retention_days,
-            &c.backup_retention_days,
-            DEFAULT_RETENTION_DAYS,
-        );
-        default(&mut p.deletion_protection, &c.deletion_protection, true);
-        default(&mut p.copy_tags_to_snapshot, &c.copy_tags_to_snapshot, true);
-        unknown_if_missing(&mut p.backup_window, &c.backup_window);
+        settings_defaults(&mut p.settings, &c.settings);
         let source_id = p.cluster_identifier.clone();
         if let (Value::Value(pg), Value::Value(cg)) =
             (p.global_secondary.as_mut(), c.global_secondary.as_ref())

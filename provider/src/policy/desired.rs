@@ -7,7 +7,7 @@ use tf_provider::value::Value;
 use tf_provider::{AttributePath, Diagnostics};
 
 use crate::diagnostics::error;
-use crate::state::dr_policy::{PolicyState, RdsClusterBlock};
+use crate::state::dr_policy::{PolicyState, RdsClusterBlock, SourceSettingsState};
 
 use super::blocks::{cluster_path, rds_path, s3_path, DEFAULT_RETENTION_DAYS, DEFAULT_TIMEOUT};
 use super::rds_settings::SourceSettings;
@@ -144,28 +144,27 @@ impl Need<'_> {
     /// The settings of an `rds` or `rds_cluster` block (`p`: the block's path).
     fn settings(
         &mut self,
-        backup_retention_days: &Value<i64>,
-        backup_window: &Value<String>,
-        deletion_protection: &Value<bool>,
-        copy_tags_to_snapshot: &Value<bool>,
+        b: &SourceSettingsState,
         p: impl Fn() -> AttributePath,
     ) -> SourceSettings {
         SourceSettings {
             retention: self
-                .get(backup_retention_days, Some(DEFAULT_RETENTION_DAYS), || {
-                    p().attribute("backup_retention_days")
-                })
+                .get(
+                    &b.backup_retention_days,
+                    Some(DEFAULT_RETENTION_DAYS),
+                    || p().attribute("backup_retention_days"),
+                )
                 .unwrap_or(DEFAULT_RETENTION_DAYS) as i32,
             // Read from the live source at plan time; unknown when it did not exist yet,
             // and then left as AWS sets it.
-            backup_window: backup_window.as_ref_option().cloned(),
+            backup_window: b.backup_window.as_ref_option().cloned(),
             deletion_protection: self
-                .get(deletion_protection, Some(true), || {
+                .get(&b.deletion_protection, Some(true), || {
                     p().attribute("deletion_protection")
                 })
                 .unwrap_or(true),
             copy_tags: self
-                .get(copy_tags_to_snapshot, Some(true), || {
+                .get(&b.copy_tags_to_snapshot, Some(true), || {
                     p().attribute("copy_tags_to_snapshot")
                 })
                 .unwrap_or(true),
@@ -203,13 +202,7 @@ impl Desired {
                     p().attribute("instance_identifier")
                 })
                 .unwrap_or_default();
-            let settings = n.settings(
-                &b.backup_retention_days,
-                &b.backup_window,
-                &b.deletion_protection,
-                &b.copy_tags_to_snapshot,
-                p,
-            );
+            let settings = n.settings(&b.settings, p);
             let retention = settings.retention;
             let replica = match n.get(&b.cross_region_replica, None, || {
                 p().attribute("cross_region_replica")
@@ -388,13 +381,7 @@ fn desired_cluster(n: &mut Need, i: usize, b: &RdsClusterBlock) -> DesiredCluste
             p().attribute("cluster_identifier")
         })
         .unwrap_or_default();
-    let settings = n.settings(
-        &b.backup_retention_days,
-        &b.backup_window,
-        &b.deletion_protection,
-        &b.copy_tags_to_snapshot,
-        p,
-    );
+    let settings = n.settings(&b.settings, p);
     let secondary = match n.get(&b.global_secondary, None, || {
         p().attribute("global_secondary")
     }) {

@@ -15,7 +15,7 @@ use super::claims::TARGETS_TAG;
 use super::defaults::set_model_outputs;
 use super::desired::Desired;
 use super::retention::Retention;
-use super::source_settings::SettingsAttributes;
+use super::source_settings::sync_settings;
 use super::sync::Sync;
 use super::validate::{assess_policy, retention_block, retention_of, Regions};
 use super::{aurora, claims, rds, retention, s3};
@@ -92,7 +92,7 @@ pub(super) async fn observe(
                 import,
             };
             let at = |attr: &str| format!("rds[{i}] {id} {attr}");
-            SettingsAttributes::of_instance(b).sync(&mut sync, &live.settings(), at);
+            sync_settings(&mut b.settings, &mut sync, &live.settings(), at);
 
             // The replica.
             if import && b.cross_region_replica.is_null() {
@@ -139,7 +139,7 @@ pub(super) async fn observe(
                                 at("instance class")
                             });
                         }
-                        let default = b.backup_retention_days.as_ref_option().copied();
+                        let default = b.settings.backup_retention_days.as_ref_option().copied();
                         sync.field(
                             &mut rep.backup_retention_days,
                             default,
@@ -192,7 +192,7 @@ pub(super) async fn observe(
                         let client = clients.rds(&region).await;
                         if let Ok(Some(days)) = rds::replicated_backup_retention(&client, arn).await
                         {
-                            let default = b.backup_retention_days.as_ref_option().copied();
+                            let default = b.settings.backup_retention_days.as_ref_option().copied();
                             let mut sync = Sync {
                                 findings: &mut findings,
                                 write,
@@ -437,12 +437,12 @@ pub(super) async fn observe(
             for b in blocks {
                 if let Value::Value(r) = b.cross_region_replica.as_mut() {
                     if r.backup_retention_days.is_null() {
-                        r.backup_retention_days = b.backup_retention_days;
+                        r.backup_retention_days = b.settings.backup_retention_days;
                     }
                 }
                 if let Value::Value(r) = b.cross_region_backups.as_mut() {
                     if r.retention_days.is_null() {
-                        r.retention_days = b.backup_retention_days;
+                        r.retention_days = b.settings.backup_retention_days;
                     }
                 }
             }

@@ -131,8 +131,8 @@ pub async fn plan(
                     }
                 };
                 check_live_instance(diags, b, &live, name, &may_own, &p);
-                if b.backup_window.is_unknown() {
-                    b.backup_window = Value::from(live.backup_window.clone());
+                if b.settings.backup_window.is_unknown() {
+                    b.settings.backup_window = Value::from(live.backup_window.clone());
                 }
                 if let Value::Value(r) = b.cross_region_replica.as_mut() {
                     if r.instance_class.is_unknown() {

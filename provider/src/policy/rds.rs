@@ -10,6 +10,7 @@ use drkit_drill::rds_create::{create_once, no_sdk_retries, Creates};
 
 use crate::diagnostics::{aws, AwsError};
 
+use super::errors::{absent_if_not_found, done_if_gone};
 use super::rds_settings::{SettingsChange, SourceSettings};
 use super::rds_wait::{wait_until_available, Waited};
 
@@ -84,16 +85,14 @@ pub fn same_instance(source: &str, primary: &LiveInstance) -> bool {
 
 /// Reads an instance and its tags; `None` when it does not exist.
 pub async fn describe(client: &Client, identifier: &str) -> Result<Option<LiveInstance>, AwsError> {
-    let out = match client
+    let out = client
         .describe_db_instances()
         .db_instance_identifier(identifier)
         .send()
         .await
-        .map_err(aws("DescribeDBInstances"))
-    {
-        Ok(out) => out,
-        Err(e) if e.is_not_found() => return Ok(None),
-        Err(e) => return Err(e),
+        .map_err(aws("DescribeDBInstances"));
+    let Some(out) = absent_if_not_found(out)? else {
+        return Ok(None);
     };
     let Some(db) = out.db_instances().first() else {
         return Ok(None);
@@ -356,18 +355,14 @@ pub async fn delete_replica(client: &Client, live: &LiveInstance) -> Result<(), 
         )
         .await?;
     }
-    match client
+    let deleted = client
         .delete_db_instance()
         .db_instance_identifier(&live.identifier)
         .skip_final_snapshot(true)
         .send()
         .await
-        .map_err(aws("DeleteDBInstance"))
-    {
-        // Already gone: a retried call whose first attempt went through.
-        Err(e) if e.is_not_found() => Ok(()),
-        other => other.map(|_| ()),
-    }
+        .map_err(aws("DeleteDBInstance"));
+    done_if_gone(deleted)
 }
 
 #[cfg(test)]

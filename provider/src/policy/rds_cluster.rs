@@ -11,6 +11,7 @@ use drkit_drill::rds_create::{create_once, no_sdk_retries, Creates};
 
 use crate::diagnostics::{aws, AwsError};
 
+use super::errors::{absent_if_not_found, done_if_gone};
 use super::rds::{tag, tag_map};
 use super::rds_settings::{SettingsChange, SourceSettings};
 use super::rds_wait::{wait_until_available, Waited};
@@ -97,16 +98,14 @@ impl LiveCluster {
 /// Reads a cluster with its tags (one call: `DescribeDBClusters` carries the tag list);
 /// `None` when it does not exist.
 pub async fn describe(client: &Client, identifier: &str) -> Result<Option<LiveCluster>, AwsError> {
-    let out = match client
+    let out = client
         .describe_db_clusters()
         .db_cluster_identifier(identifier)
         .send()
         .await
-        .map_err(aws("DescribeDBClusters"))
-    {
-        Ok(out) => out,
-        Err(e) if e.is_not_found() => return Ok(None),
-        Err(e) => return Err(e),
+        .map_err(aws("DescribeDBClusters"));
+    let Some(out) = absent_if_not_found(out)? else {
+        return Ok(None);
     };
     Ok(out
         .db_clusters()
@@ -211,16 +210,14 @@ pub async fn describe_global(
     client: &Client,
     identifier: &str,
 ) -> Result<Option<LiveGlobal>, AwsError> {
-    let out = match client
+    let out = client
         .describe_global_clusters()
         .global_cluster_identifier(identifier)
         .send()
         .await
-        .map_err(aws("DescribeGlobalClusters"))
-    {
-        Ok(out) => out,
-        Err(e) if e.is_not_found() => return Ok(None),
-        Err(e) => return Err(e),
+        .map_err(aws("DescribeGlobalClusters"));
+    let Some(out) = absent_if_not_found(out)? else {
+        return Ok(None);
     };
     // Filtered here too: moto answers with every global cluster whatever the identifier.
     Ok(out
@@ -369,17 +366,14 @@ pub async fn delete_secondary(
         wait_available(client, &live.identifier, deadline, false).await?;
     }
     for member in &live.members {
-        match client
+        let deleted = client
             .delete_db_instance()
             .db_instance_identifier(member)
             .skip_final_snapshot(true)
             .send()
             .await
-            .map_err(aws("DeleteDBInstance"))
-        {
-            Err(e) if e.is_not_found() => {}
-            other => other.map(|_| ())?,
-        }
+            .map_err(aws("DeleteDBInstance"));
+        done_if_gone(deleted)?;
     }
     // RDS deletes a cluster only once its instances are gone.
     let mut interval = Duration::from_secs(1);
@@ -411,15 +405,12 @@ pub async fn delete_secondary(
         )
         .await?;
     }
-    match client
+    let deleted = client
         .delete_db_cluster()
         .db_cluster_identifier(&live.identifier)
         .skip_final_snapshot(true)
         .send()
         .await
-        .map_err(aws("DeleteDBCluster"))
-    {
-        Err(e) if e.is_not_found() => Ok(()),
-        other => other.map(|_| ()),
-    }
+        .map_err(aws("DeleteDBCluster"));
+    done_if_gone(deleted)
 }

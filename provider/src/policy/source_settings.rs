@@ -9,67 +9,44 @@ use tf_provider::value::Value;
 use tf_provider::{AttributePath, Diagnostics};
 
 use crate::diagnostics::error;
-use crate::state::dr_policy::{RdsBlock, RdsClusterBlock};
+use crate::state::dr_policy::SourceSettingsState;
 
 use super::blocks::DEFAULT_RETENTION_DAYS;
 use super::rds_settings::SourceSettings;
 use super::sync::Sync;
 use super::windows;
 
-/// The attributes of the settings in an `rds` or `rds_cluster` block (named alike in both).
-pub(super) struct SettingsAttributes<'b> {
-    pub(super) backup_retention_days: &'b mut Value<i64>,
-    pub(super) backup_window: &'b mut Value<String>,
-    pub(super) deletion_protection: &'b mut Value<bool>,
-    pub(super) copy_tags_to_snapshot: &'b mut Value<bool>,
-}
-
-impl<'b> SettingsAttributes<'b> {
-    /// The attributes of an `rds` block.
-    pub(super) fn of_instance(b: &'b mut RdsBlock) -> Self {
-        SettingsAttributes {
-            backup_retention_days: &mut b.backup_retention_days,
-            backup_window: &mut b.backup_window,
-            deletion_protection: &mut b.deletion_protection,
-            copy_tags_to_snapshot: &mut b.copy_tags_to_snapshot,
-        }
+/// Read: compares the settings of an `rds` or `rds_cluster` block with the live ones (see
+/// [`Sync::field`]); `at` names a setting in a finding ("rds[0] db1 backup window").
+pub(super) fn sync_settings(
+    attributes: &mut SourceSettingsState,
+    sync: &mut Sync,
+    live: &SourceSettings,
+    at: impl Fn(&str) -> String,
+) {
+    sync.field(
+        &mut attributes.backup_retention_days,
+        Some(DEFAULT_RETENTION_DAYS),
+        live.retention as i64,
+        || at("backup retention days"),
+    );
+    if let Some(w) = &live.backup_window {
+        sync.field(&mut attributes.backup_window, None, w.clone(), || {
+            at("backup window")
+        });
     }
-
-    /// The attributes of an `rds_cluster` block.
-    pub(super) fn of_cluster(b: &'b mut RdsClusterBlock) -> Self {
-        SettingsAttributes {
-            backup_retention_days: &mut b.backup_retention_days,
-            backup_window: &mut b.backup_window,
-            deletion_protection: &mut b.deletion_protection,
-            copy_tags_to_snapshot: &mut b.copy_tags_to_snapshot,
-        }
-    }
-
-    /// Read: compares the attributes with the live settings (see [`Sync::field`]); `at`
-    /// names a setting in a finding ("rds[0] db1 backup window").
-    pub(super) fn sync(self, sync: &mut Sync, live: &SourceSettings, at: impl Fn(&str) -> String) {
-        sync.field(
-            self.backup_retention_days,
-            Some(DEFAULT_RETENTION_DAYS),
-            live.retention as i64,
-            || at("backup retention days"),
-        );
-        if let Some(w) = &live.backup_window {
-            sync.field(self.backup_window, None, w.clone(), || at("backup window"));
-        }
-        sync.field(
-            self.deletion_protection,
-            Some(true),
-            live.deletion_protection,
-            || at("deletion protection"),
-        );
-        sync.field(
-            self.copy_tags_to_snapshot,
-            Some(true),
-            live.copy_tags,
-            || at("copy tags to snapshot"),
-        );
-    }
+    sync.field(
+        &mut attributes.deletion_protection,
+        Some(true),
+        live.deletion_protection,
+        || at("deletion protection"),
+    );
+    sync.field(
+        &mut attributes.copy_tags_to_snapshot,
+        Some(true),
+        live.copy_tags,
+        || at("copy tags to snapshot"),
+    );
 }
 
 /// Plan and apply: a `backup_window` overlapping the live maintenance window of

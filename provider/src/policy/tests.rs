@@ -129,7 +129,7 @@ fn shapes_are_checked_on_their_attribute() {
     });
     if let Value::Value(rds) = p.rds.as_mut() {
         rds[0].instance_identifier = s("1db");
-        rds[0].backup_window = s("03:00-03:10");
+        rds[0].settings.backup_window = s("03:00-03:10");
     }
     let mut b = bucket("Orders_Backups");
     if let Value::Value(r) = b.replication.as_mut() {
@@ -204,7 +204,7 @@ fn unknown_values_defer_validation() {
     p.compliance = Value::Value(true);
     if let Value::Value(rds) = p.rds.as_mut() {
         rds[0].instance_identifier = Value::Unknown;
-        rds[0].backup_retention_days = Value::Unknown;
+        rds[0].settings.backup_retention_days = Value::Unknown;
         rds[0].cross_region_replica = Value::Unknown;
     }
     let mut b = bucket("orders-backups");
@@ -222,11 +222,11 @@ fn defaults_fill_only_what_the_configuration_leaves_null() {
     let mut proposed = base();
     fill_defaults(&mut proposed, &config, &REGIONS);
     let rds = &proposed.rds.as_ref_option().unwrap()[0];
-    assert_eq!(rds.backup_retention_days, Value::Value(7));
-    assert_eq!(rds.deletion_protection, Value::Value(true));
-    assert_eq!(rds.copy_tags_to_snapshot, Value::Value(true));
+    assert_eq!(rds.settings.backup_retention_days, Value::Value(7));
+    assert_eq!(rds.settings.deletion_protection, Value::Value(true));
+    assert_eq!(rds.settings.copy_tags_to_snapshot, Value::Value(true));
     assert!(
-        rds.backup_window.is_unknown(),
+        rds.settings.backup_window.is_unknown(),
         "the instance's own window, read at plan"
     );
     let replica = rds.cross_region_replica.as_ref_option().unwrap();
@@ -238,11 +238,13 @@ fn defaults_fill_only_what_the_configuration_leaves_null() {
     // A value drifted into the prior state is planned back to the default.
     let mut drifted = base();
     if let Value::Value(rds) = drifted.rds.as_mut() {
-        rds[0].deletion_protection = Value::Value(false);
+        rds[0].settings.deletion_protection = Value::Value(false);
     }
     fill_defaults(&mut drifted, &config, &REGIONS);
     assert_eq!(
-        drifted.rds.as_ref_option().unwrap()[0].deletion_protection,
+        drifted.rds.as_ref_option().unwrap()[0]
+            .settings
+            .deletion_protection,
         Value::Value(true)
     );
 }
@@ -252,7 +254,7 @@ fn desired_settings_resolve_defaults() {
     let mut p = base();
     fill_defaults(&mut p, &base(), &REGIONS);
     if let Value::Value(rds) = p.rds.as_mut() {
-        rds[0].backup_window = s("03:00-04:00");
+        rds[0].settings.backup_window = s("03:00-04:00");
         if let Value::Value(r) = rds[0].cross_region_replica.as_mut() {
             r.instance_class = s("db.t3.micro");
         }
@@ -342,7 +344,7 @@ fn model_outputs_are_unknown_until_everything_is_known() {
     let mut p = base();
     fill_defaults(&mut p, &base(), &REGIONS);
     if let Value::Value(rds) = p.rds.as_mut() {
-        rds[0].backup_window = s("03:00-04:00");
+        rds[0].settings.backup_window = s("03:00-04:00");
         if let Value::Value(r) = rds[0].cross_region_replica.as_mut() {
             r.instance_class = s("db.t3.micro");
         }

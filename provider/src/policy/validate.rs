@@ -251,7 +251,7 @@ pub fn model_spec(s: &PolicyState, regions: Option<&Regions>) -> PolicySpec {
             blocks
                 .iter()
                 .map(|b| RdsSpec {
-                    backup_retention_days: match b.backup_retention_days {
+                    backup_retention_days: match b.settings.backup_retention_days {
                         Value::Value(d) => u32::try_from(d).ok(),
                         Value::Null => Some(DEFAULT_RETENTION_DAYS as u32),
                         Value::Unknown => None,
@@ -348,7 +348,7 @@ pub fn cluster_specs(s: &PolicyState, regions: Option<&Regions>) -> Vec<ClusterS
         .into_iter()
         .flatten()
         .map(|b| ClusterSpec {
-            backup_retention_days: match b.backup_retention_days {
+            backup_retention_days: match b.settings.backup_retention_days {
                 Value::Value(d) => u32::try_from(d).ok(),
                 Value::Null => Some(DEFAULT_RETENTION_DAYS as u32),
                 Value::Unknown => None,
@@ -504,7 +504,11 @@ pub fn validate(diags: &mut Diagnostics, s: &PolicyState, regions: Option<&Regio
                 );
             }
         }
-        c.retention_and_window(&p, &b.backup_retention_days, &b.backup_window);
+        c.retention_and_window(
+            &p,
+            &b.settings.backup_retention_days,
+            &b.settings.backup_window,
+        );
         if let Value::Value(r) = &b.cross_region_replica {
             let rp = p.clone().attribute("cross_region_replica").index(0);
             if let Value::Value(id) = &r.identifier {
@@ -867,7 +871,11 @@ fn validate_clusters(c: &mut Check, s: &PolicyState, regions: Option<&Regions>) 
                 );
             }
         }
-        c.retention_and_window(&p, &b.backup_retention_days, &b.backup_window);
+        c.retention_and_window(
+            &p,
+            &b.settings.backup_retention_days,
+            &b.settings.backup_window,
+        );
         let Value::Value(g) = &b.global_secondary else {
             continue;
         };

@@ -6,9 +6,10 @@
 //! update, destroy, import. The pure logic lives in [`crate::policy`]; the AWS calls in
 //! [`crate::policy::rds`] and [`crate::policy::s3`].
 
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use tf_provider::schema::{AttributeConstraint, AttributeType, NestedBlock, Schema};
+use tf_provider::schema::{Attribute, AttributeConstraint, AttributeType, NestedBlock, Schema};
 use tf_provider::value::{Value, ValueEmpty};
 use tf_provider::{map, AttributePath, Diagnostics, Resource};
 
@@ -22,6 +23,20 @@ use crate::state::dr_policy::PolicyState;
 // ---------------------------------------------------------------------------------------
 
 use crate::schema_helpers::{attr, block};
+
+/// The attributes of the settings an `rds` and an `rds_cluster` block keep on their source
+/// ([`crate::state::dr_policy::SourceSettingsState`]), worded for an `"instance"` or a
+/// `"cluster"`.
+fn source_settings_attributes(noun: &str) -> HashMap<String, Attribute> {
+    use AttributeConstraint::OptionalComputed;
+    use AttributeType::{Bool, Number, String as Str};
+    map! {
+        "backup_retention_days" => attr(Number, OptionalComputed, "Automated backup retention in days, 1–35. Default 7."),
+        "backup_window" => attr(Str, OptionalComputed, &format!("Daily backup window `hh24:mi-hh24:mi` in UTC, at least 30 minutes, not overlapping the {noun}'s maintenance window. Defaults to the {noun}'s current window.")),
+        "deletion_protection" => attr(Bool, OptionalComputed, &format!("Deletion protection on the source {noun}. Default `true`.")),
+        "copy_tags_to_snapshot" => attr(Bool, OptionalComputed, &format!("Copy the {noun}'s tags to its snapshots. Default `true`."))
+    }
+}
 
 /// The `dr_policy` schema; every attribute and block is described (the docs are built
 /// from these descriptions).
@@ -55,13 +70,11 @@ pub fn schema() -> Schema {
         "An RDS DB instance the policy covers (0..n). Its settings are applied with \
          `ModifyDBInstance`.",
         map! {
-            "instance_identifier" => attr(Str, Required, "Identifier of the source DB instance, in the provider's `region`."),
-            "backup_retention_days" => attr(Number, OptionalComputed, "Automated backup retention in days, 1–35. Default 7."),
-            "backup_window" => attr(Str, OptionalComputed, "Daily backup window `hh24:mi-hh24:mi` in UTC, at least 30 minutes, not overlapping the instance's maintenance window. Defaults to the instance's current window."),
-            "deletion_protection" => attr(Bool, OptionalComputed, "Deletion protection on the source instance. Default `true`."),
-            "copy_tags_to_snapshot" => attr(Bool, OptionalComputed, "Copy the instance's tags to its snapshots. Default `true`.")
+            "instance_identifier" => attr(Str, Required, "Identifier of the source DB instance, in the provider's `region`.")
         },
     );
+    rds.attributes
+        .extend(source_settings_attributes("instance"));
     rds.blocks = map! {
         "cross_region_replica" => NestedBlock::Optional(replica),
         "cross_region_backups" => NestedBlock::Optional(backups)
@@ -86,13 +99,12 @@ pub fn schema() -> Schema {
         "An Aurora DB cluster the policy covers (0..n). Its settings are applied with \
          `ModifyDBCluster`.",
         map! {
-            "cluster_identifier" => attr(Str, Required, "Identifier of the source DB cluster, in the provider's `region`."),
-            "backup_retention_days" => attr(Number, OptionalComputed, "Automated backup retention in days, 1–35. Default 7."),
-            "backup_window" => attr(Str, OptionalComputed, "Daily backup window `hh24:mi-hh24:mi` in UTC, at least 30 minutes, not overlapping the cluster's maintenance window. Defaults to the cluster's current window."),
-            "deletion_protection" => attr(Bool, OptionalComputed, "Deletion protection on the source cluster. Default `true`."),
-            "copy_tags_to_snapshot" => attr(Bool, OptionalComputed, "Copy the cluster's tags to its snapshots. Default `true`.")
+            "cluster_identifier" => attr(Str, Required, "Identifier of the source DB cluster, in the provider's `region`.")
         },
     );
+    rds_cluster
+        .attributes
+        .extend(source_settings_attributes("cluster"));
     rds_cluster.blocks = map! {
         "global_secondary" => NestedBlock::Optional(global_secondary)
     };

@@ -73,6 +73,21 @@ pub struct RdsBlock {
     /// Source instance identifier, in the provider's region.
     #[serde(default)]
     pub instance_identifier: Value<String>,
+    /// Backup retention and window, deletion protection, copy tags to snapshot.
+    #[serde(flatten)]
+    pub settings: SourceSettingsState,
+    /// Cross-region read replica.
+    #[serde(default, with = "single_block")]
+    pub cross_region_replica: Value<ReplicaBlock>,
+    /// Cross-region automated-backup replication.
+    #[serde(default, with = "single_block")]
+    pub cross_region_backups: Value<BackupsBlock>,
+}
+
+/// The settings an `rds` and an `rds_cluster` block keep on their source: the same four
+/// attributes in both blocks, flattened into each.
+#[derive(Debug, Default, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SourceSettingsState {
     /// Automated backup retention, 1–35 days.
     #[serde(default, with = "crate::schema_helpers::whole_number")]
     pub backup_retention_days: Value<i64>,
@@ -85,12 +100,6 @@ pub struct RdsBlock {
     /// Copy tags to snapshots.
     #[serde(default)]
     pub copy_tags_to_snapshot: Value<bool>,
-    /// Cross-region read replica.
-    #[serde(default, with = "single_block")]
-    pub cross_region_replica: Value<ReplicaBlock>,
-    /// Cross-region automated-backup replication.
-    #[serde(default, with = "single_block")]
-    pub cross_region_backups: Value<BackupsBlock>,
 }
 
 /// A `cross_region_replica` block.
@@ -133,18 +142,9 @@ pub struct RdsClusterBlock {
     /// Source cluster identifier, in the provider's region.
     #[serde(default)]
     pub cluster_identifier: Value<String>,
-    /// Automated backup retention, 1–35 days.
-    #[serde(default, with = "crate::schema_helpers::whole_number")]
-    pub backup_retention_days: Value<i64>,
-    /// Daily backup window, `hh24:mi-hh24:mi` UTC.
-    #[serde(default)]
-    pub backup_window: Value<String>,
-    /// Deletion protection.
-    #[serde(default)]
-    pub deletion_protection: Value<bool>,
-    /// Copy tags to snapshots.
-    #[serde(default)]
-    pub copy_tags_to_snapshot: Value<bool>,
+    /// Backup retention and window, deletion protection, copy tags to snapshot.
+    #[serde(flatten)]
+    pub settings: SourceSettingsState,
     /// Aurora Global Database secondary cluster in the DR region.
     #[serde(default, with = "single_block")]
     pub global_secondary: Value<GlobalSecondaryBlock>,
