@@ -42,6 +42,7 @@ mod rds_temporary;
 mod replicated_backups;
 mod report;
 mod secret;
+pub mod selection;
 mod slack;
 pub mod wal;
 mod wal_spool;

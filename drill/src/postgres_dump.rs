@@ -129,48 +129,17 @@ impl<'a> DumpEngine for Postgres<'a> {
     }
 }
 
+/// The object the drill restores under `prefix` ([`crate::selection::dump`]) and its
+/// `LastModified`.
 pub(crate) async fn newest_object(
     s3: &aws_sdk_s3::Client,
     bucket: &str,
     prefix: &str,
 ) -> Result<(String, OffsetDateTime), String> {
-    let (mut newest, mut exact): (Option<(String, i64, u32)>, _) = (None, None);
-    let mut pages = s3
-        .list_objects_v2()
-        .bucket(bucket)
-        .prefix(prefix)
-        .into_paginator()
-        .send();
-    while let Some(page) = pages.next().await {
-        let page = page.map_err(|e| {
-            format!(
-                "cannot list s3://{bucket}/{prefix}: {}",
-                aws_sdk_s3::error::DisplayErrorContext(&e)
-            )
-        })?;
-        for obj in page.contents() {
-            let (Some(key), Some(at)) = (obj.key(), obj.last_modified()) else {
-                continue;
-            };
-            if key.ends_with('/') || obj.size() == Some(0) {
-                continue;
-            }
-            let stamp = (at.secs(), at.subsec_nanos());
-            if key == prefix {
-                // The URI names an object exactly: that object, not a newer neighbour
-                // (`daily/db.sql` beside `daily/db.sql.bak`).
-                exact = Some((key.to_string(), stamp.0, stamp.1));
-            } else if newest.as_ref().is_none_or(|(_, s, n)| (*s, *n) < stamp) {
-                newest = Some((key.to_string(), stamp.0, stamp.1));
-            }
-        }
-    }
-    let newest = exact.or(newest);
-    let (key, secs, nanos) = newest
+    let listed = crate::postgres_pitr::list(s3, bucket, prefix).await?;
+    let dump = crate::selection::dump(prefix, &listed)
         .ok_or_else(|| format!("no backup under s3://{bucket}/{prefix}: nothing to restore"))?;
-    let t = OffsetDateTime::from_unix_timestamp(secs).map_err(|e| e.to_string())?
-        + time::Duration::nanoseconds(nanos.into());
-    Ok((key, t))
+    Ok((dump.key.clone(), dump.modified))
 }
 
 /// Downloads an object to `to`. A connection lost midway (the SDK retries a request, not a

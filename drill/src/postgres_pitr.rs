@@ -26,6 +26,7 @@ use crate::pitr_server::{self, Server, Workdir};
 use crate::postgres;
 use crate::postgres_dump::{download, parse_s3_uri};
 use crate::report::rfc3339;
+use crate::selection::{self, Listed};
 use crate::wal::{self, ArchivedKind, Lsn};
 use crate::wal_spool::{self, Prefetch};
 use crate::{guarded, CancellationToken, Clients, DrillReport, DrillSpec, Target, TeardownStep};
@@ -540,13 +541,6 @@ async fn make_plan(
     Ok((plan, newest))
 }
 
-/// One object of a listing (evidence records are listed with it too).
-pub(crate) struct Listed {
-    pub(crate) key: String,
-    pub(crate) size: u64,
-    pub(crate) modified: OffsetDateTime,
-}
-
 /// Every object below `prefix`.
 pub(crate) async fn list(
     s3: &aws_sdk_s3::Client,
@@ -706,23 +700,14 @@ async fn read_backups(
 ) -> Result<Vec<BaseBackup>, String> {
     let (bucket, prefix) = parse_s3_uri(uri)?;
     let listed = list(s3, &bucket, &prefix).await?;
-    let mut folders: HashMap<String, HashMap<String, String>> = HashMap::new();
-    for l in &listed {
-        let (folder, name) = l.key.rsplit_once('/').unwrap_or(("", &l.key));
-        folders
-            .entry(folder.to_string())
-            .or_default()
-            .insert(name.to_string(), l.key.clone());
-    }
     let mut backups = Vec::new();
-    for (folder, files) in folders {
-        let Some(base_key) = files
-            .get("base.tar.gz")
-            .or_else(|| files.get("base.tar"))
-            .cloned()
-        else {
-            continue;
-        };
+    for selection::BackupFolder {
+        folder,
+        base,
+        files,
+    } in selection::base_backups(&listed)
+    {
+        let base_key = base.key;
         let folder_uri = format!("s3://{bucket}/{folder}/");
         let manifest = match files.get("backup_manifest") {
             Some(k) => Some(

@@ -5,6 +5,10 @@
 # every apply and reports every plan as a change.
 data "dr_status" "orders" {
   policy_id = dr_policy.orders.id
+
+  # The prefix the drill restores from: the preflight checks that its newest dump is
+  # younger than the policy's RPO (a data source cannot read the drill's state itself).
+  dump_uris = [dr_drill.orders.postgres_dump[0].s3_uri]
 }
 
 check "orders_rpo" {
@@ -15,7 +19,7 @@ check "orders_rpo" {
 }
 
 # The restore path on every plan (reads only): the DR region's KMS keys enabled, the
-# replication destination versioned. Null (a check that could not be read) warns too.
+# replication destination versioned, the newest dump and automated snapshot within the RPO. Null (a check that could not be read) warns too.
 check "orders_restorable" {
   assert {
     condition     = data.dr_status.orders.restorable == true

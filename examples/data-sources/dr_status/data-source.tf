@@ -5,6 +5,15 @@ data "dr_status" "orders" {
   policy_id = dr_policy.orders.id
   window    = "15m" # CloudWatch figures are the Maximum over this window
 
+  # What the drills restore from, by the drills' own attributes: the newest dump and
+  # base backup there must be younger than the policy's RPO (known before the first drill).
+  dump_uris = [
+    dr_drill.orders.postgres_dump[0].s3_uri,
+    dr_drill.orders_mysql.mysql_dump[0].s3_uri,
+  ]
+  base_backup_uris = [dr_drill.orders_pitr.postgres_pitr[0].base_backup_uri]
+  wal_archive_uris = [dr_drill.orders_pitr.postgres_pitr[0].wal_archive_uri]
+
   # Drills are judged by their signed evidence records (only those that verify count).
   # Optional once the drill has run (it tags its evidence location on the policy's
   # resources); named here, the records are read before the first run too.
@@ -26,7 +35,8 @@ check "orders_rpo" {
 }
 
 # The restore path, read on every plan: DR-region KMS keys enabled, replication
-# destinations versioned, WAL archives without holes. `restorable` is null when a check
+# destinations versioned, WAL archives without holes, the newest dump, base backup and
+# automated snapshot within the RPO. `restorable` is null when a check
 # could not be read, so compare with true: unknown warns too.
 check "orders_restorable" {
   assert {

@@ -39,6 +39,12 @@ pub struct StatusState {
     /// MySQL/MariaDB binlog archives to measure and check.
     #[serde(default)]
     pub binlog_archive: Value<Vec<Value<BinlogArchiveBlock>>>,
+    /// `postgres_dump`/`mysql_dump` prefixes whose newest dump must be within the RPO.
+    #[serde(default)]
+    pub dump_uris: Value<Vec<Value<String>>>,
+    /// `postgres_pitr` base backup prefixes whose newest backup must be within the RPO.
+    #[serde(default)]
+    pub base_backup_uris: Value<Vec<Value<String>>>,
     /// The policy's RPO as declared.
     #[serde(default)]
     pub rpo: Value<String>,
@@ -97,7 +103,8 @@ pub struct BinlogArchiveBlock {
 /// One entry of `preflight`.
 #[derive(Debug, Default, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CheckState {
-    /// `kms_key`, `s3_destination`, `wal_continuity`.
+    /// `kms_key`, `s3_destination`, `wal_continuity`, `dump_freshness`,
+    /// `base_backup_freshness`, `snapshot_freshness`.
     pub check: Value<String>,
     /// What was checked.
     pub subject: Value<String>,
@@ -156,6 +163,8 @@ pub fn schema() -> Schema {
                 "policy_id" => attr(Str, Required, "The policy (`dr_policy.x.id`): its instances, clusters and buckets are found by their `drkit:policy` tag in the primary region."),
                 "window" => attr(Str, Optional, "How far back CloudWatch metrics are read; each figure is the Maximum over it. Default `15m`, from `1m` to `1d`."),
                 "wal_archive_uris" => attr(List(Box::new(Str)), Optional, "PostgreSQL WAL archives to measure (`s3://bucket/prefix/`, e.g. a `postgres_pitr` drill's `wal_archive_uri`): the newest segment's age counts as a region-loss figure."),
+                "dump_uris" => attr(List(Box::new(Str)), Optional, "Dump prefixes a drill restores from (`s3://bucket/prefix/`, e.g. `dr_drill.nightly.postgres_dump[0].s3_uri` or a `mysql_dump`'s): the preflight's `dump_freshness` checks that the newest dump there, the object the drill would restore, is younger than the policy's `rpo` (age from its `LastModified`). Needs `s3:GetBucketLocation` and `s3:ListBucket`."),
+                "base_backup_uris" => attr(List(Box::new(Str)), Optional, "Base backup prefixes of `postgres_pitr` drills (`s3://bucket/prefix/`, e.g. `dr_drill.pitr.postgres_pitr[0].base_backup_uri`): the preflight's `base_backup_freshness` checks that the newest base backup there (a folder holding `base.tar.gz` or `base.tar`) is younger than the policy's `rpo` (age from its `LastModified`). Needs `s3:GetBucketLocation` and `s3:ListBucket`."),
                 "rpo" => attr(Str, Computed, "The policy's `rpo` as declared (read from its resources' `drkit:targets` tag); null when no resource carries it."),
                 "rpo_seconds" => attr(Number, Computed, "The worst measured region-loss figure in seconds: the data a region loss would cost now. Null when none was measured; with entries in `unknown` the real loss may be larger."),
                 "rpo_met" => attr(Bool, Computed, "True only when every region-loss figure was measured and is within `rpo`. Any unknown, an unknown `rpo`, or a policy with no resources makes it false."),
@@ -169,7 +178,7 @@ pub fn schema() -> Schema {
                 "last_drill_passed" => attr(Bool, Computed, "Whether the newest recorded drill passed. Null when no drill is recorded or it is unknown."),
                 "drill_current" => attr(Bool, Computed, "True when the newest passing drill of the policy is younger than the policy's `drill_interval` (default `90d`); false when it is older, or no drill passed. With evidence, only records whose signature and hash chain verify count: one that fails is named in `summary` and never makes a drill current. Null when evidence could not be read or checked (access denied, S3 or KMS not answering within `read_budget`), never false for that. Assert `drill_current == true` in a `check` block to warn on every plan when a drill is overdue or failing; `rpo_met` is unaffected."),
                 "restorable" => attr(Bool, Computed, "The restore path's preflight (reads only): false when any check failed, null when none failed but one could not be read (permission, throttling, an API the endpoint lacks, no answer within `read_budget`) or there was nothing to check, true when every check passed. Never guessed. Assert `restorable == true` in a `check` block."),
-                "preflight" => attr(List(Box::new(check_type)), Computed, "Every preflight check: `check` (`kms_key`: a DR copy's KMS key is Enabled in its region; `s3_destination`: a replication rule is enabled and its destination exists and is versioned; `wal_continuity`: a WAL archive of `wal_archive_uris` has every segment from its newest base backup's start to its newest; `binlog_continuity`: a `binlog_archive` has every binlog file from its newest dump's to its newest), `subject` (the key ARN, `s3:SOURCE->DEST`, `wal:URI`, `binlog:URI`), `ok` (null when it could not be read) and `detail` (what was found, or why it is unknown). Each failing check is named in `summary`."),
+                "preflight" => attr(List(Box::new(check_type)), Computed, "Every preflight check: `check` (`kms_key`: a DR copy's KMS key is Enabled in its region; `s3_destination`: a replication rule is enabled and its destination exists and is versioned; `wal_continuity`: a WAL archive of `wal_archive_uris` has every segment from its newest base backup's start to its newest; `binlog_continuity`: a `binlog_archive` has every binlog file from its newest dump's to its newest; `dump_freshness`, `base_backup_freshness`: the newest dump of `dump_uris`, base backup of `base_backup_uris`, is younger than `rpo`; `snapshot_freshness`: the newest available automated snapshot of each instance and Aurora cluster of the policy, in the primary region, is younger than `rpo`), `subject` (the key ARN, `s3:SOURCE->DEST`, `wal:URI`, `binlog:URI`, `dump:URI`, `base_backup:URI`, `rds:REGION:ID`), `ok` (null when it could not be read) and `detail` (what was found, or why it is unknown). Each failing check is named in `summary`."),
             },
             // binlog_archive (helper binlog)
             blocks: map! {
@@ -227,29 +236,21 @@ impl DataSource for DrStatus {
         let window = validate(diags, &config)?;
         let clients = crate::aws::clients(&self.clients, diags)?;
         let policy = config.policy_id.as_ref_option()?.clone();
-        let archives: Vec<String> = config
-            .wal_archive_uris
-            .as_ref_option()
-            .into_iter()
-            .flatten()
-            .filter_map(|v| v.as_ref_option().cloned())
-            .collect();
-        let evidence: Vec<String> = config
-            .evidence_uris
-            .as_ref_option()
-            .into_iter()
-            .flatten()
-            .filter_map(|v| v.as_ref_option().cloned())
-            .collect();
-        let binlogs = binlog_inputs(&config);
+        let inputs = status::Inputs {
+            wal_archives: strings(&config.wal_archive_uris),
+            evidence_uris: strings(&config.evidence_uris),
+            binlog_archives: binlog_inputs(&config),
+            sources: status::preflight::freshness::Sources {
+                dumps: strings(&config.dump_uris),
+                base_backups: strings(&config.base_backup_uris),
+            },
+        };
         // Every read of a status is optional: what fails is unknown, never a failed plan.
         let m = status::measure(
             clients.optional_reads(),
             &policy,
             window,
-            &archives,
-            &evidence,
-            &binlogs,
+            &inputs,
         )
         .await;
         tracing::info!(policy, summary = %m.assessment.summary, "dr_status measured");
@@ -290,23 +291,24 @@ fn validate(diags: &mut Diagnostics, c: &StatusState) -> Option<std::time::Durat
             )),
         }
     }
-    for (i, v) in c
-        .wal_archive_uris
-        .as_ref_option()
-        .into_iter()
-        .flatten()
-        .enumerate()
-    {
-        if let Value::Value(uri) = v {
-            if status::wal_archive::parse_uri(uri).is_none() {
-                diags.add_error(error(
-                    "Invalid wal_archive_uris",
-                    format!("wal_archive_uris[{i}] = {uri:?} is not an S3 URI such as \"s3://orders-wal/main/\"."),
-                    AttributePath::new("wal_archive_uris").index(i as i64),
-                ));
-            }
-        }
-    }
+    validate_s3_uris(
+        diags,
+        "wal_archive_uris",
+        &c.wal_archive_uris,
+        "s3://orders-wal/main/",
+    );
+    validate_s3_uris(
+        diags,
+        "dump_uris",
+        &c.dump_uris,
+        "s3://orders-dumps/nightly/",
+    );
+    validate_s3_uris(
+        diags,
+        "base_backup_uris",
+        &c.base_backup_uris,
+        "s3://orders-base/main/",
+    );
     for (i, v) in c
         .evidence_uris
         .as_ref_option()
@@ -326,6 +328,35 @@ fn validate(diags: &mut Diagnostics, c: &StatusState) -> Option<std::time::Durat
     }
     validate_binlog_archives(diags, c);
     (diags.errors.len() == before).then_some(window)
+}
+
+/// An error on each entry of the list `name` that is not an `s3://bucket/prefix` URI.
+fn validate_s3_uris(
+    diags: &mut Diagnostics,
+    name: &'static str,
+    uris: &Value<Vec<Value<String>>>,
+    example: &str,
+) {
+    for (i, v) in uris.as_ref_option().into_iter().flatten().enumerate() {
+        if let Value::Value(uri) = v {
+            if status::wal_archive::parse_uri(uri).is_none() {
+                diags.add_error(error(
+                    format!("Invalid {name}"),
+                    format!("{name}[{i}] = {uri:?} is not an S3 URI such as \"{example}\"."),
+                    AttributePath::new(name).index(i as i64),
+                ));
+            }
+        }
+    }
+}
+
+/// The known strings of a list attribute (unknown entries wait for apply).
+fn strings(list: &Value<Vec<Value<String>>>) -> Vec<String> {
+    list.as_ref_option()
+        .into_iter()
+        .flatten()
+        .filter_map(|v| v.as_ref_option().cloned())
+        .collect()
 }
 
 /// `binlog_archive { }`: S3 URIs, the error on the block's attribute.
@@ -536,5 +567,28 @@ mod tests {
             d.errors[0].attribute,
             AttributePath::new("wal_archive_uris").index(1)
         );
+    }
+
+    #[test]
+    fn a_bad_dump_or_base_backup_uri_points_at_its_attribute_and_index() {
+        let mut c = config(None, &[]);
+        c.dump_uris = Value::Value(vec![
+            Value::Value("s3://dumps/nightly/".into()),
+            Value::Value("dumps/nightly".into()),
+        ]);
+        c.base_backup_uris = Value::Value(vec![Value::Value("s3:///base/".into())]);
+        let mut d = Diagnostics::default();
+        assert_eq!(validate(&mut d, &c), None);
+        let paths: Vec<_> = d.errors.iter().map(|e| e.attribute.clone()).collect();
+        assert_eq!(
+            paths,
+            [
+                AttributePath::new("dump_uris").index(1),
+                AttributePath::new("base_backup_uris").index(0)
+            ]
+        );
+        assert!(d.errors[0]
+            .detail
+            .contains("dump_uris[1] = \"dumps/nightly\" is not an S3 URI"));
     }
 }

@@ -31,6 +31,8 @@ pub struct Instance {
     pub replicas: Vec<String>,
     /// ARNs of the replicated automated backups in other regions.
     pub backup_replications: Vec<String>,
+    /// The Aurora cluster it belongs to (its backups are the cluster's), if any.
+    pub cluster: Option<String>,
 }
 
 /// An Aurora cluster of the policy.
@@ -188,6 +190,7 @@ async fn instances(clients: &AwsClients, policy: &str) -> Result<Found<Instance>
                     .iter()
                     .filter_map(|r| r.db_instance_automated_backups_arn().map(str::to_string))
                     .collect(),
+                cluster: db.db_cluster_identifier().map(str::to_string),
             });
         }
     }

@@ -53,18 +53,33 @@ enum Pending {
     },
 }
 
+/// What a `dr_status` names beyond its policy: archives to measure, where drills keep
+/// evidence, and what the preflight judges.
+#[derive(Debug, Clone, Default)]
+pub struct Inputs {
+    /// `wal_archive_uris`.
+    pub wal_archives: Vec<String>,
+    /// `evidence_uris`.
+    pub evidence_uris: Vec<String>,
+    /// `binlog_archive { }` blocks.
+    pub binlog_archives: Vec<binlog_archive::Input>,
+    /// `dump_uris` and `base_backup_uris`.
+    pub sources: super::preflight::freshness::Sources,
+}
+
 /// Measures `policy`: its resources found by tag, plus the WAL and binlog archives named;
-/// its drills from the evidence records in `evidence_uris` and the locations its drills tag.
+/// its drills from the evidence records in `evidence_uris` and the locations its drills
+/// tag; the preflight also judges the drills' backups.
 pub async fn measure(
     clients: &AwsClients,
     policy: &str,
     window: Duration,
-    wal_archives: &[String],
-    evidence_uris: &[String],
-    binlog_archives: &[binlog_archive::Input],
+    inputs: &Inputs,
 ) -> Measurement {
     let now = OffsetDateTime::now_utc();
     let inv = discover(clients, policy).await;
+    let wal_archives = &inputs.wal_archives[..];
+    let binlog_archives = &inputs.binlog_archives[..];
     let interval = inv
         .targets
         .as_deref()
@@ -73,8 +88,8 @@ pub async fn measure(
         .map_or(super::drills::DEFAULT_INTERVAL_SECS, |d| d.as_secs());
     let (mut m, preflight, drills, binlogs) = tokio::join!(
         measure_inventory(clients, policy, &inv, window, wal_archives, now),
-        super::preflight::run(clients, &inv, wal_archives, binlog_archives, now),
-        super::drills::status(clients, policy, &inv.drills, evidence_uris, interval, now),
+        super::preflight::run(clients, &inv, inputs, now),
+        super::drills::status(clients, policy, &inv.drills, &inputs.evidence_uris, interval, now),
         binlog_figures(clients, binlog_archives, now),
     );
     if !binlogs.is_empty() {

@@ -31,7 +31,7 @@ pub mod wal_archive;
 use time::OffsetDateTime;
 
 pub use assess::{assess, Assessment};
-pub use measure::{measure, Measurement};
+pub use measure::{measure, Inputs, Measurement};
 
 /// Default CloudWatch window: the maximum over the last 15 minutes.
 pub const DEFAULT_WINDOW: std::time::Duration = std::time::Duration::from_secs(15 * 60);

@@ -6,6 +6,7 @@
 //! `dr_status`'s `wal_archive_uris` (a data source cannot read another resource's state).
 
 use aws_sdk_s3::Client;
+use drkit_drill::selection::Listed;
 use time::OffsetDateTime;
 
 use super::{age, to_offset, Figure, Mechanism, Scope};
@@ -32,12 +33,8 @@ pub fn is_segment(key: &str) -> bool {
         && matches!(ext, None | Some("gz" | "lz4" | "zst" | "br" | "bz2" | "xz"))
 }
 
-/// Every object under `prefix` of `bucket` (pages followed): its key and upload time.
-pub async fn list(
-    client: &Client,
-    bucket: &str,
-    prefix: &str,
-) -> Result<Vec<(String, OffsetDateTime)>, AwsError> {
+/// Every object under `prefix` of `bucket` (pages followed): its key, size and upload time.
+pub async fn list(client: &Client, bucket: &str, prefix: &str) -> Result<Vec<Listed>, AwsError> {
     let mut out = Vec::new();
     let mut pages = client
         .list_objects_v2()
@@ -47,11 +44,13 @@ pub async fn list(
         .send();
     while let Some(page) = pages.next().await {
         let page = page.map_err(aws("ListObjectsV2"))?;
-        out.extend(
-            page.contents().iter().filter_map(|o| {
-                Some((o.key()?.to_string(), o.last_modified().and_then(to_offset)?))
-            }),
-        );
+        out.extend(page.contents().iter().filter_map(|o| {
+            Some(Listed {
+                key: o.key()?.to_string(),
+                size: o.size().unwrap_or(0).max(0) as u64,
+                modified: o.last_modified().and_then(to_offset)?,
+            })
+        }));
     }
     Ok(out)
 }
@@ -66,8 +65,9 @@ pub async fn newest_segment(
     Ok(list(client, bucket, prefix)
         .await?
         .into_iter()
-        .filter(|(key, _)| is_segment(key))
-        .max_by_key(|(_, at)| *at))
+        .filter(|o| is_segment(&o.key))
+        .max_by_key(|o| o.modified)
+        .map(|o| (o.key, o.modified)))
 }
 
 /// The figure of an archive from its newest segment.

@@ -1,7 +1,8 @@
 //! Preflight of the restore path: reads only, no restore. What would make a restore fail
 //! today, found on every plan: a DR-region KMS key disabled or pending deletion, a hole in
-//! a WAL archive since its newest base backup or in a binlog archive since its newest dump, a replication destination that is gone,
-//! unversioned or whose rule is off.
+//! a WAL archive since its newest base backup or in a binlog archive since its newest dump,
+//! a replication destination that is gone, unversioned or whose rule is off; a newest dump,
+//! base backup or automated snapshot older than the policy's RPO.
 //!
 //! Each check is pass, fail or unknown (`ok = null`, with the reason: permission,
 //! throttling, an API the endpoint lacks, no answer within `read_budget`). `restorable` is
@@ -9,6 +10,7 @@
 //! only when every check passed: never guessed.
 
 pub mod binlog_continuity;
+pub mod freshness;
 pub mod kms;
 pub mod s3_destination;
 pub mod wal_continuity;
@@ -22,7 +24,8 @@ use crate::aws::AwsClients;
 /// One preflight check.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Check {
-    /// What is checked: `kms_key`, `s3_destination`, `wal_continuity`, `binlog_continuity`.
+    /// What is checked: `kms_key`, `s3_destination`, `wal_continuity`, `binlog_continuity`,
+    /// `dump_freshness`, `base_backup_freshness`, `snapshot_freshness`.
     pub check: &'static str,
     /// What it is checked on: a key ARN, `s3:SOURCE->DEST`, `wal:s3://...`.
     pub subject: String,
@@ -91,16 +94,16 @@ pub fn summary(checks: &[Check]) -> Option<String> {
     (!parts.is_empty()).then(|| parts.join("; "))
 }
 
-/// Runs every check that the policy's resources and the named WAL archives call for; the
-/// reads go out at once. Ordered by check, then subject.
+/// Runs every check that the policy's resources, the named WAL archives and the drills'
+/// `sources` call for; the reads go out at once. Ordered by check, then subject.
 pub async fn run(
     clients: &AwsClients,
     inv: &Inventory,
-    wal_archives: &[String],
-    binlog_archives: &[crate::status::binlog_archive::Input],
+    inputs: &crate::status::measure::Inputs,
     now: OffsetDateTime,
 ) -> Vec<Check> {
-    let (keys, destinations, archives, binlogs) = tokio::join!(
+    let (wal_archives, binlog_archives) = (&inputs.wal_archives, &inputs.binlog_archives);
+    let (keys, destinations, archives, binlogs, fresh) = tokio::join!(
         kms::checks(clients, inv),
         s3_destination::checks(clients, &inv.buckets),
         join_all(
@@ -113,12 +116,14 @@ pub async fn run(
                 .iter()
                 .map(|input| binlog_continuity::check(clients, input, now))
         ),
+        freshness::checks(clients, inv, &inputs.sources, now),
     );
     let mut out: Vec<Check> = keys
         .into_iter()
         .chain(destinations)
         .chain(archives)
         .chain(binlogs)
+        .chain(fresh)
         .collect();
     out.sort_by(|a, b| (a.check, &a.subject).cmp(&(b.check, &b.subject)));
     out

@@ -38,9 +38,9 @@ pub async fn check(clients: &AwsClients, uri: &str, now: OffsetDateTime) -> Chec
     let listed: Vec<Listed> = match wal_archive::list(&client, bucket, prefix).await {
         Ok(objects) => objects
             .into_iter()
-            .map(|(key, at)| Listed {
-                name: key.rsplit('/').next().unwrap_or(&key).to_string(),
-                at,
+            .map(|o| Listed {
+                name: o.key.rsplit('/').next().unwrap_or(&o.key).to_string(),
+                at: o.modified,
             })
             .collect(),
         Err(e) => {
