@@ -4,7 +4,9 @@
 //! Order: state, schema, validate, read, helpers.
 
 use serde::{Deserialize, Serialize};
-use tf_provider::schema::{AttributeConstraint, AttributeType, Block, Description, Schema};
+use tf_provider::schema::{
+    AttributeConstraint, AttributeType, Block, Description, NestedBlock, Schema,
+};
 use tf_provider::value::{Value, ValueEmpty};
 use tf_provider::{map, AttributePath, DataSource, Diagnostics};
 
@@ -64,6 +66,9 @@ pub struct StatusState {
     /// The preflight checks.
     #[serde(default)]
     pub preflight: Value<Vec<Value<CheckState>>>,
+    /// Where restores would land: checked by the preflight.
+    #[serde(default)]
+    pub restore_target: Value<Vec<super::restore_target::RestoreTargetBlock>>,
     /// When the newest recorded drill finished.
     #[serde(default)]
     pub last_drill_at: Value<String>,
@@ -78,7 +83,7 @@ pub struct StatusState {
 /// One entry of `preflight`.
 #[derive(Debug, Default, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CheckState {
-    /// `kms_key`, `s3_destination`, `wal_continuity`.
+    /// `kms_key`, `s3_destination`, `wal_continuity`, `db_subnet_group`, ...
     pub check: Value<String>,
     /// What was checked.
     pub subject: Value<String>,
@@ -149,7 +154,10 @@ pub fn schema() -> Schema {
                 "last_drill_passed" => attr(Bool, Computed, "Whether the newest recorded drill passed. Null when no drill is recorded."),
                 "drill_current" => attr(Bool, Computed, "True when the newest passing drill of the policy (the `drkit:last-passed-drill` tag) is younger than the policy's `drill_interval` (default `90d`); false when it is older, or no drill passed. Assert it in a `check` block to warn on every plan when a drill is overdue or failing; `rpo_met` and `summary` are unaffected."),
                 "restorable" => attr(Bool, Computed, "The restore path's preflight (reads only): false when any check failed, null when none failed but one could not be read (permission, throttling, an API the endpoint lacks, no answer within `read_budget`) or there was nothing to check, true when every check passed. Never guessed. Assert `restorable == true` in a `check` block."),
-                "preflight" => attr(List(Box::new(check_type)), Computed, "Every preflight check: `check` (`kms_key`: a DR copy's KMS key is Enabled in its region; `s3_destination`: a replication rule is enabled and its destination exists and is versioned; `wal_continuity`: a WAL archive of `wal_archive_uris` has every segment from its newest base backup's start to its newest), `subject` (the key ARN, `s3:SOURCE->DEST`, `wal:URI`), `ok` (null when it could not be read) and `detail` (what was found, or why it is unknown). Each failing check is named in `summary`."),
+                "preflight" => attr(List(Box::new(check_type)), Computed, "Every preflight check: `check` (`kms_key`: a DR copy's KMS key is Enabled in its region; `s3_destination`: a replication rule is enabled and its destination exists and is versioned; `wal_continuity`: a WAL archive of `wal_archive_uris` has every segment from its newest base backup's start to its newest; `db_subnet_group`, `db_parameter_group`, `db_cluster_parameter_group`, `security_group`: a group a `restore_target` names exists in its region, a security group in the subnet group's VPC; `instance_class`: a `restore_target`'s class is offered there for the policy's engines), `subject` (the key ARN, `s3:SOURCE->DEST`, `wal:URI`, `subnet-group:REGION:NAME`, `parameter-group:REGION:NAME`, `cluster-parameter-group:REGION:NAME`, `security-group:REGION:ID`, `instance-class:REGION:CLASS:ENGINE`), `ok` (null when it could not be read) and `detail` (what was found, or why it is unknown). Each failing check is named in `summary`."),
+            },
+            blocks: map! {
+                "restore_target" => NestedBlock::List(super::restore_target::schema()),
             },
             ..Default::default()
         },
@@ -200,7 +208,16 @@ impl DataSource for DrStatus {
             .filter_map(|v| v.as_ref_option().cloned())
             .collect();
         // Every read of a status is optional: what fails is unknown, never a failed plan.
-        let m = status::measure(clients.optional_reads(), &policy, window, &archives).await;
+        let targets =
+            super::restore_target::targets(&config.restore_target, clients.primary_region());
+        let m = status::measure(
+            clients.optional_reads(),
+            &policy,
+            window,
+            &archives,
+            &targets,
+        )
+        .await;
         tracing::info!(policy, summary = %m.assessment.summary, "dr_status measured");
         let mut state = config;
         fill(&mut state, &policy, &m);
@@ -256,6 +273,7 @@ fn validate(diags: &mut Diagnostics, c: &StatusState) -> Option<std::time::Durat
             }
         }
     }
+    super::restore_target::validate(diags, &c.restore_target);
     (diags.errors.len() == before).then_some(window)
 }
 

@@ -8,6 +8,7 @@ use time::OffsetDateTime;
 
 use super::discover::{discover, Inventory, MAX_IN_FLIGHT};
 use super::metrics::{self, MetricQuery};
+use super::preflight::restore_target::RestoreTarget;
 use super::{
     assess, aurora_global, rds_address, rds_pitr, read_replica, replicated_backups, s3_replication,
     wal_archive, Assessment, Figure, Mechanism, Scope,
@@ -53,20 +54,27 @@ enum Pending {
     },
 }
 
-/// Measures `policy`: its resources found by tag, plus the WAL archives named.
+/// Measures `policy`: its resources found by tag, plus the WAL archives named; the
+/// preflight also checks the restore targets named.
 pub async fn measure(
     clients: &AwsClients,
     policy: &str,
     window: Duration,
     wal_archives: &[String],
+    restore_targets: &[RestoreTarget],
 ) -> Measurement {
     let now = OffsetDateTime::now_utc();
     let inv = discover(clients, policy).await;
-    let (mut m, preflight) = tokio::join!(
+    let engines = inv.engines();
+    let (mut m, preflight, targets) = tokio::join!(
         measure_inventory(clients, policy, &inv, window, wal_archives, now),
         super::preflight::run(clients, &inv, wal_archives, now),
+        super::preflight::restore_target::checks(clients, restore_targets, &engines),
     );
     m.preflight = preflight;
+    m.preflight.extend(targets);
+    m.preflight
+        .sort_by(|a, b| (a.check, &a.subject).cmp(&(b.check, &b.subject)));
     let interval = inv
         .targets
         .as_deref()

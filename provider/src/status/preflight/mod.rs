@@ -9,6 +9,7 @@
 //! only when every check passed: never guessed.
 
 pub mod kms;
+pub mod restore_target;
 pub mod s3_destination;
 pub mod wal_continuity;
 
