@@ -312,6 +312,16 @@ async fn network_subnet_group(moto: &Moto, vpc: &str) {
         .unwrap();
 }
 
+/// A Terraform directory whose provider reaches moto through `proxy`, with `resources`.
+fn through(moto: &Moto, proxy: &FaultProxy, resources: &str) -> Terraform {
+    let mut tf = Terraform::new(PROVIDER).unwrap();
+    tf.envs(moto.env());
+    let provider = provider_block_at(proxy.endpoint(), 1);
+    tf.write("main.tf", &format!("{provider}\n{resources}"))
+        .unwrap();
+    tf
+}
+
 /// Runs `terraform apply` with the proxy holding the answer to the first request matching
 /// `hold`; `look` reads moto while the temporary copy exists; then the apply finishes.
 async fn apply_holding<F, Fut>(tf: &Terraform, proxy: &FaultProxy, hold: &str, look: F)
@@ -344,12 +354,11 @@ async fn an_instance_drill_restores_into_its_subnet_group_security_groups_and_pa
     seed_db(&moto, "orders-db", false).await;
     let (sg, _) = network(&moto, PRIMARY).await;
     let proxy = FaultProxy::start(moto.port(), FaultConfig::none()).unwrap();
-    let mut tf = Terraform::new(PROVIDER).unwrap();
-    tf.envs(moto.env());
-    tf.write(
-        "main.tf",
+    let tf = through(
+        &moto,
+        &proxy,
         &format!(
-            r#"{}
+            r#"
 resource "dr_drill" "orders" {{
   policy_id = "orders"
   rpo       = "1h"
@@ -377,11 +386,9 @@ data "dr_status" "orders" {{
 output "status" {{
   value = data.dr_status.orders
 }}
-"#,
-            provider_block_at(proxy.endpoint(), 1)
+"#
         ),
-    )
-    .unwrap();
+    );
     apply_holding(
         &tf,
         &proxy,
@@ -463,12 +470,11 @@ async fn an_aurora_drill_restores_into_its_groups_and_its_instance_uses_the_para
     seed_cluster(&moto, "orders", false).await;
     let (sg, _) = network(&moto, PRIMARY).await;
     let proxy = FaultProxy::start(moto.port(), FaultConfig::none()).unwrap();
-    let mut tf = Terraform::new(PROVIDER).unwrap();
-    tf.envs(moto.env());
-    tf.write(
-        "main.tf",
+    let tf = through(
+        &moto,
+        &proxy,
         &format!(
-            r#"{}
+            r#"
 resource "dr_drill" "orders" {{
   policy_id = "orders"
   rpo       = "1h"
@@ -483,11 +489,9 @@ resource "dr_drill" "orders" {{
     parameter_group_name            = "orders-pg15"
   }}
 }}
-"#,
-            provider_block_at(proxy.endpoint(), 1)
+"#
         ),
-    )
-    .unwrap();
+    );
     // The cluster's instance is being created: both exist.
     apply_holding(&tf, &proxy, "rds:CreateDBInstance", || async {
         let rds = moto.rds(PRIMARY).await;
