@@ -37,6 +37,7 @@ mod postgres_dump;
 mod postgres_pitr;
 mod rds_cluster_restore;
 pub mod rds_create;
+mod rds_placement;
 mod rds_restore;
 mod rds_temporary;
 mod replicated_backups;
@@ -58,6 +59,7 @@ pub use mysql_binlog::{BinlogDetails, MysqlBinlogSource};
 pub use mysql_dump::{parse_utc_offset, MysqlDumpSource};
 pub use postgres_pitr::{PitrDetails, PitrSource, PitrTarget};
 pub use rds_cluster_restore::RdsClusterSource;
+pub use rds_placement::Placement;
 pub use report::{DrillReport, HistoryEntry, Phase, TeardownStep, VerifyResult};
 pub use secret::Secret;
 pub use slack::message as slack_message;
@@ -150,6 +152,9 @@ pub struct RdsSource {
     pub from_replicated_backups: bool,
     /// Retention the policy promises: the earliest restorable time must be this old.
     pub promised_retention_days: Option<u32>,
+    /// Subnet group, security groups and parameter group of the temporary instance, in
+    /// `restore_region`.
+    pub placement: Placement,
 }
 
 /// A `pg_dump` in S3.

@@ -7,13 +7,15 @@ use std::time::Duration;
 
 use time::OffsetDateTime;
 
-use crate::rds_create::{create_once, no_sdk_retries, Creates};
+use crate::rds_create::{no_sdk_retries, Creates};
+use crate::rds_placement::{confirm, in_network, Placed, Placement};
 use crate::rds_temporary::{
-    aws_error, copy_tags, is_leftover, note_retention_shortfall, random_between, record_teardown,
-    temp_identifier, to_time, verify_copy, wait_instance_available,
+    aws_error, chosen_point, copy_tags, is_leftover, newest_snapshot, note_retention_shortfall,
+    record_point, tear_down, temp_identifier, to_time, verify_copy, wait_instance_available,
+    TempCopy,
 };
 use crate::report::rfc3339;
-use crate::{guarded, CancellationToken, Clients, DrillReport, DrillSpec, RestoreTime};
+use crate::{CancellationToken, Clients, DrillReport, DrillSpec, RestoreTime};
 
 /// An Aurora DB cluster to restore.
 #[derive(Debug, Clone)]
@@ -29,6 +31,9 @@ pub struct RdsClusterSource {
     pub instance_class: Option<String>,
     /// Retention the policy promises: the earliest restorable time must be this old.
     pub promised_retention_days: Option<u32>,
+    /// Subnet group, security groups and cluster parameter group of the temporary
+    /// cluster, and the parameter group of its instance.
+    pub placement: Placement,
 }
 
 /// The temporary instance of a temporary cluster.
@@ -49,54 +54,34 @@ pub(crate) async fn run(
 ) -> Result<(), String> {
     let rds = clients.rds(&src.region);
     let temp = temp_identifier(&spec.run_id);
-    let deadline = tokio::time::Instant::now() + spec.timeout;
-    let mut created = false;
-    let result = body(
-        spec,
-        src,
-        &rds,
-        &temp,
-        cancel,
-        report,
-        deadline,
-        &mut created,
-    )
-    .await;
-
-    report.phase("teardown");
-    if created {
-        let deleted = delete(&rds, &temp).await;
-        let what = format!(
-            "temporary cluster {temp} and instance {} in {}",
-            instance_of(&temp),
-            src.region
-        );
-        record_teardown(report, what, deleted);
-    }
-    report.end_phase();
+    let mut copy = TempCopy::new(&rds, &temp, cancel, spec.timeout);
+    let result = body(spec, src, &mut copy, report).await;
+    let what = format!(
+        "temporary cluster {temp} and instance {} in {}",
+        instance_of(&temp),
+        src.region
+    );
+    tear_down(report, copy.created, what, delete(&rds, &temp)).await;
     result
 }
 
-#[allow(clippy::too_many_arguments)]
 async fn body(
     spec: &DrillSpec,
     src: &RdsClusterSource,
-    rds: &aws_sdk_rds::Client,
-    temp: &str,
-    cancel: &CancellationToken,
+    copy: &mut TempCopy<'_>,
     report: &mut DrillReport,
-    deadline: tokio::time::Instant,
-    created: &mut bool,
 ) -> Result<(), String> {
+    let (rds, temp) = (copy.rds, copy.id);
     report.phase("fetch");
-    let described = guarded(cancel, deadline, "describing the source cluster", async {
-        rds.describe_db_clusters()
-            .db_cluster_identifier(&src.cluster_identifier)
-            .send()
-            .await
-            .map_err(|e| aws_error("DescribeDBClusters", e))
-    })
-    .await?;
+    let described = copy
+        .guard("describing the source cluster", async {
+            rds.describe_db_clusters()
+                .db_cluster_identifier(&src.cluster_identifier)
+                .send()
+                .await
+                .map_err(|e| aws_error("DescribeDBClusters", e))
+        })
+        .await?;
     let source = described
         .db_clusters()
         .iter()
@@ -118,91 +103,95 @@ async fn body(
         now,
         "cluster",
     );
+    let placement = &src.placement;
 
     report.phase("restore");
     let point = match &src.restore_time {
         RestoreTime::Snapshot => {
-            let snaps = guarded(
-                cancel,
-                deadline,
-                "finding the newest cluster snapshot",
-                async {
+            let snaps = copy
+                .guard("finding the newest cluster snapshot", async {
                     rds.describe_db_cluster_snapshots()
                         .db_cluster_identifier(&src.cluster_identifier)
                         .send()
                         .await
                         .map_err(|e| aws_error("DescribeDBClusterSnapshots", e))
-                },
+                })
+                .await?;
+            let newest = newest_snapshot(
+                snaps.db_cluster_snapshots(),
+                |s| s.status(),
+                |s| s.snapshot_create_time(),
             )
-            .await?;
-            let newest = snaps
-                .db_cluster_snapshots()
-                .iter()
-                .filter(|s| s.status() == Some("available") || s.status().is_none())
-                .max_by_key(|s| s.snapshot_create_time().map(|t| t.secs()))
-                .ok_or_else(|| {
-                    format!(
-                        "no cluster snapshot of {} to restore",
-                        src.cluster_identifier
-                    )
-                })?;
+            .ok_or_else(|| {
+                format!(
+                    "no cluster snapshot of {} to restore",
+                    src.cluster_identifier
+                )
+            })?;
             let snap_id = newest
                 .db_cluster_snapshot_identifier()
                 .unwrap_or_default()
                 .to_string();
             let at = newest.snapshot_create_time().map(to_time).unwrap_or(now);
-            // Torn down even when the answer to the restore is lost after RDS acted.
-            *created = true;
-            let req = rds
-                .restore_db_cluster_from_snapshot()
-                .db_cluster_identifier(temp)
-                .snapshot_identifier(&snap_id)
-                .engine(&engine)
-                .set_tags(Some(tags.clone()))
-                .deletion_protection(false);
-            guarded(cancel, deadline, "the cluster snapshot restore", async {
-                create_once(rds, Creates::Cluster, temp, || {
+            let req = in_network!(
+                rds.restore_db_cluster_from_snapshot()
+                    .db_cluster_identifier(temp)
+                    .snapshot_identifier(&snap_id)
+                    .engine(&engine)
+                    .set_db_cluster_parameter_group_name(
+                        placement.cluster_parameter_group_name.clone()
+                    )
+                    .set_tags(Some(tags.clone()))
+                    .deletion_protection(false),
+                placement
+            );
+            copy.create(
+                Creates::Cluster,
+                temp,
+                "the cluster snapshot restore",
+                "RestoreDBClusterFromSnapshot",
+                || {
                     req.clone()
                         .customize()
                         .config_override(no_sdk_retries())
                         .send()
-                })
-                .await
-                .map_err(|e| aws_error("RestoreDBClusterFromSnapshot", e))
-            })
+                },
+            )
             .await?;
             report.restored_from = Some(format!("cluster snapshot {snap_id}"));
             at
         }
         time_choice => {
-            let point = match time_choice {
-                RestoreTime::At(t) => Some(*t),
-                RestoreTime::Random => earliest.map(|e| random_between(e, now)),
-                _ => None,
-            };
-            let mut req = rds
-                .restore_db_cluster_to_point_in_time()
-                .db_cluster_identifier(temp)
-                .source_db_cluster_identifier(&src.cluster_identifier)
-                .set_tags(Some(tags.clone()))
-                .deletion_protection(false);
+            let point = chosen_point(time_choice, earliest, now);
+            let mut req = in_network!(
+                rds.restore_db_cluster_to_point_in_time()
+                    .db_cluster_identifier(temp)
+                    .source_db_cluster_identifier(&src.cluster_identifier)
+                    .set_db_cluster_parameter_group_name(
+                        placement.cluster_parameter_group_name.clone()
+                    )
+                    .set_tags(Some(tags.clone()))
+                    .deletion_protection(false),
+                placement
+            );
             req = match point {
                 Some(t) => req.restore_to_time(aws_sdk_rds::primitives::DateTime::from_secs(
                     t.unix_timestamp(),
                 )),
                 None => req.use_latest_restorable_time(true),
             };
-            *created = true;
-            guarded(cancel, deadline, "the point-in-time restore", async {
-                create_once(rds, Creates::Cluster, temp, || {
+            copy.create(
+                Creates::Cluster,
+                temp,
+                "the point-in-time restore",
+                "RestoreDBClusterToPointInTime",
+                || {
                     req.clone()
                         .customize()
                         .config_override(no_sdk_retries())
                         .send()
-                })
-                .await
-                .map_err(|e| aws_error("RestoreDBClusterToPointInTime", e))
-            })
+                },
+            )
             .await?;
             let at = point
                 .or_else(|| source.latest_restorable_time().map(to_time))
@@ -215,36 +204,48 @@ async fn body(
             at
         }
     };
-    report.restore_point = Some(rfc3339(point));
-    report.set_rpo((OffsetDateTime::now_utc() - point).as_seconds_f64());
+    record_point(report, point);
 
     // A restored cluster has storage, no compute: one instance makes it answer.
     let instance = instance_of(temp);
-    guarded(cancel, deadline, "creating the temporary instance", async {
-        create_once(rds, Creates::Instance, &instance, || {
-            rds.create_db_instance()
-                .db_instance_identifier(&instance)
-                .db_cluster_identifier(temp)
-                .engine(&engine)
-                .db_instance_class(&class)
-                .set_tags(Some(tags.clone()))
+    let req = rds
+        .create_db_instance()
+        .db_instance_identifier(&instance)
+        .db_cluster_identifier(temp)
+        .engine(&engine)
+        .db_instance_class(&class)
+        .set_db_parameter_group_name(placement.parameter_group_name.clone())
+        .set_tags(Some(tags.clone()));
+    copy.create(
+        Creates::Instance,
+        &instance,
+        "creating the temporary instance",
+        "CreateDBInstance",
+        || {
+            req.clone()
                 .customize()
                 .config_override(no_sdk_retries())
                 .send()
-        })
-        .await
-        .map_err(|e| aws_error("CreateDBInstance", e))
-    })
-    .await?;
-    let endpoint = guarded(
-        cancel,
-        deadline,
-        "waiting for the restored cluster",
-        wait_available(rds, temp, &instance),
+        },
     )
     .await?;
+    let (cluster, member) = copy
+        .guard(
+            "waiting for the restored cluster",
+            wait_available(rds, temp, &instance),
+        )
+        .await?;
+    confirm(
+        placement,
+        &Placed::of_cluster(&cluster, &member),
+        &format!("the restored cluster {temp}"),
+        report,
+    )?;
 
     report.phase("verify");
+    let endpoint = cluster
+        .endpoint()
+        .and_then(|host| Some((host.to_string(), u16::try_from(cluster.port()?).ok()?)));
     verify_copy(
         spec,
         &src.restore_time,
@@ -252,8 +253,7 @@ async fn body(
         endpoint,
         Some(&engine),
         "cluster",
-        cancel,
-        deadline,
+        copy,
         report,
     )
     .await
@@ -284,23 +284,32 @@ async fn source_class(rds: &aws_sdk_rds::Client, source: &aws_sdk_rds::types::Db
     "db.r6g.large".to_string()
 }
 
-/// Waits until the temporary instance is available; returns the cluster's endpoint.
+/// Waits until the temporary instance is available; returns the cluster and that instance
+/// as RDS reports them.
 async fn wait_available(
     rds: &aws_sdk_rds::Client,
     cluster: &str,
     instance: &str,
-) -> Result<Option<(String, u16)>, String> {
-    wait_instance_available(rds, instance, "the temporary instance").await?;
+) -> Result<
+    (
+        aws_sdk_rds::types::DbCluster,
+        aws_sdk_rds::types::DbInstance,
+    ),
+    String,
+> {
+    let member = wait_instance_available(rds, instance, "the temporary instance").await?;
     let out = rds
         .describe_db_clusters()
         .db_cluster_identifier(cluster)
         .send()
         .await
         .map_err(|e| aws_error("DescribeDBClusters", e))?;
-    Ok(out
+    let described = out
         .db_clusters()
         .first()
-        .and_then(|c| Some((c.endpoint()?.to_string(), u16::try_from(c.port()?).ok()?))))
+        .cloned()
+        .ok_or_else(|| format!("the restored cluster {cluster} is gone"))?;
+    Ok((described, member))
 }
 
 /// Deletes a temporary cluster and its instances: no final snapshot. `Ok(false)`: there

@@ -4,13 +4,15 @@
 
 use time::OffsetDateTime;
 
-use crate::rds_create::{create_once, no_sdk_retries, Creates};
+use crate::rds_create::{no_sdk_retries, Creates};
+use crate::rds_placement::{confirm, in_network, Placed};
 use crate::rds_temporary::{
-    aws_error, copy_tags, is_leftover, note_retention_shortfall, random_between, record_teardown,
-    temp_identifier, to_time, verify_copy, wait_instance_available,
+    aws_error, chosen_point, copy_tags, endpoint_of, is_leftover, newest_snapshot,
+    note_retention_shortfall, record_point, tear_down, temp_identifier, to_time, verify_copy,
+    wait_instance_available, TempCopy,
 };
 use crate::report::rfc3339;
-use crate::{guarded, CancellationToken, Clients, DrillReport, DrillSpec, RdsSource, RestoreTime};
+use crate::{CancellationToken, Clients, DrillReport, DrillSpec, RdsSource, RestoreTime};
 
 pub(crate) async fn run(
     spec: &DrillSpec,
@@ -25,57 +27,33 @@ pub(crate) async fn run(
         .unwrap_or_else(|| src.source_region.clone());
     let rds = clients.rds(&region);
     let temp = temp_identifier(&spec.run_id);
-    let deadline = tokio::time::Instant::now() + spec.timeout;
-    let mut created = false;
-    let result = body(
-        spec,
-        src,
-        clients,
-        &rds,
-        &temp,
-        cancel,
-        report,
-        deadline,
-        &mut created,
-    )
-    .await;
-
-    report.phase("teardown");
-    if created {
-        let deleted = delete(&rds, &temp).await;
-        record_teardown(
-            report,
-            format!("temporary instance {temp} in {region}"),
-            deleted,
-        );
-    }
-    report.end_phase();
+    let mut copy = TempCopy::new(&rds, &temp, cancel, spec.timeout);
+    let result = body(spec, src, clients, &mut copy, report).await;
+    let what = format!("temporary instance {temp} in {region}");
+    tear_down(report, copy.created, what, delete(&rds, &temp)).await;
     result
 }
 
-#[allow(clippy::too_many_arguments)]
 async fn body(
     spec: &DrillSpec,
     src: &RdsSource,
     clients: &dyn Clients,
-    rds: &aws_sdk_rds::Client,
-    temp: &str,
-    cancel: &CancellationToken,
+    copy: &mut TempCopy<'_>,
     report: &mut DrillReport,
-    deadline: tokio::time::Instant,
-    created: &mut bool,
 ) -> Result<(), String> {
+    let (rds, temp) = (copy.rds, copy.id);
     report.phase("fetch");
     let source_rds = clients.rds(&src.source_region);
-    let described = guarded(cancel, deadline, "describing the source", async {
-        source_rds
-            .describe_db_instances()
-            .db_instance_identifier(&src.instance_identifier)
-            .send()
-            .await
-            .map_err(|e| aws_error("DescribeDBInstances", e))
-    })
-    .await?;
+    let described = copy
+        .guard("describing the source", async {
+            source_rds
+                .describe_db_instances()
+                .db_instance_identifier(&src.instance_identifier)
+                .send()
+                .await
+                .map_err(|e| aws_error("DescribeDBInstances", e))
+        })
+        .await?;
     let source = described
         .db_instances()
         .first()
@@ -102,47 +80,54 @@ async fn body(
         now,
         "instance",
     );
+    let placement = &src.placement;
 
     report.phase("restore");
     let point = match &src.restore_time {
         RestoreTime::Snapshot => {
-            let snaps = guarded(cancel, deadline, "finding the newest snapshot", async {
-                rds.describe_db_snapshots()
-                    .db_instance_identifier(&src.instance_identifier)
-                    .send()
-                    .await
-                    .map_err(|e| aws_error("DescribeDBSnapshots", e))
-            })
-            .await?;
-            let newest = snaps
-                .db_snapshots()
-                .iter()
-                .filter(|s| s.status() == Some("available") || s.status().is_none())
-                .max_by_key(|s| s.snapshot_create_time().map(|t| t.secs()))
-                .ok_or_else(|| format!("no snapshot of {} to restore", src.instance_identifier))?;
+            let snaps = copy
+                .guard("finding the newest snapshot", async {
+                    rds.describe_db_snapshots()
+                        .db_instance_identifier(&src.instance_identifier)
+                        .send()
+                        .await
+                        .map_err(|e| aws_error("DescribeDBSnapshots", e))
+                })
+                .await?;
+            let newest = newest_snapshot(
+                snaps.db_snapshots(),
+                |s| s.status(),
+                |s| s.snapshot_create_time(),
+            )
+            .ok_or_else(|| format!("no snapshot of {} to restore", src.instance_identifier))?;
             let snap_id = newest
                 .db_snapshot_identifier()
                 .unwrap_or_default()
                 .to_string();
             let at = newest.snapshot_create_time().map(to_time).unwrap_or(now);
-            // Torn down even when the answer to the restore is lost after RDS acted.
-            *created = true;
-            guarded(cancel, deadline, "the snapshot restore", async {
-                create_once(rds, Creates::Instance, temp, || {
-                    rds.restore_db_instance_from_db_snapshot()
-                        .db_instance_identifier(temp)
-                        .db_snapshot_identifier(&snap_id)
-                        .db_instance_class(&class)
-                        .set_tags(Some(tags.clone()))
-                        .deletion_protection(false)
-                        .publicly_accessible(false)
+            let req = in_network!(
+                rds.restore_db_instance_from_db_snapshot()
+                    .db_instance_identifier(temp)
+                    .db_snapshot_identifier(&snap_id)
+                    .db_instance_class(&class)
+                    .set_db_parameter_group_name(placement.parameter_group_name.clone())
+                    .set_tags(Some(tags.clone()))
+                    .deletion_protection(false)
+                    .publicly_accessible(false),
+                placement
+            );
+            copy.create(
+                Creates::Instance,
+                temp,
+                "the snapshot restore",
+                "RestoreDBInstanceFromDBSnapshot",
+                || {
+                    req.clone()
                         .customize()
                         .config_override(no_sdk_retries())
                         .send()
-                })
-                .await
-                .map_err(|e| aws_error("RestoreDBInstanceFromDBSnapshot", e))
-            })
+                },
+            )
             .await?;
             report.restored_from = Some(format!("snapshot {snap_id}"));
             at
@@ -157,9 +142,7 @@ async fn body(
             // their ARN, and their restore window (minutes behind the source's).
             let replicated = if cross_region {
                 Some(
-                    guarded(
-                        cancel,
-                        deadline,
+                    copy.guard(
                         "finding the replicated backups",
                         crate::replicated_backups::find(rds, &source_arn, &src.instance_identifier),
                     )
@@ -172,18 +155,17 @@ async fn body(
                 Some(r) => (r.earliest.or(earliest), r.latest.unwrap_or(now)),
                 None => (earliest, now),
             };
-            let point = match time_choice {
-                RestoreTime::At(t) => Some(*t),
-                RestoreTime::Random => window_start.map(|e| random_between(e, window_end)),
-                _ => None,
-            };
-            let mut req = rds
-                .restore_db_instance_to_point_in_time()
-                .target_db_instance_identifier(temp)
-                .db_instance_class(&class)
-                .set_tags(Some(tags.clone()))
-                .deletion_protection(false)
-                .publicly_accessible(false);
+            let point = chosen_point(time_choice, window_start, window_end);
+            let mut req = in_network!(
+                rds.restore_db_instance_to_point_in_time()
+                    .target_db_instance_identifier(temp)
+                    .db_instance_class(&class)
+                    .set_db_parameter_group_name(placement.parameter_group_name.clone())
+                    .set_tags(Some(tags.clone()))
+                    .deletion_protection(false)
+                    .publicly_accessible(false),
+                placement
+            );
             req = match &replicated {
                 Some(r) => req.source_db_instance_automated_backups_arn(&r.arn),
                 None => req.source_db_instance_identifier(&src.instance_identifier),
@@ -194,17 +176,18 @@ async fn body(
                 )),
                 None => req.use_latest_restorable_time(true),
             };
-            *created = true;
-            guarded(cancel, deadline, "the point-in-time restore", async {
-                create_once(rds, Creates::Instance, temp, || {
+            copy.create(
+                Creates::Instance,
+                temp,
+                "the point-in-time restore",
+                "RestoreDBInstanceToPointInTime",
+                || {
                     req.clone()
                         .customize()
                         .config_override(no_sdk_retries())
                         .send()
-                })
-                .await
-                .map_err(|e| aws_error("RestoreDBInstanceToPointInTime", e))
-            })
+                },
+            )
             .await?;
             let latest = match &replicated {
                 Some(r) => r.latest,
@@ -228,26 +211,29 @@ async fn body(
             at
         }
     };
-    report.restore_point = Some(rfc3339(point));
-    report.set_rpo((OffsetDateTime::now_utc() - point).as_seconds_f64());
-    let (endpoint, engine) = guarded(
-        cancel,
-        deadline,
-        "waiting for the restored instance",
-        wait_instance_available(rds, temp, "the restored instance"),
-    )
-    .await?;
+    record_point(report, point);
+    let restored = copy
+        .guard(
+            "waiting for the restored instance",
+            wait_instance_available(rds, temp, "the restored instance"),
+        )
+        .await?;
+    confirm(
+        placement,
+        &Placed::of_instance(&restored),
+        &format!("the restored instance {temp}"),
+        report,
+    )?;
 
     report.phase("verify");
     verify_copy(
         spec,
         &src.restore_time,
         point,
-        endpoint,
-        engine.as_deref(),
+        endpoint_of(&restored),
+        restored.engine(),
         "instance",
-        cancel,
-        deadline,
+        copy,
         report,
     )
     .await

@@ -1,16 +1,23 @@
 //! What the two kinds of `rds` drill share about their temporary copy, whether it is an
 //! instance ([`crate::rds_restore`]) or an Aurora cluster ([`crate::rds_cluster_restore`]):
-//! its name and tags, when it counts as a leftover, waiting for its instance, verifying it,
-//! and how an AWS error reads in the report. The restore calls themselves differ per kind
-//! (different RDS operations and answers) and stay in the two modules.
+//! its name and tags, creating it once within the drill's limits and tearing it down, the
+//! newest snapshot and the restore point, when it counts as a leftover, waiting for its
+//! instance, verifying it, and how an AWS error reads in the report. The restore calls
+//! themselves differ per kind (different RDS operations and answers) and stay in the two
+//! modules; where the copy goes is [`crate::rds_placement`].
 
 use std::time::Duration;
 
-use aws_sdk_rds::types::Tag;
+use aws_sdk_rds::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_rds::primitives::DateTime;
+use aws_sdk_rds::types::{DbInstance, Tag};
 use time::OffsetDateTime;
 
-use crate::report::TeardownStep;
-use crate::{CancellationToken, DrillReport, DrillSpec, Engine, RestoreTime, NAME_PREFIX, TAG_KEY};
+use crate::rds_create::{create_once, Creates};
+use crate::report::{rfc3339, TeardownStep};
+use crate::{
+    guarded, CancellationToken, DrillReport, DrillSpec, Engine, RestoreTime, NAME_PREFIX, TAG_KEY,
+};
 
 /// Tag with the Unix time after which a temporary copy counts as a leftover (the drill's
 /// time limit): another apply's sweep never deletes a drill still running.
@@ -21,6 +28,125 @@ pub fn temp_identifier(run_id: &str) -> String {
     let mut id = format!("{NAME_PREFIX}{}", crate::name_safe(run_id, '-'));
     id.truncate(63);
     id.trim_end_matches('-').to_string()
+}
+
+/// A drill's temporary copy while it is made: the client in the region it is restored in,
+/// its name, the drill's limits (cancellation, deadline), and whether a create went out.
+pub(crate) struct TempCopy<'a> {
+    pub rds: &'a aws_sdk_rds::Client,
+    pub id: &'a str,
+    cancel: &'a CancellationToken,
+    deadline: tokio::time::Instant,
+    /// A create was sent: teardown deletes the copy, even when the answer was lost after
+    /// RDS acted.
+    pub created: bool,
+}
+
+impl<'a> TempCopy<'a> {
+    pub(crate) fn new(
+        rds: &'a aws_sdk_rds::Client,
+        id: &'a str,
+        cancel: &'a CancellationToken,
+        timeout: Duration,
+    ) -> Self {
+        TempCopy {
+            rds,
+            id,
+            cancel,
+            deadline: tokio::time::Instant::now() + timeout,
+            created: false,
+        }
+    }
+
+    /// Runs `fut` within the drill's deadline, stopping on cancellation; `what` names it
+    /// in the error ("the snapshot restore").
+    pub(crate) async fn guard<T>(
+        &self,
+        what: &str,
+        fut: impl std::future::Future<Output = Result<T, String>>,
+    ) -> Result<T, String> {
+        guarded(self.cancel, self.deadline, what, fut).await
+    }
+
+    /// Sends the create of `kind` `id` (the copy, or an Aurora copy's instance) once, as
+    /// [`create_once`] does (`send` disables the SDK's retries); `op` names the RDS
+    /// operation in the error.
+    pub(crate) async fn create<T, E, F, Fut>(
+        &mut self,
+        kind: Creates,
+        id: &str,
+        what: &str,
+        op: &str,
+        send: F,
+    ) -> Result<(), String>
+    where
+        E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = Result<T, SdkError<E>>>,
+    {
+        self.created = true;
+        let rds = self.rds;
+        self.guard(what, async move {
+            create_once(rds, kind, id, send)
+                .await
+                .map_err(|e| aws_error(op, e))
+        })
+        .await
+    }
+}
+
+/// The teardown phase of an `rds` drill: awaits `delete` when a create went out, and
+/// records it as `what`.
+pub(crate) async fn tear_down(
+    report: &mut DrillReport,
+    created: bool,
+    what: String,
+    delete: impl std::future::Future<Output = Result<bool, String>>,
+) {
+    report.phase("teardown");
+    if created {
+        record_teardown(report, what, delete.await);
+    }
+    report.end_phase();
+}
+
+/// The newest of `snapshots` that can be restored (available, or an emulator's without a
+/// status).
+pub(crate) fn newest_snapshot<T>(
+    snapshots: &[T],
+    status: impl Fn(&T) -> Option<&str>,
+    created: impl Fn(&T) -> Option<&DateTime>,
+) -> Option<&T> {
+    snapshots
+        .iter()
+        .filter(|s| matches!(status(s), Some("available") | None))
+        .max_by_key(|s| created(s).map(DateTime::secs))
+}
+
+/// The point a point-in-time restore asks for: the time given, a random point of the
+/// window from `earliest` to `latest`, or `None` for the latest restorable time.
+pub(crate) fn chosen_point(
+    choice: &RestoreTime,
+    earliest: Option<OffsetDateTime>,
+    latest: OffsetDateTime,
+) -> Option<OffsetDateTime> {
+    match choice {
+        RestoreTime::At(t) => Some(*t),
+        RestoreTime::Random => earliest.map(|e| random_between(e, latest)),
+        _ => None,
+    }
+}
+
+/// Records the restore point and the RPO it means now.
+pub(crate) fn record_point(report: &mut DrillReport, point: OffsetDateTime) {
+    report.restore_point = Some(rfc3339(point));
+    report.set_rpo((OffsetDateTime::now_utc() - point).as_seconds_f64());
+}
+
+/// The address and port of an instance, once RDS reports them.
+pub(crate) fn endpoint_of(db: &DbInstance) -> Option<(String, u16)> {
+    db.endpoint()
+        .and_then(|e| Some((e.address()?.to_string(), u16::try_from(e.port()?).ok()?)))
 }
 
 /// An AWS error as the report shows it: the operation and the SDK's full context.
@@ -94,13 +220,13 @@ pub(crate) fn record_teardown(
 }
 
 /// Polls instance `id` until it is available (backing off from 0.2 s to 30 s) and returns
-/// its endpoint and engine; fails when it reaches a state it does not leave by waiting. `what` names
-/// the instance in that error ("the restored instance").
+/// what RDS reports about it; fails when it reaches a state it does not leave by waiting.
+/// `what` names the instance in that error ("the restored instance").
 pub(crate) async fn wait_instance_available(
     rds: &aws_sdk_rds::Client,
     id: &str,
     what: &str,
-) -> Result<(Option<(String, u16)>, Option<String>), String> {
+) -> Result<DbInstance, String> {
     let mut delay = Duration::from_millis(200);
     loop {
         let out = rds
@@ -111,12 +237,7 @@ pub(crate) async fn wait_instance_available(
             .map_err(|e| aws_error("DescribeDBInstances", e))?;
         if let Some(db) = out.db_instances().first() {
             match db.db_instance_status() {
-                Some("available") => {
-                    let endpoint = db.endpoint().and_then(|e| {
-                        Some((e.address()?.to_string(), u16::try_from(e.port()?).ok()?))
-                    });
-                    return Ok((endpoint, db.engine().map(str::to_string)));
-                }
+                Some("available") => return Ok(db.clone()),
                 Some(s @ ("failed" | "incompatible-restore" | "incompatible-parameters")) => {
                     return Err(format!("{what} {id} is {s}"))
                 }
@@ -139,8 +260,7 @@ pub(crate) async fn verify_copy(
     endpoint: Option<(String, u16)>,
     engine: Option<&str>,
     kind: &str,
-    cancel: &CancellationToken,
-    deadline: tokio::time::Instant,
+    copy: &TempCopy<'_>,
     report: &mut DrillReport,
 ) -> Result<(), String> {
     if spec.verify.is_empty() && spec.freshness_sql.is_none() {
@@ -186,8 +306,8 @@ pub(crate) async fn verify_copy(
         &restored,
         &restored.database,
         spec,
-        cancel,
-        deadline,
+        copy.cancel,
+        copy.deadline,
         report,
         || match restore_time {
             RestoreTime::Latest => 0.0,

@@ -309,6 +309,7 @@ async fn an_rds_drill_restores_a_temporary_instance_and_deletes_it() {
             instance_class: None,
             from_replicated_backups: false,
             promised_retention_days: Some(7),
+            placement: Default::default(),
         }),
         target: None,
         verify: Vec::new(),

@@ -80,6 +80,7 @@ async fn an_rds_mysql_drill_verifies_the_copy_over_the_mysql_protocol() {
             instance_class: None,
             from_replicated_backups: false,
             promised_retention_days: None,
+            placement: Default::default(),
         }),
         // As the provider builds it without `engine`: PostgreSQL's defaults.
         target: Some(Target {

@@ -20,5 +20,6 @@ provider "dr" {
   #   s3  = "http://localhost:5000"
   #   cloudwatch = "http://localhost:5000" # the metrics dr_status reads
   #   kms        = "http://localhost:5000" # keys: the preflight's DescribeKey, evidence signing
+  #   ec2        = "http://localhost:5000" # security groups of dr_status restore_target checks
   # }
 }

@@ -41,6 +41,8 @@ pub struct Endpoints {
     /// KMS endpoint URL (the keys the preflight describes, the key that signs drill
     /// evidence).
     pub kms: Option<String>,
+    /// EC2 endpoint URL (the security groups a restore target's preflight describes).
+    pub ec2: Option<String>,
 }
 
 /// What the `provider "dr"` block asks for, resolved into plain values.
@@ -93,6 +95,7 @@ pub struct AwsClients {
     s3: Mutex<HashMap<String, aws_sdk_s3::Client>>,
     cloudwatch: Mutex<HashMap<String, aws_sdk_cloudwatch::Client>>,
     kms: Mutex<HashMap<String, aws_sdk_kms::Client>>,
+    ec2: Mutex<HashMap<String, aws_sdk_ec2::Client>>,
     /// The optional-read clients, built on first use.
     optional: OnceLock<Box<AwsClients>>,
 }
@@ -208,6 +211,7 @@ impl AwsClients {
             s3: Mutex::new(HashMap::new()),
             cloudwatch: Mutex::new(HashMap::new()),
             kms: Mutex::new(HashMap::new()),
+            ec2: Mutex::new(HashMap::new()),
             optional: OnceLock::new(),
         }
     }
@@ -349,6 +353,29 @@ impl AwsClients {
             })
             .clone()
     }
+
+    /// The EC2 client for `region`, built on first use (security groups live in one
+    /// region's VPCs).
+    pub async fn ec2(&self, region: &str) -> aws_sdk_ec2::Client {
+        let base = self.base().await;
+        let mut cache = self.ec2.lock().unwrap_or_else(|e| e.into_inner());
+        cache
+            .entry(region.to_string())
+            .or_insert_with(|| {
+                let mut conf = aws_sdk_ec2::config::Builder::from(base)
+                    .region(Region::new(region.to_string()));
+                if let Some(url) = &self.endpoints.ec2 {
+                    conf = conf.endpoint_url(url);
+                }
+                if let Some(budget) = self.budget {
+                    conf = conf
+                        .timeout_config(budget_timeouts(budget))
+                        .retry_classifier(ConnectFailuresAreFinal);
+                }
+                aws_sdk_ec2::Client::from_conf(conf.build())
+            })
+            .clone()
+    }
 }
 
 /// Timeouts of an optional read: `budget` for the whole call, retries included.
@@ -450,6 +477,7 @@ mod tests {
                 s3: Some("http://127.0.0.1:1".into()),
                 cloudwatch: Some("http://127.0.0.1:1".into()),
                 kms: Some("http://127.0.0.1:1".into()),
+                ec2: Some("http://127.0.0.1:1".into()),
             },
         )
     }

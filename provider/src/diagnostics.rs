@@ -61,6 +61,10 @@ impl ErrorKind {
             | "NoSuchLifecycleConfiguration"
             | "ServerSideEncryptionConfigurationNotFoundError"
             | "KMSKeyNotFound"
+            | "DBSubnetGroupNotFoundFault"
+            | "DBParameterGroupNotFound"
+            | "DBClusterParameterGroupNotFound"
+            | "InvalidGroup.NotFound"
             | "NotFoundException" => ErrorKind::NotFound,
             "InvalidDBInstanceState"
             | "InvalidDBInstanceStateFault"

@@ -45,6 +45,7 @@ pub fn spec(diags: &mut Diagnostics, clients: &AwsClients, s: &DrillState) -> Op
                 restore_time,
                 instance_class: known(&r.instance_class),
                 promised_retention_days,
+                placement: r.placement().known(),
             })
         } else {
             Source::Rds(RdsSource {
@@ -55,6 +56,7 @@ pub fn spec(diags: &mut Diagnostics, clients: &AwsClients, s: &DrillState) -> Op
                 instance_class: known(&r.instance_class),
                 from_replicated_backups: r.from_replicated_backups == Value::Value(true),
                 promised_retention_days,
+                placement: r.placement().known(),
             })
         }
     } else if let Value::Value(d) = &s.postgres_dump {

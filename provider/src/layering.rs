@@ -11,7 +11,13 @@ type Layers = &'static [(&'static str, &'static [&'static str])];
 const LAYERS: Layers = &[
     (
         "base",
-        &["shape.rs", "diagnostics.rs", "schema_helpers.rs", "aws.rs"],
+        &[
+            "shape.rs",
+            "diagnostics.rs",
+            "schema_helpers.rs",
+            "aws.rs",
+            "restore_placement.rs",
+        ],
     ),
     ("state", &["state"]),
     (

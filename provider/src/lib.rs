@@ -30,6 +30,7 @@ pub mod drill_targets;
 pub mod policy;
 pub mod provider;
 pub mod resources;
+pub mod restore_placement;
 pub mod runbook;
 pub mod schema_helpers;
 pub mod shape;

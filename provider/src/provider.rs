@@ -49,6 +49,9 @@ pub struct EndpointsConfig {
     /// Custom KMS endpoint URL.
     #[serde(default)]
     pub kms: Value<String>,
+    /// Custom EC2 endpoint URL.
+    #[serde(default)]
+    pub ec2: Value<String>,
 }
 
 /// Shortest and longest `read_budget`: under a second no AWS call completes reliably, and
@@ -163,6 +166,7 @@ impl ProviderConfig {
                 ("s3", &ep.s3),
                 ("cloudwatch", &ep.cloudwatch),
                 ("kms", &ep.kms),
+                ("ec2", &ep.ec2),
             ] {
                 if let Value::Value(url) = v {
                     if !is_http_url(url) {
@@ -188,6 +192,7 @@ impl ProviderConfig {
                 s3: known(&ep.s3),
                 cloudwatch: known(&ep.cloudwatch),
                 kms: known(&ep.kms),
+                ec2: known(&ep.ec2),
             },
             _ => Endpoints::default(),
         };
@@ -263,7 +268,8 @@ impl Provider for DrProvider {
                             "rds" => optional(AttributeType::String, "RDS endpoint URL, e.g. `http://127.0.0.1:5000`."),
                             "s3" => optional(AttributeType::String, "S3 endpoint URL, e.g. `http://127.0.0.1:5000`."),
                             "cloudwatch" => optional(AttributeType::String, "CloudWatch endpoint URL, e.g. `http://127.0.0.1:5000`: the metrics `dr_status` reads."),
-                            "kms" => optional(AttributeType::String, "KMS endpoint URL, e.g. `http://127.0.0.1:5000`: the keys `dr_status`'s preflight describes and the key that signs `dr_drill` evidence.")
+                            "kms" => optional(AttributeType::String, "KMS endpoint URL, e.g. `http://127.0.0.1:5000`: the keys `dr_status`'s preflight describes and the key that signs `dr_drill` evidence."),
+                            "ec2" => optional(AttributeType::String, "EC2 endpoint URL, e.g. `http://127.0.0.1:5000`: the security groups `dr_status`'s `restore_target` preflight describes.")
                         },
                         ..Default::default()
                     })

@@ -70,6 +70,36 @@ pub fn is_instance_class(s: &str) -> bool {
         })
 }
 
+/// DB subnet group names: 1 to 255 letters, digits, spaces, `.`, `_` and `-`.
+pub fn is_db_subnet_group_name(s: &str) -> bool {
+    (1..=255).contains(&s.len())
+        && s.bytes()
+            .all(|c| c.is_ascii_alphanumeric() || b" ._-".contains(&c))
+}
+
+/// DB (cluster) parameter group names: a letter, then letters, digits, single `-` and `.`
+/// (the defaults are `default.postgres15`), at most 255 characters, not ending in `-`.
+pub fn is_parameter_group_name(s: &str) -> bool {
+    let b = s.as_bytes();
+    !b.is_empty()
+        && b.len() <= 255
+        && b[0].is_ascii_alphabetic()
+        && b.iter()
+            .all(|c| c.is_ascii_alphanumeric() || *c == b'-' || *c == b'.')
+        && !s.ends_with('-')
+        && !s.contains("--")
+}
+
+/// VPC security group IDs: `sg-` and 8 or 17 lowercase hex digits.
+pub fn is_security_group_id(s: &str) -> bool {
+    s.strip_prefix("sg-").is_some_and(|hex| {
+        matches!(hex.len(), 8 | 17)
+            && hex
+                .bytes()
+                .all(|c| c.is_ascii_digit() || (b'a'..=b'f').contains(&c))
+    })
+}
+
 /// A KMS key ARN, `arn:PARTITION:kms:REGION:ACCOUNT:key/ID` (or `:alias/NAME`).
 pub fn is_kms_arn(s: &str) -> bool {
     let parts: Vec<&str> = s.split(':').collect();
@@ -100,6 +130,23 @@ pub fn is_kms_key(s: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn restore_placement_names() {
+        assert!(is_db_subnet_group_name("dr private_1.a"));
+        assert!(!is_db_subnet_group_name(""));
+        assert!(!is_db_subnet_group_name("subnet/group"));
+        assert!(is_parameter_group_name("default.postgres15"));
+        assert!(is_parameter_group_name("orders-pg15"));
+        for bad in ["", "1pg", "pg-", "pg--15", "pg_15"] {
+            assert!(!is_parameter_group_name(bad), "{bad}");
+        }
+        assert!(is_security_group_id("sg-0123abcd"));
+        assert!(is_security_group_id("sg-438c8024a6d6ce450"));
+        for bad in ["", "sg-", "0123abcd", "sg-0123ABCD", "sg-0123abc", "my-sg"] {
+            assert!(!is_security_group_id(bad), "{bad}");
+        }
+    }
 
     #[test]
     fn region_names() {

@@ -145,6 +145,11 @@ fn verify_drill(inner: &str) -> String {
     )
 }
 
+/// A status data source named after the row.
+fn status(body: &str) -> String {
+    format!("data \"dr_status\" \"@row\" {{\n  policy_id = \"p\"\n{body}}}\n")
+}
+
 /// A runbook named after the row.
 fn runbook(body: &str) -> String {
     format!("data \"dr_runbook\" \"@row\" {{\n  policy_id = \"p\"\n{body}}}\n")
@@ -329,6 +334,14 @@ fn validate_rows() -> Vec<Row> {
         row("drill_rds_replicated_backups_not_a_bool", rds_drill("    from_replicated_backups = \"yes\"\n"), "Incorrect attribute value type", "from_replicated_backups = \"yes\""),
         row("drill_rds_expect_retention_zero", rds_drill("    expect_retention_days = 0\n"), "Invalid expect_retention_days", "expect_retention_days = 0"),
         row("drill_rds_expect_retention_above_35", rds_drill("    expect_retention_days = 36\n"), "Invalid expect_retention_days", "expect_retention_days = 36"),
+        row("drill_rds_subnet_group_arn", rds_drill("    db_subnet_group_name = \"arn:aws:rds:us-west-2:1:subgrp:dr\"\n"), "Invalid db_subnet_group_name", "db_subnet_group_name = \"arn:aws:rds:us-west-2:1:subgrp:dr\""),
+        row("drill_rds_security_group_by_name", rds_drill("    vpc_security_group_ids = [\"db-servers\"]\n"), "Invalid vpc_security_group_ids", "vpc_security_group_ids = [\"db-servers\"]"),
+        row("drill_rds_security_groups_empty", rds_drill("    vpc_security_group_ids = []\n"), "Invalid vpc_security_group_ids", "vpc_security_group_ids = []"),
+        row("drill_rds_parameter_group_underscore", rds_drill("    parameter_group_name = \"orders_pg15\"\n"), "Invalid parameter_group_name", "parameter_group_name = \"orders_pg15\""),
+        row("drill_rds_cluster_parameter_group_on_instance", rds_drill("    db_cluster_parameter_group_name = \"orders-apg15\"\n"), "db_cluster_parameter_group_name needs a cluster", "db_cluster_parameter_group_name = \"orders-apg15\""),
+        row("status_restore_target_region", status("  restore_target {\n    region = \"mars\"\n  }\n"), "Invalid region", "region = \"mars\""),
+        row("status_restore_target_instance_class", status("  restore_target {\n    instance_class = \"r6g.large\"\n  }\n"), "Invalid instance_class", "instance_class = \"r6g.large\""),
+        row("status_restore_target_security_group", status("  restore_target {\n    vpc_security_group_ids = [\"sg-XYZ\"]\n  }\n"), "Invalid vpc_security_group_ids", "vpc_security_group_ids = [\"sg-XYZ\"]"),
         row("drill_dump_twice", drill("", &format!("{DUMP}{DUMP}{}", target(""))), "Too many postgres_dump blocks", "postgres_dump {"),
         row("drill_dump_s3_uri_missing", drill("", &format!("  postgres_dump {{\n    region = \"us-east-1\"\n  }}\n{}", target(""))), "Missing required argument", "postgres_dump {"),
         row("drill_dump_s3_uri_https", drill("", &format!("  postgres_dump {{\n    s3_uri = \"https://backups.s3.amazonaws.com/daily/\"\n  }}\n{}", target(""))), "Invalid s3_uri", "s3_uri = \"https://backups.s3.amazonaws.com/daily/\""),
@@ -542,6 +555,7 @@ fn run_table(tf: &Terraform, rows: &[Row], endpoint: &str, args: &[&str], phase:
             "policy" => "dr_policy",
             "drill" => "dr_drill",
             "runbook" => "dr_runbook",
+            "status" => "dr_status",
             other => panic!("row {} names no object ({other})", r.name),
         };
         let section = snapshots.entry(object).or_default();

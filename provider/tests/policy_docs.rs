@@ -55,6 +55,8 @@ fn examples_are_fmt_clean_and_validate_with_the_provider() {
         &read("examples/resources/dr_drill/evidence.tf"),
     )
     .unwrap();
+    tf.write("vpc.tf", &read("examples/resources/dr_drill/vpc.tf"))
+        .unwrap();
     tf.write(
         "runbook.tf",
         &read("examples/data-sources/dr_runbook/data-source.tf"),

@@ -25,6 +25,16 @@ data "dr_status" "orders" {
     binlog_uri    = "s3://orders-backups/mysql-binlog/"
     base_dump_uri = "s3://orders-backups/mysql-full/"
   }
+
+  # Where a restore would land, from the drill's own attributes: each group must exist in
+  # the DR region, and the class be offered there (checked before the first drill too).
+  restore_target {
+    region                 = "us-west-2"
+    db_subnet_group_name   = "orders-dr-private"
+    vpc_security_group_ids = ["sg-0a1b2c3d4e5f60718"]
+    parameter_group_name   = "orders-pg15"
+    instance_class         = "db.r6g.large"
+  }
 }
 
 check "orders_rpo" {
@@ -35,9 +45,9 @@ check "orders_rpo" {
 }
 
 # The restore path, read on every plan: DR-region KMS keys enabled, replication
-# destinations versioned, WAL archives without holes, the newest dump, base backup and
-# automated snapshot within the RPO. `restorable` is null when a check
-# could not be read, so compare with true: unknown warns too.
+# destinations versioned, WAL and binlog archives without holes, the newest dump, base
+# backup and automated snapshot within the RPO, restore targets present. `restorable` is
+# null when a check could not be read, so compare with true: unknown warns too.
 check "orders_restorable" {
   assert {
     condition     = data.dr_status.orders.restorable == true

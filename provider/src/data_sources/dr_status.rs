@@ -78,6 +78,9 @@ pub struct StatusState {
     /// Where the policy's drills keep evidence records (`s3://bucket/prefix/`).
     #[serde(default)]
     pub evidence_uris: Value<Vec<Value<String>>>,
+    /// Where restores would land: checked by the preflight.
+    #[serde(default)]
+    pub restore_target: Value<Vec<super::restore_target::RestoreTargetBlock>>,
     /// When the newest recorded drill finished.
     #[serde(default)]
     pub last_drill_at: Value<String>,
@@ -103,8 +106,8 @@ pub struct BinlogArchiveBlock {
 /// One entry of `preflight`.
 #[derive(Debug, Default, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CheckState {
-    /// `kms_key`, `s3_destination`, `wal_continuity`, `dump_freshness`,
-    /// `base_backup_freshness`, `snapshot_freshness`.
+    /// `kms_key`, `s3_destination`, `wal_continuity`, `binlog_continuity`, `dump_freshness`,
+    /// `base_backup_freshness`, `snapshot_freshness`, `db_subnet_group`, ...
     pub check: Value<String>,
     /// What was checked.
     pub subject: Value<String>,
@@ -178,10 +181,11 @@ pub fn schema() -> Schema {
                 "last_drill_passed" => attr(Bool, Computed, "Whether the newest recorded drill passed. Null when no drill is recorded or it is unknown."),
                 "drill_current" => attr(Bool, Computed, "True when the newest passing drill of the policy is younger than the policy's `drill_interval` (default `90d`); false when it is older, or no drill passed. With evidence, only records whose signature and hash chain verify count: one that fails is named in `summary` and never makes a drill current. Null when evidence could not be read or checked (access denied, S3 or KMS not answering within `read_budget`), never false for that. Assert `drill_current == true` in a `check` block to warn on every plan when a drill is overdue or failing; `rpo_met` is unaffected."),
                 "restorable" => attr(Bool, Computed, "The restore path's preflight (reads only): false when any check failed, null when none failed but one could not be read (permission, throttling, an API the endpoint lacks, no answer within `read_budget`) or there was nothing to check, true when every check passed. Never guessed. Assert `restorable == true` in a `check` block."),
-                "preflight" => attr(List(Box::new(check_type)), Computed, "Every preflight check: `check` (`kms_key`: a DR copy's KMS key is Enabled in its region; `s3_destination`: a replication rule is enabled and its destination exists and is versioned; `wal_continuity`: a WAL archive of `wal_archive_uris` has every segment from its newest base backup's start to its newest; `binlog_continuity`: a `binlog_archive` has every binlog file from its newest dump's to its newest; `dump_freshness`, `base_backup_freshness`: the newest dump of `dump_uris`, base backup of `base_backup_uris`, is younger than `rpo`; `snapshot_freshness`: the newest available automated snapshot of each instance and Aurora cluster of the policy, in the primary region, is younger than `rpo`), `subject` (the key ARN, `s3:SOURCE->DEST`, `wal:URI`, `binlog:URI`, `dump:URI`, `base_backup:URI`, `rds:REGION:ID`), `ok` (null when it could not be read) and `detail` (what was found, or why it is unknown). Each failing check is named in `summary`."),
+                "preflight" => attr(List(Box::new(check_type)), Computed, "Every preflight check: `check` (`kms_key`: a DR copy's KMS key is Enabled in its region; `s3_destination`: a replication rule is enabled and its destination exists and is versioned; `wal_continuity`: a WAL archive of `wal_archive_uris` has every segment from its newest base backup's start to its newest; `binlog_continuity`: a `binlog_archive` has every binlog file from its newest dump's to its newest; `dump_freshness`, `base_backup_freshness`: the newest dump of `dump_uris`, base backup of `base_backup_uris`, is younger than `rpo`; `snapshot_freshness`: the newest available automated snapshot of each instance and Aurora cluster of the policy, in the primary region, is younger than `rpo`; `db_subnet_group`, `db_parameter_group`, `db_cluster_parameter_group`, `security_group`: a group a `restore_target` names exists in its region, a security group in the subnet group's VPC; `instance_class`: a `restore_target`'s class is offered there for the policy's engines), `subject` (the key ARN, `s3:SOURCE->DEST`, `wal:URI`, `binlog:URI`, `dump:URI`, `base_backup:URI`, `rds:REGION:ID`, `subnet-group:REGION:NAME`, `parameter-group:REGION:NAME`, `cluster-parameter-group:REGION:NAME`, `security-group:REGION:ID`, `instance-class:REGION:CLASS:ENGINE`), `ok` (null when it could not be read) and `detail` (what was found, or why it is unknown). Each failing check is named in `summary`."),
             },
-            // binlog_archive (helper binlog)
             blocks: map! {
+                "restore_target" => NestedBlock::List(super::restore_target::schema()),
+                // binlog_archive (helper binlog)
                 "binlog_archive" => NestedBlock::List(crate::schema_helpers::block(
                     "A MySQL/MariaDB binlog archive (e.g. a `mysql_binlog` drill's \
                      `binlog_uri` and `base_dump_uri`): the newest archived binlog file's age \
@@ -244,6 +248,10 @@ impl DataSource for DrStatus {
                 dumps: strings(&config.dump_uris),
                 base_backups: strings(&config.base_backup_uris),
             },
+            restore_targets: super::restore_target::targets(
+                &config.restore_target,
+                clients.primary_region(),
+            ),
         };
         // Every read of a status is optional: what fails is unknown, never a failed plan.
         let m = status::measure(
@@ -327,6 +335,7 @@ fn validate(diags: &mut Diagnostics, c: &StatusState) -> Option<std::time::Durat
         }
     }
     validate_binlog_archives(diags, c);
+    super::restore_target::validate(diags, &c.restore_target);
     (diags.errors.len() == before).then_some(window)
 }
 

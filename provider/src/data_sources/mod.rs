@@ -2,3 +2,4 @@
 
 pub mod dr_runbook;
 pub mod dr_status;
+pub mod restore_target;

@@ -51,6 +51,13 @@ fn validate_rds_cluster(diags: &mut Diagnostics, r: &RdsBlock, rp: &AttributePat
         )),
         _ => {}
     }
+    if r.cluster_identifier.is_null() && r.db_cluster_parameter_group_name.is_value() {
+        diags.add_error(error(
+            "db_cluster_parameter_group_name needs a cluster",
+            "db_cluster_parameter_group_name is the parameter group of a restored Aurora cluster: remove it, or restore a cluster (cluster_identifier). An instance's parameter group is parameter_group_name.",
+            rp.clone().attribute("db_cluster_parameter_group_name"),
+        ));
+    }
     if let Some(id) = r.cluster_identifier.as_ref_option() {
         if !crate::shape::is_rds_identifier(id) {
             diags.add_error(error(
@@ -80,7 +87,7 @@ fn validate_rds_cluster(diags: &mut Diagnostics, r: &RdsBlock, rp: &AttributePat
 /// The `dr_drill` schema.
 pub fn schema() -> Schema {
     use AttributeConstraint::{Computed, Optional, OptionalComputed, Required};
-    use AttributeType::{Bool, List, Map, Number, Object, String as Str};
+    use AttributeType::{Bool, List, Map, Number, Object, Set, String as Str};
 
     let rds = block(
         "Restore an RDS instance into a temporary instance `drkit-drill-<run>` (tagged \
@@ -94,6 +101,10 @@ pub fn schema() -> Schema {
             "instance_class" => attr(Str, Optional, "Class of the temporary instance. Default: the source's."),
             "from_replicated_backups" => attr(Bool, Optional, "Restore from the automated backups replicated into `region` (cross-region backup replication)."),
             "expect_retention_days" => attr(Number, Optional, "The retention the policy promises (e.g. `dr_policy.x.rds[0].backup_retention_days`): the report notes it when the earliest restorable point is younger."),
+            "db_subnet_group_name" => attr(Str, Optional, "DB subnet group the temporary copy is restored into, in the region it is restored in (`region`, else the source's): the VPC a real restore would use. Default: RDS's default (the default VPC). The drill fails when RDS reports the copy elsewhere; `dr_status`'s `restore_target` checks on every plan that it still exists."),
+            "vpc_security_group_ids" => attr(Set(Box::new(Str)), Optional, "VPC security group IDs (`sg-...`) of the temporary copy, in the subnet group's VPC. Default: the VPC's default security group."),
+            "parameter_group_name" => attr(Str, Optional, "DB parameter group of the temporary instance (of an Aurora copy's instance), in the region it is restored in. Default: the engine's default parameter group."),
+            "db_cluster_parameter_group_name" => attr(Str, Optional, "DB cluster parameter group of the temporary Aurora cluster (`cluster_identifier` only). Default: the engine's default."),
         },
     );
     let mut dump = block(
@@ -583,6 +594,7 @@ pub fn validate(diags: &mut Diagnostics, c: &DrillState) {
             }
         }
         region(diags, &r.region, rp.clone().attribute("region"));
+        r.placement().validate(diags, &rp);
         if let Some(class) = r.instance_class.as_ref_option() {
             if !crate::shape::is_instance_class(class) {
                 diags.add_error(error(

@@ -178,6 +178,30 @@ pub struct RdsBlock {
     /// Retention the policy promises; the earliest restorable point must be this old.
     #[serde(default, with = "crate::schema_helpers::whole_number")]
     pub expect_retention_days: Value<i64>,
+    /// DB subnet group of the temporary copy, in the region it is restored in.
+    #[serde(default)]
+    pub db_subnet_group_name: Value<String>,
+    /// VPC security groups of the temporary copy.
+    #[serde(default)]
+    pub vpc_security_group_ids: Value<Vec<Value<String>>>,
+    /// DB parameter group of the temporary instance (an Aurora copy's instance).
+    #[serde(default)]
+    pub parameter_group_name: Value<String>,
+    /// DB cluster parameter group of an Aurora copy.
+    #[serde(default)]
+    pub db_cluster_parameter_group_name: Value<String>,
+}
+
+impl RdsBlock {
+    /// The subnet group, security groups and parameter groups of the copy.
+    pub fn placement(&self) -> crate::restore_placement::PlacementArgs<'_> {
+        crate::restore_placement::PlacementArgs {
+            db_subnet_group_name: &self.db_subnet_group_name,
+            vpc_security_group_ids: &self.vpc_security_group_ids,
+            parameter_group_name: &self.parameter_group_name,
+            db_cluster_parameter_group_name: &self.db_cluster_parameter_group_name,
+        }
+    }
 }
 
 /// `postgres_dump { }`.

@@ -23,6 +23,8 @@ pub struct Instance {
     pub identifier: String,
     /// ARN (to tag it with a drill's outcome).
     pub arn: String,
+    /// Engine (`postgres`, `mysql`, ...): what a restore target's class must be offered for.
+    pub engine: Option<String>,
     /// Automated backup retention (days).
     pub retention: i32,
     /// `LatestRestorableTime`.
@@ -42,6 +44,8 @@ pub struct Cluster {
     pub identifier: String,
     /// ARN (to find it in a global database).
     pub arn: String,
+    /// Engine (`aurora-postgresql`, `aurora-mysql`).
+    pub engine: Option<String>,
     /// Automated backup retention (days).
     pub retention: i32,
     /// `LatestRestorableTime`.
@@ -63,6 +67,21 @@ pub struct Inventory {
     pub problems: Vec<String>,
     /// The `drkit:last-drill` and `drkit:last-passed-drill` tag values found on them.
     pub drills: DrillTags,
+}
+
+impl Inventory {
+    /// The engines of its instances and clusters, each once.
+    pub fn engines(&self) -> Vec<String> {
+        let mut out: Vec<String> = self
+            .instances
+            .iter()
+            .filter_map(|i| i.engine.clone())
+            .chain(self.clusters.iter().filter_map(|c| c.engine.clone()))
+            .collect();
+        out.sort();
+        out.dedup();
+        out
+    }
 }
 
 /// The drill outcome tags found on a policy's resources (each resource carries the value
@@ -182,6 +201,7 @@ async fn instances(clients: &AwsClients, policy: &str) -> Result<Found<Instance>
             out.push(Instance {
                 identifier: db.db_instance_identifier().unwrap_or_default().to_string(),
                 arn: db.db_instance_arn().unwrap_or_default().to_string(),
+                engine: db.engine().map(str::to_string),
                 retention: db.backup_retention_period().unwrap_or(0),
                 latest_restorable: db.latest_restorable_time().and_then(to_offset),
                 replicas: db.read_replica_db_instance_identifiers().to_vec(),
@@ -215,6 +235,7 @@ async fn clusters(clients: &AwsClients, policy: &str) -> Result<Found<Cluster>, 
             out.push(Cluster {
                 identifier: c.db_cluster_identifier().unwrap_or_default().to_string(),
                 arn: c.db_cluster_arn().unwrap_or_default().to_string(),
+                engine: c.engine().map(str::to_string),
                 retention: c.backup_retention_period().unwrap_or(0),
                 latest_restorable: c.latest_restorable_time().and_then(to_offset),
             });

@@ -8,6 +8,7 @@ use time::OffsetDateTime;
 
 use super::discover::{discover, Inventory, MAX_IN_FLIGHT};
 use super::metrics::{self, MetricQuery};
+use super::preflight::restore_target::RestoreTarget;
 use super::{
     assess, aurora_global, binlog_archive, rds_address, rds_pitr, read_replica, replicated_backups,
     s3_replication, wal_archive, Assessment, Figure, Mechanism, Scope,
@@ -65,6 +66,8 @@ pub struct Inputs {
     pub binlog_archives: Vec<binlog_archive::Input>,
     /// `dump_uris` and `base_backup_uris`.
     pub sources: super::preflight::freshness::Sources,
+    /// `restore_target { }` blocks.
+    pub restore_targets: Vec<RestoreTarget>,
 }
 
 /// Measures `policy`: its resources found by tag, plus the WAL and binlog archives named;

@@ -40,6 +40,7 @@ provider "dr" {{
     s3         = "{endpoint}"
     cloudwatch = "{endpoint}"
     kms        = "{endpoint}"
+    ec2        = "{endpoint}"
   }}
 }}
 "#

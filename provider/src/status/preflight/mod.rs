@@ -12,6 +12,7 @@
 pub mod binlog_continuity;
 pub mod freshness;
 pub mod kms;
+pub mod restore_target;
 pub mod s3_destination;
 pub mod wal_continuity;
 
@@ -103,7 +104,8 @@ pub async fn run(
     now: OffsetDateTime,
 ) -> Vec<Check> {
     let (wal_archives, binlog_archives) = (&inputs.wal_archives, &inputs.binlog_archives);
-    let (keys, destinations, archives, binlogs, fresh) = tokio::join!(
+    let engines = inv.engines();
+    let (keys, destinations, archives, binlogs, fresh, targets) = tokio::join!(
         kms::checks(clients, inv),
         s3_destination::checks(clients, &inv.buckets),
         join_all(
@@ -117,6 +119,7 @@ pub async fn run(
                 .map(|input| binlog_continuity::check(clients, input, now))
         ),
         freshness::checks(clients, inv, &inputs.sources, now),
+        restore_target::checks(clients, &inputs.restore_targets, &engines),
     );
     let mut out: Vec<Check> = keys
         .into_iter()
@@ -124,6 +127,7 @@ pub async fn run(
         .chain(archives)
         .chain(binlogs)
         .chain(fresh)
+        .chain(targets)
         .collect();
     out.sort_by(|a, b| (a.check, &a.subject).cmp(&(b.check, &b.subject)));
     out
