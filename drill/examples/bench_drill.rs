@@ -12,40 +12,17 @@
 // A benchmark tool: its report is its stdout.
 #![allow(clippy::print_stdout)]
 
+mod bench_support;
+
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
+use bench_support::{check, median, MotoClients};
 use drkit_drill::{
-    run, CancellationToken, Clients, DrillSpec, DumpSource, Secret, Source, Target, Targets, Verify,
+    run, CancellationToken, DrillSpec, DumpSource, Secret, Source, Target, Targets, Verify,
 };
 use drkit_testkit::{Moto, Postgres};
-
-struct MotoClients {
-    s3: aws_sdk_s3::Client,
-    rds: aws_sdk_rds::Client,
-}
-
-impl Clients for MotoClients {
-    fn rds(&self, _region: &str) -> aws_sdk_rds::Client {
-        self.rds.clone()
-    }
-    fn s3(&self, _region: &str) -> aws_sdk_s3::Client {
-        self.s3.clone()
-    }
-}
-
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(|a, b| a.total_cmp(b));
-    v[v.len() / 2]
-}
-
-fn check(out: std::process::Output, what: &str) -> Result<()> {
-    if !out.status.success() {
-        bail!("{what} failed: {}", String::from_utf8_lossy(&out.stderr));
-    }
-    Ok(())
-}
 
 #[tokio::main]
 async fn main() -> Result<()> {

@@ -175,6 +175,11 @@ impl DumpEngine for Mysql<'_> {
                 rewriter.rewritten
             ));
         }
+        if rewriter.gtid_purged_skipped > 0 {
+            report.notes.push(format!(
+                "{object} sets @@GLOBAL.GTID_PURGED (mysqldump --set-gtid-purged, the default on a server with GTIDs): left out, a drill does not change the target server's replication state"
+            ));
+        }
         date_by_trailer(report, &rewriter.trailer(), self.src, modified, listed_at);
         Ok(())
     }

@@ -10,6 +10,14 @@
 //! rewritten to name the scratch database. A dump of several databases cannot go into one
 //! scratch database: the stream stops at the second database's first statement, before it
 //! reaches the server.
+//!
+//! `mysqldump` 5.6 and later, run against a server with GTIDs (`gtid_mode = ON`, common on
+//! MySQL 8 and RDS), writes `SET @@GLOBAL.GTID_PURGED=...` (`--set-gtid-purged=AUTO`, the
+//! default). That statement changes the target server's replication state, not the
+//! database: on a MySQL target it would add the source's transactions to the server's
+//! executed set (or fail when they overlap), on MariaDB it fails (no such variable). A drill
+//! restores into a scratch database and leaves the server as it was, so the statement
+//! (which may span lines) is replaced by a comment and counted.
 
 use std::io::{Read, Write};
 use std::path::Path;
@@ -26,6 +34,12 @@ const SNIFF: usize = 64 * 1024;
 const PROBE: usize = 32;
 /// A database statement longer than this is not one `mysqldump` wrote.
 const MAX_STATEMENT_LINE: usize = 64 * 1024;
+/// A `GTID_PURGED` statement longer than this is not one `mysqldump` wrote (a set of a few
+/// thousand server UUIDs).
+const MAX_GTID_STATEMENT: usize = 1024 * 1024;
+/// What replaces a `SET @@GLOBAL.GTID_PURGED` statement in the stream.
+const GTID_SKIPPED: &[u8] =
+    b"-- drkit: SET @@GLOBAL.GTID_PURGED skipped (the target server's GTID state is not the scratch database's)\n";
 /// The end of the stream kept to find the completion line.
 const TAIL: usize = 1024;
 /// What `mysqldump` and `mariadb-dump` write last (without `--skip-comments`).
@@ -132,12 +146,21 @@ pub(crate) fn sniff(path: &Path, decrypt: Option<&Decrypt>, object: &str) -> Res
             ),
         });
     }
-    let header = String::from_utf8_lossy(&text[..text.len().min(4096)])
+    Ok(Head {
+        gzip,
+        header: header_line(&text),
+    })
+}
+
+/// The tool's header comment among the first lines of the plaintext: `mysqldump` and
+/// `mariadb-dump` write it first; MySQL Workbench's exports put `CREATE DATABASE` and
+/// `USE` before it.
+fn header_line(text: &[u8]) -> Option<String> {
+    String::from_utf8_lossy(&text[..text.len().min(4096)])
         .lines()
         .take(5)
         .find(|l| l.starts_with("-- MySQL dump") || l.starts_with("-- MariaDB dump"))
-        .map(|l| l.trim_start_matches("-- ").trim().to_string());
-    Ok(Head { gzip, header })
+        .map(|l| l.trim_start_matches("-- ").trim().to_string())
 }
 
 /// Where the current line is.
@@ -145,13 +168,23 @@ pub(crate) fn sniff(path: &Path, decrypt: Option<&Decrypt>, object: &str) -> Res
 enum LineState {
     /// Reading the start of a line (in `line`) to classify it.
     Probing,
-    /// A database statement: the whole line is collected, then rewritten.
-    Collecting,
+    /// A statement to rewrite: collected whole, then rewritten.
+    Collecting(Statement),
     /// Any other line: passed through up to its end.
     Passing,
 }
 
-/// Points a dump's database statements at the scratch database, and keeps its end.
+/// A statement the rewriter changes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Statement {
+    /// `CREATE/DROP/ALTER DATABASE`, `USE`: one line, pointed at the scratch database.
+    Database,
+    /// `SET @@GLOBAL.GTID_PURGED=...;`, possibly over several lines: left out.
+    GtidPurged,
+}
+
+/// Points a dump's database statements at the scratch database, leaves out what would
+/// change the server's replication state, and keeps the dump's end.
 #[derive(Debug)]
 pub(crate) struct Rewriter {
     scratch: String,
@@ -162,6 +195,8 @@ pub(crate) struct Rewriter {
     tail: Vec<u8>,
     /// Database statements rewritten.
     pub rewritten: usize,
+    /// `SET @@GLOBAL.GTID_PURGED` statements left out.
+    pub gtid_purged_skipped: usize,
 }
 
 impl Rewriter {
@@ -174,6 +209,7 @@ impl Rewriter {
             line: Vec::new(),
             tail: Vec::new(),
             rewritten: 0,
+            gtid_purged_skipped: 0,
         }
     }
 
@@ -195,10 +231,15 @@ impl Rewriter {
                 }
                 LineState::Probing => {
                     self.line.extend_from_slice(part);
-                    match classify(&self.line) {
+                    // Only a line's start tells its kind: a long INSERT is not copied.
+                    match classify(&self.line[..self.line.len().min(PROBE)]) {
                         Class::NeedMore if !complete && self.line.len() < PROBE => {}
                         Class::Database => {
-                            self.state = LineState::Collecting;
+                            self.state = LineState::Collecting(Statement::Database);
+                            self.collected(complete, out)?;
+                        }
+                        Class::GtidPurged => {
+                            self.state = LineState::Collecting(Statement::GtidPurged);
                             self.collected(complete, out)?;
                         }
                         _ => {
@@ -209,7 +250,7 @@ impl Rewriter {
                         }
                     }
                 }
-                LineState::Collecting => {
+                LineState::Collecting(_) => {
                     self.line.extend_from_slice(part);
                     self.collected(complete, out)?;
                 }
@@ -218,25 +259,50 @@ impl Rewriter {
         Ok(())
     }
 
-    /// After adding to a database statement's line: rewrites it once complete.
+    /// After adding to a collected statement: rewrites it once complete (a database
+    /// statement at its line's end, `GTID_PURGED` at the line ending in `;`).
     fn collected(&mut self, complete: bool, out: &mut Vec<u8>) -> Result<(), String> {
-        if complete {
-            let line = std::mem::take(&mut self.line);
-            self.rewrite(&line, out)?;
+        let LineState::Collecting(statement) = self.state else {
+            return Ok(());
+        };
+        let (ended, limit) = match statement {
+            Statement::Database => (complete, MAX_STATEMENT_LINE),
+            Statement::GtidPurged => (
+                complete && self.line.trim_ascii_end().ends_with(b";"),
+                MAX_GTID_STATEMENT,
+            ),
+        };
+        if ended {
+            self.end_statement(statement, out)?;
             self.state = LineState::Probing;
-        } else if self.line.len() > MAX_STATEMENT_LINE {
+        } else if self.line.len() > limit {
             return Err(format!(
-                "a database statement of more than {MAX_STATEMENT_LINE} bytes: not a dump mysqldump or mariadb-dump wrote"
+                "a {} statement of more than {limit} bytes: not a dump mysqldump or mariadb-dump wrote",
+                match statement {
+                    Statement::Database => "database",
+                    Statement::GtidPurged => "SET @@GLOBAL.GTID_PURGED",
+                }
             ));
         }
         Ok(())
     }
 
+    fn end_statement(&mut self, statement: Statement, out: &mut Vec<u8>) -> Result<(), String> {
+        let line = std::mem::take(&mut self.line);
+        match statement {
+            Statement::Database => self.rewrite(&line, out),
+            Statement::GtidPurged => {
+                self.gtid_purged_skipped += 1;
+                out.extend_from_slice(GTID_SKIPPED);
+                Ok(())
+            }
+        }
+    }
+
     /// Ends the stream (a last line without a newline).
     pub fn finish(&mut self, out: &mut Vec<u8>) -> Result<(), String> {
-        if self.state == LineState::Collecting {
-            let line = std::mem::take(&mut self.line);
-            self.rewrite(&line, out)?;
+        if let LineState::Collecting(statement) = self.state {
+            self.end_statement(statement, out)?;
         } else {
             out.append(&mut self.line);
         }
@@ -295,13 +361,15 @@ impl Rewriter {
 }
 
 fn find_newline(s: &[u8]) -> Option<usize> {
-    s.iter().position(|&b| b == b'\n')
+    memchr::memchr(b'\n', s)
 }
 
 #[derive(Debug, PartialEq, Eq)]
 enum Class {
     /// `CREATE/DROP/ALTER DATABASE`, `USE`.
     Database,
+    /// `SET @@GLOBAL.GTID_PURGED`.
+    GtidPurged,
     /// Anything else.
     Other,
     /// Too short to tell yet.
@@ -332,14 +400,20 @@ fn strip_version_comment(s: &str) -> (usize, &str) {
     (0, s)
 }
 
+/// How mysqldump opens the statement that sets the server's purged GTIDs.
+const GTID_PURGED: &str = "SET @@GLOBAL.GTID_PURGED";
+
 fn classify(line: &[u8]) -> Class {
     let text = String::from_utf8_lossy(line);
     let (_, rest) = strip_version_comment(&text);
     let upper = rest.to_ascii_uppercase();
     if KEYWORDS.iter().any(|k| upper.starts_with(k)) {
         Class::Database
+    } else if upper.starts_with(GTID_PURGED) {
+        Class::GtidPurged
     } else if KEYWORDS
         .iter()
+        .chain([&GTID_PURGED])
         .any(|k| k.starts_with(upper.trim_end_matches('\n')))
         || "/*!".starts_with(&*text)
         || text.starts_with("/*!") && !text.contains(' ')
@@ -437,10 +511,29 @@ pub(crate) fn feed(
                 .push(&buf[..n], &mut rewritten)
                 .map_err(FeedError::Input)?;
         }
-        out.write_all(&rewritten).map_err(FeedError::Pipe)?;
+        if let Err(e) = out.write_all(&rewritten) {
+            // The client stopped (it failed). When the rest of the input is bad too, that
+            // is the cause: a corrupt gzip stream yields garbage the client chokes on first.
+            return Err(match drain(&mut plain, &mut buf) {
+                Err(bad) => FeedError::Input(bad),
+                Ok(()) => FeedError::Pipe(e),
+            });
+        }
         if n == 0 {
             out.flush().map_err(FeedError::Pipe)?;
             return Ok(total);
+        }
+    }
+}
+
+/// Reads `plain` to its end, to find whether it decrypts and decompresses.
+fn drain(mut plain: impl Read, buf: &mut [u8]) -> Result<(), String> {
+    loop {
+        match plain.read(buf) {
+            Ok(0) => return Ok(()),
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e.to_string()),
         }
     }
 }
@@ -524,5 +617,76 @@ mod tests {
             Some("a`b".to_string())
         );
         assert_eq!(database_name("ALTER DATABASE CHARACTER SET utf8mb4;"), None);
+    }
+
+    /// The head of a `mysqldump` 8.0.25 dump of a MySQL 5.7 server with GTIDs (a Cloud SQL
+    /// instance), as found in a public repository: the session's binary log turned off,
+    /// then the source's purged GTIDs set globally.
+    const MYSQLDUMP_8_GTID_HEAD: &str = "-- MySQL dump 10.13  Distrib 8.0.25, for Win64 (x86_64)\n--\n-- Host: 35.187.238.139    Database: tnf\n-- ------------------------------------------------------\n-- Server version\t5.7.36-google-log\n\n/*!40101 SET @OLD_CHARACTER_SET_CLIENT=@@CHARACTER_SET_CLIENT */;\n/*!50503 SET NAMES utf8 */;\n/*!40103 SET @OLD_TIME_ZONE=@@TIME_ZONE */;\n/*!40103 SET TIME_ZONE='+00:00' */;\n/*!40111 SET @OLD_SQL_NOTES=@@SQL_NOTES, SQL_NOTES=0 */;\nSET @MYSQLDUMP_TEMP_LOG_BIN = @@SESSION.SQL_LOG_BIN;\nSET @@SESSION.SQL_LOG_BIN= 0;\n\n--\n-- GTID state at the beginning of the backup \n--\n\nSET @@GLOBAL.GTID_PURGED=/*!80000 '+'*/ '6466bf4a-108e-11ec-8a55-42010a940002:1-222362';\n\n--\n-- Table structure for table `status_exersice`\n--\n\nDROP TABLE IF EXISTS `status_exersice`;\n";
+
+    /// Its trailer: the session's binary log setting restored, then the completion line.
+    const MYSQLDUMP_8_GTID_TRAILER: &str = "UNLOCK TABLES;\nSET @@SESSION.SQL_LOG_BIN = @MYSQLDUMP_TEMP_LOG_BIN;\n/*!40103 SET TIME_ZONE=@OLD_TIME_ZONE */;\n\n/*!40101 SET SQL_MODE=@OLD_SQL_MODE */;\n/*!40111 SET SQL_NOTES=@OLD_SQL_NOTES */;\n\n-- Dump completed on 2021-11-18 20:10:00\n";
+
+    /// A MySQL 9.5 server's set of four source UUIDs, which mysqldump writes over four
+    /// lines (from a public repository's dump).
+    const MULTI_LINE_GTID: &str = "SET @@GLOBAL.GTID_PURGED=/*!80000 '+'*/ '6b6cfbde-b07f-11f0-85fa-3a18d442e117:1-66,\nd5612613-afb6-11f0-bfad-5a64d06035e7:1-123,\nd602fc22-b148-11f0-aca8-e6eb8c86dbbd:1-68,\ne519ec5c-afb2-11f0-808b-baf6ffc72915:1-224';\n\n--\n-- Table structure for table `NEWS_NVDA_DATA`\n--\n";
+
+    #[test]
+    fn mysqldump_8_gtid_purged_is_left_out_whatever_the_chunking() {
+        let dump = format!("{MYSQLDUMP_8_GTID_HEAD}{MULTI_LINE_GTID}{MYSQLDUMP_8_GTID_TRAILER}");
+        for size in [1, 3, 24, 25, 31, 32, 33, 100, 4096] {
+            let (out, r) = rewrite_in_chunks(&dump, size).unwrap();
+            assert!(!out.contains("GTID_PURGED="), "{size}: {out}");
+            assert!(!out.contains("e519ec5c"), "{size}: {out}");
+            assert_eq!(
+                out.matches("-- drkit: SET @@GLOBAL.GTID_PURGED skipped")
+                    .count(),
+                2
+            );
+            assert_eq!(r.gtid_purged_skipped, 2);
+            // The rest is as written: the session settings, the tables, the trailer.
+            assert!(out.contains("SET @@SESSION.SQL_LOG_BIN= 0;\n"));
+            assert!(out.contains("-- GTID state at the beginning of the backup \n--\n\n-- drkit:"));
+            assert!(out.contains("\n\n--\n-- Table structure for table `status_exersice`\n"));
+            assert!(out.contains("-- Table structure for table `NEWS_NVDA_DATA`"));
+            assert!(out.ends_with(MYSQLDUMP_8_GTID_TRAILER), "{size}");
+            assert_eq!(r.rewritten, 0);
+            assert_eq!(
+                r.trailer(),
+                Trailer::At(time::macros::datetime!(2021-11-18 20:10:00))
+            );
+        }
+    }
+
+    #[test]
+    fn a_gtid_statement_without_its_semicolon_is_still_left_out_at_the_end() {
+        let (out, r) =
+            rewrite_in_chunks("SET @@GLOBAL.GTID_PURGED=/*!80000 '+'*/ 'a:1-2,\nb:1-3'", 7)
+                .unwrap();
+        assert_eq!(r.gtid_purged_skipped, 1);
+        assert!(!out.contains("b:1-3"), "{out}");
+        // Session-level GTID settings and the variable in data are not the statement.
+        let data = "SET @@SESSION.GTID_NEXT= 'AUTOMATIC';\nINSERT INTO t VALUES ('SET @@GLOBAL.GTID_PURGED=1');\n";
+        let (out, r) = rewrite_in_chunks(data, 5).unwrap();
+        assert_eq!((out.as_str(), r.gtid_purged_skipped), (data, 0));
+    }
+
+    /// MySQL Workbench's "Export to Self-Contained File" (mysqldump 8.0.28 underneath) puts
+    /// `CREATE DATABASE` and `USE` before the tool's header; the trailer is mysqldump's.
+    #[test]
+    fn a_workbench_export_is_recognised_and_pointed_at_the_scratch_database() {
+        let dump = "CREATE DATABASE  IF NOT EXISTS `bd_mvprojeto` /*!40100 DEFAULT CHARACTER SET latin1 COLLATE latin1_swedish_ci*/ /*!80016 DEFAULT ENCRYPTION='N' */;\nUSE `bd_mvprojeto`;\n-- MySQL dump 10.13  Distrib 8.0.28, for Win64 (x86_64)\n--\n-- Host: localhost    Database: bd_mvprojeto\n-- ------------------------------------------------------\n-- Server version\t8.0.27\n\n/*!50503 SET NAMES utf8 */;\n/*!40111 SET SQL_NOTES=@OLD_SQL_NOTES */;\n\n-- Dump completed on 2022-04-07 11:51:04\n";
+        let (out, r) = rewrite_in_chunks(dump, 9).unwrap();
+        assert!(out.starts_with("CREATE DATABASE  IF NOT EXISTS `drkit_drill_7` /*!40100"));
+        assert!(out.contains("\nUSE `drkit_drill_7`;\n"));
+        assert_eq!(r.source_database.as_deref(), Some("bd_mvprojeto"));
+        assert_eq!(
+            r.trailer(),
+            Trailer::At(time::macros::datetime!(2022-04-07 11:51:04))
+        );
+        assert_eq!(
+            header_line(dump.as_bytes()).as_deref(),
+            Some("MySQL dump 10.13  Distrib 8.0.28, for Win64 (x86_64)")
+        );
     }
 }

@@ -354,3 +354,109 @@ async fn leftover_scratch_databases_are_swept_unless_their_drill_runs() {
     assert_eq!(removed.len(), 1, "{removed:?}");
     assert_eq!(scratch_dbs(&db), ["drkit_drill_running"]);
 }
+
+/// A dump larger than what the drill reads to recognise a file (64 KiB), so that damage in
+/// its middle is found while it streams into the client.
+fn seed_large(db: &MariaDb) -> Vec<u8> {
+    seed(db);
+    db.sql(
+        Some("shop"),
+        "CREATE TABLE notes (id INT PRIMARY KEY, body VARCHAR(200));
+         INSERT INTO notes SELECT seq, CONCAT(SHA2(seq, 256), ' ', MD5(seq)) FROM seq_1_to_20000;",
+    )
+    .unwrap();
+    db.dump(&["--single-transaction", "shop"]).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_foreign_or_damaged_gzip_dump_fails_naming_the_object_and_what_is_wrong() {
+    let (moto, db, pg) = (
+        Moto::start().unwrap(),
+        MariaDb::start().unwrap(),
+        drkit_testkit::Postgres::start().unwrap(),
+    );
+    let dump = seed_large(&db);
+    let gz = gzip(&dump);
+    assert!(gz.len() > 100_000, "{}", gz.len());
+    // Damage in the middle of the compressed stream: what comes out before it restores.
+    let mut corrupt = gz.clone();
+    let middle = corrupt.len() / 2;
+    corrupt[middle..middle + 512].fill(0x5a);
+    put(&moto, "corrupt/shop.sql.gz", corrupt).await;
+    // A gzip cut off (an upload that stopped): no gzip trailer, no `-- Dump completed`.
+    put(
+        &moto,
+        "cut-gzip/shop.sql.gz",
+        gz[..gz.len() * 2 / 3].to_vec(),
+    )
+    .await;
+    // A real pg_dump custom archive under a mysql_dump prefix.
+    pg.psql(
+        "postgres",
+        "CREATE TABLE orders AS SELECT g AS id FROM generate_series(1, 100) g",
+    )
+    .unwrap();
+    let archive = pg
+        .client("pg_dump")
+        .args(["-Fc", "-d", "postgres"])
+        .output()
+        .unwrap();
+    assert!(archive.status.success());
+    put(&moto, "pg/orders.dump", archive.stdout).await;
+    let clients = MotoClients::new(&moto).await;
+    let cases = [
+        (
+            "corrupt",
+            "s3://mysql-backups/corrupt/shop.sql.gz does not decompress (cut off or corrupt gzip)",
+        ),
+        (
+            "cut-gzip",
+            "s3://mysql-backups/cut-gzip/shop.sql.gz does not decompress (cut off or corrupt gzip)",
+        ),
+        (
+            "pg",
+            "s3://mysql-backups/pg/orders.dump is a pg_dump archive, not a MySQL dump: drill it with postgres_dump",
+        ),
+    ];
+    for (i, (prefix, want)) in cases.into_iter().enumerate() {
+        let spec = spec(
+            &db,
+            &format!("s3://mysql-backups/{prefix}/"),
+            vec![count_check()],
+            &format!("gz{i}"),
+        );
+        let failure = run(&spec, &clients, &CancellationToken::new())
+            .await
+            .unwrap_err();
+        assert!(failure.error.contains(want), "{prefix}: {}", failure.error);
+        // The figures measured before the failure are kept: the RPO and the phases run.
+        let report = &failure.report;
+        assert!(
+            report.measured_rpo_seconds.is_some(),
+            "{prefix}: {report:#?}"
+        );
+        let phases: Vec<&str> = report.phases.iter().map(|p| p.name.as_str()).collect();
+        assert!(phases.contains(&"fetch"), "{prefix}: {phases:?}");
+        if prefix != "pg" {
+            // Found while streaming: the scratch database existed, and was dropped.
+            assert!(phases.contains(&"restore"), "{prefix}: {phases:?}");
+            assert!(
+                report
+                    .teardown
+                    .iter()
+                    .any(|t| t.ok && t.what.starts_with("scratch database drkit_drill_")),
+                "{prefix}: {:?}",
+                report.teardown
+            );
+        }
+        assert!(
+            scratch_dbs(&db).is_empty(),
+            "{prefix}: scratch database left"
+        );
+    }
+    // The real database is as it was.
+    assert_eq!(
+        db.sql(Some("shop"), "SELECT count(*) FROM notes").unwrap(),
+        "20000"
+    );
+}

@@ -138,3 +138,99 @@ async fn refused_credentials_fail_the_apply_naming_the_dump_and_a_wrong_engine_i
         "{text}"
     );
 }
+
+/// `bytes` through the real `gzip`.
+fn gzip(bytes: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut child = std::process::Command::new("gzip")
+        .arg("-c")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("gzip");
+    let mut stdin = child.stdin.take().unwrap();
+    let input = bytes.to_vec();
+    let writer = std::thread::spawn(move || stdin.write_all(&input));
+    let out = child.wait_with_output().unwrap();
+    writer.join().unwrap().unwrap();
+    assert!(out.status.success());
+    out.stdout
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn damaged_dumps_fail_the_apply_naming_the_object_keep_the_figures_and_leave_nothing() {
+    let (moto, db) = (Moto::start().unwrap(), MariaDb::start().unwrap());
+    seeded(&moto, &db).await;
+    // Larger than what the drill reads to recognise a dump, so that the damage is found
+    // while the dump streams into the client, after the scratch database was created.
+    db.sql(
+        Some("shop"),
+        "CREATE TABLE notes (id INT PRIMARY KEY, body VARCHAR(200));
+         INSERT INTO notes SELECT seq, CONCAT(SHA2(seq, 256), ' ', MD5(seq)) FROM seq_1_to_20000;",
+    )
+    .unwrap();
+    let dump = db.dump(&["--single-transaction", "shop"]).unwrap();
+    let mut corrupt = gzip(&dump);
+    let middle = corrupt.len() / 2;
+    corrupt[middle..middle + 512].fill(0x5a);
+    let s3 = moto.s3(PRIMARY).await;
+    for (key, body) in [
+        ("corrupt/shop.sql.gz", corrupt),
+        ("cut/shop.sql", dump[..dump.len() / 2].to_vec()),
+    ] {
+        s3.put_object()
+            .bucket("mysql-backups")
+            .key(key)
+            .body(body.into())
+            .send()
+            .await
+            .unwrap();
+    }
+    let cases = [
+        (
+            "corrupt/",
+            "s3://mysql-backups/corrupt/shop.sql.gz does not decompress (cut off or corrupt gzip)",
+        ),
+        (
+            "cut/",
+            "s3://mysql-backups/cut/shop.sql is truncated: it ends without mysqldump's `-- Dump completed` line",
+        ),
+    ];
+    for (prefix, want) in cases {
+        let config = drill(&db, "engine = \"mariadb\"").replace("daily/", prefix);
+        let mut tf = terraform(&moto, &config);
+        tf.env(PASSWORD_ENV, db.password());
+        let out = tf.run(&["apply", "-auto-approve", "-input=false"]).unwrap();
+        assert!(!out.success(), "{prefix}");
+        let text = out.combined();
+        assert!(text.contains("DR drill failed"), "{prefix}: {text}");
+        // Terraform wraps long diagnostics: compare without line breaks.
+        let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
+        assert!(flat.contains(want), "{prefix}: {text}");
+        let state = tf.resource("dr_drill.shop").unwrap();
+        assert_eq!(state["passed"], false, "{prefix}");
+        assert!(
+            state["measured_rpo_seconds"].as_f64().is_some(),
+            "{prefix}: figures kept: {state:#}"
+        );
+        let report: serde_json::Value =
+            serde_json::from_str(state["report"].as_str().unwrap()).unwrap();
+        let phases: Vec<&str> = report["phases"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|p| p["name"].as_str())
+            .collect();
+        assert!(phases.contains(&"restore"), "{prefix}: {report:#}");
+        assert!(
+            scratch_dbs(&db).is_empty(),
+            "{prefix}: scratch database left"
+        );
+        tf.destroy().unwrap();
+    }
+    assert_eq!(
+        db.sql(Some("shop"), "SELECT count(*) FROM notes").unwrap(),
+        "20000",
+        "the real database is as it was"
+    );
+}
