@@ -49,6 +49,7 @@ pub mod dr015_ownership_conflict;
 pub mod dr016_uncovered_state;
 pub mod dr017_snapshot_tags_lost;
 pub mod dr018_kms_replication_without_replica_key;
+pub mod dr019_cross_region_encrypted_copy_without_kms_key;
 
 pub(crate) mod backup_selection;
 pub mod bucket_role;
@@ -123,6 +124,7 @@ registry!(
     dr016_uncovered_state,
     dr017_snapshot_tags_lost,
     dr018_kms_replication_without_replica_key,
+    dr019_cross_region_encrypted_copy_without_kms_key,
 );
 
 /// The rule's documentation page in markdown (`docs/rules/DRNNN.md`).
