@@ -264,7 +264,7 @@ mod tests {
             ),
         );
         assert_eq!(
-            crate::rules::plan_findings("DR018", &plan),
+            crate::rules::test_support::plan_findings("DR018", &plan),
             ["aws_s3_bucket_replication_configuration.without"]
         );
     }

@@ -27,6 +27,9 @@ their own region:
   secondary cluster of an Aurora global database in another region than its primary;
 - an `aws_db_instance_automated_backups_replication` (the resource lives in the
   destination region) of an encrypted instance;
+- a `dr_policy` `rds` block's `cross_region_replica` or `cross_region_backups`, or an
+  `rds_cluster` block's `global_secondary`, for an encrypted database of this configuration
+  (terraform-provider-dr refuses that plan for the same reason);
 
 where the source is encrypted (`storage_encrypted = true`, a `kms_key_id`, or for a global
 database the global cluster's `storage_encrypted = true`) and the copy has no
@@ -78,8 +81,9 @@ resource "aws_db_instance" "replica" {
 }
 ```
 
-The same `kms_key_id` goes on a cross-region `aws_rds_cluster` replica or global secondary
-and on `aws_db_instance_automated_backups_replication`.
+The same `kms_key_id` goes on a cross-region `aws_rds_cluster` replica or global secondary,
+on `aws_db_instance_automated_backups_replication`, and in a `dr_policy`'s
+`cross_region_replica`, `cross_region_backups` or `global_secondary` block.
 
 ## Fix safety
 No automatic fix: a key ARN cannot be guessed. The key must exist in the copy's region,
@@ -103,6 +107,52 @@ pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
     }
     for r in ctx.managed_of("aws_db_instance_automated_backups_replication") {
         check_copy(ctx, r, "source_db_instance_arn", out);
+    }
+    for db in ctx.managed(facts::DATABASES) {
+        check_policy_copies(ctx, db, out);
+    }
+}
+
+/// The `dr_policy` blocks that copy an encrypted database to another region: an `rds`
+/// block's `cross_region_replica` and `cross_region_backups`, an `rds_cluster` block's
+/// `global_secondary`. terraform-provider-dr refuses them without a `kms_key_id` when it
+/// reads the live database at plan.
+fn check_policy_copies(ctx: &Context, db: &Resource, out: &mut Vec<Finding>) {
+    if is_encrypted(db) != Some(true) {
+        return;
+    }
+    let copies: &[&str] = if db.kind == "aws_rds_cluster" {
+        &["global_secondary"]
+    } else {
+        &["cross_region_replica", "cross_region_backups"]
+    };
+    for (policy, block) in facts::policy_db_blocks(ctx, db) {
+        for &name in copies {
+            for copy in block.blocks(name) {
+                let unset = match copy.value("kms_key_id") {
+                    None | Some(Value::Null) => true,
+                    Some(Value::String(s)) => s.is_empty(),
+                    Some(_) => false,
+                };
+                if copy.dynamic || !unset {
+                    continue;
+                }
+                let region = copy
+                    .value("region")
+                    .and_then(Value::as_str)
+                    .unwrap_or("the DR region");
+                out.push(ctx.finding(
+                    &META,
+                    policy,
+                    copy.loc,
+                    format!(
+                        "{} is encrypted and this {name} copies it to another region without a key: set kms_key_id to the ARN of a KMS key in {region} (KMS keys are regional; terraform-provider-dr refuses this plan)",
+                        db.address
+                    ),
+                    None,
+                ));
+            }
+        }
     }
 }
 
@@ -357,7 +407,7 @@ mod tests {
   }
 }"#;
         assert_eq!(
-            crate::rules::plan_findings("DR019", plan),
+            crate::rules::test_support::plan_findings("DR019", plan),
             ["aws_db_instance.without"]
         );
     }

@@ -189,18 +189,20 @@ pub fn lookup(code: &str) -> Option<&'static RuleMeta> {
         .find(|m| m.code.eq_ignore_ascii_case(code) || m.name == code)
 }
 
-/// The resources rule `code` finds in a `terraform show -json` plan, in report order (for
-/// the rules' own tests).
+/// What the rules' own tests share.
 #[cfg(test)]
-pub(crate) fn plan_findings(code: &str, plan: &str) -> Vec<String> {
-    let options = crate::LintOptions {
-        select: vec![code.into()],
-        ..Default::default()
-    };
-    let report =
-        crate::lint_plan_json(std::path::Path::new("plan.json"), plan.as_bytes(), &options);
-    assert!(report.errors.is_empty(), "{:?}", report.errors);
-    report.findings.into_iter().map(|f| f.resource).collect()
+pub(crate) mod test_support {
+    /// The resources rule `code` finds in a `terraform show -json` plan, in report order.
+    pub(crate) fn plan_findings(code: &str, plan: &str) -> Vec<String> {
+        let options = crate::LintOptions {
+            select: vec![code.into()],
+            ..Default::default()
+        };
+        let report =
+            crate::lint_plan_json(std::path::Path::new("plan.json"), plan.as_bytes(), &options);
+        assert!(report.errors.is_empty(), "{:?}", report.errors);
+        report.findings.into_iter().map(|f| f.resource).collect()
+    }
 }
 
 #[cfg(test)]
