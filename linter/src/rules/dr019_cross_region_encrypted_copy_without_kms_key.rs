@@ -36,6 +36,8 @@ database the global cluster's `storage_encrypted = true`) and the copy has no
 `kms_key_id`. A copy that asks for encryption itself (`storage_encrypted = true`) has an
 encrypted source: AWS makes no encrypted replica of an unencrypted database.
 
+A `kms_key_id` that names a key of another region (an ARN, or a key created with another
+region's provider; often the source's own key, copied along) is refused as well.
 `kms_key_id = null` or `""` (common variable defaults) names no key. A key passed through
 a variable or a reference counts as set. A source or region known only at apply (an ARN
 from a variable without a default, a database this configuration does not hold) is not
@@ -265,6 +267,7 @@ fn check_copy(ctx: &Context, copy: &Resource, key: &str, out: &mut Vec<Finding>)
                 ctx.unknown_attr(&META, copy, "kms_key_id", k);
             }
         }
+        key_of_another_region(ctx, copy, here, out);
         return;
     };
     let what = if copy.kind == "aws_db_instance_automated_backups_replication" {
@@ -342,7 +345,10 @@ fn check_global_secondary(ctx: &Context, secondary: &Resource, out: &mut Vec<Fin
     }
     match names_key(secondary) {
         Some(false) => {}
-        Some(true) => return,
+        Some(true) => {
+            key_of_another_region(ctx, secondary, here, out);
+            return;
+        }
         None => {
             if let Some(k) = secondary.body.attr("kms_key_id") {
                 ctx.unknown_attr(&META, secondary, "kms_key_id", k);
@@ -357,6 +363,26 @@ fn check_global_secondary(ctx: &Context, secondary: &Resource, out: &mut Vec<Fin
         format!(
             "the global database's primary {} is encrypted in {there} and this secondary is in {here} without a key: set kms_key_id to the ARN of a KMS key in {here} (KMS keys are regional; AWS refuses an encrypted cross-region secondary without one)",
             primary.address
+        ),
+        None,
+    ));
+}
+
+/// A copy whose `kms_key_id` names a key of another region than its own (often the
+/// source's key, copied along): KMS keys are regional, and AWS refuses it as well.
+fn key_of_another_region(ctx: &Context, copy: &Resource, here: &str, out: &mut Vec<Finding>) {
+    let Some(attr) = copy.body.attr("kms_key_id") else {
+        return;
+    };
+    let Some(there) = ctx.region_of(&attr.value).filter(|r| r != here) else {
+        return;
+    };
+    out.push(ctx.finding(
+        &META,
+        copy,
+        attr.loc,
+        format!(
+            "kms_key_id names a key in {there}, but this copy is in {here}: KMS keys are regional; set it to the ARN of a KMS key in {here}"
         ),
         None,
     ));
