@@ -40,8 +40,9 @@ A `kms_key_id` that names a key of another region (an ARN, or a key created with
 region's provider; often the source's own key, copied along) is refused as well.
 `kms_key_id = null` or `""` (common variable defaults) names no key. A key passed through
 a variable or a reference counts as set. A source or region known only at apply (an ARN
-from a variable without a default, a database this configuration does not hold) is not
-judged (see `--explain-unknown`); a replica in the source's own region is DR001's.
+from a variable without a default or a module output; a database this configuration does
+not hold, unless the copy sets `storage_encrypted = true`) is not judged (see
+`--explain-unknown`); a replica in the source's own region is DR001's.
 
 ## Why is this bad?
 KMS keys are regional: a key of the source's region cannot encrypt anything in the DR
