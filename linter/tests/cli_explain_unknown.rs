@@ -161,3 +161,73 @@ resource "aws_s3_bucket_versioning" "data" {
         run.stderr
     );
 }
+
+/// DR019: a cross-region replica whose source's encryption, or whose source, is known only
+/// at apply is listed with the reason; a `.tfvars` value that decides it makes a finding.
+#[test]
+fn a_cross_region_replica_of_a_source_of_unknown_encryption_is_listed() {
+    const REPLICA: &str = r#"provider "aws" {
+  region = "us-east-1"
+}
+
+provider "aws" {
+  alias  = "dr"
+  region = "us-west-2"
+}
+
+variable "encrypted" {
+  type = bool
+}
+
+variable "replica_key" {
+  type = string
+}
+
+resource "aws_db_instance" "orders" {
+  identifier        = "orders"
+  storage_encrypted = var.encrypted
+}
+
+resource "aws_db_instance" "orders_dr" {
+  provider            = aws.dr
+  identifier          = "orders-dr"
+  replicate_source_db = aws_db_instance.orders.arn
+}
+
+resource "aws_db_instance" "orders_dr2" {
+  provider            = aws.dr
+  identifier          = "orders-dr2"
+  replicate_source_db = aws_db_instance.orders.arn
+  kms_key_id          = var.replica_key
+}
+"#;
+    let p = Project::new();
+    p.file("db.tf", REPLICA);
+    let run = p.run(&["--select", "DR019", "--explain-unknown"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(
+        run.stderr.contains(
+            "aws_db_instance.orders_dr (db.tf:26:3): replicate_source_db: whether aws_db_instance.orders is encrypted"
+        ),
+        "{}",
+        run.stderr
+    );
+    p.file("terraform.tfvars", "encrypted = true\n");
+    let run = p.run(&["--select", "DR019", "--explain-unknown"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        run.stdout.contains("aws_db_instance.orders_dr")
+            && run.stdout.contains("KMS key in us-west-2")
+            && !run.stdout.contains("orders_dr2"),
+        "{}",
+        run.stdout
+    );
+    // The key from a variable without a value is not known to be missing: listed only.
+    assert!(
+        run.stderr.contains(
+            "aws_db_instance.orders_dr2 (db.tf:33:3): kms_key_id = var.replica_key: var.replica_key has no default"
+        ),
+        "{}",
+        run.stderr
+    );
+}

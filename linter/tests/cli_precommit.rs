@@ -92,7 +92,7 @@ fn the_hook_definition_runs_drlint_on_tf_files() {
     assert!(hooks.contains("- id: drlint\n"), "{hooks}");
     assert!(hooks.contains("entry: drlint"), "{hooks}");
     assert!(hooks.contains("files: \\.tf(\\.json)?$"), "{hooks}");
-    assert!(hooks.contains("(DR001-DR018)"), "{hooks}");
+    assert!(hooks.contains("(DR001-DR019)"), "{hooks}");
 }
 
 /// pre-commit names the changed file: a finding on its resource whose value a variable's

@@ -373,6 +373,7 @@ fn terraform_reads_the_json_fixtures() {
         case("bad_example_as_json"),
         case("fixed_example_as_json"),
         Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/DR018/bad_cdktf_json"),
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/DR019/bad_cdktf_json"),
     ];
     for dir in fixtures {
         let tmp = tempfile::tempdir().unwrap();

@@ -166,3 +166,90 @@ fn rds_aurora_settings_from_the_caller_are_judged_at_the_caller() {
     let found = findings(&p, &["--select", "DR003,DR004,DR005,DR017"]);
     assert!(found.is_empty(), "{found:#?}");
 }
+
+/// The DR region's provider and the primary's, as the modules' cross-region examples
+/// declare them.
+const TWO_REGIONS: &str = "provider \"aws\" {\n  region = \"us-east-1\"\n}\n\nprovider \"aws\" {\n  alias  = \"dr\"\n  region = \"us-west-2\"\n}\n\n";
+
+#[test]
+fn rds_3_5_cross_region_replica_needs_a_key_of_its_region() {
+    // The module's storage is encrypted; the source is the primary's ARN in us-east-1.
+    for (key, want) in [
+        ("", true),
+        ("  kms_key_id          = null\n", true),
+        (
+            "  kms_key_id          = \"arn:aws:kms:us-west-2:123456789012:key/0d1e2f3a-4b5c-4d6e-8f7a-9b0c1d2e3f4a\"\n",
+            false,
+        ),
+    ] {
+        let caller = format!(
+            "{TWO_REGIONS}module \"replica\" {{\n  source    = \"SOURCE\"\n  providers = {{ aws = aws.dr }}\n\n  identifier          = \"orders-dr\"\n  engine              = \"postgres\"\n  replicate_source_db = \"arn:aws:rds:us-east-1:123456789012:db:orders\"\n{key}}}\n"
+        );
+        let (p, _repo) = project("rds-3.5", &caller);
+        let found = findings(&p, &["--select", "DR019"]);
+        if want {
+            // At the caller's argument: the module is not the user's to edit.
+            assert_eq!(found.len(), 1, "{key}: {found:#?}");
+            assert!(
+                found[0].starts_with(
+                    "DR019 module.replica.module.db_instance.aws_db_instance.this infra/main.tf:"
+                ) && found[0].contains("set kms_key_id to the ARN of a KMS key in us-west-2"),
+                "{key}: {found:#?}"
+            );
+        } else {
+            assert!(found.is_empty(), "{key}: {found:#?}");
+        }
+    }
+    // The same region (the module's replica example): the source's key is used.
+    let (p, _repo) = project(
+        "rds-3.5",
+        &format!("{TWO_REGIONS}module \"replica\" {{\n  source = \"SOURCE\"\n\n  identifier          = \"orders-read\"\n  engine              = \"postgres\"\n  replicate_source_db = \"arn:aws:rds:us-east-1:123456789012:db:orders\"\n}}\n"),
+    );
+    let found = findings(&p, &["--select", "DR019"]);
+    assert!(found.is_empty(), "{found:#?}");
+}
+
+#[test]
+fn rds_aurora_global_secondary_and_cross_region_replica_need_a_key_of_their_region() {
+    let global = "resource \"aws_rds_global_cluster\" \"this\" {\n  global_cluster_identifier = \"orders\"\n  engine                    = \"aurora-postgresql\"\n  storage_encrypted         = true\n}\n\nmodule \"primary\" {\n  source = \"SOURCE\"\n\n  name                      = \"orders-use1\"\n  engine                    = \"aurora-postgresql\"\n  global_cluster_identifier = aws_rds_global_cluster.this.id\n}\n\n";
+    let secondary = |key: &str| {
+        format!(
+            "{TWO_REGIONS}{global}module \"secondary\" {{\n  source    = \"SOURCE\"\n  providers = {{ aws = aws.dr }}\n\n  name                      = \"orders-usw2\"\n  engine                    = \"aurora-postgresql\"\n  global_cluster_identifier = aws_rds_global_cluster.this.id\n{key}}}\n"
+        )
+    };
+    let (p, _repo) = project("rds-aurora", &secondary(""));
+    let found = findings(&p, &["--select", "DR019"]);
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert!(
+        found[0].starts_with("DR019 module.secondary.aws_rds_cluster.this infra/main.tf:")
+            && found[0].contains("KMS key in us-west-2"),
+        "{found:#?}"
+    );
+    // The module's global-cluster example: a key of the secondary's region.
+    let (p, _repo) = project(
+        "rds-aurora",
+        &(secondary("  kms_key_id                = aws_kms_key.secondary.arn\n")
+            + "\nresource \"aws_kms_key\" \"secondary\" {\n  provider = aws.dr\n}\n"),
+    );
+    let found = findings(&p, &["--select", "DR019"]);
+    assert!(found.is_empty(), "{found:#?}");
+
+    // A cross-region read replica cluster: the module encrypts by default.
+    let replica = |key: &str| {
+        format!(
+            "{TWO_REGIONS}module \"replica\" {{\n  source    = \"SOURCE\"\n  providers = {{ aws = aws.dr }}\n\n  name                          = \"orders-usw2\"\n  engine                        = \"aurora-mysql\"\n  replication_source_identifier = \"arn:aws:rds:us-east-1:123456789012:cluster:orders\"\n{key}}}\n"
+        )
+    };
+    let (p, _repo) = project("rds-aurora", &replica(""));
+    let found = findings(&p, &["--select", "DR019"]);
+    assert_eq!(found.len(), 1, "{found:#?}");
+    let (p, _repo) = project(
+        "rds-aurora",
+        &replica("  storage_encrypted             = false\n"),
+    );
+    let found = findings(&p, &["--select", "DR019"]);
+    assert!(
+        found.is_empty(),
+        "an unencrypted replica of an unknown source: {found:#?}"
+    );
+}

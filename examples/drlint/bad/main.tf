@@ -63,3 +63,13 @@ resource "aws_dynamodb_table" "sessions" {
     type = "S"
   }
 }
+
+# A DR replica of the billing database, which is encrypted and lives in eu-west-1. KMS keys
+# are regional and no key of this region is named: AWS refuses the replica (DR019).
+resource "aws_db_instance" "billing_replica" {
+  identifier          = "billing-replica"
+  replicate_source_db = "arn:aws:rds:eu-west-1:123456789012:db:billing"
+  instance_class      = "db.t3.micro"
+  storage_encrypted   = true
+  deletion_protection = true
+}

@@ -142,3 +142,15 @@ resource "aws_dynamodb_table" "sessions" {
     enabled = true
   }
 }
+
+# The billing database (encrypted, in eu-west-1) replicated here: KMS keys are regional,
+# so the replica names a key of us-west-2 (DR019).
+resource "aws_db_instance" "billing_replica" {
+  provider            = aws.dr
+  identifier          = "billing-replica"
+  replicate_source_db = "arn:aws:rds:eu-west-1:123456789012:db:billing"
+  instance_class      = "db.t3.micro"
+  storage_encrypted   = true
+  kms_key_id          = "arn:aws:kms:us-west-2:123456789012:key/0d1e2f3a-4b5c-4d6e-8f7a-9b0c1d2e3f4a"
+  deletion_protection = true
+}

@@ -247,8 +247,6 @@ fn check_policy(ctx: &Context, policy: &Resource, s3: &Node, out: &mut Vec<Findi
 
 #[cfg(test)]
 mod tests {
-    use std::path::Path;
-
     /// `terraform show -json` writes every nested block as a list, an absent one as `[]`.
     #[test]
     fn plans_are_judged_too() {
@@ -265,17 +263,9 @@ mod tests {
                 r#"[{"replica_kms_key_id":"arn:aws:kms:us-west-2:123456789012:key/k"}]"#
             ),
         );
-        let options = crate::LintOptions {
-            select: vec!["DR018".into()],
-            ..Default::default()
-        };
-        let report = crate::lint_plan_json(Path::new("plan.json"), plan.as_bytes(), &options);
-        assert!(report.errors.is_empty(), "{:?}", report.errors);
-        let found: Vec<&str> = report
-            .findings
-            .iter()
-            .map(|f| f.resource.as_str())
-            .collect();
-        assert_eq!(found, ["aws_s3_bucket_replication_configuration.without"]);
+        assert_eq!(
+            crate::rules::test_support::plan_findings("DR018", &plan),
+            ["aws_s3_bucket_replication_configuration.without"]
+        );
     }
 }

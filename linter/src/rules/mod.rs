@@ -49,6 +49,7 @@ pub mod dr015_ownership_conflict;
 pub mod dr016_uncovered_state;
 pub mod dr017_snapshot_tags_lost;
 pub mod dr018_kms_replication_without_replica_key;
+pub mod dr019_cross_region_encrypted_copy_without_kms_key;
 
 pub(crate) mod backup_selection;
 pub mod bucket_role;
@@ -123,6 +124,7 @@ registry!(
     dr016_uncovered_state,
     dr017_snapshot_tags_lost,
     dr018_kms_replication_without_replica_key,
+    dr019_cross_region_encrypted_copy_without_kms_key,
 );
 
 /// The rule's documentation page in markdown (`docs/rules/DRNNN.md`).
@@ -185,6 +187,22 @@ pub fn lookup(code: &str) -> Option<&'static RuleMeta> {
     RULES
         .iter()
         .find(|m| m.code.eq_ignore_ascii_case(code) || m.name == code)
+}
+
+/// What the rules' own tests share.
+#[cfg(test)]
+pub(crate) mod test_support {
+    /// The resources rule `code` finds in a `terraform show -json` plan, in report order.
+    pub(crate) fn plan_findings(code: &str, plan: &str) -> Vec<String> {
+        let options = crate::LintOptions {
+            select: vec![code.into()],
+            ..Default::default()
+        };
+        let report =
+            crate::lint_plan_json(std::path::Path::new("plan.json"), plan.as_bytes(), &options);
+        assert!(report.errors.is_empty(), "{:?}", report.errors);
+        report.findings.into_iter().map(|f| f.resource).collect()
+    }
 }
 
 #[cfg(test)]

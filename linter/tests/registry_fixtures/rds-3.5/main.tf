@@ -22,6 +22,16 @@ variable "delete_automated_backups" {
   default = true
 }
 
+variable "replicate_source_db" {
+  type    = string
+  default = null
+}
+
+variable "kms_key_id" {
+  type    = string
+  default = null
+}
+
 variable "create_db_instance" {
   type    = bool
   default = true
@@ -36,4 +46,6 @@ module "db_instance" {
   deletion_protection      = var.deletion_protection
   backup_retention_period  = var.backup_retention_period
   delete_automated_backups = var.delete_automated_backups
+  replicate_source_db      = var.replicate_source_db
+  kms_key_id               = var.kms_key_id
 }

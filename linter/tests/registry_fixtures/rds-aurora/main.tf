@@ -16,6 +16,7 @@ resource "aws_rds_cluster" "this" {
   engine_mode                   = var.engine_mode
   final_snapshot_identifier     = "final-${var.name}"
   global_cluster_identifier     = var.global_cluster_identifier
+  kms_key_id                    = var.kms_key_id
   replication_source_identifier = var.replication_source_identifier
   skip_final_snapshot           = var.skip_final_snapshot
   storage_encrypted             = var.storage_encrypted

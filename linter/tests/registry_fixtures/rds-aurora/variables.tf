@@ -64,3 +64,8 @@ variable "cluster_use_name_prefix" {
   type    = bool
   default = false
 }
+
+variable "kms_key_id" {
+  type    = string
+  default = null
+}

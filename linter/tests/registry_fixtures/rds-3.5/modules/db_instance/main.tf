@@ -27,6 +27,16 @@ variable "delete_automated_backups" {
   default = true
 }
 
+variable "replicate_source_db" {
+  type    = string
+  default = null
+}
+
+variable "kms_key_id" {
+  type    = string
+  default = null
+}
+
 variable "timeouts" {
   type = map(string)
   default = {
@@ -50,6 +60,8 @@ resource "aws_db_instance" "this" {
   deletion_protection      = var.deletion_protection
   backup_retention_period  = var.backup_retention_period
   delete_automated_backups = var.delete_automated_backups
+  replicate_source_db      = var.replicate_source_db
+  kms_key_id               = var.kms_key_id
 
   timeouts {
     create = lookup(var.timeouts, "create", null)
@@ -68,6 +80,8 @@ resource "aws_db_instance" "this_mssql" {
   deletion_protection      = var.deletion_protection
   backup_retention_period  = var.backup_retention_period
   delete_automated_backups = var.delete_automated_backups
+  replicate_source_db      = var.replicate_source_db
+  kms_key_id               = var.kms_key_id
 
   timeouts {
     create = lookup(var.timeouts, "create", null)
