@@ -31,8 +31,9 @@ use crate::mysql_server::{self, last_lines, MysqlServer, Programs};
 use crate::mysql_stream;
 use crate::pitr_server::Workdir;
 use crate::postgres_dump::{download, parse_s3_uri};
-use crate::postgres_pitr::{list, Listed};
+use crate::postgres_pitr::list;
 use crate::report::rfc3339;
+use crate::selection::Listed;
 use crate::{guarded, CancellationToken, Clients, Decrypt, DrillReport, DrillSpec, TeardownStep};
 
 /// A `--source-data=2` dump and a binlog archive in S3.

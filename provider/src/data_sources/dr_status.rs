@@ -254,13 +254,7 @@ impl DataSource for DrStatus {
             ),
         };
         // Every read of a status is optional: what fails is unknown, never a failed plan.
-        let m = status::measure(
-            clients.optional_reads(),
-            &policy,
-            window,
-            &inputs,
-        )
-        .await;
+        let m = status::measure(clients.optional_reads(), &policy, window, &inputs).await;
         tracing::info!(policy, summary = %m.assessment.summary, "dr_status measured");
         let mut state = config;
         fill(&mut state, &policy, &m);

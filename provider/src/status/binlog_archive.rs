@@ -30,6 +30,7 @@ pub async fn list(
     Ok(wal_archive::list(client, bucket, prefix)
         .await?
         .into_iter()
+        .map(|l| (l.key, l.modified))
         .filter(|(key, _)| {
             key.strip_prefix(prefix)
                 .filter(|n| !n.contains('/'))

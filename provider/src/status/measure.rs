@@ -92,7 +92,14 @@ pub async fn measure(
     let (mut m, preflight, drills, binlogs) = tokio::join!(
         measure_inventory(clients, policy, &inv, window, wal_archives, now),
         super::preflight::run(clients, &inv, inputs, now),
-        super::drills::status(clients, policy, &inv.drills, &inputs.evidence_uris, interval, now),
+        super::drills::status(
+            clients,
+            policy,
+            &inv.drills,
+            &inputs.evidence_uris,
+            interval,
+            now
+        ),
         binlog_figures(clients, binlog_archives, now),
     );
     if !binlogs.is_empty() {

@@ -60,10 +60,9 @@ pub async fn check(clients: &AwsClients, input: &Input, now: OffsetDateTime) -> 
             Ok(d) => d,
             Err(e) => return unknown(e),
         };
-        if let Some((key, at)) = dumps
-            .into_iter()
-            .filter(|(k, _)| !k.ends_with('/'))
-            .max_by_key(|(_, at)| *at)
+        // The dump a drill would restore, chosen as the drill chooses it.
+        if let Some((key, at)) =
+            drkit_drill::selection::dump(dprefix, &dumps).map(|d| (d.key.clone(), d.modified))
         {
             let head = client
                 .get_object()
