@@ -43,11 +43,23 @@ fn print_version_if_asked() -> bool {
     asked
 }
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
+/// Stack of each runtime thread. A drill is one deep async call chain (restore, wait,
+/// placement checks, verify, teardown, evidence) whose future an unoptimised build keeps
+/// uncompacted: tokio's 2 MiB default overflowed on Aurora drills in the debug build.
+const THREAD_STACK_BYTES: usize = 16 * 1024 * 1024;
+
+fn main() -> anyhow::Result<()> {
     if print_version_if_asked() {
         return Ok(());
     }
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_stack_size(THREAD_STACK_BYTES)
+        .build()?
+        .block_on(serve())
+}
+
+async fn serve() -> anyhow::Result<()> {
     init_logging();
     // Which build a bug report came from: Terraform copies this into its log.
     tracing::info!("terraform-provider-dr {VERSION} starting");
