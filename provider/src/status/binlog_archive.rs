@@ -8,7 +8,7 @@
 use aws_sdk_s3::Client;
 use time::OffsetDateTime;
 
-use super::{age, wal_archive, Figure, Mechanism, Scope};
+use super::{wal_archive, Figure, Mechanism};
 use crate::diagnostics::AwsError;
 
 /// One `binlog_archive { }` of `dr_status`.
@@ -58,34 +58,18 @@ pub fn figure(
     newest: Result<Option<(String, OffsetDateTime)>, AwsError>,
     now: OffsetDateTime,
 ) -> Figure {
-    let address = format!("binlog:{uri}");
-    let source = "ListObjectsV2 LastModified of the newest binlog file";
-    let unknown = |why: String| {
-        Figure::unknown(
-            &address,
-            uri,
-            Mechanism::MysqlBinlogArchive,
-            Scope::RegionLoss,
-            source,
-            why,
-        )
-    };
-    match newest {
-        Ok(Some((key, at))) => Figure::measured(
-            &address,
-            uri,
-            Mechanism::MysqlBinlogArchive,
-            Scope::RegionLoss,
-            age(now, at),
-            at,
-            format!("{source} ({key})"),
-        ),
-        Ok(None) => unknown(
-            "no binlog file (mysql-bin.000042) under the prefix: is the binlog copy running?"
-                .into(),
-        ),
-        Err(e) => unknown(format!("could not be listed: {e}")),
-    }
+    wal_archive::archive_figure(
+        wal_archive::ArchiveKind {
+            address: format!("binlog:{uri}"),
+            mechanism: Mechanism::MysqlBinlogArchive,
+            source: "ListObjectsV2 LastModified of the newest binlog file",
+            empty:
+                "no binlog file (mysql-bin.000042) under the prefix: is the binlog copy running?",
+        },
+        uri,
+        newest,
+        now,
+    )
 }
 
 #[cfg(test)]

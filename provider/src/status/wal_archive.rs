@@ -76,29 +76,60 @@ pub fn figure(
     newest: Result<Option<(String, OffsetDateTime)>, AwsError>,
     now: OffsetDateTime,
 ) -> Figure {
-    let address = format!("wal:{uri}");
-    let source = "ListObjectsV2 LastModified of the newest WAL segment";
+    archive_figure(
+        ArchiveKind {
+            address: format!("wal:{uri}"),
+            mechanism: Mechanism::PostgresWalArchive,
+            source: "ListObjectsV2 LastModified of the newest WAL segment",
+            empty: "no WAL segment under the prefix: is archive_command running?",
+        },
+        uri,
+        newest,
+        now,
+    )
+}
+
+/// What tells one kind of log archive (WAL, binlog) from another in its figure.
+pub struct ArchiveKind {
+    /// `wal:URI`, `binlog:URI`.
+    pub address: String,
+    /// The mechanism reported.
+    pub mechanism: Mechanism,
+    /// The API field the figure comes from.
+    pub source: &'static str,
+    /// Why the figure is unknown when nothing is archived.
+    pub empty: &'static str,
+}
+
+/// A log archive's region-loss figure: the age of its newest file, data a disaster would
+/// lose right now.
+pub fn archive_figure(
+    kind: ArchiveKind,
+    uri: &str,
+    newest: Result<Option<(String, OffsetDateTime)>, AwsError>,
+    now: OffsetDateTime,
+) -> Figure {
     let unknown = |why: String| {
         Figure::unknown(
-            &address,
+            &kind.address,
             uri,
-            Mechanism::PostgresWalArchive,
+            kind.mechanism,
             Scope::RegionLoss,
-            source,
+            kind.source,
             why,
         )
     };
     match newest {
         Ok(Some((key, at))) => Figure::measured(
-            &address,
+            &kind.address,
             uri,
-            Mechanism::PostgresWalArchive,
+            kind.mechanism,
             Scope::RegionLoss,
             age(now, at),
             at,
-            format!("{source} ({key})"),
+            format!("{} ({key})", kind.source),
         ),
-        Ok(None) => unknown("no WAL segment under the prefix: is archive_command running?".into()),
+        Ok(None) => unknown(kind.empty.into()),
         Err(e) => unknown(format!("could not be listed: {e}")),
     }
 }
