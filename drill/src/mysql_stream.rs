@@ -325,11 +325,8 @@ impl Rewriter {
         let Some(rest) = last.strip_prefix(COMPLETED) else {
             return Trailer::Missing;
         };
-        let format = format_description!("[year]-[month]-[day] [hour]:[minute]:[second]");
         match rest.trim().strip_prefix("on ") {
-            Some(date) => {
-                PrimitiveDateTime::parse(date.trim(), format).map_or(Trailer::Undated, Trailer::At)
-            }
+            Some(date) => completion_time(date).map_or(Trailer::Undated, Trailer::At),
             None => Trailer::Undated,
         }
     }
@@ -358,6 +355,23 @@ impl Rewriter {
         out.extend_from_slice(text[end..].as_bytes());
         Ok(())
     }
+}
+
+/// The trailer's date. mysqldump and mariadb-dump print the hour as `%2d`, so before 10:00
+/// it is space-padded ("2026-12-07  9:05:00"); MySQL 8 builds print `%02d`.
+fn completion_time(date: &str) -> Option<PrimitiveDateTime> {
+    let mut parts = date.split_whitespace();
+    let (day, clock) = (parts.next()?, parts.next()?);
+    if parts.next().is_some() {
+        return None;
+    }
+    let day = time::Date::parse(day, format_description!("[year]-[month]-[day]")).ok()?;
+    let clock = time::Time::parse(
+        clock,
+        format_description!("[hour padding:none]:[minute]:[second]"),
+    )
+    .ok()?;
+    Some(PrimitiveDateTime::new(day, clock))
 }
 
 fn find_newline(s: &[u8]) -> Option<usize> {
@@ -584,6 +598,27 @@ mod tests {
         let (out, r) = rewrite_in_chunks(dump, 5).unwrap();
         assert_eq!(out, dump);
         assert_eq!(r.source_database, None);
+        assert_eq!(r.trailer(), Trailer::Undated);
+    }
+
+    #[test]
+    fn a_morning_dump_is_dated_though_its_hour_is_space_padded() {
+        // What mariadb-dump wrote at 00:13 (format "%04d-%02d-%02d %2d:%02d:%02d").
+        let (_, r) = rewrite_in_chunks(
+            "UNLOCK TABLES;\n-- Dump completed on 2026-12-07  0:13:41\n",
+            8,
+        )
+        .unwrap();
+        assert_eq!(
+            r.trailer(),
+            Trailer::At(time::macros::datetime!(2026-12-07 0:13:41))
+        );
+        let (_, r) = rewrite_in_chunks("-- Dump completed on 2026-12-07 09:05:00\n", 8).unwrap();
+        assert_eq!(
+            r.trailer(),
+            Trailer::At(time::macros::datetime!(2026-12-07 9:05:00))
+        );
+        let (_, r) = rewrite_in_chunks("-- Dump completed on 2026-12-07 9:05\n", 8).unwrap();
         assert_eq!(r.trailer(), Trailer::Undated);
     }
 
