@@ -3,8 +3,10 @@
 //! RPO. moto dates every object and snapshot "now" and has no clock to turn, so the
 //! policies declare the shortest RPO they may (1m) and the tests wait until the copies are
 //! older than that: the plan then warns naming each copy and its age, and a fresh upload
-//! makes the warning go. The copies named are checked against what moto holds (the SDK's
-//! listing and `DescribeDBSnapshots`), not against what the provider says.
+//! makes the warning go. Automated snapshots are daily, so under that RPO they are judged
+//! against the day (26h): they pass, and one that is gone warns. The copies named are
+//! checked against what moto holds (the SDK's listing and `DescribeDBSnapshots`), not
+//! against what the provider says.
 
 mod policy_support;
 
@@ -169,7 +171,8 @@ async fn modified(moto: &Moto, bucket: &str, key: &str) -> aws_smithy_types::Dat
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn an_old_dump_base_backup_or_snapshot_warns_with_its_age_and_a_fresh_one_clears_it() {
+async fn an_old_dump_or_base_backup_warns_with_its_age_a_fresh_one_clears_it_and_a_gone_snapshot_warns(
+) {
     let moto = Moto::start().unwrap();
     seed_db(&moto, "orders-db", false).await;
     seed_bucket(&moto, "orders-dumps", PRIMARY, false).await;
@@ -271,9 +274,13 @@ async fn an_old_dump_base_backup_or_snapshot_warns_with_its_age_and_a_fresh_one_
         )),
         "{warning}"
     );
-    assert!(
-        age_in(&warning, &format!("automated snapshot {snapshot_id}")) > 60,
-        "{warning}"
+    // The daily snapshot, older than the 1m RPO too, is judged against the day: no warning.
+    assert!(!warning.contains("snapshot_freshness"), "{warning}");
+    assert_passes(
+        &status(&tf),
+        "snapshot_freshness",
+        "rds:us-east-1:orders-db",
+        &format!("newest automated snapshot {snapshot_id} is "),
     );
     assert!(
         warning.contains("(age from its LastModified "),
@@ -308,10 +315,6 @@ async fn an_old_dump_base_backup_or_snapshot_warns_with_its_age_and_a_fresh_one_
     put(&moto, "orders-base", "main/2/base.tar.gz", b"base").await;
     let warning = plan_warning(&tf);
     assert!(!warning.contains("base_backup_freshness"), "{warning}");
-    assert!(
-        warning.contains("snapshot_freshness rds:us-east-1:orders-db"),
-        "{warning}"
-    );
     let s = status(&tf);
     assert!(
         check(&s, "base_backup_freshness", &format!("base_backup:{BASES}"))["detail"]
@@ -320,10 +323,24 @@ async fn an_old_dump_base_backup_or_snapshot_warns_with_its_age_and_a_fresh_one_
             .starts_with("newest base backup s3://orders-base/main/2/base.tar.gz is "),
         "{s:#}"
     );
+
+    // The day's snapshot gone (deleted, or backups stopped): the plan names the instance.
+    moto.rds(PRIMARY)
+        .await
+        .delete_db_snapshot()
+        .db_snapshot_identifier(&snapshot_id)
+        .send()
+        .await
+        .unwrap();
+    let warning = plan_warning(&tf);
+    assert!(
+        warning.contains("snapshot_freshness rds:us-east-1:orders-db: no available automated snapshot of orders-db in us-east-1"),
+        "{warning}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn an_aurora_clusters_automated_snapshot_older_than_the_rpo_warns() {
+async fn an_aurora_clusters_daily_snapshot_is_judged_against_the_day_and_warns_when_gone() {
     let moto = Moto::start().unwrap();
     seed_cluster(&moto, "orders-aurora", false).await;
     let tf = terraform(
@@ -371,20 +388,31 @@ check "orders_restorable" {{
         &format!("newest automated snapshot {snapshot_id} is "),
     );
 
-    wait_past_rpo(&[*snapshots.db_cluster_snapshots()[0]
-        .snapshot_create_time()
-        .unwrap()]);
+    // Under a 1m RPO the daily snapshot is judged against the day, and says so.
+    let s = status(&tf);
+    let c = check(&s, "snapshot_freshness", "rds:us-east-1:orders-aurora");
+    assert_eq!(c["ok"], true, "{c}");
+    let detail = c["detail"].as_str().unwrap();
+    assert!(
+        detail.contains(" old; judged against 26h (automated snapshots are daily; the rpo 1m is met between them by point-in-time restore"),
+        "{detail}"
+    );
+    assert!(
+        detail.contains("(age from its SnapshotCreateTime "),
+        "{detail}"
+    );
+    assert!(!plan_warning(&tf).contains("snapshot_freshness"));
+
+    moto.rds(PRIMARY)
+        .await
+        .delete_db_cluster_snapshot()
+        .db_cluster_snapshot_identifier(&snapshot_id)
+        .send()
+        .await
+        .unwrap();
     let warning = plan_warning(&tf);
     assert!(
-        warning.contains(&format!(
-            "snapshot_freshness rds:us-east-1:orders-aurora: newest automated snapshot {snapshot_id} is "
-        )),
-        "{warning}"
-    );
-    let age = age_in(&warning, &format!("automated snapshot {snapshot_id}"));
-    assert!(age > 60 && age < 600, "{age}: {warning}");
-    assert!(
-        warning.contains("(age from its SnapshotCreateTime "),
+        warning.contains("snapshot_freshness rds:us-east-1:orders-aurora: no available automated snapshot of orders-aurora in us-east-1: automated backups have not run"),
         "{warning}"
     );
 }

@@ -221,6 +221,40 @@ pub fn verdict(newest: &Newest, rpo: Option<&Rpo>, now: OffsetDateTime) -> (Opti
     }
 }
 
+/// How old the newest automated snapshot may be when the RPO is shorter: RDS takes one a
+/// day, at the start of the backup window, and a large one becomes `available` hours
+/// later. Between two snapshots an RPO under a day is met by point-in-time restore (the
+/// newest snapshot plus the transaction logs), which the `rds` figure measures; judged
+/// against such an RPO, every snapshot would fail most of the day.
+const DAILY_SNAPSHOT_SECS: u64 = 26 * 3600;
+
+/// The newest automated snapshot's age against the RPO, or against the daily schedule when
+/// the RPO is shorter than a day.
+pub fn snapshot_verdict(
+    newest: &Newest,
+    rpo: Option<&Rpo>,
+    now: OffsetDateTime,
+) -> (Option<bool>, String) {
+    match rpo {
+        Some(rpo) if rpo.secs < DAILY_SNAPSHOT_SECS => {
+            let old = age(now, newest.at);
+            (
+                Some(old <= DAILY_SNAPSHOT_SECS as f64),
+                format!(
+                    "newest {} is {} old; judged against {}h (automated snapshots are daily; the rpo {} is met between them by point-in-time restore, see the rds figures) (age from its {} {})",
+                    newest.what,
+                    human(old),
+                    DAILY_SNAPSHOT_SECS / 3600,
+                    rpo.declared,
+                    newest.dated_by,
+                    rfc3339(newest.at)
+                ),
+            )
+        }
+        _ => verdict(newest, rpo, now),
+    }
+}
+
 /// One check per instance (not an Aurora member: its backups are its cluster's) and per
 /// cluster, in the primary region, where their automated snapshots are.
 async fn snapshot_checks(
@@ -259,7 +293,7 @@ async fn snapshot_checks(
                 newest_instance_snapshot(client, id).await
             };
             let (ok, detail) = match newest {
-                Ok(Some(n)) => verdict(&n, rpo, now),
+                Ok(Some(n)) => snapshot_verdict(&n, rpo, now),
                 Ok(None) => (
                     Some(false),
                     format!("no available automated snapshot of {id} in {primary}: automated backups have not run"),
@@ -370,6 +404,33 @@ mod tests {
                 .as_secs(),
             declared: declared.into(),
         }
+    }
+
+    #[test]
+    fn a_daily_snapshot_is_judged_against_the_day_when_the_rpo_is_shorter() {
+        let snapshot = Newest {
+            what: "automated snapshot rds:orders-db-2026-12-06-03-10".into(),
+            at: at(0),
+            dated_by: "SnapshotCreateTime",
+        };
+        // 23 hours after the last snapshot, an rpo of 15m is not failed: PITR covers it.
+        let (ok, detail) = snapshot_verdict(&snapshot, Some(&rpo("15m")), at(23 * 60));
+        assert_eq!(ok, Some(true), "{detail}");
+        assert!(
+            detail.contains("is 23h 0m old; judged against 26h (automated snapshots are daily; the rpo 15m is met"),
+            "{detail}"
+        );
+        // A day's snapshot that did not come fails, whatever the rpo.
+        let (ok, detail) = snapshot_verdict(&snapshot, Some(&rpo("15m")), at(27 * 60));
+        assert_eq!(ok, Some(false), "{detail}");
+        // An rpo of two days is the measure itself.
+        let (ok, detail) = snapshot_verdict(&snapshot, Some(&rpo("48h")), at(47 * 60));
+        assert_eq!(ok, Some(true), "{detail}");
+        assert!(detail.contains("is 1d 23h old; rpo 48h"), "{detail}");
+        let (ok, _) = snapshot_verdict(&snapshot, Some(&rpo("48h")), at(49 * 60));
+        assert_eq!(ok, Some(false));
+        let (ok, _) = snapshot_verdict(&snapshot, None, at(60));
+        assert_eq!(ok, None);
     }
 
     #[test]
