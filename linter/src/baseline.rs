@@ -160,18 +160,34 @@ pub fn apply(
     for e in &baseline.entries {
         *left.entry(e).or_default() += 1;
     }
-    let mut matched = 0;
-    findings.retain(|f| {
-        let key = keys.entry(f);
-        match left.get_mut(&key) {
-            Some(n) if *n > 0 => {
-                *n -= 1;
-                matched += 1;
-                false
-            }
-            _ => true,
+    let mut accepted = vec![false; findings.len()];
+    for (i, f) in findings.iter().enumerate() {
+        if let Some(n) = left.get_mut(&keys.entry(f)).filter(|n| **n > 0) {
+            *n -= 1;
+            accepted[i] = true;
         }
-    });
+    }
+    // A finding that points at the variable default or `module` block deciding its value
+    // was written at the resource's own block by earlier drlint versions (and while the value
+    // was set there): an entry for the same rule and resource in the resource's
+    // directory still accepts it, whatever attribute it names, so that moving where the
+    // finding points does not break a gate that was green.
+    for (i, f) in findings.iter().enumerate() {
+        let Some(file) = f.resource_file.as_deref().filter(|_| !accepted[i]) else {
+            continue;
+        };
+        let directory = keys.directory(file);
+        let there = left.iter_mut().find(|(e, n)| {
+            **n > 0 && e.rule == f.rule && e.resource == f.resource && e.directory == directory
+        });
+        if let Some((_, n)) = there {
+            *n -= 1;
+            accepted[i] = true;
+        }
+    }
+    let matched = accepted.iter().filter(|a| **a).count();
+    let mut verdicts = accepted.into_iter();
+    findings.retain(|_| !verdicts.next().unwrap_or(false));
     let stale = left
         .into_iter()
         .filter(|(e, n)| *n > 0 && judged(e))
@@ -246,20 +262,24 @@ impl<'a> Keys<'a> {
 
     /// The baseline entry of a finding.
     fn entry(&mut self, f: &Finding) -> Entry {
-        let dir = f.file.parent().unwrap_or(Path::new("."));
-        let directory = match self.dirs.get(dir) {
+        Entry {
+            rule: f.rule.to_string(),
+            resource: f.resource.clone(),
+            attribute: attribute(f, self.sources),
+            directory: self.directory(&f.file),
+        }
+    }
+
+    /// The directory key of `file`'s directory.
+    fn directory(&mut self, file: &Path) -> String {
+        let dir = file.parent().unwrap_or(Path::new("."));
+        match self.dirs.get(dir) {
             Some(d) => d.clone(),
             None => {
                 let d = directory_key(dir, &self.base);
                 self.dirs.insert(dir.to_path_buf(), d.clone());
                 d
             }
-        };
-        Entry {
-            rule: f.rule.to_string(),
-            resource: f.resource.clone(),
-            attribute: attribute(f, self.sources),
-            directory,
         }
     }
 }
@@ -368,6 +388,60 @@ mod tests {
         assert_eq!(now[0].rule, "DR005");
         assert_eq!(outcome.stale.len(), 1);
         assert_eq!(outcome.stale[0].rule, "DR010");
+    }
+
+    /// A baseline written while DR004 pointed at `backup_retention_period = var.days` in
+    /// the module still accepts the finding once it points at the variable's default (or
+    /// at the caller's `module` block, in another directory), and the entry is not stale.
+    #[test]
+    fn an_entry_at_the_resource_accepts_the_finding_that_moved_to_its_deciding_value() {
+        let dir = tempfile::tempdir().unwrap();
+        let module = dir.path().join("modules/db/main.tf");
+        let variables = dir.path().join("modules/db/variables.tf");
+        let root = dir.path().join("main.tf");
+        fs::create_dir_all(module.parent().unwrap()).unwrap();
+        let resource =
+            "resource \"aws_db_instance\" \"main\" {\n  backup_retention_period = var.days\n}\n";
+        let variable = "variable \"days\" {\n  default = 0\n}\n";
+        let call = "module \"db\" {\n  source = \"./modules/db\"\n  days = 0\n}\n";
+        let mut sources = Sources::default();
+        for (file, text) in [(&module, resource), (&variables, variable), (&root, call)] {
+            fs::write(file, text).unwrap();
+            sources.insert(file);
+        }
+        let path = dir.path().join("drlint-baseline.json");
+        let old = finding(&module, "DR004", resource.find("backup").unwrap(), 2);
+        write(&path, &[old], &sources).unwrap();
+        let baseline = read(&path).unwrap();
+        assert_eq!(
+            baseline.entries[0].attribute.as_deref(),
+            Some("backup_retention_period")
+        );
+        for (file, at) in [
+            (&variables, variable.find("default").unwrap()),
+            (&root, call.find("days").unwrap()),
+        ] {
+            let mut moved = finding(file, "DR004", at, 2);
+            moved.resource_file = Some(module.clone());
+            let mut now = vec![moved.clone()];
+            let outcome = apply(&mut now, &baseline, &sources, |_| true);
+            assert_eq!((outcome.matched, now.len()), (1, 0), "{}", file.display());
+            assert!(outcome.stale.is_empty());
+            // Another rule, or a finding decided at its own block, is not accepted so.
+            let mut other = vec![Finding {
+                rule: "DR016",
+                ..moved.clone()
+            }];
+            assert_eq!(apply(&mut other, &baseline, &sources, |_| true).matched, 0);
+            let mut unmoved = vec![Finding {
+                resource_file: None,
+                ..moved
+            }];
+            assert_eq!(
+                apply(&mut unmoved, &baseline, &sources, |_| true).matched,
+                0
+            );
+        }
     }
 
     /// JSON configuration syntax quotes its keys: the key is the attribute.
