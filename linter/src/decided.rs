@@ -163,9 +163,9 @@ fn through_callers(
     }
 }
 
-/// Where `terraform.tfvars` or a `*.auto.tfvars` file of root module `dir` sets variable
-/// `name` (`file:line`), read from disk: Terraform loads them without being asked, so
-/// the variable's default decides nothing there.
+/// Where `terraform.tfvars`, `terraform.tfvars.json` or a `*.auto.tfvars(.json)` file of
+/// root module `dir` sets variable `name` (`file:line`), read from disk: Terraform loads
+/// them without being asked, so the variable's default decides nothing there.
 fn set_by_auto_tfvars(dir: &Path, name: &str) -> Option<String> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(if dir.as_os_str().is_empty() {
         Path::new(".")
@@ -177,17 +177,25 @@ fn set_by_auto_tfvars(dir: &Path, name: &str) -> Option<String> {
     .filter(|p| {
         p.file_name()
             .and_then(|n| n.to_str())
-            .is_some_and(|n| n == "terraform.tfvars" || n.ends_with(".auto.tfvars"))
+            .is_some_and(crate::source::is_auto_tfvars_name)
     })
     .collect();
-    files.sort();
+    crate::source::sort_auto_tfvars(&mut files);
     files.into_iter().find_map(|file| {
         let text = std::fs::read_to_string(&file).ok()?;
-        let attr = text.parse::<Body>().ok()?.get_attribute(name)?.span()?;
+        let at = if file.extension().is_some_and(|e| e == "json") {
+            crate::json_config::top_level_property(&text, name)?
+        } else {
+            text.parse::<Body>()
+                .ok()?
+                .get_attribute(name)?
+                .span()?
+                .start
+        };
         Some(format!(
             "{}:{}",
             file.file_name()?.to_string_lossy(),
-            line_of(&text, attr.start)
+            line_of(&text, at)
         ))
     })
 }

@@ -523,6 +523,17 @@ fn object_key_ident(name: &str, at: Range<usize>) -> ObjectKey {
     ObjectKey::Ident(decorated_ident(name, at))
 }
 
+/// The byte offset of top-level property `name` of a JSON object (a `.tfvars.json` file's
+/// variable), when the text is one object that has it.
+pub fn top_level_property(text: &str, name: &str) -> Option<usize> {
+    let parsed = jsonc_parser::parse_to_ast(text, &Default::default(), &Default::default()).ok()?;
+    let Some(Json::Object(root)) = parsed.value else {
+        return None;
+    };
+    let found = root.properties.iter().find(|p| p.name.as_str() == name)?;
+    Some(name_range(found).start)
+}
+
 fn name_range(prop: &ObjectProp<'_>) -> Range<usize> {
     let r = match &prop.name {
         jsonc_parser::ast::ObjectPropName::String(s) => s.range,

@@ -418,6 +418,40 @@ variable "delete_backups" {
     );
 }
 
+/// Terraform loads `terraform.tfvars.json` and `*.auto.tfvars.json` as it loads their HCL
+/// twins: a value set there is not decided by the default either.
+#[test]
+fn a_value_from_an_auto_tfvars_json_file_is_not_fixed_at_the_default() {
+    let p = Project::new();
+    let variables = r#"variable "delete_backups" {
+  type    = bool
+  default = true
+}
+"#;
+    p.file("variables.tf", variables);
+    p.file(
+        "main.tf",
+        r#"resource "aws_db_instance" "main" {
+  identifier               = "orders"
+  deletion_protection      = true
+  delete_automated_backups = var.delete_backups
+  backup_retention_period  = 7
+}
+"#,
+    );
+    let tfvars = "{\n  \"region\": \"eu-west-1\",\n  \"delete_backups\": true\n}\n";
+    p.file("ci.auto.tfvars.json", tfvars);
+    let run = fix(&p, &["--select", "DR005"]);
+    assert_eq!(p.read("variables.tf"), variables, "the default decides nothing");
+    assert_eq!(p.read("ci.auto.tfvars.json"), tfvars, "--fix never writes JSON");
+    assert!(
+        run.stdout
+            .contains("(var.delete_backups is set in ci.auto.tfvars.json:3)"),
+        "{}",
+        run.stdout
+    );
+}
+
 #[test]
 fn read_replicas_and_global_secondaries_keep_skip_final_snapshot() {
     let p = Project::new();
