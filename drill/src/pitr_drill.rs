@@ -204,3 +204,221 @@ async fn verify(
 pub(crate) fn archive_lag_seconds(uploaded: OffsetDateTime) -> f64 {
     ((OffsetDateTime::now_utc() - uploaded).as_seconds_f64() * 1000.0).round() / 1000.0
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use super::*;
+
+    /// What happened, in order.
+    type Events = Arc<Mutex<Vec<String>>>;
+
+    struct FakeServer(Events);
+
+    impl TemporaryServer for FakeServer {
+        fn pid(&self) -> u32 {
+            7
+        }
+        fn port(&self) -> u16 {
+            5433
+        }
+        async fn stop(&mut self) -> Result<String, String> {
+            self.0.lock().unwrap().push("server stopped".into());
+            Ok("stopped".into())
+        }
+    }
+
+    struct FakeFetcher(Events);
+
+    impl Drop for FakeFetcher {
+        fn drop(&mut self) {
+            self.0.lock().unwrap().push("fetcher stopped".into());
+        }
+    }
+
+    #[derive(Default)]
+    struct FakeDetails {
+        log_tail: Option<Vec<String>>,
+        settled_with_fetcher: bool,
+    }
+
+    /// How the fake recovery ends.
+    #[derive(Clone, Copy)]
+    enum Ending {
+        Recovered,
+        Fails,
+        Hangs,
+    }
+
+    struct FakeEngine {
+        events: Events,
+        ending: Ending,
+        root: Mutex<Option<std::path::PathBuf>>,
+    }
+
+    impl PitrEngine for FakeEngine {
+        type Details = FakeDetails;
+        type Server = FakeServer;
+        type Fetcher = FakeFetcher;
+        const SERVER: &'static str = "fake server";
+        const WORKDIR_HOLDS: &'static str = "fake files";
+
+        fn workdir(&self, _run_id: &str) -> Result<Workdir, String> {
+            let root = tempfile::tempdir().unwrap().keep();
+            *self.root.lock().unwrap() = Some(root.clone());
+            Ok(Workdir { root, owner: None })
+        }
+
+        async fn recover(
+            &self,
+            steps: &Steps<'_>,
+            _dir: &Workdir,
+            report: &mut DrillReport,
+            _details: &mut FakeDetails,
+            started: &mut Started<FakeServer, FakeFetcher>,
+        ) -> Result<Recovered, String> {
+            started.fetcher = Some(FakeFetcher(self.events.clone()));
+            started.server = Some(FakeServer(self.events.clone()));
+            report.phase("replay");
+            match self.ending {
+                Ending::Recovered => Ok(Recovered {
+                    target: Target {
+                        engine: crate::Engine::Postgres,
+                        host: "/nowhere".into(),
+                        port: 5433,
+                        database: "app".into(),
+                        username: "app".into(),
+                        password: None,
+                        pg_bin_dir: None,
+                    },
+                    database: "app".into(),
+                    point: None,
+                }),
+                Ending::Fails => Err("replay failed".into()),
+                Ending::Hangs => {
+                    steps
+                        .guarded("the replay", std::future::pending::<Result<(), String>>())
+                        .await?;
+                    unreachable!()
+                }
+            }
+        }
+
+        fn settle(
+            &self,
+            _dir: &Workdir,
+            fetcher: Option<&FakeFetcher>,
+            log_tail: Option<Vec<String>>,
+            details: &mut FakeDetails,
+        ) {
+            details.settled_with_fetcher = fetcher.is_some();
+            details.log_tail = log_tail;
+        }
+
+        fn record(report: &mut DrillReport, details: FakeDetails) {
+            report.notes.push(format!(
+                "recorded: log tail kept {}, settled with fetcher {}",
+                details.log_tail.is_some(),
+                details.settled_with_fetcher
+            ));
+        }
+    }
+
+    async fn drill(
+        ending: Ending,
+        cancel: &CancellationToken,
+    ) -> (
+        Result<(), String>,
+        DrillReport,
+        Vec<String>,
+        std::path::PathBuf,
+    ) {
+        let spec = DrillSpec {
+            name: "t".into(),
+            source: crate::Source::MysqlBinlog(crate::mysql_binlog::MysqlBinlogSource {
+                base_dump_uri: "s3://b/full/".into(),
+                binlog_uri: "s3://b/binlog/".into(),
+                target_time: crate::archive_plan::TargetTime::Latest,
+                region: "us-east-1".into(),
+                decrypt: None,
+                bin_dir: None,
+            }),
+            target: None,
+            verify: Vec::new(),
+            freshness_sql: None,
+            targets: crate::Targets {
+                rpo: None,
+                rto: None,
+            },
+            timeout: std::time::Duration::from_secs(60),
+            run_id: "t".into(),
+        };
+        let mut report = DrillReport::start(&spec);
+        let engine = FakeEngine {
+            events: Events::default(),
+            ending,
+            root: Mutex::new(None),
+        };
+        let steps = Steps {
+            spec: &spec,
+            cancel,
+            deadline: Instant::now() + spec.timeout,
+        };
+        let result = run(&engine, steps, &mut report, FakeDetails::default()).await;
+        let events = engine.events.lock().unwrap().clone();
+        let root = engine.root.lock().unwrap().clone().unwrap();
+        (result, report, events, root)
+    }
+
+    fn teardown(report: &DrillReport) -> Vec<String> {
+        report
+            .teardown
+            .iter()
+            .map(|s| format!("{} ok={}", s.what, s.ok))
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn every_ending_stops_the_fetcher_then_the_server_and_removes_the_directory() {
+        for ending in [Ending::Recovered, Ending::Fails, Ending::Hangs] {
+            let cancel = CancellationToken::new();
+            if matches!(ending, Ending::Hangs) {
+                cancel.cancel();
+            }
+            let (result, report, events, root) = drill(ending, &cancel).await;
+            match ending {
+                Ending::Recovered => assert_eq!(result, Ok(())),
+                Ending::Fails => assert_eq!(result, Err("replay failed".into())),
+                Ending::Hangs => assert!(
+                    result
+                        .as_ref()
+                        .unwrap_err()
+                        .starts_with("interrupted during the replay"),
+                    "{result:?}"
+                ),
+            }
+            assert_eq!(events, ["fetcher stopped", "server stopped"]);
+            assert!(!root.exists(), "{} left behind", root.display());
+            assert_eq!(
+                teardown(&report),
+                [
+                    "fake server (pid 7, port 5433) ok=true".to_string(),
+                    format!("fake files in {} ok=true", root.display()),
+                ]
+            );
+            let failed = result.is_err();
+            assert_eq!(
+                report.notes.last().unwrap(),
+                &format!("recorded: log tail kept {failed}, settled with fetcher true")
+            );
+            let phases: Vec<&str> = report.phases.iter().map(|p| p.name.as_str()).collect();
+            let expected: &[&str] = if failed {
+                &["replay", "teardown"]
+            } else {
+                &["replay", "verify", "teardown"]
+            };
+            assert_eq!(phases, expected);
+        }
+    }
+}
