@@ -113,11 +113,10 @@ impl BinlogDetails {
             self.files_replayed,
             self.bytes_replayed
         ));
-        md.push_str(&format!(
-            "- last replayed transaction: {}; archive lag: {}\n",
-            self.last_replayed_event.as_deref().unwrap_or("-"),
-            self.archive_lag_seconds
-                .map_or("-".into(), |s| format!("{s:.1}s"))
+        md.push_str(&crate::report::last_replayed_line(
+            "transaction",
+            self.last_replayed_event.as_deref(),
+            self.archive_lag_seconds,
         ));
         md.push_str(&crate::report::log_tail_markdown(&self.server_log_tail));
         md

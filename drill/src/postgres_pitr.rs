@@ -116,11 +116,10 @@ impl PitrDetails {
             self.bytes_replayed,
             self.replay_wait_seconds
         ));
-        md.push_str(&format!(
-            "- last replayed commit: {}; archive lag: {}\n",
-            self.last_replayed_commit.as_deref().unwrap_or("-"),
-            self.archive_lag_seconds
-                .map_or("-".into(), |s| format!("{s:.1}s"))
+        md.push_str(&crate::report::last_replayed_line(
+            "commit",
+            self.last_replayed_commit.as_deref(),
+            self.archive_lag_seconds,
         ));
         md.push_str(&crate::report::log_tail_markdown(&self.server_log_tail));
         md
