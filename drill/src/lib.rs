@@ -31,6 +31,7 @@ mod mysql_binlog;
 mod mysql_dump;
 mod mysql_server;
 mod mysql_stream;
+mod pitr_drill;
 mod pitr_server;
 mod postgres;
 mod postgres_dump;

@@ -29,12 +29,13 @@ use crate::archive_plan::TargetTime;
 use crate::binlog::{self, ArchivedBinlog, BinlogArchive, Coordinates};
 use crate::mysql_server::{self, last_lines, MysqlServer, Programs};
 use crate::mysql_stream;
+use crate::pitr_drill::{self, PitrEngine, Recovered, Started, Steps};
 use crate::pitr_server::Workdir;
 use crate::postgres_dump::{download, parse_s3_uri};
 use crate::postgres_pitr::list;
 use crate::report::rfc3339;
 use crate::selection::Listed;
-use crate::{guarded, CancellationToken, Clients, Decrypt, DrillReport, DrillSpec, TeardownStep};
+use crate::{CancellationToken, Clients, Decrypt, DrillReport, DrillSpec};
 
 /// A `--source-data=2` dump and a binlog archive in S3.
 #[derive(Debug, Clone)]
@@ -112,11 +113,10 @@ impl BinlogDetails {
             self.files_replayed,
             self.bytes_replayed
         ));
-        md.push_str(&format!(
-            "- last replayed transaction: {}; archive lag: {}\n",
-            self.last_replayed_event.as_deref().unwrap_or("-"),
-            self.archive_lag_seconds
-                .map_or("-".into(), |s| format!("{s:.1}s"))
+        md.push_str(&crate::report::last_replayed_line(
+            "transaction",
+            self.last_replayed_event.as_deref(),
+            self.archive_lag_seconds,
         ));
         md.push_str(&crate::report::log_tail_markdown(&self.server_log_tail));
         md
@@ -126,8 +126,6 @@ impl BinlogDetails {
 /// The database the client starts in: the dump's and the binlog's own `USE` statements
 /// choose theirs.
 const CLIENT_DATABASE: &str = "mysql";
-/// Lines of the server log kept in a failure report.
-const LOG_TAIL: usize = 20;
 /// Bytes of a dump read for its coordinates (they follow the header and session settings).
 const HEAD_BYTES: u64 = 1 << 20;
 
@@ -152,185 +150,164 @@ pub(crate) async fn run(
     report.phase("fetch");
     let progs = mysql_server::programs(src.bin_dir.as_deref())?;
     let s3 = clients.s3(&src.region);
-    let dir = Workdir::create_for(&spec.run_id, "mysql")?;
-    let mut details = BinlogDetails::default();
-    let mut server: Option<MysqlServer> = None;
-    let result = body(
-        spec,
+    let engine = MysqlBinlog {
         src,
-        &progs,
-        &s3,
-        &dir,
+        progs: &progs,
+        s3: &s3,
+    };
+    let steps = Steps {
+        spec,
         cancel,
         deadline,
-        report,
-        &mut details,
-        &mut server,
-    )
-    .await;
-
-    // Teardown, whatever happened above (cancellation included).
-    report.phase("teardown");
-    if result.is_err() {
-        details.server_log_tail = crate::pitr_server::log_tail(&dir, LOG_TAIL);
-    }
-    if let Some(s) = server.as_mut() {
-        let stopped = s.stop().await;
-        report.teardown.push(TeardownStep {
-            what: format!("temporary MariaDB server (pid {}, port {})", s.pid, s.port),
-            ok: stopped.is_ok(),
-            error: stopped.err(),
-        });
-    }
-    let removed = dir.remove();
-    report.teardown.push(TeardownStep {
-        what: format!("data directory and downloads in {}", dir.root.display()),
-        ok: removed.is_ok(),
-        error: removed.err(),
-    });
-    report.binlog = Some(details);
-    report.end_phase();
-    result
+    };
+    pitr_drill::run(&engine, steps, report, BinlogDetails::default()).await
 }
 
-#[allow(clippy::too_many_arguments)]
-async fn body(
-    spec: &DrillSpec,
-    src: &MysqlBinlogSource,
-    progs: &Programs,
-    s3: &aws_sdk_s3::Client,
-    dir: &Workdir,
-    cancel: &CancellationToken,
-    deadline: Instant,
-    report: &mut DrillReport,
-    details: &mut BinlogDetails,
-    server: &mut Option<MysqlServer>,
-) -> Result<(), String> {
-    // Everything is checked before anything is downloaded or started.
-    let plan = guarded(
-        cancel,
-        deadline,
-        "listing the dumps and the binlog archive",
-        make_plan(s3, src, dir, details),
-    )
-    .await?;
-    details.base_dump = plan.dump_uri.clone();
-    details.base_dump_uploaded = rfc3339(plan.dump.modified);
-    details.start = format!("{}:{}", plan.coordinates.file, plan.coordinates.position);
-    details.gtid = plan.coordinates.gtid.clone();
-    details.target_time = plan.target.map(rfc3339);
-    details.target_random = plan.random;
-    details.binlog_range = [plan.files.first(), plan.files.last()]
-        .iter()
-        .flatten()
-        .map(|f| f.name.file())
-        .collect();
-    report.restored_from = Some(plan.dump_uri.clone());
-    report.restore_point = plan.target.map(rfc3339);
+/// A binlog drill: MySQL's half of the [`pitr_drill`] skeleton.
+struct MysqlBinlog<'a> {
+    src: &'a MysqlBinlogSource,
+    progs: &'a Programs,
+    s3: &'a aws_sdk_s3::Client,
+}
 
-    let (dump_bucket, _) = parse_s3_uri(&src.base_dump_uri)?;
-    let (binlog_bucket, _) = parse_s3_uri(&src.binlog_uri)?;
-    let dump_path = dir.downloads().join("dump");
-    guarded(
-        cancel,
-        deadline,
-        "downloading the dump",
-        download(s3, &dump_bucket, &plan.dump.key, &dump_path),
-    )
-    .await?;
-    let mut binlogs = Vec::new();
-    for f in &plan.files {
-        let path = dir.downloads().join(f.name.file());
-        guarded(
-            cancel,
-            deadline,
-            "downloading the binlogs",
-            fetch_binlog(s3, &binlog_bucket, f, &path),
-        )
-        .await?;
-        binlogs.push(path);
-    }
-    details.files_replayed = binlogs.len();
-    details.bytes_replayed = binlogs
-        .iter()
-        .filter_map(|p| std::fs::metadata(p).ok())
-        .map(|m| m.len())
-        .sum();
+impl PitrEngine for MysqlBinlog<'_> {
+    type Details = BinlogDetails;
+    type Server = MysqlServer;
+    type Fetcher = ();
+    const SERVER: &'static str = "temporary MariaDB server";
+    const WORKDIR_HOLDS: &'static str = "data directory and downloads";
 
-    report.phase("restore");
-    *server = Some(
-        guarded(
-            cancel,
-            deadline,
-            "starting the temporary server",
-            mysql_server::start(dir, progs),
-        )
-        .await?,
-    );
-    let srv = server.as_ref().expect("started");
-    guarded(
-        cancel,
-        deadline,
-        "restoring the dump",
-        restore_dump(srv, &dump_path, src.decrypt.as_ref(), &plan.dump_uri),
-    )
-    .await?;
-    let _ = std::fs::remove_file(&dump_path);
-    details.databases = guarded(
-        cancel,
-        deadline,
-        "listing the restored databases",
-        restored_databases(srv),
-    )
-    .await?;
-    let Some(database) = details.databases.first().cloned() else {
-        return Err(format!(
-            "{} created no database: it is a dump of one database without --databases (the binlog events name their databases, so the dump must create them: take it with --databases or --all-databases)",
-            plan.dump_uri
-        ));
-    };
-
-    report.phase("replay");
-    let last = guarded(
-        cancel,
-        deadline,
-        "binlog replay",
-        replay(srv, progs, &plan, &binlogs),
-    )
-    .await?;
-    details.last_replayed_event = last.map(rfc3339);
-    let point = plan.target.unwrap_or_else(OffsetDateTime::now_utc);
-    match last {
-        Some(t) => {
-            report.set_rpo((point - t).as_seconds_f64().max(0.0));
-            report.rpo_from = Some("the last replayed binlog transaction".into());
-        }
-        None => {
-            // Nothing after the dump: the dump's snapshot is the newest data, and it was
-            // taken before its upload.
-            report.set_rpo((point - plan.dump.modified).as_seconds_f64().max(0.0));
-            report.rpo_from = Some(
-                "the dump's upload (no binlog transaction after its coordinates up to the target)"
-                    .into(),
-            );
-        }
+    fn workdir(&self, run_id: &str) -> Result<Workdir, String> {
+        Workdir::create_for(run_id, "mysql")
     }
 
-    report.phase("verify");
-    let target = srv.target(&database);
-    crate::copy_checks::verify_and_measure_freshness(
-        &target,
-        &database,
-        spec,
-        cancel,
-        deadline,
-        report,
-        || {
-            plan.target
-                .map_or(0.0, |t| (OffsetDateTime::now_utc() - t).as_seconds_f64())
-        },
-    )
-    .await
+    async fn recover(
+        &self,
+        steps: &Steps<'_>,
+        dir: &Workdir,
+        report: &mut DrillReport,
+        details: &mut BinlogDetails,
+        started: &mut Started<MysqlServer, ()>,
+    ) -> Result<Recovered, String> {
+        let (src, progs, s3) = (self.src, self.progs, self.s3);
+        // Everything is checked before anything is downloaded or started.
+        let plan = steps
+            .guarded(
+                "listing the dumps and the binlog archive",
+                make_plan(s3, src, dir, details),
+            )
+            .await?;
+        details.base_dump = plan.dump_uri.clone();
+        details.base_dump_uploaded = rfc3339(plan.dump.modified);
+        details.start = format!("{}:{}", plan.coordinates.file, plan.coordinates.position);
+        details.gtid = plan.coordinates.gtid.clone();
+        details.target_time = plan.target.map(rfc3339);
+        details.target_random = plan.random;
+        details.binlog_range = [plan.files.first(), plan.files.last()]
+            .iter()
+            .flatten()
+            .map(|f| f.name.file())
+            .collect();
+        report.restored_from = Some(plan.dump_uri.clone());
+        report.restore_point = plan.target.map(rfc3339);
+
+        let (dump_bucket, _) = parse_s3_uri(&src.base_dump_uri)?;
+        let (binlog_bucket, _) = parse_s3_uri(&src.binlog_uri)?;
+        let dump_path = dir.downloads().join("dump");
+        steps
+            .guarded(
+                "downloading the dump",
+                download(s3, &dump_bucket, &plan.dump.key, &dump_path),
+            )
+            .await?;
+        let mut binlogs = Vec::new();
+        for f in &plan.files {
+            let path = dir.downloads().join(f.name.file());
+            steps
+                .guarded(
+                    "downloading the binlogs",
+                    fetch_binlog(s3, &binlog_bucket, f, &path),
+                )
+                .await?;
+            binlogs.push(path);
+        }
+        details.files_replayed = binlogs.len();
+        details.bytes_replayed = binlogs
+            .iter()
+            .filter_map(|p| std::fs::metadata(p).ok())
+            .map(|m| m.len())
+            .sum();
+
+        report.phase("restore");
+        started.server = Some(
+            steps
+                .guarded(
+                    "starting the temporary server",
+                    mysql_server::start(dir, progs),
+                )
+                .await?,
+        );
+        let srv = started.server.as_ref().expect("started");
+        steps
+            .guarded(
+                "restoring the dump",
+                restore_dump(srv, &dump_path, src.decrypt.as_ref(), &plan.dump_uri),
+            )
+            .await?;
+        let _ = std::fs::remove_file(&dump_path);
+        details.databases = steps
+            .guarded("listing the restored databases", restored_databases(srv))
+            .await?;
+        let Some(database) = details.databases.first().cloned() else {
+            return Err(format!(
+                "{} created no database: it is a dump of one database without --databases (the binlog events name their databases, so the dump must create them: take it with --databases or --all-databases)",
+                plan.dump_uri
+            ));
+        };
+
+        report.phase("replay");
+        let last = steps
+            .guarded("binlog replay", replay(srv, progs, &plan, &binlogs))
+            .await?;
+        details.last_replayed_event = last.map(rfc3339);
+        let point = plan.target.unwrap_or_else(OffsetDateTime::now_utc);
+        match last {
+            Some(t) => {
+                report.set_rpo((point - t).as_seconds_f64().max(0.0));
+                report.rpo_from = Some("the last replayed binlog transaction".into());
+            }
+            None => {
+                // Nothing after the dump: the dump's snapshot is the newest data, and it was
+                // taken before its upload.
+                report.set_rpo((point - plan.dump.modified).as_seconds_f64().max(0.0));
+                report.rpo_from = Some(
+                    "the dump's upload (no binlog transaction after its coordinates up to the target)"
+                        .into(),
+                );
+            }
+        }
+        Ok(Recovered {
+            target: srv.target(&database),
+            database,
+            point: plan.target,
+        })
+    }
+
+    fn settle(
+        &self,
+        _dir: &Workdir,
+        _fetcher: Option<&()>,
+        log_tail: Option<Vec<String>>,
+        details: &mut BinlogDetails,
+    ) {
+        if let Some(tail) = log_tail {
+            details.server_log_tail = tail;
+        }
+    }
+
+    fn record(report: &mut DrillReport, details: BinlogDetails) {
+        report.binlog = Some(details);
+    }
 }
 
 /// Lists both locations, chooses the dump and the target, reads the dump's coordinates and
@@ -344,9 +321,7 @@ async fn make_plan(
 ) -> Result<Plan, String> {
     let archive = read_archive(s3, &src.binlog_uri).await?;
     let newest = archive.newest();
-    details.archive_lag_seconds = newest.map(|o| {
-        ((OffsetDateTime::now_utc() - o.uploaded).as_seconds_f64() * 1000.0).round() / 1000.0
-    });
+    details.archive_lag_seconds = newest.map(|o| pitr_drill::archive_lag_seconds(o.uploaded));
     details.newest_binlog = newest.map(|o| o.name.file());
     let (bucket, prefix) = parse_s3_uri(&src.base_dump_uri)?;
     let mut dumps: Vec<Listed> = list(s3, &bucket, &prefix)

@@ -22,6 +22,7 @@ use tokio::time::Instant;
 
 use crate::archive_plan::{self, Archive, ArchivedObject, BaseBackup, Plan};
 use crate::base_backup::{self, Label};
+use crate::pitr_drill::{self, PitrEngine, Recovered, Started, Steps};
 use crate::pitr_server::{self, Server, Workdir};
 use crate::postgres;
 use crate::postgres_dump::{download, parse_s3_uri};
@@ -29,7 +30,7 @@ use crate::report::rfc3339;
 use crate::selection::{self, Listed};
 use crate::wal::{self, ArchivedKind, Lsn};
 use crate::wal_spool::{self, Prefetch};
-use crate::{guarded, CancellationToken, Clients, DrillReport, DrillSpec, Target, TeardownStep};
+use crate::{guarded, CancellationToken, Clients, DrillReport, DrillSpec, Target};
 
 pub use crate::archive_plan::TargetTime as PitrTarget;
 
@@ -115,19 +116,16 @@ impl PitrDetails {
             self.bytes_replayed,
             self.replay_wait_seconds
         ));
-        md.push_str(&format!(
-            "- last replayed commit: {}; archive lag: {}\n",
-            self.last_replayed_commit.as_deref().unwrap_or("-"),
-            self.archive_lag_seconds
-                .map_or("-".into(), |s| format!("{s:.1}s"))
+        md.push_str(&crate::report::last_replayed_line(
+            "commit",
+            self.last_replayed_commit.as_deref(),
+            self.archive_lag_seconds,
         ));
         md.push_str(&crate::report::log_tail_markdown(&self.server_log_tail));
         md
     }
 }
 
-/// Lines of the server log kept in a failure report.
-const LOG_TAIL: usize = 20;
 /// PostgreSQL's message when the archive ends before a commit after the target.
 const TARGET_NOT_REACHED: &str = "recovery ended before configured recovery target was reached";
 
@@ -149,7 +147,7 @@ pub(crate) async fn run(
         make_plan(&s3, src),
     )
     .await?;
-    let mut details = PitrDetails {
+    let details = PitrDetails {
         base_backup: plan.backup.uri.clone(),
         base_backup_start: format!(
             "{} on timeline {}",
@@ -165,9 +163,9 @@ pub(crate) async fn run(
         wal_range: vec![plan.wal_range.0.clone(), plan.wal_range.1.clone()],
         timelines: plan.timelines.clone(),
         files_planned: plan.files.len(),
-        archive_lag_seconds: archive_newest.as_ref().map(|o| {
-            ((OffsetDateTime::now_utc() - o.uploaded).as_seconds_f64() * 1000.0).round() / 1000.0
-        }),
+        archive_lag_seconds: archive_newest
+            .as_ref()
+            .map(|o| pitr_drill::archive_lag_seconds(o.uploaded)),
         newest_segment: archive_newest.map(|o| o.key),
         ..PitrDetails::default()
     };
@@ -176,218 +174,199 @@ pub(crate) async fn run(
     report.notes.extend(plan.notes.iter().cloned());
     report.pitr = Some(details.clone());
 
-    let dir = Workdir::create(&spec.run_id)?;
-    let mut server: Option<Server> = None;
-    let mut prefetch: Option<Prefetch> = None;
-    let result = body(
-        spec,
+    let engine = PostgresPitr {
         src,
-        &s3,
-        &plan,
-        &dir,
+        s3: &s3,
+        plan: &plan,
+    };
+    let steps = Steps {
+        spec,
         cancel,
         deadline,
-        report,
-        &mut details,
-        &mut server,
-        &mut prefetch,
-    )
-    .await;
-
-    // Teardown, whatever happened above (cancellation included).
-    report.phase("teardown");
-    if result.is_err() {
-        details.server_log_tail = pitr_server::log_tail(&dir, LOG_TAIL);
-    }
-    if let Some(p) = &prefetch {
-        details.bytes_downloaded = p.progress.stored_bytes.load(Ordering::Relaxed);
-    }
-    let taken = wal_spool::taken(&dir.spool(), &plan.files);
-    details.segments_replayed = taken.len();
-    details.bytes_replayed = taken.len() as u64 * plan.segment_size;
-    details.replay_wait_seconds =
-        (wal_spool::waited_seconds(&dir.spool()) * 1000.0).round() / 1000.0;
-    drop(prefetch);
-    if let Some(s) = server.as_mut() {
-        let stopped = s.stop().await;
-        report.teardown.push(TeardownStep {
-            what: format!("temporary server (pid {}, port {})", s.pid, s.port),
-            ok: stopped.is_ok(),
-            error: stopped.err(),
-        });
-    }
-    let removed = dir.remove();
-    report.teardown.push(TeardownStep {
-        what: format!(
-            "data directory, WAL spool and downloads in {}",
-            dir.root.display()
-        ),
-        ok: removed.is_ok(),
-        error: removed.err(),
-    });
-    report.pitr = Some(details);
-    report.end_phase();
-    result
+    };
+    pitr_drill::run(&engine, steps, report, details).await
 }
 
-#[allow(clippy::too_many_arguments)]
-async fn body(
-    spec: &DrillSpec,
-    src: &PitrSource,
-    s3: &aws_sdk_s3::Client,
-    plan: &Plan,
-    dir: &Workdir,
-    cancel: &CancellationToken,
-    deadline: Instant,
-    report: &mut DrillReport,
-    details: &mut PitrDetails,
-    server: &mut Option<Server>,
-    prefetch: &mut Option<Prefetch>,
-) -> Result<(), String> {
-    let (base_bucket, _) = parse_s3_uri(&src.base_backup_uri)?;
-    let (wal_bucket, _) = parse_s3_uri(&src.wal_archive_uri)?;
-    // WAL downloads start now and overlap the base backup's.
-    let segment_size = plan.segment_size;
-    *prefetch = Some(wal_spool::start(
-        s3.clone(),
-        wal_bucket,
-        plan.files.clone(),
-        dir.spool(),
-        wal_spool::Limits::for_segment_size(segment_size),
-        dir.owner,
-    )?);
-    let base = dir.downloads().join("base.tar.gz");
-    guarded(
-        cancel,
-        deadline,
-        "downloading the base backup",
-        download(s3, &base_bucket, &plan.backup.base_key, &base),
-    )
-    .await?;
-    let wal_tar = dir.downloads().join("pg_wal.tar.gz");
-    if let Some(key) = &plan.backup.wal_key {
-        guarded(
-            cancel,
-            deadline,
-            "downloading the base backup's WAL",
-            download(s3, &base_bucket, key, &wal_tar),
-        )
-        .await?;
+/// A planned PITR drill: PostgreSQL's half of the [`pitr_drill`] skeleton.
+struct PostgresPitr<'a> {
+    src: &'a PitrSource,
+    s3: &'a aws_sdk_s3::Client,
+    plan: &'a Plan,
+}
+
+impl PitrEngine for PostgresPitr<'_> {
+    type Details = PitrDetails;
+    type Server = Server;
+    type Fetcher = Prefetch;
+    const SERVER: &'static str = "temporary server";
+    const WORKDIR_HOLDS: &'static str = "data directory, WAL spool and downloads";
+
+    fn workdir(&self, run_id: &str) -> Result<Workdir, String> {
+        Workdir::create(run_id)
     }
 
-    report.phase("restore");
-    let data = dir.data();
-    guarded(
-        cancel,
-        deadline,
-        "extracting the base backup",
-        pitr_server::extract(dir, &base, &data),
-    )
-    .await?;
-    let _ = std::fs::remove_file(&base);
-    if plan.backup.wal_key.is_some() {
-        guarded(
-            cancel,
-            deadline,
-            "extracting the base backup's WAL",
-            pitr_server::extract(dir, &wal_tar, &data.join("pg_wal")),
-        )
-        .await?;
-        let _ = std::fs::remove_file(&wal_tar);
-    }
-    let tablespace_map = std::fs::read_to_string(data.join("tablespace_map")).unwrap_or_default();
-    if !tablespace_map.trim().is_empty() {
-        return Err(format!(
-            "base backup {} has tablespaces (tablespace_map: {}): a drill restores only the main data directory",
-            plan.backup.uri,
-            tablespace_map.trim()
-        ));
-    }
-    let version = std::fs::read_to_string(data.join("PG_VERSION"))
-        .map_err(|e| format!("base backup {} has no PG_VERSION: {e}", plan.backup.uri))?
-        .trim()
-        .to_string();
-    details.pg_version = Some(version.clone());
-    let bin = pitr_server::bin_dir(src.pg_bin_dir.as_deref(), &version)?;
-    let hba = dir.root.join("pg_hba.drkit.conf");
-    write_owned(
-        dir,
-        &hba,
-        "# drkit PITR drill: only the drill, over its private socket directory.\nlocal all all trust\n",
-    )?;
-    let script = dir.root.join("restore_wal.sh");
-    write_owned(dir, &script, &wal_spool::restore_script(&dir.spool()))?;
-    set_mode(&script, 0o755)?;
-    configure_recovery(dir, &script, plan.target)?;
+    async fn recover(
+        &self,
+        steps: &Steps<'_>,
+        dir: &Workdir,
+        report: &mut DrillReport,
+        details: &mut PitrDetails,
+        started: &mut Started<Server, Prefetch>,
+    ) -> Result<Recovered, String> {
+        let (src, s3, plan) = (self.src, self.s3, self.plan);
+        let (base_bucket, _) = parse_s3_uri(&src.base_backup_uri)?;
+        let (wal_bucket, _) = parse_s3_uri(&src.wal_archive_uri)?;
+        // WAL downloads start now and overlap the base backup's.
+        let segment_size = plan.segment_size;
+        started.fetcher = Some(wal_spool::start(
+            s3.clone(),
+            wal_bucket,
+            plan.files.clone(),
+            dir.spool(),
+            wal_spool::Limits::for_segment_size(segment_size),
+            dir.owner,
+        )?);
+        let base = dir.downloads().join("base.tar.gz");
+        steps
+            .guarded(
+                "downloading the base backup",
+                download(s3, &base_bucket, &plan.backup.base_key, &base),
+            )
+            .await?;
+        let wal_tar = dir.downloads().join("pg_wal.tar.gz");
+        if let Some(key) = &plan.backup.wal_key {
+            steps
+                .guarded(
+                    "downloading the base backup's WAL",
+                    download(s3, &base_bucket, key, &wal_tar),
+                )
+                .await?;
+        }
 
-    report.phase("replay");
-    let mut fell_back = false;
-    let last_commit = loop {
-        *server = Some(pitr_server::start(dir, &bin, &hba).await?);
-        let srv = server.as_mut().expect("just started");
-        let promoted = guarded(
-            cancel,
-            deadline,
-            "WAL replay",
-            wait_for_promotion(srv, dir, src, prefetch.as_ref()),
-        )
-        .await;
-        match promoted {
-            Ok(ts) => break ts,
-            Err(e) if e.contains(TARGET_NOT_REACHED) && !fell_back && plan.target.is_some() => {
-                // The archive holds no commit after the target: the data at the target is
-                // the data at the archive's end. Replay the rest without a target.
-                fell_back = true;
-                let _ = srv.stop().await;
-                *server = None;
-                report.notes.push(format!(
-                    "the archive holds no transaction after the target {}: recovered to the end of the archive, which is the state at the target",
-                    plan.target.map(rfc3339).unwrap_or_default()
-                ));
-                configure_recovery(dir, &script, None)?;
+        report.phase("restore");
+        let data = dir.data();
+        steps
+            .guarded(
+                "extracting the base backup",
+                pitr_server::extract(dir, &base, &data),
+            )
+            .await?;
+        let _ = std::fs::remove_file(&base);
+        if plan.backup.wal_key.is_some() {
+            steps
+                .guarded(
+                    "extracting the base backup's WAL",
+                    pitr_server::extract(dir, &wal_tar, &data.join("pg_wal")),
+                )
+                .await?;
+            let _ = std::fs::remove_file(&wal_tar);
+        }
+        let tablespace_map =
+            std::fs::read_to_string(data.join("tablespace_map")).unwrap_or_default();
+        if !tablespace_map.trim().is_empty() {
+            return Err(format!(
+                "base backup {} has tablespaces (tablespace_map: {}): a drill restores only the main data directory",
+                plan.backup.uri,
+                tablespace_map.trim()
+            ));
+        }
+        let version = std::fs::read_to_string(data.join("PG_VERSION"))
+            .map_err(|e| format!("base backup {} has no PG_VERSION: {e}", plan.backup.uri))?
+            .trim()
+            .to_string();
+        details.pg_version = Some(version.clone());
+        let bin = pitr_server::bin_dir(src.pg_bin_dir.as_deref(), &version)?;
+        let hba = dir.root.join("pg_hba.drkit.conf");
+        write_owned(
+            dir,
+            &hba,
+            "# drkit PITR drill: only the drill, over its private socket directory.\nlocal all all trust\n",
+        )?;
+        let script = dir.root.join("restore_wal.sh");
+        write_owned(dir, &script, &wal_spool::restore_script(&dir.spool()))?;
+        set_mode(&script, 0o755)?;
+        configure_recovery(dir, &script, plan.target)?;
+
+        report.phase("replay");
+        let mut fell_back = false;
+        let last_commit = loop {
+            started.server = Some(pitr_server::start(dir, &bin, &hba).await?);
+            let srv = started.server.as_mut().expect("just started");
+            let promoted = steps
+                .guarded(
+                    "WAL replay",
+                    wait_for_promotion(srv, dir, src, started.fetcher.as_ref()),
+                )
+                .await;
+            match promoted {
+                Ok(ts) => break ts,
+                Err(e) if e.contains(TARGET_NOT_REACHED) && !fell_back && plan.target.is_some() => {
+                    // The archive holds no commit after the target: the data at the target is
+                    // the data at the archive's end. Replay the rest without a target.
+                    fell_back = true;
+                    let _ = srv.stop().await;
+                    started.server = None;
+                    report.notes.push(format!(
+                        "the archive holds no transaction after the target {}: recovered to the end of the archive, which is the state at the target",
+                        plan.target.map(rfc3339).unwrap_or_default()
+                    ));
+                    configure_recovery(dir, &script, None)?;
+                }
+                Err(e) => return Err(e),
             }
-            Err(e) => return Err(e),
+        };
+        let srv = started.server.as_ref().expect("running");
+        details.last_replayed_commit = last_commit.map(rfc3339);
+        let measured_at = OffsetDateTime::now_utc();
+        match last_commit {
+            Some(commit) => {
+                let point = plan.target.unwrap_or(measured_at);
+                report.set_rpo((point - commit).as_seconds_f64());
+                report.rpo_from = Some("the last replayed commit".into());
+            }
+            None => report.notes.push(
+                "no transaction was replayed (pg_last_xact_replay_timestamp() is NULL): the RPO is not measured"
+                    .into(),
+            ),
         }
-    };
-    let srv = server.as_ref().expect("running");
-    details.last_replayed_commit = last_commit.map(rfc3339);
-    let measured_at = OffsetDateTime::now_utc();
-    match last_commit {
-        Some(commit) => {
-            let point = plan.target.unwrap_or(measured_at);
-            report.set_rpo((point - commit).as_seconds_f64());
-            report.rpo_from = Some("the last replayed commit".into());
-        }
-        None => report.notes.push(
-            "no transaction was replayed (pg_last_xact_replay_timestamp() is NULL): the RPO is not measured"
-                .into(),
-        ),
+        Ok(Recovered {
+            target: Target {
+                engine: crate::Engine::Postgres,
+                host: dir.socket_dir().display().to_string(),
+                port: srv.port,
+                database: src.database.clone(),
+                username: src.username.clone(),
+                password: None,
+                pg_bin_dir: Some(bin.clone()),
+            },
+            database: src.database.clone(),
+            point: plan.target,
+        })
     }
-    let target = Target {
-        engine: crate::Engine::Postgres,
-        host: dir.socket_dir().display().to_string(),
-        port: srv.port,
-        database: src.database.clone(),
-        username: src.username.clone(),
-        password: None,
-        pg_bin_dir: Some(bin.clone()),
-    };
 
-    report.phase("verify");
-    // freshness() measures against now; a past target moves the reference back.
-    crate::copy_checks::verify_and_measure_freshness(
-        &target,
-        &src.database,
-        spec,
-        cancel,
-        deadline,
-        report,
-        || {
-            plan.target
-                .map_or(0.0, |t| (OffsetDateTime::now_utc() - t).as_seconds_f64())
-        },
-    )
-    .await
+    fn settle(
+        &self,
+        dir: &Workdir,
+        fetcher: Option<&Prefetch>,
+        log_tail: Option<Vec<String>>,
+        details: &mut PitrDetails,
+    ) {
+        if let Some(tail) = log_tail {
+            details.server_log_tail = tail;
+        }
+        if let Some(p) = fetcher {
+            details.bytes_downloaded = p.progress.stored_bytes.load(Ordering::Relaxed);
+        }
+        let taken = wal_spool::taken(&dir.spool(), &self.plan.files);
+        details.segments_replayed = taken.len();
+        details.bytes_replayed = taken.len() as u64 * self.plan.segment_size;
+        details.replay_wait_seconds =
+            (wal_spool::waited_seconds(&dir.spool()) * 1000.0).round() / 1000.0;
+    }
+
+    fn record(report: &mut DrillReport, details: PitrDetails) {
+        report.pitr = Some(details);
+    }
 }
 
 fn set_mode(path: &Path, mode: u32) -> Result<(), String> {
@@ -489,7 +468,7 @@ async fn wait_for_promotion(
     };
     loop {
         if let Some(status) = srv.exited() {
-            let tail = pitr_server::log_tail(dir, LOG_TAIL);
+            let tail = pitr_server::log_tail(dir, pitr_drill::LOG_TAIL);
             let fatal = why_the_server_stopped(&tail);
             return Err(format!(
                 "the temporary server exited during replay ({status}): {fatal}"

@@ -158,6 +158,16 @@ pub(crate) fn target_line(target_time: Option<&str>, random: bool) -> String {
     )
 }
 
+/// The last-replayed line of a point-in-time recovery section: what replay recovered last
+/// (`what`: `commit`, `transaction`) and the archive's lag.
+pub(crate) fn last_replayed_line(what: &str, last: Option<&str>, lag: Option<f64>) -> String {
+    format!(
+        "- last replayed {what}: {}; archive lag: {}\n",
+        last.unwrap_or("-"),
+        lag.map_or("-".into(), |s| format!("{s:.1}s"))
+    )
+}
+
 /// A temporary server's last log lines as a markdown block (nothing when there are none).
 pub(crate) fn log_tail_markdown(lines: &[String]) -> String {
     if lines.is_empty() {
@@ -418,5 +428,22 @@ fn met(m: Option<bool>) -> &'static str {
         Some(true) => "yes",
         Some(false) => "**no**",
         None => "-",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_last_replayed_line_says_what_and_the_lag_or_a_dash() {
+        assert_eq!(
+            last_replayed_line("commit", Some("2026-12-07T01:02:03Z"), Some(12.345)),
+            "- last replayed commit: 2026-12-07T01:02:03Z; archive lag: 12.3s\n"
+        );
+        assert_eq!(
+            last_replayed_line("transaction", None, None),
+            "- last replayed transaction: -; archive lag: -\n"
+        );
     }
 }

@@ -598,3 +598,106 @@ data "dr_status" "x" {
     assert!(out.contains("Invalid wal_archive_uris"), "{out}");
     assert!(out.contains("wal_archive_uris[0]"), "{out}");
 }
+
+/// ListObjectsV2 requests of `bucket` below `prefix` that went through `proxy`.
+fn listings_of(proxy: &FaultProxy, bucket: &str, prefix: &str) -> usize {
+    let prefix = format!("prefix={}", prefix.replace('/', "%2F"));
+    proxy
+        .seen()
+        .iter()
+        .filter(|s| {
+            s.label.starts_with(&format!("s3:GET /{bucket}"))
+                && s.label.contains("list-type=2")
+                && s.label.contains(&prefix)
+        })
+        .count()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn each_archive_is_listed_once_for_its_figure_and_its_continuity_check() {
+    let moto = Moto::start().unwrap();
+    seed_bucket(&moto, "orders-pitr", PRIMARY, false).await;
+    let s3 = moto.s3(PRIMARY).await;
+    let dump_head = "-- MariaDB dump 10.19  Distrib 10.11.6-MariaDB\n-- CHANGE MASTER TO MASTER_LOG_FILE='mysql-bin.000001', MASTER_LOG_POS=344;\n\nCREATE DATABASE `shop`;\n";
+    for (key, body) in [
+        ("wal/000000010000000000000001", &b"wal"[..]),
+        (
+            "wal/000000010000000000000001.00000028.backup",
+            b"START WAL LOCATION: 0/1000028 (file 000000010000000000000001)\n",
+        ),
+        ("wal/000000010000000000000002", b"wal"),
+        ("binlog/mysql-bin.000001", b"\xfebin"),
+        ("binlog/mysql-bin.000002", b"\xfebin"),
+        ("full/shop.sql", dump_head.as_bytes()),
+    ] {
+        s3.put_object()
+            .bucket("orders-pitr")
+            .key(key)
+            .body(body.to_vec().into())
+            .send()
+            .await
+            .unwrap();
+    }
+    let proxy = FaultProxy::start(moto.port(), FaultConfig::none()).unwrap();
+    let tf = terraform(
+        &moto,
+        proxy.endpoint(),
+        1,
+        r#"
+data "dr_status" "orders" {
+  policy_id        = "orders"
+  wal_archive_uris = ["s3://orders-pitr/wal/"]
+
+  binlog_archive {
+    binlog_uri    = "s3://orders-pitr/binlog/"
+    base_dump_uri = "s3://orders-pitr/full/"
+  }
+}
+
+output "status" {
+  value = data.dr_status.orders
+}
+"#,
+    );
+    let s = status(&tf);
+
+    // Both judgements of each archive are there, from the one listing.
+    let wal = figure(&s, "wal:s3://orders-pitr/wal/");
+    assert!(
+        wal["source"]
+            .as_str()
+            .unwrap()
+            .ends_with("(wal/000000010000000000000002)"),
+        "{wal:#}"
+    );
+    let binlog = figure(&s, "binlog:s3://orders-pitr/binlog/");
+    assert!(
+        binlog["source"]
+            .as_str()
+            .unwrap()
+            .ends_with("(binlog/mysql-bin.000002)"),
+        "{binlog:#}"
+    );
+    let checks = s["preflight"].as_array().unwrap();
+    for (check, detail) in [
+        ("wal_continuity", "2 segment(s) continuous"),
+        (
+            "binlog_continuity",
+            "2 binlog file(s) continuous from the newest dump",
+        ),
+    ] {
+        let c = checks
+            .iter()
+            .find(|c| c["check"] == check)
+            .unwrap_or_else(|| panic!("no {check} in {s:#}"));
+        assert_eq!(c["ok"], true, "{c:#}");
+        assert!(c["detail"].as_str().unwrap().contains(detail), "{c:#}");
+    }
+
+    // The dumps are listed once per read (the continuity check's own listing): each archive
+    // as often, not once for its figure and again for its check.
+    let reads = listings_of(&proxy, "orders-pitr", "full/");
+    assert!(reads >= 1, "{:#?}", proxy.seen());
+    assert_eq!(listings_of(&proxy, "orders-pitr", "wal/"), reads);
+    assert_eq!(listings_of(&proxy, "orders-pitr", "binlog/"), reads);
+}

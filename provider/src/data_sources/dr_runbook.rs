@@ -281,7 +281,6 @@ impl DataSource for DrRunbook {
             &policy,
             &inventory,
             status::DEFAULT_WINDOW,
-            &[],
             now,
         )
         .await;

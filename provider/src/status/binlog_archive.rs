@@ -5,7 +5,7 @@
 //! Hook for `dr_drill`'s `mysql_binlog` source: pass its `binlog_uri` (and
 //! `base_dump_uri`) in `dr_status`'s `binlog_archive` blocks.
 
-use aws_sdk_s3::Client;
+use drkit_drill::selection::Listed;
 use time::OffsetDateTime;
 
 use super::{wal_archive, Figure, Mechanism};
@@ -21,35 +21,25 @@ pub struct Input {
     pub base_dump_uri: Option<String>,
 }
 
-/// Every binlog file directly under `prefix` of `bucket`, with its upload time.
-pub async fn list(
-    client: &Client,
-    bucket: &str,
-    prefix: &str,
-) -> Result<Vec<(String, OffsetDateTime)>, AwsError> {
-    Ok(wal_archive::list(client, bucket, prefix)
-        .await?
-        .into_iter()
-        .map(|l| (l.key, l.modified))
-        .filter(|(key, _)| {
-            key.strip_prefix(prefix)
+/// The binlog files of a listing of `prefix`: those directly under it, with their upload
+/// times.
+pub fn files(listed: &[Listed], prefix: &str) -> Vec<(String, OffsetDateTime)> {
+    listed
+        .iter()
+        .filter(|l| {
+            l.key
+                .strip_prefix(prefix)
                 .filter(|n| !n.contains('/'))
                 .and_then(drkit_drill::binlog::classify)
                 .is_some()
         })
-        .collect())
+        .map(|l| (l.key.clone(), l.modified))
+        .collect()
 }
 
-/// The newest binlog file's key and upload time; `Ok(None)` when none is archived.
-pub async fn newest(
-    client: &Client,
-    bucket: &str,
-    prefix: &str,
-) -> Result<Option<(String, OffsetDateTime)>, AwsError> {
-    Ok(list(client, bucket, prefix)
-        .await?
-        .into_iter()
-        .max_by_key(|(_, at)| *at))
+/// The newest binlog file of a listing of `prefix`; `None` when none is archived.
+pub fn newest(listed: &[Listed], prefix: &str) -> Option<(String, OffsetDateTime)> {
+    files(listed, prefix).into_iter().max_by_key(|(_, at)| *at)
 }
 
 /// The figure of an archive from its newest binlog file.

@@ -6,6 +6,7 @@ use std::time::Duration;
 use futures::stream::{self, StreamExt};
 use time::OffsetDateTime;
 
+use super::archive_listing::ArchiveListings;
 use super::discover::{discover, Inventory, MAX_IN_FLIGHT};
 use super::metrics::{self, MetricQuery};
 use super::preflight::restore_target::RestoreTarget;
@@ -80,18 +81,20 @@ pub async fn measure(
     inputs: &Inputs,
 ) -> Measurement {
     let now = OffsetDateTime::now_utc();
-    let inv = discover(clients, policy).await;
-    let wal_archives = &inputs.wal_archives[..];
-    let binlog_archives = &inputs.binlog_archives[..];
+    // The archives do not depend on what discovery finds: listed meanwhile, once each.
+    let (inv, listings) = tokio::join!(
+        discover(clients, policy),
+        ArchiveListings::read(clients, inputs)
+    );
     let interval = inv
         .targets
         .as_deref()
         .and_then(|t| parse_targets_tag(t).drill_interval)
         .and_then(|d| d.parse::<drlint::model::Duration>().ok())
         .map_or(super::drills::DEFAULT_INTERVAL_SECS, |d| d.as_secs());
-    let (mut m, preflight, drills, binlogs) = tokio::join!(
-        measure_inventory(clients, policy, &inv, window, wal_archives, now),
-        super::preflight::run(clients, &inv, inputs, now),
+    let (mut m, preflight, drills) = tokio::join!(
+        measure_inventory(clients, policy, &inv, window, now),
+        super::preflight::run(clients, &inv, inputs, &listings, now),
         super::drills::status(
             clients,
             policy,
@@ -100,10 +103,10 @@ pub async fn measure(
             interval,
             now
         ),
-        binlog_figures(clients, binlog_archives, now),
     );
-    if !binlogs.is_empty() {
-        m.figures.extend(binlogs);
+    let archives = archive_figures(inputs, &listings, now);
+    if !archives.is_empty() {
+        m.figures.extend(archives);
         sort_figures(&mut m.figures);
         m.assessment = assess(
             policy,
@@ -123,7 +126,6 @@ pub async fn measure_inventory(
     policy: &str,
     inv: &Inventory,
     window: Duration,
-    wal_archives: &[String],
     now: OffsetDateTime,
 ) -> Measurement {
     let primary = clients.primary_region().to_string();
@@ -204,19 +206,7 @@ pub async fn measure_inventory(
         }
         out
     };
-    let wal_reads = stream::iter(wal_archives.iter().cloned())
-        .map(|uri| async move {
-            let Some((bucket, prefix)) = wal_archive::parse_uri(&uri) else {
-                return (uri.clone(), Ok(None));
-            };
-            let client = clients.s3(clients.primary_region()).await;
-            let newest = wal_archive::newest_segment(&client, bucket, prefix).await;
-            (uri, newest)
-        })
-        .buffer_unordered(MAX_IN_FLIGHT)
-        .collect::<Vec<_>>();
-    let (rules, windows, globals, wals) =
-        tokio::join!(rule_reads, backup_window_reads, global_reads, wal_reads);
+    let (rules, windows, globals) = tokio::join!(rule_reads, backup_window_reads, global_reads);
 
     for (address, protects, window) in windows {
         figures.push(replicated_backups::figure(&address, &protects, window, now));
@@ -288,17 +278,6 @@ pub async fn measure_inventory(
                 format!("the replication configuration could not be read: {e}"),
             )),
         }
-    }
-    for (uri, newest) in wals {
-        let newest = match wal_archive::parse_uri(&uri) {
-            Some(_) => newest,
-            None => Err(crate::diagnostics::AwsError::new(
-                "ListObjectsV2",
-                "InvalidArgument",
-                format!("{uri:?} is not an s3://bucket/prefix URI"),
-            )),
-        };
-        figures.push(wal_archive::figure(&uri, newest, now));
     }
 
     let series = metrics::fetch(clients, &queries, window, now).await;
@@ -379,29 +358,23 @@ fn rpo_seconds(rpo: Option<&str>) -> Option<u64> {
         .map(|d| d.as_secs())
 }
 
-/// The binlog archives' figures (the newest file's age), listed at once.
-async fn binlog_figures(
-    clients: &AwsClients,
-    inputs: &[binlog_archive::Input],
+/// The WAL and binlog archives' figures (the newest file's age), from their listings.
+fn archive_figures(
+    inputs: &Inputs,
+    listings: &ArchiveListings,
     now: OffsetDateTime,
 ) -> Vec<Figure> {
-    let uris: Vec<String> = inputs.iter().map(|i| i.binlog_uri.clone()).collect();
-    stream::iter(uris)
-        .map(|uri| async move {
-            let newest = match wal_archive::parse_uri(&uri) {
-                Some((bucket, prefix)) => {
-                    let client = clients.s3(clients.primary_region()).await;
-                    binlog_archive::newest(&client, bucket, prefix).await
-                }
-                None => Err(crate::diagnostics::AwsError::new(
-                    "ListObjectsV2",
-                    "InvalidArgument",
-                    format!("{uri:?} is not an s3://bucket/prefix URI"),
-                )),
-            };
-            binlog_archive::figure(&uri, newest, now)
-        })
-        .buffer_unordered(MAX_IN_FLIGHT)
-        .collect()
-        .await
+    let wal = inputs.wal_archives.iter().map(|uri| {
+        let newest = listings.get(uri).map(wal_archive::newest_segment);
+        wal_archive::figure(uri, newest, now)
+    });
+    let binlog = inputs.binlog_archives.iter().map(|input| {
+        let uri = &input.binlog_uri;
+        let prefix = wal_archive::parse_uri(uri).map_or("", |(_, prefix)| prefix);
+        let newest = listings
+            .get(uri)
+            .map(|listed| binlog_archive::newest(listed, prefix));
+        binlog_archive::figure(uri, newest, now)
+    });
+    wal.chain(binlog).collect()
 }

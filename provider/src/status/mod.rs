@@ -11,8 +11,11 @@
 //! [`replicated_backups`] (the DR region's restore window), [`aurora_global`]
 //! (`AuroraGlobalDBRPOLag`), [`s3_replication`] (RTC's `ReplicationLatency` and
 //! `OperationsPendingReplication`), [`wal_archive`] (a PostgreSQL WAL archive's newest
-//! segment), [`binlog_archive`] (a MySQL binlog archive's newest file). No figure is invented: missing data is unknown, never zero.
+//! segment), [`binlog_archive`] (a MySQL binlog archive's newest file); each archive is listed
+//! once ([`archive_listing`]) for its figure and its preflight check. No figure is invented:
+//! missing data is unknown, never zero.
 
+pub mod archive_listing;
 pub mod assess;
 pub mod aurora_global;
 pub mod binlog_archive;

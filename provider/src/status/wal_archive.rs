@@ -55,19 +55,13 @@ pub async fn list(client: &Client, bucket: &str, prefix: &str) -> Result<Vec<Lis
     Ok(out)
 }
 
-/// The newest segment's upload time under `prefix` of `bucket` (pages followed);
-/// `Ok(None)` when no segment is there.
-pub async fn newest_segment(
-    client: &Client,
-    bucket: &str,
-    prefix: &str,
-) -> Result<Option<(String, OffsetDateTime)>, AwsError> {
-    Ok(list(client, bucket, prefix)
-        .await?
-        .into_iter()
+/// The newest segment of a listing and its upload time; `None` when no segment is there.
+pub fn newest_segment(listed: &[Listed]) -> Option<(String, OffsetDateTime)> {
+    listed
+        .iter()
         .filter(|o| is_segment(&o.key))
         .max_by_key(|o| o.modified)
-        .map(|o| (o.key, o.modified)))
+        .map(|o| (o.key.clone(), o.modified))
 }
 
 /// The figure of an archive from its newest segment.

@@ -12,19 +12,26 @@ use time::OffsetDateTime;
 
 use super::Check;
 use crate::aws::AwsClients;
+use crate::diagnostics::AwsError;
 use crate::status::binlog_archive::{self, Input};
 use crate::status::{age, human, read_failure, rfc3339, wal_archive};
+use drkit_drill::selection::Listed;
 
 const CHECK: &str = "binlog_continuity";
 /// Bytes of the dump read for its coordinates.
 const HEAD: u64 = 1 << 20;
 
-/// Lists the archive (and the dumps) of `input` and checks them.
-pub async fn check(clients: &AwsClients, input: &Input, now: OffsetDateTime) -> Check {
+/// Checks the archive of `input` on its listing (the dumps are listed here).
+pub async fn check(
+    clients: &AwsClients,
+    input: &Input,
+    listing: Result<&[Listed], AwsError>,
+    now: OffsetDateTime,
+) -> Check {
     let subject = format!("binlog:{}", input.binlog_uri);
     let region = clients.primary_region();
     let client = clients.s3(region).await;
-    let unknown = |e: crate::diagnostics::AwsError| {
+    let unknown = |e: AwsError| {
         let why = read_failure("S3", region, clients.read_budget(), &e);
         Check::new(
             CHECK,
@@ -33,16 +40,16 @@ pub async fn check(clients: &AwsClients, input: &Input, now: OffsetDateTime) -> 
             format!("could not be read: {why}"),
         )
     };
-    let Some((bucket, prefix)) = wal_archive::parse_uri(&input.binlog_uri) else {
+    let Some((_, prefix)) = wal_archive::parse_uri(&input.binlog_uri) else {
         return Check::new(CHECK, subject.clone(), None, "not an s3:// URI");
     };
     let mut archive = BinlogArchive {
         uri: input.binlog_uri.clone(),
         ..BinlogArchive::default()
     };
-    match binlog_archive::list(&client, bucket, prefix).await {
-        Ok(files) => {
-            for (key, at) in files {
+    match listing {
+        Ok(listed) => {
+            for (key, at) in binlog_archive::files(listed, prefix) {
                 let name = key.rsplit('/').next().unwrap_or(&key).to_string();
                 // Sizes are not listed here: the position check is the drill's.
                 archive.add(&key, &name, u64::MAX, at);

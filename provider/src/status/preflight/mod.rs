@@ -19,6 +19,7 @@ pub mod wal_continuity;
 use futures::future::join_all;
 use time::OffsetDateTime;
 
+use super::archive_listing::ArchiveListings;
 use super::discover::Inventory;
 use crate::aws::AwsClients;
 
@@ -96,11 +97,13 @@ pub fn summary(checks: &[Check]) -> Option<String> {
 }
 
 /// Runs every check that the policy's resources, the named WAL archives and the drills'
-/// `sources` call for; the reads go out at once. Ordered by check, then subject.
+/// `sources` call for; the reads go out at once, the archives are judged on `listings`
+/// (the figures' own). Ordered by check, then subject.
 pub async fn run(
     clients: &AwsClients,
     inv: &Inventory,
     inputs: &crate::status::measure::Inputs,
+    listings: &ArchiveListings,
     now: OffsetDateTime,
 ) -> Vec<Check> {
     let (wal_archives, binlog_archives) = (&inputs.wal_archives, &inputs.binlog_archives);
@@ -108,16 +111,18 @@ pub async fn run(
     let (keys, destinations, archives, binlogs, fresh, targets) = tokio::join!(
         kms::checks(clients, inv),
         s3_destination::checks(clients, &inv.buckets),
-        join_all(
+        async {
             wal_archives
                 .iter()
-                .map(|uri| wal_continuity::check(clients, uri, now))
-        ),
-        join_all(
-            binlog_archives
-                .iter()
-                .map(|input| binlog_continuity::check(clients, input, now))
-        ),
+                .map(|uri| wal_continuity::check(clients, uri, listings.get(uri), now))
+                .collect::<Vec<_>>()
+        },
+        join_all(binlog_archives.iter().map(|input| binlog_continuity::check(
+            clients,
+            input,
+            listings.get(&input.binlog_uri),
+            now
+        ))),
         freshness::checks(clients, inv, &inputs.sources, now),
         restore_target::checks(clients, &inputs.restore_targets, &engines),
     );

@@ -15,6 +15,7 @@ use time::OffsetDateTime;
 
 use super::Check;
 use crate::aws::AwsClients;
+use crate::diagnostics::AwsError;
 use crate::status::{age, human, read_failure, rfc3339, wal_archive};
 
 const CHECK: &str = "wal_continuity";
@@ -28,16 +29,20 @@ pub struct Listed {
     pub at: OffsetDateTime,
 }
 
-/// Lists the archive `uri` and checks it.
-pub async fn check(clients: &AwsClients, uri: &str, now: OffsetDateTime) -> Check {
+/// Checks the archive `uri` on its listing.
+pub fn check(
+    clients: &AwsClients,
+    uri: &str,
+    listing: Result<&[drkit_drill::selection::Listed], AwsError>,
+    now: OffsetDateTime,
+) -> Check {
     let subject = format!("wal:{uri}");
-    let Some((bucket, prefix)) = wal_archive::parse_uri(uri) else {
+    if wal_archive::parse_uri(uri).is_none() {
         return Check::new(CHECK, subject, None, format!("{uri:?} is not an s3:// URI"));
-    };
-    let client = clients.s3(clients.primary_region()).await;
-    let listed: Vec<Listed> = match wal_archive::list(&client, bucket, prefix).await {
+    }
+    let listed: Vec<Listed> = match listing {
         Ok(objects) => objects
-            .into_iter()
+            .iter()
             .map(|o| Listed {
                 name: o.key.rsplit('/').next().unwrap_or(&o.key).to_string(),
                 at: o.modified,
