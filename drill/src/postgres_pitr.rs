@@ -371,6 +371,8 @@ async fn body(
         username: src.username.clone(),
         password: None,
         pg_bin_dir: Some(bin.clone()),
+        // Its own server over a private socket: nothing to encrypt against.
+        tls: crate::Tls::disabled(),
     };
 
     report.phase("verify");
@@ -486,6 +488,7 @@ async fn wait_for_promotion(
         username: src.username.clone(),
         password: None,
         pg_bin_dir: None,
+        tls: crate::Tls::disabled(),
     };
     loop {
         if let Some(status) = srv.exited() {
