@@ -134,6 +134,16 @@ async fn drills_of_a_tls_only_server_encrypt_verify_its_certificate_or_fail_sayi
         "{command:?}"
     );
 
+    // prefer, the default: the server offers TLS, so every connection uses it (the
+    // "encrypted" check); this is an RDS for PostgreSQL 15+ copy with rds.force_ssl = 1.
+    run(
+        &spec(&pg, "127.0.0.1", Tls::default(), "tls1b"),
+        &clients,
+        &cancel,
+    )
+    .await
+    .unwrap_or_else(|f| panic!("prefer encrypts when offered: {}", f.error));
+
     // verify-full with the CA that signed the certificate, by the name it carries.
     let full = tls(TlsMode::VerifyFull, Some(ca.clone()));
     run(
