@@ -147,21 +147,22 @@ impl Tls {
         let builder = rustls::ClientConfig::builder_with_provider(provider.clone())
             .with_safe_default_protocol_versions()
             .map_err(|e| format!("TLS setup: {e}"))?;
-        let verifier: Arc<dyn ServerCertVerifier> = if self.mode.verifies() {
-            let webpki = WebPkiServerVerifier::builder_with_provider(
+        let webpki = if self.mode.verifies() {
+            let verifier = WebPkiServerVerifier::builder_with_provider(
                 Arc::new(self.roots()?),
                 provider.clone(),
             )
             .build()
             .map_err(|e| format!("{}: no usable CA certificate: {e}", self.ca_name()))?;
-            Arc::new(Verifier {
-                webpki,
-                check_name: self.mode == TlsMode::VerifyFull,
-                provider,
-            })
+            Some(verifier)
         } else {
-            Arc::new(Unverified { provider })
+            None
         };
+        let verifier = Arc::new(Verifier {
+            webpki,
+            check_name: self.mode == TlsMode::VerifyFull,
+            provider,
+        });
         Ok(builder
             .dangerous()
             .with_custom_certificate_verifier(verifier)
@@ -278,11 +279,14 @@ pub fn read_ca_file(path: &Path) -> Result<Vec<CertificateDer<'static>>, String>
     Ok(certs)
 }
 
-/// `verify-ca` and `verify-full`: the chain is checked by webpki; `verify-ca` accepts a
-/// certificate for another name (as libpq's verify-ca does).
+/// The server certificate check of a mode. `prefer` and `require` (`webpki: None`) accept
+/// any certificate, libpq's meaning: encrypted against listening, not against a server in
+/// the middle. `verify-ca` and `verify-full` check the chain with webpki; `verify-ca`
+/// accepts a certificate for another name (as libpq's does). The handshake's signatures
+/// are verified in every mode.
 #[derive(Debug)]
 struct Verifier {
-    webpki: Arc<WebPkiServerVerifier>,
+    webpki: Option<Arc<WebPkiServerVerifier>>,
     check_name: bool,
     provider: Arc<rustls::crypto::CryptoProvider>,
 }
@@ -296,62 +300,16 @@ impl ServerCertVerifier for Verifier {
         ocsp_response: &[u8],
         now: UnixTime,
     ) -> Result<ServerCertVerified, rustls::Error> {
-        match self.webpki.verify_server_cert(
-            end_entity,
-            intermediates,
-            server_name,
-            ocsp_response,
-            now,
-        ) {
+        let Some(webpki) = &self.webpki else {
+            return Ok(ServerCertVerified::assertion());
+        };
+        match webpki.verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now)
+        {
             Err(rustls::Error::InvalidCertificate(
                 CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. },
             )) if !self.check_name => Ok(ServerCertVerified::assertion()),
             other => other,
         }
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        self.webpki.verify_tls12_signature(message, cert, dss)
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        self.webpki.verify_tls13_signature(message, cert, dss)
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.provider
-            .signature_verification_algorithms
-            .supported_schemes()
-    }
-}
-
-/// `prefer` and `require`: encrypted against passive listening, the certificate not checked
-/// (libpq's meaning); the handshake's signatures are still verified.
-#[derive(Debug)]
-struct Unverified {
-    provider: Arc<rustls::crypto::CryptoProvider>,
-}
-
-impl ServerCertVerifier for Unverified {
-    fn verify_server_cert(
-        &self,
-        _end_entity: &CertificateDer<'_>,
-        _intermediates: &[CertificateDer<'_>],
-        _server_name: &ServerName<'_>,
-        _ocsp_response: &[u8],
-        _now: UnixTime,
-    ) -> Result<ServerCertVerified, rustls::Error> {
-        Ok(ServerCertVerified::assertion())
     }
 
     fn verify_tls12_signature(
