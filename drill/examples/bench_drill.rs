@@ -111,6 +111,7 @@ async fn main() -> Result<()> {
                 username: pg.user().to_string(),
                 password: Some(Secret::new(pg.password())),
                 pg_bin_dir: Some(pg.bin_dir().to_path_buf()),
+                tls: drkit_drill::Tls::disabled(),
             }),
             verify: vec![Verify::sql(
                 "every account restored",

@@ -226,6 +226,7 @@ async fn main() -> Result<()> {
         username: db.user().to_string(),
         password: Some(Secret::new(db.password())),
         pg_bin_dir: None,
+        tls: drkit_drill::Tls::disabled(),
     };
 
     // (name, object prefix, local file, how a person restores it by hand)

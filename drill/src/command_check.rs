@@ -3,7 +3,9 @@
 //! The command gets `PGHOST`, `PGPORT`, `PGDATABASE`, `PGUSER` and `PGPASSWORD` of the copy
 //! (every libpq client, `psql` and most test suites read them), or for a MySQL or MariaDB
 //! copy `MYSQL_HOST`, `MYSQL_TCP_PORT`, `MYSQL_PWD` (read by the `mysql`/`mariadb` clients),
-//! `MYSQL_DATABASE` and `MYSQL_USER` (the names Docker images and test suites use). It runs
+//! `MYSQL_DATABASE` and `MYSQL_USER` (the names Docker images and test suites use). The TLS
+//! setting comes along: `PGSSLMODE` and `PGSSLROOTCERT` (read by libpq), or `MYSQL_SSL_MODE`
+//! (MySQL's `--ssl-mode` names) and `MYSQL_SSL_CA` for the test to pass on. It runs
 //! in its own process group under a time limit, and passes when it exits 0. When it times out, fails, or the
 //! drill is interrupted, the whole group is killed, so a test suite's children do not
 //! outlive the drill. The last lines of its output go into the report, the password
@@ -109,6 +111,8 @@ pub(crate) async fn run(
         "MYSQL_UNIX_PORT",
         "MYSQL_DATABASE",
         "MYSQL_USER",
+        "MYSQL_SSL_MODE",
+        "MYSQL_SSL_CA",
     ] {
         cmd.env_remove(var);
     }
@@ -116,13 +120,19 @@ pub(crate) async fn run(
         cmd.env("MYSQL_HOST", &target.host)
             .env("MYSQL_TCP_PORT", target.port.to_string())
             .env("MYSQL_DATABASE", database)
-            .env("MYSQL_USER", &target.username);
+            .env("MYSQL_USER", &target.username)
+            // No client reads these: tests pass them on (`--ssl-mode="$MYSQL_SSL_MODE"`).
+            .env("MYSQL_SSL_MODE", target.tls.mode.mysql_name());
+        if let Some(ca) = target.tls.ca_bundle_for_tools() {
+            cmd.env("MYSQL_SSL_CA", ca);
+        }
         "MYSQL_PWD"
     } else {
         cmd.env("PGHOST", &target.host)
             .env("PGPORT", target.port.to_string())
             .env("PGDATABASE", database)
             .env("PGUSER", &target.username);
+        crate::postgres::tls_env(&mut cmd, &target.tls);
         "PGPASSWORD"
     };
     cmd.stdin(Stdio::null())

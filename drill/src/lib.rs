@@ -36,6 +36,7 @@ mod pitr_server;
 mod postgres;
 mod postgres_dump;
 mod postgres_pitr;
+mod postgres_tls;
 mod rds_cluster_restore;
 pub mod rds_create;
 mod rds_placement;
@@ -46,6 +47,7 @@ mod report;
 mod secret;
 pub mod selection;
 mod slack;
+pub mod tls;
 pub mod wal;
 mod wal_spool;
 mod webhook;
@@ -64,6 +66,7 @@ pub use rds_placement::Placement;
 pub use report::{DrillReport, HistoryEntry, Phase, TeardownStep, VerifyResult};
 pub use secret::Secret;
 pub use slack::message as slack_message;
+pub use tls::{Tls, TlsMode};
 pub use tokio_util::sync::CancellationToken;
 pub use webhook::{post_webhook, post_with, Delivered, WebhookFormat, WebhookPolicy};
 
@@ -188,6 +191,9 @@ pub struct Target {
     pub password: Option<Secret>,
     /// Directory of `pg_restore`/`psql`; default: PATH, then /usr/lib/postgresql/*/bin.
     pub pg_bin_dir: Option<std::path::PathBuf>,
+    /// TLS of every connection to it: the drill's own, the restore tools' and the
+    /// environment of `command` checks.
+    pub tls: Tls,
 }
 
 /// One verification: a query or an integration-test command, run against the copy.

@@ -193,6 +193,8 @@ impl MysqlServer {
             username: USER.into(),
             password: Some(self.password.clone()),
             pg_bin_dir: None,
+            // Its own loopback server: nothing to encrypt against.
+            tls: crate::Tls::disabled(),
         }
     }
 

@@ -291,6 +291,7 @@ mod tests {
                         username: "app".into(),
                         password: None,
                         pg_bin_dir: None,
+                        tls: crate::Tls::disabled(),
                     },
                     database: "app".into(),
                     point: None,

@@ -6,7 +6,11 @@
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 
+use tokio_postgres::config::SslMode;
 use tokio_postgres::{NoTls, SimpleQueryMessage};
+
+use crate::postgres_tls::MakeRustls;
+use crate::tls::TlsMode;
 
 use crate::Target;
 
@@ -31,26 +35,50 @@ pub async fn connect(target: &Target, database: &str) -> Result<tokio_postgres::
     if let Some(p) = &target.password {
         config.password(p.expose());
     }
-    let (client, connection) = config.connect(NoTls).await.map_err(|e| {
+    let tls = &target.tls;
+    config.ssl_mode(match tls.mode {
+        TlsMode::Disable => SslMode::Disable,
+        TlsMode::Prefer => SslMode::Prefer,
+        TlsMode::Require | TlsMode::VerifyCa | TlsMode::VerifyFull => SslMode::Require,
+    });
+    let cannot = |e: &tokio_postgres::Error| {
+        let message = pg_error(e);
         format!(
-            "cannot connect to {}@{}:{}/{database}: {}",
+            "cannot connect to {}@{}:{}/{database}: {message}{}",
             target.username,
             target.host,
             target.port,
-            pg_error(&e)
+            tls.explain(&message)
         )
-    })?;
-    tokio::spawn(async move {
-        let _ = connection.await;
-    });
+    };
+    // The connection task drives the socket; the two arms differ in its stream type.
+    let client = if tls.mode == TlsMode::Disable {
+        let (client, connection) = config.connect(NoTls).await.map_err(|e| cannot(&e))?;
+        tokio::spawn(connection);
+        client
+    } else {
+        let make = MakeRustls::new(tls.client_config()?);
+        let (client, connection) = config.connect(make).await.map_err(|e| cannot(&e))?;
+        tokio::spawn(connection);
+        client
+    };
     Ok(client)
 }
 
+/// The server's message, or the client's error with its causes ("error performing TLS
+/// handshake: invalid peer certificate: UnknownIssuer").
 fn pg_error(e: &tokio_postgres::Error) -> String {
-    match e.as_db_error() {
-        Some(db) => db.message().to_string(),
-        None => e.to_string(),
+    if let Some(db) = e.as_db_error() {
+        return db.message().to_string();
     }
+    let mut text = e.to_string();
+    let mut cause = std::error::Error::source(e);
+    while let Some(c) = cause {
+        text.push_str(": ");
+        text.push_str(&c.to_string());
+        cause = c.source();
+    }
+    text
 }
 
 fn quote_ident(name: &str) -> String {
@@ -206,18 +234,10 @@ pub async fn restore(
             c
         }
     };
-    cmd.env("PGHOST", &target.host)
-        .env("PGPORT", target.port.to_string())
-        .env("PGUSER", &target.username)
-        .env("PGAPPNAME", "drkit-drill")
-        .env_remove("PGPASSWORD")
-        .stdin(Stdio::null())
+    connection_env(&mut cmd, target);
+    cmd.stdin(Stdio::null())
         .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true);
-    if let Some(p) = &target.password {
-        cmd.env("PGPASSWORD", p.expose());
-    }
+        .stderr(Stdio::piped());
     let tool_name = if format == DumpFormat::Custom {
         "pg_restore"
     } else {
@@ -261,16 +281,34 @@ pub async fn first_value(
 /// password in the child's environment only).
 pub(crate) fn tool_command(target: &Target, name: &str) -> tokio::process::Command {
     let mut cmd = tokio::process::Command::new(tool(target, name));
+    connection_env(&mut cmd, target);
+    cmd
+}
+
+/// The target's connection in a libpq tool's environment: host, port, user, the password
+/// (never on the command line) and the TLS setting (`PGSSLMODE`, `PGSSLROOTCERT`).
+fn connection_env(cmd: &mut tokio::process::Command, target: &Target) {
     cmd.env("PGHOST", &target.host)
         .env("PGPORT", target.port.to_string())
         .env("PGUSER", &target.username)
         .env("PGAPPNAME", "drkit-drill")
         .env_remove("PGPASSWORD")
         .kill_on_drop(true);
+    tls_env(cmd, &target.tls);
     if let Some(p) = &target.password {
         cmd.env("PGPASSWORD", p.expose());
     }
-    cmd
+}
+
+/// `PGSSLMODE` and `PGSSLROOTCERT` of `tls` (libpq's own names; the caller's are replaced).
+/// Without `tls_ca_file`, `verify-*` get the system bundle: libpq would otherwise look for
+/// `~/.postgresql/root.crt`, and its `sslrootcert=system` needs libpq 16.
+pub(crate) fn tls_env(cmd: &mut tokio::process::Command, tls: &crate::Tls) {
+    cmd.env("PGSSLMODE", tls.mode.as_str())
+        .env_remove("PGSSLROOTCERT");
+    if let Some(ca) = tls.ca_bundle_for_tools() {
+        cmd.env("PGSSLROOTCERT", ca);
+    }
 }
 
 /// Age in seconds of the timestamp `sql` returns (`SELECT max(created_at) FROM orders`).

@@ -338,6 +338,8 @@ impl PitrEngine for PostgresPitr<'_> {
                 username: src.username.clone(),
                 password: None,
                 pg_bin_dir: Some(bin.clone()),
+                // Its own server over a private socket: nothing to encrypt against.
+                tls: crate::Tls::disabled(),
             },
             database: src.database.clone(),
             point: plan.target,
@@ -465,6 +467,7 @@ async fn wait_for_promotion(
         username: src.username.clone(),
         password: None,
         pg_bin_dir: None,
+        tls: crate::Tls::disabled(),
     };
     loop {
         if let Some(status) = srv.exited() {

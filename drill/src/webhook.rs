@@ -213,7 +213,7 @@ fn client() -> Result<HttpsClient, String> {
     let tls = rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .map_err(|e| format!("TLS setup: {e}"))?
-        .with_root_certificates(trust_roots())
+        .with_root_certificates(crate::tls::system_roots())
         .with_no_client_auth();
     let connector = hyper_rustls::HttpsConnectorBuilder::new()
         .with_tls_config(tls)
@@ -221,39 +221,6 @@ fn client() -> Result<HttpsClient, String> {
         .enable_http1()
         .build();
     Ok(Client::builder(TokioExecutor::new()).build(connector))
-}
-
-/// Bundles of the common distributions, for the system store when `SSL_CERT_FILE` replaces
-/// it in `rustls-native-certs`.
-const SYSTEM_BUNDLES: &[&str] = &[
-    "/etc/ssl/certs/ca-certificates.crt",
-    "/etc/pki/tls/certs/ca-bundle.crt",
-    "/etc/ssl/ca-bundle.pem",
-    "/etc/ssl/cert.pem",
-];
-
-/// The system trust store plus the certificates in `SSL_CERT_FILE`.
-fn trust_roots() -> rustls::RootCertStore {
-    use rustls::pki_types::pem::PemObject;
-    use rustls::pki_types::CertificateDer;
-    let mut roots = rustls::RootCertStore::empty();
-    // Reads SSL_CERT_FILE / SSL_CERT_DIR when set, else the platform's store.
-    let native = rustls_native_certs::load_native_certs();
-    for e in &native.errors {
-        tracing::debug!(error = %e, "skipping an unreadable certificate source");
-    }
-    roots.add_parsable_certificates(native.certs);
-    if std::env::var_os("SSL_CERT_FILE").is_some() {
-        if let Some(bundle) = SYSTEM_BUNDLES
-            .iter()
-            .find(|p| std::path::Path::new(p).is_file())
-        {
-            if let Ok(certs) = CertificateDer::pem_file_iter(bundle) {
-                roots.add_parsable_certificates(certs.flatten());
-            }
-        }
-    }
-    roots
 }
 
 /// `Retry-After`: seconds, or an HTTP date.

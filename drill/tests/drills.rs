@@ -66,6 +66,7 @@ fn target(pg: &Postgres) -> Target {
         username: pg.user().to_string(),
         password: Some(Secret::new(pg.password())),
         pg_bin_dir: Some(pg.bin_dir().to_path_buf()),
+        tls: drkit_drill::Tls::default(),
     }
 }
 

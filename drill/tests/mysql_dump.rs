@@ -57,6 +57,7 @@ fn target(db: &MariaDb, password: &str) -> Target {
         username: db.user().to_string(),
         password: Some(Secret::new(password)),
         pg_bin_dir: None,
+        tls: drkit_drill::Tls::default(),
     }
 }
 

@@ -91,6 +91,7 @@ async fn an_rds_mysql_drill_verifies_the_copy_over_the_mysql_protocol() {
             username: db.user().into(),
             password: Some(Secret::new(db.password())),
             pg_bin_dir: None,
+            tls: drkit_drill::Tls::default(),
         }),
         verify: vec![
             Verify::sql(

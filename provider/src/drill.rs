@@ -8,7 +8,7 @@ use drkit_drill::decrypt::{Decrypt, DEFAULT_PBKDF2_ITER};
 use drkit_drill::{
     CommandCheck, DrillReport, DrillSpec, DumpSource, Engine, HistoryEntry, MysqlBinlogSource,
     MysqlDumpSource, PitrSource, PitrTarget, RdsClusterSource, RdsSource, RestoreTime, Secret,
-    Source, Target, Targets, Verify,
+    Source, Target, Targets, Tls, TlsMode, Verify,
 };
 use tf_provider::value::Value;
 use tf_provider::{AttributePath, Diagnostics};
@@ -170,6 +170,11 @@ pub fn spec(diags: &mut Diagnostics, clients: &AwsClients, s: &DrillState) -> Op
                 username: known(&t.username)?,
                 password,
                 pg_bin_dir: known(&t.pg_bin_dir).map(Into::into),
+                // An rds drill's checks connect to the copy: its TLS is the rds block's.
+                tls: match &s.rds {
+                    Value::Value(r) => tls(&r.tls_mode, &r.tls_ca_file)?,
+                    _ => tls(&t.tls_mode, &t.tls_ca_file)?,
+                },
             })
         }
         _ => None,
@@ -225,6 +230,17 @@ pub fn spec(diags: &mut Diagnostics, clients: &AwsClients, s: &DrillState) -> Op
         },
         timeout: parse_duration(&s.timeout).unwrap_or_else(default_timeout),
         run_id,
+    })
+}
+
+/// The TLS settings of a `target` or `rds` block (validated at plan).
+fn tls(mode: &Value<String>, ca_file: &Value<String>) -> Option<Tls> {
+    Some(Tls {
+        mode: match mode.as_ref_option() {
+            Some(m) => m.parse().ok()?,
+            None => TlsMode::default(),
+        },
+        ca_file: known(ca_file).map(Into::into),
     })
 }
 

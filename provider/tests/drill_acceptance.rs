@@ -32,21 +32,35 @@ async fn dump_age(moto: &Moto) -> f64 {
     now - at
 }
 
+/// Against a server that accepts TLS connections only (as RDS for PostgreSQL 15+), with its
+/// certificate checked: `pg_restore` and the checks connect to `localhost` by name.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_dump_drill_records_measured_figures_and_leaves_nothing() {
-    let (moto, pg) = (Moto::start().unwrap(), Postgres::start().unwrap());
+    let (moto, pg) = (Moto::start().unwrap(), Postgres::start_tls_only().unwrap());
     seeded(&moto, &pg).await;
     let report = tempfile::tempdir().unwrap();
     let report_file = report.path().join("shop.json");
-    let mut tf = setup(
-        &moto,
+    let over_tls = r#"
+  verify {
+    name   = "over TLS"
+    sql    = "SELECT count(*) FROM pg_stat_ssl WHERE pid = pg_backend_pid() AND ssl"
+    expect = "= 1"
+  }
+"#;
+    let config = drill(
         &pg,
-        &drill(
-            &pg,
-            &format!("report_file = \"{}\"", report_file.display()),
-            COUNT_CHECK,
+        &format!("report_file = \"{}\"", report_file.display()),
+        &format!("{COUNT_CHECK}{over_tls}"),
+    )
+    .replace(
+        &format!("host         = \"{}\"", pg.host()),
+        &format!(
+            "host         = \"localhost\"\n    tls_mode     = \"verify-full\"\n    tls_ca_file  = \"{}\"",
+            pg.ca_file().unwrap().display()
         ),
     );
+    assert!(config.contains("verify-full"), "{config}");
+    let mut tf = setup(&moto, &pg, &config);
     tf.env("TF_LOG", "trace");
     let age_before = dump_age(&moto).await;
     let out = tf.apply().unwrap();
@@ -56,6 +70,10 @@ async fn a_dump_drill_records_measured_figures_and_leaves_nothing() {
     assert_eq!(state["rto_met"], true);
     assert_eq!(state["rpo_met"], true);
     assert_eq!(state["verify_results"][0]["value"], "2500");
+    assert_eq!(
+        state["verify_results"][1]["value"], "1",
+        "the checks ran over TLS"
+    );
     let rto = state["measured_rto_seconds"].as_f64().unwrap();
     assert!(rto > 0.0 && rto < 600.0, "{rto}");
     // The dump's age at some moment of the apply; LastModified has second precision.
@@ -254,6 +272,35 @@ resource "dr_drill" "bad" {
     expect = "about 5"
   }
 }
+
+resource "dr_drill" "bad_tls" {
+  policy_id = "orders"
+
+  postgres_dump {
+    s3_uri = "s3://shop-backups/daily/"
+  }
+
+  target {
+    host        = "db.internal"
+    username    = "drill"
+    tls_mode    = "verify_full"
+  }
+}
+
+resource "dr_drill" "missing_ca" {
+  policy_id = "orders"
+
+  postgres_dump {
+    s3_uri = "s3://shop-backups/daily/"
+  }
+
+  target {
+    host        = "db.internal"
+    username    = "drill"
+    tls_mode    = "verify-full"
+    tls_ca_file = "certs/missing-bundle.pem"
+  }
+}
 "#,
     );
     let text = tf.plan_expect_error("Invalid expect").unwrap();
@@ -263,6 +310,10 @@ resource "dr_drill" "bad" {
         "Invalid password_env",
         "expect = \"about 5\"",
         "rows >= 1",
+        "Invalid tls_mode",
+        "tls_mode = \"verify_full\": use one of",
+        "Invalid tls_ca_file",
+        "certs/missing-bundle.pem: cannot read it",
     ] {
         assert!(text.contains(expected), "missing {expected:?} in:\n{text}");
     }

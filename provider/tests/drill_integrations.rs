@@ -220,9 +220,12 @@ fn report_of(tf: &Terraform) -> (serde_json::Value, serde_json::Value) {
     (state, report)
 }
 
+/// The copy's server accepts TLS connections only, as RDS for PostgreSQL 15+ does
+/// (`rds.force_ssl = 1`): the default `tls_mode` (`prefer`) passes there, and so does
+/// `verify-ca` with the server's CA in the rds block.
 #[tokio::test(flavor = "multi_thread")]
 async fn an_rds_drill_verifies_the_restored_copy_with_sql_and_takes_the_policys_targets() {
-    let (moto, pg) = (Moto::start().unwrap(), Postgres::start().unwrap());
+    let (moto, pg) = (Moto::start().unwrap(), Postgres::start_tls_only().unwrap());
     seed_copy(&pg);
     let source = seed_db(&moto, "orders-db", false).await;
     let proxy = RdsCopyProxy::start(moto.port(), pg.host(), pg.port()).unwrap();
@@ -295,7 +298,14 @@ resource "dr_policy" "orders" {
         &tf,
         &moto,
         &proxy,
-        &config(&format!("restore_time = \"{point}\""), "= 2500", "2"),
+        &config(
+            &format!(
+                "restore_time = \"{point}\"\n    tls_mode    = \"verify-ca\"\n    tls_ca_file = \"{}\"",
+                pg.ca_file().unwrap().display()
+            ),
+            "= 2500",
+            "2",
+        ),
     );
     tf.apply().unwrap();
     let (state, report) = report_of(&tf);
@@ -326,6 +336,32 @@ resource "dr_policy" "orders" {
     );
     let (state, _) = report_of(&tf);
     assert_eq!(state["passed"], false);
+
+    // verify-full: the copy's certificate names `localhost`, not the endpoint's address.
+    write_config(
+        &tf,
+        &moto,
+        &proxy,
+        &config(
+            &format!(
+                "tls_mode    = \"verify-full\"\n    tls_ca_file = \"{}\"",
+                pg.ca_file().unwrap().display()
+            ),
+            "= 2500",
+            "4",
+        ),
+    );
+    let out = tf.run(&["apply", "-auto-approve", "-input=false"]).unwrap();
+    assert!(!out.success());
+    let text = out.combined();
+    assert!(
+        text.contains("not valid for name") && text.contains("verify-full"),
+        "{text}"
+    );
+    assert!(
+        instances(&moto, PRIMARY).await.is_empty(),
+        "the copy was deleted"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]

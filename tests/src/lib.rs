@@ -33,7 +33,7 @@ mod postgres;
 mod rds_copy_proxy;
 mod static_https;
 mod terraform;
-mod test_ca;
+pub mod test_ca;
 pub mod tools;
 mod wal_archive;
 

@@ -25,6 +25,10 @@ const USER: &str = "drkit";
 pub struct MariaDbOptions {
     /// Write a binary log (`log_bin`, `binlog_format = ROW`, `server_id = 1`).
     pub binlog: bool,
+    /// Accept TLS connections only over TCP, as RDS for MySQL 8.4 (`require_secure_transport
+    /// = ON`): a certificate for `localhost` (DNS name only) signed by a throwaway CA
+    /// ([`MariaDb::ca_file`]).
+    pub tls_only: bool,
 }
 
 /// A running MariaDB server with password authentication for [`MariaDb::user`].
@@ -33,6 +37,7 @@ pub struct MariaDb {
     child: Child,
     port: u16,
     password: String,
+    tls_only: bool,
 }
 
 impl MariaDb {
@@ -43,7 +48,10 @@ impl MariaDb {
 
     /// A server with its binary log on.
     pub fn start_with_binlog() -> Result<MariaDb> {
-        MariaDb::start_with(MariaDbOptions { binlog: true })
+        MariaDb::start_with(MariaDbOptions {
+            binlog: true,
+            ..MariaDbOptions::default()
+        })
     }
 
     /// `mariadb-install-db` in a temporary directory, then `mariadbd` on 127.0.0.1; waits
@@ -103,6 +111,18 @@ impl MariaDb {
             bail!("{failure}");
         }
         let password = crate::postgres::random_password();
+        let tls = dir.path().join("tls");
+        if options.tls_only {
+            std::fs::create_dir(&tls)?;
+            crate::test_ca::make_certificates_for(&tls, "DNS:localhost")?;
+            if as_root {
+                // The server reads its key as `mysql`.
+                let (uid, gid) = tools::system_user_ids("mysql").context("no `mysql` user")?;
+                for f in ["", "server.pem", "server.key"] {
+                    std::os::unix::fs::chown(tls.join(f), Some(uid), Some(gid))?;
+                }
+            }
+        }
         let mut last = None;
         // A port can be taken between the probe and the server's bind: try a few times.
         for _ in 0..3 {
@@ -136,6 +156,12 @@ impl MariaDb {
             if as_root {
                 cmd.arg("--user=mysql");
             }
+            if options.tls_only {
+                // Over the socket (root's way in) TLS is not needed: it is local.
+                cmd.arg(format!("--ssl-cert={}", tls.join("server.pem").display()))
+                    .arg(format!("--ssl-key={}", tls.join("server.key").display()))
+                    .arg("--require-secure-transport=ON");
+            }
             if options.binlog {
                 // Relative to the data directory, which the server's user owns.
                 cmd.args([
@@ -154,6 +180,7 @@ impl MariaDb {
                         child,
                         port,
                         password,
+                        tls_only: options.tls_only,
                     };
                     db.create_user()?;
                     return Ok(db);
@@ -208,6 +235,12 @@ impl MariaDb {
         &self.password
     }
 
+    /// The CA that signed a TLS-only server's certificate (PEM); `None` without TLS.
+    pub fn ca_file(&self) -> Option<PathBuf> {
+        self.tls_only
+            .then(|| self.dir.path().join("tls").join("ca.pem"))
+    }
+
     /// The data directory (the binary logs are in it).
     pub fn data_dir(&self) -> PathBuf {
         self.dir.path().join("data")
@@ -228,6 +261,9 @@ impl MariaDb {
             .arg(format!("--user={USER}"))
             .arg("--protocol=TCP")
             .env("MYSQL_PWD", &self.password);
+        if self.tls_only {
+            cmd.arg("--ssl");
+        }
         Ok(cmd)
     }
 

@@ -19,11 +19,24 @@ pub struct Postgres {
     port: u16,
     password: String,
     as_postgres_user: bool,
+    tls_only: bool,
 }
 
 impl Postgres {
     /// initdb in a temporary directory, then start the server on 127.0.0.1 and wait for it.
     pub fn start() -> Result<Postgres> {
+        Postgres::start_with_tls(false)
+    }
+
+    /// A server that accepts TLS connections only, as RDS with `rds.force_ssl = 1`: `ssl =
+    /// on` with a certificate for `localhost` (DNS name only, so `127.0.0.1` is another
+    /// host to `verify-full`) signed by a throwaway CA ([`Postgres::ca_file`]), and a
+    /// pg_hba.conf of `hostssl` lines only.
+    pub fn start_tls_only() -> Result<Postgres> {
+        Postgres::start_with_tls(true)
+    }
+
+    fn start_with_tls(tls_only: bool) -> Result<Postgres> {
         let bin = tools::pg_bin_dir()?;
         let as_postgres_user = tools::is_root();
         let dir = tempfile::Builder::new().prefix("drkit-pg-").tempdir()?;
@@ -41,6 +54,7 @@ impl Postgres {
             port: 0,
             password,
             as_postgres_user,
+            tls_only,
         };
         let data = pg.data_dir();
         pg.run_server_tool(
@@ -59,6 +73,9 @@ impl Postgres {
             ],
         )?;
         std::fs::remove_file(&pwfile)?;
+        if tls_only {
+            pg.configure_tls_only()?;
+        }
         let mut last = None;
         for _ in 0..3 {
             pg.port = tools::free_port()?;
@@ -89,6 +106,42 @@ impl Postgres {
             }
         }
         Err(last.unwrap_or_else(|| anyhow::anyhow!("PostgreSQL did not start")))
+    }
+
+    /// The certificate and key in the data directory (the server's user owns them, the
+    /// key mode 0600 as the server demands), `ssl = on`, and only `hostssl` entries.
+    fn configure_tls_only(&self) -> Result<()> {
+        use std::os::unix::fs::PermissionsExt;
+        let tls = self.dir.path().join("tls");
+        std::fs::create_dir(&tls)?;
+        crate::test_ca::make_certificates_for(&tls, "DNS:localhost")?;
+        let data = self.data_dir();
+        for (from, to) in [("server.pem", "server.crt"), ("server.key", "server.key")] {
+            let dest = data.join(to);
+            std::fs::copy(tls.join(from), &dest)?;
+            std::fs::set_permissions(&dest, std::fs::Permissions::from_mode(0o600))?;
+            if self.as_postgres_user {
+                let (uid, gid) = postgres_ids()?;
+                std::os::unix::fs::chown(&dest, Some(uid), Some(gid))?;
+            }
+        }
+        let conf = data.join("postgresql.conf");
+        let mut text = std::fs::read_to_string(&conf)?;
+        text.push_str("\nssl = on\nssl_cert_file = 'server.crt'\nssl_key_file = 'server.key'\n");
+        std::fs::write(&conf, text)?;
+        std::fs::write(
+            data.join("pg_hba.conf"),
+            "local all all scram-sha-256\n\
+             hostssl all all 127.0.0.1/32 scram-sha-256\n\
+             hostssl all all ::1/128 scram-sha-256\n",
+        )?;
+        Ok(())
+    }
+
+    /// The CA that signed a TLS-only server's certificate (PEM); `None` without TLS.
+    pub fn ca_file(&self) -> Option<PathBuf> {
+        self.tls_only
+            .then(|| self.dir.path().join("tls").join("ca.pem"))
     }
 
     fn data_dir(&self) -> PathBuf {

@@ -13,12 +13,21 @@ use crate::tools;
 /// `127.0.0.1`, valid two days) into `dir`. P-256 keys: quick to make, and accepted by
 /// rustls, Go's TLS (Terraform) and Python's `ssl` alike.
 pub(crate) fn make_certificates(dir: &Path) -> Result<()> {
+    make_certificates_for(dir, "DNS:localhost, IP:127.0.0.1")
+}
+
+/// As [`make_certificates`], the server certificate for the names in `subject_alt_names`
+/// (`DNS:localhost`: a client connecting to `127.0.0.1` then sees a certificate for
+/// another host).
+pub fn make_certificates_for(dir: &Path, subject_alt_names: &str) -> Result<()> {
     let openssl = tools::find_on_path("openssl")
         .context("openssl not found on PATH: scripts/setup installs it (Debian's openssl)")?;
     std::fs::write(
         dir.join("server.ext"),
-        "subjectAltName = DNS:localhost, IP:127.0.0.1\nbasicConstraints = CA:FALSE\n\
-         keyUsage = digitalSignature\nextendedKeyUsage = serverAuth\n",
+        format!(
+            "subjectAltName = {subject_alt_names}\nbasicConstraints = CA:FALSE\n\
+             keyUsage = digitalSignature\nextendedKeyUsage = serverAuth\n"
+        ),
     )?;
     let ec = "-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes";
     let steps = [

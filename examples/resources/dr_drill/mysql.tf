@@ -29,6 +29,7 @@ resource "dr_drill" "orders_mysql" {
     host         = "drill-mysql.internal.example.com"
     username     = "drill"
     password_env = "DRILL_MYSQL_PASSWORD"
+    tls_mode     = "require" # never fall back to plain text (require_secure_transport)
   }
 
   verify {

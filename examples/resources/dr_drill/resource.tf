@@ -17,6 +17,9 @@ resource "dr_drill" "orders" {
     port         = 5432
     username     = "drill"
     password_env = "DRILL_PG_PASSWORD"
+    # The server accepts TLS only; its certificate is signed by the company CA, installed
+    # in the system's store (or name the bundle in tls_ca_file).
+    tls_mode = "verify-full"
   }
 
   verify {

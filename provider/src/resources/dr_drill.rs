@@ -84,6 +84,51 @@ fn validate_rds_cluster(diags: &mut Diagnostics, r: &RdsBlock, rp: &AttributePat
     }
 }
 
+/// `target { tls_mode }`.
+const TLS_MODE_TARGET: &str = "TLS of every connection to the server: the drill's own queries, `pg_restore`/`psql` (`PGSSLMODE`, `PGSSLROOTCERT`), the `mariadb`/`mysql` client, and the environment of `command` checks. libpq's `sslmode` names, for both engines: `disable`; `prefer` (default, as libpq's: TLS when the server offers it, plain text otherwise, the certificate not checked); `require` (TLS or fail, the certificate not checked); `verify-ca` (the certificate chains to `tls_ca_file`, else to the system's CAs); `verify-full` (and it names `host`). Not for `rds` drills: their copy's TLS is `rds { tls_mode }`.";
+/// `rds { tls_mode }`.
+const TLS_MODE_RDS: &str = "TLS of the checks' connections to the restored copy (queries, `freshness_sql`, `command` checks), with `target`'s credentials: `disable`, `prefer`, `require`, `verify-ca` or `verify-full`, as libpq's `sslmode`. Default `prefer`: every RDS instance offers TLS, so the checks are encrypted and pass `rds.force_ssl = 1` (RDS for PostgreSQL 15+) and `require_secure_transport = ON` (RDS for MySQL 8.4); `verify-full` with AWS's bundle in `tls_ca_file` also proves the server is the copy.";
+/// `tls_ca_file` in `target` and `rds`.
+const TLS_CA_FILE: &str = "PEM bundle of the CAs `verify-ca` and `verify-full` trust, e.g. AWS's RDS global bundle (`https://truststore.pki.rds.amazonaws.com/global/global-bundle.pem`, downloaded beside the configuration); relative to Terraform's working directory. Read at plan: a missing file, or one without a certificate, is an error. Only with `verify-ca`/`verify-full`. Default: the system's CA certificates.";
+
+/// `tls_mode` and `tls_ca_file` of a `target` or `rds` block: a known mode, and a readable CA
+/// bundle used only where certificates are verified.
+fn validate_tls(
+    diags: &mut Diagnostics,
+    mode: &Value<String>,
+    ca_file: &Value<String>,
+    at: &AttributePath,
+) {
+    let parsed = match mode.as_ref_option() {
+        Some(m) => match m.parse::<drkit_drill::TlsMode>() {
+            Ok(mode) => Some(mode),
+            Err(e) => {
+                diags.add_error(error(
+                    "Invalid tls_mode",
+                    e,
+                    at.clone().attribute("tls_mode"),
+                ));
+                return;
+            }
+        },
+        None if mode.is_unknown() => return,
+        None => Some(drkit_drill::TlsMode::default()),
+    };
+    let (Some(mode), Some(file)) = (parsed, ca_file.as_ref_option()) else {
+        return;
+    };
+    let path = at.clone().attribute("tls_ca_file");
+    if !mode.verifies() {
+        diags.add_error(error(
+            "tls_ca_file without verification",
+            format!("tls_ca_file is trusted only by tls_mode = \"verify-ca\" or \"verify-full\", but tls_mode is \"{mode}\": set tls_mode = \"verify-full\" to check the server's certificate against it, or remove tls_ca_file."),
+            path,
+        ));
+    } else if let Err(e) = drkit_drill::tls::read_ca_file(std::path::Path::new(file)) {
+        diags.add_error(error("Invalid tls_ca_file", e, path));
+    }
+}
+
 /// The `dr_drill` schema.
 pub fn schema() -> Schema {
     use AttributeConstraint::{Computed, Optional, OptionalComputed, Required};
@@ -105,6 +150,8 @@ pub fn schema() -> Schema {
             "vpc_security_group_ids" => attr(Set(Box::new(Str)), Optional, "VPC security group IDs (`sg-...`) of the temporary copy, in the subnet group's VPC. Default: the VPC's default security group."),
             "parameter_group_name" => attr(Str, Optional, "DB parameter group of the temporary instance (of an Aurora copy's instance), in the region it is restored in. Default: the engine's default parameter group."),
             "db_cluster_parameter_group_name" => attr(Str, Optional, "DB cluster parameter group of the temporary Aurora cluster (`cluster_identifier` only). Default: the engine's default."),
+            "tls_mode" => attr(Str, Optional, TLS_MODE_RDS),
+            "tls_ca_file" => attr(Str, Optional, TLS_CA_FILE),
         },
     );
     let mut dump = block(
@@ -184,6 +231,8 @@ pub fn schema() -> Schema {
             "username" => attr(Str, Required, "User; needs CREATEDB."),
             "password_env" => attr(Str, Optional, "Name of the environment variable holding the password (never the password itself)."),
             "pg_bin_dir" => attr(Str, Optional, "Directory of `pg_restore` and `psql`. Default: PATH, then `/usr/lib/postgresql/<newest>/bin`."),
+            "tls_mode" => attr(Str, Optional, TLS_MODE_TARGET),
+            "tls_ca_file" => attr(Str, Optional, TLS_CA_FILE),
         },
     );
     let verify = block(
@@ -595,6 +644,7 @@ pub fn validate(diags: &mut Diagnostics, c: &DrillState) {
         }
         region(diags, &r.region, rp.clone().attribute("region"));
         r.placement().validate(diags, &rp);
+        validate_tls(diags, &r.tls_mode, &r.tls_ca_file, &rp);
         if let Some(class) = r.instance_class.as_ref_option() {
             if !crate::shape::is_instance_class(class) {
                 diags.add_error(error(
@@ -693,7 +743,27 @@ pub fn validate(diags: &mut Diagnostics, c: &DrillState) {
             "password",
             tp.clone().attribute("password_env"),
         );
-        whole(diags, &t.port, "port", 1, 65535, tp.attribute("port"));
+        whole(
+            diags,
+            &t.port,
+            "port",
+            1,
+            65535,
+            tp.clone().attribute("port"),
+        );
+        if c.rds.is_null() {
+            validate_tls(diags, &t.tls_mode, &t.tls_ca_file, &tp);
+        } else {
+            for (attr, v) in [("tls_mode", &t.tls_mode), ("tls_ca_file", &t.tls_ca_file)] {
+                if !v.is_null() {
+                    diags.add_error(error(
+                        format!("{attr} belongs in the rds block"),
+                        format!("In an rds drill the target block gives only the credentials; the checks connect to the restored copy, whose TLS is set in the rds block: move {attr} into rds {{ }}."),
+                        tp.clone().attribute(attr),
+                    ));
+                }
+            }
+        }
     }
     if let Value::Value(list) = &c.verify {
         let mut names = HashMap::new();
@@ -1652,6 +1722,80 @@ mod tests {
             t.engine = Value::Value("mysql".into());
         }
         assert!(config(pg)[0].contains("restores onto a PostgreSQL server"));
+    }
+
+    fn with_tls(mode: Option<&str>, ca_file: Option<&str>) -> DrillState {
+        let mut d = dump_drill();
+        if let Value::Value(t) = &mut d.target {
+            t.tls_mode = mode.map_or(Value::Null, |m| Value::Value(m.into()));
+            t.tls_ca_file = ca_file.map_or(Value::Null, |f| Value::Value(f.into()));
+        }
+        d
+    }
+
+    #[test]
+    fn tls_settings_are_checked_at_their_attribute() {
+        let dir = tempfile::tempdir().unwrap();
+        let not_pem = dir.path().join("bundle.txt");
+        std::fs::write(&not_pem, "a key, not a certificate\n").unwrap();
+        let cut = dir.path().join("cut.pem");
+        std::fs::write(&cut, "-----BEGIN CERTIFICATE-----\nMIIB\n").unwrap();
+        for mode in drkit_drill::tls::TLS_MODES {
+            assert!(config(with_tls(Some(mode), None)).is_empty(), "{mode}");
+        }
+        let errors = errors_at(&with_tls(Some("verify_full"), None));
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert!(errors[0].contains("tls_mode") && errors[0].ends_with("Invalid tls_mode"));
+        // A CA file is read at plan: missing, or without a certificate.
+        let missing = config(with_tls(Some("verify-ca"), Some("/nonexistent/ca.pem")));
+        assert!(
+            missing[0].contains("/nonexistent/ca.pem: cannot read it"),
+            "{missing:?}"
+        );
+        let errors = config(with_tls(Some("verify-full"), not_pem.to_str()));
+        assert!(
+            errors[0].contains("no \"-----BEGIN CERTIFICATE-----\""),
+            "{errors:?}"
+        );
+        let errors = config(with_tls(Some("verify-full"), cut.to_str()));
+        assert!(
+            errors[0].contains("cut.pem: not a valid PEM bundle"),
+            "{errors:?}"
+        );
+        // A CA file that nothing would check against (the default mode is prefer).
+        let errors = errors_at(&with_tls(None, not_pem.to_str()));
+        assert!(
+            errors[0].contains("tls_ca_file")
+                && errors[0].ends_with("tls_ca_file without verification"),
+            "{errors:?}"
+        );
+    }
+
+    #[test]
+    fn an_rds_drill_sets_tls_in_its_rds_block() {
+        let mut d = with_tls(Some("require"), None);
+        d.postgres_dump = Value::Null;
+        d.rds = Value::Value(RdsBlock {
+            instance_identifier: Value::Value("orders-db".into()),
+            tls_mode: Value::Value("verify-full".into()),
+            ..Default::default()
+        });
+        let errors = errors_at(&d);
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert!(
+            errors[0].contains("tls_mode")
+                && errors[0].ends_with("tls_mode belongs in the rds block"),
+            "{errors:?}"
+        );
+        if let Value::Value(r) = &mut d.rds {
+            r.tls_mode = Value::Value("verify-fully".into());
+        }
+        d.target = Value::Null;
+        let errors = errors_at(&d);
+        assert!(
+            errors[0].contains("rds") && errors[0].ends_with("Invalid tls_mode"),
+            "{errors:?}"
+        );
     }
 
     #[test]

@@ -190,6 +190,12 @@ pub struct RdsBlock {
     /// DB cluster parameter group of an Aurora copy.
     #[serde(default)]
     pub db_cluster_parameter_group_name: Value<String>,
+    /// TLS of the connections: `disable`, `prefer`, `require`, `verify-ca`, `verify-full`.
+    #[serde(default)]
+    pub tls_mode: Value<String>,
+    /// PEM bundle of the CAs `verify-ca`/`verify-full` trust.
+    #[serde(default)]
+    pub tls_ca_file: Value<String>,
 }
 
 impl RdsBlock {
@@ -348,6 +354,12 @@ pub struct TargetBlock {
     /// Directory of pg_restore/psql.
     #[serde(default)]
     pub pg_bin_dir: Value<String>,
+    /// TLS of the connections: `disable`, `prefer`, `require`, `verify-ca`, `verify-full`.
+    #[serde(default)]
+    pub tls_mode: Value<String>,
+    /// PEM bundle of the CAs `verify-ca`/`verify-full` trust.
+    #[serde(default)]
+    pub tls_ca_file: Value<String>,
 }
 
 /// `verify { }`.
