@@ -228,6 +228,40 @@ STOP TIMELINE: 1
     }
 
     #[test]
+    fn times_at_midnight_month_and_year_ends_and_leap_days() {
+        // "%Y-%m-%d %H:%M:%S %Z": zero-padded, in log_timezone (the manifest: always GMT).
+        for (text, at) in [
+            (
+                "2026-12-31 23:59:59 UTC",
+                datetime!(2026-12-31 23:59:59 UTC),
+            ),
+            (
+                "2027-01-01 00:00:00 GMT",
+                datetime!(2027-01-01 00:00:00 UTC),
+            ),
+            (
+                "2027-01-01 05:29:59 +0530",
+                datetime!(2026-12-31 23:59:59 UTC),
+            ),
+            (
+                "2026-12-31 21:00:00 -03",
+                datetime!(2027-01-01 00:00:00 UTC),
+            ),
+            (
+                "2028-02-29 09:05:00 UTC",
+                datetime!(2028-02-29 09:05:00 UTC),
+            ),
+            (
+                "2027-03-01 00:44:59 +0545",
+                datetime!(2027-02-28 18:59:59 UTC),
+            ),
+        ] {
+            assert_eq!(parse_pg_time(text), Some(at), "{text}");
+        }
+        assert_eq!(parse_pg_time("2027-02-29 09:05:00 UTC"), None);
+    }
+
+    #[test]
     fn a_manifest_gives_the_wal_range_and_the_control_file_time() {
         let m = parse_manifest(
             br#"{ "PostgreSQL-Backup-Manifest-Version": 1,

@@ -827,6 +827,38 @@ mod tests {
     }
 
     #[test]
+    fn event_headers_at_midnight_month_and_year_ends_and_leap_days() {
+        // mysqlbinlog and mariadb-binlog print "%02d%02d%02d %2d:%02d:%02d" (year % 100).
+        for (line, at) in [
+            (
+                "#261231 23:59:59 server id 1  end_log_pos 381",
+                datetime!(2026-12-31 23:59:59 UTC),
+            ),
+            (
+                "#270101  0:00:00 server id 1  end_log_pos 381",
+                datetime!(2027-01-01 0:00:00 UTC),
+            ),
+            (
+                "#270228  9:05:00 server id 1  end_log_pos 381",
+                datetime!(2027-02-28 9:05:00 UTC),
+            ),
+            (
+                "#280229  0:00:01 server id 1  end_log_pos 381",
+                datetime!(2028-02-29 0:00:01 UTC),
+            ),
+        ] {
+            assert_eq!(event_time(line.as_bytes()), Some(at), "{line}");
+        }
+        for line in [
+            "#270229  9:05:00 server id 1",
+            "# at 4",
+            "#26123 23:59:59 server id 1",
+        ] {
+            assert_eq!(event_time(line.as_bytes()), None, "{line}");
+        }
+    }
+
+    #[test]
     fn the_stop_datetime_includes_the_targets_second() {
         assert_eq!(
             stop_datetime(datetime!(2026-12-06 23:59:59.5 +01:00)),

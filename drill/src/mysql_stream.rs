@@ -623,6 +623,24 @@ mod tests {
     }
 
     #[test]
+    fn completion_times_at_midnight_month_and_year_ends_and_leap_days() {
+        use time::macros::datetime;
+        for (line, at) in [
+            ("2026-12-31 23:59:59", datetime!(2026-12-31 23:59:59)),
+            ("2027-01-01  0:00:00", datetime!(2027-01-01 0:00:00)),
+            ("2027-02-28 23:59:30", datetime!(2027-02-28 23:59:30)),
+            ("2028-02-29  9:05:00", datetime!(2028-02-29 9:05:00)),
+            ("2027-04-30 12:00:00", datetime!(2027-04-30 12:00:00)),
+        ] {
+            assert_eq!(completion_time(line), Some(at), "{line}");
+        }
+        // Not a date: the dump is undated rather than dated wrong.
+        for line in ["2027-02-29  9:05:00", "2026-12-07 24:00:00", "2026-12-07"] {
+            assert_eq!(completion_time(line), None, "{line}");
+        }
+    }
+
+    #[test]
     fn a_second_database_stops_the_stream_before_it_is_sent() {
         let dump =
             "USE `shop`;\nINSERT INTO t VALUES (1);\nCREATE DATABASE `billing`;\nUSE `billing`;\n";

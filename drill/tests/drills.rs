@@ -450,9 +450,12 @@ async fn a_sweep_leaves_a_running_drill_alone() {
         let clients = clients;
         run(&slow, &clients, &CancellationToken::new()).await
     });
-    // While it verifies, another drill's sweep runs against the same server.
+    // While it verifies, another drill's sweep runs against the same server. The drill
+    // downloads and restores first: on a loaded CI machine that takes well over 10 s (seen
+    // with the whole suite on 2 cores), so the wait is long and ends as soon as it is there.
     let mut seen = false;
-    for _ in 0..100 {
+    let deadline = std::time::Instant::now() + Duration::from_secs(120);
+    while std::time::Instant::now() < deadline && !running.is_finished() {
         if !scratch_dbs(&pg).is_empty() {
             seen = true;
             break;

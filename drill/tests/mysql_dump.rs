@@ -161,6 +161,70 @@ async fn a_gzipped_dump_restores_is_dated_by_its_completion_line_and_is_dropped(
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn a_dump_written_in_another_zone_is_dated_by_dump_time_zone() {
+    let (moto, db) = (Moto::start().unwrap(), MariaDb::start().unwrap());
+    seed(&db);
+    let clients = MotoClients::new(&moto).await;
+    // mariadb-dump writes its completion line in the dumping host's local time: hosts east
+    // and west of UTC (POSIX zones, fixed offsets), each told to the drill.
+    for (tz, offset, run_id) in [
+        ("XST-5:30", "+05:30", "zone-east"),
+        ("XST8", "-08:00", "zone-west"),
+    ] {
+        let dump = db
+            .dump_in_zone(tz, &["--single-transaction", "shop"])
+            .unwrap();
+        let key = format!("{run_id}/shop.sql");
+        put(&moto, &key, dump).await;
+        let mut spec = spec(
+            &db,
+            &format!("s3://mysql-backups/{key}"),
+            vec![count_check()],
+            run_id,
+        );
+        let Source::MysqlDump(src) = &mut spec.source else {
+            unreachable!()
+        };
+        src.dump_time_zone = drkit_drill::parse_utc_offset(offset).unwrap();
+        let report = run(&spec, &clients, &CancellationToken::new())
+            .await
+            .unwrap_or_else(|f| panic!("{}: {:#?}", f.error, f.report));
+        let from = report.rpo_from.as_deref().unwrap_or_default();
+        assert!(
+            from.contains("-- Dump completed on") && from.contains(offset),
+            "{tz}: {from} {:?}",
+            report.notes
+        );
+        let rpo = report.measured_rpo_seconds.unwrap();
+        assert!((0.0..30.0).contains(&rpo), "{tz}: RPO {rpo}");
+    }
+    // The east host's dump read as UTC would complete after its upload: not believed.
+    let mut spec = spec(
+        &db,
+        "s3://mysql-backups/zone-east/shop.sql",
+        vec![count_check()],
+        "zone-utc",
+    );
+    spec.verify.clear();
+    let report = run(&spec, &clients, &CancellationToken::new())
+        .await
+        .unwrap_or_else(|f| panic!("{}: {:#?}", f.error, f.report));
+    assert!(
+        report
+            .notes
+            .iter()
+            .any(|n| n.contains("dated by LastModified")),
+        "{:?}",
+        report.notes
+    );
+    assert!(report
+        .rpo_from
+        .as_deref()
+        .is_some_and(|f| !f.contains("Dump completed")));
+    assert!(scratch_dbs(&db).is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn a_databases_dump_goes_into_the_scratch_database_never_into_the_real_one() {
     let (moto, db) = (Moto::start().unwrap(), MariaDb::start().unwrap());
     seed(&db);

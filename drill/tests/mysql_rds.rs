@@ -10,7 +10,7 @@ use drkit_drill::{
     run, CancellationToken, Clients, CommandCheck, DrillSpec, Engine, RdsSource, RestoreTime,
     Secret, Source, Target, Targets, Verify,
 };
-use drkit_testkit::{MariaDb, Moto, RdsCopyProxy};
+use drkit_testkit::{MariaDb, MariaDbOptions, Moto, RdsCopyProxy};
 
 /// RDS through the copy proxy, S3 straight to moto.
 struct ProxiedClients {
@@ -29,12 +29,21 @@ impl Clients for ProxiedClients {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn an_rds_mysql_drill_verifies_the_copy_over_the_mysql_protocol() {
-    let (moto, db) = (Moto::start().unwrap(), MariaDb::start().unwrap());
+    // A server whose time_zone is not UTC: the drill must read TIMESTAMP values in UTC
+    // whatever the server's (or the test machine's) zone is.
+    let (moto, db) = (
+        Moto::start().unwrap(),
+        MariaDb::start_with(MariaDbOptions {
+            time_zone: Some("+05:30".into()),
+            ..MariaDbOptions::default()
+        })
+        .unwrap(),
+    );
     db.sql(None, "CREATE DATABASE shop").unwrap();
     db.sql(
         Some("shop"),
         "CREATE TABLE orders (id INT PRIMARY KEY, created_at TIMESTAMP(6));
-         INSERT INTO orders SELECT seq, UTC_TIMESTAMP(6) - INTERVAL 300 SECOND FROM seq_1_to_750;",
+         INSERT INTO orders SELECT seq, NOW(6) - INTERVAL 300 SECOND FROM seq_1_to_750;",
     )
     .unwrap();
     let proxy = RdsCopyProxy::start(moto.port(), db.host(), db.port()).unwrap();
@@ -118,7 +127,7 @@ async fn an_rds_mysql_drill_verifies_the_copy_over_the_mysql_protocol() {
         "{:?}",
         report.verify_results[1]
     );
-    // The TIMESTAMP column's newest row is 300 s old, read in UTC.
+    // The TIMESTAMP column's newest row is 300 s old, read in UTC (not 5.5 h younger).
     let rpo = report.measured_rpo_seconds.unwrap();
     assert!((299.0..360.0).contains(&rpo), "RPO {rpo}");
     let left: Vec<String> = clients

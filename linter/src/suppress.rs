@@ -921,7 +921,24 @@ pub(crate) mod tests {
         assert_eq!(civil_from_days(11_016), (2000, 2, 29));
         assert_eq!(civil_from_days(20_790), (2026, 12, 3));
         assert_eq!(civil_from_days(-1), (1969, 12, 31));
+        assert_eq!(civil_from_days(20_818), (2026, 12, 31));
+        assert_eq!(civil_from_days(20_819), (2027, 1, 1));
+        assert_eq!(civil_from_days(21_243), (2028, 2, 29));
+        assert_eq!(civil_from_days(21_244), (2028, 3, 1));
         assert!(today() >= (2026, 1, 1));
+    }
+
+    #[test]
+    fn a_suppression_holds_through_its_last_day_and_expires_the_next() {
+        let year_end = &parse("# drlint:ignore DR003 until=2026-12-31 cut-over\n")[0];
+        assert!(!is_expired(year_end, (2026, 12, 31)));
+        assert!(is_expired(year_end, (2027, 1, 1)));
+        let leap = &parse("# drlint:ignore DR003 until=2028-02-29 cut-over\n")[0];
+        assert!(!is_expired(leap, (2028, 2, 29)));
+        assert!(is_expired(leap, (2028, 3, 1)));
+        let month_end = &parse("# drlint:ignore DR003 until=2027-04-30 cut-over\n")[0];
+        assert!(!is_expired(month_end, (2027, 4, 30)));
+        assert!(is_expired(month_end, (2027, 5, 1)));
     }
 
     #[test]

@@ -7,6 +7,11 @@
 //! are removed, and tests connect as [`MariaDb::user`] with a random password, so a wrong
 //! password is refused as on a real server. With [`MariaDbOptions::binlog`] the binary log
 //! is on (row format, as RDS and most production servers write it).
+//!
+//! Time zones are explicit, never the test machine's: the server's `time_zone` is UTC (as
+//! on RDS) unless [`MariaDbOptions::time_zone`] says otherwise, and the client tools run
+//! with `TZ=UTC` ([`MariaDb::dump_in_zone`] dumps as a host in another zone would), so a
+//! CI runner whose clock is not UTC sees the same dates as any other.
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -29,6 +34,8 @@ pub struct MariaDbOptions {
     /// = ON`): a certificate for `localhost` (DNS name only) signed by a throwaway CA
     /// ([`MariaDb::ca_file`]).
     pub tls_only: bool,
+    /// The server's `time_zone` as an offset (`+05:30`); `None` is UTC.
+    pub time_zone: Option<String>,
 }
 
 /// A running MariaDB server with password authentication for [`MariaDb::user`].
@@ -150,6 +157,12 @@ impl MariaDb {
                     // See the bootstrap above: AIO contexts are scarce with many servers.
                     "--innodb-use-native-aio=0",
                 ])
+                .arg(format!(
+                    "--default-time-zone={}",
+                    options.time_zone.as_deref().unwrap_or("+00:00")
+                ))
+                // The server's SYSTEM zone and its log's dates: not the machine's TZ either.
+                .env("TZ", "UTC")
                 .stdin(Stdio::null())
                 .stdout(Stdio::null())
                 .stderr(Stdio::null());
@@ -252,10 +265,13 @@ impl MariaDb {
     }
 
     /// A `Command` for a client tool (`mariadb`, `mariadb-dump`, `mariadb-binlog`) with
-    /// host, port, user and password (through `MYSQL_PWD`) set; option files ignored.
+    /// host, port, user and password (through `MYSQL_PWD`) set; option files ignored. It
+    /// runs with `TZ=UTC`: `mariadb-dump` dates its `-- Dump completed on` line and
+    /// `mariadb-binlog` its event headers in the local zone.
     pub fn client(&self, tool: &str) -> Result<Command> {
         let mut cmd = Command::new(tools::mariadb_program(tool)?);
-        cmd.arg("--no-defaults")
+        cmd.env("TZ", "UTC")
+            .arg("--no-defaults")
             .arg(format!("--host={}", self.host()))
             .arg(format!("--port={}", self.port))
             .arg(format!("--user={USER}"))
@@ -279,10 +295,18 @@ impl MariaDb {
         batch_output(cmd)
     }
 
-    /// `mariadb-dump` with `args` (e.g. `["--single-transaction", "shop"]`): its stdout.
+    /// `mariadb-dump` with `args` (e.g. `["--single-transaction", "shop"]`): its stdout,
+    /// dated in UTC (the drill's default `dump_time_zone`).
     pub fn dump(&self, args: &[&str]) -> Result<Vec<u8>> {
+        self.dump_in_zone("UTC", args)
+    }
+
+    /// [`MariaDb::dump`] as a host whose clock is in `tz` (a `TZ` value: `Asia/Kolkata`, or
+    /// POSIX `XST-5:30` for +05:30 without tzdata) writes it.
+    pub fn dump_in_zone(&self, tz: &str, args: &[&str]) -> Result<Vec<u8>> {
         let out = self
             .client("mariadb-dump")?
+            .env("TZ", tz)
             .args(args)
             .stdin(Stdio::null())
             .output()
