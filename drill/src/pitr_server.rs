@@ -264,6 +264,11 @@ pub async fn start(dir: &Workdir, bin: &Path, hba: &Path) -> Result<Server, Stri
         "logging_collector=off".into(),
         "log_destination=stderr".into(),
         "ssl=off".into(),
+        // The drill reads the server's messages ("recovery ended before configured recovery
+        // target was reached") and shows its log: English and UTC, whatever the backup's
+        // postgresql.conf says (a German lc_messages would hide the fallback).
+        "lc_messages=C".into(),
+        "log_timezone=UTC".into(),
         "hot_standby=on".into(),
         "cluster_name=drkit-pitr".into(),
     ];

@@ -442,8 +442,16 @@ fn a_value_from_an_auto_tfvars_json_file_is_not_fixed_at_the_default() {
     let tfvars = "{\n  \"region\": \"eu-west-1\",\n  \"delete_backups\": true\n}\n";
     p.file("ci.auto.tfvars.json", tfvars);
     let run = fix(&p, &["--select", "DR005"]);
-    assert_eq!(p.read("variables.tf"), variables, "the default decides nothing");
-    assert_eq!(p.read("ci.auto.tfvars.json"), tfvars, "--fix never writes JSON");
+    assert_eq!(
+        p.read("variables.tf"),
+        variables,
+        "the default decides nothing"
+    );
+    assert_eq!(
+        p.read("ci.auto.tfvars.json"),
+        tfvars,
+        "--fix never writes JSON"
+    );
     assert!(
         run.stdout
             .contains("(var.delete_backups is set in ci.auto.tfvars.json:3)"),
