@@ -30,20 +30,45 @@ use drkit_drill::{
 };
 use drkit_testkit::{MariaDb, Moto};
 
-/// CPU seconds (user + system) this process has used: the drill runs in it, the servers
-/// and the restore client do not.
-fn own_cpu() -> f64 {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    // Fields after the command name (which may hold spaces): utime and stime are the 12th
-    // and 13th, in clock ticks of 100 Hz (USER_HZ on Linux).
+/// CPU seconds (user + system) of process `pid` (`self` or a number) from
+/// `/proc/<pid>/stat`: its own (`utime`, `stime`), or with `children` those of its children
+/// that have been waited for (`cutime`, `cstime`). Clock ticks of 100 Hz (USER_HZ on Linux).
+fn proc_cpu(pid: &str, children: bool) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // Fields after the command name (which may hold spaces): utime and stime are the 14th
+    // and 15th of the line, cutime and cstime the 16th and 17th.
     let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
     let f: Vec<f64> = rest
         .split_whitespace()
-        .skip(11)
+        .skip(if children { 13 } else { 11 })
         .take(2)
         .filter_map(|v| v.parse().ok())
         .collect();
     f.iter().sum::<f64>() / 100.0
+}
+
+/// CPU seconds of this process, where the drill runs (the servers and clients do not).
+fn own_cpu() -> f64 {
+    proc_cpu("self", false)
+}
+
+/// CPU seconds of this process's finished children: the restore clients (and `gunzip`).
+fn clients_cpu() -> f64 {
+    proc_cpu("self", true)
+}
+
+/// CPU seconds of the MariaDB server, all its threads.
+fn server_cpu(db: &MariaDb) -> f64 {
+    proc_cpu(&db.pid().to_string(), false)
+}
+
+/// What one side of a run took: wall seconds of the restore, and the CPU seconds of the
+/// clients and of the server over the whole side (with its `DROP DATABASE`; the drill's
+/// with its verify query too).
+struct Side {
+    wall: f64,
+    client_cpu: f64,
+    server_cpu: f64,
 }
 
 /// Rows of each table for about `mb` MB of dump text (measured: about 370 bytes of dump
@@ -129,8 +154,9 @@ fn generate(db: &MariaDb, mb: u32) -> Result<u64> {
 }
 
 /// The hand restore: `CREATE DATABASE`, then the client reading the dump from `shell`
-/// (`mariadb db < dump.sql`, `gunzip -c dump.sql.gz | mariadb db`). Seconds.
-fn by_hand(db: &MariaDb, name: &str, shell: &str, file: &Path) -> Result<f64> {
+/// (`mariadb db < dump.sql`, `gunzip -c dump.sql.gz | mariadb db`).
+fn by_hand(db: &MariaDb, name: &str, shell: &str, file: &Path) -> Result<Side> {
+    let (clients, server) = (clients_cpu(), server_cpu(db));
     let start = Instant::now();
     db.sql(None, &format!("CREATE DATABASE {name}"))?;
     let client = db.client("mariadb")?;
@@ -159,7 +185,11 @@ fn by_hand(db: &MariaDb, name: &str, shell: &str, file: &Path) -> Result<f64> {
     check(sh.output()?, shell)?;
     let took = start.elapsed().as_secs_f64();
     db.sql(None, &format!("DROP DATABASE {name}"))?;
-    Ok(took)
+    Ok(Side {
+        wall: took,
+        client_cpu: clients_cpu() - clients,
+        server_cpu: server_cpu(db) - server,
+    })
 }
 
 #[tokio::main]
@@ -234,7 +264,7 @@ async fn main() -> Result<()> {
         ("plain", "plain/", &plain, "CLIENT < FILE"),
         ("gzip", "gzip/", &gz, "gunzip -c FILE | CLIENT"),
     ];
-    let mut baseline: HashMap<&str, Vec<f64>> = HashMap::new();
+    let mut baseline: HashMap<(&str, &str), Vec<f64>> = HashMap::new();
     let mut phases: HashMap<(&str, String), Vec<f64>> = HashMap::new();
     for i in 0..runs {
         for (name, prefix, file, shell) in formats {
@@ -262,12 +292,15 @@ async fn main() -> Result<()> {
                     run_id: format!("bench-{name}-{i}"),
                 };
                 let (start, cpu) = (Instant::now(), own_cpu());
+                let (client0, server0) = (clients_cpu(), server_cpu(&db));
                 let report = run(&spec, &clients, &CancellationToken::new())
                     .await
                     .map_err(|f| anyhow::anyhow!("the {name} drill failed: {f}"))?;
                 let mut got = vec![
                     ("whole".to_string(), start.elapsed().as_secs_f64()),
                     ("cpu".to_string(), own_cpu() - cpu),
+                    ("client cpu".to_string(), clients_cpu() - client0),
+                    ("server cpu".to_string(), server_cpu(&db) - server0),
                 ];
                 got.extend(report.phases.iter().map(|p| (p.name.clone(), p.seconds)));
                 anyhow::Ok(got)
@@ -283,7 +316,13 @@ async fn main() -> Result<()> {
                     drilled,
                 )
             };
-            baseline.entry(name).or_default().push(hand);
+            for (what, v) in [
+                ("wall", hand.wall),
+                ("client cpu", hand.client_cpu),
+                ("server cpu", hand.server_cpu),
+            ] {
+                baseline.entry((name, what)).or_default().push(v);
+            }
             for (phase, secs) in drilled {
                 phases.entry((name, phase)).or_default().push(secs);
             }
@@ -298,7 +337,10 @@ async fn main() -> Result<()> {
         gz_bytes / 1e6
     );
     for (name, _, _, shell) in formats {
-        let base = median(baseline.remove(name).unwrap_or_default());
+        let mut hand =
+            |what: &'static str| median(baseline.remove(&(name, what)).unwrap_or_default());
+        let (base, hand_client, hand_server) =
+            (hand("wall"), hand("client cpu"), hand("server cpu"));
         let file = if name == "gzip" {
             "shop.sql.gz"
         } else {
@@ -309,13 +351,31 @@ async fn main() -> Result<()> {
             shell.replace("CLIENT", "mariadb db").replace("FILE", file)
         );
         println!("  {:<52} {base:>8.2}", format!("{name}: {by_hand}"));
+        println!(
+            "    {:<50} {hand_client:>8.2}",
+            "by hand, client CPU seconds"
+        );
+        println!(
+            "    {:<50} {hand_server:>8.2}",
+            "by hand, server CPU seconds (with its DROP)"
+        );
         let mut rto = 0.0;
-        for phase in ["whole", "fetch", "restore", "verify", "teardown", "cpu"] {
+        let phase_names = [
+            "whole",
+            "fetch",
+            "restore",
+            "verify",
+            "teardown",
+            "cpu",
+            "client cpu",
+            "server cpu",
+        ];
+        for phase in phase_names {
             let Some(v) = phases.remove(&(name, phase.to_string())) else {
                 continue;
             };
             let m = median(v);
-            if !matches!(phase, "whole" | "teardown" | "cpu") {
+            if matches!(phase, "fetch" | "restore" | "verify") {
                 rto += m;
             }
             let ratio = match phase {
@@ -324,10 +384,11 @@ async fn main() -> Result<()> {
                 "whole" => format!("   ratio {:.2}", m / base),
                 _ => String::new(),
             };
-            let label = if phase == "cpu" {
-                "drill, CPU seconds".to_string()
-            } else {
-                format!("drill, {phase}")
+            let label = match phase {
+                "cpu" => "drill, CPU seconds".to_string(),
+                "client cpu" => "drill, client CPU seconds".to_string(),
+                "server cpu" => "drill, server CPU seconds (with verify and DROP)".to_string(),
+                _ => format!("drill, {phase}"),
             };
             println!("    {label:<50} {m:>8.2}{ratio}");
         }
